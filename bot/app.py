@@ -1,0 +1,108 @@
+"""Assembly: `build_application` creates the bot from its settings and dependencies."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram import BotCommand
+from telegram.ext import ApplicationBuilder, ContextTypes
+from telegram.request import BaseRequest
+
+from bot import rendering
+from bot.context import BotApplication, BotContext, Services
+from bot.delivery import Dispatcher, SendBudget
+from bot.lexicon import Lexicon, default_lexicon
+from bot.settings import Settings
+from bot.suggest import Suggester
+from handlers import basics, subscriptions
+from storage import queries
+from storage.db import create_engine, create_schema, session_factory
+
+log = logging.getLogger(__name__)
+
+VOCABULARY_REFRESH_SECONDS = 600
+OFFLINE_TOKEN = "0:offline"
+
+
+def build_application(
+    settings: Settings,
+    *,
+    engine: AsyncEngine | None = None,
+    request: BaseRequest | None = None,
+    lexicon: Lexicon | None = None,
+    budget: SendBudget | None = None,
+) -> BotApplication:
+    """The whole bot: handlers, dispatcher and jobs, on the given database and transport."""
+    engine = engine or create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    lexicon = lexicon or default_lexicon()
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token or OFFLINE_TOKEN)
+        .base_url(settings.telegram_api_base_url)
+        .context_types(ContextTypes(context=BotContext))
+        .post_init(_post_init)
+        .post_stop(_post_stop)
+        .post_shutdown(_post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    app: BotApplication = builder.build()  # type: ignore[assignment]
+    app.bot_data["services"] = Services(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        lexicon=lexicon,
+        suggester=Suggester(lexicon),
+        dispatcher=Dispatcher(
+            app.bot, sessions, poll_seconds=settings.alert_poll_seconds, budget=budget
+        ),
+    )
+
+    basics.register(app)
+    subscriptions.register(app)
+    basics.register_fallbacks(app)
+    return app
+
+
+def services_of(app: BotApplication) -> Services:
+    services: Services = app.bot_data["services"]
+    return services
+
+
+async def _post_init(app: BotApplication) -> None:
+    services = services_of(app)
+    await create_schema(services.engine)
+    await refresh_vocabulary(services)
+    await app.bot.set_my_commands(
+        [BotCommand(name, description) for name, _args, description in rendering.COMMANDS]
+    )
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(
+            _refresh_vocabulary_job,
+            interval=VOCABULARY_REFRESH_SECONDS,
+            name="refresh-vocabulary",
+            job_kwargs={"replace_existing": True, "id": "refresh-vocabulary"},
+        )
+    services.dispatcher.start()
+
+
+async def _post_stop(app: BotApplication) -> None:
+    await services_of(app).dispatcher.stop()
+
+
+async def _post_shutdown(app: BotApplication) -> None:
+    services = services_of(app)
+    await services.dispatcher.stop()
+    await services.engine.dispose()
+
+
+async def refresh_vocabulary(services: Services) -> None:
+    """Teach the suggester the names seen in stored articles."""
+    async with services.sessions() as session:
+        services.suggester.add(await queries.vocabulary(session=session))
+
+
+async def _refresh_vocabulary_job(context: BotContext) -> None:
+    await refresh_vocabulary(context.services)

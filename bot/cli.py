@@ -1,0 +1,233 @@
+"""The `tradebot` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from telegram import Update
+
+from bot.app import build_application
+from bot.articles import ArticleFileError, ArticleIn, read_articles
+from bot.demo import run_demo
+from bot.ingest import Ingestor, IngestReport
+from bot.lexicon import default_lexicon
+from bot.matching import Matcher
+from bot.settings import Settings, SettingsError, load_settings
+from bot.topics import TopicError, parse_watch_item
+from storage import queries
+from storage.db import create_engine, create_schema, session_factory
+
+PROGRESS_THRESHOLD = 100
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"tradebot: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    command: Callable[[Settings, argparse.Namespace], int] = args.command
+    return command(settings, args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tradebot", description="Trade-news alerts on Telegram.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run the bot (long polling, alerts, jobs)")
+    run.set_defaults(command=run_bot)
+
+    ingest = commands.add_parser("ingest", help="store articles from files and queue their alerts")
+    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH", help=".txt, .json or .jsonl")
+    ingest.set_defaults(command=ingest_files)
+
+    match = commands.add_parser("match", help="dry run: which articles a topic would alert on")
+    match.add_argument("topic", metavar="TOPIC")
+    match.add_argument("file", type=Path, metavar="FILE")
+    match.add_argument("--json", action="store_true", help="one JSON object per article")
+    match.set_defaults(command=match_file)
+
+    subs = commands.add_parser("subscriptions", help="import or export subscriptions as CSV")
+    subs_commands = subs.add_subparsers(required=True, metavar="ACTION")
+    subs_import = subs_commands.add_parser("import", help="add rows chat_id,topic from a CSV file")
+    subs_import.add_argument("file", type=Path, metavar="FILE.csv")
+    subs_import.set_defaults(command=import_subscriptions)
+    subs_export = subs_commands.add_parser("export", help="print every subscription as CSV")
+    subs_export.set_defaults(command=export_subscriptions)
+
+    demo = commands.add_parser("demo", help="an offline tour: a scripted chat with the real bot")
+    demo.set_defaults(command=play_demo)
+    return parser
+
+
+def run_bot(settings: Settings, _args: argparse.Namespace) -> int:
+    if not settings.telegram_bot_token:
+        print("tradebot: setting TELEGRAM_BOT_TOKEN: required to run the bot", file=sys.stderr)
+        return 2
+    app = build_application(settings)
+    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+def ingest_files(settings: Settings, args: argparse.Namespace) -> int:
+    return asyncio.run(_ingest_files(settings, args.paths))
+
+
+async def _ingest_files(settings: Settings, paths: list[Path]) -> int:
+    articles: list[ArticleIn] = []
+    report = IngestReport()
+    for path in paths:
+        try:
+            parsed = read_articles(path)
+        except ArticleFileError as error:
+            print(f"tradebot: cannot read {error}", file=sys.stderr)
+            continue
+        articles.extend(parsed.articles)
+        report.rejected.extend(parsed.rejected)
+    engine = create_engine(settings.database_url)
+    try:
+        await create_schema(engine)
+        ingestor = Ingestor(session_factory(engine), default_lexicon())
+        await ingestor.refresh()
+        report.merge(await ingestor.ingest(articles, progress=_progress_printer(len(articles))))
+    finally:
+        await engine.dispose()
+    print(
+        f"new: {report.new} articles (+{report.new_headlines} headlines), "
+        f"duplicates: {report.duplicates}, rejected: {len(report.rejected)}, "
+        f"alerts queued: {report.alerts}"
+    )
+    for rejected in report.rejected:
+        print(f"  rejected {rejected.where}: {rejected.reason}")
+    return 0 if articles else 1
+
+
+def _progress_printer(total: int) -> Callable[[int], None] | None:
+    if total < PROGRESS_THRESHOLD or not sys.stderr.isatty():
+        return None
+
+    def show(done: int) -> None:
+        if done % 50 == 0 or done == total:
+            end = "\n" if done == total else ""
+            print(f"\ringesting {done}/{total} ({done * 100 // total}%)", end=end, file=sys.stderr)
+
+    return show
+
+
+def match_file(settings: Settings, args: argparse.Namespace) -> int:
+    lexicon = default_lexicon()
+    try:
+        item = parse_watch_item(args.topic, lexicon)
+        parsed = read_articles(args.file)
+    except TopicError as error:
+        print(f"tradebot: topic: {error}", file=sys.stderr)
+        return 2
+    except ArticleFileError as error:
+        print(f"tradebot: cannot read {error}", file=sys.stderr)
+        return 1
+    matcher = Matcher([item], lexicon)
+    for article in parsed.articles:
+        candidates = [
+            article,
+            *(ArticleIn(title=h, source=article.source) for h in article.headlines),
+        ]
+        for candidate in candidates:
+            matches = matcher.match(candidate.title, candidate.body)
+            evidence = matches[0].evidence if matches else None
+            if args.json:
+                record = {
+                    "url": candidate.url,
+                    "title": candidate.title,
+                    "matched": bool(matches),
+                    "evidence": evidence,
+                }
+                print(json.dumps(record, ensure_ascii=False))
+            elif matches:
+                print(f"MATCH  {candidate.title}\n       {evidence}")
+            else:
+                print(f"-      {candidate.title}")
+    for rejected in parsed.rejected:
+        print(f"tradebot: rejected {rejected.where}: {rejected.reason}", file=sys.stderr)
+    return 0
+
+
+def import_subscriptions(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        with args.file.open(newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.reader(handle))
+    except OSError as error:
+        print(f"tradebot: cannot read {args.file}: {error.strerror}", file=sys.stderr)
+        return 1
+    return asyncio.run(_import_subscriptions(settings, rows))
+
+
+async def _import_subscriptions(settings: Settings, rows: list[list[str]]) -> int:
+    lexicon = default_lexicon()
+    added = present = 0
+    rejected: list[str] = []
+    engine = create_engine(settings.database_url)
+    try:
+        await create_schema(engine)
+        async with session_factory(engine)() as session:
+            for number, row in enumerate(rows, start=1):
+                if number == 1 and row[:1] == ["chat_id"]:
+                    continue
+                if len(row) != 2:
+                    rejected.append(f"line {number}: expected chat_id,topic")
+                    continue
+                try:
+                    chat_id = int(row[0])
+                    topic = parse_watch_item(row[1], lexicon).key
+                except ValueError as error:
+                    reason = (
+                        str(error) if isinstance(error, TopicError) else "chat_id is not a number"
+                    )
+                    rejected.append(f"line {number}: {reason}")
+                    continue
+                await queries.ensure_chat(session=session, chat_id=chat_id)
+                if await queries.add_subscription(session=session, chat_id=chat_id, topic=topic):
+                    added += 1
+                else:
+                    present += 1
+            await session.commit()
+    finally:
+        await engine.dispose()
+    print(f"imported: {added}, already present: {present}, rejected: {len(rejected)}")
+    for line in rejected:
+        print(f"  rejected {line}")
+    return 0 if added or present or not rows else 1
+
+
+def export_subscriptions(settings: Settings, _args: argparse.Namespace) -> int:
+    return asyncio.run(_export_subscriptions(settings))
+
+
+async def _export_subscriptions(settings: Settings) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        await create_schema(engine)
+        async with session_factory(engine)() as session:
+            rows = await queries.all_subscriptions(session=session)
+    finally:
+        await engine.dispose()
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["chat_id", "topic"])
+    writer.writerows(rows)
+    return 0
+
+
+def play_demo(settings: Settings, _args: argparse.Namespace) -> int:
+    return asyncio.run(run_demo())

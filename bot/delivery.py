@@ -1,0 +1,237 @@
+"""The dispatcher: sends pending alerts from the outbox, at Telegram's pace, exactly once.
+
+- Every send waits for a slot in the `SendBudget` (about 30 messages/s overall, 1/s per private
+  chat, 20/min per group), so 429s are the exception, not the pacing mechanism.
+- 429: all sending pauses for `retry_after`, then the same message is sent again.
+- 403 or "chat not found": the chat is marked inactive and nothing more is sent to it.
+- 5xx and network errors: the alert is retried later with exponential backoff.
+- A sent alert is marked sent right after Telegram accepts it; on stop, the dispatcher finishes
+  the message in flight and starts no other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, timedelta
+
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+
+from bot import rendering
+from storage import queries
+from storage.db import SessionFactory
+from storage.models import Alert, Article, utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 3600.0
+BATCH_SIZE = 500
+MAX_CONCURRENT_SENDS = 30
+
+
+class SendBudget:
+    """Reserves send slots under Telegram's limits; `pause` stops all sending for a while."""
+
+    def __init__(
+        self,
+        *,
+        per_second: float = 28.0,
+        private_interval: float = 1.05,
+        group_interval: float = 3.05,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._spacing = 1.0 / per_second
+        self._private_interval = private_interval
+        self._group_interval = group_interval
+        self._clock = clock
+        self._next_slot = 0.0
+        self._chat_next: dict[int, float] = {}
+        self.paused_until = 0.0
+
+    def reserve(self, chat_id: int) -> float:
+        """Reserve the next slot for a chat; the seconds to wait until it."""
+        now = self._clock()
+        slot = max(now, self._next_slot, self._chat_next.get(chat_id, 0.0), self.paused_until)
+        self._next_slot = slot + self._spacing
+        interval = self._group_interval if chat_id < 0 else self._private_interval
+        self._chat_next[chat_id] = slot + interval
+        if len(self._chat_next) > 10_000:
+            self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
+        return slot - now
+
+    def pause(self, seconds: float) -> None:
+        self.paused_until = max(self.paused_until, self._clock() + seconds)
+
+    def is_paused(self) -> bool:
+        return self._clock() < self.paused_until
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class Dispatcher:
+    """Sends due alerts until stopped; `wake()` makes it look now rather than at the next poll."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        sessions: SessionFactory,
+        *,
+        poll_seconds: float,
+        budget: SendBudget | None = None,
+    ) -> None:
+        self._bot = bot
+        self._sessions = sessions
+        self._poll_seconds = poll_seconds
+        self._budget = budget or SendBudget()
+        self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._write_lock = asyncio.Lock()
+        self._sends = asyncio.Semaphore(MAX_CONCURRENT_SENDS)
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._task = asyncio.create_task(self._run(), name="alert-dispatcher")
+
+    async def stop(self) -> None:
+        """Finish the messages in flight, send nothing more, and return."""
+        self._stop.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                handled = await self.dispatch_due()
+            except Exception:
+                log.exception("dispatching alerts failed; retrying at the next poll")
+                handled = 0
+            if handled == 0 and not self._stop.is_set():
+                await self._idle()
+
+    async def _idle(self) -> None:
+        """Wait for a wake-up, the next poll, the next deferred alert, or stop."""
+        timeout = self._poll_seconds
+        async with self._sessions() as session:
+            due = await queries.next_due_time(session=session)
+        if due is not None:
+            due_in = (due.replace(tzinfo=UTC) - utcnow()).total_seconds()
+            timeout = min(timeout, max(due_in, 0.05))
+        wake, stop = asyncio.create_task(self._wake.wait()), asyncio.create_task(self._stop.wait())
+        await asyncio.wait({wake, stop}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        wake.cancel()
+        stop.cancel()
+
+    async def dispatch_due(self) -> int:
+        """Send one batch of due alerts; the number handled (sent, failed or deferred)."""
+        async with self._sessions() as session:
+            batch = await queries.due_alerts(session=session, limit=BATCH_SIZE)
+        per_chat: dict[int, list[tuple[Alert, Article]]] = defaultdict(list)
+        for alert, article in batch:
+            per_chat[alert.chat_id].append((alert, article))
+        results = await asyncio.gather(*(self._send_chat(rows) for rows in per_chat.values()))
+        return sum(results)
+
+    async def _send_chat(self, rows: list[tuple[Alert, Article]]) -> int:
+        handled = 0
+        for alert, article in rows:
+            if self._stop.is_set():
+                break
+            delivered = await self._deliver(alert, article)
+            handled += 1
+            if not delivered:
+                break  # chat blocked or erroring: leave its other alerts for later
+        return handled
+
+    async def _deliver(self, alert: Alert, article: Article) -> bool:
+        """Send one alert; True when the chat can take the next one."""
+        assert alert.id is not None
+        text = rendering.alert(
+            title=article.title,
+            topics=json.loads(alert.topics),
+            evidence=alert.evidence,
+            source=article.source,
+            url=article.url,
+            published=article.published_at,
+        )
+        while True:
+            if not await self._wait_for_slot(alert.chat_id):
+                return False
+            try:
+                async with self._sends:
+                    message = await self._bot.send_message(
+                        alert.chat_id,
+                        text,
+                        parse_mode=ParseMode.HTML,
+                        link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    )
+            except RetryAfter as error:
+                seconds = retry_after_seconds(error)
+                log.warning("Telegram asked to slow down: pausing sends for %.1f s", seconds)
+                self._budget.pause(seconds)
+                continue
+            except Forbidden as error:
+                await self._deactivate(alert.chat_id, error.message)
+                return False
+            except BadRequest as error:
+                if "chat not found" in error.message.lower():
+                    await self._deactivate(alert.chat_id, error.message)
+                else:
+                    log.error("alert %s rejected by Telegram: %s", alert.id, error.message)
+                    await self._write(
+                        queries.mark_alert_failed, alert_id=alert.id, error=error.message
+                    )
+                return False
+            except TelegramError as error:  # 5xx, timeouts, network: try again later
+                backoff = min(MAX_BACKOFF_SECONDS, 2.0 ** (alert.attempts + 1))
+                log.warning("alert %s not sent (%s); retrying in %.0f s", alert.id, error, backoff)
+                await self._write(
+                    queries.defer_alert,
+                    alert_id=alert.id,
+                    error=str(error),
+                    retry_at=utcnow() + timedelta(seconds=backoff),
+                )
+                return False
+            await self._write(
+                queries.mark_alert_sent, alert_id=alert.id, message_id=message.message_id
+            )
+            return True
+
+    async def _wait_for_slot(self, chat_id: int) -> bool:
+        """Wait for a send slot; False when stopping."""
+        while True:
+            delay = self._budget.reserve(chat_id)
+            if delay > 0:
+                try:
+                    await asyncio.wait_for(self._stop.wait(), timeout=delay)
+                    return False
+                except TimeoutError:
+                    pass
+            if self._stop.is_set():
+                return False
+            if not self._budget.is_paused():
+                return True
+
+    async def _deactivate(self, chat_id: int, reason: str) -> None:
+        log.info("chat %s is unreachable (%s); no more alerts go there", chat_id, reason)
+        await self._write(queries.deactivate_chat, chat_id=chat_id, reason=reason)
+
+    async def _write(self, operation: Callable[..., object], **arguments: object) -> None:
+        """Run one storage write in its own committed transaction, one at a time."""
+        async with self._write_lock, self._sessions() as session:
+            await operation(session=session, **arguments)  # type: ignore[misc]
+            await session.commit()

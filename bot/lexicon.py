@@ -1,0 +1,172 @@
+"""The knowledge the matcher uses: concepts (countries, blocs, commodities, trade terms), their
+aliases, demonyms, group members and case rules. The facts live in `data/lexicon.toml`."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import cache
+from importlib import resources
+
+from bot.text import Token, norm_phrase, tokenize
+
+PROPER_KINDS = frozenset({"country", "bloc", "region", "organisation"})
+
+
+class Case(Enum):
+    """How a word of a surface form must be written in an article to count."""
+
+    ANY = "any"
+    CAPITALISED = "capitalised"
+    UPPER = "upper"
+
+
+class CaseFit(Enum):
+    """How well a run of article words fits a surface's case rules."""
+
+    NONE = 0
+    RELAXED = 1  # fits once capitalisation rules are relaxed (a topic typed in lower case)
+    STRICT = 2
+
+
+def case_rules(text: str, *, proper: bool) -> tuple[Case, ...]:
+    """Derive per-word case rules from how a surface is written.
+
+    An all-caps word of two or more letters (US, EU, REE) must be upper case in text; in a proper
+    noun a capitalised word must be capitalised; everything else matches any case.
+    """
+    rules = []
+    for token in tokenize(text):
+        if len(token.surface) >= 2 and token.surface.isupper():
+            rules.append(Case.UPPER)
+        elif proper and token.is_capitalised:
+            rules.append(Case.CAPITALISED)
+        else:
+            rules.append(Case.ANY)
+    return tuple(rules)
+
+
+def case_fit(rules: tuple[Case, ...], tokens: Iterable[Token]) -> CaseFit:
+    fit = CaseFit.STRICT
+    for rule, token in zip(rules, tokens, strict=True):
+        if rule is Case.UPPER and not token.is_upper:
+            return CaseFit.NONE
+        if rule is Case.CAPITALISED and not token.is_capitalised:
+            fit = CaseFit.RELAXED
+    return fit
+
+
+@dataclass(frozen=True, slots=True)
+class Surface:
+    """One way of writing a concept in text, in normal form with its case rules."""
+
+    text: str
+    words: tuple[str, ...]
+    literal: tuple[str, ...]  # lower case, not singularized
+    case: tuple[Case, ...]
+    needs_context: bool = False
+    common_word: bool = False  # also an everyday word: a capital at a sentence start proves nothing
+
+    @classmethod
+    def of(
+        cls, text: str, *, proper: bool, needs_context: bool = False, common_word: bool = False
+    ) -> Surface:
+        tokens = tokenize(text)
+        return cls(
+            text,
+            tuple(t.norm for t in tokens),
+            tuple(t.literal for t in tokens),
+            case_rules(text, proper=proper),
+            needs_context,
+            common_word,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Concept:
+    id: str
+    kind: str
+    name: str
+    surfaces: tuple[Surface, ...]
+    members: tuple[str, ...] = ()  # ids of member concepts that count as this concept
+
+    @property
+    def proper(self) -> bool:
+        return self.kind in PROPER_KINDS
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: one lexicon, cached derived tables
+class Lexicon:
+    concepts: dict[str, Concept]
+    context_words: frozenset[str]
+    # normal form of a name, alias or demonym → concept id (what a typed topic resolves to)
+    names: dict[tuple[str, ...], str] = field(default_factory=dict)
+
+    def lookup(self, text: str) -> Concept | None:
+        """The concept a typed name, alias or demonym refers to, if any."""
+        concept_id = self.names.get(norm_phrase(text))
+        return self.concepts[concept_id] if concept_id else None
+
+    def expand(self, concept_id: str) -> frozenset[str]:
+        """A concept and, for groups, all its members (recursively)."""
+        seen = {concept_id}
+        stack = [concept_id]
+        while stack:
+            for member in self.concepts[stack.pop()].members:
+                if member not in seen:
+                    seen.add(member)
+                    stack.append(member)
+        return frozenset(seen)
+
+    def vocabulary(self) -> Iterator[str]:
+        """Every name and alias, for typo suggestions."""
+        for concept in self.concepts.values():
+            for surface in concept.surfaces:
+                yield surface.text
+
+
+def parse_lexicon(data: dict[str, object]) -> Lexicon:
+    concepts: dict[str, Concept] = {}
+    names: dict[tuple[str, ...], str] = {}
+    raw_concepts = data.get("concept", [])
+    assert isinstance(raw_concepts, list)
+    for raw in raw_concepts:
+        kind = raw["kind"]
+        proper = kind in PROPER_KINDS
+        needs_context = bool(raw.get("needs_context", False))
+        context_free = set(raw.get("context_free", []))
+        common_words = set(raw.get("common_words", []))
+        written = [raw["name"], *raw.get("aliases", []), *raw.get("demonyms", []), *context_free]
+        surfaces = tuple(
+            Surface.of(
+                text,
+                proper=proper,
+                needs_context=needs_context and text not in context_free,
+                common_word=text in common_words,
+            )
+            for text in dict.fromkeys(written)
+        )
+        member_ids = []
+        for member in raw.get("members", []):
+            member_id = f"{raw['id']}/{member}"
+            member_ids.append(member_id)
+            concepts[member_id] = Concept(
+                member_id, kind, member, (Surface.of(member, proper=proper),)
+            )
+            names.setdefault(norm_phrase(member), member_id)
+        concepts[raw["id"]] = Concept(raw["id"], kind, raw["name"], surfaces, tuple(member_ids))
+        for surface in surfaces:
+            names[surface.words] = raw["id"]
+    context = data.get("context", {})
+    assert isinstance(context, dict)
+    context_words = frozenset(" ".join(norm_phrase(word)) for word in context.get("words", []))
+    return Lexicon(concepts, context_words, names)
+
+
+@cache
+def default_lexicon() -> Lexicon:
+    """The lexicon bundled with the project."""
+    raw = resources.files("bot").joinpath("data/lexicon.toml").read_bytes()
+    return parse_lexicon(tomllib.loads(raw.decode("utf-8")))

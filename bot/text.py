@@ -1,0 +1,160 @@
+"""Text primitives shared by matching, ingest and rendering: tokens, sentences, normal forms."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# A word is a run of letters/digits; an apostrophe inside a word keeps it whole ("India's").
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
+_WHITESPACE = re.compile(r"\s+")
+
+# Words a sentence may end in with a period that does not end the sentence.
+_ABBREVIATIONS = frozenset(
+    {
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "st",
+        "inc",
+        "corp",
+        "co",
+        "ltd",
+        "jr",
+        "sr",
+        "vs",
+        "no",
+        "gov",
+        "sen",
+        "rep",
+        "gen",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "aug",
+        "sept",
+        "sep",
+        "oct",
+        "nov",
+        "dec",
+        "approx",
+        "est",
+        "fig",
+        "e.g",
+        "i.e",
+        "etc",
+    }
+)
+_SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]]*\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One word of a text: its surface form, its normal form and where it starts."""
+
+    surface: str
+    norm: str
+    start: int
+
+    @property
+    def literal(self) -> str:
+        """The word in lower case, not singularized: tells "Americas" from "America"."""
+        return _POSSESSIVE.sub("", self.surface).lower()
+
+    @property
+    def is_capitalised(self) -> bool:
+        return self.surface[:1].isupper()
+
+    @property
+    def is_upper(self) -> bool:
+        """True for an all-caps word, allowing a plural 's' ("REEs")."""
+        core = (
+            self.surface[:-1]
+            if len(self.surface) > 2 and self.surface.endswith("s")
+            else self.surface
+        )
+        return core.isupper()
+
+
+def singular(word: str) -> str:
+    """A conservative singular of a lower-case word: earths → earth, tonnes → tonne."""
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "xes", "sses", "zes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is", "os")):
+        return word[:-1]
+    return word
+
+
+def normalize_word(word: str) -> str:
+    """The form words are compared in: accents folded, lower case, no possessive, singular."""
+    folded = unicodedata.normalize("NFKD", word)
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return singular(_POSSESSIVE.sub("", folded).lower().replace("’", "'"))
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split a text into word tokens; punctuation and hyphens separate words."""
+    return [Token(m.group(), normalize_word(m.group()), m.start()) for m in _WORD.finditer(text)]
+
+
+def norm_phrase(text: str) -> tuple[str, ...]:
+    """The normal form of a phrase, as a tuple of normalized words."""
+    return tuple(token.norm for token in tokenize(text))
+
+
+def collapse_whitespace(text: str) -> str:
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split prose into sentences, keeping abbreviations such as "U.S." inside a sentence."""
+    sentences: list[str] = []
+    for paragraph in re.split(r"\n\s*\n|\n", text):
+        paragraph = collapse_whitespace(paragraph)
+        start = 0
+        for end_match in _SENTENCE_END.finditer(paragraph):
+            end = end_match.end()
+            if _ends_in_abbreviation(paragraph[start : end_match.start() + 1]):
+                continue
+            following = paragraph[end : end + 1]
+            if following and not (
+                following.isupper() or following.isdigit() or following in "\"“'‘("
+            ):
+                continue
+            sentences.append(paragraph[start:end].strip())
+            start = end
+        if paragraph[start:].strip():
+            sentences.append(paragraph[start:].strip())
+    return sentences
+
+
+def _ends_in_abbreviation(sentence: str) -> bool:
+    last_word = sentence.rstrip(".!?\"'”’)]").rsplit(" ", 1)[-1]
+    if re.fullmatch(r"(?:[A-Za-z]\.)+[A-Za-z]?", last_word + "."):
+        return True  # initials and dotted abbreviations: U.S., U.K., e.g.
+    return last_word.lower().rstrip(".") in _ABBREVIATIONS
+
+
+def content_hash(title: str, body: str) -> str:
+    """A key that is equal for articles whose title and body differ only in case and spacing."""
+    normal = collapse_whitespace(f"{title}\n{body}").casefold()
+    return hashlib.sha256(normal.encode("utf-8")).hexdigest()
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut text at a word boundary to at most `limit` characters, marking the cut with '…'."""
+    text = collapse_whitespace(text)
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:–-")
+    return cut + "…"

@@ -1,0 +1,139 @@
+"""/subscribe, /unsubscribe, /list and their inline buttons."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot import rendering
+from bot.context import BotApplication, BotContext, Services
+from bot.rendering import Reply
+from bot.topics import TopicError, parse_watch_item
+from handlers.common import answer, command_argument, keyboard, remember_chat
+from storage import queries
+
+MAX_SUBSCRIPTIONS = 50
+SUBSCRIBE_PREFIX = "sub:"
+REMOVE_PREFIX = "unsub:"
+
+
+async def subscribe(update: Update, context: BotContext) -> None:
+    """Add a topic to the chat's watch-list, or suggest a spelling: /subscribe TOPIC."""
+    services = context.services
+    chat_id = await remember_chat(update, services.sessions)
+    typed = command_argument(update.effective_message)
+    if chat_id is None:
+        return
+    if not typed.strip():
+        await answer(update, rendering.subscribe_usage())
+        return
+    try:
+        item = parse_watch_item(typed, services.lexicon)
+    except TopicError as error:
+        await answer(update, rendering.topic_error(str(error)))
+        return
+    candidates = services.suggester.suggest(item)
+    if candidates:
+        await answer(update, rendering.suggestion(item.key, candidates))
+        return
+    await answer(update, await add_topic(services, chat_id, item.key))
+
+
+async def add_topic(services: Services, chat_id: int, topic: str) -> str:
+    """Store a subscription within the per-chat limit; the confirmation to show."""
+    async with services.sessions() as session:
+        if await queries.count_subscriptions(session=session, chat_id=chat_id) >= MAX_SUBSCRIPTIONS:
+            return rendering.too_many_subscriptions(MAX_SUBSCRIPTIONS)
+        created = await queries.add_subscription(session=session, chat_id=chat_id, topic=topic)
+        await session.commit()
+    return rendering.subscribed(topic) if created else rendering.already_subscribed(topic)
+
+
+async def unsubscribe(update: Update, context: BotContext) -> None:
+    """Remove a topic from the chat's watch-list: /unsubscribe TOPIC."""
+    services = context.services
+    chat_id = await remember_chat(update, services.sessions)
+    typed = command_argument(update.effective_message)
+    if chat_id is None:
+        return
+    if not typed.strip():
+        await answer(update, rendering.unsubscribe_usage())
+        return
+    try:
+        topic = parse_watch_item(typed, services.lexicon).key
+    except TopicError as error:
+        await answer(update, rendering.topic_error(str(error)))
+        return
+    async with services.sessions() as session:
+        removed = await queries.remove_subscription(session=session, chat_id=chat_id, topic=topic)
+        await session.commit()
+    await answer(
+        update, rendering.unsubscribed(topic) if removed else rendering.not_subscribed(topic)
+    )
+
+
+async def list_topics(update: Update, context: BotContext) -> None:
+    """Show the chat's watch-list with a remove button per topic."""
+    chat_id = await remember_chat(update, context.services.sessions)
+    if chat_id is not None:
+        await answer(update, await watch_list(context.services, chat_id))
+
+
+async def watch_list(services: Services, chat_id: int) -> Reply:
+    async with services.sessions() as session:
+        rows = await queries.list_subscriptions(session=session, chat_id=chat_id)
+    return rendering.subscription_list([(row.id, row.topic) for row in rows if row.id is not None])
+
+
+async def on_subscribe_button(update: Update, context: BotContext) -> None:
+    """A "Did you mean …?" button: subscribe to the chosen spelling."""
+    query = update.callback_query
+    chat = update.effective_chat
+    if query is None or chat is None or query.data is None:
+        return
+    services = context.services
+    try:
+        topic = parse_watch_item(query.data.removeprefix(SUBSCRIBE_PREFIX), services.lexicon).key
+    except TopicError as error:
+        await query.answer(str(error))
+        return
+    await remember_chat(update, services.sessions)
+    confirmation = await add_topic(services, chat.id, topic)
+    await query.answer()
+    await query.edit_message_text(confirmation, parse_mode=ParseMode.HTML)
+
+
+async def on_remove_button(update: Update, context: BotContext) -> None:
+    """A remove button under /list: drop that topic and refresh the list."""
+    query = update.callback_query
+    chat = update.effective_chat
+    if query is None or chat is None or query.data is None:
+        return
+    services = context.services
+    try:
+        subscription_id = int(query.data.removeprefix(REMOVE_PREFIX))
+    except ValueError:
+        await query.answer("That button is no longer valid.")
+        return
+    async with services.sessions() as session:
+        topic = await queries.remove_subscription_by_id(
+            session=session, chat_id=chat.id, subscription_id=subscription_id
+        )
+        await session.commit()
+    if topic is None:
+        await query.answer("Already removed.")
+        return
+    await query.answer(f"Removed {topic}"[:200])
+    refreshed = await watch_list(services, chat.id)
+    await query.edit_message_text(
+        refreshed.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(refreshed)
+    )
+
+
+def register(app: BotApplication) -> None:
+    app.add_handler(CommandHandler("subscribe", subscribe))
+    app.add_handler(CommandHandler("unsubscribe", unsubscribe))
+    app.add_handler(CommandHandler("list", list_topics))
+    app.add_handler(CallbackQueryHandler(on_subscribe_button, pattern=f"^{SUBSCRIBE_PREFIX}"))
+    app.add_handler(CallbackQueryHandler(on_remove_button, pattern=f"^{REMOVE_PREFIX}"))

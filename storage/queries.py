@@ -1,0 +1,225 @@
+"""Storage functions. Each takes the session first, as `*, session`, and leaves committing to
+the caller unless its name says otherwise."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import func, or_, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Alert, AlertStatus, Article, Chat, Subscription, VocabularyTerm, utcnow
+
+
+async def ensure_chat(
+    *, session: AsyncSession, chat_id: int, kind: str = "private", title: str | None = None
+) -> Chat:
+    """The chat's row, created on first contact; a chat that writes again is active again."""
+    chat = await session.get(Chat, chat_id)
+    if chat is None:
+        chat = Chat(id=chat_id, kind=kind, title=title)
+        session.add(chat)
+    elif not chat.active:
+        chat.active, chat.inactive_reason = True, None
+    return chat
+
+
+async def deactivate_chat(*, session: AsyncSession, chat_id: int, reason: str) -> None:
+    """Stop sending to a chat: mark it inactive and fail its pending alerts."""
+    chat = await session.get(Chat, chat_id)
+    if chat is not None:
+        chat.active, chat.inactive_reason = False, reason[:255]
+    await session.exec(
+        update(Alert)
+        .where(col(Alert.chat_id) == chat_id, col(Alert.status) == AlertStatus.PENDING)
+        .values(status=AlertStatus.FAILED, last_error=f"chat inactive: {reason}"[:500])
+    )
+
+
+async def count_subscriptions(*, session: AsyncSession, chat_id: int) -> int:
+    result = await session.exec(
+        select(func.count()).select_from(Subscription).where(Subscription.chat_id == chat_id)
+    )
+    return result.one()
+
+
+async def find_subscription(
+    *, session: AsyncSession, chat_id: int, topic: str
+) -> Subscription | None:
+    result = await session.exec(
+        select(Subscription).where(Subscription.chat_id == chat_id, Subscription.topic == topic)
+    )
+    return result.first()
+
+
+async def add_subscription(*, session: AsyncSession, chat_id: int, topic: str) -> bool:
+    """Subscribe a chat to a watch item; False when it already had it."""
+    if await find_subscription(session=session, chat_id=chat_id, topic=topic):
+        return False
+    session.add(Subscription(chat_id=chat_id, topic=topic))
+    await session.flush()
+    return True
+
+
+async def remove_subscription(*, session: AsyncSession, chat_id: int, topic: str) -> bool:
+    subscription = await find_subscription(session=session, chat_id=chat_id, topic=topic)
+    if subscription is None:
+        return False
+    await session.delete(subscription)
+    return True
+
+
+async def remove_subscription_by_id(
+    *, session: AsyncSession, chat_id: int, subscription_id: int
+) -> str | None:
+    """Remove one of the chat's subscriptions by id; its topic, or None if it was not there."""
+    subscription = await session.get(Subscription, subscription_id)
+    if subscription is None or subscription.chat_id != chat_id:
+        return None
+    await session.delete(subscription)
+    return subscription.topic
+
+
+async def list_subscriptions(*, session: AsyncSession, chat_id: int) -> Sequence[Subscription]:
+    result = await session.exec(
+        select(Subscription)
+        .where(Subscription.chat_id == chat_id)
+        .order_by(col(Subscription.topic))
+    )
+    return result.all()
+
+
+async def active_subscriptions(*, session: AsyncSession) -> list[tuple[int, str]]:
+    """(chat id, topic) of every active chat, for building the matcher."""
+    result = await session.exec(
+        select(Subscription.chat_id, Subscription.topic)
+        .join(Chat, col(Chat.id) == Subscription.chat_id)
+        .where(col(Chat.active).is_(True))
+    )
+    return [(chat_id, topic) for chat_id, topic in result.all()]
+
+
+async def all_subscriptions(*, session: AsyncSession) -> list[tuple[int, str]]:
+    result = await session.exec(
+        select(Subscription.chat_id, Subscription.topic).order_by(
+            col(Subscription.chat_id), col(Subscription.topic)
+        )
+    )
+    return [(chat_id, topic) for chat_id, topic in result.all()]
+
+
+async def find_duplicate(
+    *, session: AsyncSession, url: str | None, content_hash: str
+) -> Article | None:
+    """A stored article with the same url or the same normalized title and body."""
+    condition = Article.content_hash == content_hash
+    if url:
+        condition = or_(condition, Article.url == url)
+    result = await session.exec(select(Article).where(condition).limit(1))
+    return result.first()
+
+
+async def add_alerts(
+    *, session: AsyncSession, article_id: int, alerts: Iterable[tuple[int, list[str], str]]
+) -> int:
+    """Queue alerts (chat id, watch-item keys, evidence) for one article."""
+    count = 0
+    for chat_id, topics, evidence in alerts:
+        session.add(
+            Alert(
+                chat_id=chat_id, article_id=article_id, topics=json.dumps(topics), evidence=evidence
+            )
+        )
+        count += 1
+    return count
+
+
+async def due_alerts(
+    *, session: AsyncSession, limit: int, now: datetime | None = None
+) -> list[tuple[Alert, Article]]:
+    """Pending alerts of active chats that are due, oldest first, with their articles."""
+    now = now or utcnow()
+    result = await session.exec(
+        select(Alert, Article)
+        .join(Article, col(Article.id) == Alert.article_id)
+        .join(Chat, col(Chat.id) == Alert.chat_id)
+        .where(
+            col(Alert.status) == AlertStatus.PENDING,
+            col(Chat.active).is_(True),
+            or_(col(Alert.next_attempt_at).is_(None), col(Alert.next_attempt_at) <= now),
+        )
+        .order_by(col(Alert.id))
+        .limit(limit)
+    )
+    return list(result.all())
+
+
+async def next_due_time(*, session: AsyncSession) -> datetime | None:
+    """When the earliest deferred pending alert falls due, if one is deferred."""
+    result = await session.exec(
+        select(func.min(Alert.next_attempt_at)).where(
+            col(Alert.status) == AlertStatus.PENDING, col(Alert.next_attempt_at) > utcnow()
+        )
+    )
+    return result.one()
+
+
+async def mark_alert_sent(*, session: AsyncSession, alert_id: int, message_id: int | None) -> None:
+    await session.exec(
+        update(Alert)
+        .where(col(Alert.id) == alert_id)
+        .values(status=AlertStatus.SENT, sent_at=utcnow(), message_id=message_id, last_error=None)
+    )
+
+
+async def mark_alert_failed(*, session: AsyncSession, alert_id: int, error: str) -> None:
+    await session.exec(
+        update(Alert)
+        .where(col(Alert.id) == alert_id)
+        .values(status=AlertStatus.FAILED, last_error=error[:500], attempts=Alert.attempts + 1)
+    )
+
+
+async def defer_alert(
+    *, session: AsyncSession, alert_id: int, error: str, retry_at: datetime
+) -> None:
+    await session.exec(
+        update(Alert)
+        .where(col(Alert.id) == alert_id)
+        .values(next_attempt_at=retry_at, last_error=error[:500], attempts=Alert.attempts + 1)
+    )
+
+
+async def alert_counts(*, session: AsyncSession) -> dict[str, int]:
+    result = await session.exec(select(Alert.status, func.count()).group_by(col(Alert.status)))
+    return {str(status): count for status, count in result.all()}
+
+
+async def record_vocabulary(*, session: AsyncSession, terms: Counter[str]) -> None:
+    """Add names seen in an article to the suggestion vocabulary (an upsert, safe to race)."""
+    if not terms:
+        return
+    insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(VocabularyTerm).values(
+        [{"term": term, "count": count} for term, count in terms.items()]
+    )
+    await session.exec(
+        statement.on_conflict_do_update(
+            index_elements=[VocabularyTerm.term],
+            set_={"count": VocabularyTerm.count + statement.excluded.count},
+        )
+    )
+
+
+async def vocabulary(*, session: AsyncSession, limit: int = 20_000) -> list[str]:
+    """The most frequent names seen in stored articles."""
+    result = await session.exec(
+        select(VocabularyTerm.term).order_by(col(VocabularyTerm.count).desc()).limit(limit)
+    )
+    return list(result.all())

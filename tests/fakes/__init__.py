@@ -1,0 +1,19 @@
+"""Test fakes for tradebot's external services."""
+
+from .telegram_api import (
+    Call,
+    FakeTelegram,
+    SentMessage,
+    TelegramHTMLError,
+    parse_telegram_html,
+    parse_telegram_html_entities,
+)
+
+__all__ = [
+    "Call",
+    "FakeTelegram",
+    "SentMessage",
+    "TelegramHTMLError",
+    "parse_telegram_html",
+    "parse_telegram_html_entities",
+]

@@ -1,0 +1,1697 @@
+"""An in-process fake of the Telegram Bot API for tests.
+
+`FakeTelegram` is an aiohttp server on 127.0.0.1 that answers the Bot API methods tradebot uses
+closely enough that a real python-telegram-bot v22 ``Application`` (built with
+``ApplicationBuilder().token(fake.token).base_url(fake.base_url)``) can poll, send, edit and
+answer callback queries against it. It runs in the test's own event loop::
+
+    async with FakeTelegram() as fake:
+        app = ApplicationBuilder().token(fake.token).base_url(fake.base_url).build()
+        ...
+        fake.add_message(42, "/start")
+        [reply] = await fake.wait_for_sent(chat_id=42)
+
+What users do is injected with `add_message` / `add_callback`; what Telegram does wrong is
+injected with `fail_next`, `block_chat` and `set_rate_limits`. Everything the bot did is
+recorded in `sent`, `calls`, `callback_answers` and `commands`.
+
+Validation follows Telegram where it is cheap to do so (HTML parse mode, length limits counted
+in UTF-16 code units after entity parsing, callback data size, "message is not modified", ...).
+Deliberate differences from the real server:
+
+* an unknown named HTML entity such as ``&nbsp;`` is rejected (Telegram keeps it as literal
+  text, which is almost always a bug in the bot); pass ``strict_html_entities=False`` to get
+  Telegram's behaviour;
+* Markdown / MarkdownV2 are accepted without validation;
+* sending to a chat the fake has never seen works unless ``strict_chats=True``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import itertools
+import json
+import re
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from types import TracebackType
+from typing import Any, Self
+
+from aiohttp import web
+
+__all__ = [
+    "Call",
+    "FakeTelegram",
+    "SentMessage",
+    "TelegramHTMLError",
+    "parse_telegram_html",
+    "parse_telegram_html_entities",
+    "utf16_len",
+]
+
+JSONDict = dict[str, Any]
+ChatId = int | str
+
+DEFAULT_TOKEN = "123456:TEST-TOKEN"
+DEFAULT_GROUP_USER_ID = 1001
+MAX_MESSAGE_LENGTH = 4096
+MAX_CAPTION_LENGTH = 1024
+MAX_CALLBACK_ANSWER_LENGTH = 200
+MAX_CALLBACK_DATA_BYTES = 64
+
+BLOCKED_DESCRIPTION = "Forbidden: bot was blocked by the user"
+CONFLICT_DESCRIPTION = (
+    "Conflict: terminated by other getUpdates request; "
+    "make sure that only one bot instance is running"
+)
+QUERY_TOO_OLD_DESCRIPTION = (
+    "Bad Request: query is too old and response timeout expired or query ID is invalid"
+)
+NOT_MODIFIED_DESCRIPTION = (
+    "Bad Request: message is not modified: specified new message content and reply markup "
+    "are exactly the same as a current content and reply markup of the message"
+)
+
+
+def utf16_len(text: str) -> int:
+    """Return the length of `text` in UTF-16 code units, the unit Telegram counts in."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+# --------------------------------------------------------------------------------------------
+# HTML parse mode
+# --------------------------------------------------------------------------------------------
+
+
+class TelegramHTMLError(ValueError):
+    """Telegram would reject the text with ``Bad Request: can't parse entities: ...``.
+
+    ``str(error)`` and `description` are Telegram's full description; `reason` is the part after
+    ``can't parse entities:``.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        self.description = f"Bad Request: can't parse entities: {reason}"
+        super().__init__(self.description)
+
+
+_SUPPORTED_TAGS = frozenset(
+    {
+        "a",
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "code",
+        "pre",
+        "blockquote",
+        "span",
+        "tg-spoiler",
+        "tg-emoji",
+    }
+)
+_SIMPLE_ENTITY_TYPES = {
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "span": "spoiler",
+    "tg-spoiler": "spoiler",
+}
+_NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+# TDLib's is_space(); NUL doubles as "end of text", as in TDLib's C strings.
+_SPACES = frozenset(" \t\r\n\v\0")
+_END = "\0"
+_DEC_DIGITS = frozenset("0123456789")
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+_ASCII_ALPHA = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_ASCII_ALNUM = _ASCII_ALPHA | _DEC_DIGITS
+_ATTRIBUTE_NAME_STOP = frozenset("=>/\"'")
+
+
+@dataclass
+class _OpenTag:
+    name: str
+    argument: str
+    offset: int  # UTF-16 offset of the tag's content in the plain text
+    out_index: int  # index into the parser's output pieces where the content starts
+
+
+class _HTMLParser:
+    """A port of the algorithm of TDLib's ``parse_html`` (what the Bot API runs)."""
+
+    def __init__(self, text: str, *, strict_entities: bool) -> None:
+        self.text = text
+        self.strict_entities = strict_entities
+        self.out: list[str] = []
+        self.utf16_offset = 0
+        self.stack: list[_OpenTag] = []
+        self.entities: list[JSONDict] = []
+        self.decoded_surrogate = False
+
+    def at(self, index: int) -> str:
+        return self.text[index] if index < len(self.text) else _END
+
+    def byte_offset(self, index: int) -> int:
+        return len(self.text[:index].encode("utf-8", "surrogatepass"))
+
+    def emit(self, chars: str) -> None:
+        self.out.append(chars)
+        self.utf16_offset += utf16_len(chars)
+
+    def parse(self) -> tuple[str, list[JSONDict]]:
+        i = 0
+        while i < len(self.text):
+            char = self.text[i]
+            if char == "&":
+                decoded = self.decode_reference(i)
+                if decoded is not None:
+                    value, i = decoded
+                    self.emit(value)
+                    continue
+            if char != "<":
+                self.emit(char)
+                i += 1
+                continue
+            begin = i
+            i = self.start_tag(begin) if self.at(begin + 1) != "/" else self.end_tag(begin)
+            i += 1  # past the tag's '>'
+        if self.stack:
+            raise TelegramHTMLError(
+                f'Can\'t find end tag corresponding to start tag "{self.stack[-1].name}"'
+            )
+        if self.decoded_surrogate:
+            raise TelegramHTMLError(
+                "Text contains invalid Unicode characters after decoding HTML entities, "
+                "check for unmatched surrogate code units"
+            )
+        for entity in self.entities:
+            if entity["type"] == "code":
+                entity.pop("language", None)  # a language only counts on <pre><code>
+        self.entities.sort(key=lambda entity: (entity["offset"], -entity["length"]))
+        return "".join(self.out), self.entities
+
+    def decode_reference(self, pos: int) -> tuple[str, int] | None:
+        """Decode the character reference at `pos` ('&'): (character, position after it).
+
+        None means "not a reference": the '&' is kept as text.
+        """
+        end = pos + 1
+        if self.at(end) == "#":
+            end += 1
+            is_hex = self.at(end) == "x"
+            if is_hex:
+                end += 1
+            digits_begin = end
+            digits = _HEX_DIGITS if is_hex else _DEC_DIGITS
+            while self.at(end) in digits:
+                end += 1
+            number = self.text[digits_begin:end]
+            if not number or end - pos >= 10:
+                return None
+            code = int(number, 16 if is_hex else 10)
+            if code == 0 or code >= 0x10FFFF:
+                return None
+            if 0xD800 <= code <= 0xDFFF:
+                self.decoded_surrogate = True
+            value = chr(code)
+        else:
+            while self.at(end) in _ASCII_ALPHA:
+                end += 1
+            name = self.text[pos + 1 : end]
+            named = _NAMED_ENTITIES.get(name)
+            if named is None:
+                if self.strict_entities and name and self.at(end) == ";":
+                    raise TelegramHTMLError(
+                        f'Unsupported HTML entity "&{name};" at byte offset {self.byte_offset(pos)}'
+                    )
+                return None
+            value = named
+        if self.at(end) == ";":
+            end += 1
+        return value, end
+
+    def skip_spaces(self, i: int) -> int:
+        while self.at(i) != _END and self.at(i) in _SPACES:
+            i += 1
+        return i
+
+    def start_tag(self, begin: int) -> int:
+        """Parse the start tag at `begin` ('<'); return the index of its '>'."""
+        offset = self.byte_offset(begin)
+        i = begin + 1
+        while self.at(i) not in _SPACES and self.at(i) != ">":
+            i += 1
+        if self.at(i) == _END:
+            raise TelegramHTMLError(f"Unclosed start tag at byte offset {offset}")
+        name = self.text[begin + 1 : i].lower()
+        if name not in _SUPPORTED_TAGS:
+            raise TelegramHTMLError(f'Unsupported start tag "{name}" at byte offset {offset}')
+
+        argument = ""
+        while self.at(i) != ">":
+            i = self.skip_spaces(i)
+            if self.at(i) == ">":
+                break
+            attribute_begin = i
+            while self.at(i) not in _SPACES and self.at(i) not in _ATTRIBUTE_NAME_STOP:
+                i += 1
+            attribute = self.text[attribute_begin:i]
+            if not attribute:
+                raise TelegramHTMLError(
+                    f'Empty attribute name in the tag "{name}" at byte offset {offset}'
+                )
+            i = self.skip_spaces(i)
+            if self.at(i) != "=":
+                if self.at(i) == _END:
+                    raise TelegramHTMLError(f'Unclosed start tag "{name}" at byte offset {offset}')
+                if name == "blockquote" and attribute == "expandable":
+                    argument = "1"
+                continue
+            i = self.skip_spaces(i + 1)
+            if self.at(i) == _END:
+                raise TelegramHTMLError(f'Unclosed start tag "{name}" at byte offset {offset}')
+            value, i = self.attribute_value(i)
+            if self.at(i) == _END:
+                raise TelegramHTMLError(f"Unclosed start tag at byte offset {offset}")
+            if (name, attribute) in {("a", "href"), ("tg-emoji", "emoji-id")}:
+                argument = value
+            elif name == "code" and attribute == "class" and value.startswith("language-"):
+                argument = value.removeprefix("language-")
+            elif name == "span" and attribute == "class" and value.startswith("tg-"):
+                argument = value.removeprefix("tg-")
+            elif name == "blockquote" and attribute == "expandable":
+                argument = "1"
+
+        if name == "span" and argument != "spoiler":
+            raise TelegramHTMLError(
+                f'Tag "span" must have class "tg-spoiler" at byte offset {offset}'
+            )
+        self.stack.append(_OpenTag(name, argument, self.utf16_offset, len(self.out)))
+        return i
+
+    def attribute_value(self, i: int) -> tuple[str, int]:
+        """Parse an attribute value (name token or quoted string) at `i`."""
+        quote = self.at(i)
+        if quote not in {'"', "'"}:
+            token_begin = i
+            while self.at(i) in _ASCII_ALNUM or self.at(i) in {".", "-"}:
+                i += 1
+            if self.at(i) not in _SPACES and self.at(i) != ">":
+                raise TelegramHTMLError(
+                    f"Unexpected end of name token at byte offset {self.byte_offset(token_begin)}"
+                )
+            return self.text[token_begin:i].lower(), i
+        i += 1
+        chars: list[str] = []
+        while self.at(i) != quote and self.at(i) != _END:
+            if self.at(i) == "&":
+                decoded = self.decode_reference(i)
+                if decoded is not None:
+                    chars.append(decoded[0])
+                    i = decoded[1]
+                    continue
+            chars.append(self.text[i])
+            i += 1
+        if self.at(i) == quote:
+            i += 1
+        return "".join(chars), i
+
+    def end_tag(self, begin: int) -> int:
+        """Parse the end tag at `begin` ('</'); return the index of its '>'."""
+        offset = self.byte_offset(begin)
+        if not self.stack:
+            raise TelegramHTMLError(f"Unexpected end tag at byte offset {offset}")
+        i = begin + 2
+        while self.at(i) not in _SPACES and self.at(i) != ">":
+            i += 1
+        end_name = self.text[begin + 2 : i].lower()
+        while self.at(i) in _SPACES and self.at(i) != _END:
+            i += 1
+        if self.at(i) != ">":
+            raise TelegramHTMLError(f"Unclosed end tag at byte offset {offset}")
+        open_tag = self.stack[-1]
+        if end_name and end_name != open_tag.name:
+            raise TelegramHTMLError(
+                f'Unmatched end tag at byte offset {offset}, expected "</{open_tag.name}>", '
+                f'found "</{end_name}>"'
+            )
+        if self.utf16_offset > open_tag.offset:
+            self.add_entity(open_tag, self.utf16_offset - open_tag.offset)
+        self.stack.pop()
+        return i
+
+    def add_entity(self, tag: _OpenTag, length: int) -> None:
+        entity: JSONDict = {"offset": tag.offset, "length": length}
+        last = self.entities[-1] if self.entities else None
+        same_span = last is not None and last["offset"] == tag.offset and last["length"] == length
+        if tag.name in _SIMPLE_ENTITY_TYPES:
+            entity["type"] = _SIMPLE_ENTITY_TYPES[tag.name]
+        elif tag.name == "tg-emoji":
+            if not tag.argument.isdecimal() or int(tag.argument) <= 0:
+                raise TelegramHTMLError("Invalid custom emoji identifier specified")
+            entity.update(type="custom_emoji", custom_emoji_id=tag.argument)
+        elif tag.name == "a":
+            url = tag.argument or "".join(self.out[tag.out_index :])
+            if not url:
+                return
+            entity.update(type="text_link", url=url)
+        elif tag.name == "blockquote":
+            entity["type"] = "expandable_blockquote" if tag.argument else "blockquote"
+        elif tag.name == "pre":
+            if last is not None and same_span and last["type"] == "code" and "language" in last:
+                last["type"] = "pre"  # <pre><code class="language-x">...</code></pre>
+                return
+            entity["type"] = "pre"
+        else:  # code
+            if last is not None and same_span and last["type"] == "pre" and tag.argument:
+                last["language"] = tag.argument
+                return
+            entity["type"] = "code"
+            if tag.argument:
+                entity["language"] = tag.argument
+        self.entities.append(entity)
+
+
+def parse_telegram_html_entities(
+    text: str, *, strict_entities: bool = True
+) -> tuple[str, list[JSONDict]]:
+    """Parse `text` as Telegram's ``parse_mode=HTML``: return (plain text, message entities).
+
+    Entities are Bot API ``MessageEntity`` dicts with UTF-16 offsets. Raises
+    `TelegramHTMLError` (a ValueError) with Telegram's description on malformed markup.
+    With `strict_entities` (default) an unknown named entity such as ``&nbsp;`` is an error;
+    Telegram itself would keep it as literal text.
+    """
+    return _HTMLParser(text, strict_entities=strict_entities).parse()
+
+
+def parse_telegram_html(text: str, *, strict_entities: bool = True) -> str:
+    """Return the plain text Telegram would show for `text` sent with ``parse_mode=HTML``.
+
+    Raises `TelegramHTMLError` (a ValueError whose message is Telegram's description, e.g.
+    ``Bad Request: can't parse entities: Unsupported start tag "p" at byte offset 0``).
+    """
+    return parse_telegram_html_entities(text, strict_entities=strict_entities)[0]
+
+
+# --------------------------------------------------------------------------------------------
+# Records
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SentMessage:
+    """One successful send*/edit* call, as recorded by `FakeTelegram.sent`.
+
+    `text` is the raw text (the caption for sendPhoto/sendDocument, None for
+    editMessageReplyMarkup) exactly as the bot sent it, markup included; `plain_text` is what
+    Telegram would display (tags removed, entities decoded).
+    """
+
+    method: str
+    chat_id: int
+    text: str | None
+    parse_mode: str | None
+    reply_markup: JSONDict | None
+    message_id: int
+    params: dict[str, str]
+    at: float
+    plain_text: str | None = None
+    entities: list[JSONDict] = field(default_factory=list)
+    file_size: int | None = None
+    file_name: str | None = None
+
+
+@dataclass
+class Call:
+    """One API call. `status` is 200, an error code, or 0 while the call is still pending."""
+
+    method: str
+    params: dict[str, str]
+    status: int
+    at: float
+    description: str | None = None
+
+
+@dataclass
+class _Upload:
+    filename: str | None
+    content_type: str | None
+    data: bytes
+
+
+@dataclass
+class _FailureRule:
+    method: str
+    status: int
+    description: str
+    retry_after: int | None
+    chat_id: ChatId | None
+    remaining: int
+
+
+@dataclass
+class _RateLimits:
+    per_second: float | None
+    per_chat_per_second: float | None
+    group_per_minute: int | None
+    retry_after: int
+
+
+@dataclass
+class _StoredMessage:
+    message: JSONDict
+    from_bot: bool
+
+
+class _ApiError(Exception):
+    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+        self.retry_after = retry_after
+
+
+def _bad_request(reason: str) -> _ApiError:
+    return _ApiError(400, f"Bad Request: {reason}")
+
+
+def default_error_description(status: int, retry_after: int | None = None) -> str:
+    """Telegram's usual description for an error `status`."""
+    known = {
+        400: "Bad Request",
+        401: "Unauthorized",
+        403: BLOCKED_DESCRIPTION,
+        404: "Not Found",
+        409: CONFLICT_DESCRIPTION,
+        429: f"Too Many Requests: retry after {retry_after if retry_after is not None else 1}",
+        500: "Internal Server Error",
+        502: "Bad Gateway",
+    }
+    if status in known:
+        return known[status]
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+_Params = dict[str, str]
+_Files = dict[str, _Upload]
+_Handler = Callable[[_Params, _Files], Awaitable[Any]]
+
+_COMMAND_RE = re.compile(r"(?<![\w/<>])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w/<>])")
+_BOT_COMMAND_NAME_RE = re.compile(r"[a-z0-9_]{1,32}")
+_INLINE_BUTTON_ACTIONS = (
+    "url",
+    "callback_data",
+    "login_url",
+    "switch_inline_query",
+    "switch_inline_query_current_chat",
+    "switch_inline_query_chosen_chat",
+    "callback_game",
+    "pay",
+    "web_app",
+    "copy_text",
+)
+_CHAT_ACTIONS = frozenset(
+    {
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
+    }
+)
+_SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
+
+
+def _command_entities(text: str) -> list[JSONDict]:
+    """bot_command entities for every /command in `text`, as Telegram attaches them."""
+    return [
+        {
+            "type": "bot_command",
+            "offset": utf16_len(text[: match.start()]),
+            "length": utf16_len(match.group()),
+        }
+        for match in _COMMAND_RE.finditer(text)
+    ]
+
+
+def _int_param(params: _Params, name: str, default: int) -> int:
+    raw = params.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(float(raw))
+    except ValueError:
+        raise _bad_request(f"wrong parameter {name} specified") from None
+
+
+def _float_param(params: _Params, name: str, default: float) -> float:
+    raw = params.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise _bad_request(f"wrong parameter {name} specified") from None
+
+
+def _as_param(value: Any) -> str:
+    """Render a JSON-body value the way PTB would have form-encoded it."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def _validate_inline_button(button: Any) -> None:
+    prefix = "can't parse inline keyboard button: "
+    if not isinstance(button, dict):
+        raise _bad_request(prefix + "InlineKeyboardButton must be an Object")
+    text = button.get("text")
+    if not isinstance(text, str):
+        raise _bad_request(prefix + 'Can\'t find field "text"')
+    if not text.strip():
+        raise _bad_request("inline keyboard button text must be non-empty")
+    actions = [
+        name
+        for name in _INLINE_BUTTON_ACTIONS
+        if name in button and not (name == "callback_data" and button[name] == "")
+    ]
+    if not actions:
+        raise _bad_request(prefix + "Text buttons are unallowed in the inline keyboard")
+    if "callback_data" in actions:
+        data = button["callback_data"]
+        if not isinstance(data, str):
+            raise _bad_request(prefix + 'Field "callback_data" must be of type String')
+        if len(data.encode("utf-8")) > MAX_CALLBACK_DATA_BYTES:
+            raise _bad_request("BUTTON_DATA_INVALID")
+    if "url" in actions and (not isinstance(button["url"], str) or not button["url"].strip()):
+        raise _bad_request("BUTTON_URL_INVALID")
+
+
+def parse_reply_markup(raw: str | None) -> JSONDict | None:
+    """Parse and validate a ``reply_markup`` parameter like Telegram; None if absent."""
+    if raw is None or raw == "":
+        return None
+    try:
+        markup = json.loads(raw)
+    except ValueError:
+        raise _bad_request("can't parse reply keyboard markup JSON object") from None
+    if not isinstance(markup, dict):
+        raise _bad_request("can't parse reply keyboard markup JSON object")
+    for key in ("inline_keyboard", "keyboard"):
+        if key not in markup:
+            continue
+        rows = markup[key]
+        if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+            raise _bad_request(f'field "{key}" must be an Array of Arrays')
+        for row in rows:
+            for button in row:
+                if key == "inline_keyboard":
+                    _validate_inline_button(button)
+                    continue
+                text = button.get("text") if isinstance(button, dict) else button
+                if not isinstance(text, str) or not text.strip():
+                    raise _bad_request("keyboard button text must be non-empty")
+        return markup
+    if "remove_keyboard" in markup or "force_reply" in markup:
+        return markup
+    raise _bad_request("can't parse reply keyboard markup JSON object")
+
+
+def format_text(
+    text: str, parse_mode: str | None, *, strict_entities: bool = True
+) -> tuple[str, list[JSONDict]]:
+    """Apply `parse_mode` to `text` like Telegram: (plain text, entities) or an API error."""
+    mode = (parse_mode or "").strip().lower()
+    if not mode:
+        return text, []
+    if mode == "html":
+        try:
+            return parse_telegram_html_entities(text, strict_entities=strict_entities)
+        except TelegramHTMLError as exc:
+            raise _ApiError(400, exc.description) from None
+    if mode in {"markdown", "markdownv2"}:
+        return text, []  # accepted without validation (see module docstring)
+    raise _bad_request("unsupported parse_mode")
+
+
+# --------------------------------------------------------------------------------------------
+# The fake server
+# --------------------------------------------------------------------------------------------
+
+
+class FakeTelegram:
+    """A fake Telegram Bot API server for PTB-driven tests (see the module docstring).
+
+    Start it with ``await fake.start()`` / ``await fake.stop()`` or ``async with``; then
+    `base_url` is ``http://127.0.0.1:PORT/bot`` (PTB appends the token and the method).
+    """
+
+    def __init__(
+        self,
+        token: str = DEFAULT_TOKEN,
+        *,
+        bot_user: JSONDict | None = None,
+        strict_chats: bool = False,
+        strict_html_entities: bool = True,
+    ) -> None:
+        self.token = token
+        bot_id = int(token.split(":", 1)[0]) if token.split(":", 1)[0].isdigit() else 123456
+        self.bot_user: JSONDict = bot_user or {
+            "id": bot_id,
+            "is_bot": True,
+            "first_name": "TradeBot",
+            "username": "tradebot_test_bot",
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+            "can_connect_to_business": False,
+            "has_main_web_app": False,
+        }
+        self.strict_chats = strict_chats
+        self.strict_html_entities = strict_html_entities
+        #: Seconds every call except getUpdates waits before being answered.
+        self.latency = 0.0
+
+        # records
+        self.sent: list[SentMessage] = []
+        self.calls: list[Call] = []
+        self.callback_answers: list[dict[str, str]] = []
+        self.commands: list[JSONDict] = []
+        self.deleted: list[tuple[int, int]] = []
+        self.chat_actions: list[tuple[int, str]] = []
+        self.too_many_requests = 0
+
+        # state
+        self._base_url: str | None = None
+        self._runner: web.AppRunner | None = None
+        self._closing = False
+        self._updates: list[JSONDict] = []
+        self._update_ids = itertools.count(1)
+        self._updates_event = asyncio.Event()
+        self._activity_event = asyncio.Event()
+        self._poll_generation = 0
+        self._allowed_updates: frozenset[str] | None = None
+        self._webhook_url = ""
+        self._chats: dict[int, JSONDict] = {}
+        self._channel_ids: dict[str, int] = {}
+        self._users: dict[int, JSONDict] = {}
+        self._message_ids: dict[int, int] = {}
+        self._messages: dict[tuple[int, int], _StoredMessage] = {}
+        self._callback_ids = itertools.count(4_000_000_000_001)
+        self._open_callbacks: set[str] = set()
+        self._file_ids = itertools.count(1)
+        self._failures: list[_FailureRule] = []
+        self._blocked: set[int] = set()
+        self._rate_limits: _RateLimits | None = None
+        self._send_log: deque[tuple[float, int]] = deque()
+        self._stubs: dict[str, Any] = {}
+        self._handlers: dict[str, tuple[str, _Handler]] = {}
+        for name, handler in {
+            "getMe": self._get_me,
+            "logOut": self._true,
+            "close": self._true,
+            "getUpdates": self._get_updates,
+            "setWebhook": self._set_webhook,
+            "deleteWebhook": self._delete_webhook,
+            "getWebhookInfo": self._get_webhook_info,
+            "sendMessage": self._send_message,
+            "sendPhoto": self._send_photo,
+            "sendDocument": self._send_document,
+            "sendChatAction": self._send_chat_action,
+            "editMessageText": self._edit_message_text,
+            "editMessageCaption": self._edit_message_caption,
+            "editMessageReplyMarkup": self._edit_message_reply_markup,
+            "deleteMessage": self._delete_message,
+            "answerCallbackQuery": self._answer_callback_query,
+            "setMyCommands": self._set_my_commands,
+            "getMyCommands": self._get_my_commands,
+            "deleteMyCommands": self._delete_my_commands,
+        }.items():
+            self._handlers[name.lower()] = (name, handler)
+
+    # ---------------------------------------------------------------- lifecycle
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT/bot``; PTB appends ``{token}/{method}``."""
+        if self._base_url is None:
+            raise RuntimeError("FakeTelegram is not started")
+        return self._base_url
+
+    async def start(self) -> None:
+        """Start serving on a free port of 127.0.0.1."""
+        if self._runner is not None:
+            return
+        self._closing = False
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        self._runner = runner
+        self._base_url = f"http://{host}:{port}/bot"
+
+    async def stop(self) -> None:
+        """Answer pending long polls with no updates and shut the server down."""
+        self._closing = True
+        self._notify_updates()
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # ---------------------------------------------------------------- injecting user actions
+
+    def add_message(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        user_id: int | None = None,
+        chat_type: str = "private",
+        first_name: str = "Ann",
+    ) -> dict[str, Any]:
+        """Queue a user's text message for getUpdates; return the update dict.
+
+        ``/commands`` get ``bot_command`` entities like Telegram attaches them. In a group
+        (`chat_type` "group"/"supergroup") the sender defaults to `DEFAULT_GROUP_USER_ID`;
+        a "channel" produces a ``channel_post`` without a sender.
+        """
+        chat = self._remember_chat(chat_id, chat_type, first_name)
+        message: JSONDict = {
+            "message_id": self._next_message_id(chat_id),
+            "date": int(time.time()),
+            "chat": dict(chat),
+            "text": text,
+        }
+        kind = "message"
+        if chat_type == "channel":
+            kind = "channel_post"
+            message["sender_chat"] = dict(chat)
+        else:
+            user = self._remember_user(self._default_user_id(chat_id, user_id), first_name)
+            message["from"] = dict(user)
+        entities = _command_entities(text)
+        if entities:
+            message["entities"] = entities
+        self._messages[(chat_id, message["message_id"])] = _StoredMessage(message, False)
+        return self._enqueue({kind: message})
+
+    def add_callback(
+        self,
+        chat_id: int,
+        data: str,
+        *,
+        message_id: int,
+        user_id: int | None = None,
+    ) -> str:
+        """Queue a press of an inline button carrying `data`; return the callback_query id.
+
+        The callback's ``message`` is the bot's recorded message `message_id` in `chat_id`
+        (as last edited), or a minimal bot message with that id if the fake has none.
+        """
+        stored = self._messages.get((chat_id, message_id))
+        if stored is not None and stored.from_bot:
+            message = copy.deepcopy(stored.message)
+        else:
+            message = {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": self._chat_for(chat_id, lenient=True),
+                "from": self._bot_from(),
+            }
+        uid = self._default_user_id(chat_id, user_id)
+        user = self._users.get(uid) or self._remember_user(uid, "Ann")
+        query_id = str(next(self._callback_ids))
+        self._open_callbacks.add(query_id)
+        self._enqueue(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": dict(user),
+                    "message": message,
+                    "chat_instance": str(abs(chat_id) * 7 + 1),
+                    "data": data,
+                }
+            }
+        )
+        return query_id
+
+    # ---------------------------------------------------------------- injecting failures
+
+    def fail_next(
+        self,
+        method: str,
+        *,
+        status: int,
+        description: str | None = None,
+        retry_after: int | None = None,
+        chat_id: int | None = None,
+        times: int = 1,
+    ) -> None:
+        """Answer the next `times` calls of `method` (only those for `chat_id` if given) with
+        an error `status`. The description defaults to Telegram's usual one for the status;
+        a 429 carries ``parameters.retry_after`` (default 1) so PTB raises RetryAfter.
+        """
+        if status == 429 and retry_after is None:
+            retry_after = 1
+        self._failures.append(
+            _FailureRule(
+                method=method.lower(),
+                status=status,
+                description=description or default_error_description(status, retry_after),
+                retry_after=retry_after if status == 429 else None,
+                chat_id=chat_id,
+                remaining=times,
+            )
+        )
+
+    def block_chat(self, chat_id: int) -> None:
+        """Every later call for `chat_id` answers 403 "Forbidden: bot was blocked by the user"."""
+        self._blocked.add(chat_id)
+
+    def unblock_chat(self, chat_id: int) -> None:
+        """Undo `block_chat`."""
+        self._blocked.discard(chat_id)
+
+    def set_rate_limits(
+        self,
+        *,
+        per_second: float | None = 30,
+        per_chat_per_second: float | None = 1,
+        group_per_minute: int | None = 20,
+        retry_after: int = 1,
+    ) -> None:
+        """Turn on Telegram's flood limits for sendMessage/sendPhoto/sendDocument.
+
+        A send is answered 429 "Too Many Requests: retry after `retry_after`" when, counting
+        the successful sends before it, there were already `per_second` sends in the last
+        second, `per_chat_per_second` to the same chat in the last second, or (negative chat
+        ids: groups) `group_per_minute` to that group in the last 60 s. None disables a limit.
+        """
+        self._rate_limits = _RateLimits(
+            per_second=per_second,
+            per_chat_per_second=per_chat_per_second,
+            group_per_minute=group_per_minute,
+            retry_after=retry_after,
+        )
+
+    def disable_rate_limits(self) -> None:
+        """Turn the flood limits off again (the default)."""
+        self._rate_limits = None
+
+    def stub_method(self, method: str, result: Any) -> None:
+        """Answer `method` (one the fake does not implement) with ``{"ok": true, result}``."""
+        self._stubs[method.lower()] = result
+
+    # ---------------------------------------------------------------- reading records
+
+    def sent_to(self, chat_id: int) -> list[SentMessage]:
+        """The successful sends and edits for `chat_id`, oldest first."""
+        return [message for message in self.sent if message.chat_id == chat_id]
+
+    def calls_of(self, method: str) -> list[Call]:
+        """All calls of `method` (any status), oldest first."""
+        return [call for call in self.calls if call.method.lower() == method.lower()]
+
+    def message(self, chat_id: int, message_id: int) -> dict[str, Any] | None:
+        """The current state of a message in the fake's chat history (None if unknown)."""
+        stored = self._messages.get((chat_id, message_id))
+        return copy.deepcopy(stored.message) if stored is not None else None
+
+    @property
+    def pending_updates(self) -> list[dict[str, Any]]:
+        """Updates not yet confirmed by a getUpdates offset."""
+        return list(self._updates)
+
+    async def wait_for_sent(
+        self, count: int = 1, *, chat_id: int | None = None, timeout: float = 5.0
+    ) -> list[SentMessage]:
+        """Wait until at least `count` messages were sent (to `chat_id` if given); return all
+        of them. Raises AssertionError listing what was sent if that takes over `timeout` s.
+        """
+
+        def matching() -> list[SentMessage]:
+            return list(self.sent) if chat_id is None else self.sent_to(chat_id)
+
+        if await self._wait_until(lambda: len(matching()) >= count, timeout):
+            return matching()
+        target = f" to chat {chat_id}" if chat_id is not None else ""
+        raise AssertionError(
+            f"expected at least {count} sent message(s){target} within {timeout}s, "
+            f"got {len(matching())}.\n{self.describe()}"
+        )
+
+    async def wait_for_call(
+        self, method: str, count: int = 1, *, timeout: float = 5.0
+    ) -> list[Call]:
+        """Wait until `count` calls of `method` were answered (any status); return them."""
+
+        def answered() -> list[Call]:
+            return [call for call in self.calls_of(method) if call.status]
+
+        if await self._wait_until(lambda: len(answered()) >= count, timeout):
+            return answered()
+        raise AssertionError(
+            f"expected at least {count} answered {method} call(s) within {timeout}s, "
+            f"got {len(answered())}.\n{self.describe()}"
+        )
+
+    def describe(self, last: int = 15) -> str:
+        """A human-readable summary of what was sent and which calls failed."""
+        lines = [f"Sent ({len(self.sent)}):"]
+        lines += [
+            f"  {m.method} chat={m.chat_id} id={m.message_id}: {m.text!r}" for m in self.sent
+        ] or ["  (nothing)"]
+        failed = [
+            call
+            for call in self.calls
+            if call.status not in (0, 200) and call.description != CONFLICT_DESCRIPTION
+        ]
+        lines.append(f"Failed calls ({len(failed)}, last {last}):")
+        lines += [
+            f"  {c.method} {c.status} {c.description!r} params={c.params}" for c in failed[-last:]
+        ] or ["  (none)"]
+        return "\n".join(lines)
+
+    def clear_records(self) -> None:
+        """Forget `sent`, `calls`, `callback_answers` and the 429 count (state is kept)."""
+        self.sent.clear()
+        self.calls.clear()
+        self.callback_answers.clear()
+        self.deleted.clear()
+        self.chat_actions.clear()
+        self.too_many_requests = 0
+
+    # ---------------------------------------------------------------- HTTP plumbing
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        match = re.fullmatch(r"/bot([^/]*)/([^/]+)", request.path)
+        if match is None:
+            return self._error_response(_ApiError(404, "Not Found"))
+        token, raw_method = match.groups()
+        params, files = await self._read_params(request)
+        known = self._handlers.get(raw_method.lower())
+        call = Call(
+            method=known[0] if known else raw_method,
+            params=params,
+            status=0,
+            at=time.monotonic(),
+        )
+        self.calls.append(call)
+        try:
+            if token != self.token:
+                raise _ApiError(401, "Unauthorized")
+            self._raise_injected_failure(raw_method.lower(), params)
+            if self.latency and raw_method.lower() != "getupdates":
+                await asyncio.sleep(self.latency)
+            if known is not None:
+                result = await known[1](params, files)
+            elif raw_method.lower() in self._stubs:
+                result = copy.deepcopy(self._stubs[raw_method.lower()])
+            else:
+                raise _ApiError(404, "Not Found")
+        except _ApiError as exc:
+            call.status = exc.status
+            call.description = exc.description
+            if exc.status == 429:
+                self.too_many_requests += 1
+            self._notify_activity()
+            return self._error_response(exc)
+        call.status = 200
+        self._notify_activity()
+        return web.json_response({"ok": True, "result": result})
+
+    @staticmethod
+    def _error_response(error: _ApiError) -> web.Response:
+        body: JSONDict = {
+            "ok": False,
+            "error_code": error.status,
+            "description": error.description,
+        }
+        if error.status == 429:
+            body["parameters"] = {"retry_after": error.retry_after or 1}
+        return web.json_response(body, status=error.status)
+
+    @staticmethod
+    async def _read_params(request: web.Request) -> tuple[_Params, _Files]:
+        params: _Params = dict(request.query)
+        files: _Files = {}
+        if not request.can_read_body:
+            return params, files
+        if request.content_type == "application/json":
+            with contextlib.suppress(ValueError):
+                body = await request.json()
+                if isinstance(body, dict):
+                    params.update({key: _as_param(value) for key, value in body.items()})
+            return params, files
+        form = await request.post()
+        for key, value in form.items():
+            if isinstance(value, web.FileField):
+                data = value.file.read()
+                files[key] = _Upload(value.filename, value.content_type, data)
+                params[key] = f"<file {value.filename!r}, {len(data)} bytes>"
+            elif isinstance(value, bytes | bytearray):
+                params[key] = bytes(value).decode("utf-8", "replace")
+            else:
+                params[key] = value
+        return params, files
+
+    def _raise_injected_failure(self, method: str, params: _Params) -> None:
+        chat = params.get("chat_id", "").strip()
+        for rule in self._failures:
+            if rule.method != method:
+                continue
+            if rule.chat_id is not None and str(rule.chat_id) != chat:
+                continue
+            rule.remaining -= 1
+            if rule.remaining <= 0:
+                self._failures.remove(rule)
+            raise _ApiError(rule.status, rule.description, rule.retry_after)
+
+    def _notify_updates(self) -> None:
+        self._updates_event.set()
+        self._updates_event = asyncio.Event()
+
+    def _notify_activity(self) -> None:
+        self._activity_event.set()
+        self._activity_event = asyncio.Event()
+
+    async def _wait_until(self, condition: Callable[[], bool], timeout: float) -> bool:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not condition():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            event = self._activity_event
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), remaining)
+        return True
+
+    # ---------------------------------------------------------------- chats, users, messages
+
+    def _enqueue(self, payload: JSONDict) -> JSONDict:
+        update = {"update_id": next(self._update_ids), **payload}
+        self._updates.append(update)
+        self._notify_updates()
+        return update
+
+    @staticmethod
+    def _default_user_id(chat_id: int, user_id: int | None) -> int:
+        if user_id is not None:
+            return user_id
+        return chat_id if chat_id > 0 else DEFAULT_GROUP_USER_ID
+
+    def _remember_user(self, user_id: int, first_name: str) -> JSONDict:
+        user = {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "en"}
+        self._users[user_id] = user
+        return user
+
+    def _remember_chat(self, chat_id: int, chat_type: str, first_name: str) -> JSONDict:
+        chat: JSONDict = {"id": chat_id, "type": chat_type}
+        if chat_type == "private":
+            chat["first_name"] = first_name
+        else:
+            chat["title"] = f"Test {chat_type} {chat_id}"
+        self._chats[chat_id] = chat
+        return chat
+
+    def _chat_for(self, chat_id: int, *, lenient: bool = False) -> JSONDict:
+        known = self._chats.get(chat_id)
+        if known is not None:
+            return dict(known)
+        if self.strict_chats and not lenient:
+            raise _bad_request("chat not found")
+        if chat_id > 0:
+            return {"id": chat_id, "type": "private", "first_name": "User"}
+        chat_type = "supergroup" if chat_id <= -1_000_000_000_000 else "group"
+        return {"id": chat_id, "type": chat_type, "title": f"Chat {chat_id}"}
+
+    def _bot_from(self) -> JSONDict:
+        keys = ("id", "is_bot", "first_name", "username")
+        return {key: self.bot_user[key] for key in keys if key in self.bot_user}
+
+    def _next_message_id(self, chat_id: int) -> int:
+        self._message_ids[chat_id] = self._message_ids.get(chat_id, 0) + 1
+        return self._message_ids[chat_id]
+
+    def _resolve_chat(self, params: _Params) -> tuple[int, JSONDict]:
+        """The numeric chat id and chat dict a chat-bound call targets; checks blocking."""
+        raw = params.get("chat_id", "").strip()
+        if not raw:
+            raise _bad_request("chat_id is empty")
+        if re.fullmatch(r"-?\d+", raw):
+            chat_id = int(raw)
+        elif re.fullmatch(r"@[A-Za-z][A-Za-z0-9_]{3,31}", raw):
+            if raw.lower() not in self._channel_ids:
+                if self.strict_chats:
+                    raise _bad_request("chat not found")
+                channel_id = -1_001_000_000_000 - len(self._channel_ids)
+                self._channel_ids[raw.lower()] = channel_id
+                self._chats[channel_id] = {
+                    "id": channel_id,
+                    "type": "channel",
+                    "title": raw[1:],
+                    "username": raw[1:],
+                }
+            chat_id = self._channel_ids[raw.lower()]
+        else:
+            raise _bad_request("chat not found")
+        if chat_id in self._blocked:
+            raise _ApiError(403, BLOCKED_DESCRIPTION)
+        return chat_id, self._chat_for(chat_id)
+
+    def _message_id_param(self, params: _Params) -> int:
+        if not params.get("message_id", "").strip():
+            raise _bad_request("message identifier is not specified")
+        return _int_param(params, "message_id", 0)
+
+    def _check_rate_limit(self, chat_id: int) -> None:
+        limits = self._rate_limits
+        if limits is None:
+            return
+        now = time.monotonic()
+        while self._send_log and now - self._send_log[0][0] >= 60.0:
+            self._send_log.popleft()
+        last_second = [chat for at, chat in self._send_log if now - at < 1.0]
+        in_chat_last_second = sum(1 for chat in last_second if chat == chat_id)
+        in_group_last_minute = sum(1 for _, chat in self._send_log if chat == chat_id)
+        if (
+            (limits.per_second is not None and len(last_second) >= limits.per_second)
+            or (
+                limits.per_chat_per_second is not None
+                and in_chat_last_second >= limits.per_chat_per_second
+            )
+            or (
+                chat_id < 0
+                and limits.group_per_minute is not None
+                and in_group_last_minute >= limits.group_per_minute
+            )
+        ):
+            raise _ApiError(
+                429, default_error_description(429, limits.retry_after), limits.retry_after
+            )
+
+    def _log_send(self, chat_id: int) -> None:
+        now = time.monotonic()
+        self._send_log.append((now, chat_id))
+        while self._send_log and now - self._send_log[0][0] >= 60.0:
+            self._send_log.popleft()
+
+    def _store_bot_message(self, chat: JSONDict, content: JSONDict) -> JSONDict:
+        message: JSONDict = {
+            "message_id": self._next_message_id(chat["id"]),
+            "date": int(time.time()),
+            "chat": dict(chat),
+        }
+        if chat["type"] == "channel":
+            message["sender_chat"] = dict(chat)
+        else:
+            message["from"] = self._bot_from()
+        message.update(content)
+        self._messages[(chat["id"], message["message_id"])] = _StoredMessage(message, True)
+        return message
+
+    def _record(
+        self,
+        method: str,
+        chat_id: int,
+        message: JSONDict,
+        params: _Params,
+        *,
+        text: str | None,
+        plain_text: str | None,
+        entities: list[JSONDict],
+        markup: JSONDict | None,
+        upload: _Upload | None = None,
+    ) -> None:
+        self.sent.append(
+            SentMessage(
+                method=method,
+                chat_id=chat_id,
+                text=text,
+                parse_mode=params.get("parse_mode") or None,
+                reply_markup=markup,
+                message_id=message["message_id"],
+                params=dict(params),
+                at=time.monotonic(),
+                plain_text=plain_text,
+                entities=entities,
+                file_size=len(upload.data) if upload is not None else None,
+                file_name=upload.filename if upload is not None else None,
+            )
+        )
+
+    def _formatted(
+        self, params: _Params, key: str, *, limit: int, too_long: str, required: bool
+    ) -> tuple[str | None, str, list[JSONDict]]:
+        """Validate a text (`required`) or caption parameter: (raw, plain text, entities).
+
+        A missing or blank caption gives (None, "", []).
+        """
+        raw = params.get(key)
+        if raw is None or not raw.strip():
+            if required:
+                raise _bad_request("message text is empty")
+            return None, "", []
+        parse_mode = params.get("parse_mode")
+        plain, entities = format_text(raw, parse_mode, strict_entities=self.strict_html_entities)
+        entities_key = "entities" if key == "text" else "caption_entities"
+        if not parse_mode and params.get(entities_key):
+            try:
+                given = json.loads(params[entities_key])
+            except ValueError:
+                raise _bad_request("can't parse entities JSON object") from None
+            entities = given if isinstance(given, list) else []
+        if not plain.strip():
+            if required:
+                raise _bad_request("message text is empty")
+            return None, "", []
+        if utf16_len(plain) > limit:
+            raise _bad_request(too_long)
+        return raw, plain, entities
+
+    def _reply_to(self, chat_id: int, params: _Params) -> JSONDict | None:
+        raw = params.get("reply_parameters")
+        if raw:
+            try:
+                reply = json.loads(raw)
+            except ValueError:
+                raise _bad_request("can't parse reply parameters JSON object") from None
+            message_id = reply.get("message_id") if isinstance(reply, dict) else None
+            allow = bool(isinstance(reply, dict) and reply.get("allow_sending_without_reply"))
+        elif params.get("reply_to_message_id"):
+            message_id = _int_param(params, "reply_to_message_id", 0)
+            allow = params.get("allow_sending_without_reply") == "true"
+        else:
+            return None
+        stored = self._messages.get((chat_id, int(message_id or 0)))
+        if stored is None:
+            if allow:
+                return None
+            raise _bad_request("message to be replied not found")
+        return copy.deepcopy(stored.message)
+
+    def _upload(self, params: _Params, files: _Files, key: str) -> tuple[_Upload | None, str]:
+        """The uploaded file (None for a file_id/URL) and the file_id to report."""
+        upload = files.get(key)
+        reference = params.get(key, "")
+        if upload is None and reference.startswith("attach://"):
+            upload = files.get(reference.removeprefix("attach://"))
+        if upload is None:
+            if not reference.strip() or reference.startswith("<file"):
+                raise _bad_request(f"there is no {key} in the request")
+            return None, reference
+        if not upload.data:
+            raise _bad_request("file must be non-empty")
+        return upload, f"FAKE-{key.upper()}-{next(self._file_ids)}"
+
+    # ---------------------------------------------------------------- API methods
+
+    async def _true(self, params: _Params, files: _Files) -> bool:
+        return True
+
+    async def _get_me(self, params: _Params, files: _Files) -> JSONDict:
+        return dict(self.bot_user)
+
+    async def _set_webhook(self, params: _Params, files: _Files) -> bool:
+        self._webhook_url = params.get("url", "")
+        return True
+
+    async def _delete_webhook(self, params: _Params, files: _Files) -> bool:
+        self._webhook_url = ""
+        if params.get("drop_pending_updates") == "true":
+            self._updates.clear()
+        return True
+
+    async def _get_webhook_info(self, params: _Params, files: _Files) -> JSONDict:
+        return {
+            "url": self._webhook_url,
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
+
+    async def _get_updates(self, params: _Params, files: _Files) -> list[JSONDict]:
+        if self._webhook_url:
+            raise _ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
+        offset = _int_param(params, "offset", 0)
+        limit = min(max(_int_param(params, "limit", 100), 1), 100)
+        timeout = max(_float_param(params, "timeout", 0.0), 0.0)
+        allowed_raw = params.get("allowed_updates")
+        if allowed_raw is not None:
+            try:
+                allowed = json.loads(allowed_raw) if allowed_raw.strip() else []
+            except ValueError:
+                allowed = [part.strip() for part in allowed_raw.split(",") if part.strip()]
+            self._allowed_updates = frozenset(allowed) if allowed else None
+        if offset < 0:
+            del self._updates[: max(len(self._updates) + offset, 0)]
+        elif offset > 0:
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+
+        # A newer getUpdates terminates an older one still waiting, like Telegram does.
+        self._poll_generation += 1
+        generation = self._poll_generation
+        self._notify_updates()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            if generation != self._poll_generation:
+                raise _ApiError(409, CONFLICT_DESCRIPTION)
+            if self._allowed_updates is not None:
+                self._updates = [
+                    update
+                    for update in self._updates
+                    if not (update.keys() - {"update_id"}).isdisjoint(self._allowed_updates)
+                ]
+            batch = [u for u in self._updates if offset <= 0 or u["update_id"] >= offset]
+            remaining = deadline - loop.time()
+            if batch or self._closing or remaining <= 0:
+                return copy.deepcopy(batch[:limit])
+            event = self._updates_event
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), remaining)
+
+    async def _send_message(self, params: _Params, files: _Files) -> JSONDict:
+        chat_id, chat = self._resolve_chat(params)
+        raw, plain, entities = self._formatted(
+            params,
+            "text",
+            limit=MAX_MESSAGE_LENGTH,
+            too_long="message is too long",
+            required=True,
+        )
+        markup = parse_reply_markup(params.get("reply_markup"))
+        reply_to = self._reply_to(chat_id, params)
+        self._check_rate_limit(chat_id)
+        content: JSONDict = {"text": plain}
+        if entities:
+            content["entities"] = entities
+        if markup is not None and "inline_keyboard" in markup:
+            content["reply_markup"] = markup
+        if reply_to is not None:
+            content["reply_to_message"] = reply_to
+        message = self._store_bot_message(chat, content)
+        self._log_send(chat_id)
+        self._record(
+            "sendMessage",
+            chat_id,
+            message,
+            params,
+            text=raw,
+            plain_text=plain,
+            entities=entities,
+            markup=markup,
+        )
+        return copy.deepcopy(message)
+
+    async def _send_file(self, method: str, key: str, params: _Params, files: _Files) -> JSONDict:
+        chat_id, chat = self._resolve_chat(params)
+        upload, file_id = self._upload(params, files, key)
+        raw, plain, entities = self._formatted(
+            params,
+            "caption",
+            limit=MAX_CAPTION_LENGTH,
+            too_long="message caption is too long",
+            required=False,
+        )
+        markup = parse_reply_markup(params.get("reply_markup"))
+        reply_to = self._reply_to(chat_id, params)
+        self._check_rate_limit(chat_id)
+        size = len(upload.data) if upload is not None else None
+        unique = f"U{file_id[-12:]}"
+        content: JSONDict
+        if key == "photo":
+            content = {
+                "photo": [
+                    {
+                        "file_id": f"{file_id}-s",
+                        "file_unique_id": f"{unique}s",
+                        "width": 90,
+                        "height": 90,
+                    },
+                    {
+                        "file_id": file_id,
+                        "file_unique_id": unique,
+                        "width": 800,
+                        "height": 800,
+                        **({"file_size": size} if size is not None else {}),
+                    },
+                ]
+            }
+        else:
+            document: JSONDict = {"file_id": file_id, "file_unique_id": unique}
+            if upload is not None:
+                document["file_size"] = size
+                if upload.filename:
+                    document["file_name"] = upload.filename
+                if upload.content_type:
+                    document["mime_type"] = upload.content_type
+            content = {"document": document}
+        if raw is not None:
+            content["caption"] = plain
+            if entities:
+                content["caption_entities"] = entities
+        if markup is not None and "inline_keyboard" in markup:
+            content["reply_markup"] = markup
+        if reply_to is not None:
+            content["reply_to_message"] = reply_to
+        message = self._store_bot_message(chat, content)
+        self._log_send(chat_id)
+        self._record(
+            method,
+            chat_id,
+            message,
+            params,
+            text=raw,
+            plain_text=plain if raw else None,
+            entities=entities,
+            markup=markup,
+            upload=upload,
+        )
+        return copy.deepcopy(message)
+
+    async def _send_photo(self, params: _Params, files: _Files) -> JSONDict:
+        return await self._send_file("sendPhoto", "photo", params, files)
+
+    async def _send_document(self, params: _Params, files: _Files) -> JSONDict:
+        return await self._send_file("sendDocument", "document", params, files)
+
+    async def _send_chat_action(self, params: _Params, files: _Files) -> bool:
+        chat_id, _ = self._resolve_chat(params)
+        action = params.get("action", "")
+        if action not in _CHAT_ACTIONS:
+            raise _bad_request("wrong parameter action in request")
+        self.chat_actions.append((chat_id, action))
+        return True
+
+    def _editable(self, params: _Params) -> tuple[int, _StoredMessage]:
+        if params.get("inline_message_id"):
+            raise _bad_request("MESSAGE_ID_INVALID")  # inline messages are not simulated
+        chat_id, _ = self._resolve_chat(params)
+        message_id = self._message_id_param(params)
+        stored = self._messages.get((chat_id, message_id))
+        if stored is None:
+            raise _bad_request("message to edit not found")
+        if not stored.from_bot:
+            raise _bad_request("message can't be edited")
+        return chat_id, stored
+
+    def _apply_edit(
+        self,
+        method: str,
+        chat_id: int,
+        stored: _StoredMessage,
+        params: _Params,
+        changes: JSONDict,
+        *,
+        text: str | None,
+        plain_text: str | None,
+        entities: list[JSONDict],
+        markup: JSONDict | None,
+    ) -> JSONDict:
+        message = stored.message
+        updated = {key: value for key, value in message.items() if key not in changes}
+        updated.update({key: value for key, value in changes.items() if value is not None})
+        compared = ("text", "entities", "caption", "caption_entities", "reply_markup")
+        if all(updated.get(key) == message.get(key) for key in compared):
+            raise _bad_request(NOT_MODIFIED_DESCRIPTION.removeprefix("Bad Request: "))
+        updated["edit_date"] = int(time.time())
+        stored.message = updated
+        self._record(
+            method,
+            chat_id,
+            updated,
+            params,
+            text=text,
+            plain_text=plain_text,
+            entities=entities,
+            markup=markup,
+        )
+        return copy.deepcopy(updated)
+
+    async def _edit_message_text(self, params: _Params, files: _Files) -> JSONDict:
+        chat_id, stored = self._editable(params)
+        raw, plain, entities = self._formatted(
+            params,
+            "text",
+            limit=MAX_MESSAGE_LENGTH,
+            too_long="message is too long",
+            required=True,
+        )
+        markup = parse_reply_markup(params.get("reply_markup"))
+        if "text" not in stored.message:
+            raise _bad_request("there is no text in the message to edit")
+        inline = markup if markup is not None and "inline_keyboard" in markup else None
+        changes = {"text": plain, "entities": entities or None, "reply_markup": inline}
+        return self._apply_edit(
+            "editMessageText",
+            chat_id,
+            stored,
+            params,
+            changes,
+            text=raw,
+            plain_text=plain,
+            entities=entities,
+            markup=markup,
+        )
+
+    async def _edit_message_caption(self, params: _Params, files: _Files) -> JSONDict:
+        chat_id, stored = self._editable(params)
+        raw, plain, entities = self._formatted(
+            params,
+            "caption",
+            limit=MAX_CAPTION_LENGTH,
+            too_long="message caption is too long",
+            required=False,
+        )
+        markup = parse_reply_markup(params.get("reply_markup"))
+        if "text" in stored.message:
+            raise _bad_request("there is no caption in the message to edit")
+        inline = markup if markup is not None and "inline_keyboard" in markup else None
+        changes = {
+            "caption": plain if raw else None,
+            "caption_entities": entities or None,
+            "reply_markup": inline,
+        }
+        return self._apply_edit(
+            "editMessageCaption",
+            chat_id,
+            stored,
+            params,
+            changes,
+            text=raw,
+            plain_text=plain if raw else None,
+            entities=entities,
+            markup=markup,
+        )
+
+    async def _edit_message_reply_markup(self, params: _Params, files: _Files) -> JSONDict:
+        chat_id, stored = self._editable(params)
+        markup = parse_reply_markup(params.get("reply_markup"))
+        if markup is not None and "inline_keyboard" not in markup:
+            raise _bad_request("inline keyboard expected")
+        return self._apply_edit(
+            "editMessageReplyMarkup",
+            chat_id,
+            stored,
+            params,
+            {"reply_markup": markup},
+            text=None,
+            plain_text=None,
+            entities=[],
+            markup=markup,
+        )
+
+    async def _delete_message(self, params: _Params, files: _Files) -> bool:
+        chat_id, _ = self._resolve_chat(params)
+        message_id = self._message_id_param(params)
+        if self._messages.pop((chat_id, message_id), None) is None:
+            raise _bad_request("message to delete not found")
+        self.deleted.append((chat_id, message_id))
+        return True
+
+    async def _answer_callback_query(self, params: _Params, files: _Files) -> bool:
+        query_id = params.get("callback_query_id", "")
+        if query_id not in self._open_callbacks:
+            raise _ApiError(400, QUERY_TOO_OLD_DESCRIPTION)
+        if len(params.get("text", "")) > MAX_CALLBACK_ANSWER_LENGTH:
+            raise _bad_request("MESSAGE_TOO_LONG")
+        self._open_callbacks.discard(query_id)
+        self.callback_answers.append(dict(params))
+        return True
+
+    async def _set_my_commands(self, params: _Params, files: _Files) -> bool:
+        try:
+            commands = json.loads(params.get("commands") or "[]")
+        except ValueError:
+            raise _bad_request("can't parse commands JSON object") from None
+        if not isinstance(commands, list):
+            raise _bad_request("can't parse commands JSON object")
+        for command in commands:
+            if not isinstance(command, dict) or "command" not in command:
+                raise _bad_request("can't parse BotCommand: Can't find field \"command\"")
+            if "description" not in command:
+                raise _bad_request("can't parse BotCommand: Can't find field \"description\"")
+            name = str(command["command"]).removeprefix("/")
+            if not _BOT_COMMAND_NAME_RE.fullmatch(name):
+                raise _bad_request("BOT_COMMAND_INVALID")
+            description = str(command["description"]).strip()
+            if not description:
+                raise _bad_request("command description must be non-empty")
+            if len(description) > 256:
+                raise _bad_request("command description is too long")
+        self.commands = commands
+        return True
+
+    async def _get_my_commands(self, params: _Params, files: _Files) -> list[JSONDict]:
+        return copy.deepcopy(self.commands)
+
+    async def _delete_my_commands(self, params: _Params, files: _Files) -> bool:
+        self.commands = []
+        return True

@@ -1,0 +1,403 @@
+"""Self-tests of the fake Telegram Bot API (tests/fakes/telegram_api.py).
+
+The HTML validator is unit-tested directly; everything else is driven through a real
+python-telegram-bot ``Bot`` / ``Application`` so the fake is proven compatible with PTB v22.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dtm
+import re
+import warnings
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+)
+
+from tests.fakes.telegram_api import (
+    FakeTelegram,
+    TelegramHTMLError,
+    parse_telegram_html,
+    parse_telegram_html_entities,
+    utf16_len,
+)
+
+CHAT = 42
+
+# PTB 22 itself warns whenever it builds a RetryAfter with an int retry_after.
+pytestmark = pytest.mark.filterwarnings("ignore:.*attribute `retry_after`:DeprecationWarning")
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as server:
+        yield server
+
+
+@pytest.fixture
+async def bot(fake: FakeTelegram) -> AsyncIterator[Bot]:
+    async with Bot(fake.token, base_url=fake.base_url) as client:
+        yield client
+
+
+def _ci(text: str) -> re.Pattern[str]:
+    """A case-insensitive literal pattern: PTB strips "Bad Request: " and capitalizes."""
+    return re.compile(re.escape(text), re.IGNORECASE)
+
+
+def _retry_after_seconds(error: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB 22 warns about int time periods
+        warnings.simplefilter("ignore")
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
+
+
+@contextlib.asynccontextmanager
+async def running_app(
+    fake: FakeTelegram, *handlers: BaseHandler[Any, Any, Any]
+) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
+    """A real PTB Application polling the fake, stopped cleanly on exit."""
+    app = ApplicationBuilder().token(fake.token).base_url(fake.base_url).build()
+    for handler in handlers:
+        app.add_handler(handler)
+    await app.initialize()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0, timeout=dtm.timedelta(seconds=1))
+    await app.start()
+    try:
+        yield app
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+
+
+# ------------------------------------------------------------------------------ HTML validator
+
+
+def test_html_nested_tags_give_plain_text_and_entities() -> None:
+    text, entities = parse_telegram_html_entities("<b>bold <i>both</i></b> <u>u</u>")
+    assert text == "bold both u"
+    assert entities == [
+        {"offset": 0, "length": 9, "type": "bold"},
+        {"offset": 5, "length": 4, "type": "italic"},
+        {"offset": 10, "length": 1, "type": "underline"},
+    ]
+
+
+def test_html_supported_tags() -> None:
+    html = (
+        '<a href="https://example.com/?a=1&amp;b=2">link</a> '
+        '<pre><code class="language-python">x = 1</code></pre> '
+        '<span class="tg-spoiler">s</span><tg-spoiler>t</tg-spoiler> '
+        "<blockquote expandable>q</blockquote> "
+        '<tg-emoji emoji-id="5368324170671202286">👍</tg-emoji> '
+        "<strong>1</strong><em>2</em><ins>3</ins><s>4</s><strike>5</strike><del>6</del>"
+        "<code>c</code>"
+    )
+    text, entities = parse_telegram_html_entities(html)
+    assert text == "link x = 1 st q 👍 123456c"
+    types = {entity["type"] for entity in entities}
+    assert types >= {
+        "text_link",
+        "pre",
+        "spoiler",
+        "expandable_blockquote",
+        "custom_emoji",
+        "bold",
+        "italic",
+        "underline",
+        "strikethrough",
+        "code",
+    }
+    assert entities[0] == {
+        "offset": 0,
+        "length": 4,
+        "type": "text_link",
+        "url": "https://example.com/?a=1&b=2",
+    }
+    assert {"offset": 5, "length": 5, "type": "pre", "language": "python"} in entities
+
+
+def test_html_entities_are_decoded_and_bare_ampersands_kept() -> None:
+    assert parse_telegram_html("&lt;b&gt; &amp; &quot;q&quot; &#65;&#x42;") == '<b> & "q" AB'
+    assert parse_telegram_html("AT&T & co; 5 &lt 6") == "AT&T & co; 5 < 6"
+    assert parse_telegram_html("&#x1F600;") == "😀"
+
+
+def test_html_unknown_named_entity_is_rejected() -> None:
+    with pytest.raises(TelegramHTMLError, match="Unsupported HTML entity"):
+        parse_telegram_html("a&nbsp;b")
+    # Telegram itself keeps it literally; the fake can be told to do the same.
+    assert parse_telegram_html("a&nbsp;b", strict_entities=False) == "a&nbsp;b"
+
+
+@pytest.mark.parametrize(
+    ("html", "reason"),
+    [
+        ("a < b", 'Unsupported start tag "" at byte offset 2'),
+        ("I <3 you", 'Unsupported start tag "3" at byte offset 2'),
+        ("<3", "Unclosed start tag at byte offset 0"),
+        ("<p>x</p>", 'Unsupported start tag "p" at byte offset 0'),
+        ("é<br>", 'Unsupported start tag "br" at byte offset 2'),
+        ("<b>x", 'Can\'t find end tag corresponding to start tag "b"'),
+        ("<b><i>x</b></i>", 'Unmatched end tag at byte offset 7, expected "</i>", found "</b>"'),
+        ("x</b>", "Unexpected end tag at byte offset 1"),
+        ("<span>x</span>", 'Tag "span" must have class "tg-spoiler" at byte offset 0'),
+    ],
+)
+def test_html_malformed_markup_is_rejected(html: str, reason: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        parse_telegram_html(html)
+    assert str(caught.value) == f"Bad Request: can't parse entities: {reason}"
+
+
+def test_html_length_is_counted_after_parsing_in_utf16() -> None:
+    assert utf16_len("a😀") == 3
+    assert len(parse_telegram_html("<b>" + "&amp;" * 4096 + "</b>")) == 4096
+
+
+# ------------------------------------------------------------------------------ through PTB Bot
+
+
+async def test_get_me(bot: Bot, fake: FakeTelegram) -> None:
+    me = await bot.get_me()
+    assert me.username == "tradebot_test_bot"
+    assert me.is_bot
+    assert bot.username == "tradebot_test_bot"
+    assert [call.method for call in fake.calls] == ["getMe", "getMe"]  # initialize + get_me
+
+
+async def test_send_message_returns_message_and_is_recorded(bot: Bot, fake: FakeTelegram) -> None:
+    first = await bot.send_message(CHAT, "<b>Copper</b> &amp; zinc", parse_mode=ParseMode.HTML)
+    second = await bot.send_message(CHAT, "plain")
+    assert isinstance(first, Message)
+    assert (first.message_id, second.message_id) == (1, 2)
+    assert first.text == "Copper & zinc"
+    assert first.text_html == "<b>Copper</b> &amp; zinc"
+    assert first.from_user is not None and first.from_user.id == fake.bot_user["id"]
+    assert first.chat.id == CHAT
+    [recorded, _] = fake.sent_to(CHAT)
+    assert recorded.method == "sendMessage"
+    assert recorded.text == "<b>Copper</b> &amp; zinc"
+    assert recorded.plain_text == "Copper & zinc"
+    assert recorded.parse_mode == "HTML"
+    assert recorded.message_id == 1
+
+
+async def test_bad_html_raises_bad_request(bot: Bot, fake: FakeTelegram) -> None:
+    with pytest.raises(BadRequest, match=_ci("can't parse entities")):
+        await bot.send_message(CHAT, "price a < b", parse_mode=ParseMode.HTML)
+    assert fake.sent == []
+    assert fake.calls[-1].status == 400
+
+
+async def test_fail_next_429_raises_retry_after(bot: Bot, fake: FakeTelegram) -> None:
+    fake.fail_next("sendMessage", status=429, retry_after=3)
+    with pytest.raises(RetryAfter) as caught:
+        await bot.send_message(CHAT, "x")
+    assert _retry_after_seconds(caught.value) == 3
+    assert fake.too_many_requests == 1
+    await bot.send_message(CHAT, "x")  # only the next call failed
+    assert len(fake.sent) == 1
+
+
+async def test_fail_next_can_target_one_chat_several_times(bot: Bot, fake: FakeTelegram) -> None:
+    fake.fail_next("sendMessage", status=400, description="Bad Request: chat not found",
+                   chat_id=7, times=2)  # fmt: skip
+    await bot.send_message(8, "other chat is fine")
+    for _ in range(2):
+        with pytest.raises(BadRequest, match=_ci("chat not found")):
+            await bot.send_message(7, "x")
+    await bot.send_message(7, "now it works")
+    assert [m.chat_id for m in fake.sent] == [8, 7]
+
+
+async def test_blocked_chat_raises_forbidden(bot: Bot, fake: FakeTelegram) -> None:
+    fake.block_chat(CHAT)
+    with pytest.raises(Forbidden, match=_ci("bot was blocked by the user")):
+        await bot.send_message(CHAT, "x")
+    await bot.send_message(CHAT + 1, "x")
+    assert [m.chat_id for m in fake.sent] == [CHAT + 1]
+
+
+async def test_server_error_raises_network_error(bot: Bot, fake: FakeTelegram) -> None:
+    fake.fail_next("sendMessage", status=500)
+    with pytest.raises(NetworkError, match=_ci("Internal Server Error")) as caught:
+        await bot.send_message(CHAT, "x")
+    assert not isinstance(caught.value, BadRequest)
+
+
+async def test_callback_data_is_limited_to_64_bytes(bot: Bot, fake: FakeTelegram) -> None:
+    def keyboard(data: str) -> InlineKeyboardMarkup:
+        return InlineKeyboardMarkup([[InlineKeyboardButton("Go", callback_data=data)]])
+
+    await bot.send_message(CHAT, "ok", reply_markup=keyboard("x" * 64))
+    await bot.send_message(CHAT, "ok", reply_markup=keyboard("é" * 32))  # 64 UTF-8 bytes
+    for data in ("x" * 65, "é" * 33):
+        with pytest.raises(BadRequest, match=_ci("BUTTON_DATA_INVALID")):
+            await bot.send_message(CHAT, "too long", reply_markup=keyboard(data))
+    assert fake.sent[0].reply_markup == {
+        "inline_keyboard": [[{"text": "Go", "callback_data": "x" * 64}]]
+    }
+
+
+async def test_text_length_limit(bot: Bot, fake: FakeTelegram) -> None:
+    with pytest.raises(BadRequest, match=_ci("message is too long")):
+        await bot.send_message(CHAT, "a" * 4097)
+    with pytest.raises(BadRequest, match=_ci("message is too long")):
+        await bot.send_message(CHAT, "😀" * 2049)  # 4098 UTF-16 code units
+    # The limit applies after entity parsing: 4096 visible characters are fine.
+    await bot.send_message(CHAT, "<b>" + "&amp;" * 4096 + "</b>", parse_mode=ParseMode.HTML)
+    with pytest.raises(BadRequest, match=_ci("message text is empty")):
+        await bot.send_message(CHAT, "<b> </b>", parse_mode=ParseMode.HTML)
+    assert len(fake.sent) == 1
+
+
+async def test_send_photo_upload_and_caption(bot: Bot, fake: FakeTelegram) -> None:
+    message = await bot.send_photo(
+        CHAT, photo=b"\x89PNG fake bytes", caption="<i>chart</i>", parse_mode=ParseMode.HTML
+    )
+    assert message.photo and message.caption == "chart"
+    [recorded] = fake.sent
+    assert (recorded.method, recorded.text, recorded.plain_text) == (
+        "sendPhoto",
+        "<i>chart</i>",
+        "chart",
+    )
+    assert recorded.file_size == len(b"\x89PNG fake bytes")
+    await bot.send_photo(CHAT, photo=message.photo[-1].file_id)  # by file_id, no caption
+    with pytest.raises(BadRequest, match=_ci("message caption is too long")):
+        await bot.send_photo(CHAT, photo=b"x", caption="c" * 1025)
+    document = await bot.send_document(CHAT, document=b"a,b\n", filename="prices.csv")
+    assert document.document is not None and document.document.file_name == "prices.csv"
+
+
+async def test_edits_and_deletes(bot: Bot, fake: FakeTelegram) -> None:
+    message = await bot.send_message(CHAT, "v1")
+    with pytest.raises(BadRequest, match=_ci("message is not modified")):
+        await bot.edit_message_text("v1", chat_id=CHAT, message_id=message.message_id)
+    edited = await bot.edit_message_text("v2", chat_id=CHAT, message_id=message.message_id)
+    assert isinstance(edited, Message) and edited.text == "v2"
+    with pytest.raises(BadRequest, match=_ci("message to edit not found")):
+        await bot.edit_message_text("v3", chat_id=CHAT, message_id=99)
+    assert await bot.delete_message(CHAT, message.message_id)
+    with pytest.raises(BadRequest, match=_ci("message to delete not found")):
+        await bot.delete_message(CHAT, message.message_id)
+    assert [m.method for m in fake.sent] == ["sendMessage", "editMessageText"]
+
+
+async def test_commands_and_unknown_callback(bot: Bot, fake: FakeTelegram) -> None:
+    assert await bot.set_my_commands([("subscribe", "Watch a topic"), ("start", "Start")])
+    assert fake.commands == [
+        {"command": "subscribe", "description": "Watch a topic"},
+        {"command": "start", "description": "Start"},
+    ]
+    assert [c.command for c in await bot.get_my_commands()] == ["subscribe", "start"]
+    with pytest.raises(BadRequest, match=_ci("query is too old")):
+        await bot.answer_callback_query("123")
+
+
+async def test_rate_limits(bot: Bot, fake: FakeTelegram) -> None:
+    fake.set_rate_limits(per_second=None, per_chat_per_second=1, group_per_minute=2)
+    await bot.send_message(CHAT, "1")
+    with pytest.raises(RetryAfter):
+        await bot.send_message(CHAT, "2")  # same private chat within 1 s
+    await bot.send_message(CHAT + 1, "other chat")
+    fake.set_rate_limits(per_second=None, per_chat_per_second=None, group_per_minute=2)
+    await bot.send_message(-100, "g1")
+    await bot.send_message(-100, "g2")
+    with pytest.raises(RetryAfter):
+        await bot.send_message(-100, "g3")  # 20/min in real life, 2/min here
+    assert fake.too_many_requests == 2
+    fake.disable_rate_limits()
+    await bot.send_message(-100, "g3")
+
+
+async def test_wrong_token_and_unknown_method(fake: FakeTelegram) -> None:
+    wrong = Bot("999:WRONG", base_url=fake.base_url)
+    try:
+        with pytest.raises(InvalidToken):
+            await wrong.initialize()
+    finally:
+        await wrong.shutdown()
+    async with httpx.AsyncClient() as client:
+        response = await client.post(f"{fake.base_url}{fake.token}/fooBar")
+    assert response.status_code == 404
+    assert response.json() == {"ok": False, "error_code": 404, "description": "Not Found"}
+
+
+async def test_wait_for_sent_times_out_with_a_helpful_message(bot: Bot, fake: FakeTelegram) -> None:
+    await bot.send_message(CHAT, "hello there")
+    with pytest.raises(AssertionError, match="hello there"):
+        await fake.wait_for_sent(2, timeout=0.05)
+    assert len(await fake.wait_for_sent(1, chat_id=CHAT)) == 1
+
+
+# ------------------------------------------------------------------------------ PTB Application
+
+
+async def test_application_polls_and_replies(fake: FakeTelegram) -> None:
+    async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
+        await update.effective_message.reply_text("hi")
+
+    async with running_app(fake, CommandHandler("start", start)):
+        update = fake.add_message(CHAT, "/start")
+        [reply] = await fake.wait_for_sent(chat_id=CHAT)
+        assert reply.text == "hi"
+        fake.add_message(CHAT, "/start@tradebot_test_bot", first_name="Bob")
+        await fake.wait_for_sent(2, chat_id=CHAT)
+
+    assert update["message"]["entities"] == [{"type": "bot_command", "offset": 0, "length": 6}]
+    # The last getUpdates (on stop, no long poll) confirmed everything and was answered.
+    last = fake.calls_of("getUpdates")[-1]
+    assert (last.status, last.params["timeout"]) == (200, "0")
+    assert last.params["offset"] == str(update["update_id"] + 2)
+    assert fake.pending_updates == []
+    assert [call.method for call in fake.calls[:2]] == ["getMe", "deleteWebhook"]
+
+
+async def test_callback_query_round_trip(fake: FakeTelegram) -> None:
+    async def menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
+        button = InlineKeyboardButton("Copper", callback_data="sub:copper")
+        await update.effective_message.reply_text(
+            "Pick a topic", reply_markup=InlineKeyboardMarkup([[button]])
+        )
+
+    async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None and query.message is not None
+        await query.answer(f"got {query.data}")
+        await query.edit_message_text(f"Subscribed to {query.data}")
+
+    async with running_app(fake, CommandHandler("start", menu), CallbackQueryHandler(on_button)):
+        fake.add_message(CHAT, "/start")
+        [shown] = await fake.wait_for_sent(chat_id=CHAT)
+        query_id = fake.add_callback(CHAT, "sub:copper", message_id=shown.message_id)
+        _, edit = await fake.wait_for_sent(2, chat_id=CHAT)
+
+    assert fake.callback_answers == [{"callback_query_id": query_id, "text": "got sub:copper"}]
+    assert (edit.method, edit.text, edit.message_id) == (
+        "editMessageText",
+        "Subscribed to sub:copper",
+        shown.message_id,
+    )
+    current = fake.message(CHAT, shown.message_id)
+    assert current is not None
+    assert current["text"] == "Subscribed to sub:copper"
+    assert "reply_markup" not in current  # editMessageText without markup removes the keyboard

@@ -1,0 +1,107 @@
+"""Matching precision: whole words, aliases, case, context, groups, exclusions, co-occurrence."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.lexicon import default_lexicon
+from bot.matching import Matcher
+from bot.topics import parse_watch_item
+
+
+def matches(topic: str, title: str, body: str = "") -> bool:
+    lexicon = default_lexicon()
+    return bool(Matcher([parse_watch_item(topic, lexicon)], lexicon).match(title, body))
+
+
+@pytest.mark.parametrize(
+    ("topic", "text"),
+    [
+        ("copper", "Copper prices hit a record on the LME."),
+        ("copper", "Miners shipped more copper to smelters."),
+        ("rare earths", "Export curbs on rare-earth magnets tightened."),
+        ("rare earths", "A new rare earth refinery opened."),
+        ("rare-earth", "Rare earths exports fell."),
+        ("rare earths", "Neodymium prices jumped 12% this week."),
+        ("rare earths", "Output of REEs rose in Myanmar."),
+        ("US", "The U.S. raised tariffs on steel."),
+        ("US", "The United States raised tariffs on steel."),
+        ("US", "America raised tariffs on steel."),
+        ("US", "Tariffs imposed by the US rose."),
+        ("EU", "The European Union agreed a deal."),
+        ("Chile", "Chilean copper exports rose."),
+        ("China", "China produces most magnets."),
+        ("china", "Collectors love fine china."),
+        ("lead", "Lead prices rose on the LME as smelter output fell."),
+        ("tin", "Tin output from Indonesian mines slowed."),
+        ("gas", "Natural gas futures slipped."),
+        ("lithium", "Spodumene shipments from Australia rose."),
+    ],
+)
+def test_matches_what_the_topic_means(topic: str, text: str) -> None:
+    assert matches(topic, text)
+
+
+@pytest.mark.parametrize(
+    ("topic", "text"),
+    [
+        ("copper", "A new staging of David Copperfield opened."),
+        ("India", "Indiana farmers planted corn."),
+        ("chile", "The chili cook-off drew crowds."),
+        ("US", "Let us know about USB and USD prices."),
+        ("US", "Sales rose across South American nations."),
+        ("China", "Collectors love fine china."),
+        ("Turkey", "Farmers expect to sell more turkey this year."),
+        ("lead", "She will lead the negotiating team."),
+        ("tin", "Open the tin and serve the soup."),
+        ("gas", "Passengers ran out of gas on the highway."),
+        ("oil", "Palm oil exports from Malaysia rose."),
+        ("America", "Latin America grew faster than expected."),
+    ],
+)
+def test_ignores_near_misses(topic: str, text: str) -> None:
+    assert not matches(topic, text)
+
+
+def test_cooccurrence_needs_every_term_in_the_article() -> None:
+    assert matches("India-Chile", "Trade talks", "India met officials. Chile agreed to talk.")
+    assert not matches("India-Chile", "Trade talks", "India met officials from Peru.")
+
+
+def test_exclusions_silence_an_otherwise_matching_article() -> None:
+    topic = 'copper -Copperfield -"copper wire"'
+    assert matches(topic, "Copper prices rose.")
+    assert not matches(topic, "Copper prices rose.", "Copperfield fans were unmoved.")
+    assert not matches(topic, "Copper wire thefts rise.", "Copper theft is costly.")
+
+
+def test_evidence_is_the_sentence_with_most_terms() -> None:
+    lexicon = default_lexicon()
+    matcher = Matcher([parse_watch_item("India-Chile", lexicon)], lexicon)
+    body = "India wants copper. Chile and India met on Monday. Peru was absent."
+    [match] = matcher.match("Talks", body)
+    assert match.evidence == "Chile and India met on Monday."
+
+
+def test_only_items_whose_terms_appear_are_reported() -> None:
+    lexicon = default_lexicon()
+    items = [parse_watch_item(t, lexicon) for t in ("copper", "lithium", "rare earths", "Peru")]
+    found = Matcher(items, lexicon).match("Copper and rare earth supply", "Prices rose.")
+    assert sorted(m.key for m in found) == ["copper", "rare earths"]
+
+
+def test_plain_terms_keep_their_case_rules() -> None:
+    assert matches("Acme", "Acme Mining raised output.")
+    assert not matches("Acme", "The acme of mining.")
+    assert matches("acme", "The acme of mining.")
+
+
+def test_a_name_that_is_also_a_word_needs_more_than_a_capital_at_a_sentence_start() -> None:
+    assert not matches("Turkey", "Turkey farmers brace for holiday demand")
+    assert matches("Turkey", "Exports rose", "Shipments from Turkey rose. Turkish mills paid more.")
+    assert matches("turkey", "Turkey farmers brace for holiday demand")
+
+
+def test_the_americas_are_not_america() -> None:
+    assert not matches("US", "Growth across the Americas slowed.")
+    assert matches("Americas", "Growth across the Americas slowed.")
