@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import BotCommand
@@ -64,6 +66,25 @@ def build_application(
     subscriptions.register(app)
     basics.register_fallbacks(app)
     return app
+
+
+@asynccontextmanager
+async def running(app: BotApplication, *, poll_timeout: int = 10) -> AsyncIterator[BotApplication]:
+    """Run the bot inside an existing event loop, in the order `run_polling` uses (with the same
+    post-init/stop/shutdown hooks, which PTB only calls itself from `run_polling`)."""
+    assert app.updater is not None
+    await app.initialize()
+    await _post_init(app)
+    await app.updater.start_polling(poll_interval=0, timeout=poll_timeout)
+    await app.start()
+    try:
+        yield app
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await _post_stop(app)
+        await app.shutdown()
+        await _post_shutdown(app)
 
 
 def services_of(app: BotApplication) -> Services:

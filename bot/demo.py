@@ -20,7 +20,7 @@ from typing import Any
 from telegram._utils.types import ODVInput
 from telegram.request import BaseRequest, RequestData
 
-from bot.app import build_application, services_of
+from bot.app import build_application, running, services_of
 from bot.articles import read_articles
 from bot.delivery import SendBudget
 from bot.ingest import Ingestor
@@ -187,18 +187,9 @@ async def run_demo(out: Any = sys.stdout) -> int:
         api = OfflineBotAPI(out)
         app = build_application(settings, request=api, budget=SendBudget(private_interval=0.2))
         services = services_of(app)
-        await app.initialize()
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0, timeout=1)
-        await app.start()
-        try:
-            await _script(
-                api, Ingestor(services.sessions, services.lexicon), services.dispatcher.wake
-            )
-        finally:
-            await app.updater.stop()
-            await app.stop()
-            await app.shutdown()
+        async with running(app, poll_timeout=1):
+            ingestor = Ingestor(services.sessions, services.lexicon)
+            await _script(api, ingestor, services.dispatcher.wake)
     return 0
 
 

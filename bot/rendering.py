@@ -16,6 +16,7 @@ CALLBACK_DATA_LIMIT = 64
 ALERT_TITLE_LENGTH = 300
 ALERT_EVIDENCE_LENGTH = 700
 ALERT_TOPICS_LENGTH = 800
+LISTED_TOPIC_LENGTH = 75  # 50 topics of 75 characters fit one message
 
 _TAG = re.compile(r"<[^>]*>")
 
@@ -146,7 +147,7 @@ def subscription_list(topics: Sequence[tuple[int, str]]) -> Reply:
     if not topics:
         return Reply("Your watch-list is empty. Add a topic with <code>/subscribe TOPIC</code>.")
     lines = [f"<b>Your watch-list</b> ({len(topics)}):"]
-    lines += [f"• {escape(topic)}" for _, topic in topics]
+    lines += [f"• {escape(shorten(topic, LISTED_TOPIC_LENGTH))}" for _, topic in topics]
     lines.append("Tap a button to remove a topic.")
     buttons = tuple((Button(f"✖ {shorten(topic, 60)}", f"unsub:{sid}"),) for sid, topic in topics)
     return Reply("\n".join(lines), buttons)

@@ -7,6 +7,7 @@ from .telegram_api import (
     TelegramHTMLError,
     parse_telegram_html,
     parse_telegram_html_entities,
+    utf16_len,
 )
 
 __all__ = [
@@ -16,4 +17,5 @@ __all__ = [
     "TelegramHTMLError",
     "parse_telegram_html",
     "parse_telegram_html_entities",
+    "utf16_len",
 ]

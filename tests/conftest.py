@@ -1,0 +1,84 @@
+"""Shared fixtures: a fake Telegram Bot API, a database, the bot built by the project."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from bot.app import build_application, running
+from bot.articles import ArticleIn
+from bot.context import BotApplication
+from bot.delivery import SendBudget
+from bot.ingest import Ingestor, IngestReport
+from bot.lexicon import default_lexicon
+from bot.settings import Settings
+from storage.db import SessionFactory, create_engine, create_schema, session_factory
+from tests.fakes import FakeTelegram
+
+DATA = Path(__file__).parent / "data"
+
+# Fast pacing for tests that are not about pacing; `test_delivery` checks the real limits.
+FAST_BUDGET = {"per_second": 200.0, "private_interval": 0.01, "group_interval": 0.01}
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'tradebot.db'}"
+
+
+@pytest.fixture
+def settings(telegram: FakeTelegram, database_url: str) -> Settings:
+    return Settings(
+        telegram_bot_token=telegram.token,
+        telegram_api_base_url=telegram.base_url,
+        database_url=database_url,
+        alert_poll_seconds=0.3,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[SessionFactory]:
+    """Sessions on the test database, through an engine of the test's own (like another
+    process would have)."""
+    engine = create_engine(database_url)
+    await create_schema(engine)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+def make_bot(settings: Settings) -> Callable[..., BotApplication]:
+    def make(**overrides: object) -> BotApplication:
+        budget = overrides.pop("budget", None) or SendBudget(**FAST_BUDGET)
+        return build_application(settings, budget=budget, **overrides)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+async def bot(make_bot: Callable[..., BotApplication]) -> AsyncIterator[BotApplication]:
+    """The project's application, polling the fake Bot API."""
+    app = make_bot()
+    async with running(app, poll_timeout=1):
+        yield app
+
+
+@pytest.fixture
+def ingest(db: SessionFactory) -> Callable[..., object]:
+    """Ingest articles the way `tradebot ingest` does, outside the bot."""
+
+    async def run(*articles: ArticleIn) -> IngestReport:
+        ingestor = Ingestor(db, default_lexicon())
+        await ingestor.refresh()
+        return await ingestor.ingest(articles)
+
+    return run

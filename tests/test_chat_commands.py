@@ -1,0 +1,141 @@
+"""Chat commands end to end: the project's Application polling a fake Bot API over HTTP."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from bot.context import BotApplication
+from storage.db import SessionFactory
+from storage.models import Subscription
+from tests.fakes import FakeTelegram, SentMessage
+
+CHAT = 501
+
+
+async def say(telegram: FakeTelegram, text: str, chat_id: int = CHAT) -> SentMessage:
+    """Send a message as the user and return the bot's (single) reply."""
+    before = len(telegram.sent_to(chat_id))
+    telegram.add_message(chat_id, text)
+    replies = await telegram.wait_for_sent(before + 1, chat_id=chat_id)
+    return replies[before]
+
+
+async def topics_of(db: SessionFactory, chat_id: int = CHAT) -> list[str]:
+    async with db() as session:
+        rows = await session.exec(select(Subscription).where(Subscription.chat_id == chat_id))
+        return sorted(row.topic for row in rows.all())
+
+
+async def test_start_explains_every_command_and_commands_are_registered(
+    bot: BotApplication, telegram: FakeTelegram
+) -> None:
+    reply = await say(telegram, "/start")
+    assert reply.parse_mode == "HTML"
+    for command in ("/subscribe", "/unsubscribe", "/list", "/help"):
+        assert command in (reply.plain_text or "")
+    assert {c["command"] for c in telegram.commands} >= {"subscribe", "unsubscribe", "list"}
+
+
+async def test_subscribe_list_and_unsubscribe(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory
+) -> None:
+    assert "Subscribed to copper" in (await say(telegram, "/subscribe copper")).plain_text
+    assert "Subscribed to rare earths" in (await say(telegram, "/subscribe rare-earth")).plain_text
+    assert "already subscribed" in (await say(telegram, "/subscribe Copper")).plain_text
+    assert await topics_of(db) == ["copper", "rare earths"]
+
+    listing = await say(telegram, "/list")
+    assert "copper" in listing.plain_text and "rare earths" in listing.plain_text
+    buttons = [row[0] for row in listing.reply_markup["inline_keyboard"]]
+    assert [b["text"] for b in buttons] == ["✖ copper", "✖ rare earths"]
+
+    telegram.add_callback(CHAT, buttons[0]["callback_data"], message_id=listing.message_id)
+    edited = (await telegram.wait_for_sent(len(telegram.sent_to(CHAT)) + 1, chat_id=CHAT))[-1]
+    assert edited.method == "editMessageText"
+    assert "copper" not in edited.plain_text and "rare earths" in edited.plain_text
+    assert telegram.callback_answers[-1]["text"] == "Removed copper"
+
+    assert (
+        "Unsubscribed from rare earths"
+        in (await say(telegram, "/unsubscribe rare earth")).plain_text
+    )
+    assert "not subscribed" in (await say(telegram, "/unsubscribe lithium")).plain_text
+    assert await topics_of(db) == []
+    assert "empty" in (await say(telegram, "/list")).plain_text
+
+
+async def test_a_typo_gets_a_suggestion_and_a_click_subscribes(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory
+) -> None:
+    reply = await say(telegram, "/subscribe coper")
+    assert "Did you mean copper?" in reply.plain_text
+    data = [row[0]["callback_data"] for row in reply.reply_markup["inline_keyboard"]]
+    assert data == ["sub:copper", "sub:coper"]
+    assert await topics_of(db) == []
+
+    telegram.add_callback(CHAT, "sub:copper", message_id=reply.message_id)
+    edited = (await telegram.wait_for_sent(len(telegram.sent_to(CHAT)) + 1, chat_id=CHAT))[-1]
+    assert "Subscribed to copper" in edited.plain_text
+    assert await topics_of(db) == ["copper"]
+
+
+async def test_an_unknown_word_without_a_close_match_is_accepted(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory
+) -> None:
+    assert "Subscribed to Zyxwvut" in (await say(telegram, "/subscribe Zyxwvut")).plain_text
+    assert await topics_of(db) == ["Zyxwvut"]
+
+
+async def test_bad_topics_get_short_answers_and_store_nothing(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory
+) -> None:
+    assert "Usage" in (await say(telegram, "/subscribe")).plain_text
+    assert "Usage" in (await say(telegram, "/unsubscribe   ")).plain_text
+    assert "at most 100" in (await say(telegram, "/subscribe " + "a" * 101)).plain_text
+    assert "control characters" in (await say(telegram, "/subscribe cop\x07per")).plain_text
+    assert "letter or digit" in (await say(telegram, "/subscribe ?!.,")).plain_text
+    assert await topics_of(db) == []
+
+
+async def test_user_text_is_escaped_and_sql_is_just_text(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory
+) -> None:
+    reply = await say(telegram, "/subscribe <b>Acme</b> & Sons")
+    assert reply.plain_text.startswith("✅ Subscribed to <b>Acme</b> & Sons.")
+    sql = "Robert'); DROP TABLE subscriptions;"
+    assert sql in (await say(telegram, f"/subscribe {sql}")).plain_text
+    assert sql in await topics_of(db)
+    listing = await say(telegram, "/list")
+    assert "<b>Acme</b>" in listing.plain_text
+
+
+async def test_unknown_commands_and_stray_text_point_to_help(
+    bot: BotApplication, telegram: FakeTelegram
+) -> None:
+    assert "/help" in (await say(telegram, "/weather")).plain_text
+    assert "/help" in (await say(telegram, "hello there")).plain_text
+
+
+async def test_a_failing_handler_apologises_and_the_bot_keeps_working(
+    bot: BotApplication, telegram: FakeTelegram
+) -> None:
+    telegram.fail_next("sendMessage", status=500, chat_id=CHAT)
+    apology = await say(telegram, "/help")
+    assert "Sorry" in apology.plain_text
+    assert "/subscribe" in (await say(telegram, "/help")).plain_text
+
+
+async def test_a_long_watch_list_fits_one_message_with_a_button_each(
+    bot: BotApplication, telegram: FakeTelegram
+) -> None:
+    for n in range(50):
+        word = f"{chr(97 + n % 26)}{chr(97 + n // 26)}" + "x" * 97
+        telegram.add_message(CHAT, f"/subscribe {word}")
+    await telegram.wait_for_sent(50, chat_id=CHAT, timeout=20)
+    assert "at most 50" in (await say(telegram, "/subscribe one-more")).plain_text
+    listing = await say(telegram, "/list")
+    assert len(listing.reply_markup["inline_keyboard"]) == 50
+    assert all(
+        len(row[0]["callback_data"].encode()) <= 64
+        for row in listing.reply_markup["inline_keyboard"]
+    )
