@@ -1,0 +1,235 @@
+"""Alerts end to end: ingest → outbox → dispatcher → fake Bot API, exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlmodel import select
+
+from bot.app import running
+from bot.articles import ArticleIn, read_articles
+from bot.context import BotApplication
+from storage import queries
+from storage.db import SessionFactory
+from storage.models import Alert, AlertStatus, Chat
+from tests.conftest import DATA
+from tests.fakes import FakeTelegram
+
+ANALYST, TRADER, BATTERY = 11, 12, 13
+
+
+async def subscribe(db: SessionFactory, chat_id: int, *topics: str) -> None:
+    async with db() as session:
+        await queries.ensure_chat(session=session, chat_id=chat_id)
+        for topic in topics:
+            await queries.add_subscription(session=session, chat_id=chat_id, topic=topic)
+        await session.commit()
+
+
+async def alerts(db: SessionFactory) -> list[Alert]:
+    async with db() as session:
+        return list((await session.exec(select(Alert).order_by(Alert.id))).all())
+
+
+async def settle(seconds: float = 0.8) -> None:
+    """Give the dispatcher time to send anything more it (wrongly) would."""
+    await asyncio.sleep(seconds)
+
+
+def copper_story(n: int = 1, **fields: Any) -> ArticleIn:
+    return ArticleIn(
+        title=fields.pop("title", f"Copper output rises at Chilean mine {n}"),
+        body=fields.pop("body", "Copper production rose 3% in October."),
+        url=fields.pop("url", f"https://news.example.com/copper-{n}"),
+        source=fields.pop("source", "Test Wire"),
+        **fields,
+    )
+
+
+async def test_the_seed_article_gives_each_chat_one_alert_naming_all_its_topics(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory, ingest: Callable[..., Any]
+) -> None:
+    await subscribe(db, ANALYST, "copper", "rare earths", "India-Chile")
+    await subscribe(db, TRADER, "copper")
+    await subscribe(db, BATTERY, "lithium")
+    [article] = read_articles(DATA / "india-chile-copper.txt").articles
+
+    report = await ingest(article)
+    assert (report.new, report.new_headlines) == (1, 4)
+
+    [to_analyst] = await telegram.wait_for_sent(chat_id=ANALYST)
+    [to_trader] = await telegram.wait_for_sent(chat_id=TRADER)
+    await settle()
+    assert telegram.sent_to(ANALYST) == [to_analyst] and telegram.sent_to(TRADER) == [to_trader]
+    assert telegram.sent_to(BATTERY) == []
+    text = to_analyst.plain_text or ""
+    assert text.startswith("🔔 India is negotiating with Chile and Peru")
+    assert "Matched: India-Chile, copper, rare earths" in text
+    assert "“India is negotiating with Chile and Peru" in text  # the sentence that matched
+    assert "india-chile-copper" in text  # the source: a plain-text article's file name
+    assert "Matched: copper" in (to_trader.plain_text or "")
+
+
+async def test_a_related_headline_is_alerted_like_any_article(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory, ingest: Callable[..., Any]
+) -> None:
+    await subscribe(db, ANALYST, "gold")
+    [article] = read_articles(DATA / "india-chile-copper.txt").articles
+    await ingest(article)
+    [alert] = await telegram.wait_for_sent(chat_id=ANALYST)
+    assert "Gold Price Forecast Lifted to $6,300" in (alert.plain_text or "")
+
+
+async def test_near_misses_stay_quiet(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory, ingest: Callable[..., Any]
+) -> None:
+    await subscribe(db, ANALYST, "copper", "China", "Turkey", "India")
+    articles = read_articles(DATA / "near-misses.jsonl").articles
+    assert len(articles) == 4
+    await ingest(*articles)
+    await settle(1.0)
+    assert telegram.sent_to(ANALYST) == []
+    assert await alerts(db) == []
+
+
+async def test_article_text_is_escaped_in_alerts(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory, ingest: Callable[..., Any]
+) -> None:
+    await subscribe(db, ANALYST, "copper")
+    hostile = copper_story(
+        title='<script>alert("x")</script> Copper & <b>tin</b> <3',
+        body="Copper rose 5% <i>overnight</i> & more.",
+        source="Wire <Daily> & Co",
+        url="https://news.example.com/a?b=1&c=<2>",
+    )
+    await ingest(hostile)
+    [alert] = await telegram.wait_for_sent(chat_id=ANALYST)
+    assert alert.parse_mode == "HTML"
+    text = alert.plain_text or ""
+    assert '<script>alert("x")</script> Copper & <b>tin</b> <3' in text
+    assert "Wire <Daily> & Co" in text
+    [link] = [e for e in alert.entities if e["type"] == "text_link"]
+    assert link["url"] == "https://news.example.com/a?b=1&c=<2>"
+
+
+async def test_reingesting_the_same_article_queues_nothing(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory, ingest: Callable[..., Any]
+) -> None:
+    await subscribe(db, ANALYST, "copper")
+    await ingest(copper_story())
+    await telegram.wait_for_sent(chat_id=ANALYST)
+    same_url = await ingest(copper_story(title="Copper output rises (updated)"))
+    same_text = await ingest(
+        copper_story(
+            url="https://mirror.example.com/x", title="COPPER output  rises at Chilean mine 1"
+        )
+    )
+    assert (same_url.new, same_url.duplicates) == (0, 1)
+    assert (same_text.new, same_text.duplicates) == (0, 1)
+    await settle()
+    assert len(telegram.sent_to(ANALYST)) == 1
+    assert len(await alerts(db)) == 1
+
+
+async def test_429_waits_retry_after_and_delivers_exactly_once(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory, ingest: Callable[..., Any]
+) -> None:
+    await subscribe(db, ANALYST, "copper")
+    telegram.fail_next("sendMessage", status=429, retry_after=1, chat_id=ANALYST)
+    await ingest(copper_story())
+    [alert] = await telegram.wait_for_sent(chat_id=ANALYST, timeout=5)
+    refused = [c for c in telegram.calls_of("sendMessage") if c.status == 429]
+    assert len(refused) == 1
+    assert alert.at - refused[0].at >= 0.95
+    await settle()
+    assert len(telegram.sent_to(ANALYST)) == 1
+    [row] = await alerts(db)
+    assert row.status == AlertStatus.SENT and row.message_id == alert.message_id
+
+
+async def test_403_deactivates_the_chat_and_others_still_get_alerts(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory, ingest: Callable[..., Any]
+) -> None:
+    await subscribe(db, ANALYST, "copper")
+    await subscribe(db, TRADER, "copper")
+    telegram.block_chat(ANALYST)
+    await ingest(copper_story(1), copper_story(2))
+    await telegram.wait_for_sent(2, chat_id=TRADER)
+    await settle()
+    blocked = [c for c in telegram.calls_of("sendMessage") if c.params["chat_id"] == str(ANALYST)]
+    assert len(blocked) == 1  # no retry, and the second alert was not tried
+    async with db() as session:
+        chat = await session.get(Chat, ANALYST)
+        assert chat is not None and not chat.active
+    statuses = {(a.chat_id, a.status) for a in await alerts(db)}
+    assert statuses == {(ANALYST, AlertStatus.FAILED), (TRADER, AlertStatus.SENT)}
+
+    await ingest(copper_story(3))  # an inactive chat is not even queued
+    await telegram.wait_for_sent(3, chat_id=TRADER)
+    assert len([a for a in await alerts(db) if a.chat_id == ANALYST]) == 2
+
+
+async def test_server_errors_are_retried_with_backoff(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory, ingest: Callable[..., Any]
+) -> None:
+    await subscribe(db, ANALYST, "copper")
+    telegram.fail_next("sendMessage", status=502, chat_id=ANALYST)
+    await ingest(copper_story())
+    [alert] = await telegram.wait_for_sent(chat_id=ANALYST, timeout=6)
+    failed = [c for c in telegram.calls_of("sendMessage") if c.status == 502]
+    assert len(failed) == 1 and alert.at - failed[0].at >= 1.5
+    await settle()
+    [row] = await alerts(db)
+    assert row.status == AlertStatus.SENT and row.attempts == 1
+
+
+async def test_a_restart_sends_what_is_pending_and_nothing_twice(
+    make_bot: Callable[..., BotApplication],
+    telegram: FakeTelegram,
+    db: SessionFactory,
+    ingest: Callable[..., Any],
+) -> None:
+    await subscribe(db, ANALYST, "copper")
+    async with running(make_bot(), poll_timeout=1):
+        await ingest(copper_story(1))
+        await telegram.wait_for_sent(chat_id=ANALYST)
+    await ingest(copper_story(2))  # queued while the bot is down
+    async with running(make_bot(), poll_timeout=1):
+        sent = await telegram.wait_for_sent(2, chat_id=ANALYST)
+        await settle()
+    assert len(telegram.sent_to(ANALYST)) == 2
+    assert "mine 1" in (sent[0].plain_text or "") and "mine 2" in (sent[1].plain_text or "")
+    assert {a.status for a in await alerts(db)} == {AlertStatus.SENT}
+
+
+async def test_ingest_from_another_process_reaches_the_running_bot(
+    bot: BotApplication,
+    telegram: FakeTelegram,
+    db: SessionFactory,
+    database_url: str,
+) -> None:
+    await subscribe(db, ANALYST, "copper", "rare earths")
+    env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
+    started = time.monotonic()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "ingest",
+        str(DATA / "india-chile-copper.txt"),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    stdout, stderr = await process.communicate()
+    assert process.returncode == 0, stderr.decode()
+    assert "new: 1 articles (+4 headlines)" in stdout.decode()
+    [alert] = await telegram.wait_for_sent(chat_id=ANALYST, timeout=10)
+    assert "Matched: copper, rare earths" in (alert.plain_text or "")
+    assert alert.at - started < 10
