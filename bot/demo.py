@@ -43,6 +43,7 @@ class OfflineBotAPI(BaseRequest):
         self._next_message_id = 1
         self.last_call = time.monotonic()
         self.messages: dict[int, dict[str, Any]] = {}
+        self.sent = 0  # messages sent so far
 
     @property
     def read_timeout(self) -> float | None:
@@ -97,6 +98,7 @@ class OfflineBotAPI(BaseRequest):
         message_id = int(params.get("message_id") or self._next_message_id)
         if endpoint == "sendMessage":
             self._next_message_id += 1
+            self.sent += 1
         markup = params.get("reply_markup") or {}
         message = {
             "message_id": message_id,
@@ -161,12 +163,14 @@ class OfflineBotAPI(BaseRequest):
                         return
         raise LookupError(f"no button starting with {label_start!r}")
 
-    async def settle(self, quiet: float = 0.4, limit: float = 10.0) -> None:
-        """Wait until the bot has taken every update and gone quiet."""
+    async def settle(self, *, until_sent: int = 0, quiet: float = 0.3, limit: float = 10.0) -> None:
+        """Wait until the bot has taken every update, sent `until_sent` messages in all, and
+        gone quiet."""
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
             await asyncio.sleep(0.05)
-            if not self._updates and time.monotonic() - self.last_call > quiet:
+            idle = time.monotonic() - self.last_call > quiet
+            if not self._updates and self.sent >= until_sent and idle:
                 return
 
     def narrate(self, text: str) -> None:
@@ -203,9 +207,6 @@ async def _script(api: OfflineBotAPI, ingestor: Ingestor, wake: Any) -> None:
     await api.settle()
     api.user_taps("lithium")
     await api.settle()
-    api.narrate("Whatever the user types is shown as text, never as markup.")
-    api.user_says("/subscribe <b>Turkey</b> & co")
-    await api.settle()
     api.user_says("/list")
     await api.settle()
 
@@ -217,11 +218,12 @@ async def _script(api: OfflineBotAPI, ingestor: Ingestor, wake: Any) -> None:
         await ingestor.refresh()
         report = await ingestor.ingest(parsed.articles)
         api.narrate(
-            f"ingested {name}: {report.new} new articles (+{report.new_headlines} headlines), "
-            f"{report.alerts} alerts queued"
+            f"ingested {name}: new articles: {report.new} (+{report.new_headlines} headlines), "
+            f"alerts queued: {report.alerts}"
         )
+        before = api.sent
         wake()
-        await api.settle(quiet=1.5)
+        await api.settle(until_sent=before + report.alerts)
     api.narrate("Copperfield, fine china and turkey farms stayed quiet: precision is the product.")
 
     api.narrate("Re-ingesting the same file queues nothing.")

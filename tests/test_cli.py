@@ -64,9 +64,8 @@ async def test_run_answers_and_stops_cleanly_on_a_signal(
         sys.executable, "-m", "bot", "run", env=env, stderr=subprocess.PIPE
     )
     try:
-        await telegram.wait_for_call("getUpdates", timeout=20)
         telegram.add_message(7, "/start")
-        [reply] = await telegram.wait_for_sent(chat_id=7, timeout=10)
+        [reply] = await telegram.wait_for_sent(chat_id=7, timeout=20)
         assert "/subscribe" in (reply.plain_text or "")
         stopping = time.monotonic()
         process.send_signal(stop_signal)

@@ -1,0 +1,63 @@
+"""What the bot says: escaping, limits, buttons."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot import rendering
+from tests.fakes import parse_telegram_html, utf16_len
+
+
+def test_an_alert_with_hostile_and_huge_fields_is_valid_html_within_the_limit() -> None:
+    text = rendering.alert(
+        title="<b>" * 200,
+        topics=[f"topic <{n}> & co" for n in range(50)],
+        evidence="</i>&amp;" * 1000,
+        source="<script>",
+        url='https://x.example/?a="1"&b=<2>',
+        published=datetime(2026, 11, 24, tzinfo=UTC),
+    )
+    plain = parse_telegram_html(text)
+    assert utf16_len(plain) <= rendering.MESSAGE_LIMIT
+    assert "<script>" in plain and "24 Nov 2026" in plain
+
+
+def test_an_alert_shows_headline_terms_evidence_source_and_link() -> None:
+    text = rendering.alert(
+        title="Copper rises",
+        topics=["copper", "India-Chile"],
+        evidence="India and Chile agreed.",
+        source="Wire",
+        url="https://x.example/1",
+        published=None,
+    )
+    assert parse_telegram_html(text).splitlines() == [
+        "🔔 Copper rises",
+        "Matched: copper, India-Chile",
+        "“India and Chile agreed.”",
+        "Wire · Read more",
+    ]
+
+
+def test_a_suggestion_offers_buttons_that_fit_callback_data() -> None:
+    reply = rendering.suggestion("coper", ["copper", "cooper"])
+    assert [row[0].data for row in reply.buttons] == ["sub:copper", "sub:cooper", "sub:coper"]
+    long_typed = "é" * 40  # 80 bytes: no keep button, a hint instead
+    reply = rendering.suggestion(long_typed, ["copper"])
+    assert [row[0].data for row in reply.buttons] == ["sub:copper"]
+    assert "/subscribe" in reply.text
+    assert all(rendering.callback_fits(b.data) for row in reply.buttons for b in row)
+
+
+def test_split_message_keeps_lines_whole_and_under_the_limit() -> None:
+    lines = [f"<b>{n}</b> " + "x" * 90 for n in range(100)]
+    chunks = rendering.split_message(lines)
+    assert len(chunks) == 3
+    assert all(rendering.visible_length(chunk) <= rendering.MESSAGE_LIMIT for chunk in chunks)
+    assert "\n".join(chunks) == "\n".join(lines)
+
+
+def test_help_mentions_every_command_and_is_valid_html() -> None:
+    plain = parse_telegram_html(rendering.help_text())
+    for name, _args, _description in rendering.COMMANDS:
+        assert f"/{name}" in plain
