@@ -50,7 +50,7 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
-    app: BotApplication = builder.build()  # type: ignore[assignment]
+    app: BotApplication = builder.build()
     app.bot_data["services"] = Services(
         settings=settings,
         engine=engine,

@@ -186,7 +186,7 @@ async def run_demo(out: Any = sys.stdout) -> int:
         settings = Settings(
             database_url=f"sqlite+aiosqlite:///{Path(directory) / 'demo.db'}",
             alert_poll_seconds=1,
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
         )
         api = OfflineBotAPI(out)
         app = build_application(settings, request=api, budget=SendBudget(private_interval=0.2))

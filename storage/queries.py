@@ -118,9 +118,9 @@ async def find_duplicate(
     *, session: AsyncSession, url: str | None, content_hash: str
 ) -> Article | None:
     """A stored article with the same url or the same normalized title and body."""
-    condition = Article.content_hash == content_hash
+    condition = col(Article.content_hash) == content_hash
     if url:
-        condition = or_(condition, Article.url == url)
+        condition = or_(condition, col(Article.url) == url)
     result = await session.exec(select(Article).where(condition).limit(1))
     return result.first()
 
@@ -205,7 +205,7 @@ async def record_vocabulary(*, session: AsyncSession, terms: Counter[str]) -> No
     """Add names seen in an article to the suggestion vocabulary (an upsert, safe to race)."""
     if not terms:
         return
-    insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = insert(VocabularyTerm).values(
         [{"term": term, "count": count} for term, count in terms.items()]
     )

@@ -42,7 +42,10 @@ def test_a_closing_paragraph_is_not_mistaken_for_headlines() -> None:
 
 
 def test_json_records_are_validated_one_by_one() -> None:
-    text = '[{"title": "A"}, {"title": ""}, 7, {"title": "B", "published": "2026-11-24T08:30:00+02:00"}]'
+    text = (
+        '[{"title": "A"}, {"title": ""}, 7,'
+        ' {"title": "B", "published": "2026-11-24T08:30:00+02:00"}]'
+    )
     parsed = parse_json_articles(text, name="x.json")
     assert [a.title for a in parsed.articles] == ["A", "B"]
     assert parsed.articles[1].published == datetime(2026, 11, 24, 6, 30, tzinfo=UTC)

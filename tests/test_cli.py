@@ -151,7 +151,8 @@ def test_subscriptions_import_and_export_round_trip(
     monkeypatch.setenv("DATABASE_URL", database_url)
     rows = tmp_path / "subs.csv"
     rows.write_text(
-        'chat_id,topic\n11,copper\n11,rare-earth\n12,"copper -Copperfield"\nabc,copper\n13,\n11,copper\n',
+        'chat_id,topic\n11,copper\n11,rare-earth\n12,"copper -Copperfield"\n'
+        "abc,copper\n13,\n11,copper\n",
         encoding="utf-8",
     )
     assert main(["subscriptions", "import", str(rows)]) == 0

@@ -3,6 +3,7 @@ Bot API that answers 429 like Telegram when a limit is exceeded."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -65,4 +66,4 @@ async def test_the_dispatcher_stays_under_telegrams_limits_without_429s(
     assert telegram.too_many_requests == 0
     for chat_id in chats:
         times = [m.at for m in telegram.sent_to(chat_id)]
-        assert all(later - earlier >= 1.0 for earlier, later in zip(times, times[1:]))
+        assert all(later - earlier >= 1.0 for earlier, later in itertools.pairwise(times))
