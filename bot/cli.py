@@ -38,7 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for chatty in ("httpx", "apscheduler"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     command: Callable[[Settings, argparse.Namespace], int] = args.command
     return command(settings, args)
 
@@ -230,4 +231,5 @@ async def _export_subscriptions(settings: Settings) -> int:
 
 
 def play_demo(settings: Settings, _args: argparse.Namespace) -> int:
+    logging.getLogger("telegram").setLevel(logging.WARNING)  # the conversation is the output
     return asyncio.run(run_demo())
