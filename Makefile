@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck check clean
+.PHONY: install demo test test-postgres lint typecheck check clean
 
 install: $(STAMP)
 
@@ -20,6 +20,10 @@ demo: install
 test: install
 	$(BIN)/python -m pytest
 
+# The same suite on a throwaway PostgreSQL server (needs initdb/pg_ctl, e.g. Debian's postgresql).
+test-postgres: install
+	scripts/with-postgres $(BIN)/python -m pytest
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -27,7 +31,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-check: lint typecheck test
+check: lint typecheck test test-postgres
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -19,7 +19,8 @@ from bot.settings import Settings
 from bot.suggest import Suggester
 from handlers import basics, subscriptions
 from storage import queries
-from storage.db import create_engine, create_schema, session_factory
+from storage.db import create_engine, session_factory
+from storage.schema import upgrade_schema
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ def services_of(app: BotApplication) -> Services:
 
 async def _post_init(app: BotApplication) -> None:
     services = services_of(app)
-    await create_schema(services.engine)
+    await upgrade_schema(services.engine)
     await refresh_vocabulary(services)
     await app.bot.set_my_commands(
         [BotCommand(name, description) for name, _args, description in rendering.COMMANDS]

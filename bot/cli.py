@@ -22,7 +22,8 @@ from bot.matching import Matcher
 from bot.settings import Settings, SettingsError, load_settings
 from bot.topics import TopicError, parse_watch_item
 from storage import queries
-from storage.db import create_engine, create_schema, session_factory
+from storage.db import create_engine, session_factory
+from storage.schema import new_revision, schema_revision, upgrade_schema
 
 PROGRESS_THRESHOLD = 100
 
@@ -69,6 +70,17 @@ def _parser() -> argparse.ArgumentParser:
     subs_export = subs_commands.add_parser("export", help="print every subscription as CSV")
     subs_export.set_defaults(command=export_subscriptions)
 
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(required=True, metavar="ACTION")
+    db_upgrade = db_commands.add_parser("upgrade", help="migrate the database to the newest schema")
+    db_upgrade.set_defaults(command=upgrade_database)
+    db_revision = db_commands.add_parser(
+        "revision", help="(developers) write a migration for changed models"
+    )
+    db_revision.add_argument("message")
+    db_revision.add_argument("--id", required=True, help="revision id, e.g. 0002")
+    db_revision.set_defaults(command=write_revision)
+
     demo = commands.add_parser("demo", help="an offline tour: a scripted chat with the real bot")
     demo.set_defaults(command=play_demo)
     return parser
@@ -100,7 +112,7 @@ async def _ingest_files(settings: Settings, paths: list[Path]) -> int:
         report.rejected.extend(parsed.rejected)
     engine = create_engine(settings.database_url)
     try:
-        await create_schema(engine)
+        await upgrade_schema(engine)
         ingestor = Ingestor(session_factory(engine), default_lexicon())
         await ingestor.refresh()
         report.merge(await ingestor.ingest(articles, progress=_progress_printer(len(articles))))
@@ -181,7 +193,7 @@ async def _import_subscriptions(settings: Settings, rows: list[list[str]]) -> in
     rejected: list[str] = []
     engine = create_engine(settings.database_url)
     try:
-        await create_schema(engine)
+        await upgrade_schema(engine)
         async with session_factory(engine)() as session:
             for number, row in enumerate(rows, start=1):
                 if number == 1 and row[:1] == ["chat_id"]:
@@ -219,7 +231,7 @@ def export_subscriptions(settings: Settings, _args: argparse.Namespace) -> int:
 async def _export_subscriptions(settings: Settings) -> int:
     engine = create_engine(settings.database_url)
     try:
-        await create_schema(engine)
+        await upgrade_schema(engine)
         async with session_factory(engine)() as session:
             rows = await queries.all_subscriptions(session=session)
     finally:
@@ -227,6 +239,38 @@ async def _export_subscriptions(settings: Settings) -> int:
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(["chat_id", "topic"])
     writer.writerows(rows)
+    return 0
+
+
+def upgrade_database(settings: Settings, _args: argparse.Namespace) -> int:
+    return asyncio.run(_upgrade_database(settings))
+
+
+async def _upgrade_database(settings: Settings) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        before, head = await schema_revision(engine)
+        await upgrade_schema(engine)
+    finally:
+        await engine.dispose()
+    if before == head:
+        print(f"database schema is up to date (revision {head})")
+    else:
+        print(f"database schema upgraded from {before or 'empty'} to {head}")
+    return 0
+
+
+def write_revision(settings: Settings, args: argparse.Namespace) -> int:
+    return asyncio.run(_write_revision(settings, args.message, args.id))
+
+
+async def _write_revision(settings: Settings, message: str, revision_id: str) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade_schema(engine)
+        await new_revision(engine, message, revision_id)
+    finally:
+        await engine.dispose()
     return 0
 
 

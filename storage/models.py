@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -44,7 +53,9 @@ class Subscription(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     chat_id: int = Field(
-        sa_column=Column(BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), index=True)
+        sa_column=Column(
+            BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False, index=True
+        )
     )
     topic: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
@@ -76,13 +87,18 @@ class Alert(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    chat_id: int = Field(sa_column=Column(BigInteger, ForeignKey("chats.id", ondelete="CASCADE")))
+    chat_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False)
+    )
     article_id: int = Field(foreign_key="articles.id", index=True)
     topics: str = Field(sa_column=Column(Text, nullable=False))  # JSON list of watch-item keys
     evidence: str = Field(default="", sa_column=Column(Text, nullable=False))
-    status: AlertStatus = Field(default=AlertStatus.PENDING, max_length=10)
+    status: str = Field(default=AlertStatus.PENDING, sa_column=Column(String(10), nullable=False))
     attempts: int = 0
     next_attempt_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    # a dispatcher's lease on a pending alert: others skip it until the lease runs out
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_until: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     last_error: str | None = Field(default=None, max_length=500)
     message_id: int | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
@@ -96,3 +112,44 @@ class VocabularyTerm(SQLModel, table=True):
 
     term: str = Field(primary_key=True, max_length=100)
     count: int = 0
+
+
+class FeedStatus(StrEnum):
+    OK = "ok"
+    BACKOFF = "backoff"  # the last fetch failed; the next one waits longer
+    PAUSED = "paused"  # too many failures in a row: not polled until resumed
+
+
+class Feed(SQLModel, table=True):
+    """An RSS/Atom feed the running bot polls; due when `next_poll_at` has passed."""
+
+    __tablename__ = "feeds"
+    __table_args__ = (Index("ix_feed_due", "status", "next_poll_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(max_length=2000, unique=True)
+    name: str | None = Field(default=None, max_length=100)
+    etag: str | None = Field(default=None, max_length=500)
+    last_modified: str | None = Field(default=None, max_length=100)
+    last_fetch_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    last_success_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    last_error: str | None = Field(default=None, max_length=500)
+    consecutive_failures: int = 0
+    next_poll_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    status: str = Field(default=FeedStatus.OK, sa_column=Column(String(10), nullable=False))
+    paused_notified: bool = False
+    items_seen: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class FeedEntry(SQLModel, table=True):
+    """An entry (by guid or link) a feed has published: a re-published entry is never
+    ingested twice, even when its article url changed."""
+
+    __tablename__ = "feed_entries"
+    __table_args__ = (UniqueConstraint("feed_id", "entry_key", name="uq_feed_entry_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    feed_id: int = Field(foreign_key="feeds.id", ondelete="CASCADE", index=True)
+    entry_key: str = Field(max_length=500)
+    first_seen_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())

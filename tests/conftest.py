@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,8 +17,9 @@ from bot.delivery import SendBudget
 from bot.ingest import Ingestor, IngestReport
 from bot.lexicon import default_lexicon
 from bot.settings import Settings
-from storage.db import SessionFactory, create_engine, create_schema, session_factory
-from tests.fakes import FakeTelegram
+from storage.db import SessionFactory, create_engine, session_factory
+from storage.schema import upgrade_schema
+from tests.fakes import FakeTelegram, postgres
 
 DATA = Path(__file__).parent / "data"
 
@@ -30,8 +34,36 @@ async def telegram() -> AsyncIterator[FakeTelegram]:
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'tradebot.db'}"
+def database_url(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh, migrated database per test: a SQLite file, or a PostgreSQL database cloned
+    from a migrated template when TEST_DATABASE_URL names a server."""
+    server = os.environ.get("TEST_DATABASE_URL")
+    if not server:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'tradebot.db'}"
+        return
+    template = request.getfixturevalue("postgres_template")
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(postgres.create_database(server, name, template=template))
+    yield postgres.database_url(server, name)
+    asyncio.run(postgres.drop_database(server, name))
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> str:
+    """A database migrated once per test run, cloned for each test."""
+    server = os.environ["TEST_DATABASE_URL"]
+    name = f"template_{uuid.uuid4().hex[:8]}"
+    asyncio.run(postgres.create_database(server, name))
+    asyncio.run(postgres.migrate(postgres.database_url(server, name)))
+    return name
+
+
+@pytest.fixture
+def postgres_url(database_url: str) -> str:
+    """The test database when it is PostgreSQL; the test is skipped on SQLite."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("needs PostgreSQL: set TEST_DATABASE_URL (make test-postgres does)")
+    return database_url
 
 
 @pytest.fixture
@@ -50,7 +82,7 @@ async def db(database_url: str) -> AsyncIterator[SessionFactory]:
     """Sessions on the test database, through an engine of the test's own (like another
     process would have)."""
     engine = create_engine(database_url)
-    await create_schema(engine)
+    await upgrade_schema(engine)
     yield session_factory(engine)
     await engine.dispose()
 

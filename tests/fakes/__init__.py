@@ -1,5 +1,6 @@
 """Test fakes for tradebot's external services."""
 
+from . import postgres
 from .telegram_api import (
     Call,
     FakeTelegram,
@@ -17,5 +18,6 @@ __all__ = [
     "TelegramHTMLError",
     "parse_telegram_html",
     "parse_telegram_html_entities",
+    "postgres",
     "utf16_len",
 ]

@@ -1,0 +1,56 @@
+"""Schema migrations (Alembic), run in-process on the application's async engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+# Any constant shared by all instances: serializes concurrent upgrades on PostgreSQL.
+MIGRATION_LOCK_KEY = 7_268_453_001
+
+
+def _config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+async def upgrade_schema(engine: AsyncEngine) -> None:
+    """Bring the database to the newest schema; safe when several instances start at once."""
+    async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+            )
+        await connection.run_sync(lambda sync: command.upgrade(_config(sync), "head"))
+
+
+async def schema_revision(engine: AsyncEngine) -> tuple[str | None, str | None]:
+    """(the database's revision, the newest revision the code knows)."""
+
+    def read(connection: Connection) -> tuple[str | None, str | None]:
+        current = MigrationContext.configure(connection).get_current_revision()
+        head = ScriptDirectory.from_config(_config(connection)).get_current_head()
+        return current, head
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(read)
+
+
+async def new_revision(engine: AsyncEngine, message: str, revision_id: str) -> None:
+    """Write a migration for the difference between the models and an up-to-date database."""
+    async with engine.begin() as connection:
+        await connection.run_sync(
+            lambda sync: command.revision(
+                _config(sync), message=message, autogenerate=True, rev_id=revision_id
+            )
+        )
