@@ -20,6 +20,7 @@ from bot.suggest import Suggester
 from handlers import basics, subscriptions
 from storage import queries
 from storage.db import create_engine, session_factory
+from storage.locks import SenderLock
 from storage.schema import upgrade_schema
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,11 @@ def build_application(
         lexicon=lexicon,
         suggester=Suggester(lexicon),
         dispatcher=Dispatcher(
-            app.bot, sessions, poll_seconds=settings.alert_poll_seconds, budget=budget
+            app.bot,
+            sessions,
+            poll_seconds=settings.alert_poll_seconds,
+            sender_lock=SenderLock(engine),
+            budget=budget,
         ),
     )
 

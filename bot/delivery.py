@@ -14,7 +14,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import socket
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, timedelta
@@ -26,12 +29,15 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from bot import rendering
 from storage import queries
 from storage.db import SessionFactory
+from storage.locks import SenderLock
 from storage.models import Alert, Article, utcnow
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 3600.0
-BATCH_SIZE = 500
+BATCH_SIZE = 100
+CLAIM_LEASE = timedelta(seconds=60)
+SENDER_RETRY_SECONDS = 2.0
 MAX_CONCURRENT_SENDS = 30
 
 
@@ -86,11 +92,15 @@ class Dispatcher:
         sessions: SessionFactory,
         *,
         poll_seconds: float,
+        sender_lock: SenderLock,
         budget: SendBudget | None = None,
     ) -> None:
         self._bot = bot
         self._sessions = sessions
         self._poll_seconds = poll_seconds
+        self._sender_lock = sender_lock
+        self._is_sender = False
+        self._worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._budget = budget or SendBudget()
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
@@ -103,11 +113,14 @@ class Dispatcher:
         self._task = asyncio.create_task(self._run(), name="alert-dispatcher")
 
     async def stop(self) -> None:
-        """Finish the messages in flight, send nothing more, and return."""
+        """Finish the messages in flight, send nothing more, hand back leases, and return."""
         self._stop.set()
         if self._task is not None:
             await self._task
             self._task = None
+            await self._write(queries.release_claims, worker=self._worker)
+            await self._sender_lock.release()
+            self._is_sender = False
 
     def wake(self) -> None:
         self._wake.set()
@@ -116,21 +129,37 @@ class Dispatcher:
         while not self._stop.is_set():
             self._wake.clear()
             try:
+                if not await self._hold_sender_lock():
+                    await self._idle(SENDER_RETRY_SECONDS)
+                    continue
                 handled = await self.dispatch_due()
             except Exception:
                 log.exception("dispatching alerts failed; retrying at the next poll")
                 handled = 0
             if handled == 0 and not self._stop.is_set():
-                await self._idle()
+                await self._idle(await self._seconds_to_next_poll())
 
-    async def _idle(self) -> None:
-        """Wait for a wake-up, the next poll, the next deferred alert, or stop."""
-        timeout = self._poll_seconds
+    async def _hold_sender_lock(self) -> bool:
+        """Be (or stay) the one instance that sends. A new sender takes over the leases of the
+        previous one, which has died or lost its database connection."""
+        held = await self._sender_lock.hold()
+        if held and not self._is_sender:
+            log.info("this instance is now the alert sender (%s)", self._worker)
+            await self._write(queries.release_claims)
+        self._is_sender = held
+        return held
+
+    async def _seconds_to_next_poll(self) -> float:
+        """Until the next poll, or sooner when a deferred alert falls due."""
         async with self._sessions() as session:
             due = await queries.next_due_time(session=session)
-        if due is not None:
-            due_in = (due.replace(tzinfo=UTC) - utcnow()).total_seconds()
-            timeout = min(timeout, max(due_in, 0.05))
+        if due is None:
+            return self._poll_seconds
+        due_in = (due.replace(tzinfo=UTC) - utcnow()).total_seconds()
+        return min(self._poll_seconds, max(due_in, 0.05))
+
+    async def _idle(self, timeout: float) -> None:
+        """Wait for a wake-up, the timeout, or stop."""
         wake, stop = asyncio.create_task(self._wake.wait()), asyncio.create_task(self._stop.wait())
         await asyncio.wait({wake, stop}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         wake.cancel()
@@ -138,8 +167,10 @@ class Dispatcher:
 
     async def dispatch_due(self) -> int:
         """Send one batch of due alerts; the number handled (sent, failed or deferred)."""
-        async with self._sessions() as session:
-            batch = await queries.due_alerts(session=session, limit=BATCH_SIZE)
+        async with self._write_lock, self._sessions() as session:
+            batch = await queries.claim_due_alerts(
+                session=session, worker=self._worker, limit=BATCH_SIZE, lease=CLAIM_LEASE
+            )
         per_chat: dict[int, list[tuple[Alert, Article]]] = defaultdict(list)
         for alert, article in batch:
             per_chat[alert.chat_id].append((alert, article))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -140,24 +140,61 @@ async def add_alerts(
     return count
 
 
-async def due_alerts(
-    *, session: AsyncSession, limit: int, now: datetime | None = None
+async def claim_due_alerts(
+    *, session: AsyncSession, worker: str, limit: int, lease: timedelta
 ) -> list[tuple[Alert, Article]]:
-    """Pending alerts of active chats that are due, oldest first, with their articles."""
-    now = now or utcnow()
-    result = await session.exec(
-        select(Alert, Article)
-        .join(Article, col(Article.id) == Alert.article_id)
+    """Lease up to `limit` due alerts (pending, of active chats, not leased to anyone) to
+    `worker`, oldest first, with their articles, and commit.
+
+    On PostgreSQL rows another dispatcher is claiming are skipped (FOR UPDATE SKIP LOCKED);
+    everywhere the conditional UPDATE only takes rows nobody holds, so two dispatchers never
+    lease the same alert.
+    """
+    now = utcnow()
+    candidates = await session.exec(
+        select(Alert.id)
         .join(Chat, col(Chat.id) == Alert.chat_id)
         .where(
             col(Alert.status) == AlertStatus.PENDING,
             col(Chat.active).is_(True),
             or_(col(Alert.next_attempt_at).is_(None), col(Alert.next_attempt_at) <= now),
+            or_(col(Alert.claimed_until).is_(None), col(Alert.claimed_until) <= now),
         )
         .order_by(col(Alert.id))
         .limit(limit)
+        .with_for_update(skip_locked=True, of=Alert)
+    )
+    ids = list(candidates.all())
+    if not ids:
+        await session.commit()
+        return []
+    await session.exec(
+        update(Alert)
+        .where(
+            col(Alert.id).in_(ids),
+            col(Alert.status) == AlertStatus.PENDING,
+            or_(col(Alert.claimed_until).is_(None), col(Alert.claimed_until) <= now),
+        )
+        .values(claimed_by=worker, claimed_until=now + lease)
+    )
+    await session.commit()
+    result = await session.exec(
+        select(Alert, Article)
+        .join(Article, col(Article.id) == Alert.article_id)
+        .where(col(Alert.id).in_(ids), col(Alert.claimed_by) == worker)
+        .order_by(col(Alert.id))
     )
     return list(result.all())
+
+
+async def release_claims(*, session: AsyncSession, worker: str | None = None) -> None:
+    """Give leased pending alerts back: one worker's, or (for a new sender) everybody else's."""
+    owner = col(Alert.claimed_by) == worker if worker else col(Alert.claimed_by).is_not(None)
+    await session.exec(
+        update(Alert)
+        .where(col(Alert.status) == AlertStatus.PENDING, owner)
+        .values(claimed_by=None, claimed_until=None)
+    )
 
 
 async def next_due_time(*, session: AsyncSession) -> datetime | None:
@@ -192,7 +229,13 @@ async def defer_alert(
     await session.exec(
         update(Alert)
         .where(col(Alert.id) == alert_id)
-        .values(next_attempt_at=retry_at, last_error=error[:500], attempts=Alert.attempts + 1)
+        .values(
+            next_attempt_at=retry_at,
+            last_error=error[:500],
+            attempts=Alert.attempts + 1,
+            claimed_by=None,
+            claimed_until=None,
+        )
     )
 
 
