@@ -10,6 +10,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from telegram import Update
 
@@ -91,7 +92,18 @@ def run_bot(settings: Settings, _args: argparse.Namespace) -> int:
         print("tradebot: setting TELEGRAM_BOT_TOKEN: required to run the bot", file=sys.stderr)
         return 2
     app = build_application(settings)
-    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    if settings.webhook_url:
+        host, port = settings.webhook_address
+        app.run_webhook(
+            listen=host,
+            port=port,
+            url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
 
 

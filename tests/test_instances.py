@@ -1,0 +1,262 @@
+"""Several instances on one database: webhook mode, alert leases, the sender lock, takeover
+after a crash, and concurrent ingest processes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlmodel import func, select
+from telegram import Bot
+
+from bot.articles import ArticleIn
+from bot.delivery import Dispatcher, SendBudget
+from storage import queries
+from storage.db import SessionFactory, create_engine, session_factory
+from storage.locks import SenderLock
+from storage.models import Alert, AlertStatus, Article
+from tests.conftest import FAST_BUDGET
+from tests.fakes import FakeTelegram
+
+SECRET = "s3cret-token_1"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def bot_env(telegram: FakeTelegram, database_url: str, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": telegram.token,
+        "TELEGRAM_API_BASE_URL": telegram.base_url,
+        "DATABASE_URL": database_url,
+        "ALERT_POLL_SECONDS": "0.5",
+        **extra,
+    }
+
+
+@asynccontextmanager
+async def webhook_instance(
+    telegram: FakeTelegram, database_url: str
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
+    """`tradebot run` in webhook mode as its own process; yields it and its webhook URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram/hook"
+    env = bot_env(
+        telegram,
+        database_url,
+        WEBHOOK_URL=url,
+        WEBHOOK_LISTEN=f"127.0.0.1:{port}",
+        WEBHOOK_SECRET=SECRET,
+    )
+    webhooks_before = len(telegram.calls_of("setWebhook"))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", env=env, stderr=subprocess.PIPE
+    )
+    try:
+        await telegram.wait_for_call("setWebhook", webhooks_before + 1, timeout=20)
+        yield process, url
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await process.wait()
+
+
+async def post_update(url: str, secret: str, update: dict[str, Any]) -> int:
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
+    async with aiohttp.ClientSession() as session:
+        for _ in range(50):  # the webhook server starts just after setWebhook
+            try:
+                async with session.post(url, json=update, headers=headers) as response:
+                    return response.status
+            except aiohttp.ClientConnectorError:
+                await asyncio.sleep(0.1)
+    raise AssertionError(f"nothing listens on {url}")
+
+
+async def subscribe_many(db: SessionFactory, chat_ids: range, topic: str) -> None:
+    async with db() as session:
+        for chat_id in chat_ids:
+            await queries.ensure_chat(session=session, chat_id=chat_id)
+            await queries.add_subscription(session=session, chat_id=chat_id, topic=topic)
+        await session.commit()
+
+
+def start_update(chat_id: int) -> dict[str, Any]:
+    return {
+        "update_id": 1,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": chat_id, "type": "private"},
+            "from": {"id": chat_id, "is_bot": False, "first_name": "Ann"},
+            "text": "/start",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }
+
+
+async def test_webhook_mode_takes_updates_only_with_the_secret(
+    telegram: FakeTelegram, database_url: str
+) -> None:
+    async with webhook_instance(telegram, database_url) as (process, url):
+        [registration] = telegram.calls_of("setWebhook")
+        assert registration.params["url"] == url
+        assert registration.params["secret_token"] == SECRET
+
+        assert await post_update(url, "wrong", start_update(77)) == 403
+        assert await post_update(url, SECRET, start_update(78)) == 200
+        [reply] = await telegram.wait_for_sent(chat_id=78, timeout=10)
+        assert "/subscribe" in (reply.plain_text or "")
+        assert telegram.sent_to(77) == []
+        assert telegram.calls_of("getUpdates") == []
+
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), timeout=10) == 0
+
+
+def test_a_webhook_url_needs_a_secret() -> None:
+    env = {**os.environ, "WEBHOOK_URL": "https://bot.example.com/hook", "WEBHOOK_SECRET": ""}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "tradebot: setting WEBHOOK_SECRET: required when WEBHOOK_URL is set"
+    )
+
+
+async def make_dispatcher(
+    telegram: FakeTelegram, database_url: str, *, lock_key: int
+) -> tuple[Dispatcher, Callable[[], Any]]:
+    engine = create_engine(database_url)
+    bot = Bot(telegram.token, base_url=telegram.base_url)
+    await bot.initialize()
+    dispatcher = Dispatcher(
+        bot,
+        session_factory(engine),
+        poll_seconds=0.3,
+        sender_lock=SenderLock(engine, key=lock_key),
+        budget=SendBudget(**FAST_BUDGET),
+    )
+
+    async def close() -> None:
+        await dispatcher.stop()
+        await bot.shutdown()
+        await engine.dispose()
+
+    return dispatcher, close
+
+
+@pytest.mark.parametrize("shared_lock", [False, True], ids=["leases-only", "sender-lock"])
+async def test_two_dispatchers_deliver_500_alerts_exactly_once(
+    postgres_url: str,
+    telegram: FakeTelegram,
+    db: SessionFactory,
+    ingest: Callable[..., Any],
+    shared_lock: bool,
+) -> None:
+    chats = range(1000, 1500)
+    await subscribe_many(db, chats, "copper")
+    await ingest(ArticleIn(title="Copper jumps 4%", url="https://x.example/c", body="Copper rose."))
+    first, close_first = await make_dispatcher(telegram, postgres_url, lock_key=1)
+    second, close_second = await make_dispatcher(
+        telegram, postgres_url, lock_key=1 if shared_lock else 2
+    )
+    first.start()
+    second.start()
+    try:
+        await telegram.wait_for_sent(500, timeout=60)
+        await asyncio.sleep(0.5)
+    finally:
+        await close_first()
+        await close_second()
+    assert Counter(m.chat_id for m in telegram.sent) == Counter(chats)
+    async with db() as session:
+        rows = (await session.exec(select(Alert))).all()
+    assert {row.status for row in rows} == {AlertStatus.SENT}
+    senders = {row.claimed_by for row in rows}
+    assert len(senders) == (1 if shared_lock else 2)
+
+
+async def test_killing_the_sender_lets_another_instance_finish(
+    postgres_url: str, telegram: FakeTelegram, db: SessionFactory, ingest: Callable[..., Any]
+) -> None:
+    chats = range(2000, 2150)
+    await subscribe_many(db, chats, "copper")
+    await ingest(
+        ArticleIn(title="Copper slides 2%", url="https://x.example/k", body="Copper fell.")
+    )
+    async with webhook_instance(telegram, postgres_url) as (first, _):
+        await telegram.wait_for_sent(20, timeout=20)
+        async with webhook_instance(telegram, postgres_url) as (second, _):
+            first.kill()  # no clean shutdown: leases and the lock die with the process
+            await first.wait()
+            await telegram.wait_for_sent(len(chats), timeout=30)
+            await asyncio.sleep(1.0)
+            received = Counter(m.chat_id for m in telegram.sent)
+            assert set(received) == set(chats)
+            assert sum(count - 1 for count in received.values()) <= 1  # the one in flight
+            second.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(second.wait(), timeout=10)
+    async with db() as session:
+        pending = await session.exec(
+            select(func.count()).select_from(Alert).where(Alert.status != AlertStatus.SENT)
+        )
+        assert pending.one() == 0
+
+
+async def test_two_ingest_processes_store_each_article_once(
+    tmp_path: Path, database_url: str, db: SessionFactory
+) -> None:
+    await subscribe_many(db, range(1, 4), "copper")
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text(
+        "\n".join(
+            json.dumps(
+                {"title": f"Copper story {n}", "url": f"https://x.example/{n}", "body": "Copper."}
+            )
+            for n in range(150)
+        ),
+        encoding="utf-8",
+    )
+    env = {**os.environ, "DATABASE_URL": database_url}
+    processes = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "ingest",
+            str(batch),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(2)
+    ]
+    outputs = [await process.communicate() for process in processes]
+    for process, (_, stderr) in zip(processes, outputs, strict=True):
+        assert process.returncode == 0, stderr.decode()
+        assert "locked" not in stderr.decode()
+    new = sum(int(out.decode().split("new: ")[1].split()[0]) for out, _ in outputs)
+    assert new == 150
+    async with db() as session:
+        articles = await session.exec(select(func.count()).select_from(Article))
+        alerts = await session.exec(select(func.count()).select_from(Alert))
+        assert (articles.one(), alerts.one()) == (150, 450)
