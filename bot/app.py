@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import BotCommand
@@ -12,12 +13,15 @@ from telegram.ext import ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
 from bot import rendering
-from bot.context import BotApplication, BotContext, Services
+from bot.context import BotApplication, BotContext, Services, services_of
 from bot.delivery import Dispatcher, SendBudget
+from bot.digest_jobs import sync_digest_jobs
+from bot.feeds import FeedPoller
+from bot.ingest import Ingestor
 from bot.lexicon import Lexicon, default_lexicon
 from bot.settings import Settings
 from bot.suggest import Suggester
-from handlers import basics, subscriptions
+from handlers import admin, basics, preferences, questions, subscriptions
 from storage import queries
 from storage.db import create_engine, session_factory
 from storage.locks import SenderLock
@@ -26,6 +30,8 @@ from storage.schema import upgrade_schema
 log = logging.getLogger(__name__)
 
 VOCABULARY_REFRESH_SECONDS = 600
+DIGEST_RESYNC_SECONDS = 300
+FEED_ROUND_SECONDS = 30.0  # how often due feeds are looked for (at most FEED_POLL_SECONDS)
 OFFLINE_TOKEN = "0:offline"
 
 
@@ -66,10 +72,20 @@ def build_application(
             sender_lock=SenderLock(engine),
             budget=budget,
         ),
+        poller=FeedPoller(
+            sessions,
+            Ingestor(sessions, lexicon),
+            settings,
+            notify=lambda text: admin.notify_admins(app.bot, settings.admin_ids, text),
+            on_alerts=lambda: services_of(app).dispatcher.wake(),
+        ),
     )
 
     basics.register(app)
     subscriptions.register(app)
+    questions.register(app)
+    preferences.register(app)
+    admin.register(app)
     basics.register_fallbacks(app)
     return app
 
@@ -93,11 +109,6 @@ async def running(app: BotApplication, *, poll_timeout: int = 10) -> AsyncIterat
         await _post_shutdown(app)
 
 
-def services_of(app: BotApplication) -> Services:
-    services: Services = app.bot_data["services"]
-    return services
-
-
 async def _post_init(app: BotApplication) -> None:
     services = services_of(app)
     await upgrade_schema(services.engine)
@@ -112,15 +123,37 @@ async def _post_init(app: BotApplication) -> None:
             name="refresh-vocabulary",
             job_kwargs={"replace_existing": True, "id": "refresh-vocabulary"},
         )
+        app.job_queue.run_repeating(
+            _sync_digest_jobs_job,  # picks up settings changed by other instances or the CLI
+            interval=DIGEST_RESYNC_SECONDS,
+            name="sync-digest-jobs",
+            job_kwargs={"replace_existing": True, "id": "sync-digest-jobs"},
+        )
+        await sync_digest_jobs(app)
+        interval = min(services.settings.feed_poll_seconds, FEED_ROUND_SECONDS)
+        app.job_queue.run_repeating(
+            _poll_feeds_job,
+            interval=interval,
+            first=min(interval, 2.0),
+            name="poll-feeds",
+            job_kwargs={
+                "replace_existing": True,
+                "id": "poll-feeds",
+                "max_instances": 1,
+                "coalesce": True,
+            },
+        )
     services.dispatcher.start()
 
 
 async def _post_stop(app: BotApplication) -> None:
+    await services_of(app).poller.stop()
     await services_of(app).dispatcher.stop()
 
 
 async def _post_shutdown(app: BotApplication) -> None:
     services = services_of(app)
+    await services.poller.stop()
     await services.dispatcher.stop()
     await services.engine.dispose()
 
@@ -131,5 +164,17 @@ async def refresh_vocabulary(services: Services) -> None:
         services.suggester.add(await queries.vocabulary(session=session))
 
 
+async def _sync_digest_jobs_job(context: BotContext) -> None:
+    await sync_digest_jobs(cast(BotApplication, context.application))
+
+
 async def _refresh_vocabulary_job(context: BotContext) -> None:
     await refresh_vocabulary(context.services)
+
+
+async def _poll_feeds_job(context: BotContext) -> None:
+    """Start polling the feeds that are due (each finishes on its own; see `FeedPoller`)."""
+    try:
+        await context.services.poller.start_round()
+    except Exception:
+        log.exception("could not start a feed polling round; trying again next round")

@@ -189,6 +189,12 @@ def parse_timestamp(value: str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def checked(article: ArticleIn) -> ArticleIn:
+    """The article when it is within every limit (title, body, url, source); ValueError
+    naming the first one it exceeds. Every article from a file, a feed or a page passes here."""
+    return _checked(article)
+
+
 def _checked(article: ArticleIn) -> ArticleIn:
     if len(article.title) > MAX_TITLE_LENGTH:
         raise ValueError(f"title longer than {MAX_TITLE_LENGTH} characters")

@@ -14,12 +14,16 @@ from urllib.parse import urlsplit
 
 from telegram import Update
 
+from bot import cli_feeds
 from bot.app import build_application
 from bot.articles import ArticleFileError, ArticleIn, read_articles
 from bot.demo import run_demo
+from bot.feeds import policy_from
+from bot.fetch import FetchError
 from bot.ingest import Ingestor, IngestReport
 from bot.lexicon import default_lexicon
 from bot.matching import Matcher
+from bot.pages import is_url, read_url
 from bot.settings import Settings, SettingsError, load_settings
 from bot.topics import TopicError, parse_watch_item
 from storage import queries
@@ -53,9 +57,36 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run the bot (long polling, alerts, jobs)")
     run.set_defaults(command=run_bot)
 
-    ingest = commands.add_parser("ingest", help="store articles from files and queue their alerts")
-    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH", help=".txt, .json or .jsonl")
+    ingest = commands.add_parser(
+        "ingest", help="store articles from files or URLs and queue their alerts"
+    )
+    ingest.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH|URL",
+        help=".txt, .json or .jsonl file, or an http(s) URL of a web page or a feed",
+    )
     ingest.set_defaults(command=ingest_files)
+
+    feeds = commands.add_parser("feeds", help="the RSS/Atom feeds the running bot polls")
+    feeds_commands = feeds.add_subparsers(required=True, metavar="ACTION")
+    feeds_add = feeds_commands.add_parser("add", help="add a feed (the running bot picks it up)")
+    feeds_add.add_argument("url", metavar="URL")
+    feeds_add.add_argument("--name", help="shown as the source of its articles")
+    feeds_add.set_defaults(command=cli_feeds.add)
+    feeds_list = feeds_commands.add_parser(
+        "list", help="every feed: status, last fetch, last error, items"
+    )
+    feeds_list.set_defaults(command=cli_feeds.list_all)
+    feeds_remove = feeds_commands.add_parser("remove", help="stop polling a feed")
+    feeds_remove.add_argument("id", type=int, metavar="ID")
+    feeds_remove.set_defaults(command=cli_feeds.remove)
+    feeds_resume = feeds_commands.add_parser("resume", help="poll a paused feed again")
+    feeds_resume.add_argument("id", type=int, metavar="ID")
+    feeds_resume.set_defaults(command=cli_feeds.resume)
+
+    stats = commands.add_parser("stats", help="chats, watch items, articles, alerts, feeds")
+    stats.set_defaults(command=cli_feeds.show_stats)
 
     match = commands.add_parser("match", help="dry run: which articles a topic would alert on")
     match.add_argument("topic", metavar="TOPIC")
@@ -111,14 +142,20 @@ def ingest_files(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_ingest_files(settings, args.paths))
 
 
-async def _ingest_files(settings: Settings, paths: list[Path]) -> int:
+async def _ingest_files(settings: Settings, paths: list[str]) -> int:
     articles: list[ArticleIn] = []
     report = IngestReport()
     for path in paths:
         try:
-            parsed = read_articles(path)
+            if is_url(path):
+                parsed = await read_url(path, policy=policy_from(settings))
+            else:
+                parsed = read_articles(Path(path))
         except ArticleFileError as error:
             print(f"tradebot: cannot read {error}", file=sys.stderr)
+            continue
+        except FetchError as error:
+            print(f"tradebot: cannot fetch {path}: {error}", file=sys.stderr)
             continue
         articles.extend(parsed.articles)
         report.rejected.extend(parsed.rejected)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.delivery import Dispatcher
+from bot.feeds import FeedPoller
 from bot.lexicon import Lexicon
 from bot.settings import Settings
 from bot.suggest import Suggester
@@ -23,6 +24,7 @@ class Services:
     lexicon: Lexicon
     suggester: Suggester
     dispatcher: Dispatcher
+    poller: FeedPoller
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -37,3 +39,8 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
 BotApplication = Application[
     ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any
 ]
+
+
+def services_of(app: BotApplication) -> Services:
+    services: Services = app.bot_data["services"]
+    return services

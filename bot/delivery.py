@@ -20,9 +20,11 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, timedelta
+from enum import Enum
 
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
@@ -76,6 +78,21 @@ class SendBudget:
 
     def is_paused(self) -> bool:
         return self._clock() < self.paused_until
+
+
+class SendStatus(Enum):
+    SENT = "sent"
+    STOPPED = "stopped"  # the dispatcher is stopping: not sent
+    UNREACHABLE = "unreachable"  # blocked or gone: the chat is now inactive
+    REJECTED = "rejected"  # Telegram refused this message: sending it again will not help
+    TRANSIENT = "transient"  # 5xx or network: worth another try later
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    status: SendStatus
+    message_id: int | None = None
+    error: str = ""
 
 
 def retry_after_seconds(error: RetryAfter) -> float:
@@ -189,7 +206,7 @@ class Dispatcher:
         return handled
 
     async def _deliver(self, alert: Alert, article: Article) -> bool:
-        """Send one alert; True when the chat can take the next one."""
+        """Send one alert and record the outcome; True when the chat can take the next one."""
         assert alert.id is not None
         text = rendering.alert(
             title=article.title,
@@ -199,15 +216,43 @@ class Dispatcher:
             url=article.url,
             published=article.published_at,
         )
+        result = await self.send(alert.chat_id, text)
+        if result.status is SendStatus.SENT:
+            await self._write(
+                queries.mark_alert_sent, alert_id=alert.id, message_id=result.message_id
+            )
+            return True
+        if result.status is SendStatus.REJECTED:
+            log.error("alert %s rejected by Telegram: %s", alert.id, result.error)
+            await self._write(queries.mark_alert_failed, alert_id=alert.id, error=result.error)
+        elif result.status is SendStatus.TRANSIENT:
+            backoff = min(MAX_BACKOFF_SECONDS, 2.0 ** (alert.attempts + 1))
+            log.warning(
+                "alert %s not sent (%s); retrying in %.0f s", alert.id, result.error, backoff
+            )
+            await self._write(
+                queries.defer_alert,
+                alert_id=alert.id,
+                error=result.error,
+                retry_at=utcnow() + timedelta(seconds=backoff),
+            )
+        return False
+
+    async def send(
+        self, chat_id: int, text: str, *, reply_markup: InlineKeyboardMarkup | None = None
+    ) -> SendResult:
+        """Send one HTML message at the budget's pace. A 429 pauses all sending and resends;
+        a blocked or vanished chat is marked inactive."""
         while True:
-            if not await self._wait_for_slot(alert.chat_id):
-                return False
+            if not await self._wait_for_slot(chat_id):
+                return SendResult(SendStatus.STOPPED)
             try:
                 async with self._sends:
                     message = await self._bot.send_message(
-                        alert.chat_id,
+                        chat_id,
                         text,
                         parse_mode=ParseMode.HTML,
+                        reply_markup=reply_markup,
                         link_preview_options=LinkPreviewOptions(is_disabled=True),
                     )
             except RetryAfter as error:
@@ -216,31 +261,21 @@ class Dispatcher:
                 self._budget.pause(seconds)
                 continue
             except Forbidden as error:
-                await self._deactivate(alert.chat_id, error.message)
-                return False
+                await self._deactivate(chat_id, error.message)
+                return SendResult(SendStatus.UNREACHABLE, error=error.message)
             except BadRequest as error:
                 if "chat not found" in error.message.lower():
-                    await self._deactivate(alert.chat_id, error.message)
-                else:
-                    log.error("alert %s rejected by Telegram: %s", alert.id, error.message)
-                    await self._write(
-                        queries.mark_alert_failed, alert_id=alert.id, error=error.message
-                    )
-                return False
-            except TelegramError as error:  # 5xx, timeouts, network: try again later
-                backoff = min(MAX_BACKOFF_SECONDS, 2.0 ** (alert.attempts + 1))
-                log.warning("alert %s not sent (%s); retrying in %.0f s", alert.id, error, backoff)
-                await self._write(
-                    queries.defer_alert,
-                    alert_id=alert.id,
-                    error=str(error),
-                    retry_at=utcnow() + timedelta(seconds=backoff),
-                )
-                return False
-            await self._write(
-                queries.mark_alert_sent, alert_id=alert.id, message_id=message.message_id
-            )
-            return True
+                    await self._deactivate(chat_id, error.message)
+                    return SendResult(SendStatus.UNREACHABLE, error=error.message)
+                return SendResult(SendStatus.REJECTED, error=error.message)
+            except TelegramError as error:  # 5xx, timeouts, network
+                return SendResult(SendStatus.TRANSIENT, error=str(error))
+            return SendResult(SendStatus.SENT, message_id=message.message_id)
+
+    @property
+    def is_sender(self) -> bool:
+        """Whether this instance currently sends for the bot (always, on SQLite)."""
+        return self._is_sender
 
     async def _wait_for_slot(self, chat_id: int) -> bool:
         """Wait for a send slot; False when stopping."""

@@ -20,8 +20,9 @@ from typing import Any
 from telegram._utils.types import ODVInput
 from telegram.request import BaseRequest, RequestData
 
-from bot.app import build_application, running, services_of
+from bot.app import build_application, running
 from bot.articles import read_articles
+from bot.context import services_of
 from bot.delivery import SendBudget
 from bot.ingest import Ingestor
 from bot.settings import Settings

@@ -16,11 +16,11 @@ from bot.articles import ArticleIn, Rejected
 from bot.lexicon import Lexicon
 from bot.matching import Match, Matcher
 from bot.suggest import names_in
-from bot.text import content_hash
+from bot.text import content_hash, search_words
 from bot.topics import TopicError, WatchItem, parse_watch_item
 from storage import queries
 from storage.db import SessionFactory
-from storage.models import Article
+from storage.models import AlertStatus, Article, DeliveryMode
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +42,16 @@ class IngestReport:
 
 
 class Router:
-    """Which chats hear about an article: matches its watch items, fans out to subscribers."""
+    """Which chats hear about an article: matches its watch items, fans out to subscribers.
+    Chats that take digests only get their alert held for the digest."""
 
-    def __init__(self, subscriptions: Iterable[tuple[int, str]], lexicon: Lexicon) -> None:
+    def __init__(self, subscriptions: Iterable[tuple[int, str, str]], lexicon: Lexicon) -> None:
         chats_by_topic: dict[str, list[int]] = defaultdict(list)
-        for chat_id, topic in subscriptions:
+        self._digest_only: set[int] = set()
+        for chat_id, topic, mode in subscriptions:
             chats_by_topic[topic].append(chat_id)
+            if mode == DeliveryMode.DIGEST:
+                self._digest_only.add(chat_id)
         items: dict[str, WatchItem] = {}
         self._subscribers: dict[str, list[int]] = defaultdict(list)
         for topic, chat_ids in chats_by_topic.items():
@@ -60,14 +64,19 @@ class Router:
             self._subscribers[item.key].extend(chat_ids)
         self._matcher = Matcher(items.values(), lexicon)
 
-    def route(self, title: str, body: str) -> list[tuple[int, list[str], str]]:
-        """(chat id, matched watch items, evidence) for each chat to alert, one per chat."""
+    def route(self, title: str, body: str) -> list[tuple[int, list[str], str, str]]:
+        """(chat id, matched watch items, evidence, alert status): one alert per chat."""
         per_chat: dict[int, list[Match]] = defaultdict(list)
         for match in self._matcher.match(title, body):
             for chat_id in self._subscribers.get(match.key, ()):
                 per_chat[chat_id].append(match)
         return [
-            (chat_id, [m.key for m in matches], matches[0].evidence)
+            (
+                chat_id,
+                [m.key for m in matches],
+                matches[0].evidence,
+                AlertStatus.HELD if chat_id in self._digest_only else AlertStatus.PENDING,
+            )
             for chat_id, matches in sorted(per_chat.items())
         ]
 
@@ -143,6 +152,7 @@ class Ingestor:
             source=article.source,
             published_at=article.published,
             parent_id=parent_id,
+            search_text=search_words(article.title, article.body),
         )
         session.add(row)
         await session.flush()

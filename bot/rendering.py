@@ -7,9 +7,15 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
+from bot.digests import DigestArticle
 from bot.text import shorten
+
+if TYPE_CHECKING:  # types only: rendering stays free of the database at run time
+    from storage.models import Feed
+    from storage.stats import Stats
 
 MESSAGE_LIMIT = 4096
 CALLBACK_DATA_LIMIT = 64
@@ -71,10 +77,30 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("subscribe", "TOPIC", "get alerts on a topic"),
     ("unsubscribe", "TOPIC", "stop alerts on a topic"),
     ("list", "", "your topics, each with a remove button"),
+    ("facts", "TOPIC", "key figures about a topic"),
+    ("related", "TOPIC", "related headlines"),
+    ("latest", "TOPIC", "the newest articles on a topic"),
+    ("trend", "TOPIC", "a chart of articles per day"),
+    ("digest", "", "your digest now: what matched since the last one"),
+    ("settings", "", "time zone, digest time, delivery mode"),
+    ("timezone", "ZONE", "your time zone, e.g. Asia/Kolkata"),
+    ("digesttime", "HH:MM|off", "when your daily digest arrives"),
+    ("mode", "instant|digest|both", "alerts one by one, a daily digest, or both"),
 )
 
 
-def help_text() -> str:
+ADMIN_COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("feeds", "", "the feeds, their status and last errors"),
+    ("addfeed", "URL [NAME]", "poll an RSS or Atom feed"),
+    ("removefeed", "ID", "stop polling a feed"),
+    ("resumefeed", "ID", "poll a paused feed again"),
+    ("ingest", "URL", "store an article (or a feed's entries) from the web"),
+    ("stats", "", "chats, topics, articles, alerts, feeds"),
+)
+
+
+def help_text(*, admin: bool = False) -> str:
+    """The help; admins also see the admin commands (which are not advertised to others)."""
     lines = [
         "<b>tradebot</b> sends you trade news the moment it matches your watch-list.",
         "",
@@ -92,6 +118,15 @@ def help_text() -> str:
         "(rare earths = neodymium, dysprosium, …). Capitalised names match only names: "
         "<code>China</code> is not fine china.",
     ]
+    if admin:
+        lines += [
+            "",
+            "<b>Admin</b>",
+            *(
+                f"/{name}{' ' + escape(args) if args else ''} — {escape(description)}"
+                for name, args, description in ADMIN_COMMANDS
+            ),
+        ]
     return "\n".join(lines)
 
 
@@ -161,6 +196,104 @@ def apology() -> str:
     return "Sorry, something went wrong on my side. Please try again in a moment."
 
 
+# --------------------------------------------------------------------------------------------
+# Settings and digests
+# --------------------------------------------------------------------------------------------
+
+MODE_LABELS = {
+    "instant": "instant alerts only",
+    "digest": "daily digest only",
+    "both": "instant alerts and a daily digest",
+}
+DIGEST_TITLE_LENGTH = 150
+
+
+def settings_view(
+    *, timezone: str, digest_time: str | None, mode: str, empty_digest_line: bool
+) -> Reply:
+    """The chat's settings, with buttons to change the delivery mode and empty digests."""
+    digest = f"{digest_time} ({escape(timezone)})" if digest_time else "off"
+    empty = "a short “nothing new” line" if empty_digest_line else "not sent"
+    text = "\n".join(
+        [
+            "<b>Your settings</b>",
+            f"Time zone: {escape(timezone)} — change with <code>/timezone ZONE</code>",
+            f"Daily digest: {digest} — change with <code>/digesttime HH:MM</code> or "
+            "<code>/digesttime off</code>",
+            f"Delivery: {MODE_LABELS.get(mode, escape(mode))}",
+            f"An empty digest is {empty}.",
+        ]
+    )
+    modes = tuple(
+        Button(("✓ " if value == mode else "") + value, f"set:mode:{value}")
+        for value in MODE_LABELS
+    )
+    toggle = Button(
+        "Empty digest: skip it" if empty_digest_line else "Empty digest: send a line",
+        f"set:empty:{'skip' if empty_digest_line else 'line'}",
+    )
+    return Reply(text, (modes, (toggle,)))
+
+
+def timezone_usage() -> str:
+    return "Usage: <code>/timezone ZONE</code>, e.g. <code>/timezone Asia/Kolkata</code>."
+
+
+def digesttime_usage() -> str:
+    return (
+        "Usage: <code>/digesttime HH:MM</code> (24-hour, your time) "
+        "or <code>/digesttime off</code>."
+    )
+
+
+def mode_usage() -> str:
+    return (
+        "Usage: <code>/mode instant</code>, <code>/mode digest</code> or <code>/mode both</code>."
+    )
+
+
+def timezone_set(timezone: str, local_now: datetime) -> str:
+    return (
+        f"Time zone set to <b>{escape(timezone)}</b> "
+        f"(it is {local_now.strftime('%H:%M')} there now)."
+    )
+
+
+def digest_time_set(digest_time: str | None, timezone: str) -> str:
+    if digest_time is None:
+        return "Daily digest turned off."
+    return f"Your daily digest will arrive at <b>{digest_time}</b> ({escape(timezone)})."
+
+
+def mode_set(mode: str) -> str:
+    return f"Delivery: <b>{MODE_LABELS[mode]}</b>."
+
+
+def nothing_new() -> str:
+    return "Nothing new on your watch-list since your last digest."
+
+
+def empty_digest(day: date) -> str:
+    return f"📰 <b>Digest for {day.strftime('%d %b %Y')}</b>\nNothing new on your watch-list."
+
+
+def digest(day: date, groups: Sequence[tuple[str, Sequence[DigestArticle]]]) -> list[str]:
+    """The digest, grouped by watch item, split into messages that fit Telegram's limit."""
+    count = sum(len(articles) for _, articles in groups)
+    lines = [f"📰 <b>Digest for {day.strftime('%d %b %Y')}</b> — {count} articles"]
+    for topic, articles in groups:
+        lines.append(f"\n<b>{escape(topic)}</b>")
+        for article in articles:
+            title = escape(shorten(article.title, DIGEST_TITLE_LENGTH))
+            line = f'• <a href="{escape(article.url)}">{title}</a>' if article.url else f"• {title}"
+            if article.source:
+                line += f" — {escape(article.source)}"
+            if article.also:
+                line += f" (also reported by {escape(', '.join(article.also))})"
+            lines.append(line)
+    return split_message(lines)
+
+
 def alert(
     *,
     title: str,
@@ -187,3 +320,187 @@ def alert(
     if origin:
         lines.append(" · ".join(origin))
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# Admin: feeds, ingest, stats. Feed names, URLs, titles and errors come from the web: escaped.
+# --------------------------------------------------------------------------------------------
+
+FEED_STATUS_LABELS = {"ok": "✅ ok", "backoff": "⏳ backing off", "paused": "⏸ paused"}
+LISTED_URL_LENGTH = 200
+LISTED_ERROR_LENGTH = 300
+
+
+def admin_only() -> str:
+    return "This command is admin-only."
+
+
+def addfeed_usage() -> str:
+    return (
+        "Usage: <code>/addfeed URL [NAME]</code>\n"
+        "For example <code>/addfeed https://example.com/feed.xml Metals desk</code>."
+    )
+
+
+def feed_id_usage(command: str) -> str:
+    return f"Usage: <code>/{escape(command)} ID</code> — the ids are in /feeds."
+
+
+def ingest_usage() -> str:
+    return "Usage: <code>/ingest URL</code> — a web page (article) or an RSS/Atom feed."
+
+
+def ago(moment: datetime | None, now: datetime | None = None) -> str:
+    """'never', 'just now', '5 min ago', '3 h ago', '2 d ago' (or 'in …' for the future)."""
+    if moment is None:
+        return "never"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    seconds = ((now or datetime.now(UTC)) - moment).total_seconds()
+    future, seconds = seconds < 0, abs(seconds)
+    if seconds < 60:
+        return "in under a minute" if future else "just now"
+    for unit, size in (("d", 86_400), ("h", 3_600), ("min", 60)):
+        if seconds >= size:
+            amount = f"{int(seconds // size)} {unit}"
+            return f"in {amount}" if future else f"{amount} ago"
+    return "now"  # unreachable
+
+
+def feed_title(feed: Feed) -> str:
+    return feed.name or feed.url
+
+
+def feed_block(feed: Feed, now: datetime | None = None) -> str:
+    """One feed in /feeds: id, status, name, URL, last fetch, items, last error."""
+    status = FEED_STATUS_LABELS.get(feed.status, escape(feed.status))
+    lines = [
+        f"<b>#{feed.id}</b> {status} · {escape(shorten(feed_title(feed), 100))}",
+        f"<code>{escape(shorten(feed.url, LISTED_URL_LENGTH))}</code>",
+    ]
+    details = [f"last fetch {ago(feed.last_fetch_at, now)}", f"{feed.items_seen} items"]
+    if feed.status != "paused" and feed.next_poll_at is not None:
+        details.append(f"next {ago(feed.next_poll_at, now)}")
+    lines.append(" · ".join(details))
+    if feed.last_error:
+        failures = feed.consecutive_failures
+        lines.append(
+            f"⚠️ {escape(shorten(feed.last_error, LISTED_ERROR_LENGTH))}"
+            + (f" ({failures} failures in a row)" if failures > 1 else "")
+        )
+    return "\n".join(lines)
+
+
+def feed_list(feeds: Sequence[Feed], now: datetime | None = None) -> list[str]:
+    """/feeds: one block per feed, split into messages that fit Telegram's limit."""
+    if not feeds:
+        return ["No feeds yet. Add one with <code>/addfeed URL</code>."]
+    blocks = [f"<b>Feeds</b> ({len(feeds)})"]
+    blocks += [f"\n{feed_block(feed, now)}" for feed in feeds]
+    return split_message(blocks)
+
+
+def feed_added(feed: Feed, *, created: bool) -> str:
+    name = escape(shorten(feed_title(feed), 100))
+    if not created:
+        return f"Feed <b>#{feed.id}</b> ({name}) is already there. See /feeds."
+    return f"✅ Added feed <b>#{feed.id}</b> ({name})."
+
+
+def feed_first_fetch(
+    *,
+    ok: bool,
+    entries: int,
+    new_articles: int,
+    skipped_old: int,
+    alerts: int,
+    error: str | None,
+) -> str:
+    """What the first fetch of a newly added feed found."""
+    if not ok:
+        return (
+            f"⚠️ The first fetch failed: {escape(shorten(error or 'unknown error', 300))}\n"
+            "It will be retried with backoff; see /feeds."
+        )
+    text = f"First fetch: {entries} entries, {new_articles} new articles stored"
+    if skipped_old:
+        text += f" ({skipped_old} older ones skipped)"
+    return text + f", {alerts} alerts queued."
+
+
+def feed_removed(feed: Feed) -> str:
+    return f"Removed feed <b>#{feed.id}</b> ({escape(shorten(feed_title(feed), 100))})."
+
+
+def feed_resumed(feed: Feed) -> str:
+    return (
+        f"▶️ Feed <b>#{feed.id}</b> ({escape(shorten(feed_title(feed), 100))}) "
+        "will be polled again now."
+    )
+
+
+def no_such_feed(feed_id: str) -> str:
+    return f"There is no feed <b>#{escape(shorten(feed_id, 20))}</b>. See /feeds."
+
+
+def invalid_feed_url(reason: str) -> str:
+    return f"⚠️ {escape(shorten(reason, 300))}"
+
+
+def feed_paused(
+    *, feed_id: int, name: str | None, url: str, failures: int, error: str | None
+) -> str:
+    """The one message admins get when a feed is paused."""
+    return (
+        f"⏸ Feed <b>#{feed_id}</b> ({escape(shorten(name or url, 100))}) is paused after "
+        f"{failures} failed fetches in a row.\n"
+        f"Last error: {escape(shorten(error or 'unknown', LISTED_ERROR_LENGTH))}\n"
+        f"<code>{escape(shorten(url, LISTED_URL_LENGTH))}</code>\n"
+        f"Resume it with <code>/resumefeed {feed_id}</code> once it works again."
+    )
+
+
+def ingest_failed(url: str, reason: str) -> str:
+    return (
+        f"⚠️ Could not ingest <code>{escape(shorten(url, LISTED_URL_LENGTH))}</code>: "
+        f"{escape(shorten(reason, 300))}"
+    )
+
+
+def ingest_result(
+    *,
+    new: int,
+    new_headlines: int,
+    duplicates: int,
+    alerts: int,
+    titles: Sequence[str],
+    rejected: Sequence[str],
+) -> str:
+    """/ingest: what was stored, what was a duplicate, what was rejected and why."""
+    lines = [
+        f"Stored {new} new articles"
+        + (f" (+{new_headlines} headlines)" if new_headlines else "")
+        + f", {duplicates} duplicates, {alerts} alerts queued."
+    ]
+    lines += [f"• {escape(shorten(title, 150))}" for title in titles[:10]]
+    if len(titles) > 10:
+        lines.append(f"… and {len(titles) - 10} more")
+    lines += [f"rejected: {escape(shorten(reason, 200))}" for reason in rejected[:5]]
+    return "\n".join(lines)
+
+
+def stats_lines(stats: Stats, now: datetime | None = None) -> list[str]:
+    """The counts, as plain text lines (numbers only, nothing to escape)."""
+    return [
+        f"Chats: {stats.chats_active} active, {stats.chats_blocked} blocked",
+        f"Watch items: {stats.watch_items} ({stats.distinct_topics} distinct topics)",
+        f"Articles: {stats.articles} · last ingest {ago(stats.last_ingest_at, now)}",
+        f"Alerts: {stats.alerts_pending} pending, {stats.alerts_sent} sent, "
+        f"{stats.alerts_failed} failed",
+        f"Feeds: {stats.feeds_ok} ok, {stats.feeds_backoff} backing off, "
+        f"{stats.feeds_paused} paused",
+    ]
+
+
+def stats_text(stats: Stats, now: datetime | None = None) -> str:
+    return "\n".join(["<b>tradebot stats</b>", *map(escape, stats_lines(stats, now))])

@@ -112,6 +112,11 @@ def norm_phrase(text: str) -> tuple[str, ...]:
     return tuple(token.norm for token in tokenize(text))
 
 
+def search_words(title: str, body: str) -> str:
+    """An article's words in normal form, space-separated: what full-text search indexes."""
+    return " ".join(token.norm for token in tokenize(f"{title}\n{body}"))
+
+
 def collapse_whitespace(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
 

@@ -9,20 +9,20 @@ from telegram.ext import CommandHandler, MessageHandler, filters
 
 from bot import rendering
 from bot.context import BotApplication, BotContext
-from handlers.common import answer, remember_chat
+from handlers.common import answer, is_admin, remember_chat
 
 log = logging.getLogger(__name__)
 
 
 async def start(update: Update, context: BotContext) -> None:
     """Greet a new chat and explain the commands."""
-    await remember_chat(update, context.services.sessions)
-    await answer(update, rendering.help_text())
+    await remember_chat(update, context)
+    await answer(update, rendering.help_text(admin=is_admin(update, context.services)))
 
 
 async def help_command(update: Update, context: BotContext) -> None:
-    """Show the usage of every command."""
-    await answer(update, rendering.help_text())
+    """Show the usage of every command (and to admins, the admin commands)."""
+    await answer(update, rendering.help_text(admin=is_admin(update, context.services)))
 
 
 async def unknown(update: Update, context: BotContext) -> None:

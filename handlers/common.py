@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
 
+from bot.context import BotApplication, BotContext, Services
+from bot.digest_jobs import sync_digest_jobs
 from bot.rendering import Reply
 from storage import queries
-from storage.db import SessionFactory
 
 
 def command_argument(message: Message | None) -> str:
@@ -42,14 +45,29 @@ async def answer(update: Update, reply: Reply | str) -> None:
     )
 
 
-async def remember_chat(update: Update, sessions: SessionFactory) -> int | None:
-    """Record the chat of an update (and reactivate it); its id."""
+def is_admin(update: Update, services: Services) -> bool:
+    """Whether the update's user is one of ADMIN_IDS."""
+    user = update.effective_user
+    return user is not None and user.id in services.settings.admin_ids
+
+
+async def remember_chat(update: Update, context: BotContext) -> int | None:
+    """Record the chat of an update (and reactivate it); its id. A new chat starts in the
+    default time zone, and its digest slot gets a job."""
     chat = update.effective_chat
     if chat is None:
         return None
-    async with sessions() as session:
-        await queries.ensure_chat(
-            session=session, chat_id=chat.id, kind=chat.type, title=chat.title or chat.username
+    services = context.services
+    async with services.sessions() as session:
+        row = await queries.ensure_chat(
+            session=session,
+            chat_id=chat.id,
+            kind=chat.type,
+            title=chat.title or chat.username,
+            timezone=services.settings.default_timezone,
         )
+        created = row in session.new
         await session.commit()
+    if created:
+        await sync_digest_jobs(cast(BotApplication, context.application))
     return chat.id

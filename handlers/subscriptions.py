@@ -21,7 +21,7 @@ REMOVE_PREFIX = "unsub:"
 async def subscribe(update: Update, context: BotContext) -> None:
     """Add a topic to the chat's watch-list, or suggest a spelling: /subscribe TOPIC."""
     services = context.services
-    chat_id = await remember_chat(update, services.sessions)
+    chat_id = await remember_chat(update, context)
     typed = command_argument(update.effective_message)
     if chat_id is None:
         return
@@ -53,7 +53,7 @@ async def add_topic(services: Services, chat_id: int, topic: str) -> str:
 async def unsubscribe(update: Update, context: BotContext) -> None:
     """Remove a topic from the chat's watch-list: /unsubscribe TOPIC."""
     services = context.services
-    chat_id = await remember_chat(update, services.sessions)
+    chat_id = await remember_chat(update, context)
     typed = command_argument(update.effective_message)
     if chat_id is None:
         return
@@ -75,7 +75,7 @@ async def unsubscribe(update: Update, context: BotContext) -> None:
 
 async def list_topics(update: Update, context: BotContext) -> None:
     """Show the chat's watch-list with a remove button per topic."""
-    chat_id = await remember_chat(update, context.services.sessions)
+    chat_id = await remember_chat(update, context)
     if chat_id is not None:
         await answer(update, await watch_list(context.services, chat_id))
 
@@ -98,7 +98,7 @@ async def on_subscribe_button(update: Update, context: BotContext) -> None:
     except TopicError as error:
         await query.answer(str(error))
         return
-    await remember_chat(update, services.sessions)
+    await remember_chat(update, context)
     confirmation = await add_topic(services, chat.id, topic)
     await query.answer()
     await query.edit_message_text(confirmation, parse_mode=ParseMode.HTML)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
@@ -30,6 +30,13 @@ class AlertStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
+    HELD = "held"  # the chat takes digests only: kept for its digest, never pushed
+
+
+class DeliveryMode(StrEnum):
+    INSTANT = "instant"  # each matching article pushed at once
+    DIGEST = "digest"  # collected into the daily digest only
+    BOTH = "both"
 
 
 class Chat(SQLModel, table=True):
@@ -42,6 +49,10 @@ class Chat(SQLModel, table=True):
     title: str | None = Field(default=None, max_length=255)
     active: bool = True
     inactive_reason: str | None = Field(default=None, max_length=255)
+    timezone: str = Field(default="UTC", max_length=64)
+    digest_time: str | None = Field(default="08:00", max_length=5)  # local HH:MM; None = off
+    mode: str = Field(default=DeliveryMode.BOTH, max_length=10)
+    empty_digest_line: bool = False  # send "nothing new" instead of no digest at all
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
 
 
@@ -75,6 +86,10 @@ class Article(SQLModel, table=True):
     published_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     ingested_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp(index=True))
     parent_id: int | None = Field(default=None, foreign_key="articles.id", index=True)
+    # the first article of the same story from several sources (itself when it is the first)
+    story_id: int | None = Field(default=None, index=True)
+    # title and body as normalized words: what full-text search indexes on every backend
+    search_text: str = Field(default="", sa_column=Column(Text, nullable=False))
 
 
 class Alert(SQLModel, table=True):
@@ -105,6 +120,37 @@ class Alert(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
 
 
+class Fact(SQLModel, table=True):
+    """A sentence of an article that carries figures, extracted at ingest."""
+
+    __tablename__ = "facts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(
+        sa_column=Column(ForeignKey("articles.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    position: int  # sentence number in the article
+    sentence: str = Field(sa_column=Column(Text, nullable=False))
+    figures: str = Field(sa_column=Column(Text, nullable=False))  # JSON list of figure texts
+    fact_key: str = Field(max_length=64, index=True)  # equal for near-identical sentences
+
+
+class Digest(SQLModel, table=True):
+    """A daily digest sent to a chat: at most one per chat and local day."""
+
+    __tablename__ = "digests"
+    __table_args__ = (UniqueConstraint("chat_id", "local_date", name="uq_digest_chat_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False)
+    )
+    local_date: date
+    covers_until: datetime = Field(sa_column=_timestamp())
+    message_id: int | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
 class VocabularyTerm(SQLModel, table=True):
     """A name seen in stored articles, offered as a "Did you mean …?" suggestion."""
 
@@ -112,3 +158,44 @@ class VocabularyTerm(SQLModel, table=True):
 
     term: str = Field(primary_key=True, max_length=100)
     count: int = 0
+
+
+class FeedStatus(StrEnum):
+    OK = "ok"
+    BACKOFF = "backoff"  # the last fetch failed; the next one waits longer
+    PAUSED = "paused"  # too many failures in a row: not polled until resumed
+
+
+class Feed(SQLModel, table=True):
+    """An RSS/Atom feed the running bot polls; due when `next_poll_at` has passed."""
+
+    __tablename__ = "feeds"
+    __table_args__ = (Index("ix_feed_due", "status", "next_poll_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(max_length=2000, unique=True)
+    name: str | None = Field(default=None, max_length=100)
+    etag: str | None = Field(default=None, max_length=500)
+    last_modified: str | None = Field(default=None, max_length=100)
+    last_fetch_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    last_success_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    last_error: str | None = Field(default=None, max_length=500)
+    consecutive_failures: int = 0
+    next_poll_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    status: str = Field(default=FeedStatus.OK, sa_column=Column(String(10), nullable=False))
+    paused_notified: bool = False
+    items_seen: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class FeedEntry(SQLModel, table=True):
+    """An entry (by guid or link) a feed has published: a re-published entry is never
+    ingested twice, even when its article url changed."""
+
+    __tablename__ = "feed_entries"
+    __table_args__ = (UniqueConstraint("feed_id", "entry_key", name="uq_feed_entry_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    feed_id: int = Field(foreign_key="feeds.id", ondelete="CASCADE", index=True)
+    entry_key: str = Field(max_length=500)
+    first_seen_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())

@@ -6,24 +6,41 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Alert, AlertStatus, Article, Chat, Subscription, VocabularyTerm, utcnow
+from storage.models import (
+    Alert,
+    AlertStatus,
+    Article,
+    Chat,
+    DeliveryMode,
+    Digest,
+    Subscription,
+    VocabularyTerm,
+    utcnow,
+)
 
 
 async def ensure_chat(
-    *, session: AsyncSession, chat_id: int, kind: str = "private", title: str | None = None
+    *,
+    session: AsyncSession,
+    chat_id: int,
+    kind: str = "private",
+    title: str | None = None,
+    timezone: str = "UTC",
 ) -> Chat:
-    """The chat's row, created on first contact; a chat that writes again is active again."""
+    """The chat's row, created on first contact (in `timezone`); a chat that writes again is
+    active again."""
     chat = await session.get(Chat, chat_id)
     if chat is None:
-        chat = Chat(id=chat_id, kind=kind, title=title)
+        chat = Chat(id=chat_id, kind=kind, title=title, timezone=timezone)
         session.add(chat)
     elif not chat.active:
         chat.active, chat.inactive_reason = True, None
@@ -95,14 +112,14 @@ async def list_subscriptions(*, session: AsyncSession, chat_id: int) -> Sequence
     return result.all()
 
 
-async def active_subscriptions(*, session: AsyncSession) -> list[tuple[int, str]]:
-    """(chat id, topic) of every active chat, for building the matcher."""
+async def active_subscriptions(*, session: AsyncSession) -> list[tuple[int, str, str]]:
+    """(chat id, topic, delivery mode) of every active chat, for building the matcher."""
     result = await session.exec(
-        select(Subscription.chat_id, Subscription.topic)
+        select(Subscription.chat_id, Subscription.topic, Chat.mode)
         .join(Chat, col(Chat.id) == Subscription.chat_id)
         .where(col(Chat.active).is_(True))
     )
-    return [(chat_id, topic) for chat_id, topic in result.all()]
+    return [(chat_id, topic, mode) for chat_id, topic, mode in result.all()]
 
 
 async def all_subscriptions(*, session: AsyncSession) -> list[tuple[int, str]]:
@@ -126,14 +143,18 @@ async def find_duplicate(
 
 
 async def add_alerts(
-    *, session: AsyncSession, article_id: int, alerts: Iterable[tuple[int, list[str], str]]
+    *, session: AsyncSession, article_id: int, alerts: Iterable[tuple[int, list[str], str, str]]
 ) -> int:
-    """Queue alerts (chat id, watch-item keys, evidence) for one article."""
+    """Queue alerts (chat id, watch-item keys, evidence, status) for one article."""
     count = 0
-    for chat_id, topics, evidence in alerts:
+    for chat_id, topics, evidence, status in alerts:
         session.add(
             Alert(
-                chat_id=chat_id, article_id=article_id, topics=json.dumps(topics), evidence=evidence
+                chat_id=chat_id,
+                article_id=article_id,
+                topics=json.dumps(topics),
+                evidence=evidence,
+                status=status,
             )
         )
         count += 1
@@ -264,5 +285,84 @@ async def vocabulary(*, session: AsyncSession, limit: int = 20_000) -> list[str]
     """The most frequent names seen in stored articles."""
     result = await session.exec(
         select(VocabularyTerm.term).order_by(col(VocabularyTerm.count).desc()).limit(limit)
+    )
+    return list(result.all())
+
+
+async def update_chat(*, session: AsyncSession, chat_id: int, **values: object) -> Chat | None:
+    """Change a chat's settings (timezone, digest_time, mode, empty_digest_line)."""
+    chat = await session.get(Chat, chat_id)
+    if chat is not None:
+        for name, value in values.items():
+            setattr(chat, name, value)
+    return chat
+
+
+async def digest_slots(*, session: AsyncSession) -> list[tuple[str, str]]:
+    """Distinct (time zone, local digest time) of active chats that take digests."""
+    result = await session.exec(
+        select(Chat.timezone, Chat.digest_time)
+        .where(
+            col(Chat.active).is_(True),
+            col(Chat.digest_time).is_not(None),
+            col(Chat.mode) != DeliveryMode.INSTANT,
+        )
+        .distinct()
+    )
+    return [(zone, at) for zone, at in result.all() if at is not None]
+
+
+async def chats_in_slot(*, session: AsyncSession, timezone: str, digest_time: str) -> list[Chat]:
+    result = await session.exec(
+        select(Chat).where(
+            col(Chat.active).is_(True),
+            col(Chat.timezone) == timezone,
+            col(Chat.digest_time) == digest_time,
+            col(Chat.mode) != DeliveryMode.INSTANT,
+        )
+    )
+    return list(result.all())
+
+
+async def last_digest_end(*, session: AsyncSession, chat_id: int) -> datetime | None:
+    result = await session.exec(
+        select(func.max(Digest.covers_until)).where(col(Digest.chat_id) == chat_id)
+    )
+    return result.one()
+
+
+async def record_digest(
+    *, session: AsyncSession, chat_id: int, local_date: date, covers_until: datetime
+) -> int | None:
+    """Claim the chat's digest for a local day (committed); None when it was already sent."""
+    digest = Digest(chat_id=chat_id, local_date=local_date, covers_until=covers_until)
+    session.add(digest)
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        return None
+    return digest.id
+
+
+async def set_digest_message(*, session: AsyncSession, digest_id: int, message_id: int) -> None:
+    await session.exec(
+        update(Digest).where(col(Digest.id) == digest_id).values(message_id=message_id)
+    )
+
+
+async def matched_between(
+    *, session: AsyncSession, chat_id: int, since: datetime, until: datetime
+) -> list[tuple[Alert, Article]]:
+    """What matched a chat's watch-list in a period, oldest first."""
+    result = await session.exec(
+        select(Alert, Article)
+        .join(Article, col(Article.id) == Alert.article_id)
+        .where(
+            col(Alert.chat_id) == chat_id,
+            col(Alert.created_at) > since,
+            col(Alert.created_at) <= until,
+        )
+        .order_by(col(Alert.id))
     )
     return list(result.all())

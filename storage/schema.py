@@ -12,9 +12,16 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.search import FTS_TABLE, PG_INDEX
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant shared by all instances: serializes concurrent upgrades on PostgreSQL.
 MIGRATION_LOCK_KEY = 7_268_453_001
+
+
+def include_name(name: str | None, _type: str, _parents: object) -> bool:
+    """Leave the hand-made full-text search objects out of schema comparisons."""
+    return not (name and (name.startswith(FTS_TABLE) or name == PG_INDEX))
 
 
 def _config(connection: Connection) -> Config:

@@ -20,6 +20,7 @@ from bot.settings import Settings
 from storage.db import SessionFactory, create_engine, session_factory
 from storage.schema import upgrade_schema
 from tests.fakes import FakeTelegram, postgres
+from tests.fakes.web import FakeWeb
 
 DATA = Path(__file__).parent / "data"
 
@@ -30,6 +31,13 @@ FAST_BUDGET = {"per_second": 200.0, "private_interval": 0.01, "group_interval": 
 @pytest.fixture
 async def telegram() -> AsyncIterator[FakeTelegram]:
     async with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def web() -> AsyncIterator[FakeWeb]:
+    """Feeds and pages served from 127.0.0.1 (tests/fakes/web.py)."""
+    async with FakeWeb() as fake:
         yield fake
 
 

@@ -10,7 +10,7 @@ from sqlmodel import SQLModel
 
 from bot.cli import main
 from storage.db import create_engine
-from storage.schema import schema_revision, upgrade_schema
+from storage.schema import include_name, schema_revision, upgrade_schema
 
 
 async def test_the_migrated_schema_equals_the_models(database_url: str) -> None:
@@ -19,7 +19,9 @@ async def test_the_migrated_schema_equals_the_models(database_url: str) -> None:
         await upgrade_schema(engine)
 
         def differences(connection: Connection) -> list[object]:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "include_name": include_name}
+            )
             return list(compare_metadata(context, SQLModel.metadata))
 
         async with engine.connect() as connection:

@@ -1,0 +1,122 @@
+"""Trend charts: how many stored articles matched a topic per day, as a small PNG.
+
+Pure domain code (no Telegram, no database). Rendering uses matplotlib's Agg canvas on a
+`matplotlib.figure.Figure` of its own, never pyplot: no global state, no GUI backend, safe in
+threads. An empty history is the caller's business: when `has_activity` is False, send the
+sentence `trend_caption` returns instead of a chart.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+CHART_SIZE_PX = (800, 400)
+MAX_DATE_LABELS = 8
+_DPI = 100
+_BAR_COLOUR = "#2f6db5"
+
+DailyCounts = Sequence[tuple[date, int]]
+
+
+def has_activity(counts: DailyCounts) -> bool:
+    """Whether any day has a matching article; without any, send a sentence, not a chart."""
+    return any(count > 0 for _, count in counts)
+
+
+def daily_series(counts: DailyCounts) -> list[tuple[date, int]]:
+    """Every day from the first to the last given, in order, missing days as zero.
+
+    Raises ValueError for an empty sequence, a negative count or a day given twice.
+    """
+    if not counts:
+        raise ValueError("no days to chart")
+    by_day: dict[date, int] = {}
+    for day, count in counts:
+        if count < 0:
+            raise ValueError(f"negative count for {day.isoformat()}")
+        if day in by_day:
+            raise ValueError(f"{day.isoformat()} given twice")
+        by_day[day] = count
+    first, last = min(by_day), max(by_day)
+    return [
+        (first + timedelta(days=offset), by_day.get(first + timedelta(days=offset), 0))
+        for offset in range((last - first).days + 1)
+    ]
+
+
+def trend_chart(counts: DailyCounts, *, title: str) -> bytes:
+    """A PNG bar chart (800 x 400 pixels) of articles per day: every day in the range shown
+    (zero days included), dates on the x axis, whole numbers on the y axis.
+
+    `counts` are (day, articles) pairs, in any order; days missing between the first and the
+    last count as zero. Raises ValueError for an empty sequence (the caller sends a sentence
+    instead), a negative count or a day given twice. An all-zero series still renders.
+    """
+    series = daily_series(counts)
+    values = [count for _, count in series]
+    positions = range(len(series))
+
+    figure = Figure(figsize=(CHART_SIZE_PX[0] / _DPI, CHART_SIZE_PX[1] / _DPI), dpi=_DPI)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    axes.bar(positions, values, width=0.8, color=_BAR_COLOUR)
+    axes.set_title(title, fontsize=13, loc="left", parse_math=False)
+    axes.set_ylabel("articles per day")
+
+    # Day positions rather than matplotlib dates: labels fall on the latest day and every
+    # `step` days before it, at most MAX_DATE_LABELS of them.
+    step = -(-len(series) // MAX_DATE_LABELS)
+    ticks = list(range(len(series) - 1, -1, -step))[::-1]
+    axes.set_xticks(ticks, [_day_label(series[i][0]) for i in ticks])
+    axes.set_xticks(positions, minor=True)  # a mark for every day, so zero days show
+    axes.set_xlim(-0.6, len(series) - 0.4)
+
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=2))
+    axes.set_ylim(0, max(1, max(values)) * 1.1)
+    axes.grid(axis="y", alpha=0.3)
+    axes.spines[["top", "right"]].set_visible(False)
+    figure.tight_layout()
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def trend_caption(topic_display: str, counts: DailyCounts) -> str:
+    """One line of plain text to go with the chart (the caller escapes it), or, when nothing
+    matched, the sentence to send instead of a chart.
+
+    "copper: 12 articles in the last 30 days, 5 in the last 7; busiest day 24 Nov 2026 (4)."
+    """
+    series = daily_series(counts) if counts else []
+    period = _period(len(series))
+    if not has_activity(series):
+        return f"No stored articles matched {topic_display}{period}."
+    total = sum(count for _, count in series)
+    recent = sum(count for _, count in series[-7:])
+    busiest_day, busiest = max(series, key=lambda pair: (pair[1], pair[0]))
+    line = f"{topic_display}: {_articles(total)}{period}"
+    if len(series) > 7:
+        line += f", {recent} in the last 7"
+    when = f"{_day_label(busiest_day)} {busiest_day.year}"
+    return f"{line}; busiest day {when} ({busiest})."
+
+
+def _day_label(day: date) -> str:
+    return f"{day.day} {day:%b}"
+
+
+def _period(days: int) -> str:
+    if days == 0:
+        return ""
+    return " in the last day" if days == 1 else f" in the last {days} days"
+
+
+def _articles(count: int) -> str:
+    return f"{count} article" if count == 1 else f"{count} articles"

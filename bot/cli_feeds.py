@@ -1,0 +1,123 @@
+"""`tradebot feeds add/list/remove/resume` and `tradebot stats`. Feed names and errors come
+from the web: control characters are shown escaped, never sent to the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from bot import rendering
+from bot.feeds import add_feed
+from bot.settings import Settings
+from storage import feeds as feed_store
+from storage.db import SessionFactory, create_engine, session_factory
+from storage.models import Feed
+from storage.schema import upgrade_schema
+from storage.stats import collect_stats
+
+T = TypeVar("T")
+
+
+def printable(text: str) -> str:
+    """Text safe to print: control characters (terminal escapes) shown as \\x.. escapes."""
+    return "".join(
+        c if c.isprintable() or c == " " else c.encode("unicode_escape").decode() for c in text
+    )
+
+
+async def _with_database(settings: Settings, work: Callable[[SessionFactory], Awaitable[T]]) -> T:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade_schema(engine)
+        return await work(session_factory(engine))
+    finally:
+        await engine.dispose()
+
+
+def add(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(sessions: SessionFactory) -> tuple[Feed, bool]:
+        return await add_feed(
+            sessions, args.url, args.name, allow_private=settings.allow_private_feed_hosts
+        )
+
+    try:
+        feed, created = asyncio.run(_with_database(settings, work))
+    except ValueError as error:
+        print(
+            f"tradebot: cannot add {printable(args.url)}: {printable(str(error))}", file=sys.stderr
+        )
+        return 2
+    if created:
+        print(f"added feed #{feed.id}: {printable(feed.url)}")
+        print("the running bot fetches it within a minute")
+    else:
+        print(f"already there: feed #{feed.id} ({feed.status}): {printable(feed.url)}")
+    return 0
+
+
+def list_all(settings: Settings, _args: argparse.Namespace) -> int:
+    async def work(sessions: SessionFactory) -> list[Feed]:
+        async with sessions() as session:
+            return list(await feed_store.list_feeds(session=session))
+
+    feeds = asyncio.run(_with_database(settings, work))
+    if not feeds:
+        print("no feeds (add one with: tradebot feeds add URL)")
+        return 0
+    now = datetime.now(UTC)
+    print(f"{'ID':>4}  {'STATUS':<8} {'LAST FETCH':<13} {'ITEMS':>6}  NAME / URL")
+    for feed in feeds:
+        name = f"{feed.name}  " if feed.name else ""
+        print(
+            f"{feed.id:>4}  {feed.status:<8} {rendering.ago(feed.last_fetch_at, now):<13} "
+            f"{feed.items_seen:>6}  {printable(name)}{printable(feed.url)}"
+        )
+        if feed.last_error:
+            streak = feed.consecutive_failures
+            suffix = f" ({streak} failures in a row)" if streak > 1 else ""
+            print(f"{'':>6}last error: {printable(feed.last_error)}{suffix}")
+    return 0
+
+
+def remove(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(sessions: SessionFactory) -> Feed | None:
+        async with sessions() as session:
+            feed = await feed_store.remove_feed(session=session, feed_id=args.id)
+            await session.commit()
+        return feed
+
+    feed = asyncio.run(_with_database(settings, work))
+    if feed is None:
+        print(f"tradebot: no feed #{args.id}", file=sys.stderr)
+        return 1
+    print(f"removed feed #{args.id}: {printable(feed.url)}")
+    return 0
+
+
+def resume(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(sessions: SessionFactory) -> Feed | None:
+        async with sessions() as session:
+            feed = await feed_store.resume_feed(session=session, feed_id=args.id)
+            await session.commit()
+        return feed
+
+    feed = asyncio.run(_with_database(settings, work))
+    if feed is None:
+        print(f"tradebot: no feed #{args.id}", file=sys.stderr)
+        return 1
+    print(f"feed #{args.id} will be polled again: {printable(feed.url)}")
+    return 0
+
+
+def show_stats(settings: Settings, _args: argparse.Namespace) -> int:
+    async def work(sessions: SessionFactory) -> list[str]:
+        async with sessions() as session:
+            return rendering.stats_lines(await collect_stats(session=session))
+
+    for line in asyncio.run(_with_database(settings, work)):
+        print(line)
+    return 0

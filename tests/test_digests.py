@@ -1,0 +1,169 @@
+"""Settings and daily digests: per-chat time zones, slot jobs, DST, at most one per day."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import select
+
+from bot.app import running
+from bot.articles import ArticleIn
+from bot.context import BotApplication
+from bot.digest_jobs import slot_job_name
+from bot.digests import DigestArticle, group_by_topic, parse_digest_time
+from storage import queries
+from storage.db import SessionFactory
+from storage.models import Alert, AlertStatus
+from tests.fakes import FakeTelegram
+from tests.test_chat_commands import say
+
+CHAT = 601
+
+
+def digest_job(app: BotApplication, zone: str = "UTC", at: str = "08:00") -> Any:
+    assert app.job_queue is not None
+    [job] = [j for j in app.job_queue.jobs() if j.name == slot_job_name(zone, at)]
+    return job
+
+
+def story(n: int, title: str, source: str = "Wire", body: str = "") -> ArticleIn:
+    return ArticleIn(title=title, body=body or title, url=f"https://x.example/{n}", source=source)
+
+
+async def test_settings_commands_change_zone_time_and_mode(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory
+) -> None:
+    shown = await say(telegram, "/settings", CHAT)
+    assert "Time zone: UTC" in shown.plain_text
+    assert "Daily digest: 08:00 (UTC)" in shown.plain_text
+
+    assert "Unknown time zone" in (await say(telegram, "/timezone Mars/Base", CHAT)).plain_text
+    assert "Asia/Kolkata" in (await say(telegram, "/timezone Asia/Kolkata", CHAT)).plain_text
+    assert "24-hour" in (await say(telegram, "/digesttime 25:00", CHAT)).plain_text
+    assert "07:30" in (await say(telegram, "/digesttime 7:30", CHAT)).plain_text
+    assert "Usage" in (await say(telegram, "/mode sometimes", CHAT)).plain_text
+    assert "daily digest only" in (await say(telegram, "/mode digest", CHAT)).plain_text
+    assert digest_job(bot, "Asia/Kolkata", "07:30").next_t is not None
+
+    shown = await say(telegram, "/settings", CHAT)
+    buttons = [b for row in shown.reply_markup["inline_keyboard"] for b in row]
+    assert "✓ digest" in [b["text"] for b in buttons]
+    telegram.add_callback(CHAT, "set:empty:line", message_id=shown.message_id)
+    edited = (await telegram.wait_for_sent(len(telegram.sent_to(CHAT)) + 1, chat_id=CHAT))[-1]
+    assert "short “nothing new” line" in edited.plain_text
+
+    assert "turned off" in (await say(telegram, "/digesttime off", CHAT)).plain_text
+    assert all(
+        not (j.name or "").startswith("digest ")
+        for j in bot.job_queue.jobs()  # type: ignore[union-attr]
+    )
+
+
+async def test_the_digest_groups_by_watch_item_and_lists_each_story_once(
+    bot: BotApplication,
+    telegram: FakeTelegram,
+    db: SessionFactory,
+    ingest: Callable[..., Any],
+) -> None:
+    await say(telegram, "/subscribe copper", CHAT)
+    await say(telegram, "/subscribe lithium", CHAT)
+    await say(telegram, "/mode digest", CHAT)
+    sent_before = len(telegram.sent_to(CHAT))
+    await ingest(
+        story(1, "Copper and lithium prices <rise> & fall"),
+        story(2, "Lithium mine opens in Chile"),
+        story(3, "Copper smelter output falls"),
+    )
+    async with db() as session:
+        statuses = {row.status for row in (await session.exec(select(Alert))).all()}
+    assert statuses == {AlertStatus.HELD}
+
+    await digest_job(bot).run(bot)
+    [digest] = (await telegram.wait_for_sent(sent_before + 1, chat_id=CHAT))[sent_before:]
+    text = digest.plain_text or ""
+    assert "Digest for" in text and "3 articles" in text
+    copper, lithium = text.split("\ncopper\n")[1].split("\nlithium\n")
+    assert "Copper and lithium prices <rise> & fall" in copper  # under its first watch item only
+    assert "Copper smelter output falls" in copper
+    assert "Lithium mine opens in Chile" in lithium and "prices" not in lithium
+
+    await digest_job(bot).run(bot)  # the same day again: nothing more
+    await say(telegram, "/help", CHAT)
+    assert len(telegram.sent_to(CHAT)) == sent_before + 2
+
+
+async def test_a_restart_does_not_send_the_day_twice(
+    make_bot: Callable[..., BotApplication],
+    telegram: FakeTelegram,
+    db: SessionFactory,
+    ingest: Callable[..., Any],
+) -> None:
+    async with db() as session:
+        await queries.ensure_chat(session=session, chat_id=CHAT)
+        await queries.add_subscription(session=session, chat_id=CHAT, topic="copper")
+        await session.commit()
+    await ingest(story(1, "Copper climbs"))
+    async with running(make_bot(), poll_timeout=1) as app:
+        await telegram.wait_for_sent(chat_id=CHAT)  # the instant alert
+        await digest_job(app).run(app)
+        await telegram.wait_for_sent(2, chat_id=CHAT)
+    async with running(make_bot(), poll_timeout=1) as app:
+        await digest_job(app).run(app)
+        telegram.add_message(CHAT, "/help")
+        await telegram.wait_for_sent(3, chat_id=CHAT)
+    assert [m.plain_text.split("\n")[0] for m in telegram.sent_to(CHAT)][1].startswith("📰")
+    assert len(telegram.sent_to(CHAT)) == 3
+
+
+async def test_an_empty_digest_is_skipped_or_one_line(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory
+) -> None:
+    quiet, talkative = CHAT, CHAT + 1
+    await say(telegram, "/subscribe copper", quiet)
+    await say(telegram, "/subscribe copper", talkative)
+    shown = await say(telegram, "/settings", talkative)
+    telegram.add_callback(talkative, "set:empty:line", message_id=shown.message_id)
+    await telegram.wait_for_sent(3, chat_id=talkative)
+    await digest_job(bot).run(bot)
+    [line] = (await telegram.wait_for_sent(4, chat_id=talkative))[3:]
+    assert "Nothing new on your watch-list" in line.plain_text
+    assert "Nothing new" in (await say(telegram, "/digest", quiet)).plain_text
+    assert len(telegram.sent_to(quiet)) == 2  # /subscribe and /digest answers: no digest
+
+
+async def test_digest_jobs_follow_daylight_saving_time(
+    bot: BotApplication, telegram: FakeTelegram
+) -> None:
+    await say(telegram, "/timezone Europe/London", CHAT)
+    trigger = digest_job(bot, "Europe/London").job.trigger
+    spring = trigger.get_next_fire_time(None, datetime(2026, 3, 28, 12, 0, tzinfo=UTC))
+    assert spring.astimezone(UTC) == datetime(2026, 3, 29, 7, 0, tzinfo=UTC)  # BST, UTC+1
+    autumn = trigger.get_next_fire_time(None, datetime(2026, 10, 24, 12, 0, tzinfo=UTC))
+    assert autumn.astimezone(UTC) == datetime(2026, 10, 25, 8, 0, tzinfo=UTC)  # GMT again
+
+
+def test_digest_times_are_parsed_strictly() -> None:
+    assert parse_digest_time("7:30") == "07:30"
+    assert parse_digest_time("OFF") is None
+    for bad in ("24:00", "7", "07:60", "noon"):
+        try:
+            parse_digest_time(bad)
+        except ValueError:
+            continue
+        raise AssertionError(bad)
+
+
+def test_grouping_folds_other_sources_of_a_story() -> None:
+    articles = [
+        DigestArticle("Copper up", "Wire A", None, 1, ("copper",)),
+        DigestArticle("Copper rises", "Wire B", None, 1, ("copper",)),
+        DigestArticle("Lithium down", "Wire A", None, 2, ("lithium", "copper")),
+    ]
+    groups = group_by_topic(articles)
+    assert [(topic, [a.title for a in items]) for topic, items in groups] == [
+        ("copper", ["Copper up"]),
+        ("lithium", ["Lithium down"]),
+    ]
+    assert groups[0][1][0].also == ("Wire B",)

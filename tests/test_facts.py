@@ -1,0 +1,469 @@
+"""Key facts: figures in sentences, fact sentences, facts about a topic, ranking."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+import bot
+from bot.articles import ArticleIn, parse_text_article
+from bot.facts import (
+    FactCandidate,
+    FigureKind,
+    RankedInput,
+    article_is_about,
+    extract_facts,
+    fact_key,
+    facts_about,
+    find_figures,
+    is_fact,
+    is_near_duplicate,
+    rank_facts,
+)
+from bot.lexicon import default_lexicon
+from bot.topics import parse_watch_item
+
+DATA = Path(__file__).parent / "data"
+K = FigureKind
+
+
+def figures(sentence: str) -> list[tuple[FigureKind, str]]:
+    return [(figure.kind, figure.text) for figure in find_figures(sentence)]
+
+
+def article(path: Path) -> ArticleIn:
+    return parse_text_article(path.read_text(encoding="utf-8"))
+
+
+def topic_facts(topic: str, title: str, body: str) -> list[tuple[str, bool]]:
+    lexicon = default_lexicon()
+    item = parse_watch_item(topic, lexicon)
+    found = facts_about(item, title, body, extract_facts(title, body), lexicon)
+    return [(fact.fact.sentence, fact.names_topic) for fact in found]
+
+
+INDIA_CHILE = article(DATA / "india-chile-copper.txt")
+INDIA_COPPER = article(Path(bot.__file__).parent / "samples" / "india-copper-talks.txt")
+CHILE_OUTPUT = article(DATA / "facts-chile-copper-output.txt")
+SAMPLES = [INDIA_CHILE, INDIA_COPPER]
+
+
+# --- find_figures -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("Copper rose 90% this year.", [(K.PERCENT, "90%")]),
+        ("India imports over 90% of its concentrate.", [(K.PERCENT, "over 90%")]),
+        ("China makes roughly 90% of magnets.", [(K.PERCENT, "roughly 90%")]),
+        ("Inflation hit 4.5 per cent.", [(K.PERCENT, "4.5 per cent")]),
+        ("Inflation hit 4.5 percent.", [(K.PERCENT, "4.5 percent")]),
+        ("Growth slowed to five per cent.", [(K.PERCENT, "five per cent")]),
+        ("Yields rose 25 basis points.", [(K.PERCENT, "25 basis points")]),
+        ("Its share rose 1.5 percentage points.", [(K.PERCENT, "1.5 percentage points")]),
+        ("Gold could reach $6,300.", [(K.MONEY, "$6,300")]),
+        ("Gold could reach $6,300 an ounce.", [(K.MONEY, "$6,300 an ounce")]),
+        ("Copper traded at $9,000/t.", [(K.MONEY, "$9,000/t")]),
+        ("The deal is worth US$1.2bn.", [(K.MONEY, "US$1.2bn")]),
+        ("Brussels pledged €40 million.", [(K.MONEY, "€40 million")]),
+        ("The plan costs Rs 500 crore.", [(K.MONEY, "Rs 500 crore")]),
+        ("Miners lost £5m.", [(K.MONEY, "£5m")]),
+        ("It raised 40 million euros.", [(K.MONEY, "40 million euros")]),
+        ("Beijing set aside 5 billion yuan.", [(K.MONEY, "5 billion yuan")]),
+        ("Funding reached USD 5 billion.", [(K.MONEY, "USD 5 billion")]),
+        ("Output may reach 1.3 million tonnes.", [(K.QUANTITY, "1.3 million tonnes")]),
+        ("Output fell to 448,000 tonnes.", [(K.QUANTITY, "448,000 tonnes")]),
+        ("The field pumps 100,000 barrels a day.", [(K.QUANTITY, "100,000 barrels a day")]),
+        ("The vault holds 2 million ounces.", [(K.QUANTITY, "2 million ounces")]),
+        ("The plant will add 500 MW.", [(K.QUANTITY, "500 MW")]),
+        ("The smelter makes 450 kt.", [(K.QUANTITY, "450 kt")]),
+        ("Farmers sold 3 million bushels.", [(K.QUANTITY, "3 million bushels")]),
+        ("The share could reach 97% by 2047.", [(K.PERCENT, "97%"), (K.YEAR, "by 2047")]),
+        ("Exports will double in 2026.", [(K.YEAR, "in 2026")]),
+        ("The forecast runs to end-2026.", [(K.YEAR, "end-2026")]),
+        ("Stocks should recover by the end of 2027.", [(K.YEAR, "by the end of 2027")]),
+        ("The 2025/26 season was dry.", [(K.YEAR, "2025/26")]),
+        ("Its FY26 guidance held.", [(K.YEAR, "FY26")]),
+        ("Talks resume on 24 November 2026.", [(K.DATE, "on 24 November 2026")]),
+        ("Talks resume Nov. 24 in Lima.", [(K.DATE, "Nov. 24")]),
+        ("Talks resume November 24, 2026.", [(K.DATE, "November 24, 2026")]),
+        ("Output peaked in March 2026.", [(K.DATE, "in March 2026")]),
+        ("The quota expires 2026-11-24.", [(K.DATE, "2026-11-24")]),
+        ("Profit rose in Q3.", [(K.QUARTER, "in Q3")]),
+        ("Profit rose in Q3 2026.", [(K.QUARTER, "in Q3 2026")]),
+        ("Output grew in the third quarter.", [(K.QUARTER, "in the third quarter")]),
+        ("First-quarter profit fell.", [(K.QUARTER, "First-quarter")]),
+        ("Sales rose in H1 2026.", [(K.QUARTER, "in H1 2026")]),
+        ("Activity hit an 18-month high.", [(K.RECORD, "18-month high")]),
+        ("Stocks fell to a record low.", [(K.RECORD, "record low")]),
+        ("Prices are the highest since 2019.", [(K.RECORD, "highest since 2019")]),
+        ("Imports were the lowest in 18 months.", [(K.RECORD, "lowest in 18 months")]),
+        ("Peru is the second-largest producer.", [(K.RANK, "second-largest")]),
+        ("Chile is the world's largest producer.", [(K.RANK, "world's largest")]),
+        ("Chile is the No. 1 producer.", [(K.RANK, "No. 1")]),
+        ("It ranks among the top three exporters.", [(K.RANK, "top three")]),
+        ("Demand grew threefold.", [(K.MULTIPLE, "threefold")]),
+        ("Demand is three times higher.", [(K.MULTIPLE, "three times")]),
+        ("Congo mines about two-thirds of cobalt.", [(K.FRACTION, "about two-thirds")]),
+        ("Codelco cut 1,200 jobs.", [(K.COUNT, "1,200 jobs")]),
+        ("Protesters blocked 12 mines.", [(K.COUNT, "12 mines")]),
+        ("The index closed at 112.5.", [(K.NUMBER, "112.5")]),
+        ("It sold 448,000 last year.", [(K.NUMBER, "448,000")]),
+        ("Tariffs of 7.8% to 35.3% apply.", [(K.RANGE, "7.8% to 35.3%")]),
+        ("Tariffs range from 7.8% to 35.3%.", [(K.RANGE, "from 7.8% to 35.3%")]),
+        ("Mines ship between 5 and 10 tonnes.", [(K.RANGE, "between 5 and 10 tonnes")]),
+        ("Margins are 5-10%.", [(K.RANGE, "5-10%")]),
+        ("The project needs $5-6 billion.", [(K.RANGE, "$5-6 billion")]),
+        ("Talks ran from 2019 to 2023.", [(K.YEAR, "from 2019 to 2023")]),
+        (
+            "National output fell 1.5% to 448,000 tonnes in the third quarter.",
+            [
+                (K.PERCENT, "1.5%"),
+                (K.QUANTITY, "448,000 tonnes"),
+                (K.QUARTER, "in the third quarter"),
+            ],
+        ),
+        ("Gold rose $50 to $2,400.", [(K.MONEY, "$50"), (K.MONEY, "$2,400")]),
+        (
+            "Headline: South Korea Factory Activity Hits 18-Month High",
+            [(K.RECORD, "18-Month High")],
+        ),
+        ("Codelco Cuts 500 Jobs as Output Falls", [(K.COUNT, "500 Jobs")]),
+    ],
+)
+def test_figures_are_found_with_their_kind_and_qualifier(
+    sentence: str, expected: list[tuple[FigureKind, str]]
+) -> None:
+    assert figures(sentence) == expected
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Two countries signed the deal.",
+        "A three-hour staging opened.",
+        "The G7 met in Rome.",
+        "The S&P 500 rose as tech stocks rallied.",
+        "S&P 500 Rises as AI Stocks and Small Caps Rally",
+        "COVID-19 cases fell.",
+        "Boeing 737 jets were grounded.",
+        "Airlines grounded Boeing 737-800 jets.",
+        "Sales of iPhone 15 models slowed.",
+        "The U.S. raised tariffs.",
+        "The port works 24/7 now.",
+        "Section 232 tariffs stay.",
+        "The Vision 2030 plan moved on.",
+        "Chapter 11 filings rose.",
+        "Call +1 212 555 0100 for details.",
+        "Call 212-555-0100 for details.",
+        "Trading opens at 10:30 GMT.",
+        "The meeting starts at 9 a.m. sharp.",
+        "The meeting starts at 10 am sharp.",
+        "1. Copper prices rose.",
+        "Analysts said on Monday they would watch closely.",
+        "Prices hit a record on the LME.",
+        "The talks are in their second round.",
+        "Miners met twice in Lima.",
+    ],
+)
+def test_labels_times_and_prose_numbers_are_not_figures(sentence: str) -> None:
+    assert figures(sentence) == []
+
+
+@pytest.mark.parametrize(
+    ("sentence", "unit"),
+    [
+        ("Output reached 1.3 million tonnes.", "tonne"),
+        ("Output reached 1.3 million metric tons.", "tonne"),
+        ("Gold could reach $6,300.", "USD"),
+        ("Brussels pledged €40 million.", "EUR"),
+        ("The plan costs Rs 500 crore.", "INR"),
+        ("Beijing set aside RMB 5 billion.", "CNY"),
+        ("Growth slowed to five per cent.", "%"),
+        ("Yields rose 25 bps.", "bp"),
+        ("The plant will add 2 GW.", "gigawatt"),
+        ("Mines ship between 5 and 10 tonnes.", "tonne"),
+    ],
+)
+def test_figures_carry_a_canonical_unit(sentence: str, unit: str) -> None:
+    [figure] = find_figures(sentence)
+    assert figure.unit == unit
+
+
+def test_figure_spans_point_into_the_sentence() -> None:
+    sentence = "India imports over 90% of its copper concentrate, 97% by 2047."
+    for figure in find_figures(sentence):
+        assert sentence[figure.start : figure.end] == figure.text
+
+
+def test_a_change_and_a_level_are_not_a_range() -> None:
+    assert figures("Its share rose 5% to 35%.") == [(K.PERCENT, "5%"), (K.PERCENT, "35%")]
+    assert figures("Its share rose from 5% to 35%.") == [(K.RANGE, "from 5% to 35%")]
+
+
+# --- extract_facts ----------------------------------------------------------------------------
+
+
+def test_facts_of_the_sample_article_are_its_figure_sentences() -> None:
+    facts = extract_facts(INDIA_CHILE.title, INDIA_CHILE.body)
+    assert [fact.sentence for fact in facts] == [
+        "The country buys over 90% of its copper concentrate abroad, and that share is projected "
+        "to climb to 97% by 2047 without new domestic production.",
+        "China dominates rare earths and magnets, producing roughly 90% of the world's rare earth "
+        "magnets, and it recently restricted exports of them after the U.S. raised tariffs.",
+    ]
+    assert [[f.text for f in fact.figures] for fact in facts] == [
+        ["over 90%", "97%", "by 2047"],
+        ["roughly 90%"],
+    ]
+
+
+def test_commentary_without_figures_stays_out() -> None:
+    for sample in SAMPLES:
+        sentences = [fact.sentence for fact in extract_facts(sample.title, sample.body)]
+        assert not any("said" in sentence for sentence in sentences)
+        assert not any("closely" in sentence for sentence in sentences)
+
+
+def test_fact_positions_are_sentence_indexes_in_the_body() -> None:
+    facts = extract_facts(CHILE_OUTPUT.title, CHILE_OUTPUT.body)
+    assert [fact.position for fact in facts] == [0, 1, 2, 3, 4]
+    assert facts[0].sentence.startswith("National output fell 1.5%")
+
+
+def test_a_year_or_date_alone_is_context_not_a_fact() -> None:
+    assert extract_facts("Talks", "The talks began in 2019. They resumed on Nov. 24.") == []
+    assert not is_fact(find_figures("Analysts said on 24 November 2026 they would watch."))
+
+
+def test_a_deadline_year_is_a_fact() -> None:
+    [fact] = extract_facts("Talks", "India wants a copper chapter by 2027. Talks go on.")
+    assert fact.sentence == "India wants a copper chapter by 2027."
+
+
+def test_a_headline_without_a_body_is_its_own_fact() -> None:
+    title = "Gold Forecast Raised to $6,300 an Ounce by End-2026 on Central Bank Buying"
+    [fact] = extract_facts(title, "")
+    assert fact.sentence == title
+    assert fact.position == 0
+    assert [f.kind for f in fact.figures] == [K.MONEY, K.YEAR]
+
+
+# --- de-duplication ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (
+            "Copper output fell 1.5% to 448,000 tonnes.",
+            "copper output fell 1.5 per cent to 448000 tonnes",
+        ),
+        (
+            "India imports over 90% of the copper it needs.",
+            "India imports over 90% of copper it needs!",
+        ),
+        ("Chile’s exports rose 12%.", "Chile's export rose 12 percent."),
+    ],
+)
+def test_fact_keys_collide_for_the_same_sentence_written_differently(a: str, b: str) -> None:
+    assert fact_key(a) == fact_key(b)
+
+
+def test_fact_keys_differ_when_a_figure_differs() -> None:
+    assert fact_key("India imports over 90% of its copper.") != fact_key(
+        "India imports over 80% of its copper."
+    )
+
+
+def test_rewrites_of_one_fact_across_sources_are_near_duplicates() -> None:
+    [first, *_] = extract_facts(INDIA_CHILE.title, INDIA_CHILE.body)
+    [second, *_] = extract_facts(INDIA_COPPER.title, INDIA_COPPER.body)
+    assert first.key != second.key
+    assert is_near_duplicate(first.sentence, second.sentence)
+
+
+def test_near_identical_single_figure_sentences_are_near_duplicates() -> None:
+    assert is_near_duplicate(
+        "China remains dominant in rare earths and magnets: it makes roughly 90% of the world's "
+        "rare earth magnets and recently restricted their export after U.S. tariffs were raised.",
+        "China dominates rare earths and magnets, producing roughly 90% of the world's rare earth "
+        "magnets, and it recently restricted exports of them after the U.S. raised tariffs.",
+    )
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (
+            "India imports over 90% of its copper concentrate.",
+            "India imports over 80% of its copper concentrate.",
+        ),
+        (
+            "China produces roughly 90% of the world's rare earth magnets.",
+            "China refines roughly 90% of the world's rare earths, the IEA said.",
+        ),
+        ("Copper output rose 5% in October.", "Lithium prices fell 5% this month."),
+    ],
+)
+def test_different_facts_are_not_near_duplicates(a: str, b: str) -> None:
+    assert not is_near_duplicate(a, b)
+
+
+# --- facts about a topic ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=["tests-data", "bot-samples"])
+def test_copper_facts_of_the_sample_are_the_import_share_and_the_2047_projection(
+    sample: ArticleIn,
+) -> None:
+    [(sentence, names)] = topic_facts("copper", sample.title, sample.body)
+    assert "over 90%" in sentence and "97% by 2047" in sentence
+    assert names
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=["tests-data", "bot-samples"])
+def test_rare_earth_facts_of_the_sample_are_chinas_share_of_magnets(sample: ArticleIn) -> None:
+    [(sentence, names)] = topic_facts("rare earths", sample.title, sample.body)
+    assert "roughly 90% of the world's rare earth magnets" in sentence
+    assert names
+
+
+def test_a_figure_sentence_in_a_copper_story_counts_for_copper_without_naming_it() -> None:
+    found = dict(topic_facts("copper", CHILE_OUTPUT.title, CHILE_OUTPUT.body))
+    output = next(s for s in found if s.startswith("National output fell 1.5% to 448,000 tonnes"))
+    assert found[output] is False
+    assert found["The state miner still expects to produce 1.4 million tonnes of copper in 2026."]
+
+
+def test_a_figure_sentence_about_another_commodity_does_not_count_for_the_topic() -> None:
+    sentences = [s for s, _ in topic_facts("copper", CHILE_OUTPUT.title, CHILE_OUTPUT.body)]
+    assert not any(s.startswith("Lithium exports") for s in sentences)
+    assert topic_facts("lithium", CHILE_OUTPUT.title, CHILE_OUTPUT.body) == [
+        ("Lithium exports from the Atacama salt flats rose 12% over the same period.", True)
+    ]
+
+
+def test_naming_sentences_come_with_names_topic_and_others_without() -> None:
+    assert topic_facts("copper", CHILE_OUTPUT.title, CHILE_OUTPUT.body) == [
+        (
+            "National output fell 1.5% to 448,000 tonnes in the third quarter, the mining ministry "
+            "said on Monday.",
+            False,
+        ),
+        (
+            "Codelco, the world's largest copper producer, blamed delays at its El Teniente and "
+            "Chuquicamata mines.",
+            True,
+        ),
+        ("The state miner still expects to produce 1.4 million tonnes of copper in 2026.", True),
+        (
+            "Output at Escondida, the biggest mine in the country, was steady at 290,000 tonnes.",
+            False,
+        ),
+    ]
+
+
+def test_in_an_article_not_about_the_topic_only_naming_sentences_count() -> None:
+    body = (
+        "Lithium output rose 12% to 50,000 tonnes. Prices fell 8% in October. "
+        "Smelters also bought 2,000 tonnes of copper."
+    )
+    assert topic_facts("copper", "Lithium output jumps", body) == [
+        ("Smelters also bought 2,000 tonnes of copper.", True)
+    ]
+
+
+def test_an_excluded_word_silences_every_fact_of_the_article() -> None:
+    assert topic_facts("copper -Codelco", CHILE_OUTPUT.title, CHILE_OUTPUT.body) == []
+
+
+def test_cooccurrence_facts_name_some_term_or_no_rival() -> None:
+    found = topic_facts("India-Chile", INDIA_COPPER.title, INDIA_COPPER.body)
+    assert found == [
+        (
+            "India currently imports over 90% of the copper concentrate it needs, and that share "
+            "could reach 97% by 2047 unless domestic mine output grows.",
+            False,
+        )
+    ]
+    assert not any(
+        "China" in s for s, _ in topic_facts("India-Chile", INDIA_CHILE.title, INDIA_CHILE.body)
+    )
+
+
+def test_a_sentence_naming_every_cooccurrence_term_names_the_topic() -> None:
+    body = "India and Chile agreed to cut tariffs by 5%. India also buys 90% of its copper abroad."
+    assert topic_facts("India-Chile", "India and Chile agree trade deal", body) == [
+        ("India and Chile agreed to cut tariffs by 5%.", True),
+        ("India also buys 90% of its copper abroad.", False),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "about"),
+    [
+        ("Copper rallies", "Prices rose. Stocks fell. Miners cheered.", True),
+        ("Markets", "Copper rallied. Stocks fell. Miners cheered.", True),
+        ("Markets", "Stocks fell. Bonds rose. Copper rallied. Copper miners cheered.", True),
+        ("Markets", "Stocks fell. Bonds rose. Copper rallied. Miners cheered.", False),
+        ("Markets", "Stocks fell. Bonds rose. Miners cheered.", False),
+    ],
+)
+def test_an_article_is_about_a_topic_in_its_title_lead_or_repeated_mentions(
+    title: str, body: str, about: bool
+) -> None:
+    lexicon = default_lexicon()
+    assert article_is_about(parse_watch_item("copper", lexicon), title, body, lexicon) is about
+
+
+# --- ranking ----------------------------------------------------------------------------------
+
+
+def ranked(
+    sentence: str, *, names: bool = True, day: int | None = 24, position: int = 0, source: str = ""
+) -> RankedInput[str]:
+    published = datetime(2026, 11, day, tzinfo=UTC) if day is not None else None
+    return RankedInput(sentence, fact_key(sentence), names, published, position, source)
+
+
+def test_naming_facts_rank_first_then_newest_articles_then_earlier_sentences() -> None:
+    facts = [
+        ranked("Zinc stocks rose 3%.", names=False, day=24),
+        ranked("Copper output fell 2%.", day=20),
+        ranked("Copper imports rose 4%.", day=24, position=3),
+        ranked("Copper prices rose 1%.", day=24, position=1),
+        ranked("Copper demand rose 9%.", day=None),
+    ]
+    order = [fact.best.sentence for fact in rank_facts(facts)]
+    assert order == [
+        "Copper prices rose 1%.",
+        "Copper imports rose 4%.",
+        "Copper output fell 2%.",
+        "Copper demand rose 9%.",
+        "Zinc stocks rose 3%.",
+    ]
+
+
+def test_ranking_folds_duplicates_into_the_best_ranked_report() -> None:
+    sentences = [fact.sentence for fact in extract_facts(INDIA_CHILE.title, INDIA_CHILE.body)]
+    other = [fact.sentence for fact in extract_facts(INDIA_COPPER.title, INDIA_COPPER.body)]
+    facts = [
+        ranked(sentences[0], day=20, source="mint"),
+        ranked(other[0], day=24, source="reuters"),
+        ranked(other[0].upper(), day=22, source="wire"),
+        ranked(other[1], day=24, position=5, source="reuters"),
+    ]
+    result = rank_facts(facts)
+    assert [fact.best.article for fact in result] == ["reuters", "reuters"]
+    assert [d.article for d in result[0].duplicates] == ["wire", "mint"]
+    assert result[1].duplicates == ()
+
+
+def test_rank_facts_accepts_any_article_reference() -> None:
+    fact = FactCandidate("Copper rose 2%.", tuple(find_figures("Copper rose 2%.")), 0, "k")
+    [only] = rank_facts([RankedInput(fact.sentence, fact.key, True, None, 0, 42)])
+    assert only.best.article == 42
