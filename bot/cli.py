@@ -14,10 +14,12 @@ from urllib.parse import urlsplit
 
 from telegram import Update
 
-from bot import cli_feeds
+from bot import cli_feeds, knowledge, rendering
 from bot.app import build_application
 from bot.articles import ArticleFileError, ArticleIn, read_articles
+from bot.cli_feeds import printable
 from bot.demo import run_demo
+from bot.digest_jobs import digest_text
 from bot.feeds import policy_from
 from bot.fetch import FetchError
 from bot.ingest import Ingestor, IngestReport
@@ -25,9 +27,10 @@ from bot.lexicon import default_lexicon
 from bot.matching import Matcher
 from bot.pages import is_url, read_url
 from bot.settings import Settings, SettingsError, load_settings
-from bot.topics import TopicError, parse_watch_item
+from bot.topics import TopicError, WatchItem, parse_watch_item
 from storage import queries
 from storage.db import create_engine, session_factory
+from storage.models import Chat, utcnow
 from storage.schema import new_revision, schema_revision, upgrade_schema
 
 PROGRESS_THRESHOLD = 100
@@ -102,6 +105,18 @@ def _parser() -> argparse.ArgumentParser:
     subs_export = subs_commands.add_parser("export", help="print every subscription as CSV")
     subs_export.set_defaults(command=export_subscriptions)
 
+    for name, description in (
+        ("facts", "the key facts about a topic (as /facts)"),
+        ("related", "related headlines (as /related)"),
+        ("latest", "the newest articles on a topic (as /latest)"),
+    ):
+        question = commands.add_parser(name, help=description)
+        question.add_argument("topic", metavar="TOPIC")
+        question.set_defaults(command=answer_question, question=name)
+    digest = commands.add_parser("digest", help="the digest a chat would get now (as /digest)")
+    digest.add_argument("chat_id", type=int, metavar="CHAT_ID")
+    digest.set_defaults(command=show_digest)
+
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(required=True, metavar="ACTION")
     db_upgrade = db_commands.add_parser("upgrade", help="migrate the database to the newest schema")
@@ -173,7 +188,7 @@ async def _ingest_files(settings: Settings, paths: list[str]) -> int:
         f"alerts queued: {report.alerts}"
     )
     for rejected in report.rejected:
-        print(f"  rejected {rejected.where}: {rejected.reason}")
+        print(f"  rejected {printable(rejected.where)}: {printable(rejected.reason)}")
     return 0 if articles else 1
 
 
@@ -289,6 +304,66 @@ async def _export_subscriptions(settings: Settings) -> int:
     writer.writerow(["chat_id", "topic"])
     writer.writerows(rows)
     return 0
+
+
+def answer_question(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        item = parse_watch_item(args.topic, default_lexicon())
+    except TopicError as error:
+        print(f"tradebot: topic: {error}", file=sys.stderr)
+        return 2
+    for text in asyncio.run(_answer_question(settings, args.question, item)):
+        print(rendering.plain_text(text))
+    return 0
+
+
+async def _answer_question(settings: Settings, question: str, item: WatchItem) -> list[str]:
+    lexicon = default_lexicon()
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade_schema(engine)
+        sessions = session_factory(engine)
+        if question == "facts":
+            found = await knowledge.key_facts(sessions, item, lexicon)
+            pages = [rendering.facts_page(item.key, found)]
+            while pages[-1].buttons:
+                pages.append(rendering.facts_page(item.key, found, _next_offset(pages[-1])))
+            return [page.text for page in pages]
+        if question == "related":
+            return [
+                rendering.related_list(item.key, await knowledge.related(sessions, item, lexicon))
+            ]
+        return [rendering.latest_list(item.key, await knowledge.latest(sessions, item, lexicon))]
+    finally:
+        await engine.dispose()
+
+
+def _next_offset(page: rendering.Reply) -> int:
+    return int(page.buttons[0][0].data.removeprefix("facts:"))
+
+
+def show_digest(settings: Settings, args: argparse.Namespace) -> int:
+    messages = asyncio.run(_show_digest(settings, args.chat_id))
+    if messages is None:
+        print(f"tradebot: no chat {args.chat_id}", file=sys.stderr)
+        return 1
+    for text in messages or [rendering.nothing_new()]:
+        print(rendering.plain_text(text))
+    return 0
+
+
+async def _show_digest(settings: Settings, chat_id: int) -> list[str] | None:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade_schema(engine)
+        async with session_factory(engine)() as session:
+            chat = await session.get(Chat, chat_id)
+            since = await queries.last_digest_end(session=session, chat_id=chat_id)
+        if chat is None:
+            return None
+        return await digest_text(session_factory(engine), chat, since=since, until=utcnow())
+    finally:
+        await engine.dispose()
 
 
 def upgrade_database(settings: Settings, _args: argparse.Namespace) -> int:

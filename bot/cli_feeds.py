@@ -53,7 +53,7 @@ def add(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     if created:
         print(f"added feed #{feed.id}: {printable(feed.url)}")
-        print("the running bot fetches it within a minute")
+        print("the running bot fetches it within 30 s (no restart needed)")
     else:
         print(f"already there: feed #{feed.id} ({feed.status}): {printable(feed.url)}")
     return 0

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 import json
-import re
 import sys
 import tempfile
 import time
@@ -20,6 +18,7 @@ from typing import Any
 from telegram._utils.types import ODVInput
 from telegram.request import BaseRequest, RequestData
 
+from bot import rendering
 from bot.app import build_application, running
 from bot.articles import read_articles
 from bot.context import services_of
@@ -30,7 +29,6 @@ from bot.settings import Settings
 DEMO_CHAT_ID = 1001
 DEMO_USER = {"id": DEMO_CHAT_ID, "is_bot": False, "first_name": "Asha"}
 BOT_USER = {"id": 1, "is_bot": True, "first_name": "tradebot", "username": "tradebot_demo_bot"}
-_TAG = re.compile(r"<[^>]+>")
 
 
 class OfflineBotAPI(BaseRequest):
@@ -113,7 +111,7 @@ class OfflineBotAPI(BaseRequest):
         self.messages[message_id] = message
         verb = "edits its message" if endpoint == "editMessageText" else "says"
         self._print(f"\n🤖 bot {verb}:")
-        for line in html.unescape(_TAG.sub("", str(params["text"]))).splitlines():
+        for line in rendering.plain_text(str(params["text"])).splitlines():
             self._print(f"   {line}")
         for row in markup.get("inline_keyboard", []):
             self._print("   " + "  ".join(f"[ {button['text']} ]" for button in row))

@@ -15,6 +15,7 @@ from bot.context import BotApplication, BotContext, Services, services_of
 from bot.delivery import SendStatus
 from bot.digests import DigestArticle, group_by_topic, local_date, local_time
 from storage import queries
+from storage.db import SessionFactory
 from storage.models import Chat, utcnow
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ async def send_digest(services: Services, chat: Chat, now: datetime) -> bool:
         )
     if digest_id is None:
         return False
-    messages = await digest_messages(services, chat, since=since, until=now)
+    messages = await digest_text(services.sessions, chat, since=since, until=now)
     if not messages:
         return False
     first_id = None
@@ -95,13 +96,13 @@ async def send_digest(services: Services, chat: Chat, now: datetime) -> bool:
     return True
 
 
-async def digest_messages(
-    services: Services, chat: Chat, *, since: datetime | None, until: datetime
+async def digest_text(
+    sessions: SessionFactory, chat: Chat, *, since: datetime | None, until: datetime
 ) -> list[str]:
     """The digest as messages: what matched since the last digest, grouped by watch item.
     Empty when nothing matched and the chat does not want a "nothing new" line."""
     since = since or until - FIRST_DIGEST_WINDOW
-    async with services.sessions() as session:
+    async with sessions() as session:
         rows = await queries.matched_between(
             session=session, chat_id=chat.id, since=since, until=until
         )

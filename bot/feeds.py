@@ -414,10 +414,6 @@ class FeedPoller:
         await self._ingestor.refresh()
         return [self._start(feed) for feed in due]
 
-    async def poll_due(self, now: datetime | None = None) -> list[FeedOutcome]:
-        """One round, waiting for every feed in it."""
-        return list(await asyncio.gather(*await self.start_round(now)))
-
     async def poll_now(self, feed_id: int) -> FeedOutcome | None:
         """Poll one feed now (or wait for the poll in progress); None if there is no such feed."""
         running = self._in_flight.get(feed_id)

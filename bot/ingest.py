@@ -8,21 +8,30 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.articles import ArticleIn, Rejected
+from bot.facts import extract_facts
+from bot.knowledge import figures_json
 from bot.lexicon import Lexicon
 from bot.matching import Match, Matcher
+from bot.stories import StoryText, pick_cluster
 from bot.suggest import names_in
 from bot.text import content_hash, search_words
 from bot.topics import TopicError, WatchItem, parse_watch_item
 from storage import queries
 from storage.db import SessionFactory
-from storage.models import AlertStatus, Article, DeliveryMode
+from storage.models import AlertStatus, Article, DeliveryMode, Fact, utcnow
+from storage.search import search_articles
 
 log = logging.getLogger(__name__)
+
+STORY_DAYS = 3  # reports further apart are different stories
+STORY_SEARCH_WORDS = 8
+STORY_CANDIDATES = 20
 
 
 @dataclass(slots=True)
@@ -157,13 +166,51 @@ class Ingestor:
         session.add(row)
         await session.flush()
         assert row.id is not None
+        row.story_id = await self._earlier_report(session, row) or row.id
+        for fact in extract_facts(article.title, article.body):
+            session.add(
+                Fact(
+                    article_id=row.id,
+                    position=fact.position,
+                    sentence=fact.sentence,
+                    figures=figures_json(fact.figures),
+                    fact_key=fact.key,
+                )
+            )
         if parent_id is None:
             report.new += 1
         else:
             report.new_headlines += 1
-        report.alerts += await queries.add_alerts(
-            session=session,
-            article_id=row.id,
-            alerts=self._router.route(article.title, article.body),
-        )
+        alerts = self._router.route(article.title, article.body)
+        if row.story_id != row.id:  # a chat told about the story keeps this copy for its digest
+            told = await queries.chats_alerted_for_story(session=session, story_id=row.story_id)
+            alerts = [
+                (chat, topics, evidence, AlertStatus.HELD if chat in told else status)
+                for chat, topics, evidence, status in alerts
+            ]
+        report.alerts += await queries.add_alerts(session=session, article_id=row.id, alerts=alerts)
         return row.id
+
+    async def _earlier_report(self, session: AsyncSession, row: Article) -> int | None:
+        """The story id of an earlier report of the same story from the last few days."""
+        words = [w for w in dict.fromkeys(search_words(row.title, "").split()) if len(w) > 3]
+        if not words:
+            return None
+        candidates = [
+            candidate
+            for candidate in await search_articles(
+                session=session,
+                query=[[(word,) for word in words[:STORY_SEARCH_WORDS]]],
+                limit=STORY_CANDIDATES,
+                since=utcnow() - timedelta(days=STORY_DAYS),
+            )
+            if candidate.id != row.id
+        ]
+        index = pick_cluster(
+            StoryText.of(row.title, row.body, row.published_at or utcnow()),
+            [StoryText.of(c.title, c.body, c.published_at or c.ingested_at) for c in candidates],
+            max_days=STORY_DAYS,
+        )
+        if index is None:
+            return None
+        return candidates[index].story_id or candidates[index].id

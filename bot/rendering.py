@@ -11,6 +11,8 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from bot.digests import DigestArticle
+from bot.facts import RankedFact
+from bot.refs import ArticleRef, Story
 from bot.text import shorten
 
 if TYPE_CHECKING:  # types only: rendering stays free of the database at run time
@@ -292,6 +294,98 @@ def digest(day: date, groups: Sequence[tuple[str, Sequence[DigestArticle]]]) -> 
                 line += f" (also reported by {escape(', '.join(article.also))})"
             lines.append(line)
     return split_message(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# Answers: facts, latest, related, trend
+# --------------------------------------------------------------------------------------------
+
+FACTS_PAGE_LENGTH = 1500
+FACT_SENTENCE_LENGTH = 400
+ANSWER_TITLE_LENGTH = 160
+FACTS_HEADER = re.compile(r"^📊 Key facts: (?P<topic>.+) \(\d+–\d+ of \d+\)$")
+
+
+def plain_text(html_text: str) -> str:
+    """What a reader sees of an HTML message: for terminals (the CLI and the demo)."""
+    return html.unescape(_TAG.sub("", html_text))
+
+
+def _dated_source(source: str | None, published: datetime | None) -> str:
+    parts = [escape(source)] if source else []
+    if published:
+        parts.append(published.strftime("%d %b %Y"))
+    return ", ".join(parts)
+
+
+def _linked_title(title: str, url: str | None) -> str:
+    shown = escape(shorten(title, ANSWER_TITLE_LENGTH))
+    return f'<a href="{escape(url)}">{shown}</a>' if url else shown
+
+
+def facts_page(topic: str, facts: Sequence[RankedFact[ArticleRef]], offset: int = 0) -> Reply:
+    """A page of key facts, under ~1500 characters, with a "more…" button when there are more."""
+    if not facts:
+        return Reply(f"No key facts about <b>{escape(topic)}</b> in stored articles yet.")
+    lines: list[str] = []
+    size = 0
+    end = offset
+    for fact in facts[offset:]:
+        best = fact.best
+        line = f"• {escape(shorten(best.sentence, FACT_SENTENCE_LENGTH))}"
+        origin = _dated_source(best.article.source, best.article.published)
+        if origin:
+            line += f" — <i>{origin}</i>"
+        others = [d.article.source for d in fact.duplicates if d.article.source]
+        if others:
+            line += f" (also {escape(', '.join(dict.fromkeys(others)))})"
+        if lines and size + visible_length(line) > FACTS_PAGE_LENGTH:
+            break
+        lines.append(line)
+        size += visible_length(line) + 1
+        end += 1
+    header = f"📊 Key facts: {escape(topic)} ({offset + 1}–{end} of {len(facts)})"
+    buttons = ((Button("more…", f"facts:{end}"),),) if end < len(facts) else ()
+    return Reply("\n".join([header, *lines]), buttons)
+
+
+def facts_topic(message_text: str) -> str | None:
+    """The topic of a facts page, read back from its first line (for the "more…" button)."""
+    match = FACTS_HEADER.match(message_text.split("\n", 1)[0])
+    return match.group("topic") if match else None
+
+
+def latest_list(topic: str, stories: Sequence[Story]) -> str:
+    if not stories:
+        return f"No stored articles on <b>{escape(topic)}</b> yet."
+    lines = [f"🗞 <b>Latest on {escape(topic)}</b>"]
+    for story in stories:
+        article = story.article
+        line = f"• {_linked_title(article.title, article.url)}"
+        origin = _dated_source(article.source, article.published)
+        if origin:
+            line += f" — {origin}"
+        if story.also:
+            line += f" (also reported by {escape(', '.join(story.also))})"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def related_list(topic: str, articles: Sequence[ArticleRef]) -> str:
+    if not articles:
+        return f"No related headlines for <b>{escape(topic)}</b> yet."
+    lines = [f"🔗 <b>Related to {escape(topic)}</b>"]
+    for article in articles:
+        line = f"• {_linked_title(article.title, article.url)}"
+        origin = _dated_source(article.source, article.published)
+        if origin:
+            line += f" — {origin}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def question_usage(command: str) -> str:
+    return f"Usage: <code>/{command} TOPIC</code>, e.g. <code>/{command} copper</code>."
 
 
 def alert(

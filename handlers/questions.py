@@ -1,16 +1,97 @@
-"""Questions about what is known: /digest (and the knowledge commands)."""
+"""Questions about what is known: /facts, /related, /latest, /trend and /digest."""
 
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CommandHandler
+from telegram.constants import ParseMode
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot import rendering
+from bot import knowledge, rendering
+from bot.charts import has_activity, trend_caption, trend_chart
 from bot.context import BotApplication, BotContext
-from bot.digest_jobs import digest_messages
-from handlers.common import answer, remember_chat
+from bot.digest_jobs import digest_text
+from bot.topics import TopicError, WatchItem, parse_watch_item
+from handlers.common import answer, command_argument, keyboard, remember_chat
 from storage import queries
 from storage.models import utcnow
+
+FACTS_PREFIX = "facts:"
+
+
+async def asked_item(update: Update, context: BotContext, command: str) -> WatchItem | None:
+    """The watch item after a question command, or None after telling the user what is wrong."""
+    await remember_chat(update, context)
+    typed = command_argument(update.effective_message)
+    if not typed.strip():
+        await answer(update, rendering.question_usage(command))
+        return None
+    try:
+        return parse_watch_item(typed, context.services.lexicon)
+    except TopicError as error:
+        await answer(update, rendering.topic_error(str(error)))
+        return None
+
+
+async def facts(update: Update, context: BotContext) -> None:
+    """The key figures about a topic from stored articles: /facts copper."""
+    item = await asked_item(update, context, "facts")
+    if item is not None:
+        services = context.services
+        found = await knowledge.key_facts(services.sessions, item, services.lexicon)
+        await answer(update, rendering.facts_page(item.key, found))
+
+
+async def on_more_facts(update: Update, context: BotContext) -> None:
+    """The "more…" button under a facts page: show the next page in the same message."""
+    query = update.callback_query
+    if query is None or query.data is None or query.message is None:
+        return
+    topic = rendering.facts_topic(getattr(query.message, "text", None) or "")
+    try:
+        offset = int(query.data.removeprefix(FACTS_PREFIX))
+        item = parse_watch_item(topic or "", context.services.lexicon)
+    except (ValueError, TopicError):
+        await query.answer("That button is no longer valid.")
+        return
+    services = context.services
+    found = await knowledge.key_facts(services.sessions, item, services.lexicon)
+    page = rendering.facts_page(item.key, found, offset if offset < len(found) else 0)
+    await query.answer()
+    await query.edit_message_text(page.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(page))
+
+
+async def related(update: Update, context: BotContext) -> None:
+    """Headlines related to a topic: /related India-Chile."""
+    item = await asked_item(update, context, "related")
+    if item is not None:
+        services = context.services
+        found = await knowledge.related(services.sessions, item, services.lexicon)
+        await answer(update, rendering.related_list(item.key, found))
+
+
+async def latest(update: Update, context: BotContext) -> None:
+    """The newest stored articles on a topic: /latest lithium."""
+    item = await asked_item(update, context, "latest")
+    if item is not None:
+        services = context.services
+        found = await knowledge.latest(services.sessions, item, services.lexicon)
+        await answer(update, rendering.latest_list(item.key, found))
+
+
+async def trend(update: Update, context: BotContext) -> None:
+    """A chart of matching articles per day over the last 30 days: /trend copper."""
+    item = await asked_item(update, context, "trend")
+    chat = update.effective_chat
+    if item is None or chat is None:
+        return
+    services = context.services
+    counts = await knowledge.daily_counts(services.sessions, item, services.lexicon)
+    caption = rendering.escape(trend_caption(item.key, counts))
+    if not has_activity(counts):
+        await answer(update, caption)
+        return
+    chart = trend_chart(counts, title=f"{item.key}: articles per day")
+    await chat.send_photo(chart, caption=caption, parse_mode=ParseMode.HTML)
 
 
 async def digest_now(update: Update, context: BotContext) -> None:
@@ -22,10 +103,15 @@ async def digest_now(update: Update, context: BotContext) -> None:
     async with services.sessions() as session:
         chat = await queries.ensure_chat(session=session, chat_id=chat_id)
         since = await queries.last_digest_end(session=session, chat_id=chat_id)
-    messages = await digest_messages(services, chat, since=since, until=utcnow())
+    messages = await digest_text(services.sessions, chat, since=since, until=utcnow())
     for text in messages or [rendering.nothing_new()]:
         await answer(update, text)
 
 
 def register(app: BotApplication) -> None:
+    app.add_handler(CommandHandler("facts", facts))
+    app.add_handler(CommandHandler("related", related))
+    app.add_handler(CommandHandler("latest", latest))
+    app.add_handler(CommandHandler("trend", trend))
     app.add_handler(CommandHandler("digest", digest_now))
+    app.add_handler(CallbackQueryHandler(on_more_facts, pattern=f"^{FACTS_PREFIX}"))

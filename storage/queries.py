@@ -22,6 +22,7 @@ from storage.models import (
     Chat,
     DeliveryMode,
     Digest,
+    Fact,
     Subscription,
     VocabularyTerm,
     utcnow,
@@ -366,3 +367,35 @@ async def matched_between(
         .order_by(col(Alert.id))
     )
     return list(result.all())
+
+
+async def facts_of(*, session: AsyncSession, article_ids: Sequence[int]) -> dict[int, list[Fact]]:
+    """The stored fact sentences of some articles, in article order."""
+    if not article_ids:
+        return {}
+    result = await session.exec(
+        select(Fact).where(col(Fact.article_id).in_(article_ids)).order_by(col(Fact.position))
+    )
+    facts: dict[int, list[Fact]] = {}
+    for fact in result.all():
+        facts.setdefault(fact.article_id, []).append(fact)
+    return facts
+
+
+async def children_of(*, session: AsyncSession, parent_ids: Sequence[int]) -> list[Article]:
+    """The related-headline items stored with some articles."""
+    if not parent_ids:
+        return []
+    result = await session.exec(select(Article).where(col(Article.parent_id).in_(parent_ids)))
+    return list(result.all())
+
+
+async def chats_alerted_for_story(*, session: AsyncSession, story_id: int) -> set[int]:
+    """Chats that already have an alert about some report of a story."""
+    result = await session.exec(
+        select(Alert.chat_id)
+        .join(Article, col(Article.id) == Alert.article_id)
+        .where(col(Article.story_id) == story_id)
+        .distinct()
+    )
+    return set(result.all())

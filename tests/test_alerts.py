@@ -42,10 +42,19 @@ async def settle(seconds: float = 0.8) -> None:
     await asyncio.sleep(seconds)
 
 
+STORIES = {
+    1: ("Copper output rises at Chilean mine", "Copper production rose 3% in October."),
+    2: ("Zambia copper exports hit a record", "Shipments climbed to 80,000 tonnes in May."),
+    3: ("Copper smelter strike ends in Peru", "Workers accepted a 6% wage increase."),
+}
+
+
 def copper_story(n: int = 1, **fields: Any) -> ArticleIn:
+    """One of three different copper stories (different stories, so each is alerted)."""
+    title, body = STORIES[n]
     return ArticleIn(
-        title=fields.pop("title", f"Copper output rises at Chilean mine {n}"),
-        body=fields.pop("body", "Copper production rose 3% in October."),
+        title=fields.pop("title", title),
+        body=fields.pop("body", body),
         url=fields.pop("url", f"https://news.example.com/copper-{n}"),
         source=fields.pop("source", "Test Wire"),
         **fields,
@@ -127,7 +136,7 @@ async def test_reingesting_the_same_article_queues_nothing(
     same_url = await ingest(copper_story(title="Copper output rises (updated)"))
     same_text = await ingest(
         copper_story(
-            url="https://mirror.example.com/x", title="COPPER output  rises at Chilean mine 1"
+            url="https://mirror.example.com/x", title="COPPER output  rises at Chilean mine"
         )
     )
     assert (same_url.new, same_url.duplicates) == (0, 1)
@@ -204,7 +213,7 @@ async def test_a_restart_sends_what_is_pending_and_nothing_twice(
         sent = await telegram.wait_for_sent(2, chat_id=ANALYST)
         await settle()
     assert len(telegram.sent_to(ANALYST)) == 2
-    assert "mine 1" in (sent[0].plain_text or "") and "mine 2" in (sent[1].plain_text or "")
+    assert "Chilean mine" in (sent[0].plain_text or "") and "Zambia" in (sent[1].plain_text or "")
     assert {a.status for a in await alerts(db)} == {AlertStatus.SENT}
 
 

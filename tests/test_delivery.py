@@ -57,8 +57,14 @@ async def test_the_dispatcher_stays_under_telegrams_limits_without_429s(
             await queries.add_subscription(session=session, chat_id=chat_id, topic="copper")
         await session.commit()
     stories = [
-        ArticleIn(title=f"Copper story {n}", body="Copper rose 1%.", url=f"https://x.example/{n}")
-        for n in range(3)
+        ArticleIn(title=title, body=title, url=f"https://x.example/{n}")
+        for n, title in enumerate(
+            [
+                "Copper output rises at Chilean mine",
+                "Zambia copper exports hit a record",
+                "Copper smelter strike ends in Peru",
+            ]
+        )
     ]
     await ingest(*stories)
     async with running(make_bot(budget=SendBudget()), poll_timeout=1):

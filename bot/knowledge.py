@@ -1,0 +1,189 @@
+"""Answers from stored articles: key facts, related headlines, the latest articles and daily
+counts for a watch item. Candidates come from the full-text index; every candidate is then
+confirmed with the same matcher as alerts, so answers follow the alert rules (aliases, case,
+context, exclusions). No Telegram here: handlers and the CLI render the results."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+from rapidfuzz import fuzz
+
+from bot.facts import (
+    FactCandidate,
+    Figure,
+    FigureKind,
+    RankedFact,
+    RankedInput,
+    facts_about,
+    rank_facts,
+)
+from bot.lexicon import Lexicon
+from bot.matching import Matcher
+from bot.refs import ArticleRef, Story
+from bot.topics import WatchItem
+from storage import queries
+from storage.db import SessionFactory
+from storage.models import Article, Fact, utcnow
+from storage.search import Query, search_articles
+
+CANDIDATES = 200  # newest full-text hits confirmed per question
+TREND_DAYS = 30
+TREND_CANDIDATES = 5000
+RELATED_LIMIT = 8
+LATEST_LIMIT = 5
+
+
+def article_ref(article: Article) -> ArticleRef:
+    return ArticleRef(article.title, article.source, article.url, when(article))
+
+
+def when(article: Article) -> datetime:
+    return article.published_at or article.ingested_at
+
+
+def search_query(item: WatchItem, lexicon: Lexicon) -> Query:
+    """Every term of the item as a group of the phrases that can spell it."""
+    groups = []
+    for term in item.terms:
+        if term.concept is None:
+            assert term.surface is not None
+            groups.append([term.surface.words])
+            continue
+        phrases = {
+            surface.words
+            for concept_id in lexicon.expand(term.concept.id)
+            for surface in lexicon.concepts[concept_id].surfaces
+        }
+        groups.append(sorted(phrases))
+    return groups
+
+
+async def matching_articles(
+    sessions: SessionFactory,
+    item: WatchItem,
+    lexicon: Lexicon,
+    *,
+    limit: int = CANDIDATES,
+    since: datetime | None = None,
+) -> list[Article]:
+    """Stored articles the item would alert on, newest first."""
+    async with sessions() as session:
+        candidates = await search_articles(
+            session=session, query=search_query(item, lexicon), limit=limit, since=since
+        )
+    matcher = Matcher([item], lexicon)
+    return [a for a in candidates if matcher.match(a.title, a.body)]
+
+
+def _stored_fact(row: Fact) -> FactCandidate:
+    figures = tuple(
+        Figure(text, FigureKind(kind), start, end, unit)
+        for text, kind, start, end, unit in json.loads(row.figures)
+    )
+    return FactCandidate(row.sentence, figures, row.position, row.fact_key)
+
+
+def figures_json(figures: Sequence[Figure]) -> str:
+    return json.dumps([[f.text, f.kind.value, f.start, f.end, f.unit] for f in figures])
+
+
+async def key_facts(
+    sessions: SessionFactory, item: WatchItem, lexicon: Lexicon
+) -> list[RankedFact[ArticleRef]]:
+    """The figure sentences about the item: naming it first, newest first, de-duplicated."""
+    articles = await matching_articles(sessions, item, lexicon)
+    async with sessions() as session:
+        stored = await queries.facts_of(
+            session=session, article_ids=[a.id for a in articles if a.id is not None]
+        )
+    inputs = []
+    for article in articles:
+        candidates = [_stored_fact(row) for row in stored.get(article.id or 0, [])]
+        if not candidates:
+            continue
+        ref = article_ref(article)
+        for topic_fact in facts_about(item, article.title, article.body, candidates, lexicon):
+            fact = topic_fact.fact
+            inputs.append(
+                RankedInput(
+                    fact.sentence,
+                    fact.key,
+                    topic_fact.names_topic,
+                    when(article),
+                    fact.position,
+                    ref,
+                )
+            )
+    return rank_facts(inputs)
+
+
+async def latest(
+    sessions: SessionFactory, item: WatchItem, lexicon: Lexicon, *, limit: int = LATEST_LIMIT
+) -> list[Story]:
+    """The newest matching stories, each with the other sources that reported it."""
+    articles = sorted(await matching_articles(sessions, item, lexicon), key=when, reverse=True)
+    stories: dict[int, list[Article]] = defaultdict(list)
+    for article in articles:
+        stories[article.story_id or article.id or 0].append(article)
+    result = []
+    for reports in list(stories.values())[:limit]:
+        first = reports[0]
+        others = tuple(
+            dict.fromkeys(r.source for r in reports[1:] if r.source and r.source != first.source)
+        )
+        result.append(Story(article_ref(first), others))
+    return result
+
+
+async def related(
+    sessions: SessionFactory, item: WatchItem, lexicon: Lexicon, *, limit: int = RELATED_LIMIT
+) -> list[ArticleRef]:
+    """Related headlines: the headline items stored with matching articles and other stored
+    articles that share the item's names, ranked by shared names, similarity and recency."""
+    matching = await matching_articles(sessions, item, lexicon, limit=50)
+    matched_ids = {a.id for a in matching}
+    parents = [a.id for a in matching if a.id is not None and a.parent_id is None]
+    partial_query = [[phrase] for group in search_query(item, lexicon) for phrase in group]
+    async with sessions() as session:
+        candidates = {
+            a.id: a for a in await queries.children_of(session=session, parent_ids=parents)
+        }
+        for group in partial_query:  # articles naming any one of the item's terms
+            for article in await search_articles(session=session, query=[group], limit=30):
+                candidates.setdefault(article.id, article)
+    term_matchers = [Matcher([WatchItem(term.display, (term,))], lexicon) for term in item.terms]
+    titles = [a.title for a in matching]
+    newest = max((when(a) for a in candidates.values()), default=utcnow())
+    scored = []
+    for article in candidates.values():
+        if article.id in matched_ids:
+            continue
+        shared = sum(bool(m.match(article.title, article.body)) for m in term_matchers)
+        similarity = max((fuzz.token_set_ratio(article.title, t) for t in titles), default=0.0)
+        if shared == 0 and similarity < 50:
+            continue
+        age_days = (newest - when(article)).total_seconds() / 86400
+        score = 2.0 * shared + similarity / 100 + 1.0 / (1.0 + age_days)
+        scored.append((score, when(article), article))
+    scored.sort(key=lambda entry: (entry[0], entry[1]), reverse=True)
+    return [article_ref(article) for _, _, article in scored[:limit]]
+
+
+async def daily_counts(
+    sessions: SessionFactory, item: WatchItem, lexicon: Lexicon, *, today: date | None = None
+) -> list[tuple[date, int]]:
+    """Matching stored articles per day over the last 30 days, oldest day first."""
+    today = today or utcnow().date()
+    start = today - timedelta(days=TREND_DAYS - 1)
+    since = datetime.combine(start, datetime.min.time(), tzinfo=utcnow().tzinfo)
+    articles = await matching_articles(
+        sessions, item, lexicon, limit=TREND_CANDIDATES, since=since - timedelta(days=1)
+    )
+    per_day = Counter(when(a).date() for a in articles)
+    return [
+        (start + timedelta(days=n), per_day[start + timedelta(days=n)]) for n in range(TREND_DAYS)
+    ]

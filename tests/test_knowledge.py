@@ -1,0 +1,179 @@
+"""/facts, /related, /latest, /trend and story clustering, end to end, and their CLI twins."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bot.articles import ArticleIn, read_articles
+from bot.cli import main
+from bot.context import BotApplication
+from tests.conftest import DATA
+from tests.fakes import FakeTelegram, utf16_len
+from tests.test_chat_commands import say
+
+CHAT = 701
+
+
+@pytest.fixture
+async def sample(ingest: Callable[..., Any]) -> None:
+    """The India–Chile copper article with its headlines, and a Chilean mines story."""
+    articles = read_articles(DATA / "india-chile-copper.txt").articles
+    articles += read_articles(DATA / "facts-chile-copper-output.txt").articles
+    await ingest(*articles)
+
+
+async def test_facts_copper_lists_the_import_share_and_the_2047_projection(
+    bot: BotApplication, telegram: FakeTelegram, sample: None
+) -> None:
+    reply = await say(telegram, "/facts copper", CHAT)
+    text = reply.plain_text or ""
+    assert text.startswith("📊 Key facts: copper (1–")
+    assert "over 90% of its copper concentrate" in text and "97% by 2047" in text
+    assert "448,000 tonnes" in text  # a copper fact that does not say copper
+    assert "would follow the negotiations closely" not in text  # commentary stays out
+    assert "rare earth magnets" not in text  # another commodity's figure
+    assert len(text) <= 1600
+
+
+async def test_facts_rare_earths_lists_chinas_magnet_share(
+    bot: BotApplication, telegram: FakeTelegram, sample: None
+) -> None:
+    text = (await say(telegram, "/facts rare earths", CHAT)).plain_text or ""
+    assert "roughly 90% of the world's rare earth magnets" in text
+    assert "copper concentrate" not in text
+
+
+async def test_many_facts_are_paged_with_a_more_button(
+    bot: BotApplication, telegram: FakeTelegram, ingest: Callable[..., Any]
+) -> None:
+    await ingest(
+        *(
+            ArticleIn(
+                title=f"Copper report {n}",
+                body=f"Copper stocks in warehouse {n} rose {n + 1}% to {1000 + n * 37} tonnes "
+                f"as smelter {n} output increased. " + "Traders were cautious. " * 20,
+                url=f"https://x.example/{n}",
+                source=f"Wire {n}",
+            )
+            for n in range(30)
+        )
+    )
+    first = await say(telegram, "/facts copper", CHAT)
+    assert "(1–" in first.plain_text and "of 30)" in first.plain_text
+    assert utf16_len(first.plain_text) <= 1500
+    [[button]] = first.reply_markup["inline_keyboard"]
+    assert button["text"] == "more…"
+    telegram.add_callback(CHAT, button["callback_data"], message_id=first.message_id)
+    second = (await telegram.wait_for_sent(len(telegram.sent_to(CHAT)) + 1, chat_id=CHAT))[-1]
+    assert second.method == "editMessageText"
+    shown_first = first.plain_text.split("\n", 1)[0].split("(1–")[1].split(" ")[0]
+    assert f"({int(shown_first) + 1}–" in second.plain_text
+
+
+async def test_related_india_chile_lists_the_us_india_trade_deal(
+    bot: BotApplication, telegram: FakeTelegram, sample: None
+) -> None:
+    text = (await say(telegram, "/related India-Chile", CHAT)).plain_text or ""
+    assert "U.S. and India Agree Trade Deal That Cuts Tariffs" in text
+    assert "Japan’s Finance Minister" not in text  # nothing shared with India or Chile
+
+
+async def test_latest_shows_newest_first_with_escaped_titles_and_other_sources(
+    bot: BotApplication, telegram: FakeTelegram, ingest: Callable[..., Any]
+) -> None:
+    now = datetime(2026, 11, 24, 12, tzinfo=UTC)
+    await ingest(
+        ArticleIn(
+            title="Lithium <b>prices</b> & spodumene slide",
+            body="Lithium carbonate fell 7.8% this month as Australian mines raised output.",
+            url="https://a.example/1",
+            source="Battery <Daily>",
+            published=now - timedelta(days=1),
+        ),
+        ArticleIn(
+            title="Chile's lithium output rises 12%",
+            body="Chile produced more lithium as new brine ponds opened in the Atacama.",
+            url="https://a.example/2",
+            source="Andes Wire",
+            published=now,
+        ),
+        ArticleIn(
+            title="Lithium prices slide as spodumene floods in",
+            body="Lithium carbonate fell 7.8% this month as Australian mines raised output.",
+            url="https://b.example/1",
+            source="Metals Desk",
+            published=now - timedelta(hours=20),
+        ),
+    )
+    reply = await say(telegram, "/latest lithium", CHAT)
+    lines = (reply.plain_text or "").splitlines()
+    assert lines[0] == "🗞 Latest on lithium"
+    assert lines[1].startswith("• Chile's lithium output rises 12%")
+    assert "Lithium prices slide as spodumene floods in" in lines[2]
+    assert "(also reported by Battery <Daily>)" in lines[2]
+    assert len(lines) == 3
+
+
+async def test_the_same_story_from_another_source_alerts_once(
+    bot: BotApplication, telegram: FakeTelegram, ingest: Callable[..., Any]
+) -> None:
+    await say(telegram, "/subscribe copper", CHAT)
+    await ingest(
+        ArticleIn(
+            title="Codelco cuts copper output forecast after mine accident",
+            body="Chile's Codelco cut its 2026 copper output forecast to 1.3 million tonnes "
+            "after an accident at El Teniente.",
+            url="https://a.example/codelco",
+            source="Wire A",
+        )
+    )
+    await telegram.wait_for_sent(2, chat_id=CHAT)
+    await ingest(
+        ArticleIn(
+            title="Codelco lowers copper output forecast after El Teniente accident",
+            body="Codelco of Chile cut its copper output forecast for 2026 to 1.3 million "
+            "tonnes following an accident at El Teniente.",
+            url="https://b.example/codelco",
+            source="Wire B",
+        )
+    )
+    digest = await say(telegram, "/digest", CHAT)
+    assert len(telegram.sent_to(CHAT)) == 3  # subscribe answer, one alert, the digest
+    assert "(also reported by Wire B)" in (digest.plain_text or "")
+
+
+async def test_trend_sends_a_chart_or_a_sentence(
+    bot: BotApplication, telegram: FakeTelegram, sample: None
+) -> None:
+    empty = await say(telegram, "/trend tungsten", CHAT)
+    assert (
+        empty.method == "sendMessage" and "No stored articles matched tungsten" in empty.plain_text
+    )
+    chart = await say(telegram, "/trend copper", CHAT)
+    assert chart.method == "sendPhoto"
+    assert chart.file_size and chart.file_size > 1000
+    assert (chart.plain_text or "").startswith("copper: 2 articles in the last 30 days")
+
+
+async def test_questions_need_a_topic(bot: BotApplication, telegram: FakeTelegram) -> None:
+    for command in ("facts", "related", "latest", "trend"):
+        assert "Usage" in (await say(telegram, f"/{command}", CHAT)).plain_text
+
+
+def test_the_cli_prints_the_same_answers(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    assert main(["ingest", str(DATA / "india-chile-copper.txt")]) == 0
+    capsys.readouterr()
+    assert main(["facts", "rare earths"]) == 0
+    assert "roughly 90% of the world's rare earth magnets" in capsys.readouterr().out
+    assert main(["related", "India-Chile"]) == 0
+    assert "U.S. and India Agree Trade Deal" in capsys.readouterr().out
+    assert main(["latest", "copper"]) == 0
+    assert "India is negotiating with Chile" in capsys.readouterr().out
+    assert main(["digest", "424242"]) == 1
