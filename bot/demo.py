@@ -232,6 +232,17 @@ async def _script(api: OfflineBotAPI, ingestor: Ingestor, wake: Any) -> None:
         f"new: {report.new}, duplicates: {report.duplicates}, alerts queued: {report.alerts}"
     )
 
+    api.narrate("Asha asks what is known.")
+    for question in ("/facts copper", "/facts rare earths", "/related India-Chile", "/latest copper"):
+        api.user_says(question)
+        await api.settle()
+    api.user_says("/digest")
+    await api.settle()
+    api.user_says("/timezone Asia/Kolkata")
+    await api.settle()
+    api.user_says("/settings")
+    await api.settle()
+
     api.user_says("/list")
     await api.settle()
     api.user_taps("✖ India-Chile")
