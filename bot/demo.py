@@ -233,7 +233,12 @@ async def _script(api: OfflineBotAPI, ingestor: Ingestor, wake: Any) -> None:
     )
 
     api.narrate("Asha asks what is known.")
-    for question in ("/facts copper", "/facts rare earths", "/related India-Chile", "/latest copper"):
+    for question in (
+        "/facts copper",
+        "/facts rare earths",
+        "/related India-Chile",
+        "/latest copper",
+    ):
         api.user_says(question)
         await api.settle()
     api.user_says("/digest")
