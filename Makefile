@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-postgres lint typecheck check clean
+.PHONY: install demo test test-postgres lint typecheck check clean bench
 
 install: $(STAMP)
 
@@ -32,6 +32,11 @@ typecheck: install
 	$(BIN)/mypy
 
 check: lint typecheck test test-postgres
+
+# Performance figures against the issue's targets (bench/; about 15 minutes on 2 cores).
+bench: install
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	$(BIN)/python -m bench.run_all
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

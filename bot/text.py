@@ -51,6 +51,7 @@ _ABBREVIATIONS = frozenset(
         "etc",
     }
 )
+_LINE = re.compile(r"[^\n]*\S[^\n]*")
 _SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]]*\s+")
 
 
@@ -123,9 +124,14 @@ def collapse_whitespace(text: str) -> str:
 
 def split_sentences(text: str) -> list[str]:
     """Split prose into sentences, keeping abbreviations such as "U.S." inside a sentence."""
-    sentences: list[str] = []
-    for paragraph in re.split(r"\n\s*\n|\n", text):
-        paragraph = collapse_whitespace(paragraph)
+    return [collapse_whitespace(text[start:end]) for start, end in sentence_spans(text)]
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Where each sentence of a text starts and ends; a line break always ends a sentence."""
+    spans: list[tuple[int, int]] = []
+    for line in _LINE.finditer(text):
+        offset, paragraph = line.start(), line.group()
         start = 0
         for end_match in _SENTENCE_END.finditer(paragraph):
             end = end_match.end()
@@ -136,11 +142,18 @@ def split_sentences(text: str) -> list[str]:
                 following.isupper() or following.isdigit() or following in "\"“'‘("
             ):
                 continue
-            sentences.append(paragraph[start:end].strip())
+            spans.append(_trimmed(paragraph, start, end, offset))
             start = end
         if paragraph[start:].strip():
-            sentences.append(paragraph[start:].strip())
-    return sentences
+            spans.append(_trimmed(paragraph, start, len(paragraph), offset))
+    return spans
+
+
+def _trimmed(paragraph: str, start: int, end: int, offset: int) -> tuple[int, int]:
+    piece = paragraph[start:end]
+    lead = len(piece) - len(piece.lstrip())
+    trail = len(piece) - len(piece.rstrip())
+    return offset + start + lead, offset + end - trail
 
 
 def _ends_in_abbreviation(sentence: str) -> bool:

@@ -1,0 +1,249 @@
+"""Workload 1: ingest and match.
+
+A fresh SQLite database (migrated with `upgrade_schema`) gets 20,000 chats holding 100,000
+watch items over 10,000 distinct topics (bulk insert), then the real `tradebot ingest` runs in a
+child process on 5,000 articles of ~2 KB: end to end (process start, parse, store, facts,
+story check, match, alert rows) → articles/s. The matching step alone: the project's `Matcher`
+over the 10,000 parsed watch items against a bare `ahocorasick.Automaton` over every surface
+the matcher knows (typed terms and lexicon aliases, lower-cased), both over the same texts,
+warmed up, best of 3 → the ratio. Also timed: `tradebot subscriptions import` of a CSV (a
+tenth of the subscriptions) and `tradebot db upgrade` (the fixed cost of a CLI process).
+
+    python -m bench.bench_ingest [--quick]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import gc
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bench.common import (
+    Report,
+    Scale,
+    arguments,
+    child_env,
+    finish,
+    run_tradebot,
+    sqlite_url,
+    temp_dir,
+)
+from bench.workload import ArticleRecord, Topic, articles, load_subscriptions, workload_one
+from bot.lexicon import Lexicon, default_lexicon
+from bot.matching import Matcher
+from bot.topics import Term, WatchItem
+from storage.db import create_engine
+from storage.schema import upgrade_schema
+
+TARGET_ARTICLES_PER_SECOND = 300.0
+TARGET_MATCH_RATIO = 3.0
+INGEST_TIMEOUT = 3600.0
+
+
+def surfaces_of(items: Sequence[WatchItem], lexicon: Lexicon) -> set[str]:
+    """Every string the matcher looks for, lower-cased: the typed plain terms (and exclusions)
+    of the items, and every surface (name, alias, demonym, member) of the lexicon."""
+    found = {s.text.lower() for c in lexicon.concepts.values() for s in c.surfaces}
+
+    def add(term: Term) -> None:
+        if term.concept is None:
+            found.add(term.display.lower())
+
+    for item in items:
+        for term in (*item.terms, *item.exclusions):
+            add(term)
+    return found
+
+
+def best_of(runs: int, work: Callable[[], object]) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        gc.collect()
+        started = time.perf_counter()
+        work()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def time_matching(
+    topics: Sequence[Topic], records: Sequence[ArticleRecord], report: Report
+) -> None:
+    import ahocorasick
+
+    lexicon = default_lexicon()
+    items = [topic.item for topic in topics]
+    started = time.perf_counter()
+    matcher = Matcher(items, lexicon)
+    build_matcher = time.perf_counter() - started
+    vocabulary = surfaces_of(items, lexicon)
+    started = time.perf_counter()
+    automaton = ahocorasick.Automaton()
+    for word in vocabulary:
+        automaton.add_word(word, word)
+    automaton.make_automaton()
+    build_automaton = time.perf_counter() - started
+    texts = [(r.title, r.body) for r in records]
+    lowered = [f"{title}\n{body}".lower() for title, body in texts]
+    matched = [0]
+
+    def run_matcher() -> None:
+        matched[0] = sum(len(matcher.match(title, body)) for title, body in texts)
+
+    def run_automaton() -> None:
+        for text in lowered:
+            for _ in automaton.iter(text):
+                pass
+
+    for title, body in texts[:200]:  # warm-up: caches, allocator
+        matcher.match(title, body)
+    for text in lowered[:200]:
+        for _ in automaton.iter(text):
+            pass
+    matcher_seconds = best_of(3, run_matcher)
+    automaton_seconds = best_of(3, run_automaton)
+    ratio = matcher_seconds / automaton_seconds
+    count = len(texts)
+    report.add(
+        f"matcher build ({len(items):,} watch items)",
+        build_matcher * 1000,
+        "ms",
+        note=f"automaton build {build_automaton * 1000:.0f} ms, {len(vocabulary)} surfaces",
+    )
+    report.add("Matcher.match per article", matcher_seconds / count * 1000, "ms")
+    report.add(
+        "bare Aho-Corasick scan per article",
+        automaton_seconds / count * 1000,
+        "ms",
+        note="pyahocorasick over the lower-cased texts",
+    )
+    report.add(
+        "matching vs bare Aho-Corasick",
+        ratio,
+        "x",
+        target=f"<= {TARGET_MATCH_RATIO:.0f}x",
+        ok=ratio <= TARGET_MATCH_RATIO,
+        note=f"{matched[0] / count:.1f} watch items matched per article",
+    )
+
+
+def alert_counts(database: Path) -> tuple[int, int, int]:
+    """(articles, alert rows, chats alerted) straight from the SQLite file."""
+    with sqlite3.connect(database) as connection:
+        stored = connection.execute("SELECT count(*) FROM articles").fetchone()[0]
+        alerts = connection.execute("SELECT count(*) FROM alerts").fetchone()[0]
+        chats = connection.execute("SELECT count(DISTINCT chat_id) FROM alerts").fetchone()[0]
+    return stored, alerts, chats
+
+
+async def bench(scale: Scale, report: Report) -> None:
+    topics_n, chats_n, subs_n = scale.n(10_000), scale.n(20_000), scale.n(100_000)
+    articles_n = scale.n(5_000)
+    with temp_dir("ingest") as directory:
+        started = time.perf_counter()
+        work = workload_one(topics=topics_n, chats_count=chats_n, subscriptions_count=subs_n)
+        records = list(articles(work.topics, articles_n))
+        feed = directory / "articles.jsonl"
+        feed.write_text("".join(r.json_line() + "\n" for r in records), encoding="utf-8")
+        generate = time.perf_counter() - started
+        size = sum(len(r.body) for r in records) / len(records)
+        print(
+            f"  workload: {len(work.topics)} topics, {len(work.chats)} chats, "
+            f"{len(work.subscriptions)} subscriptions, {len(records)} articles "
+            f"(~{size:,.0f} chars), generated in {generate:.1f} s"
+        )
+
+        url = sqlite_url(directory)
+        engine = create_engine(url)
+        try:
+            await upgrade_schema(engine)
+            started = time.perf_counter()
+            await load_subscriptions(engine, work.chats, work.subscriptions)
+            loaded = time.perf_counter() - started
+        finally:
+            await engine.dispose()
+        report.add(
+            "bulk load (core insert)",
+            len(work.subscriptions) / loaded,
+            "subscriptions/s",
+            note=f"{len(work.chats)} chats + {len(work.subscriptions)} subscriptions in "
+            f"{loaded:.1f} s",
+        )
+        env = child_env(url)
+
+        started = time.perf_counter()
+        code, _out, err = await run_tradebot("db", "upgrade", env=env, cwd=directory, timeout=120)
+        overhead = time.perf_counter() - started
+        if code != 0:
+            raise RuntimeError(f"tradebot db upgrade failed: {err[-500:]}")
+        report.add("CLI process overhead (tradebot db upgrade)", overhead, "s")
+
+        started = time.perf_counter()
+        code, out, err = await run_tradebot(
+            "ingest", str(feed), env=env, cwd=directory, timeout=INGEST_TIMEOUT
+        )
+        elapsed = time.perf_counter() - started
+        if code != 0:
+            raise RuntimeError(f"tradebot ingest failed ({code}): {err[-800:]}")
+        print(f"  tradebot ingest: {out.strip().splitlines()[0] if out.strip() else '?'}")
+        stored, alerts, alerted = alert_counts(directory / "tradebot.db")
+        rate = len(records) / elapsed
+        report.add(
+            "tradebot ingest, end to end",
+            rate,
+            "articles/s",
+            target=f">= {TARGET_ARTICLES_PER_SECOND:.0f} articles/s",
+            ok=rate >= TARGET_ARTICLES_PER_SECOND,
+            note=f"{len(records)} articles in {elapsed:.1f} s",
+        )
+        report.add(
+            "alert rows created",
+            alerts,
+            "rows",
+            note=f"{alerts / max(stored, 1):.0f} per article, {alerted} chats, "
+            f"{stored} articles stored",
+        )
+
+        time_matching(work.topics, records, report)
+
+        rows = work.subscriptions[: max(len(work.subscriptions) // 10, 1)]
+        other = directory / "import"
+        other.mkdir()
+        sheet = other / "subscriptions.csv"
+        with sheet.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["chat_id", "topic"])
+            writer.writerows(rows)
+        import_env = child_env(sqlite_url(other))
+        started = time.perf_counter()
+        code, out, err = await run_tradebot(
+            "subscriptions", "import", str(sheet), env=import_env, cwd=other, timeout=1800
+        )
+        elapsed = time.perf_counter() - started
+        if code != 0:
+            raise RuntimeError(f"tradebot subscriptions import failed: {err[-500:]}")
+        report.add(
+            "tradebot subscriptions import (CLI)",
+            len(rows) / elapsed,
+            "rows/s",
+            note=f"{len(rows)} rows in {elapsed:.1f} s ({out.strip()})",
+        )
+
+
+def main() -> None:
+    args = arguments(__doc__ or "")
+    report = Report("ingest (workload 1)")
+    started = time.monotonic()
+    try:
+        asyncio.run(bench(Scale(args.quick), report))
+    except Exception as error:
+        report.error = f"{type(error).__name__}: {error}"
+        print(f"  ERROR {report.error}")
+    finish(report, started, args.json_out)
+
+
+if __name__ == "__main__":
+    main()

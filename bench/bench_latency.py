@@ -1,0 +1,204 @@
+"""Workload 4: latency from ingest to the first `sendMessage`.
+
+- CLI path: `tradebot run` as a child process against the fake Bot API (served from this
+  process on 127.0.0.1, Telegram's rate limits on) with ALERT_POLL_SECONDS=2; then 20 times
+  (5 with --quick), at a random phase of the poll, `tradebot ingest` of one new article matching
+  one chat. Measured from the ingest process returning to the fake recording the alert's
+  sendMessage (`SentMessage.at`, time.monotonic() of this process: the same clock) → p50/p95
+  against ALERT_POLL_SECONDS + 1 s.
+- In-process path (the feed poller's): the application run with `bot.app.running` in this
+  process (ALERT_POLL_SECONDS=30, so only a wake-up can explain a fast send); the real
+  `Ingestor` stores an article, then `services.dispatcher.wake()` → ingest return to send,
+  against 1 s.
+
+    python -m bench.bench_latency [--quick]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+
+from bench.common import (
+    Report,
+    Scale,
+    arguments,
+    child_env,
+    finish,
+    percentile,
+    run_tradebot,
+    sqlite_url,
+    tail,
+    temp_dir,
+    tradebot_process,
+)
+from bench.workload import ArticleRecord, distinct_story
+from bot.app import build_application, running
+from bot.articles import ArticleIn
+from bot.context import services_of
+from bot.ingest import Ingestor
+from bot.settings import Settings
+from storage import queries
+from storage.db import create_engine, session_factory
+from storage.schema import upgrade_schema
+from tests.fakes import FakeTelegram
+
+POLL_SECONDS = 2.0
+IN_PROCESS_TARGET = 1.0
+TOPIC = "quorvath"
+CHAT = 777_000_001
+
+
+async def prepare(url: str, chat_id: int) -> None:
+    engine = create_engine(url)
+    try:
+        await upgrade_schema(engine)
+        async with session_factory(engine)() as session:
+            await queries.ensure_chat(session=session, chat_id=chat_id)
+            await queries.add_subscription(session=session, chat_id=chat_id, topic=TOPIC)
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
+def record(rng: random.Random, number: int, prefix: str) -> ArticleRecord:
+    title, body = distinct_story(rng, TOPIC, number)
+    return ArticleRecord(title, f"https://{prefix}.example/{number}", body, "Bench", "", ())
+
+
+async def cli_path(scale: Scale, report: Report) -> None:
+    rounds = 5 if scale.quick else 20
+    rng = random.Random(5)
+    with temp_dir("latency") as directory:
+        url = sqlite_url(directory)
+        await prepare(url, CHAT)
+        async with FakeTelegram() as telegram:
+            telegram.set_rate_limits(per_second=30, per_chat_per_second=1, group_per_minute=20)
+            env = child_env(
+                url,
+                TELEGRAM_BOT_TOKEN=telegram.token,
+                TELEGRAM_API_BASE_URL=telegram.base_url,
+                ALERT_POLL_SECONDS=str(POLL_SECONDS),
+            )
+            log = directory / "bot.log"
+            async with tradebot_process("run", env=env, cwd=directory, log=log) as bot:
+                try:
+                    await telegram.wait_for_call("setMyCommands", timeout=60)
+                except AssertionError:
+                    raise RuntimeError(f"tradebot run did not start:\n{tail(log)}") from None
+                latencies: list[float] = []
+                ingest_seconds: list[float] = []
+                for n in range(rounds):
+                    await asyncio.sleep(rng.uniform(0, POLL_SECONDS))
+                    path = directory / f"article-{n}.jsonl"
+                    path.write_text(record(rng, n, "cli").json_line() + "\n", encoding="utf-8")
+                    started = time.monotonic()
+                    code, _out, err = await run_tradebot(
+                        "ingest", str(path), env=child_env(url), cwd=directory, timeout=120
+                    )
+                    returned = time.monotonic()
+                    if code != 0:
+                        raise RuntimeError(f"tradebot ingest failed: {err[-500:]}")
+                    ingest_seconds.append(returned - started)
+                    try:
+                        sent = await telegram.wait_for_sent(
+                            n + 1, chat_id=CHAT, timeout=POLL_SECONDS + 30
+                        )
+                    except AssertionError:
+                        raise RuntimeError(f"no alert sent:\n{tail(log)}") from None
+                    latencies.append(sent[n].at - returned)
+                    if bot.returncode is not None:
+                        raise RuntimeError(f"tradebot run exited:\n{tail(log)}")
+        target = POLL_SECONDS + 1.0
+        p95 = percentile(latencies, 0.95)
+        report.add(
+            f"tradebot ingest → sendMessage, p50 ({rounds} runs)",
+            percentile(latencies, 0.5),
+            "s",
+            note=f"ALERT_POLL_SECONDS={POLL_SECONDS:g}; min {min(latencies):.2f} s, "
+            f"max {max(latencies):.2f} s",
+        )
+        report.add(
+            "tradebot ingest → sendMessage, p95",
+            p95,
+            "s",
+            target=f"<= {target:g} s (poll + 1 s)",
+            ok=p95 <= target,
+            note=f"p95 / poll interval = {p95 / POLL_SECONDS:.2f}; one ingest process takes "
+            f"{percentile(ingest_seconds, 0.5):.2f} s (p50)",
+        )
+
+
+async def in_process_path(scale: Scale, report: Report) -> None:
+    rounds = 5 if scale.quick else 20
+    rng = random.Random(6)
+    with temp_dir("latency-inproc") as directory:
+        url = sqlite_url(directory)
+        await prepare(url, CHAT)
+        async with FakeTelegram() as telegram:
+            telegram.set_rate_limits(per_second=30, per_chat_per_second=1, group_per_minute=20)
+            settings = Settings(
+                telegram_bot_token=telegram.token,
+                telegram_api_base_url=telegram.base_url,
+                database_url=url,
+                alert_poll_seconds=30.0,
+                _env_file=None,  # type: ignore[call-arg,unused-ignore]
+            )
+            app = build_application(settings)
+            latencies: list[float] = []
+            async with running(app, poll_timeout=1):
+                services = services_of(app)
+                ingestor = Ingestor(services.sessions, services.lexicon)
+                await ingestor.refresh()
+                await asyncio.sleep(1.0)  # past the dispatcher's first (empty) look
+                for n in range(rounds):
+                    await asyncio.sleep(rng.uniform(1.1, 1.6))  # the chat's 1/s spacing
+                    item = record(rng, n, "inproc")
+                    result = await ingestor.ingest(
+                        [ArticleIn(title=item.title, body=item.body, url=item.url)]
+                    )
+                    returned = time.monotonic()
+                    services.dispatcher.wake()
+                    if result.alerts != 1:
+                        raise RuntimeError(f"expected one alert, got {result.alerts}")
+                    sent = await telegram.wait_for_sent(n + 1, chat_id=CHAT, timeout=40)
+                    latencies.append(sent[n].at - returned)
+        p95 = percentile(latencies, 0.95)
+        report.add(
+            f"in-process ingest + wake → sendMessage, p95 ({rounds} runs)",
+            p95,
+            "s",
+            target=f"<= {IN_PROCESS_TARGET:g} s",
+            ok=p95 <= IN_PROCESS_TARGET,
+            note=f"p50 {percentile(latencies, 0.5) * 1000:.0f} ms; ALERT_POLL_SECONDS=30",
+        )
+
+
+async def bench(scale: Scale, report: Report) -> None:
+    for part in (cli_path, in_process_path):
+        started = time.monotonic()
+        try:
+            await part(scale, report)
+        except Exception as error:
+            report.add(
+                f"{part.__name__} failed: {type(error).__name__}", float("nan"), "", ok=False
+            )
+            print(f"  ERROR in {part.__name__}: {error}"[:3000])
+        print(f"  ({part.__name__}: {time.monotonic() - started:.1f} s)")
+
+
+def main() -> None:
+    args = arguments(__doc__ or "")
+    report = Report("latency (workload 4)")
+    started = time.monotonic()
+    try:
+        asyncio.run(bench(Scale(args.quick), report))
+    except Exception as error:
+        report.error = f"{type(error).__name__}: {error}"
+        print(f"  ERROR {report.error}")
+    finish(report, started, args.json_out)
+
+
+if __name__ == "__main__":
+    main()

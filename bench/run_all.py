@@ -1,0 +1,78 @@
+"""Run every benchmark, each in its own process, and print one table: figure, measured,
+target, ok / NOT MET.
+
+    python -m bench.run_all            # the issue's workloads (about 15 minutes on 2 cores)
+    python -m bench.run_all --quick    # a tenth of each, for a fast check
+    python -m bench.run_all --only ingest,queries
+
+`make bench` runs the full set. Each benchmark also runs alone: `python -m bench.bench_ingest`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import ROOT, Report, table
+
+BENCHES = {
+    "ingest": ("bench.bench_ingest", 3600),
+    "delivery": ("bench.bench_delivery", 900),
+    "latency": ("bench.bench_latency", 600),
+    "queries": ("bench.bench_queries", 3600),
+    "memory": ("bench.bench_memory", 1200),
+}
+
+
+def run_one(name: str, module: str, timeout: float, quick: bool, directory: Path) -> Report:
+    out = directory / f"{name}.json"
+    command = [sys.executable, "-m", module, "--json-out", str(out)]
+    if quick:
+        command.append("--quick")
+    print(f"== {name}: {' '.join(command[1:3])}{' --quick' if quick else ''}", flush=True)
+    started = time.monotonic()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    try:
+        subprocess.run(command, cwd=ROOT, env=env, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:  # run() kills the child
+        return Report(name, seconds=time.monotonic() - started, error=f"timed out ({timeout} s)")
+    if not out.exists():
+        return Report(name, seconds=time.monotonic() - started, error="no figures (crashed)")
+    return Report.from_json(out.read_text(encoding="utf-8"))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a tenth of every workload")
+    parser.add_argument("--only", default="", help=f"comma-separated, of {', '.join(BENCHES)}")
+    args = parser.parse_args()
+    chosen = [n.strip() for n in args.only.split(",") if n.strip()] or list(BENCHES)
+    unknown = [n for n in chosen if n not in BENCHES]
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="tradebot-bench-") as directory:
+        reports = [run_one(name, *BENCHES[name], args.quick, Path(directory)) for name in chosen]
+    total = time.monotonic() - started
+    print()
+    print(
+        f"tradebot benchmarks{' (--quick: a tenth of each workload)' if args.quick else ''}: "
+        f"{platform.python_implementation()} {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs, {total / 60:.1f} min"
+    )
+    print(table(reports))
+    missed = sum(1 for r in reports for f in r.figures if f.ok is False) + sum(
+        1 for r in reports if r.error
+    )
+    print(f"\n{missed} target(s) NOT MET" if missed else "\nevery target met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
