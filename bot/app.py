@@ -70,6 +70,7 @@ def build_application(
             sessions,
             poll_seconds=settings.alert_poll_seconds,
             sender_lock=SenderLock(engine),
+            burst_seconds=settings.alert_burst_seconds,
             budget=budget,
         ),
         poller=FeedPoller(

@@ -19,7 +19,7 @@ import socket
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from enum import Enum
@@ -110,8 +110,12 @@ class Dispatcher:
         *,
         poll_seconds: float,
         sender_lock: SenderLock,
+        burst_seconds: float = 20.0,
         budget: SendBudget | None = None,
     ) -> None:
+        """`burst_seconds`: a chat that just got an alert gets the next ones after this pause,
+        combined into one list of headlines, so a burst of matching articles is a few messages,
+        not one ping per article (0: every alert its own message, at once)."""
         self._bot = bot
         self._sessions = sessions
         self._poll_seconds = poll_seconds
@@ -119,6 +123,8 @@ class Dispatcher:
         self._is_sender = False
         self._worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._budget = budget or SendBudget()
+        self._burst_seconds = burst_seconds
+        self._last_alert_at: dict[int, float] = {}
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._write_lock = asyncio.Lock()
@@ -183,7 +189,8 @@ class Dispatcher:
         stop.cancel()
 
     async def dispatch_due(self) -> int:
-        """Send one batch of due alerts; the number handled (sent, failed or deferred)."""
+        """Send one batch of due alerts; the number handled (sent, failed, deferred or held
+        back for a chat that had an alert moments ago)."""
         async with self._write_lock, self._sessions() as session:
             batch = await queries.claim_due_alerts(
                 session=session, worker=self._worker, limit=BATCH_SIZE, lease=CLAIM_LEASE
@@ -191,52 +198,92 @@ class Dispatcher:
         per_chat: dict[int, list[tuple[Alert, Article]]] = defaultdict(list)
         for alert, article in batch:
             per_chat[alert.chat_id].append((alert, article))
-        results = await asyncio.gather(*(self._send_chat(rows) for rows in per_chat.values()))
-        return sum(results)
+        now = time.monotonic()
+        sending: list[Awaitable[object]] = []
+        for chat_id, rows in per_chat.items():
+            quiet_for = now - self._last_alert_at.get(chat_id, -self._burst_seconds)
+            if quiet_for < self._burst_seconds:  # a burst: collect it into one message shortly
+                await self._write(
+                    queries.postpone_alerts,
+                    alert_ids=[alert.id for alert, _ in rows],
+                    until=utcnow() + timedelta(seconds=self._burst_seconds - quiet_for),
+                )
+            elif self._burst_seconds:
+                sending.append(self._deliver(chat_id, rows))
+            else:
+                sending.append(self._deliver_each(chat_id, rows))
+        await asyncio.gather(*sending)
+        return len(batch)
 
-    async def _send_chat(self, rows: list[tuple[Alert, Article]]) -> int:
-        handled = 0
-        for alert, article in rows:
+    async def _deliver_each(self, chat_id: int, rows: list[tuple[Alert, Article]]) -> None:
+        for row in rows:
+            if not await self._deliver(chat_id, [row]):
+                return
+
+    async def _deliver(self, chat_id: int, rows: list[tuple[Alert, Article]]) -> bool:
+        """Send a chat its due alerts, one message for one alert, a list of headlines for
+        several, and record the outcome of each."""
+        if len(rows) == 1:
+            alert, article = rows[0]
+            text = rendering.alert(
+                title=article.title,
+                topics=json.loads(alert.topics),
+                evidence=alert.evidence,
+                source=article.source,
+                url=article.url,
+                published=article.published_at,
+            )
+            messages = [(text, [alert])]
+        else:
+            alerts = {alert.id: alert for alert, _ in rows}
+            items = [
+                rendering.BurstItem(
+                    alert.id or 0,
+                    article.title,
+                    article.url,
+                    article.source,
+                    tuple(json.loads(alert.topics)),
+                )
+                for alert, article in rows
+            ]
+            messages = [
+                (text, [alerts[i] for i in ids]) for text, ids in rendering.alert_burst(items)
+            ]
+        for text, alerts_in_message in messages:
             if self._stop.is_set():
-                break
-            delivered = await self._deliver(alert, article)
-            handled += 1
-            if not delivered:
-                break  # chat blocked or erroring: leave its other alerts for later
-        return handled
-
-    async def _deliver(self, alert: Alert, article: Article) -> bool:
-        """Send one alert and record the outcome; True when the chat can take the next one."""
-        assert alert.id is not None
-        text = rendering.alert(
-            title=article.title,
-            topics=json.loads(alert.topics),
-            evidence=alert.evidence,
-            source=article.source,
-            url=article.url,
-            published=article.published_at,
-        )
-        result = await self.send(alert.chat_id, text)
-        if result.status is SendStatus.SENT:
-            await self._write(
-                queries.mark_alert_sent, alert_id=alert.id, message_id=result.message_id
-            )
-            return True
-        if result.status is SendStatus.REJECTED:
-            log.error("alert %s rejected by Telegram: %s", alert.id, result.error)
-            await self._write(queries.mark_alert_failed, alert_id=alert.id, error=result.error)
-        elif result.status is SendStatus.TRANSIENT:
-            backoff = min(MAX_BACKOFF_SECONDS, 2.0 ** (alert.attempts + 1))
-            log.warning(
-                "alert %s not sent (%s); retrying in %.0f s", alert.id, result.error, backoff
-            )
-            await self._write(
-                queries.defer_alert,
-                alert_id=alert.id,
-                error=result.error,
-                retry_at=utcnow() + timedelta(seconds=backoff),
-            )
-        return False
+                return False
+            ids = [alert.id for alert in alerts_in_message if alert.id is not None]
+            result = await self.send(chat_id, text)
+            if result.status is SendStatus.SENT:
+                self._last_alert_at[chat_id] = time.monotonic()
+                await self._write(
+                    queries.mark_alerts_sent, alert_ids=ids, message_id=result.message_id
+                )
+                continue
+            if result.status is SendStatus.REJECTED:
+                log.error("alerts %s rejected by Telegram: %s", ids, result.error)
+                for alert_id in ids:
+                    await self._write(
+                        queries.mark_alert_failed, alert_id=alert_id, error=result.error
+                    )
+            elif result.status is SendStatus.TRANSIENT:
+                for alert in alerts_in_message:
+                    assert alert.id is not None
+                    backoff = min(MAX_BACKOFF_SECONDS, 2.0 ** (alert.attempts + 1))
+                    log.warning(
+                        "alert %s not sent (%s); retrying in %.0f s",
+                        alert.id,
+                        result.error,
+                        backoff,
+                    )
+                    await self._write(
+                        queries.defer_alert,
+                        alert_id=alert.id,
+                        error=result.error,
+                        retry_at=utcnow() + timedelta(seconds=backoff),
+                    )
+            return False  # blocked, refused or erroring: the chat's other alerts wait
+        return True
 
     async def send(
         self, chat_id: int, text: str, *, reply_markup: InlineKeyboardMarkup | None = None

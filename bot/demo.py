@@ -185,6 +185,7 @@ async def run_demo(out: Any = sys.stdout) -> int:
         settings = Settings(
             database_url=f"sqlite+aiosqlite:///{Path(directory) / 'demo.db'}",
             alert_poll_seconds=1,
+            alert_burst_seconds=0,  # show each alert in full rather than lists of headlines
             _env_file=None,
         )
         api = OfflineBotAPI(out)

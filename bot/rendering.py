@@ -388,6 +388,43 @@ def question_usage(command: str) -> str:
     return f"Usage: <code>/{command} TOPIC</code>, e.g. <code>/{command} copper</code>."
 
 
+@dataclass(frozen=True, slots=True)
+class BurstItem:
+    """One alert folded into a combined message."""
+
+    alert_id: int
+    title: str
+    url: str | None
+    source: str | None
+    topics: tuple[str, ...]
+
+
+BURST_TITLE_LENGTH = 200
+
+
+def alert_burst(items: Sequence[BurstItem]) -> list[tuple[str, list[int]]]:
+    """Several alerts for one chat as a list of headlines: messages within Telegram's limit,
+    each with the ids of the alerts it carries."""
+    header = f"🔔 <b>{len(items)} new articles</b> on your watch-list"
+    chunks: list[tuple[str, list[int]]] = []
+    lines, size = [header], visible_length(header)
+    ids: list[int] = []
+    for item in items:
+        line = f"• {_linked_title(shorten(item.title, BURST_TITLE_LENGTH), item.url)}"
+        line += f" — <i>{escape(shorten(', '.join(item.topics), 200))}</i>"
+        if item.source:
+            line += f" · {escape(item.source)}"
+        length = visible_length(line) + 1
+        if ids and size + length > MESSAGE_LIMIT:
+            chunks.append(("\n".join(lines), ids))
+            lines, ids, size = ["🔔 <i>continued</i>"], [], 12
+        lines.append(line)
+        ids.append(item.alert_id)
+        size += length
+    chunks.append(("\n".join(lines), ids))
+    return chunks
+
+
 def alert(
     *,
     title: str,

@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./tradebot.db"
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     alert_poll_seconds: float = Field(default=30.0, gt=0, le=3600)
+    alert_burst_seconds: float = Field(default=20.0, ge=0, le=3600)
     feed_poll_seconds: float = Field(default=600.0, gt=0, le=86400)
     feed_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     feed_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=200 * 1024 * 1024)

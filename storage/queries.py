@@ -229,11 +229,24 @@ async def next_due_time(*, session: AsyncSession) -> datetime | None:
     return result.one()
 
 
-async def mark_alert_sent(*, session: AsyncSession, alert_id: int, message_id: int | None) -> None:
+async def mark_alerts_sent(
+    *, session: AsyncSession, alert_ids: Sequence[int], message_id: int | None
+) -> None:
     await session.exec(
         update(Alert)
-        .where(col(Alert.id) == alert_id)
+        .where(col(Alert.id).in_(alert_ids))
         .values(status=AlertStatus.SENT, sent_at=utcnow(), message_id=message_id, last_error=None)
+    )
+
+
+async def postpone_alerts(
+    *, session: AsyncSession, alert_ids: Sequence[int], until: datetime
+) -> None:
+    """Hold pending alerts back until a time (not a failure: nothing is counted)."""
+    await session.exec(
+        update(Alert)
+        .where(col(Alert.id).in_(alert_ids))
+        .values(next_attempt_at=until, claimed_by=None, claimed_until=None)
     )
 
 

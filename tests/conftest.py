@@ -81,6 +81,7 @@ def settings(telegram: FakeTelegram, database_url: str) -> Settings:
         telegram_api_base_url=telegram.base_url,
         database_url=database_url,
         alert_poll_seconds=0.3,
+        alert_burst_seconds=0,  # one message per alert unless a test is about bursts
         _env_file=None,  # type: ignore[call-arg]
     )
 

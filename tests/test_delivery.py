@@ -3,16 +3,21 @@ Bot API that answers 429 like Telegram when a limit is exceeded."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Callable
 from typing import Any
 
-from bot.app import running
+from sqlmodel import select
+
+from bot.app import build_application, running
 from bot.articles import ArticleIn
 from bot.context import BotApplication
 from bot.delivery import SendBudget
+from bot.settings import Settings
 from storage import queries
 from storage.db import SessionFactory
+from storage.models import Alert, AlertStatus
 from tests.fakes import FakeTelegram
 
 
@@ -73,3 +78,51 @@ async def test_the_dispatcher_stays_under_telegrams_limits_without_429s(
     for chat_id in chats:
         times = [m.at for m in telegram.sent_to(chat_id)]
         assert all(later - earlier >= 1.0 for earlier, later in itertools.pairwise(times))
+
+
+async def test_a_burst_for_one_chat_becomes_a_few_lists_of_headlines(
+    make_bot: Callable[..., BotApplication],
+    telegram: FakeTelegram,
+    db: SessionFactory,
+    ingest: Callable[..., Any],
+    settings: Settings,
+) -> None:
+    telegram.set_rate_limits(per_second=30, per_chat_per_second=1, group_per_minute=20)
+    async with db() as session:
+        await queries.ensure_chat(session=session, chat_id=77)
+        await queries.add_subscription(session=session, chat_id=77, topic="copper")
+        await session.commit()
+    fast_settings = settings.model_copy(update={"alert_burst_seconds": 1.0})
+    app = build_application(fast_settings, budget=SendBudget())
+    companies = "Codelco Glencore Antofagasta Freeport Zijin Anglo Teck Vale Rio BHP"
+    events = "strike flood permit audit merger outage expansion lawsuit tender recall"
+    places = "Atacama Katanga Arizona Sonora Zambia Mongolia Panama Peru Quebec Yukon"
+    who, what, where = (line.split() for line in (companies, events, places))
+    titles = [  # different stories, so that none is folded into another as a second report
+        f"{who[n % 10]} copper {what[(n + n // 10) % 10]} in {where[(3 * n + n // 10) % 10]}"
+        for n in range(30)
+    ]
+    async with running(app, poll_timeout=1):
+        await ingest(ArticleIn(title=titles[0], url="https://x.example/0"))
+        [first] = await telegram.wait_for_sent(chat_id=77)
+        await ingest(
+            *(
+                ArticleIn(title=title, url=f"https://x.example/{n}")
+                for n, title in enumerate(titles[1:], start=1)
+            )
+        )
+        for _ in range(100):  # until every headline has gone out, at most 10 s
+            listed = "\n".join(m.plain_text or "" for m in telegram.sent_to(77)[1:])
+            if all(title in listed for title in titles[1:]):
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.5)
+    messages = telegram.sent_to(77)
+    assert "Matched: copper" in (first.plain_text or "")
+    assert all(title in listed for title in titles[1:])
+    assert 2 <= len(messages) <= 5, [m.plain_text for m in messages]
+    assert all("new articles on your watch-list" in (m.plain_text or "") for m in messages[1:])
+    assert telegram.too_many_requests == 0
+    async with db() as session:
+        rows = (await session.exec(select(Alert))).all()
+    assert {row.status for row in rows} == {AlertStatus.SENT}
