@@ -57,6 +57,8 @@ MAX_ENTRIES = 500  # entries read from one document
 MAX_KEY_LENGTH = 500
 FEED_CONCURRENCY = 5
 DUE_PER_ROUND = 200
+# A claimed feed is left to its poller for this many poll deadlines (then it is due again).
+CLAIM_LEASE_FACTOR = 4
 FORGET_ENTRIES_AFTER = timedelta(days=180)
 
 _FEED_TYPES = ("rss", "atom", "rdf", "xml")
@@ -405,8 +407,11 @@ class FeedPoller:
         Returns at once: each feed finishes (or times out) on its own."""
         await self.notify_paused()
         async with self._sessions() as session:
-            due = await feed_store.due_feeds(
-                session=session, now=now or utcnow(), limit=DUE_PER_ROUND
+            due = await feed_store.claim_due_feeds(
+                session=session,
+                now=now or utcnow(),
+                limit=DUE_PER_ROUND,
+                lease=timedelta(seconds=CLAIM_LEASE_FACTOR * self._settings.feed_timeout_seconds),
             )
         due = [feed for feed in due if feed.id is not None and feed.id not in self._in_flight]
         if not due:

@@ -4,7 +4,7 @@ first, as `*, session`, and leaves committing to the caller."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -69,11 +69,15 @@ async def resume_feed(
     return feed
 
 
-async def due_feeds(*, session: AsyncSession, now: datetime, limit: int) -> Sequence[Feed]:
-    """Feeds whose next poll time has come, the most overdue first. The one query that decides
-    what is due (several instances would claim rows here)."""
-    result = await session.exec(
-        select(Feed)
+async def claim_due_feeds(
+    *, session: AsyncSession, now: datetime, limit: int, lease: timedelta
+) -> Sequence[Feed]:
+    """Take the feeds whose next poll time has come, the most overdue first, and commit: their
+    next poll time moves `lease` ahead, so another instance leaves them alone while this one
+    polls (and polls them again if this one dies). The poll's outcome sets the real next time.
+    On PostgreSQL rows another instance is claiming are skipped (FOR UPDATE SKIP LOCKED)."""
+    candidates = await session.exec(
+        select(Feed.id)
         .where(
             col(Feed.status) != FeedStatus.PAUSED,
             col(Feed.next_poll_at).is_not(None),
@@ -81,6 +85,23 @@ async def due_feeds(*, session: AsyncSession, now: datetime, limit: int) -> Sequ
         )
         .order_by(col(Feed.next_poll_at), col(Feed.id))
         .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list(candidates.all())
+    if not ids:
+        await session.commit()
+        return []
+    claimed_until = now + lease
+    await session.exec(
+        update(Feed)
+        .where(col(Feed.id).in_(ids), col(Feed.next_poll_at) <= now)
+        .values(next_poll_at=claimed_until)
+    )
+    await session.commit()
+    result = await session.exec(
+        select(Feed)
+        .where(col(Feed.id).in_(ids), col(Feed.next_poll_at) == claimed_until)
+        .order_by(col(Feed.id))
     )
     return result.all()
 

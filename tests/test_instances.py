@@ -23,12 +23,17 @@ from telegram import Bot
 
 from bot.articles import ArticleIn
 from bot.delivery import Dispatcher, SendBudget
+from bot.feeds import FeedPoller, add_feed
+from bot.ingest import Ingestor
+from bot.lexicon import default_lexicon
+from bot.settings import Settings
 from storage import queries
 from storage.db import SessionFactory, create_engine, session_factory
 from storage.locks import SenderLock
 from storage.models import Alert, AlertStatus, Article
 from tests.conftest import FAST_BUDGET
 from tests.fakes import FakeTelegram
+from tests.fakes.web import FakeWeb, Item, rss20
 
 SECRET = "s3cret-token_1"
 
@@ -260,3 +265,35 @@ async def test_two_ingest_processes_store_each_article_once(
         articles = await session.exec(select(func.count()).select_from(Article))
         alerts = await session.exec(select(func.count()).select_from(Alert))
         assert (articles.one(), alerts.one()) == (150, 450)
+
+
+async def test_two_instances_share_feed_polling_without_fetching_a_feed_twice(
+    postgres_url: str, web: FakeWeb, settings: Settings
+) -> None:
+    feed_settings = settings.model_copy(
+        update={"allow_private_feed_hosts": True, "database_url": postgres_url}
+    )
+    engines = [create_engine(postgres_url) for _ in range(2)]
+    pollers = [
+        FeedPoller(
+            session_factory(e), Ingestor(session_factory(e), default_lexicon()), feed_settings
+        )
+        for e in engines
+    ]
+    try:
+        for n in range(6):
+            web.serve(
+                f"/feed-{n}.xml", rss20([Item(title=f"Item {n}", link=f"https://x.example/{n}")])
+            )
+            await add_feed(
+                session_factory(engines[0]), web.url(f"/feed-{n}.xml"), None, allow_private=True
+            )
+        rounds = await asyncio.gather(*(poller.start_round() for poller in pollers))
+        await asyncio.gather(*(task for tasks in rounds for task in tasks))
+        assert sum(len(tasks) for tasks in rounds) == 6
+        assert [len(web.hits_to(f"/feed-{n}.xml")) for n in range(6)] == [1] * 6
+    finally:
+        for poller in pollers:
+            await poller.stop()
+        for engine in engines:
+            await engine.dispose()
