@@ -235,7 +235,7 @@ async def bench(scale: Scale, report: Report) -> None:
 
 def main() -> None:
     args = arguments(__doc__ or "")
-    report = Report("ingest (workload 1)")
+    report = Report("ingest (workload 1)", path=args.json_out)
     started = time.monotonic()
     try:
         asyncio.run(bench(Scale(args.quick), report))

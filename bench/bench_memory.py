@@ -9,10 +9,12 @@ pacing shapes the traffic) with ALERT_POLL_SECONDS=2. Its RSS is sampled every 0
 While it runs:
 1. idle: 10 `/help` from a probe chat → reply latency (from the update being queued to the
    fake recording the reply);
-2. load: `tradebot ingest` of 500 workload articles (50 with --quick) in another process (alerts
-   are then sent by the bot), and meanwhile 300 `/subscribe` and `/unsubscribe` commands from 100
-   workload chats (20 per second), with a `/help` probe every 0.25 s → reply latency under
-   subscription churn, against the idle one.
+2. churn: 300 `/subscribe` and `/unsubscribe` commands from 100 workload chats (20 per second),
+   with a `/help` probe every 0.25 s → reply latency while subscriptions change;
+3. ingest: `tradebot ingest` of 500 workload articles (50 with --quick) in another process (the
+   bot then sends their alerts), with the same probes → reply latency while another process
+   writes to the database (not in the issue's targets; held to the same 1 s);
+4. both at once: another 500 articles ingested while the same churn runs.
 
     python -m bench.bench_memory [--quick]
 """
@@ -23,6 +25,7 @@ import asyncio
 import random
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil  # type: ignore[import-untyped,unused-ignore]
 
@@ -107,8 +110,9 @@ async def bench(scale: Scale, report: Report) -> None:
             await load_subscriptions(engine, work.chats, work.subscriptions)
         finally:
             await engine.dispose()
-        batch = directory / "batch.jsonl"
+        batch, second = directory / "batch.jsonl", directory / "second.jsonl"
         write_jsonl(batch, articles(work.topics, scale.n(500), seed=77, prefix="memory"))
+        write_jsonl(second, articles(work.topics, scale.n(500), seed=78, prefix="again"))
         async with FakeTelegram() as telegram:
             env = child_env(
                 url,
@@ -132,11 +136,6 @@ async def bench(scale: Scale, report: Report) -> None:
                     replies += 1
                     await asyncio.sleep(0.1)
 
-                ingest = asyncio.create_task(
-                    run_tradebot(
-                        "ingest", str(batch), env=child_env(url), cwd=directory, timeout=900
-                    )
-                )
                 chats = [row.id for row in work.chats if row.id > 0][:100]
                 topics = [topic.key for topic in work.topics]
 
@@ -147,17 +146,33 @@ async def bench(scale: Scale, report: Report) -> None:
                         telegram.add_message(chat, f"{command} {rng.choice(topics)}")
                         await asyncio.sleep(0.05)
 
-                churning = asyncio.create_task(churn())
-                busy: list[float] = []
-                deadline = time.monotonic() + 120
-                while not churning.done() and time.monotonic() < deadline:
-                    busy.append(await help_latency(telegram, replies))
-                    replies += 1
-                    await asyncio.sleep(0.25)
-                await churning
-                code, out, err = await ingest
-                if code != 0:
-                    raise RuntimeError(f"tradebot ingest failed: {err[-500:]}")
+                async def probe_while(task: asyncio.Future[Any]) -> list[float]:
+                    nonlocal replies
+                    found: list[float] = []
+                    deadline = time.monotonic() + 600
+                    while not task.done() and time.monotonic() < deadline:
+                        found.append(await help_latency(telegram, replies))
+                        replies += 1
+                        await asyncio.sleep(0.25)
+                    await task
+                    return found
+
+                def ingest(path: Path) -> asyncio.Task[tuple[int, str, str]]:
+                    return asyncio.create_task(
+                        run_tradebot(
+                            "ingest", str(path), env=child_env(url), cwd=directory, timeout=900
+                        )
+                    )
+
+                churned = await probe_while(asyncio.create_task(churn()))
+                first = ingest(batch)
+                ingesting = await probe_while(first)
+                again = ingest(second)
+                both = await probe_while(asyncio.gather(again, asyncio.create_task(churn())))
+                for task in (first, again):
+                    code, out, err = task.result()
+                    if code != 0:
+                        raise RuntimeError(f"tradebot ingest failed: {err[-500:]}")
                 await asyncio.sleep(3.0)  # the bot sends the alerts meanwhile
                 if bot.returncode is not None:
                     raise RuntimeError(f"tradebot run exited:\n{tail(log)}")
@@ -175,23 +190,27 @@ async def bench(scale: Scale, report: Report) -> None:
             f"ingest: {out.strip()[:60]}",
         )
         idle_p95 = percentile(idle, 0.95)
-        busy_p95 = percentile(busy, 0.95)
         report.add("/help reply, idle p95", idle_p95 * 1000, "ms")
-        report.add(
-            "/help reply during subscription churn + ingest, p95",
-            busy_p95 * 1000,
-            "ms",
-            target=f"<= {REPLY_TARGET_S * 1000:.0f} ms",
-            ok=busy_p95 <= REPLY_TARGET_S,
-            note=f"{busy_p95 / idle_p95:.1f}x idle; max {max(busy) * 1000:.0f} ms over "
-            f"{len(busy)} probes; alerts sent meanwhile: "
-            f"{sum(1 for m in telegram.sent if m.chat_id != PROBE and m.chat_id not in chats)}",
-        )
+        for name, latencies in (
+            ("/help reply during subscription churn, p95", churned),
+            ("/help reply during tradebot ingest, p95", ingesting),
+            ("/help reply during churn and ingest at once, p95", both),
+        ):
+            p95 = percentile(latencies, 0.95)
+            report.add(
+                name,
+                p95 * 1000,
+                "ms",
+                target=f"<= {REPLY_TARGET_S * 1000:.0f} ms",
+                ok=p95 <= REPLY_TARGET_S,
+                note=f"{p95 / idle_p95:.1f}x idle; max {max(latencies) * 1000:.0f} ms over "
+                f"{len(latencies)} probes",
+            )
 
 
 def main() -> None:
     args = arguments(__doc__ or "")
-    report = Report("memory (workload 6)")
+    report = Report("memory (workload 6)", path=args.json_out)
     started = time.monotonic()
     try:
         asyncio.run(bench(Scale(args.quick), report))

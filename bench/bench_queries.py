@@ -238,7 +238,7 @@ async def bench(scale: Scale, report: Report) -> None:
 
 def main() -> None:
     args = arguments(__doc__ or "")
-    report = Report("queries (workload 5)")
+    report = Report("queries (workload 5)", path=args.json_out)
     started = time.monotonic()
     try:
         asyncio.run(bench(Scale(args.quick), report))

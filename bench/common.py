@@ -68,6 +68,11 @@ class Report:
     figures: list[Figure] = field(default_factory=list)
     seconds: float = 0.0
     error: str = ""
+    path: Path | None = None  # where the figures so far are saved after each one
+
+    def save(self) -> None:
+        if self.path is not None:
+            self.path.write_text(self.to_json(), encoding="utf-8")
 
     def add(
         self,
@@ -81,11 +86,21 @@ class Report:
     ) -> Figure:
         figure = Figure(name, float(measured), unit, target, ok, note)
         self.figures.append(figure)
-        print(f"  {name}: {figure.shown()}  {target}  {figure.verdict}  {note}".rstrip())
+        print(
+            f"  {name}: {figure.shown()}  {target}  {figure.verdict}  {note}".rstrip(), flush=True
+        )
+        self.save()
         return figure
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self))
+        return json.dumps(
+            {
+                "bench": self.bench,
+                "figures": [asdict(figure) for figure in self.figures],
+                "seconds": self.seconds,
+                "error": self.error,
+            }
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Report:
@@ -133,9 +148,9 @@ def arguments(description: str) -> argparse.Namespace:
 
 def finish(report: Report, started: float, json_out: Path | None) -> None:
     report.seconds = time.monotonic() - started
-    print(f"  ({report.bench}: {report.seconds:.1f} s)")
-    if json_out is not None:
-        json_out.write_text(report.to_json(), encoding="utf-8")
+    print(f"  ({report.bench}: {report.seconds:.1f} s)", flush=True)
+    report.path = json_out or report.path
+    report.save()
 
 
 @contextlib.contextmanager

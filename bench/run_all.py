@@ -40,8 +40,12 @@ def run_one(name: str, module: str, timeout: float, quick: bool, directory: Path
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     try:
         subprocess.run(command, cwd=ROOT, env=env, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:  # run() kills the child
-        return Report(name, seconds=time.monotonic() - started, error=f"timed out ({timeout} s)")
+    except subprocess.TimeoutExpired:  # run() kills the child; the figures so far are kept
+        partial = Report.from_json(out.read_text(encoding="utf-8")) if out.exists() else None
+        report = partial or Report(name)
+        report.seconds = time.monotonic() - started
+        report.error = f"timed out after {timeout} s"
+        return report
     if not out.exists():
         return Report(name, seconds=time.monotonic() - started, error="no figures (crashed)")
     return Report.from_json(out.read_text(encoding="utf-8"))

@@ -4,6 +4,7 @@ alerts and a re-ingested article queues nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -97,12 +98,18 @@ class Ingestor:
         self._sessions = sessions
         self._lexicon = lexicon
         self._router = Router((), lexicon)
+        self._fingerprint: tuple[int, ...] | None = None
 
     async def refresh(self) -> None:
-        """Reload the watch items of every active chat."""
+        """Reload the watch items of every active chat when they changed. The matcher is
+        rebuilt in a worker thread, off the event loop that answers chats."""
         async with self._sessions() as session:
+            fingerprint = await queries.subscriptions_fingerprint(session=session)
+            if fingerprint == self._fingerprint:
+                return
             subscriptions = await queries.active_subscriptions(session=session)
-        self._router = Router(subscriptions, self._lexicon)
+        self._router = await asyncio.to_thread(Router, subscriptions, self._lexicon)
+        self._fingerprint = fingerprint
 
     async def ingest(
         self,

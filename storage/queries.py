@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import case, func, insert, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -123,6 +123,23 @@ async def active_subscriptions(*, session: AsyncSession) -> list[tuple[int, str,
     return [(chat_id, topic, mode) for chat_id, topic, mode in result.all()]
 
 
+async def subscriptions_fingerprint(*, session: AsyncSession) -> tuple[int, ...]:
+    """Changes whenever what `active_subscriptions` returns may have changed."""
+    subscriptions = await session.exec(
+        select(func.count(), func.coalesce(func.max(Subscription.id), 0)).select_from(Subscription)
+    )
+    chats = await session.exec(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((col(Chat.active).is_(True), Chat.id), else_=0)), 0),
+            func.coalesce(
+                func.sum(case((col(Chat.mode) == DeliveryMode.DIGEST, Chat.id), else_=0)), 0
+            ),
+        ).select_from(Chat)
+    )
+    return tuple(int(value or 0) for value in (*subscriptions.one(), *chats.one()))
+
+
 async def all_subscriptions(*, session: AsyncSession) -> list[tuple[int, str]]:
     result = await session.exec(
         select(Subscription.chat_id, Subscription.topic).order_by(
@@ -146,20 +163,24 @@ async def find_duplicate(
 async def add_alerts(
     *, session: AsyncSession, article_id: int, alerts: Iterable[tuple[int, list[str], str, str]]
 ) -> int:
-    """Queue alerts (chat id, watch-item keys, evidence, status) for one article."""
-    count = 0
-    for chat_id, topics, evidence, status in alerts:
-        session.add(
-            Alert(
-                chat_id=chat_id,
-                article_id=article_id,
-                topics=json.dumps(topics),
-                evidence=evidence,
-                status=status,
-            )
-        )
-        count += 1
-    return count
+    """Queue alerts (chat id, watch-item keys, evidence, status) for one article, in one
+    multi-row insert (an article can concern thousands of chats)."""
+    now = utcnow()
+    rows = [
+        {
+            "chat_id": chat_id,
+            "article_id": article_id,
+            "topics": json.dumps(topics),
+            "evidence": evidence,
+            "status": status,
+            "attempts": 0,
+            "created_at": now,
+        }
+        for chat_id, topics, evidence, status in alerts
+    ]
+    if rows:
+        await session.exec(insert(Alert), params=rows)
+    return len(rows)
 
 
 async def claim_due_alerts(

@@ -15,6 +15,8 @@ from sqlmodel import select
 from bot.app import running
 from bot.articles import ArticleIn, read_articles
 from bot.context import BotApplication
+from bot.ingest import Ingestor
+from bot.lexicon import default_lexicon
 from storage import queries
 from storage.db import SessionFactory
 from storage.models import Alert, AlertStatus, Chat
@@ -242,3 +244,26 @@ async def test_ingest_from_another_process_reaches_the_running_bot(
     [alert] = await telegram.wait_for_sent(chat_id=ANALYST, timeout=10)
     assert "Matched: copper, rare earths" in (alert.plain_text or "")
     assert alert.at - started < 10
+
+
+async def test_a_long_lived_ingestor_follows_watch_list_and_mode_changes(
+    db: SessionFactory,
+) -> None:
+    ingestor = Ingestor(db, default_lexicon())
+    await subscribe(db, ANALYST, "copper")
+    await ingestor.refresh()
+    await subscribe(db, TRADER, "lithium")
+    async with db() as session:
+        await queries.update_chat(session=session, chat_id=ANALYST, mode="digest")
+        await session.commit()
+    await ingestor.refresh()
+    await ingestor.ingest(
+        [
+            copper_story(1),
+            ArticleIn(title="Lithium brine output rises", url="https://x.example/li"),
+        ]
+    )
+    assert {(a.chat_id, a.status) for a in await alerts(db)} == {
+        (ANALYST, AlertStatus.HELD),
+        (TRADER, AlertStatus.PENDING),
+    }
