@@ -260,12 +260,16 @@ async def groups_with_a_429(scale: Scale, report: Report) -> None:
                 )
             else:
                 report.add("  pause after the injected 429", float("nan"), "s", ok=False)
+            flood = [
+                f"chat {c.params.get('chat_id')} at +{c.at - calls[0].at:.2f} s" for c in calls[1:]
+            ]
             report.add(
                 "  429s besides the injected one",
                 max(s.telegram.too_many_requests - 1, 0),
                 "",
                 target="0",
                 ok=s.telegram.too_many_requests <= 1,
+                note="; ".join(flood[:3]) + (" (after the injected one)" if flood else ""),
             )
             worst = max(
                 max_in_window([m.at for m in sent if m.chat_id == chat], 60.0)

@@ -10,6 +10,7 @@ import json
 import math
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -139,7 +140,13 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     return ordered[rank - 1]
 
 
+def _terminated(_signal: int, _frame: object) -> None:
+    raise SystemExit(143)  # unwinds: temporary directories and child processes are cleaned up
+
+
 def arguments(description: str) -> argparse.Namespace:
+    """The options every benchmark takes; also makes SIGTERM (run_all's timeout) clean up."""
+    signal.signal(signal.SIGTERM, _terminated)
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="one tenth of every workload")
     parser.add_argument("--json-out", type=Path, help="also write the figures as JSON here")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -38,9 +39,20 @@ def run_one(name: str, module: str, timeout: float, quick: bool, directory: Path
     print(f"== {name}: {' '.join(command[1:3])}{' --quick' if quick else ''}", flush=True)
     started = time.monotonic()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
     try:
-        subprocess.run(command, cwd=ROOT, env=env, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:  # run() kills the child; the figures so far are kept
+        process.wait(timeout=timeout)
+    except BaseException as error:  # a timeout, Ctrl-C or SIGTERM: the child stops too
+        if not isinstance(error, subprocess.TimeoutExpired):
+            process.terminate()
+            process.wait(timeout=30)
+            raise  # SIGTERM lets it clean up; the figures so far are kept
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
         partial = Report.from_json(out.read_text(encoding="utf-8")) if out.exists() else None
         report = partial or Report(name)
         report.seconds = time.monotonic() - started
@@ -51,7 +63,12 @@ def run_one(name: str, module: str, timeout: float, quick: bool, directory: Path
     return Report.from_json(out.read_text(encoding="utf-8"))
 
 
+def _terminated(_signal: int, _frame: object) -> None:
+    raise SystemExit(143)
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _terminated)
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a tenth of every workload")
     parser.add_argument("--only", default="", help=f"comma-separated, of {', '.join(BENCHES)}")

@@ -19,7 +19,7 @@ from bot.facts import extract_facts
 from bot.knowledge import figures_json
 from bot.lexicon import Lexicon
 from bot.matching import Match, Matcher
-from bot.stories import StoryText, pick_cluster
+from bot.stories import StoryText, pick_cluster, story_signature
 from bot.suggest import names_in
 from bot.text import content_hash, search_words
 from bot.topics import TopicError, WatchItem, parse_watch_item
@@ -169,6 +169,7 @@ class Ingestor:
             published_at=article.published,
             parent_id=parent_id,
             search_text=search_words(article.title, article.body),
+            story_signature=story_signature(article.title, article.body),
         )
         session.add(row)
         await session.flush()
@@ -214,8 +215,14 @@ class Ingestor:
             if candidate.id != row.id
         ]
         index = pick_cluster(
-            StoryText.of(row.title, row.body, row.published_at or utcnow()),
-            [StoryText.of(c.title, c.body, c.published_at or c.ingested_at) for c in candidates],
+            StoryText(row.story_signature, row.published_at or utcnow()),
+            [
+                StoryText(
+                    c.story_signature or story_signature(c.title, c.body),
+                    c.published_at or c.ingested_at,
+                )
+                for c in candidates
+            ],
             max_days=STORY_DAYS,
         )
         if index is None:

@@ -104,6 +104,8 @@ class Article(SQLModel, table=True):
     story_id: int | None = Field(default=None, index=True)
     # title and body as normalized words: what full-text search indexes on every backend
     search_text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    # normalized title and lead, compared with recent articles to find the same story
+    story_signature: str = Field(default="", sa_column=Column(Text, nullable=False))
 
 
 class Alert(SQLModel, table=True):

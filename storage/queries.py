@@ -179,7 +179,7 @@ async def add_alerts(
         for chat_id, topics, evidence, status in alerts
     ]
     if rows:
-        await session.exec(insert(Alert), params=rows)
+        await session.exec(insert(Alert.__table__), params=rows)  # type: ignore[attr-defined]
     return len(rows)
 
 
