@@ -172,6 +172,16 @@ class OfflineBotAPI(BaseRequest):
             if not self._updates and self.sent >= until_sent and idle:
                 return
 
+    async def conversation(self, *turns: str) -> None:
+        """Play the user's turns one by one, each answered before the next: a message, or
+        "[label]" for tapping the newest button whose label starts with it."""
+        for turn in turns:
+            if turn.startswith("[") and turn.endswith("]"):
+                self.user_taps(turn[1:-1])
+            else:
+                self.user_says(turn)
+            await self.settle()
+
     def narrate(self, text: str) -> None:
         self._print(f"\n── {text}")
 
@@ -199,16 +209,10 @@ async def run_demo(out: Any = sys.stdout) -> int:
 
 async def _script(api: OfflineBotAPI, ingestor: Ingestor, wake: Any) -> None:
     api.narrate("A new user opens the bot.")
-    for line in ("/start", "/subscribe copper", "/subscribe rare-earth", "/subscribe India-Chile"):
-        api.user_says(line)
-        await api.settle()
+    await api.conversation("/start", "/subscribe copper", "/subscribe rare-earth")
+    await api.conversation("/subscribe India-Chile")
     api.narrate("A typo gets a suggestion; tapping it subscribes.")
-    api.user_says("/subscribe lithum")
-    await api.settle()
-    api.user_taps("lithium")
-    await api.settle()
-    api.user_says("/list")
-    await api.settle()
+    await api.conversation("/subscribe lithum", "[lithium]", "/list")
 
     api.narrate("The newsroom ingests the bundled articles; the dispatcher sends the alerts.")
     samples = resources.files("bot").joinpath("samples")
@@ -234,29 +238,8 @@ async def _script(api: OfflineBotAPI, ingestor: Ingestor, wake: Any) -> None:
     )
 
     api.narrate("Asha asks what is known.")
-    for question in (
-        "/facts copper",
-        "/facts rare earths",
-        "/related India-Chile",
-        "/latest copper",
-    ):
-        api.user_says(question)
-        await api.settle()
-    api.user_says("/digest")
-    await api.settle()
-    api.user_says("/timezone Asia/Kolkata")
-    await api.settle()
-    api.user_says("/settings")
-    await api.settle()
-
-    api.user_says("/list")
-    await api.settle()
-    api.user_taps("✖ India-Chile")
-    await api.settle()
-    api.user_says("/unsubscribe lithium")
-    await api.settle()
-    api.user_says("/subscribe")
-    await api.settle()
-    api.user_says("/weather")
-    await api.settle()
+    await api.conversation("/facts copper", "/facts rare earths", "/related India-Chile")
+    await api.conversation("/latest copper", "/digest", "/timezone Asia/Kolkata", "/settings")
+    await api.conversation("/list", "[✖ India-Chile]", "/unsubscribe lithium")
+    await api.conversation("/subscribe", "/weather")
     api.narrate("End of the demo.")

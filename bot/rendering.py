@@ -356,30 +356,26 @@ def facts_topic(message_text: str) -> str | None:
 
 
 def latest_list(topic: str, stories: Sequence[Story]) -> str:
-    if not stories:
-        return f"No stored articles on <b>{escape(topic)}</b> yet."
-    lines = [f"🗞 <b>Latest on {escape(topic)}</b>"]
-    for story in stories:
-        article = story.article
-        line = f"• {_linked_title(article.title, article.url)}"
-        origin = _dated_source(article.source, article.published)
-        if origin:
-            line += f" — {origin}"
-        if story.also:
-            line += f" (also reported by {escape(', '.join(story.also))})"
-        lines.append(line)
-    return "\n".join(lines)
+    return _headlines(f"🗞 Latest on {topic}", stories, topic)
 
 
 def related_list(topic: str, articles: Sequence[ArticleRef]) -> str:
-    if not articles:
-        return f"No related headlines for <b>{escape(topic)}</b> yet."
-    lines = [f"🔗 <b>Related to {escape(topic)}</b>"]
-    for article in articles:
+    return _headlines(f"🔗 Related to {topic}", articles, topic)
+
+
+def _headlines(heading: str, found: Sequence[Story | ArticleRef], topic: str) -> str:
+    """A list of articles (/latest, /related) with source, date, link and other sources."""
+    if not found:
+        return f"No stored articles on <b>{escape(topic)}</b> yet."
+    lines = [f"<b>{escape(heading)}</b>"]
+    for entry in found:
+        article, also = (entry.article, entry.also) if isinstance(entry, Story) else (entry, ())
         line = f"• {_linked_title(article.title, article.url)}"
         origin = _dated_source(article.source, article.published)
         if origin:
             line += f" — {origin}"
+        if also:
+            line += f" (also reported by {escape(', '.join(also))})"
         lines.append(line)
     return "\n".join(lines)
 

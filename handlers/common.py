@@ -7,9 +7,11 @@ from typing import cast
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
 
+from bot import rendering
 from bot.context import BotApplication, BotContext, Services
 from bot.digest_jobs import sync_digest_jobs
 from bot.rendering import Reply
+from bot.topics import TopicError, WatchItem, parse_watch_item
 from storage import queries
 
 
@@ -71,3 +73,17 @@ async def remember_chat(update: Update, context: BotContext) -> int | None:
     if created:
         await sync_digest_jobs(cast(BotApplication, context.application))
     return chat.id
+
+
+async def topic_argument(update: Update, context: BotContext, usage: str) -> WatchItem | None:
+    """The watch item typed after a command, or None after telling the user what is wrong
+    (`usage` when nothing was typed)."""
+    typed = command_argument(update.effective_message)
+    if not typed.strip():
+        await answer(update, usage)
+        return None
+    try:
+        return parse_watch_item(typed, context.services.lexicon)
+    except TopicError as error:
+        await answer(update, rendering.topic_error(str(error)))
+        return None

@@ -11,7 +11,7 @@ from bot.charts import has_activity, trend_caption, trend_chart
 from bot.context import BotApplication, BotContext
 from bot.digest_jobs import digest_text
 from bot.topics import TopicError, WatchItem, parse_watch_item
-from handlers.common import answer, command_argument, keyboard, remember_chat
+from handlers.common import answer, keyboard, remember_chat, topic_argument
 from storage import queries
 from storage.models import utcnow
 
@@ -19,17 +19,9 @@ FACTS_PREFIX = "facts:"
 
 
 async def asked_item(update: Update, context: BotContext, command: str) -> WatchItem | None:
-    """The watch item after a question command, or None after telling the user what is wrong."""
+    """The watch item after a question command (or None, the user told what is wrong)."""
     await remember_chat(update, context)
-    typed = command_argument(update.effective_message)
-    if not typed.strip():
-        await answer(update, rendering.question_usage(command))
-        return None
-    try:
-        return parse_watch_item(typed, context.services.lexicon)
-    except TopicError as error:
-        await answer(update, rendering.topic_error(str(error)))
-        return None
+    return await topic_argument(update, context, rendering.question_usage(command))
 
 
 async def facts(update: Update, context: BotContext) -> None:

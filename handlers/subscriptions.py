@@ -10,7 +10,7 @@ from bot import rendering
 from bot.context import BotApplication, BotContext, Services
 from bot.rendering import Reply
 from bot.topics import TopicError, parse_watch_item
-from handlers.common import answer, command_argument, keyboard, remember_chat
+from handlers.common import answer, keyboard, remember_chat, topic_argument
 from storage import queries
 
 MAX_SUBSCRIPTIONS = 50
@@ -22,16 +22,8 @@ async def subscribe(update: Update, context: BotContext) -> None:
     """Add a topic to the chat's watch-list, or suggest a spelling: /subscribe TOPIC."""
     services = context.services
     chat_id = await remember_chat(update, context)
-    typed = command_argument(update.effective_message)
-    if chat_id is None:
-        return
-    if not typed.strip():
-        await answer(update, rendering.subscribe_usage())
-        return
-    try:
-        item = parse_watch_item(typed, services.lexicon)
-    except TopicError as error:
-        await answer(update, rendering.topic_error(str(error)))
+    item = await topic_argument(update, context, rendering.subscribe_usage())
+    if chat_id is None or item is None:
         return
     candidates = services.suggester.suggest(item)
     if candidates:
@@ -54,17 +46,10 @@ async def unsubscribe(update: Update, context: BotContext) -> None:
     """Remove a topic from the chat's watch-list: /unsubscribe TOPIC."""
     services = context.services
     chat_id = await remember_chat(update, context)
-    typed = command_argument(update.effective_message)
-    if chat_id is None:
+    item = await topic_argument(update, context, rendering.unsubscribe_usage())
+    if chat_id is None or item is None:
         return
-    if not typed.strip():
-        await answer(update, rendering.unsubscribe_usage())
-        return
-    try:
-        topic = parse_watch_item(typed, services.lexicon).key
-    except TopicError as error:
-        await answer(update, rendering.topic_error(str(error)))
-        return
+    topic = item.key
     async with services.sessions() as session:
         removed = await queries.remove_subscription(session=session, chat_id=chat_id, topic=topic)
         await session.commit()
