@@ -14,11 +14,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import os
 import socket
 import time
 import uuid
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, timedelta
@@ -44,12 +45,16 @@ MAX_CONCURRENT_SENDS = 30
 
 
 class SendBudget:
-    """Reserves send slots under Telegram's limits; `pause` stops all sending for a while."""
+    """Reserves send slots under Telegram's limits; `pause` stops all sending for a while.
+
+    Slots are spaced evenly; on top of that no more than `per_window` sends start within any
+    second, so sends that bunch up after the event loop stalled still stay under the cap.
+    """
 
     def __init__(
         self,
         *,
-        per_second: float = 28.0,
+        per_second: float = 28.5,
         private_interval: float = 1.05,
         group_interval: float = 3.05,
         clock: Callable[[], float] = time.monotonic,
@@ -61,6 +66,8 @@ class SendBudget:
         self._next_slot = 0.0
         self._chat_next: dict[int, float] = {}
         self.paused_until = 0.0
+        self._per_window = max(1, math.ceil(per_second))
+        self._started: deque[float] = deque(maxlen=self._per_window)
 
     def reserve(self, chat_id: int) -> float:
         """Reserve the next slot for a chat; the seconds to wait until it."""
@@ -72,6 +79,16 @@ class SendBudget:
         if len(self._chat_next) > 10_000:
             self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
         return slot - now
+
+    def crowded(self) -> float:
+        """Seconds until one more send fits the rolling one-second window (0: now)."""
+        if len(self._started) < self._per_window:
+            return 0.0
+        return max(0.0, self._started[0] + 1.0 - self._clock())
+
+    def started(self) -> None:
+        """Record that a send starts now."""
+        self._started.append(self._clock())
 
     def pause(self, seconds: float) -> None:
         self.paused_until = max(self.paused_until, self._clock() + seconds)
@@ -336,8 +353,14 @@ class Dispatcher:
                     pass
             if self._stop.is_set():
                 return False
-            if not self._budget.is_paused():
-                return True
+            if self._budget.is_paused():
+                continue
+            crowded = self._budget.crowded()
+            if crowded > 0:
+                await asyncio.sleep(crowded)
+                continue
+            self._budget.started()
+            return True
 
     async def _deactivate(self, chat_id: int, reason: str) -> None:
         log.info("chat %s is unreachable (%s); no more alerts go there", chat_id, reason)

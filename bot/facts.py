@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from typing import Generic, TypeVar
 
 from rapidfuzz import fuzz
@@ -583,6 +583,7 @@ _STOPWORDS = _words(
 )
 
 
+@lru_cache(maxsize=8192)
 def normalize_fact(sentence: str) -> str:
     """A sentence in the form facts are compared in: normal words, plain numbers, no filler."""
     text = _PERCENT_WORDS.sub("%", sentence)

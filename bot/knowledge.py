@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from rapidfuzz import fuzz
 
@@ -31,6 +31,9 @@ from storage.models import Article, Fact, utcnow
 from storage.search import Query, search_articles
 
 CANDIDATES = 200  # newest full-text hits confirmed per question
+FACT_ARTICLES = 60  # the newest matching articles /facts reads
+RANKED_FACTS = 60  # the best facts ranked and de-duplicated (pages of a handful each)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 TREND_DAYS = 30
 TREND_CANDIDATES = 5000
 RELATED_LIMIT = 8
@@ -95,7 +98,7 @@ async def key_facts(
     sessions: SessionFactory, item: WatchItem, lexicon: Lexicon
 ) -> list[RankedFact[ArticleRef]]:
     """The figure sentences about the item: naming it first, newest first, de-duplicated."""
-    articles = await matching_articles(sessions, item, lexicon)
+    articles = await matching_articles(sessions, item, lexicon, limit=FACT_ARTICLES)
     async with sessions() as session:
         stored = await queries.facts_of(
             session=session, article_ids=[a.id for a in articles if a.id is not None]
@@ -118,7 +121,8 @@ async def key_facts(
                     ref,
                 )
             )
-    return rank_facts(inputs)
+    inputs.sort(key=lambda f: (not f.names_topic, -(f.published or EPOCH).timestamp(), f.position))
+    return rank_facts(inputs[:RANKED_FACTS])
 
 
 async def latest(
