@@ -25,6 +25,7 @@ What counts as a figure (and what does not):
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -545,6 +546,18 @@ class FactCandidate:
     figures: tuple[Figure, ...]
     position: int  # index of the sentence in the body (0 for a title-only article)
     key: str  # fact_key(sentence): equal for sentences that differ only in wording noise
+
+
+def figures_to_json(figures: Sequence[Figure]) -> str:
+    """Figures as stored with their fact."""
+    return json.dumps([[f.text, f.kind.value, f.start, f.end, f.unit] for f in figures])
+
+
+def figures_from_json(stored: str) -> tuple[Figure, ...]:
+    return tuple(
+        Figure(text, FigureKind(kind), start, end, unit)
+        for text, kind, start, end, unit in json.loads(stored)
+    )
 
 
 def is_fact(figures: Sequence[Figure]) -> bool:

@@ -15,8 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.articles import ArticleIn, Rejected
-from bot.facts import extract_facts
-from bot.knowledge import figures_json
+from bot.facts import extract_facts, figures_to_json
 from bot.lexicon import Lexicon
 from bot.matching import Match, Matcher
 from bot.stories import StoryText, pick_cluster, story_signature
@@ -181,7 +180,7 @@ class Ingestor:
                     article_id=row.id,
                     position=fact.position,
                     sentence=fact.sentence,
-                    figures=figures_json(fact.figures),
+                    figures=figures_to_json(fact.figures),
                     fact_key=fact.key,
                 )
             )

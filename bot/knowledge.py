@@ -5,20 +5,17 @@ context, exclusions). No Telegram here: handlers and the CLI render the results.
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
-from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from rapidfuzz import fuzz
 
 from bot.facts import (
     FactCandidate,
-    Figure,
-    FigureKind,
     RankedFact,
     RankedInput,
     facts_about,
+    figures_from_json,
     rank_facts,
 )
 from bot.lexicon import Lexicon
@@ -83,15 +80,7 @@ async def matching_articles(
 
 
 def _stored_fact(row: Fact) -> FactCandidate:
-    figures = tuple(
-        Figure(text, FigureKind(kind), start, end, unit)
-        for text, kind, start, end, unit in json.loads(row.figures)
-    )
-    return FactCandidate(row.sentence, figures, row.position, row.fact_key)
-
-
-def figures_json(figures: Sequence[Figure]) -> str:
-    return json.dumps([[f.text, f.kind.value, f.start, f.end, f.unit] for f in figures])
+    return FactCandidate(row.sentence, figures_from_json(row.figures), row.position, row.fact_key)
 
 
 async def key_facts(
