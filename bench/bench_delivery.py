@@ -34,7 +34,7 @@ from sqlalchemy import insert
 from sqlmodel import col, func, select
 from telegram import Bot
 
-from bench.common import Report, Scale, arguments, finish, sqlite_url, temp_dir
+from bench.common import Report, Scale, main_for, run_parts, sqlite_url, temp_dir
 from bench.workload import NOW, distinct_story
 from bot.articles import ArticleIn
 from bot.delivery import Dispatcher, SendBudget
@@ -328,28 +328,11 @@ async def burst(scale: Scale, report: Report) -> None:
 
 
 async def bench(scale: Scale, report: Report) -> None:
-    for part in (at_the_cap, groups_with_a_429, burst):
-        started = time.monotonic()
-        try:
-            await part(scale, report)
-        except Exception as error:
-            report.add(
-                f"{part.__name__} failed: {type(error).__name__}", float("nan"), "", ok=False
-            )
-            print(f"  ERROR in {part.__name__}: {error!r}"[:2000])
-        print(f"  ({part.__name__}: {time.monotonic() - started:.1f} s)")
+    await run_parts(scale, report, (at_the_cap, groups_with_a_429, burst))
 
 
 def main() -> None:
-    args = arguments(__doc__ or "")
-    report = Report("delivery (workloads 2, 3)", path=args.json_out)
-    started = time.monotonic()
-    try:
-        asyncio.run(bench(Scale(args.quick), report))
-    except Exception as error:
-        report.error = f"{type(error).__name__}: {error}"
-        print(f"  ERROR {report.error}")
-    finish(report, started, args.json_out)
+    main_for("delivery (workloads 2, 3)", bench, __doc__)
 
 
 if __name__ == "__main__":

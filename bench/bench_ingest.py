@@ -14,7 +14,6 @@ tenth of the subscriptions) and `tradebot db upgrade` (the fixed cost of a CLI p
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import gc
 import sqlite3
@@ -25,9 +24,8 @@ from pathlib import Path
 from bench.common import (
     Report,
     Scale,
-    arguments,
     child_env,
-    finish,
+    main_for,
     run_tradebot,
     sqlite_url,
     temp_dir,
@@ -234,15 +232,7 @@ async def bench(scale: Scale, report: Report) -> None:
 
 
 def main() -> None:
-    args = arguments(__doc__ or "")
-    report = Report("ingest (workload 1)", path=args.json_out)
-    started = time.monotonic()
-    try:
-        asyncio.run(bench(Scale(args.quick), report))
-    except Exception as error:
-        report.error = f"{type(error).__name__}: {error}"
-        print(f"  ERROR {report.error}")
-    finish(report, started, args.json_out)
+    main_for("ingest (workload 1)", bench, __doc__)
 
 
 if __name__ == "__main__":

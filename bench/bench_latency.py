@@ -24,10 +24,10 @@ import time
 from bench.common import (
     Report,
     Scale,
-    arguments,
     child_env,
-    finish,
+    main_for,
     percentile,
+    run_parts,
     run_tradebot,
     sqlite_url,
     tail,
@@ -203,28 +203,11 @@ async def in_process_path(scale: Scale, report: Report) -> None:
 
 
 async def bench(scale: Scale, report: Report) -> None:
-    for part in (cli_path, in_process_path):
-        started = time.monotonic()
-        try:
-            await part(scale, report)
-        except Exception as error:
-            report.add(
-                f"{part.__name__} failed: {type(error).__name__}", float("nan"), "", ok=False
-            )
-            print(f"  ERROR in {part.__name__}: {error}"[:3000])
-        print(f"  ({part.__name__}: {time.monotonic() - started:.1f} s)")
+    await run_parts(scale, report, (cli_path, in_process_path))
 
 
 def main() -> None:
-    args = arguments(__doc__ or "")
-    report = Report("latency (workload 4)", path=args.json_out)
-    started = time.monotonic()
-    try:
-        asyncio.run(bench(Scale(args.quick), report))
-    except Exception as error:
-        report.error = f"{type(error).__name__}: {error}"
-        print(f"  ERROR {report.error}")
-    finish(report, started, args.json_out)
+    main_for("latency (workload 4)", bench, __doc__)
 
 
 if __name__ == "__main__":

@@ -32,9 +32,8 @@ import psutil  # type: ignore[import-untyped,unused-ignore]
 from bench.common import (
     Report,
     Scale,
-    arguments,
     child_env,
-    finish,
+    main_for,
     percentile,
     run_tradebot,
     sqlite_url,
@@ -209,15 +208,7 @@ async def bench(scale: Scale, report: Report) -> None:
 
 
 def main() -> None:
-    args = arguments(__doc__ or "")
-    report = Report("memory (workload 6)", path=args.json_out)
-    started = time.monotonic()
-    try:
-        asyncio.run(bench(Scale(args.quick), report))
-    except Exception as error:
-        report.error = f"{type(error).__name__}: {error}"
-        print(f"  ERROR {report.error}")
-    finish(report, started, args.json_out)
+    main_for("memory (workload 6)", bench, __doc__)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ phrases, invented company names) → p50/p95 against 150 ms.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -28,11 +27,10 @@ from multiprocessing import Pool
 
 from sqlalchemy import insert
 
-from bench.common import Report, Scale, arguments, finish, percentile, sqlite_url, temp_dir
+from bench.common import Report, Scale, main_for, percentile, sqlite_url, temp_dir
 from bench.workload import NOW, ArticleRecord, Topic, articles, topic_vocabulary
 from bot import knowledge
-from bot.facts import extract_facts, fact_key, find_figures, is_fact
-from bot.knowledge import figures_json
+from bot.facts import extract_facts, fact_key, figures_to_json, find_figures, is_fact
 from bot.lexicon import Lexicon, default_lexicon
 from bot.text import content_hash, search_words, split_sentences
 from bot.topics import WatchItem, parse_watch_item
@@ -70,7 +68,7 @@ class SentenceCache:
         if sentence not in self._facts:
             figures = find_figures(sentence)
             self._facts[sentence] = (
-                (figures_json(figures), fact_key(sentence))
+                (figures_to_json(figures), fact_key(sentence))
                 if figures and is_fact(figures)
                 else None
             )
@@ -91,7 +89,9 @@ def reference(title: str, body: str) -> Derived:
     """The same, by the project's functions on the whole article."""
     derived = Derived(search_words(title, body))
     for fact in extract_facts(title, body):
-        derived.facts.append((fact.position, fact.sentence, figures_json(fact.figures), fact.key))
+        derived.facts.append(
+            (fact.position, fact.sentence, figures_to_json(fact.figures), fact.key)
+        )
     return derived
 
 
@@ -237,15 +237,7 @@ async def bench(scale: Scale, report: Report) -> None:
 
 
 def main() -> None:
-    args = arguments(__doc__ or "")
-    report = Report("queries (workload 5)", path=args.json_out)
-    started = time.monotonic()
-    try:
-        asyncio.run(bench(Scale(args.quick), report))
-    except Exception as error:
-        report.error = f"{type(error).__name__}: {error}"
-        print(f"  ERROR {report.error}")
-    finish(report, started, args.json_out)
+    main_for("queries (workload 5)", bench, __doc__)
 
 
 if __name__ == "__main__":

@@ -14,9 +14,10 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `tests.fakes` and the project's packages, from any directory
@@ -250,3 +251,34 @@ def tail(path: Path, lines: int = 15) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return ""
+
+
+BenchPart = Callable[[Scale, "Report"], Coroutine[Any, Any, None]]
+
+
+async def run_parts(scale: Scale, report: Report, parts: Sequence[BenchPart]) -> None:
+    """Run the parts of a benchmark one after another; a failing part is reported, and the
+    others still run."""
+    for part in parts:
+        started = time.monotonic()
+        try:
+            await part(scale, report)
+        except Exception as error:
+            report.add(
+                f"{part.__name__} failed: {type(error).__name__}", float("nan"), "", ok=False
+            )
+            print(f"  ERROR in {part.__name__}: {error!r}"[:3000])
+        print(f"  ({part.__name__}: {time.monotonic() - started:.1f} s)")
+
+
+def main_for(title: str, bench: BenchPart, description: str | None) -> None:
+    """A benchmark script's `main`: parse the options, run it, print and save its report."""
+    args = arguments(description or "")
+    report = Report(title, path=args.json_out)
+    started = time.monotonic()
+    try:
+        asyncio.run(bench(Scale(args.quick), report))
+    except Exception as error:
+        report.error = f"{type(error).__name__}: {error}"
+        print(f"  ERROR {report.error}")
+    finish(report, started, args.json_out)

@@ -84,32 +84,34 @@ def list_all(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def remove(settings: Settings, args: argparse.Namespace) -> int:
-    async def work(sessions: SessionFactory) -> Feed | None:
-        async with sessions() as session:
-            feed = await feed_store.remove_feed(session=session, feed_id=args.id)
-            await session.commit()
-        return feed
-
-    feed = asyncio.run(_with_database(settings, work))
-    if feed is None:
-        print(f"tradebot: no feed #{args.id}", file=sys.stderr)
-        return 1
-    print(f"removed feed #{args.id}: {printable(feed.url)}")
-    return 0
+    return _change_feed(settings, args.id, feed_store.remove_feed, "removed feed #{id}: {url}")
 
 
 def resume(settings: Settings, args: argparse.Namespace) -> int:
+    return _change_feed(
+        settings, args.id, feed_store.resume_feed, "feed #{id} will be polled again: {url}"
+    )
+
+
+def _change_feed(
+    settings: Settings,
+    feed_id: int,
+    change: Callable[..., Awaitable[Feed | None]],
+    confirmation: str,
+) -> int:
+    """Apply `change` to one feed and print `confirmation` (or that there is no such feed)."""
+
     async def work(sessions: SessionFactory) -> Feed | None:
         async with sessions() as session:
-            feed = await feed_store.resume_feed(session=session, feed_id=args.id)
+            feed = await change(session=session, feed_id=feed_id)
             await session.commit()
         return feed
 
     feed = asyncio.run(_with_database(settings, work))
     if feed is None:
-        print(f"tradebot: no feed #{args.id}", file=sys.stderr)
+        print(f"tradebot: no feed #{feed_id}", file=sys.stderr)
         return 1
-    print(f"feed #{args.id} will be polled again: {printable(feed.url)}")
+    print(confirmation.format(id=feed_id, url=printable(feed.url)))
     return 0
 
 

@@ -5,7 +5,7 @@ run without blocking other updates."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from telegram import Bot, Update
 from telegram.constants import ParseMode
@@ -19,6 +19,7 @@ from bot.fetch import FetchError
 from bot.pages import is_url, read_url
 from handlers.common import answer, command_argument, is_admin
 from storage import feeds as feed_store
+from storage.models import Feed
 from storage.stats import collect_stats
 
 log = logging.getLogger(__name__)
@@ -86,30 +87,36 @@ def _feed_id(update: Update) -> tuple[str, int | None]:
 
 async def remove(update: Update, context: BotContext) -> None:
     """Stop polling a feed: /removefeed ID."""
-    if not await _admin(update, context):
-        return
-    typed, feed_id = _feed_id(update)
-    if feed_id is None:
-        await answer(update, rendering.feed_id_usage("removefeed"))
-        return
-    async with context.services.sessions() as session:
-        feed = await feed_store.remove_feed(session=session, feed_id=feed_id)
-        await session.commit()
-    await answer(update, rendering.feed_removed(feed) if feed else rendering.no_such_feed(typed))
+    await _change_feed(
+        update, context, "removefeed", feed_store.remove_feed, rendering.feed_removed
+    )
 
 
 async def resume(update: Update, context: BotContext) -> None:
     """Poll a paused (or backing-off) feed again now: /resumefeed ID."""
+    await _change_feed(
+        update, context, "resumefeed", feed_store.resume_feed, rendering.feed_resumed
+    )
+
+
+async def _change_feed(
+    update: Update,
+    context: BotContext,
+    command: str,
+    change: Callable[..., Awaitable[Feed | None]],
+    confirmation: Callable[[Feed], str],
+) -> None:
+    """An admin command on one feed by id: apply `change` and confirm, or explain."""
     if not await _admin(update, context):
         return
     typed, feed_id = _feed_id(update)
     if feed_id is None:
-        await answer(update, rendering.feed_id_usage("resumefeed"))
+        await answer(update, rendering.feed_id_usage(command))
         return
     async with context.services.sessions() as session:
-        feed = await feed_store.resume_feed(session=session, feed_id=feed_id)
+        feed = await change(session=session, feed_id=feed_id)
         await session.commit()
-    await answer(update, rendering.feed_resumed(feed) if feed else rendering.no_such_feed(typed))
+    await answer(update, confirmation(feed) if feed else rendering.no_such_feed(typed))
 
 
 async def ingest(update: Update, context: BotContext) -> None:
