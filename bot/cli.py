@@ -29,9 +29,9 @@ from bot.pages import is_url, read_url
 from bot.settings import Settings, SettingsError, load_settings
 from bot.topics import TopicError, WatchItem, parse_watch_item
 from storage import queries
-from storage.db import create_engine, session_factory
+from storage.db import create_engine
 from storage.models import Chat, utcnow
-from storage.schema import new_revision, schema_revision, upgrade_schema
+from storage.schema import migrated_database, new_revision, schema_revision, upgrade_schema
 
 PROGRESS_THRESHOLD = 100
 
@@ -174,14 +174,10 @@ async def _ingest_files(settings: Settings, paths: list[str]) -> int:
             continue
         articles.extend(parsed.articles)
         report.rejected.extend(parsed.rejected)
-    engine = create_engine(settings.database_url)
-    try:
-        await upgrade_schema(engine)
-        ingestor = Ingestor(session_factory(engine), default_lexicon())
+    async with migrated_database(settings.database_url) as sessions:
+        ingestor = Ingestor(sessions, default_lexicon())
         await ingestor.refresh()
         report.merge(await ingestor.ingest(articles, progress=_progress_printer(len(articles))))
-    finally:
-        await engine.dispose()
     print(
         f"new: {report.new} articles (+{report.new_headlines} headlines), "
         f"duplicates: {report.duplicates}, rejected: {len(report.rejected)}, "
@@ -255,33 +251,26 @@ async def _import_subscriptions(settings: Settings, rows: list[list[str]]) -> in
     lexicon = default_lexicon()
     added = present = 0
     rejected: list[str] = []
-    engine = create_engine(settings.database_url)
-    try:
-        await upgrade_schema(engine)
-        async with session_factory(engine)() as session:
-            for number, row in enumerate(rows, start=1):
-                if number == 1 and row[:1] == ["chat_id"]:
-                    continue
-                if len(row) != 2:
-                    rejected.append(f"line {number}: expected chat_id,topic")
-                    continue
-                try:
-                    chat_id = int(row[0])
-                    topic = parse_watch_item(row[1], lexicon).key
-                except ValueError as error:
-                    reason = (
-                        str(error) if isinstance(error, TopicError) else "chat_id is not a number"
-                    )
-                    rejected.append(f"line {number}: {reason}")
-                    continue
-                await queries.ensure_chat(session=session, chat_id=chat_id)
-                if await queries.add_subscription(session=session, chat_id=chat_id, topic=topic):
-                    added += 1
-                else:
-                    present += 1
-            await session.commit()
-    finally:
-        await engine.dispose()
+    async with migrated_database(settings.database_url) as sessions, sessions() as session:
+        for number, row in enumerate(rows, start=1):
+            if number == 1 and row[:1] == ["chat_id"]:
+                continue
+            if len(row) != 2:
+                rejected.append(f"line {number}: expected chat_id,topic")
+                continue
+            try:
+                chat_id = int(row[0])
+                topic = parse_watch_item(row[1], lexicon).key
+            except ValueError as error:
+                reason = str(error) if isinstance(error, TopicError) else "chat_id is not a number"
+                rejected.append(f"line {number}: {reason}")
+                continue
+            await queries.ensure_chat(session=session, chat_id=chat_id)
+            if await queries.add_subscription(session=session, chat_id=chat_id, topic=topic):
+                added += 1
+            else:
+                present += 1
+        await session.commit()
     print(f"imported: {added}, already present: {present}, rejected: {len(rejected)}")
     for line in rejected:
         print(f"  rejected {line}")
@@ -293,13 +282,8 @@ def export_subscriptions(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 async def _export_subscriptions(settings: Settings) -> int:
-    engine = create_engine(settings.database_url)
-    try:
-        await upgrade_schema(engine)
-        async with session_factory(engine)() as session:
-            rows = await queries.all_subscriptions(session=session)
-    finally:
-        await engine.dispose()
+    async with migrated_database(settings.database_url) as sessions, sessions() as session:
+        rows = await queries.all_subscriptions(session=session)
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(["chat_id", "topic"])
     writer.writerows(rows)
@@ -319,10 +303,7 @@ def answer_question(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _answer_question(settings: Settings, question: str, item: WatchItem) -> list[str]:
     lexicon = default_lexicon()
-    engine = create_engine(settings.database_url)
-    try:
-        await upgrade_schema(engine)
-        sessions = session_factory(engine)
+    async with migrated_database(settings.database_url) as sessions:
         if question == "facts":
             found = await knowledge.key_facts(sessions, item, lexicon)
             pages = [rendering.facts_page(item.key, found)]
@@ -334,8 +315,6 @@ async def _answer_question(settings: Settings, question: str, item: WatchItem) -
                 rendering.related_list(item.key, await knowledge.related(sessions, item, lexicon))
             ]
         return [rendering.latest_list(item.key, await knowledge.latest(sessions, item, lexicon))]
-    finally:
-        await engine.dispose()
 
 
 def _next_offset(page: rendering.Reply) -> int:
@@ -353,17 +332,13 @@ def show_digest(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _show_digest(settings: Settings, chat_id: int) -> list[str] | None:
-    engine = create_engine(settings.database_url)
-    try:
-        await upgrade_schema(engine)
-        async with session_factory(engine)() as session:
+    async with migrated_database(settings.database_url) as sessions:
+        async with sessions() as session:
             chat = await session.get(Chat, chat_id)
             since = await queries.last_digest_end(session=session, chat_id=chat_id)
         if chat is None:
             return None
-        return await digest_text(session_factory(engine), chat, since=since, until=utcnow())
-    finally:
-        await engine.dispose()
+        return await digest_text(sessions, chat, since=since, until=utcnow())
 
 
 def upgrade_database(settings: Settings, _args: argparse.Namespace) -> int:

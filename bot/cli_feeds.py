@@ -14,9 +14,9 @@ from bot import rendering
 from bot.feeds import add_feed
 from bot.settings import Settings
 from storage import feeds as feed_store
-from storage.db import SessionFactory, create_engine, session_factory
+from storage.db import SessionFactory
 from storage.models import Feed
-from storage.schema import upgrade_schema
+from storage.schema import migrated_database
 from storage.stats import collect_stats
 
 T = TypeVar("T")
@@ -30,12 +30,8 @@ def printable(text: str) -> str:
 
 
 async def _with_database(settings: Settings, work: Callable[[SessionFactory], Awaitable[T]]) -> T:
-    engine = create_engine(settings.database_url)
-    try:
-        await upgrade_schema(engine)
-        return await work(session_factory(engine))
-    finally:
-        await engine.dispose()
+    async with migrated_database(settings.database_url) as sessions:
+        return await work(sessions)
 
 
 def add(settings: Settings, args: argparse.Namespace) -> int:

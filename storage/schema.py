@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from alembic import command
@@ -12,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.db import SessionFactory, create_engine, session_factory
 from storage.search import FTS_TABLE, PG_INDEX
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -29,6 +32,18 @@ def _config(connection: Connection) -> Config:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
     return config
+
+
+@asynccontextmanager
+async def migrated_database(url: str) -> AsyncIterator[SessionFactory]:
+    """Sessions on the database at `url`, brought to the newest schema first (for commands
+    that open the database, do their work and leave)."""
+    engine = create_engine(url)
+    try:
+        await upgrade_schema(engine)
+        yield session_factory(engine)
+    finally:
+        await engine.dispose()
 
 
 async def upgrade_schema(engine: AsyncEngine) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from storage.db import create_engine
-from storage.schema import upgrade_schema
+from storage.schema import migrated_database
 
 
 def database_url(server_url: str, name: str) -> str:
@@ -42,8 +41,5 @@ async def drop_database(server_url: str, name: str) -> None:
 
 
 async def migrate(url: str) -> None:
-    engine = create_engine(url)
-    try:
-        await upgrade_schema(engine)
-    finally:
-        await engine.dispose()
+    async with migrated_database(url):
+        pass
