@@ -5,11 +5,12 @@ alerts and a re-ingested article queues nothing."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,14 +25,17 @@ from bot.text import content_hash, search_words
 from bot.topics import TopicError, WatchItem, parse_watch_item
 from storage import queries
 from storage.db import SessionFactory
-from storage.models import AlertStatus, Article, DeliveryMode, Fact, utcnow
-from storage.search import search_articles
+from storage.models import AlertStatus, DeliveryMode, utcnow
+from storage.search import StoryCandidate, story_candidates
 
 log = logging.getLogger(__name__)
 
 STORY_DAYS = 3  # reports further apart are different stories
 STORY_SEARCH_WORDS = 8
 STORY_CANDIDATES = 20
+BATCH_SIZE = 50  # articles stored per transaction
+
+Alert = tuple[int, tuple[str, ...], str, str]  # chat id, watch-item keys, evidence, status
 
 
 @dataclass(slots=True)
@@ -73,7 +77,7 @@ class Router:
             self._subscribers[item.key].extend(chat_ids)
         self._matcher = Matcher(items.values(), lexicon)
 
-    def route(self, title: str, body: str) -> list[tuple[int, list[str], str, str]]:
+    def route(self, title: str, body: str) -> list[Alert]:
         """(chat id, matched watch items, evidence, alert status): one alert per chat."""
         per_chat: dict[int, list[Match]] = defaultdict(list)
         for match in self._matcher.match(title, body):
@@ -82,7 +86,7 @@ class Router:
         return [
             (
                 chat_id,
-                [m.key for m in matches],
+                tuple(m.key for m in matches),
                 matches[0].evidence,
                 AlertStatus.HELD if chat_id in self._digest_only else AlertStatus.PENDING,
             )
@@ -90,8 +94,29 @@ class Router:
         ]
 
 
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """An article with everything ingest derives from its text, ready to be stored."""
+
+    article: ArticleIn
+    content_hash: str
+    search_text: str
+    signature: str
+    story_words: tuple[str, ...]  # what the search for earlier reports of its story looks for
+    facts: list[tuple[int, str, str, str]]  # position, sentence, figures JSON, key
+    alerts: list[Alert]
+    names: Counter[str]
+    headlines: tuple[_Prepared, ...]
+
+
 class Ingestor:
-    """Stores articles and queues their alerts."""
+    """Stores articles and queues their alerts.
+
+    The text work (facts, search words, matching) is done before a transaction opens, and
+    `BATCH_SIZE` articles share one transaction: the write lock is held only while rows are
+    written, and committing costs little per article. A batch that fails (another process
+    stored one of its articles meanwhile, or one article is bad) is stored again one article
+    at a time, so an article only ever costs itself."""
 
     def __init__(self, sessions: SessionFactory, lexicon: Lexicon) -> None:
         self._sessions = sessions
@@ -117,113 +142,227 @@ class Ingestor:
         progress: Callable[[int], None] | None = None,
     ) -> IngestReport:
         report = IngestReport()
-        for done, article in enumerate(articles, start=1):
-            try:
-                report.merge(await self._ingest_one(article))
-            except IntegrityError:
-                report.duplicates += 1  # another process stored the same article meanwhile
-            except Exception as error:  # one bad article never stops the others
-                log.exception("could not ingest %r", article.title[:80])
-                report.rejected.append(Rejected(article.title[:60], f"internal error: {error}"))
+        done = 0
+        for chunk in _batches(articles, BATCH_SIZE):
+            batch = []
+            for article in chunk:
+                try:
+                    batch.append(self._prepare(article))
+                except Exception as error:  # one bad article never stops the others
+                    log.exception("could not read %r", article.title[:80])
+                    report.rejected.append(Rejected(article.title[:60], f"internal error: {error}"))
+            report.merge(await self._store_batch(batch))
+            done += len(chunk)
             if progress:
                 progress(done)
         return report
 
-    async def _ingest_one(self, article: ArticleIn) -> IngestReport:
+    def _prepare(self, article: ArticleIn) -> _Prepared:
+        return _Prepared(
+            article=article,
+            content_hash=content_hash(article.title, article.body),
+            search_text=search_words(article.title, article.body),
+            signature=story_signature(article.title, article.body),
+            story_words=_story_words(article.title),
+            facts=[
+                (fact.position, fact.sentence, figures_to_json(fact.figures), fact.key)
+                for fact in extract_facts(article.title, article.body)
+            ],
+            alerts=self._router.route(article.title, article.body),
+            names=names_in(article.title, article.body),
+            headlines=tuple(
+                self._prepare(ArticleIn(title=headline, source=article.source))
+                for headline in article.headlines
+            ),
+        )
+
+    async def _store_batch(self, batch: list[_Prepared]) -> IngestReport:
+        if len(batch) > 1:
+            try:
+                return await self._store_together(batch)
+            except Exception:
+                log.info("a batch of %d articles failed; storing them one by one", len(batch))
         report = IngestReport()
-        async with self._sessions() as session, session.begin():
-            parent = await self._store(session, article, report, parent_id=None)
-            if parent is None:
-                return report
-            for headline in article.headlines:
-                await self._store(
-                    session,
-                    ArticleIn(title=headline, source=article.source),
-                    report,
-                    parent_id=parent,
+        for prepared in batch:
+            try:
+                report.merge(await self._store_together([prepared]))
+            except IntegrityError:
+                report.duplicates += 1  # another process stored the same article meanwhile
+            except Exception as error:
+                log.exception("could not ingest %r", prepared.article.title[:80])
+                report.rejected.append(
+                    Rejected(prepared.article.title[:60], f"internal error: {error}")
                 )
-            await queries.record_vocabulary(
-                session=session, terms=names_in(article.title, article.body)
-            )
         return report
 
-    async def _store(
-        self,
-        session: AsyncSession,
-        article: ArticleIn,
-        report: IngestReport,
-        *,
-        parent_id: int | None,
-    ) -> int | None:
-        digest = content_hash(article.title, article.body)
-        if await queries.find_duplicate(session=session, url=article.url, content_hash=digest):
-            report.duplicates += 1
-            return None
-        row = Article(
-            url=article.url,
-            content_hash=digest,
-            title=article.title,
-            body=article.body,
-            source=article.source,
-            published_at=article.published,
-            parent_id=parent_id,
-            search_text=search_words(article.title, article.body),
-            story_signature=story_signature(article.title, article.body),
-        )
-        session.add(row)
-        await session.flush()
-        assert row.id is not None
-        row.story_id = await self._earlier_report(session, row) or row.id
-        for fact in extract_facts(article.title, article.body):
-            session.add(
-                Fact(
-                    article_id=row.id,
-                    position=fact.position,
-                    sentence=fact.sentence,
-                    figures=figures_to_json(fact.figures),
-                    fact_key=fact.key,
-                )
-            )
-        if parent_id is None:
-            report.new += 1
-        else:
-            report.new_headlines += 1
-        alerts = self._router.route(article.title, article.body)
-        if row.story_id != row.id:  # a chat told about the story keeps this copy for its digest
-            told = await queries.chats_alerted_for_story(session=session, story_id=row.story_id)
-            alerts = [
-                (chat, topics, evidence, AlertStatus.HELD if chat in told else status)
-                for chat, topics, evidence, status in alerts
-            ]
-        report.alerts += await queries.add_alerts(session=session, article_id=row.id, alerts=alerts)
-        return row.id
-
-    async def _earlier_report(self, session: AsyncSession, row: Article) -> int | None:
-        """The story id of an earlier report of the same story from the last few days."""
-        words = [w for w in dict.fromkeys(search_words(row.title, "").split()) if len(w) > 3]
-        if not words:
-            return None
-        candidates = [
-            candidate
-            for candidate in await search_articles(
+    async def _store_together(self, batch: list[_Prepared]) -> IngestReport:
+        """Store articles (and their headlines) in one transaction, a few statements for the
+        whole batch. Earlier reports of each article's story are looked up before anything is
+        written (so the full-text index is not flushed after every article); reports within
+        the batch are recognised from the batch itself."""
+        report = IngestReport()
+        now = utcnow()
+        async with self._sessions() as session, session.begin():
+            everything = [p for prepared in batch for p in (prepared, *prepared.headlines)]
+            hashes, urls = await queries.stored_keys(
                 session=session,
-                query=[[(word,) for word in words[:STORY_SEARCH_WORDS]]],
+                content_hashes=[p.content_hash for p in everything],
+                urls=[p.article.url for p in everything if p.article.url],
+            )
+            rows: list[_Row] = []
+            for prepared in batch:
+                parent = _Row.unless_stored(prepared, None, now, hashes, urls)
+                if parent is None:
+                    report.duplicates += 1
+                    continue
+                rows.append(parent)
+                for headline in prepared.headlines:
+                    row = _Row.unless_stored(headline, parent, now, hashes, urls)
+                    if row is None:
+                        report.duplicates += 1
+                    else:
+                        rows.append(row)
+            stored_reports = await story_candidates(
+                session=session,
+                queries=[[[(word,) for word in row.prepared.story_words]] for row in rows],
                 limit=STORY_CANDIDATES,
                 since=utcnow() - timedelta(days=STORY_DAYS),
+                signature_of=story_signature,
             )
-            if candidate.id != row.id
-        ]
-        index = pick_cluster(
-            StoryText(row.story_signature, row.published_at or utcnow()),
-            [
-                StoryText(
-                    c.story_signature or story_signature(c.title, c.body),
-                    c.published_at or c.ingested_at,
-                )
-                for c in candidates
-            ],
-            max_days=STORY_DAYS,
+            for index, row in enumerate(rows):
+                row.story = _earlier_report(row, rows[:index], stored_reports[index]) or row
+            await self._insert(session, rows)
+            report.alerts += await self._queue_alerts(session, rows)
+            await queries.add_facts(
+                session=session,
+                facts=[(row.id, *fact) for row in rows for fact in row.prepared.facts],
+            )
+            vocabulary: Counter[str] = Counter()
+            for row in rows:
+                if row.parent is None:
+                    report.new += 1
+                    vocabulary.update(row.prepared.names)
+                else:
+                    report.new_headlines += 1
+            await queries.record_vocabulary(session=session, terms=vocabulary)
+        return report
+
+    async def _insert(self, session: AsyncSession, rows: list[_Row]) -> None:
+        """Insert the rows, articles before their headlines, and record their stories."""
+        for level in ([r for r in rows if r.parent is None], [r for r in rows if r.parent]):
+            ids = await queries.add_articles(session=session, rows=[r.values() for r in level])
+            for row, article_id in zip(level, ids, strict=True):
+                row.id = article_id
+        await queries.set_stories(
+            session=session,
+            stories=[(row.id, row.story_id) for row in rows if isinstance(row.story, _Row)],
         )
-        if index is None:
+
+    async def _queue_alerts(self, session: AsyncSession, rows: list[_Row]) -> int:
+        """Queue the rows' alerts. A chat already told about a story keeps a later report of it
+        for its digest."""
+        told = await queries.chats_alerted_for_stories(
+            session=session, story_ids={row.story for row in rows if isinstance(row.story, int)}
+        )
+        told_in_batch: dict[_Row | int, set[int]] = defaultdict(set)
+        alerts = []
+        for row in rows:
+            story_told = told_in_batch[row.known_story]
+            if isinstance(row.story, int):
+                story_told |= told.pop(row.story, set())
+            for chat, topics, evidence, status in row.prepared.alerts:
+                if chat in story_told:
+                    status = AlertStatus.HELD
+                alerts.append((row.id, chat, topics, evidence, status))
+            story_told.update(chat for chat, *_ in row.prepared.alerts)
+        return await queries.add_alerts(session=session, alerts=alerts)
+
+
+def _batches(articles: Iterable[ArticleIn], size: int) -> Iterator[list[ArticleIn]]:
+    """The articles in lists of `size` (the last may be shorter); itertools.batched in 3.12."""
+    iterator = iter(articles)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+def _earlier_report(
+    row: _Row, before: list[_Row], stored: list[StoryCandidate]
+) -> _Row | int | None:
+    """The story an article continues: a report earlier in the batch, a stored story's id, or
+    None for a new story. Candidates are the newest recent reports sharing a word of its title
+    (`stored` were found by full-text search)."""
+    options: list[tuple[StoryText, _Row | int]] = [
+        (earlier.story_text, earlier.known_story)
+        for earlier in reversed(before)
+        if earlier.words.intersection(row.prepared.story_words)
+    ]
+    options += [(StoryText(c.signature, c.published), c.story_id) for c in stored]
+    options = options[:STORY_CANDIDATES]
+    index = pick_cluster(row.story_text, [text for text, _ in options], max_days=STORY_DAYS)
+    return None if index is None else options[index][1]
+
+
+def _story_words(title: str) -> tuple[str, ...]:
+    """The title's words a search for earlier reports of its story looks for."""
+    words = [w for w in dict.fromkeys(search_words(title, "").split()) if len(w) > 3]
+    return tuple(words[:STORY_SEARCH_WORDS])
+
+
+@dataclass(eq=False, slots=True)
+class _Row:
+    """An article of a batch on its way into the database."""
+
+    prepared: _Prepared
+    parent: _Row | None  # the article a headline came with
+    ingested: datetime
+    words: frozenset[str]
+    story: _Row | int | None = None  # its story's first report in the batch, or a stored story
+    id: int = 0  # once inserted
+
+    @classmethod
+    def unless_stored(
+        cls,
+        prepared: _Prepared,
+        parent: _Row | None,
+        now: datetime,
+        hashes: set[str],
+        urls: set[str],
+    ) -> _Row | None:
+        """A row for an article not stored yet (nor earlier in the batch); keys noted."""
+        url = prepared.article.url
+        if prepared.content_hash in hashes or (url is not None and url in urls):
             return None
-        return candidates[index].story_id or candidates[index].id
+        hashes.add(prepared.content_hash)
+        if url is not None:
+            urls.add(url)
+        return cls(prepared, parent, now, frozenset(prepared.search_text.split()))
+
+    @property
+    def story_text(self) -> StoryText:
+        return StoryText(self.prepared.signature, self.prepared.article.published or self.ingested)
+
+    @property
+    def known_story(self) -> _Row | int:
+        assert self.story is not None, "a batch finds its rows' stories before storing them"
+        return self.story
+
+    @property
+    def story_id(self) -> int:
+        story = self.known_story
+        return story if isinstance(story, int) else story.id
+
+    def values(self) -> dict[str, object]:
+        article = self.prepared.article
+        return {
+            "url": article.url,
+            "content_hash": self.prepared.content_hash,
+            "title": article.title,
+            "body": article.body,
+            "source": article.source,
+            "published_at": article.published,
+            "ingested_at": self.ingested,
+            "parent_id": self.parent.id if self.parent else None,
+            "story_id": self.story if isinstance(self.story, int) else None,
+            "search_text": self.prepared.search_text,
+            "story_signature": self.prepared.signature,
+        }

@@ -6,6 +6,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 # A word is a run of letters/digits; an apostrophe inside a word keeps it whole ("India's").
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
@@ -96,6 +97,7 @@ def singular(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=1 << 16)  # news prose repeats its words: most calls are hits
 def normalize_word(word: str) -> str:
     """The form words are compared in: accents folded, lower case, no possessive, singular."""
     folded = unicodedata.normalize("NFKD", word)
@@ -176,3 +178,26 @@ def shorten(text: str, limit: int) -> str:
         return text
     cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:–-")
     return cut + "…"
+
+
+def sentence_span_at(text: str, position: int) -> tuple[int, int]:
+    """The span `sentence_spans(text)` gives the sentence holding the character at `position`,
+    which must not be whitespace; only that character's line is read, up to the sentence's end.
+    """
+    line_start = text.rfind("\n", 0, position) + 1
+    line_end = text.find("\n", position)
+    paragraph = text[line_start : line_end if line_end >= 0 else len(text)]
+    start = 0
+    for end_match in _SENTENCE_END.finditer(paragraph):  # the rules of `sentence_spans`
+        end = end_match.end()
+        following = paragraph[end : end + 1]
+        if following and not (
+            following.isupper() or following.isdigit() or following in "\"“'‘("
+        ):
+            continue
+        if _ends_in_abbreviation(paragraph[start : end_match.start() + 1]):
+            continue
+        if end > position - line_start:
+            return _trimmed(paragraph, start, end, line_start)
+        start = end
+    return _trimmed(paragraph, start, len(paragraph), line_start)

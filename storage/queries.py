@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, func, insert, or_, update
+from sqlalchemy import bindparam, case, func, insert, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -149,35 +149,91 @@ async def all_subscriptions(*, session: AsyncSession) -> list[tuple[int, str]]:
     return [(chat_id, topic) for chat_id, topic in result.all()]
 
 
-async def find_duplicate(
-    *, session: AsyncSession, url: str | None, content_hash: str
-) -> Article | None:
-    """A stored article with the same url or the same normalized title and body."""
-    condition = col(Article.content_hash) == content_hash
-    if url:
-        condition = or_(condition, col(Article.url) == url)
-    result = await session.exec(select(Article).where(condition).limit(1))
-    return result.first()
+async def stored_keys(
+    *, session: AsyncSession, content_hashes: Collection[str], urls: Collection[str]
+) -> tuple[set[str], set[str]]:
+    """Which of these content hashes and urls stored articles already have."""
+    if not content_hashes and not urls:
+        return set(), set()
+    result = await session.exec(
+        select(Article.content_hash, Article.url).where(
+            or_(col(Article.content_hash).in_(content_hashes), col(Article.url).in_(urls))
+        )
+    )
+    hashes: set[str] = set()
+    found_urls: set[str] = set()
+    for content_hash, url in result.all():
+        hashes.add(content_hash)
+        if url is not None:
+            found_urls.add(url)
+    return hashes, found_urls
+
+
+async def add_articles(*, session: AsyncSession, rows: Sequence[dict[str, object]]) -> list[int]:
+    """Store article rows (column values, no id) in one statement; their ids, in order."""
+    if not rows:
+        return []
+    table = Article.__table__  # type: ignore[attr-defined]
+    inserted = await session.exec(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), params=rows
+    )
+    return list(inserted.scalars())
+
+
+async def set_stories(*, session: AsyncSession, stories: Iterable[tuple[int, int]]) -> None:
+    """Record which story articles belong to: (article id, story id) pairs."""
+    table = Article.__table__  # type: ignore[attr-defined]
+    params = [{"article": article_id, "story": story_id} for article_id, story_id in stories]
+    if params:
+        await session.exec(
+            update(table)
+            .where(table.c.id == bindparam("article"))
+            .values(story_id=bindparam("story")),
+            params=params,
+        )
+
+
+async def add_facts(
+    *, session: AsyncSession, facts: Iterable[tuple[int, int, str, str, str]]
+) -> None:
+    """Store fact sentences: (article id, position, sentence, figures JSON, fact key)."""
+    rows = [
+        {
+            "article_id": article_id,
+            "position": position,
+            "sentence": sentence,
+            "figures": figures,
+            "fact_key": key,
+        }
+        for article_id, position, sentence, figures, key in facts
+    ]
+    if rows:
+        await session.exec(insert(Fact.__table__), params=rows)  # type: ignore[attr-defined]
 
 
 async def add_alerts(
-    *, session: AsyncSession, article_id: int, alerts: Iterable[tuple[int, list[str], str, str]]
+    *, session: AsyncSession, alerts: Iterable[tuple[int, int, tuple[str, ...], str, str]]
 ) -> int:
-    """Queue alerts (chat id, watch-item keys, evidence, status) for one article, in one
-    multi-row insert (an article can concern thousands of chats)."""
+    """Queue alerts (article id, chat id, watch-item keys, evidence, status) in one
+    statement (an article can concern thousands of chats)."""
     now = utcnow()
-    rows = [
-        {
-            "chat_id": chat_id,
-            "article_id": article_id,
-            "topics": json.dumps(topics),
-            "evidence": evidence,
-            "status": status,
-            "attempts": 0,
-            "created_at": now,
-        }
-        for chat_id, topics, evidence, status in alerts
-    ]
+    encoded: dict[tuple[str, ...], str] = {}  # most chats share a handful of key lists
+    rows = []
+    for article_id, chat_id, topics, evidence, status in alerts:
+        topics_json = encoded.get(topics)
+        if topics_json is None:
+            topics_json = encoded[topics] = json.dumps(list(topics))
+        rows.append(
+            {
+                "chat_id": chat_id,
+                "article_id": article_id,
+                "topics": topics_json,
+                "evidence": evidence,
+                "status": status,
+                "attempts": 0,
+                "created_at": now,
+            }
+        )
     if rows:
         await session.exec(insert(Alert.__table__), params=rows)  # type: ignore[attr-defined]
     return len(rows)
@@ -301,18 +357,18 @@ async def alert_counts(*, session: AsyncSession) -> dict[str, int]:
 
 
 async def record_vocabulary(*, session: AsyncSession, terms: Counter[str]) -> None:
-    """Add names seen in an article to the suggestion vocabulary (an upsert, safe to race)."""
+    """Add names seen in articles to the suggestion vocabulary (an upsert, safe to race:
+    terms go in sorted order, so two writers on PostgreSQL lock rows in the same order)."""
     if not terms:
         return
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(VocabularyTerm).values(
-        [{"term": term, "count": count} for term, count in terms.items()]
-    )
+    statement = insert(VocabularyTerm)
     await session.exec(
         statement.on_conflict_do_update(
             index_elements=[VocabularyTerm.term],
             set_={"count": VocabularyTerm.count + statement.excluded.count},
-        )
+        ),
+        params=[{"term": term, "count": terms[term]} for term in sorted(terms)],
     )
 
 
@@ -424,12 +480,20 @@ async def children_of(*, session: AsyncSession, parent_ids: Sequence[int]) -> li
     return list(result.all())
 
 
-async def chats_alerted_for_story(*, session: AsyncSession, story_id: int) -> set[int]:
-    """Chats that already have an alert about some report of a story."""
+async def chats_alerted_for_stories(
+    *, session: AsyncSession, story_ids: Collection[int]
+) -> dict[int, set[int]]:
+    """For each story, the chats that already have an alert about some report of it."""
+    if not story_ids:
+        return {}
     result = await session.exec(
-        select(Alert.chat_id)
+        select(Article.story_id, Alert.chat_id)
         .join(Article, col(Article.id) == Alert.article_id)
-        .where(col(Article.story_id) == story_id)
+        .where(col(Article.story_id).in_(story_ids))
         .distinct()
     )
-    return set(result.all())
+    told: dict[int, set[int]] = {story_id: set() for story_id in story_ids}
+    for story_id, chat_id in result.all():
+        if story_id is not None:
+            told[story_id].add(chat_id)
+    return told
