@@ -21,6 +21,7 @@ from bot.ingest import Ingestor
 from bot.lexicon import Lexicon, default_lexicon
 from bot.settings import Settings
 from bot.suggest import Suggester
+from bot.updates import PerChatUpdateProcessor
 from handlers import admin, basics, preferences, questions, subscriptions
 from storage import queries
 from storage.db import create_engine, session_factory
@@ -52,6 +53,7 @@ def build_application(
         .token(settings.telegram_bot_token or OFFLINE_TOKEN)
         .base_url(settings.telegram_api_base_url)
         .context_types(ContextTypes(context=BotContext))
+        .concurrent_updates(PerChatUpdateProcessor())
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)

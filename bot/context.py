@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -25,6 +26,8 @@ class Services:
     suggester: Suggester
     dispatcher: Dispatcher
     poller: FeedPoller
+    # chats' updates are handled concurrently: one digest-job sync at a time
+    digest_sync: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

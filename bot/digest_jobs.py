@@ -32,22 +32,24 @@ async def sync_digest_jobs(app: BotApplication) -> None:
     """Make the JobQueue hold exactly one daily job per digest slot in use."""
     if app.job_queue is None:
         return
-    async with services_of(app).sessions() as session:
-        slots = await queries.digest_slots(session=session)
-    wanted = {slot_job_name(zone, at): (zone, at) for zone, at in slots}
-    for job in app.job_queue.jobs():
-        if job.name and job.name.startswith(JOB_PREFIX) and job.name not in wanted:
-            job.schedule_removal()
-    scheduled = {job.name for job in app.job_queue.jobs()}
-    for name, (zone, at) in wanted.items():
-        if name not in scheduled:
-            app.job_queue.run_daily(
-                send_slot_digests,
-                time=local_time(at, zone),
-                name=name,
-                data=(zone, at),
-                job_kwargs={"id": name, "replace_existing": True},
-            )
+    services = services_of(app)
+    async with services.digest_sync:
+        async with services.sessions() as session:
+            slots = await queries.digest_slots(session=session)
+        wanted = {slot_job_name(zone, at): (zone, at) for zone, at in slots}
+        for job in app.job_queue.jobs():
+            if job.name and job.name.startswith(JOB_PREFIX) and job.name not in wanted:
+                job.schedule_removal()
+        scheduled = {job.name for job in app.job_queue.jobs()}
+        for name, (zone, at) in wanted.items():
+            if name not in scheduled:
+                app.job_queue.run_daily(
+                    send_slot_digests,
+                    time=local_time(at, zone),
+                    name=name,
+                    data=(zone, at),
+                    job_kwargs={"id": name, "replace_existing": True},
+                )
 
 
 async def send_slot_digests(context: BotContext) -> None:

@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import multiprocessing
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -109,6 +111,55 @@ class _Prepared:
     headlines: tuple[_Prepared, ...]
 
 
+_PreparedBatch = tuple[list[_Prepared], list[Rejected]]
+
+
+def prepare_batch(router: Router, articles: list[ArticleIn]) -> _PreparedBatch:
+    """Everything ingest derives from the articles' text; an article that fails is rejected."""
+    prepared, rejected = [], []
+    for article in articles:
+        try:
+            prepared.append(_prepare(router, article))
+        except Exception as error:  # one bad article never stops the others
+            log.exception("could not read %r", article.title[:80])
+            rejected.append(Rejected(article.title[:60], f"internal error: {error}"))
+    return prepared, rejected
+
+
+def _prepare(router: Router, article: ArticleIn) -> _Prepared:
+    return _Prepared(
+        article=article,
+        content_hash=content_hash(article.title, article.body),
+        search_text=search_words(article.title, article.body),
+        signature=story_signature(article.title, article.body),
+        story_words=_story_words(article.title),
+        facts=[
+            (fact.position, fact.sentence, figures_to_json(fact.figures), fact.key)
+            for fact in extract_facts(article.title, article.body)
+        ],
+        alerts=router.route(article.title, article.body),
+        names=names_in(article.title, article.body),
+        headlines=tuple(
+            _prepare(router, ArticleIn(title=headline, source=article.source))
+            for headline in article.headlines
+        ),
+    )
+
+
+# The worker process's router, built by `_start_worker` when the process starts.
+_worker_router: Router | None = None
+
+
+def _start_worker(subscriptions: list[tuple[int, str, str]], lexicon: Lexicon) -> None:
+    global _worker_router
+    _worker_router = Router(subscriptions, lexicon)
+
+
+def _prepare_in_worker(articles: list[ArticleIn]) -> _PreparedBatch:
+    assert _worker_router is not None, "the worker process starts with a router"
+    return prepare_batch(_worker_router, articles)
+
+
 class Ingestor:
     """Stores articles and queues their alerts.
 
@@ -116,24 +167,45 @@ class Ingestor:
     `BATCH_SIZE` articles share one transaction: the write lock is held only while rows are
     written, and committing costs little per article. A batch that fails (another process
     stored one of its articles meanwhile, or one article is bad) is stored again one article
-    at a time, so an article only ever costs itself."""
+    at a time, so an article only ever costs itself.
 
-    def __init__(self, sessions: SessionFactory, lexicon: Lexicon) -> None:
+    With `worker=True` (big files) a process of its own does the text work, preparing the next
+    batch while this one stores the last: two cores at work. Call `close()` when done."""
+
+    def __init__(self, sessions: SessionFactory, lexicon: Lexicon, *, worker: bool = False) -> None:
         self._sessions = sessions
         self._lexicon = lexicon
         self._router = Router((), lexicon)
         self._fingerprint: tuple[int, ...] | None = None
+        self._use_worker = worker
+        self._worker: ProcessPoolExecutor | None = None
 
     async def refresh(self) -> None:
         """Reload the watch items of every active chat when they changed. The matcher is
-        rebuilt in a worker thread, off the event loop that answers chats."""
+        rebuilt in a worker thread (or the worker process), off the event loop that answers
+        chats."""
         async with self._sessions() as session:
             fingerprint = await queries.subscriptions_fingerprint(session=session)
             if fingerprint == self._fingerprint:
                 return
             subscriptions = await queries.active_subscriptions(session=session)
-        self._router = await asyncio.to_thread(Router, subscriptions, self._lexicon)
+        if self._use_worker:
+            self.close()
+            self._worker = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(subscriptions, self._lexicon),
+            )
+        else:
+            self._router = await asyncio.to_thread(Router, subscriptions, self._lexicon)
         self._fingerprint = fingerprint
+
+    def close(self) -> None:
+        """Stop the worker process, if there is one."""
+        if self._worker is not None:
+            self._worker.shutdown(cancel_futures=True)
+            self._worker = None
 
     async def ingest(
         self,
@@ -143,38 +215,31 @@ class Ingestor:
     ) -> IngestReport:
         report = IngestReport()
         done = 0
-        for chunk in _batches(articles, BATCH_SIZE):
-            batch = []
-            for article in chunk:
-                try:
-                    batch.append(self._prepare(article))
-                except Exception as error:  # one bad article never stops the others
-                    log.exception("could not read %r", article.title[:80])
-                    report.rejected.append(Rejected(article.title[:60], f"internal error: {error}"))
-            report.merge(await self._store_batch(batch))
-            done += len(chunk)
+        async for count, prepared, rejected in self._prepared_batches(articles):
+            report.rejected.extend(rejected)
+            report.merge(await self._store_batch(prepared))
+            done += count
             if progress:
                 progress(done)
         return report
 
-    def _prepare(self, article: ArticleIn) -> _Prepared:
-        return _Prepared(
-            article=article,
-            content_hash=content_hash(article.title, article.body),
-            search_text=search_words(article.title, article.body),
-            signature=story_signature(article.title, article.body),
-            story_words=_story_words(article.title),
-            facts=[
-                (fact.position, fact.sentence, figures_to_json(fact.figures), fact.key)
-                for fact in extract_facts(article.title, article.body)
-            ],
-            alerts=self._router.route(article.title, article.body),
-            names=names_in(article.title, article.body),
-            headlines=tuple(
-                self._prepare(ArticleIn(title=headline, source=article.source))
-                for headline in article.headlines
-            ),
-        )
+    async def _prepared_batches(
+        self, articles: Iterable[ArticleIn]
+    ) -> AsyncIterator[tuple[int, list[_Prepared], list[Rejected]]]:
+        """(articles read, prepared, rejected) per batch; the worker process, if any, works on
+        the next batch while the caller stores this one."""
+        loop = asyncio.get_running_loop()
+        upcoming: tuple[int, asyncio.Future[_PreparedBatch]] | None = None
+        for batch in _batches(articles, BATCH_SIZE):
+            if self._worker is None:
+                yield len(batch), *prepare_batch(self._router, batch)
+                continue
+            work = loop.run_in_executor(self._worker, _prepare_in_worker, batch)
+            if upcoming is not None:
+                yield upcoming[0], *await upcoming[1]
+            upcoming = (len(batch), work)
+        if upcoming is not None:
+            yield upcoming[0], *await upcoming[1]
 
     async def _store_batch(self, batch: list[_Prepared]) -> IngestReport:
         if len(batch) > 1:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -32,3 +33,29 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+async def insert_many(
+    *,
+    session: AsyncSession,
+    table: Table,
+    columns: Sequence[str],
+    rows: Iterable[tuple[object, ...]],
+    constants: Mapping[str, object],
+) -> None:
+    """Insert many rows through the driver's executemany. `rows` hold plain ints and strings
+    for `columns`; `constants` are the same for every row and converted once. For tables
+    written thousands of rows at a time (alerts), where SQLAlchemy's per-row parameter
+    handling costs more than the database's work."""
+    connection = await session.connection()
+    dialect = connection.dialect
+    keys = [*columns, *constants]
+    compiled = insert(table).inline().compile(dialect=dialect, column_keys=keys)
+    assert compiled.positiontup == keys, "every column with a default must be given"
+    fixed = []
+    for name, value in constants.items():
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        fixed.append(process(value) if process else value)
+    complete = [(*row, *fixed) for row in rows]
+    if complete:
+        await connection.exec_driver_sql(str(compiled), complete)

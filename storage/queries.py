@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.db import insert_many
 from storage.models import (
     Alert,
     AlertStatus,
@@ -216,26 +217,20 @@ async def add_alerts(
 ) -> int:
     """Queue alerts (article id, chat id, watch-item keys, evidence, status) in one
     statement (an article can concern thousands of chats)."""
-    now = utcnow()
     encoded: dict[tuple[str, ...], str] = {}  # most chats share a handful of key lists
     rows = []
     for article_id, chat_id, topics, evidence, status in alerts:
         topics_json = encoded.get(topics)
         if topics_json is None:
             topics_json = encoded[topics] = json.dumps(list(topics))
-        rows.append(
-            {
-                "chat_id": chat_id,
-                "article_id": article_id,
-                "topics": topics_json,
-                "evidence": evidence,
-                "status": status,
-                "attempts": 0,
-                "created_at": now,
-            }
-        )
-    if rows:
-        await session.exec(insert(Alert.__table__), params=rows)  # type: ignore[attr-defined]
+        rows.append((chat_id, article_id, topics_json, evidence, status))
+    await insert_many(
+        session=session,
+        table=Alert.__table__,  # type: ignore[attr-defined]
+        columns=("chat_id", "article_id", "topics", "evidence", "status"),
+        rows=rows,
+        constants={"attempts": 0, "created_at": utcnow()},
+    )
     return len(rows)
 
 

@@ -8,13 +8,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, Select, func, literal, text, union_all
+from sqlalchemy import CompoundSelect, Select, bindparam, func, literal, text, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from storage.models import Article, UTCDateTime
 
@@ -23,6 +25,7 @@ from storage.models import Article, UTCDateTime
 # drops them, so such a migration must create them again.
 FTS_TABLE = "article_search"
 PG_INDEX = "ix_articles_search_text_fts"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # `since` for a search over all time
 MAX_SEARCHES_PER_STATEMENT = 100  # SQLite allows 500 terms in a compound SELECT
 
 _WORD = re.compile(r"[^\W_]+")
@@ -59,25 +62,38 @@ def is_searchable(query: Query) -> bool:
 _Statement = TypeVar("_Statement", bound=Select[*tuple[Any, ...]])
 
 
-def _newest_matching(
-    statement: _Statement, *, dialect: str, query: Query, limit: int, since: datetime | None
-) -> _Statement:
-    """`statement` (a select from articles) narrowed to the newest `limit` articles containing
-    every group of the query. On SQLite the full-text index yields the newest hits itself, so
-    common words cost no more than rare ones (ids grow with ingest time, so `since` can apply
-    after the limit)."""
+def _search_text(dialect: str, query: Query) -> str:
+    """The query in the backend's full-text syntax."""
+    return tsquery(query) if dialect == "postgresql" else fts5_query(query)
+
+
+def _newest_matching(statement: _Statement, *, dialect: str, terms: str) -> _Statement:
+    """`statement` (a select from articles) narrowed to the newest `:limit` articles containing
+    the search in parameter `terms` (see `_search_text`), ingested since `:since`. On SQLite the
+    full-text index yields the newest hits itself, so common words cost no more than rare ones
+    (ids grow with ingest time, so `since` can apply after the limit). Statements are built
+    with parameters, not values, so that one statement serves every search."""
     if dialect == "postgresql":
-        condition = text("to_tsvector('simple', articles.search_text) @@ to_tsquery('simple', :q)")
-        statement = statement.where(condition.bindparams(q=tsquery(query)))
+        statement = statement.where(
+            text(f"to_tsvector('simple', articles.search_text) @@ to_tsquery('simple', :{terms})")
+        )
     else:
         matching = text(
-            f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q "
+            f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :{terms} "
             "ORDER BY rowid DESC LIMIT :limit"
-        ).bindparams(q=fts5_query(query), limit=limit)
+        )
         statement = statement.where(col(Article.id).in_(matching))
-    if since is not None:
-        statement = statement.where(col(Article.ingested_at) >= since)
-    return statement.order_by(col(Article.id).desc()).limit(limit)
+    since = bindparam("since", type_=UTCDateTime())
+    return (
+        statement.where(col(Article.ingested_at) >= since)
+        .order_by(col(Article.id).desc())
+        .limit(bindparam("limit"))
+    )
+
+
+@cache
+def _article_search(dialect: str) -> SelectOfScalar[Article]:
+    return _newest_matching(select(Article), dialect=dialect, terms="terms")
 
 
 async def search_articles(
@@ -86,14 +102,15 @@ async def search_articles(
     """Articles containing every group of the query (any phrase of each), newest first."""
     if not is_searchable(query):
         return []
-    statement = _newest_matching(
-        select(Article),
-        dialect=session.get_bind().dialect.name,
-        query=query,
-        limit=limit,
-        since=since,
+    dialect = session.get_bind().dialect.name
+    result = await session.exec(
+        _article_search(dialect),
+        params={
+            "terms": _search_text(dialect, query),
+            "limit": limit,
+            "since": since or EPOCH,
+        },
     )
-    result = await session.exec(statement)
     return list(result.all())
 
 
@@ -106,6 +123,26 @@ class StoryCandidate:
     published: datetime  # or ingested, when the source gave no date
 
 
+@cache
+def _story_search(dialect: str, count: int) -> CompoundSelect[*tuple[Any, ...]]:
+    """`count` story searches in one statement, the terms of each in parameter `terms<n>`."""
+    searches = [
+        _newest_matching(
+            sa_select(
+                literal(number).label("search"),
+                col(Article.id),
+                func.coalesce(Article.story_id, Article.id),
+                col(Article.story_signature),
+                func.coalesce(Article.published_at, Article.ingested_at, type_=UTCDateTime()),
+            ),
+            dialect=dialect,
+            terms=f"terms{number}",
+        ).subquery()
+        for number in range(count)
+    ]
+    return union_all(*(sa_select(search) for search in searches))
+
+
 async def story_candidates(
     *,
     session: AsyncSession,
@@ -115,32 +152,24 @@ async def story_candidates(
     signature_of: Callable[[str, str], str],
 ) -> list[list[StoryCandidate]]:
     """For each query, what `search_articles` would find, reading only what story clustering
-    needs, all in one statement (a UNION ALL of the searches). Articles stored before
-    signatures were get theirs from `signature_of(title, body)`."""
+    needs, in a statement for up to `MAX_SEARCHES_PER_STATEMENT` queries (a UNION ALL).
+    Articles stored before signatures were get theirs from `signature_of(title, body)`."""
     connection = await session.connection()
     dialect = connection.dialect.name
-    searches = [
-        _newest_matching(
-            sa_select(
-                literal(number).label("query"),
-                col(Article.id),
-                func.coalesce(Article.story_id, Article.id),
-                col(Article.story_signature),
-                func.coalesce(Article.published_at, Article.ingested_at, type_=UTCDateTime()),
-            ),
-            dialect=dialect,
-            query=query,
-            limit=limit,
-            since=since,
-        ).subquery()
-        for number, query in enumerate(queries)
-        if is_searchable(query)
-    ]
-    rows: list[Row[int, int, int, str, datetime]] = []
-    for start in range(0, len(searches), MAX_SEARCHES_PER_STATEMENT):
-        part = searches[start : start + MAX_SEARCHES_PER_STATEMENT]
-        result = await connection.execute(union_all(*(sa_select(search) for search in part)))
-        rows.extend(result.all())
+    searchable = [number for number, query in enumerate(queries) if is_searchable(query)]
+    rows: list[tuple[int, int, int, str, datetime]] = []
+    for start in range(0, len(searchable), MAX_SEARCHES_PER_STATEMENT):
+        part = searchable[start : start + MAX_SEARCHES_PER_STATEMENT]
+        terms = {
+            f"terms{n}": _search_text(dialect, queries[number]) for n, number in enumerate(part)
+        }
+        result = await connection.execute(
+            _story_search(dialect, len(part)), {**terms, "limit": limit, "since": since}
+        )
+        rows.extend(
+            (part[n], article_id, story_id, signature, published)
+            for n, article_id, story_id, signature, published in result.all()
+        )
     unsigned = {
         article_id for _number, article_id, _story, signature, _when in rows if not signature
     }

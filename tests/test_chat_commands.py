@@ -139,3 +139,22 @@ async def test_a_long_watch_list_fits_one_message_with_a_button_each(
         len(row[0]["callback_data"].encode()) <= 64
         for row in listing.reply_markup["inline_keyboard"]
     )
+
+
+async def test_a_chat_waiting_for_the_database_holds_up_no_other_chat_and_keeps_its_order(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory
+) -> None:
+    other = CHAT + 1
+    await say(telegram, "/start")
+    async with db() as blocker, blocker.begin():
+        # another writer holds what /subscribe must write (on SQLite: the write lock)
+        blocker.add(Subscription(chat_id=CHAT, topic="copper"))
+        await blocker.flush()
+        telegram.add_message(CHAT, "/subscribe copper")
+        telegram.add_message(CHAT, "/list")
+        assert "/subscribe" in (await say(telegram, "/help", chat_id=other)).plain_text
+        assert len(telegram.sent_to(CHAT)) == 1  # only the /start reply: the chat waits
+        await blocker.rollback()
+    subscribed, listing = (await telegram.wait_for_sent(3, chat_id=CHAT, timeout=10))[1:]
+    assert "Subscribed to copper" in subscribed.plain_text
+    assert "copper" in listing.plain_text
