@@ -251,14 +251,25 @@ class Ingestor:
         for prepared in batch:
             try:
                 report.merge(await self._store_together([prepared]))
-            except IntegrityError:
-                report.duplicates += 1  # another process stored the same article meanwhile
+            except IntegrityError as error:
+                if await self._is_stored(prepared):  # another process stored it meanwhile
+                    report.duplicates += 1
+                else:
+                    report.rejected.append(Rejected(prepared.article.title[:60], str(error.orig)))
             except Exception as error:
                 log.exception("could not ingest %r", prepared.article.title[:80])
                 report.rejected.append(
                     Rejected(prepared.article.title[:60], f"internal error: {error}")
                 )
         return report
+
+    async def _is_stored(self, prepared: _Prepared) -> bool:
+        url = prepared.article.url
+        async with self._sessions() as session:
+            hashes, urls = await queries.stored_keys(
+                session=session, content_hashes=[prepared.content_hash], urls=[url] if url else []
+            )
+        return bool(hashes or urls)
 
     async def _store_together(self, batch: list[_Prepared]) -> IngestReport:
         """Store articles (and their headlines) in one transaction, a few statements for the

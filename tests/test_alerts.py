@@ -8,9 +8,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
-from sqlmodel import select
+from sqlalchemy import text
+from sqlmodel import col, select
 
 from bot.app import running
 from bot.articles import ArticleIn, read_articles
@@ -19,7 +21,7 @@ from bot.ingest import Ingestor
 from bot.lexicon import default_lexicon
 from storage import queries
 from storage.db import SessionFactory
-from storage.models import Alert, AlertStatus, Chat
+from storage.models import Alert, AlertStatus, Article, Chat, Fact
 from tests.conftest import DATA
 from tests.fakes import FakeTelegram
 
@@ -267,3 +269,99 @@ async def test_a_long_lived_ingestor_follows_watch_list_and_mode_changes(
         (ANALYST, AlertStatus.HELD),
         (TRADER, AlertStatus.PENDING),
     }
+
+
+CODELCO_WIRE = ArticleIn(
+    title="Codelco lifts copper output forecast as Chilean mines recover",
+    body="Chile's state miner Codelco raised its copper production forecast for next year to 1.4 "
+    "million tonnes on Monday, citing a recovery at its El Teniente and Chuquicamata mines.",
+    url="https://wire.example/codelco",
+    source="Wire",
+)
+CODELCO_REWRITE = ArticleIn(
+    title="Chile's Codelco raises copper production forecast as mines recover",
+    body="Codelco, Chile's state-owned copper miner, on Monday raised its production forecast "
+    "for next year to 1.4 million tonnes as its El Teniente and Chuquicamata mines recovered.",
+    url="https://daily.example/codelco",
+    source="Daily",
+)
+
+
+async def statuses_by_article(db: SessionFactory) -> list[tuple[str, int, str]]:
+    async with db() as session:
+        rows = await session.exec(
+            select(Article.source, Alert.chat_id, Alert.status)
+            .join(Article, col(Article.id) == Alert.article_id)
+            .order_by(col(Alert.id))
+        )
+        return [(source or "", chat, status) for source, chat, status in rows.all()]
+
+
+async def test_a_second_report_of_a_story_is_kept_for_the_digest_in_one_batch_or_two(
+    db: SessionFactory,
+) -> None:
+    await subscribe(db, ANALYST, "copper")
+    ingestor = Ingestor(db, default_lexicon())
+    await ingestor.refresh()
+    await ingestor.ingest([CODELCO_WIRE, CODELCO_REWRITE])  # one batch
+    third = replace(
+        CODELCO_REWRITE,
+        title="Codelco raises its copper production forecast as mines recover",
+        url="https://third.example/codelco",
+        source="Third",
+    )
+    await ingestor.ingest([third])  # another batch
+    assert await statuses_by_article(db) == [
+        ("Wire", ANALYST, AlertStatus.PENDING),
+        ("Daily", ANALYST, AlertStatus.HELD),
+        ("Third", ANALYST, AlertStatus.HELD),
+    ]
+    async with db() as session:
+        stories = (await session.exec(select(Article.story_id).order_by(col(Article.id)))).all()
+    assert len(set(stories)) == 1
+
+
+async def test_a_worker_process_prepares_articles_as_the_ingestor_itself_would(
+    db: SessionFactory,
+) -> None:
+    await subscribe(db, ANALYST, "copper", "India-Chile")
+    await subscribe(db, BATTERY, "lithium")
+    ingestor = Ingestor(db, default_lexicon(), worker=True)
+    try:
+        await ingestor.refresh()
+        articles = [*read_articles(DATA / "india-chile-copper.txt").articles, copper_story(2)]
+        report = await ingestor.ingest([*articles, CODELCO_WIRE, CODELCO_REWRITE])
+    finally:
+        ingestor.close()
+    assert (report.new, report.new_headlines, report.duplicates) == (4, 4, 0)
+    assert [(chat, status) for _source, chat, status in await statuses_by_article(db)] == [
+        (ANALYST, AlertStatus.PENDING),
+        (ANALYST, AlertStatus.PENDING),
+        (ANALYST, AlertStatus.PENDING),
+        (ANALYST, AlertStatus.HELD),
+    ]
+    async with db() as session:
+        facts = (await session.exec(select(Fact))).all()
+    assert any("97%" in fact.sentence for fact in facts)
+
+
+async def test_an_article_the_database_refuses_costs_only_itself(db: SessionFactory) -> None:
+    await subscribe(db, ANALYST, "copper")
+    async with db() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            refuse = "ALTER TABLE articles ADD CONSTRAINT refused CHECK (title <> 'Refused')"
+        else:
+            refuse = (
+                "CREATE TRIGGER refused BEFORE INSERT ON articles WHEN new.title = 'Refused' "
+                "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
+        await session.exec(text(refuse))
+        await session.commit()
+    ingestor = Ingestor(db, default_lexicon())
+    await ingestor.refresh()
+    report = await ingestor.ingest(
+        [copper_story(1), copper_story(2, title="Refused"), copper_story(3)]
+    )
+    assert (report.new, len(report.rejected)) == (2, 1)
+    assert report.rejected[0].where == "Refused"
+    assert [source for source, *_ in await statuses_by_article(db)] == ["Test Wire"] * 2
