@@ -34,7 +34,6 @@ from storage.models import Chat, utcnow
 from storage.schema import migrated_database, new_revision, schema_revision, upgrade_schema
 
 PROGRESS_THRESHOLD = 100
-WORKER_THRESHOLD = 500  # articles worth a second process for the text work (~1 s to start)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -176,12 +175,9 @@ async def _ingest_files(settings: Settings, paths: list[str]) -> int:
         articles.extend(parsed.articles)
         report.rejected.extend(parsed.rejected)
     async with migrated_database(settings.database_url) as sessions:
-        ingestor = Ingestor(sessions, default_lexicon(), worker=len(articles) >= WORKER_THRESHOLD)
-        try:
-            await ingestor.refresh()
-            report.merge(await ingestor.ingest(articles, progress=_progress_printer(len(articles))))
-        finally:
-            ingestor.close()
+        ingestor = Ingestor(sessions, default_lexicon())
+        await ingestor.refresh()
+        report.merge(await ingestor.ingest(articles, progress=_progress_printer(len(articles))))
     print(
         f"new: {report.new} articles (+{report.new_headlines} headlines), "
         f"duplicates: {report.duplicates}, rejected: {len(report.rejected)}, "

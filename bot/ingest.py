@@ -7,10 +7,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import multiprocessing
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -35,7 +33,9 @@ log = logging.getLogger(__name__)
 STORY_DAYS = 3  # reports further apart are different stories
 STORY_SEARCH_WORDS = 8
 STORY_CANDIDATES = 20
-BATCH_SIZE = 50  # articles stored per transaction
+# Articles stored per transaction. Each adds rows all over the alerts' per-chat index, so
+# a commit writes most of that index's pages whatever the batch: bigger batches share them.
+BATCH_SIZE = 200
 
 Alert = tuple[int, tuple[str, ...], str, str]  # chat id, watch-item keys, evidence, status
 
@@ -114,18 +114,6 @@ class _Prepared:
 _PreparedBatch = tuple[list[_Prepared], list[Rejected]]
 
 
-def prepare_batch(router: Router, articles: list[ArticleIn]) -> _PreparedBatch:
-    """Everything ingest derives from the articles' text; an article that fails is rejected."""
-    prepared, rejected = [], []
-    for article in articles:
-        try:
-            prepared.append(_prepare(router, article))
-        except Exception as error:  # one bad article never stops the others
-            log.exception("could not read %r", article.title[:80])
-            rejected.append(Rejected(article.title[:60], f"internal error: {error}"))
-    return prepared, rejected
-
-
 def _prepare(router: Router, article: ArticleIn) -> _Prepared:
     return _Prepared(
         article=article,
@@ -146,66 +134,32 @@ def _prepare(router: Router, article: ArticleIn) -> _Prepared:
     )
 
 
-# The worker process's router, built by `_start_worker` when the process starts.
-_worker_router: Router | None = None
-
-
-def _start_worker(subscriptions: list[tuple[int, str, str]], lexicon: Lexicon) -> None:
-    global _worker_router
-    _worker_router = Router(subscriptions, lexicon)
-
-
-def _prepare_in_worker(articles: list[ArticleIn]) -> _PreparedBatch:
-    assert _worker_router is not None, "the worker process starts with a router"
-    return prepare_batch(_worker_router, articles)
-
-
 class Ingestor:
     """Stores articles and queues their alerts.
 
     The text work (facts, search words, matching) is done before a transaction opens, and
     `BATCH_SIZE` articles share one transaction: the write lock is held only while rows are
-    written, and committing costs little per article. A batch that fails (another process
-    stored one of its articles meanwhile, or one article is bad) is stored again one article
-    at a time, so an article only ever costs itself.
+    written, and committing costs little per article. While one batch is written (the
+    database works in its driver's thread), the next one is prepared. A batch that fails
+    (another process stored one of its articles meanwhile, or one article is bad) is stored
+    again one article at a time, so an article only ever costs itself."""
 
-    With `worker=True` (big files) a process of its own does the text work, preparing the next
-    batch while this one stores the last: two cores at work. Call `close()` when done."""
-
-    def __init__(self, sessions: SessionFactory, lexicon: Lexicon, *, worker: bool = False) -> None:
+    def __init__(self, sessions: SessionFactory, lexicon: Lexicon) -> None:
         self._sessions = sessions
         self._lexicon = lexicon
         self._router = Router((), lexicon)
         self._fingerprint: tuple[int, ...] | None = None
-        self._use_worker = worker
-        self._worker: ProcessPoolExecutor | None = None
 
     async def refresh(self) -> None:
         """Reload the watch items of every active chat when they changed. The matcher is
-        rebuilt in a worker thread (or the worker process), off the event loop that answers
-        chats."""
+        rebuilt in a worker thread, off the event loop that answers chats."""
         async with self._sessions() as session:
             fingerprint = await queries.subscriptions_fingerprint(session=session)
             if fingerprint == self._fingerprint:
                 return
             subscriptions = await queries.active_subscriptions(session=session)
-        if self._use_worker:
-            self.close()
-            self._worker = ProcessPoolExecutor(
-                max_workers=1,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start_worker,
-                initargs=(subscriptions, self._lexicon),
-            )
-        else:
-            self._router = await asyncio.to_thread(Router, subscriptions, self._lexicon)
+        self._router = await asyncio.to_thread(Router, subscriptions, self._lexicon)
         self._fingerprint = fingerprint
-
-    def close(self) -> None:
-        """Stop the worker process, if there is one."""
-        if self._worker is not None:
-            self._worker.shutdown(cancel_futures=True)
-            self._worker = None
 
     async def ingest(
         self,
@@ -215,31 +169,35 @@ class Ingestor:
     ) -> IngestReport:
         report = IngestReport()
         done = 0
-        async for count, prepared, rejected in self._prepared_batches(articles):
-            report.rejected.extend(rejected)
-            report.merge(await self._store_batch(prepared))
-            done += count
-            if progress:
-                progress(done)
+        preparing: asyncio.Task[_PreparedBatch] | None = None
+        try:
+            for batch in [*_batches(articles, BATCH_SIZE), []]:
+                upcoming = asyncio.ensure_future(self._prepare_batch(batch)) if batch else None
+                if preparing is not None:
+                    prepared, rejected = await preparing
+                    report.rejected.extend(rejected)
+                    report.merge(await self._store_batch(prepared))
+                    done += len(prepared) + len(rejected)
+                    if progress:
+                        progress(done)
+                preparing = upcoming
+        finally:
+            if preparing is not None:
+                preparing.cancel()
         return report
 
-    async def _prepared_batches(
-        self, articles: Iterable[ArticleIn]
-    ) -> AsyncIterator[tuple[int, list[_Prepared], list[Rejected]]]:
-        """(articles read, prepared, rejected) per batch; the worker process, if any, works on
-        the next batch while the caller stores this one."""
-        loop = asyncio.get_running_loop()
-        upcoming: tuple[int, asyncio.Future[_PreparedBatch]] | None = None
-        for batch in _batches(articles, BATCH_SIZE):
-            if self._worker is None:
-                yield len(batch), *prepare_batch(self._router, batch)
-                continue
-            work = loop.run_in_executor(self._worker, _prepare_in_worker, batch)
-            if upcoming is not None:
-                yield upcoming[0], *await upcoming[1]
-            upcoming = (len(batch), work)
-        if upcoming is not None:
-            yield upcoming[0], *await upcoming[1]
+    async def _prepare_batch(self, articles: list[ArticleIn]) -> _PreparedBatch:
+        """The articles prepared one by one, letting other work run between them (the previous
+        batch being stored, and in the bot, replies to chats)."""
+        prepared, rejected = [], []
+        for article in articles:
+            try:
+                prepared.append(_prepare(self._router, article))
+            except Exception as error:  # one bad article never stops the others
+                log.exception("could not read %r", article.title[:80])
+                rejected.append(Rejected(article.title[:60], f"internal error: {error}"))
+            await asyncio.sleep(0)
+        return prepared, rejected
 
     async def _store_batch(self, batch: list[_Prepared]) -> IngestReport:
         if len(batch) > 1:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from rapidfuzz import fuzz, process
 
 from bot.lexicon import Lexicon
-from bot.text import split_sentences, tokenize
+from bot.text import sentence_spans, words_of
 from bot.topics import WatchItem
 
 SUGGESTION_CUTOFF = 80.0
@@ -19,11 +19,12 @@ MIN_NAME_LENGTH = 4
 def names_in(title: str, body: str) -> Counter[str]:
     """Capitalised words inside sentences (names such as Codelco or Antofagasta) of an article."""
     names: Counter[str] = Counter()
-    for sentence in [title, *split_sentences(body)]:
-        for token in tokenize(sentence)[1:]:
-            word = token.surface
-            if len(word) >= MIN_NAME_LENGTH and word.isalpha() and word[0].isupper():
-                names[word] += 1
+    for sentence in [title, *(body[start:end] for start, end in sentence_spans(body))]:
+        names.update(
+            word
+            for word in words_of(sentence)[1:]
+            if len(word) >= MIN_NAME_LENGTH and word.isalpha() and word[0].isupper()
+        )
     return names
 
 

@@ -11,9 +11,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 from sqlmodel import col, select
 
+import bot.ingest
 from bot.app import running
 from bot.articles import ArticleIn, read_articles
 from bot.context import BotApplication
@@ -321,19 +323,25 @@ async def test_a_second_report_of_a_story_is_kept_for_the_digest_in_one_batch_or
     assert len(set(stories)) == 1
 
 
-async def test_a_worker_process_prepares_articles_as_the_ingestor_itself_would(
-    db: SessionFactory,
+async def test_batches_are_prepared_while_the_previous_one_is_stored_and_lose_nothing(
+    db: SessionFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(bot.ingest, "BATCH_SIZE", 2)
     await subscribe(db, ANALYST, "copper", "India-Chile")
     await subscribe(db, BATTERY, "lithium")
-    ingestor = Ingestor(db, default_lexicon(), worker=True)
-    try:
-        await ingestor.refresh()
-        articles = [*read_articles(DATA / "india-chile-copper.txt").articles, copper_story(2)]
-        report = await ingestor.ingest([*articles, CODELCO_WIRE, CODELCO_REWRITE])
-    finally:
-        ingestor.close()
-    assert (report.new, report.new_headlines, report.duplicates) == (4, 4, 0)
+    ingestor = Ingestor(db, default_lexicon())
+    await ingestor.refresh()
+    done: list[int] = []
+    articles = [
+        *read_articles(DATA / "india-chile-copper.txt").articles,
+        copper_story(2),
+        CODELCO_WIRE,
+        copper_story(2),  # the same again, in another batch
+        CODELCO_REWRITE,
+    ]
+    report = await ingestor.ingest(articles, progress=done.append)
+    assert (report.new, report.new_headlines, report.duplicates) == (4, 4, 1)
+    assert done == [2, 4, 5]
     assert [(chat, status) for _source, chat, status in await statuses_by_article(db)] == [
         (ANALYST, AlertStatus.PENDING),
         (ANALYST, AlertStatus.PENDING),
