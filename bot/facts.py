@@ -31,8 +31,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from functools import cache, lru_cache
-from typing import Generic, TypeVar
+from functools import cache, lru_cache, reduce
+from operator import or_
+from typing import Generic, NamedTuple, TypeVar
 
 from rapidfuzz import fuzz
 
@@ -92,12 +93,14 @@ _SHORT_SCALE = r"(?:mn|mln|bn|tn|trn)"
 _SCALE = rf"(?:\s{_LONG_SCALE}\b|\s?{_SHORT_SCALE}\b|[mbk]\b)"
 _SPELLED_SCALED = rf"(?:\b(?:{_CARDINAL}|a|half\s+a|several|a\s+few)\s+{_LONG_SCALE}\b)"
 _AMOUNT = rf"(?:(?:{_NUM}){_SCALE}?|{_SPELLED_SCALED}|\b{_CARDINAL}\b)"
-_QUALIFIER = (
-    r"(?:(?:just\s+|well\s+)?(?:over|under|above|below|about|around|roughly|nearly|almost"
-    r"|approximately|some|more\s+than|less\s+than|fewer\s+than|at\s+least|at\s+most|up\s+to"
-    r"|close\s+to|as\s+much\s+as|as\s+many\s+as|as\s+little\s+as|an\s+estimated|an\s+extra"
-    r"|another)\s+)"
+# "over 90%", "more than 5 million" (the words of a qualifier may be any spaces apart)
+_QUALIFIER_WORDS = (
+    "over|under|above|below|about|around|roughly|nearly|almost|approximately|some|more than"
+    "|less than|fewer than|at least|at most|up to|close to|as much as|as many as|as little as"
+    "|an estimated|an extra|another"
 )
+_QUALIFIER_ALTERNATIVES = _QUALIFIER_WORDS.replace(" ", r"\s+")
+_QUALIFIER = rf"(?:(?:just\s+|well\s+)?(?:{_QUALIFIER_ALTERNATIVES})\s+)"
 _YEAR = r"(?:19|20)\d{2}"
 _TEMPORAL = (
     r"(?:(?:by|in|on|since|until|till|through|before|after|during|for|as\s+of)\s+(?:the\s+)?)"
@@ -207,7 +210,7 @@ _UNITS: dict[str, tuple[str, ...]] = {
 _UNIT_PATTERN = "|".join(
     f"(?P<u{i}>{'|'.join(surfaces)})" for i, surfaces in enumerate(_UNITS.values())
 )
-_UNIT_NAMES = dict(enumerate(_UNITS))
+_UNIT_GROUPS = tuple(f"u{i}" for i in range(len(_UNITS)))
 
 # Group name → unit: "%" for per cent, "pp" for percentage points, "bp" for basis points.
 _PERCENT_UNITS = {"pct": "%", "pp": "pp", "bp": "bp"}
@@ -252,129 +255,272 @@ _MOVEMENT = re.compile(
 )
 
 
+# --- hints ------------------------------------------------------------------------------------
+# Finding figures costs trying every case-insensitive pattern at every word of a sentence, yet
+# most sentences hold no figure and most patterns cannot match a given one. So each pattern has
+# hints, each a set of marks: every match of the pattern holds a mark of each of its hints, and
+# the pattern runs only on sentences that do (their marks are read in one pass: `_marks`).
+# Numbers in words and qualifiers, costly to try at every word and rare, are also left out of the
+# patterns run on a sentence without their words (`_compiled`).
+#
+# Marks are read in the lower-cased sentence, from its runs of letters a-z, its runs of digits
+# and its signs. A mark of three letters or more begins a run ("ton" marks "tonnes", not
+# "Washington"); one of one or two letters is a whole run ("h" marks "H1", not "the"); a sign is
+# itself ("%"); the `<…>` marks are runs of digits. A hint that misses a way its pattern can
+# match loses figures: `test_hints_only_skip_patterns_that_cannot_match` checks them.
+_NUMBER = "<number>"  # a run of digits
+_YEAR_NUMBER = "<year>"  # a run of digits holding 19xx or 20xx
+_FOUR_DIGITS = "<four-digits>"  # a run of exactly four digits
+_CARDINAL_MARKS = (
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety"
+)
+_SCALE_MARKS = "million billion trillion thousand lakh crore"
+_SPELLED_MARKS = f"{_CARDINAL_MARKS} {_SCALE_MARKS}"  # numbers in words
+_AMOUNT_MARKS = f"{_NUMBER} {_SPELLED_MARKS}"
+_CODE_MARKS = " ".join(code.lower() for code in _CURRENCY_CODES)
+_UNIT_MARKS = (
+    "ton mt kt tpa mtpa kilo mega giga tera kg gram ounce oz lb lbs pound barrel bbl boe bpd / "
+    "bushel cubic bcm bcf tcf watt mw gw kw mwh gwh twh kwh litre liter gallon hectare acre km "
+    "mile metre meter carat teu point"
+)
+_MONTH_MARKS = "jan feb mar apr may jun jul aug sep oct nov dec"
+_SUPERLATIVE_MARKS = (
+    "largest biggest highest lowest smallest leading greatest top richest busiest fastest "
+    "strongest weakest cheapest most least"
+)
+
+_MARK_BITS: dict[str, int] = {}
+
+
+def _hint(marks: str) -> int:
+    """A hint (marks between spaces) as bits, a bit per mark, numbered as first seen."""
+    bits = 0
+    for mark in marks.split():
+        bits |= _MARK_BITS.setdefault(mark, 1 << len(_MARK_BITS))
+    return bits
+
+
+_SPELLED = _hint(_SPELLED_MARKS)
+# A qualifier needs all its words: a hint each, all of whose marks a sentence must hold.
+_QUALIFIER_HINTS = tuple(map(_hint, _QUALIFIER_WORDS.split("|")))
+
+
 @dataclass(frozen=True, slots=True)
 class _Pattern:
     kind: FigureKind | None  # None: a blocker (time, phone number, 24/7) or a bare number
-    regex: re.Pattern[str]
+    source: str  # a regex, compiled case-insensitively by `_compiled`
+    hints: tuple[int, ...]  # see "hints" above
     label_check: bool = False  # a bare number may be a label: "Boeing 737", "S&P 500"
     bare: bool = False  # kept only as the first end of a range
 
 
 def _pattern(
-    kind: FigureKind | None, regex: str, *, label_check: bool = False, bare: bool = False
+    kind: FigureKind | None,
+    source: str,
+    *hints: str,
+    label_check: bool = False,
+    bare: bool = False,
 ) -> _Pattern:
-    return _Pattern(kind, re.compile(regex, re.IGNORECASE), label_check, bare)
+    return _Pattern(kind, source, tuple(map(_hint, hints)), label_check, bare)
 
 
 _K = FigureKind
 # In priority order: when two candidates cover the same span, the earlier pattern wins.
 _PATTERNS: tuple[_Pattern, ...] = (
-    _pattern(_K.PERCENT, rf"{_START}{_QUALIFIER}?(?P<num>{_AMOUNT})\s?(?:{_PERCENT_UNIT_PATTERN})"),
+    _pattern(
+        _K.PERCENT,
+        rf"{_START}{_QUALIFIER}?(?P<num>{_AMOUNT})\s?(?:{_PERCENT_UNIT_PATTERN})",
+        _AMOUNT_MARKS,
+        "% cent percent pct pp ppt bp bps point",
+    ),
     _pattern(
         _K.MONEY,
         rf"{_START}{_QUALIFIER}?(?P<sign>{_SIGN_PATTERN}|{_CODE_PATTERN})\s?(?P<num>{_NUM})"
         rf"{_SCALE}?{_PER_UNIT}?",
+        _NUMBER,
+        f"$ € £ ¥ ₹ rs {_CODE_MARKS}",
     ),
     _pattern(
         _K.MONEY,
         rf"{_START}{_QUALIFIER}?(?P<num>{_AMOUNT})\s(?P<word>{_CURRENCY_WORD_PATTERN}"
         rf"|{_CODE_PATTERN})\b{_PER_UNIT}?",
+        _AMOUNT_MARKS,
+        f"dollar euro pound yuan renminbi rupee yen peso rand won reai real franc {_CODE_MARKS}",
     ),
     _pattern(
         _K.QUANTITY,
         rf"{_START}{_QUALIFIER}?(?P<num>{_AMOUNT})\s?(?:{_UNIT_PATTERN})(?![\w/]){_PER_TIME}?",
+        _AMOUNT_MARKS,
+        _UNIT_MARKS,
     ),
-    _pattern(_K.DATE, rf"{_START}{_TEMPORAL}?{_DAY}\s+{_MONTH}(?:,?\s+{_YEAR})?(?!\w)"),
-    _pattern(_K.DATE, rf"{_START}{_TEMPORAL}?{_MONTH}\s+{_DAY}(?:,?\s+{_YEAR})?(?![\w%]|[.,]\d)"),
-    _pattern(_K.DATE, rf"{_START}{_TEMPORAL}?{_PART_OF_YEAR}?{_MONTH}\s+{_YEAR}{_END}"),
-    _pattern(_K.DATE, rf"{_START}{_TEMPORAL}?{_YEAR}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])\b"),
-    _pattern(_K.DATE, rf"{_START}{_TEMPORAL}?\d{{1,2}}/\d{{1,2}}/(?:{_YEAR}|\d{{2}})\b"),
+    _pattern(
+        _K.DATE,
+        rf"{_START}{_TEMPORAL}?{_DAY}\s+{_MONTH}(?:,?\s+{_YEAR})?(?!\w)",
+        _NUMBER,
+        _MONTH_MARKS,
+    ),
+    _pattern(
+        _K.DATE,
+        rf"{_START}{_TEMPORAL}?{_MONTH}\s+{_DAY}(?:,?\s+{_YEAR})?(?![\w%]|[.,]\d)",
+        _NUMBER,
+        _MONTH_MARKS,
+    ),
+    _pattern(
+        _K.DATE,
+        rf"{_START}{_TEMPORAL}?{_PART_OF_YEAR}?{_MONTH}\s+{_YEAR}{_END}",
+        _YEAR_NUMBER,
+        _MONTH_MARKS,
+    ),
+    _pattern(
+        _K.DATE,
+        rf"{_START}{_TEMPORAL}?{_YEAR}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])\b",
+        _YEAR_NUMBER,
+        "-",
+    ),
+    _pattern(
+        _K.DATE, rf"{_START}{_TEMPORAL}?\d{{1,2}}/\d{{1,2}}/(?:{_YEAR}|\d{{2}})\b", _NUMBER, "/"
+    ),
     _pattern(
         _K.QUARTER,
         rf"{_START}{_TEMPORAL}?(?:(?:fiscal|financial)\s+)?(?:first|second|third|fourth|final|last"
         rf"|1st|2nd|3rd|4th)[- ]quarter\b(?:\s+of\s+(?:the\s+year|(?:fiscal\s+)?{_YEAR}))?",
+        "quarter",
     ),
     _pattern(
         _K.QUARTER,
         rf"{_START}{_TEMPORAL}?(?-i:Q[1-4])(?:\s?(?:FY\s?)?(?:{_YEAR}|'?\d{{2}}))?{_END}",
+        _NUMBER,
+        "q",
     ),
-    _pattern(_K.QUARTER, rf"{_START}{_TEMPORAL}?(?-i:[1-4]Q)(?:\s?(?:{_YEAR}|'?\d{{2}}))?{_END}"),
+    _pattern(
+        _K.QUARTER,
+        rf"{_START}{_TEMPORAL}?(?-i:[1-4]Q)(?:\s?(?:{_YEAR}|'?\d{{2}}))?{_END}",
+        _NUMBER,
+        "q",
+    ),
     _pattern(
         _K.QUARTER,
         rf"{_START}{_TEMPORAL}?(?:(?:first|second)-half\b|(?:first|second)\s+half\s+(?:of\s+)?"
         rf"(?:the\s+year|(?:fiscal\s+)?{_YEAR})\b|(?-i:H[12])\s?(?:{_YEAR}|'\d{{2}}|FY\s?\d{{2}})"
         rf"{_END}|(?-i:[12]H)\s?(?:{_YEAR}|'?\d{{2}}){_END})",
+        "half h",
     ),
-    _pattern(_K.QUARTER, rf"{_START}(?:in|during|for|by)\s+(?:the\s+)?(?-i:H[12]){_END}"),
+    _pattern(
+        _K.QUARTER, rf"{_START}(?:in|during|for|by)\s+(?:the\s+)?(?-i:H[12]){_END}", _NUMBER, "h"
+    ),
     _pattern(
         _K.YEAR,
         rf"{_START}(?:{_TEMPORAL}?{_PART_OF_YEAR}|{_TEMPORAL})(?:(?:fiscal|financial)\s+(?:year\s+)?"
         rf"|(?-i:FY)\s?)?{_YEAR}(?:\s?[/–-]\s?(?:{_YEAR}|\d{{2}}))?(?![\w%]|[.,]\d)",
+        _YEAR_NUMBER,
     ),
     _pattern(
         _K.YEAR,
         rf"{_START}(?:(?:fiscal|financial)\s+(?:year\s+)?|(?-i:FY)\s?)?(?P<num>{_YEAR})"
         rf"(?:\s?[/–-]\s?(?:{_YEAR}|\d{{2}}))?(?![\w%]|[.,]\d)",
+        _YEAR_NUMBER,
         label_check=True,
     ),
-    _pattern(_K.YEAR, rf"{_START}{_TEMPORAL}?(?-i:FY)\s?'?\d{{2}}(?:/\d{{2}})?{_END}"),
+    _pattern(
+        _K.YEAR, rf"{_START}{_TEMPORAL}?(?-i:FY)\s?'?\d{{2}}(?:/\d{{2}})?{_END}", _NUMBER, "fy"
+    ),
     _pattern(
         _K.RECORD,
         rf"{_START}(?:{_NUM}|{_CARDINAL}|multi|several)[- ]{_PERIOD}[- ](?:high|low|peak|trough"
         rf"|best|worst)s?\b",
+        f"{_NUMBER} {_CARDINAL_MARKS} multi several",
+        "day week month quarter year decade session",
+        "high low peak trough best worst",
     ),
-    _pattern(_K.RECORD, rf"{_START}(?:all[- ]time|record)[- ](?:highs?|lows?|levels?|peaks?)\b"),
+    _pattern(
+        _K.RECORD,
+        rf"{_START}(?:all[- ]time|record)[- ](?:highs?|lows?|levels?|peaks?)\b",
+        "record time",
+        "high low level peak",
+    ),
     _pattern(
         _K.RECORD,
         rf"{_START}(?:highest|lowest|strongest|weakest|biggest|largest|smallest|best|worst)\s+"
         rf"(?:levels?\s+)?(?:since\s+(?:(?:{_MONTH}\s+)?{_YEAR}|{_MONTH})|in\s+(?:(?:more\s+than"
         rf"|over|nearly|almost)\s+)?(?:{_NUM}|{_CARDINAL}|a)\s+{_PERIOD})\b",
+        "highest lowest strongest weakest biggest largest smallest best worst",
     ),
     _pattern(
         _K.RANK,
         rf"{_START}(?:(?:world|globe|country|nation|region|continent)['’]s\s+)?{_ORDINAL}"
         rf"[- ]{_SUPERLATIVE}\b",
+        "second third fourth fifth sixth seventh eighth ninth tenth st nd rd th",
+        _SUPERLATIVE_MARKS,
     ),
-    _pattern(_K.RANK, rf"{_START}(?:world|globe)['’]s\s+{_SUPERLATIVE}\b"),
-    _pattern(_K.RANK, rf"{_START}(?:(?-i:No\.)\s?|#)\d{{1,3}}{_END}"),
-    _pattern(_K.RANK, rf"{_START}number\s+(?:one|two|three)\b"),
+    _pattern(
+        _K.RANK,
+        rf"{_START}(?:world|globe)['’]s\s+{_SUPERLATIVE}\b",
+        "world globe",
+        _SUPERLATIVE_MARKS,
+    ),
+    _pattern(_K.RANK, rf"{_START}(?:(?-i:No\.)\s?|#)\d{{1,3}}{_END}", _NUMBER, "no #"),
+    _pattern(_K.RANK, rf"{_START}number\s+(?:one|two|three)\b", "number"),
     _pattern(
         _K.RANK,
         rf"{_START}top[- ](?:\d{{1,3}}|two|three|four|five|six|seven|eight|nine|ten|twenty|fifty"
         rf"|hundred){_END}",
+        "top",
     ),
-    _pattern(_K.RANK, rf"{_START}ranked\s+(?:first|{_ORDINAL}|(?-i:No\.)\s?\d{{1,3}}){_END}"),
+    _pattern(
+        _K.RANK, rf"{_START}ranked\s+(?:first|{_ORDINAL}|(?-i:No\.)\s?\d{{1,3}}){_END}", "ranked"
+    ),
     _pattern(
         _K.MULTIPLE,
         rf"{_START}{_QUALIFIER}?(?:(?:{_NUM})x\b|(?:{_NUM}|{_CARDINAL})[- ]?fold\b|(?:{_NUM}"
         rf"|{_CARDINAL})\s+times\b(?=\s+(?:more|higher|larger|bigger|greater|faster|as|the|over"
         rf"|what|that)\b))",
+        f"{_NUMBER} {_CARDINAL_MARKS}",
+        "x fold times " + " ".join(f"{word}fold" for word in _CARDINAL_MARKS.split()),
     ),
     _pattern(
         _K.FRACTION,
         rf"{_START}{_QUALIFIER}?(?:(?:one|two)[- ]thirds?|three[- ]quarters|(?:one|a)[- ]"
         rf"(?:third|quarter|fifth|tenth)|half)(?=\s+of\b)",
+        "third quarter fifth tenth half",
     ),
     _pattern(
         _K.COUNT,
         rf"{_START}{_QUALIFIER}?(?P<num>(?!{_YEAR}(?![\d,.]))(?:{_NUM}){_SCALE}?|{_SPELLED_SCALED})"
         rf"(?:-[a-z]+\b|\s+(?!{_NOT_COUNTED}\b)[a-z][a-z-]*)",
+        f"{_NUMBER} {_SCALE_MARKS}",
         label_check=True,
     ),
     _pattern(
         _K.NUMBER,
         rf"{_START}{_QUALIFIER}?(?P<num>(?:{_NUM})(?:\s?{_SHORT_SCALE}|\s{_LONG_SCALE})\b"
         rf"|{_SPELLED_SCALED}|\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+\.\d+){_END}",
+        f"{_NUMBER} {_SCALE_MARKS}",
         label_check=True,
     ),
-    _pattern(None, rf"{_START}(?P<num>{_NUM}){_END}", label_check=True, bare=True),
+    _pattern(None, rf"{_START}(?P<num>{_NUM}){_END}", _NUMBER, label_check=True, bare=True),
     # Blockers: matched so that nothing inside them is read as a figure, then dropped.
-    _pattern(None, rf"{_START}\d{{1,2}}(?:[:.]\d{{2}})?\s?(?:a\.m\.|p\.m\.|am\b|pm\b)"),
-    _pattern(None, rf"{_START}\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:\s?{_ZONE})?{_END}"),
-    _pattern(None, rf"{_START}\d{{1,2}}\.\d{{2}}\s?{_ZONE}\b|{_START}\d{{4}}\s?{_ZONE}\b"),
-    _pattern(None, r"(?<![\w+])\+\d[\d\s().-]{6,}\d|\(\d{2,5}\)\s?\d[\d\s-]{4,}\d"),
-    _pattern(None, rf"{_START}\d{{3}}[-.]\d{{3}}[-.]\d{{4}}\b"),
-    _pattern(None, rf"{_START}\d+/\d+(?![/\d])"),
+    _pattern(
+        None,
+        rf"{_START}\d{{1,2}}(?:[:.]\d{{2}})?\s?(?:a\.m\.|p\.m\.|am\b|pm\b)",
+        _NUMBER,
+        "am pm m",  # "a.m." has "m"
+    ),
+    _pattern(None, rf"{_START}\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:\s?{_ZONE})?{_END}", _NUMBER, ":"),
+    _pattern(
+        None,
+        rf"{_START}\d{{1,2}}\.\d{{2}}\s?{_ZONE}\b|{_START}\d{{4}}\s?{_ZONE}\b",
+        _NUMBER,
+        "gmt utc et est edt bst cet cest ist jst sgt hkt",
+    ),
+    _pattern(None, r"(?<![\w+])\+\d[\d\s().-]{6,}\d|\(\d{2,5}\)\s?\d[\d\s-]{4,}\d", _NUMBER, "+ ("),
+    _pattern(
+        None,
+        rf"{_START}\d{{3}}[-.]\d{{3}}[-.]\d{{4}}\b",
+        _FOUR_DIGITS,
+        "- .",
+    ),
+    _pattern(None, rf"{_START}\d+/\d+(?![/\d])", _NUMBER, "/"),
 )
 
 _RANGE_GAP = re.compile(r"\s*(?:-|–|—|to|and)\s*", re.IGNORECASE)
@@ -383,8 +529,7 @@ _TARGET = re.compile(r"(?:by|until|till|before|through)\b", re.IGNORECASE)
 _WITH_UNIT = frozenset({_K.PERCENT, _K.MONEY, _K.QUANTITY, _K.COUNT, _K.NUMBER})
 
 
-@dataclass(frozen=True, slots=True)
-class _Candidate:
+class _Candidate(NamedTuple):
     start: int
     end: int
     priority: int
@@ -402,17 +547,23 @@ def find_figures(sentence: str) -> list[Figure]:
     "between 5 and 10 tonnes", "5-10%"), but not after a verb of movement: in "rose $50 to
     $2,400" the figures are a change and a level.
     """
-    title_case = _is_title_case(sentence)
+    runnable = _runnable(_marks(sentence))
+    if not runnable:  # most sentences
+        return []
     candidates: list[_Candidate] = []
-    for priority, pattern in enumerate(_PATTERNS):
-        for match in pattern.regex.finditer(sentence):
+    for priority, pattern, regex in runnable:
+        for match in regex.finditer(sentence):
             if (
                 pattern.label_check
                 and match.start() == match.start("num")
-                and _is_label(sentence, match.start(), title_case=title_case)
+                and _is_label(sentence, match.start())
             ):
                 continue
-            if pattern.kind is _K.COUNT and not title_case and not _counts_something(match):
+            if (
+                pattern.kind is _K.COUNT
+                and not _counts_something(match)
+                and not _is_title_case(sentence)
+            ):
                 continue
             candidates.append(
                 _Candidate(
@@ -436,6 +587,78 @@ def find_figures(sentence: str) -> list[Figure]:
     ]
 
 
+# Marks of one or two letters and signs are whole tokens; longer ones, beginnings of words.
+_WHOLE_MARKS = {mark: bit for mark, bit in _MARK_BITS.items() if len(mark) <= 2}
+_PREFIX_MARKS = tuple(
+    (mark, bit)
+    for mark, bit in _MARK_BITS.items()
+    if len(mark) > 2 and mark not in (_NUMBER, _YEAR_NUMBER, _FOUR_DIGITS)
+)
+_TOKEN = re.compile(r"[a-z]+|\d+|[^\w\s]")  # a run of letters, a run of digits, a sign
+_YEAR_IN_NUMBER = re.compile(_YEAR)
+
+
+def _marks(sentence: str) -> int:
+    """The marks of a sentence (see "hints"), as bits."""
+    if not sentence.isascii():
+        # Letters a case-insensitive pattern takes for "i" or "s" that lower() does not make so.
+        sentence = sentence.replace("İ", "i").replace("ı", "i").replace("ſ", "s")
+    return reduce(or_, map(_word_marks, sentence.lower().split()), 0)
+
+
+@lru_cache(maxsize=1 << 14)
+def _word_marks(word: str) -> int:
+    """The marks of a lower-cased word (anything between spaces: "(2026)," is a word)."""
+    return reduce(or_, map(_token_marks, _TOKEN.findall(word)), 0)
+
+
+@lru_cache(maxsize=1 << 12)
+def _token_marks(token: str) -> int:
+    """The marks of a token: a run of letters, a run of digits or a sign."""
+    if token[0].isdecimal():
+        marks = _MARK_BITS[_NUMBER]
+        if _YEAR_IN_NUMBER.search(token):
+            marks |= _MARK_BITS[_YEAR_NUMBER]
+        if len(token) == 4:
+            marks |= _MARK_BITS[_FOUR_DIGITS]
+        return marks
+    marks = _WHOLE_MARKS.get(token, 0)
+    for prefix, bit in _PREFIX_MARKS:
+        if token.startswith(prefix):
+            marks |= bit
+    return marks
+
+
+@lru_cache(maxsize=4096)
+def _runnable(marks: int) -> tuple[tuple[int, _Pattern, re.Pattern[str]], ...]:
+    """The patterns that can match in a sentence with these marks, with their priorities."""
+    spelled = bool(marks & _SPELLED)
+    qualified = any(words & marks == words for words in _QUALIFIER_HINTS)
+    return tuple(
+        (priority, pattern, _compiled(pattern.source, spelled=spelled, qualified=qualified))
+        for priority, pattern in enumerate(_PATTERNS)
+        if all(hint & marks for hint in pattern.hints)
+    )
+
+
+_NEVER = r"(?:(?!))"
+
+
+@cache
+def _compiled(source: str, *, spelled: bool, qualified: bool) -> re.Pattern[str]:
+    """A pattern without the parts a sentence cannot hold: numbers in words ("five", "two
+    million") unless `spelled`, qualifiers ("over", "about") unless `qualified`.
+
+    Each such part becomes one that never matches, which changes no match (the part could not
+    match anywhere) and spares trying its many words at every word of the sentence.
+    """
+    if not spelled:
+        source = source.replace(_SPELLED_SCALED, _NEVER).replace(_CARDINAL, _NEVER)
+    if not qualified:
+        source = source.replace(_QUALIFIER, _NEVER)
+    return re.compile(source, re.IGNORECASE)
+
+
 def _counts_something(match: re.Match[str]) -> bool:
     """A count's noun is in lower case ("12 mines"); "12 Mines" is a name in running text."""
     tail = match.group()[match.end("num") - match.start() :].lstrip(" -")
@@ -443,10 +666,10 @@ def _counts_something(match: re.Match[str]) -> bool:
 
 
 def _unit_of(kind: FigureKind | None, match: re.Match[str]) -> str | None:
-    groups = match.groupdict()
     if kind is _K.PERCENT:
-        return next(unit for name, unit in _PERCENT_UNITS.items() if groups[name])
+        return next(unit for name, unit in _PERCENT_UNITS.items() if match.group(name))
     if kind is _K.MONEY:
+        groups = match.groupdict()
         written = groups.get("sign") or re.sub(r"\s+", " ", groups["word"])
         if written in _CURRENCY_SIGNS:
             return _CURRENCY_SIGNS[written]
@@ -455,11 +678,15 @@ def _unit_of(kind: FigureKind | None, match: re.Match[str]) -> str | None:
         word = written.lower().replace("pounds", "pound")
         return _CURRENCY_WORDS.get(word) or _CURRENCY_WORDS[word.removesuffix("s")]
     if kind is _K.QUANTITY:
-        index = next(int(name[1:]) for name, value in groups.items() if name[0] == "u" and value)
-        return _UNIT_NAMES[index]
+        return next(
+            unit
+            for unit, written in zip(_UNITS, match.group(*_UNIT_GROUPS), strict=True)
+            if written
+        )
     return None
 
 
+@lru_cache(maxsize=64)
 def _is_title_case(sentence: str) -> bool:
     """A headline in Title Case: most longer words capitalised."""
     words = re.findall(r"[^\W\d_]{4,}", sentence)
@@ -467,7 +694,14 @@ def _is_title_case(sentence: str) -> bool:
     return len(words) >= 3 and capitalised >= 0.6 * len(words)
 
 
-def _is_label(sentence: str, start: int, *, title_case: bool) -> bool:
+_SLASHED = re.compile(r"\d/$")
+_DASHED = re.compile(r"\d+[-–]$")
+_LAST_WORD = re.compile(r"([\w&.'’-]+)\s+$")
+_POSSESSIVE = re.compile(r"['’]s$")
+
+
+@lru_cache(maxsize=64)  # several patterns ask about one number
+def _is_label(sentence: str, start: int) -> bool:
     """True when the number at `start` names a thing rather than measuring one.
 
     "Boeing 737", "S&P 500", "Section 232", "Vision 2030", "U.S. 10-year": a capitalised word
@@ -475,20 +709,22 @@ def _is_label(sentence: str, start: int, *, title_case: bool) -> bool:
     The number after a slash ("24/7") or a labelled number ("737-800") is a label too.
     """
     before = sentence[:start]
-    if re.search(r"\d/$", before):
+    if _SLASHED.search(before):
         return True
-    before = re.sub(r"\d+[-–]$", "", before)
-    word_match = re.search(r"([\w&.'’-]+)\s+$", before)
+    before = _DASHED.sub("", before)
+    # A word followed by spaces to the end is in the last chunk between spaces: search only it.
+    last_chunk = before.rsplit(None, 1)[-1] if before.strip() else ""
+    word_match = _LAST_WORD.search(before, len(before.rstrip()) - len(last_chunk))
     if word_match is None:
         return False
     word = word_match.group(1)
     if word.lower() in _LABEL_WORDS or "&" in word:
         return True
-    if not any(ch.isupper() for ch in word) or re.search(r"['’]s$", word):
+    if not any(ch.isupper() for ch in word) or _POSSESSIVE.search(word):
         return False
     if before[: word_match.start()].strip() == "" and word.lower() in _OPENERS:
         return False
-    return not title_case or word.isupper() or "." in word
+    return not _is_title_case(sentence) or word.isupper() or "." in word
 
 
 def _join_ranges(sentence: str, kept: list[_Candidate]) -> list[_Candidate]:
@@ -510,14 +746,14 @@ def _as_range(sentence: str, low: _Candidate, high: _Candidate) -> _Candidate | 
         return None
     if low.kind is _K.RANGE:
         return None
+    same_measure, unit = _range_unit(low, high)
+    if not same_measure:
+        return None
     connector = gap.strip().lower()
     intro = _RANGE_INTRO.search(sentence, 0, low.start)
     if connector == "and" and (intro is None or intro.group().strip().lower() != "between"):
         return None
     if connector == "to" and intro is None and _MOVEMENT.search(sentence, 0, low.start):
-        return None
-    same_measure, unit = _range_unit(low, high)
-    if not same_measure:
         return None
     start = intro.start() if intro is not None and connector in ("to", "and") else low.start
     # A span of years or dates stays temporal: "from 2019 to 2023" is a YEAR.
@@ -589,6 +825,7 @@ def extract_facts(title: str, body: str) -> list[FactCandidate]:
 
 
 _NORM_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)*")
+_THOUSANDS_SEPARATOR = re.compile(r",(?=\d{3}\b)")
 _PERCENT_WORDS = re.compile(r"\s?(?:per\s?cent|percent|pct)\b", re.IGNORECASE)
 _STOPWORDS = _words(
     "the a an of in on at to for and or but is are was were be been by with as that this it "
@@ -601,10 +838,9 @@ def normalize_fact(sentence: str) -> str:
     """A sentence in the form facts are compared in: normal words, plain numbers, no filler."""
     text = _PERCENT_WORDS.sub("%", sentence)
     tokens = []
-    for match in _NORM_TOKEN.finditer(text):
-        token = match.group()
+    for token in _NORM_TOKEN.findall(text):
         if token[0].isdigit():
-            tokens.append(re.sub(r",(?=\d{3}\b)", "", token))
+            tokens.append(_THOUSANDS_SEPARATOR.sub("", token) if "," in token else token)
         else:
             word = normalize_word(token)
             if word not in _STOPWORDS:
