@@ -12,10 +12,6 @@ import io
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
-
 CHART_SIZE_PX = (800, 400)
 MAX_DATE_LABELS = 8
 _DPI = 100
@@ -58,6 +54,12 @@ def trend_chart(counts: DailyCounts, *, title: str) -> bytes:
     last count as zero. Raises ValueError for an empty sequence (the caller sends a sentence
     instead), a negative count or a day given twice. An all-zero series still renders.
     """
+    # matplotlib takes a third of a second to import: only when a chart is drawn, not in
+    # every command-line run
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     series = daily_series(counts)
     values = [count for _, count in series]
     positions = range(len(series))
