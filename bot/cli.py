@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import gc
 import json
 import logging
 import sys
@@ -177,6 +178,7 @@ async def _ingest_files(settings: Settings, paths: list[str]) -> int:
     async with migrated_database(settings.database_url) as sessions:
         ingestor = Ingestor(sessions, default_lexicon())
         await ingestor.refresh()
+        gc.freeze()  # the matcher lives as long as the run: spare the collector re-reading it
         report.merge(await ingestor.ingest(articles, progress=_progress_printer(len(articles))))
     print(
         f"new: {report.new} articles (+{report.new_headlines} headlines), "

@@ -81,16 +81,21 @@ class Router:
 
     def route(self, title: str, body: str) -> list[Alert]:
         """(chat id, matched watch items, evidence, alert status): one alert per chat."""
-        per_chat: dict[int, list[Match]] = defaultdict(list)
+        per_chat: dict[int, list[Match]] = {}
         for match in self._matcher.match(title, body):
             for chat_id in self._subscribers.get(match.key, ()):
-                per_chat[chat_id].append(match)
+                if chat_id in per_chat:
+                    per_chat[chat_id].append(match)
+                else:
+                    per_chat[chat_id] = [match]
+        held, pending = AlertStatus.HELD, AlertStatus.PENDING  # an Enum lookup costs a call
+        digest_only = self._digest_only
         return [
             (
                 chat_id,
-                tuple(m.key for m in matches),
+                (matches[0].key,) if len(matches) == 1 else tuple(m.key for m in matches),
                 matches[0].evidence,
-                AlertStatus.HELD if chat_id in self._digest_only else AlertStatus.PENDING,
+                held if chat_id in digest_only else pending,
             )
             for chat_id, matches in sorted(per_chat.items())
         ]

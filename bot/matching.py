@@ -5,30 +5,52 @@ pattern in an Aho-Corasick automaton (pyahocorasick) over the article's lower-ca
 every non-word character read as a space, so one C-speed pass finds all candidate words and
 phrases. Python then looks only at the hits: the case rules of each surface ("China" is not
 "fine china", "US" is not "us"), blocking by longer lexicon names ("South American" is a region,
-not the US demonym; "palm oil" is not oil), market context for words such as "lead", and the
-watch items whose terms were seen. The lexicon's automaton is built once and shared; each
-Matcher adds a small one for the plain terms its watch items typed.
+not the US demonym; "palm oil" is not oil), and market context for words such as "lead". What a
+hit needs checking for is worked out per spelling when the automaton is built: where its words
+with case rules are, and whether a longer lexicon name may hold it.
+
+A Matcher numbers the distinct terms ("needs") of its watch items: a concept with its group
+members, strict or case-relaxed, or a typed plain term. Each hit is credited to the needs it
+satisfies; a watch item is looked at only when its first term was found (one of two terms, only
+when both were), and items with the same terms share their evidence. Sentences, for market
+context and evidence, are found around the positions that need them, never by splitting the
+whole article.
+
+The lexicon's automaton is built once and shared by small Matchers, which add one for the plain
+terms their watch items typed; a Matcher with many typed terms (the one ingest routes with)
+builds one automaton holding the lexicon's spellings and its own, so each article is scanned
+once.
 """
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
+from operator import attrgetter
+from typing import NamedTuple
 
 import ahocorasick
 
 from bot.lexicon import Case, CaseFit, Lexicon, Surface
-from bot.text import sentence_spans, singular, tokenize
+from bot.text import sentence_span_at, singular, tokenize
 from bot.topics import Term, WatchItem
 
 _NON_WORD = re.compile(r"[\W_]")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _WORD = re.compile(r"[^\W_]+")
+# An ASCII byte lower-cased, or a space for a non-word character (any other byte: a space).
+_SCANNABLE_BYTES = (
+    bytes(ord(" ") if _NON_WORD.match(chr(code)) else ord(chr(code).lower()) for code in range(128))
+    + b" " * 128
+)
 MAX_VARIANTS = 32
+# How a hit fits its case rules; looking an enum member up costs ~50 ns on Python 3.11.
+_STRICT, _RELAXED, _NO_FIT = CaseFit.STRICT, CaseFit.RELAXED, CaseFit.NONE
+ONE_AUTOMATON_FROM = 100  # typed plain terms; one automaton for all then costs ~5 ms more to build
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,31 +59,45 @@ class Match:
     evidence: str  # the sentence or headline that matched
 
 
+_by_key = attrgetter("key")
+
+
+# The words of a spelling that have a case rule: (offset, length, upper case or else capitalised).
+_Checks = tuple[tuple[int, int, bool], ...]
+
+
 @dataclass(frozen=True, slots=True)
 class _Entry:
-    """What a pattern stands for: a lexicon concept (by id) or a typed plain term."""
+    """A lexicon concept a pattern stands for, written one way."""
 
-    owner: str | int  # a concept id, or the number of a plain term
+    owner: str  # the concept's id
     surface: Surface
-    check: int  # 0: no case rule; 1: one capitalised word; 2: check every word
-
-    @classmethod
-    def of(cls, owner: str | int, surface: Surface) -> _Entry:
-        if all(rule is Case.ANY for rule in surface.case):
-            check = 0
-        elif surface.case == (Case.CAPITALISED,):
-            check = 1
-        else:
-            check = 2
-        return cls(owner, surface, check)
 
 
-@dataclass(slots=True)
-class _Hit:
-    entry: _Entry
-    start: int  # in the text
-    end: int
-    fit: CaseFit
+# What a lexicon spelling stands for: the names it writes, each with the checks of its case rules.
+_Entries = tuple[tuple[_Entry, _Checks], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    """How the lexicon names of a spelling bear on other names found with or around them."""
+
+    spelled: bool  # the names differ: those spelled exactly so win ("Americas" over "America")
+    holds: bool  # it may hold a shorter lexicon name
+    held: bool  # a longer lexicon name may hold it: it does not count there ("oil", "palm oil")
+    held_after: bool  # … one that goes on after it ("customs duty"), found only after it
+
+
+class _Pattern(NamedTuple):
+    """What a spelling in an automaton stands for."""
+
+    length: int
+    lexicon: _Entries  # one per concept and way of fitting
+    plain: tuple[tuple[int, _Checks], ...]  # the needs of typed plain terms
+    rules: _Rules | None  # None for most spellings
+
+
+_Name = tuple[_Entry, int, CaseFit]  # a lexicon name found: where it starts, how it fits
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +106,26 @@ class _Need:
 
     concepts: frozenset[str]
     relaxed: bool
-    plain: int | None  # the number of a plain term
+    plain: Surface | None  # a typed plain term
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """A watch item of several terms, or with exclusions, as needs."""
+
+    key: str
+    needs: tuple[int, ...]  # one per term, in order
+    required: frozenset[int]
+    exclusions: frozenset[int]
+
+
+@dataclass(frozen=True, slots=True)
+class _Filed:
+    """The watch items filed under a need: those whose first term it is."""
+
+    keys: list[str]  # of the items with just that term
+    pairs: dict[int, list[_Item]]  # items of two terms, by the other term's need
+    items: list[_Item]  # the others
 
 
 def _plural(word: str) -> str:
@@ -96,68 +151,126 @@ def _variants(surface: Surface) -> set[str]:
     return spellings
 
 
-def _automaton(entries: Iterable[_Entry]) -> ahocorasick.Automaton | None:
-    patterns: dict[str, list[_Entry]] = defaultdict(list)
-    for entry in entries:
-        for spelling in _variants(entry.surface):
-            patterns[f" {spelling} "].append(entry)
-    if not patterns:
+def _checks(surface: Surface, spelling: str) -> _Checks:
+    return _word_checks(surface.case, tuple(len(word) for word in spelling.split(" ")))
+
+
+@cache  # shared: most spellings have one of a few shapes
+def _word_checks(rules: tuple[Case, ...], lengths: tuple[int, ...]) -> _Checks:
+    checks = []
+    offset = 0
+    for length, rule in zip(lengths, rules, strict=False):
+        if rule is not Case.ANY:
+            checks.append((offset, length, rule is Case.UPPER))
+        offset += length + 1
+    return tuple(checks)
+
+
+@cache
+def _lexicon_spellings(lexicon: Lexicon) -> dict[str, tuple[_Entries, _Rules | None]]:
+    """Every spelling of the lexicon's names: the names it stands for, and its rules."""
+    entries: dict[str, list[_Entry]] = defaultdict(list)
+    for concept in lexicon.concepts.values():
+        for surface in concept.surfaces:
+            entry = _Entry(concept.id, surface)
+            for spelling in _variants(surface):
+                entries[spelling].append(entry)
+    holds: set[str] = set()
+    held: set[str] = set()
+    held_after: set[str] = set()
+    for spelling in entries:
+        words = spelling.split(" ")
+        for first, last in itertools.combinations(range(len(words) + 1), 2):
+            part = " ".join(words[first:last])
+            if part != spelling and part in entries:
+                holds.add(spelling)
+                held.add(part)
+                if last < len(words):
+                    held_after.add(part)
+    lexicon_spellings = {}
+    for spelling, names in entries.items():
+        checked = tuple((entry, _checks(entry.surface, spelling)) for entry in names)
+        alike = {
+            (e.owner, checks, e.surface.needs_context, e.surface.common_word)
+            for e, checks in checked
+        }
+        if len(alike) == 1:  # surfaces of one concept that read the same ("tariff", "tariffs")
+            checked = checked[:1]
+        flags = (len(alike) > 1, spelling in holds, spelling in held, spelling in held_after)
+        lexicon_spellings[spelling] = (checked, _Rules(*flags) if any(flags) else None)
+    return lexicon_spellings
+
+
+def _automaton(
+    lexicon: dict[str, tuple[_Entries, _Rules | None]], plain_terms: Iterable[tuple[int, Surface]]
+) -> ahocorasick.Automaton | None:
+    plain: dict[str, list[tuple[int, _Checks]]] = defaultdict(list)
+    for need, surface in plain_terms:
+        for spelling in _variants(surface):
+            plain[spelling].append((need, _checks(surface, spelling)))
+    if not lexicon and not plain:
         return None
     automaton = ahocorasick.Automaton()
-    for pattern, owners in patterns.items():
-        automaton.add_word(pattern, (len(pattern), tuple(owners)))
+    for spelling in lexicon.keys() | plain.keys():
+        names, rules = lexicon.get(spelling, ((), None))
+        pattern = _Pattern(len(spelling) + 2, names, tuple(plain.get(spelling, ())), rules)
+        automaton.add_word(f" {spelling} ", pattern)
     automaton.make_automaton()
     return automaton
 
 
 @cache
 def _lexicon_automaton(lexicon: Lexicon) -> ahocorasick.Automaton | None:
-    return _automaton(
-        _Entry.of(concept.id, surface)
-        for concept in lexicon.concepts.values()
-        for surface in concept.surfaces
-    )
+    return _automaton(_lexicon_spellings(lexicon), ())
 
 
 def _scannable(text: str) -> str:
     """The text lower-cased with non-word characters as spaces, padded; same length + 2."""
+    if text.isascii() or all(_NON_WORD.match(c) for c in set(_NON_ASCII.findall(text))):
+        # No word character beyond ASCII (curly quotes and dashes are not): one pass over bytes,
+        # where every other character is one "?" that reads as a space.
+        scanned = text.encode("ascii", "replace").translate(_SCANNABLE_BYTES)
+        return f" {scanned.decode('ascii')} "
     lowered = _NON_WORD.sub(" ", text).lower()
     if len(lowered) != len(text):  # a character whose lower case is longer ("İ")
         lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in _NON_WORD.sub(" ", text))
     return f" {lowered} "
 
 
-def _case_fit(surface: Surface, span: str) -> CaseFit:
-    fit = CaseFit.STRICT
-    for rule, word in zip(surface.case, _WORD.findall(span), strict=False):
-        if rule is Case.UPPER:
-            core = word[:-1] if len(word) > 2 and word.endswith("s") else word
+def _fit(text: str, start: int, checks: _Checks) -> CaseFit:
+    """How well the words of the text from `start` meet their case rules."""
+    fit = _STRICT
+    for offset, length, upper in checks:
+        if upper:
+            word = text[start + offset : start + offset + length]
+            core = word[:-1] if length > 2 and word.endswith("s") else word
             if not core.isupper():
-                return CaseFit.NONE
-        elif rule is Case.CAPITALISED and not word[:1].isupper():
-            fit = CaseFit.RELAXED
+                return _NO_FIT
+        elif not text[start + offset].isupper():  # a capitalised word
+            fit = _RELAXED
     return fit
 
 
-def _best_spelled(hits: list[_Hit], text: str) -> list[_Hit]:
+def _exactly_spelled(names: list[_Name], words: str) -> list[_Name]:
     """Of names found on the same words, those spelled exactly so ("Americas" is not a plural
     of "America" when the lexicon knows the Americas)."""
-    by_span: dict[tuple[int, int], list[_Hit]] = defaultdict(list)
-    for hit in hits:
-        by_span[(hit.start, hit.end)].append(hit)
-    best: list[_Hit] = []
-    for (start, end), same in by_span.items():
-        if len(same) > 1:
-            spelled = tuple(word.lower() for word in _WORD.findall(text[start:end]))
-            exact = [hit for hit in same if hit.entry.surface.literal == spelled]
-            same = exact or same
-        best.extend(same)
-    return best
+    spelled = tuple(word.lower() for word in _WORD.findall(words))
+    return [name for name in names if name[0].surface.literal == spelled] or names
+
+
+def _held(start: int, stop: int, holders: list[tuple[int, int]]) -> bool:
+    """Whether the words at start:stop are inside one of the holders, and not all of it."""
+    return any(
+        outer_start <= start and stop <= outer_stop and (outer_start, outer_stop) != (start, stop)
+        for outer_start, outer_stop in holders
+    )
 
 
 def _at_sentence_start(text: str, start: int) -> bool:
-    before = text[:start].rstrip(" \t\"“'‘(")
-    return not before or before[-1] in ".!?\n:"
+    before = start  # step back over spaces, opening quotes and brackets
+    while before and text[before - 1] in " \t\"“'‘(":
+        before -= 1
+    return not before or text[before - 1] in ".!?\n:"
 
 
 class Matcher:
@@ -165,173 +278,199 @@ class Matcher:
 
     def __init__(self, items: Iterable[WatchItem], lexicon: Lexicon) -> None:
         self._lexicon = lexicon
-        self._shared = _lexicon_automaton(lexicon)
-        self._items: dict[str, tuple[list[_Need], list[_Need]]] = {}
-        self._by_concept: dict[str, set[str]] = defaultdict(set)
-        self._by_plain: dict[int, set[str]] = defaultdict(set)
-        self._plain_ids: dict[Surface, int] = {}
-        for item in items:
-            needs = [self._need(term) for term in item.terms]
-            self._items[item.key] = (needs, [self._need(term) for term in item.exclusions])
-            for need in needs:
-                for concept_id in need.concepts:
-                    self._by_concept[concept_id].add(item.key)
-                if need.plain is not None:
-                    self._by_plain[need.plain].add(item.key)
-        self._own = _automaton(
-            _Entry.of(number, surface) for surface, number in self._plain_ids.items()
-        )
+        self._needs: dict[_Need, int] = {}  # every distinct term, numbered
+        self._strict: dict[str, list[int]] = defaultdict(list)  # concept → needs it satisfies
+        self._relaxed: dict[str, list[int]] = defaultdict(list)  # … when its case is relaxed
+        self._plain: dict[Surface, int] = {}  # a typed plain term → its need
+        self._filed: dict[int, _Filed] = {}  # need → the items whose first term it is
+        latest = {item.key: item for item in items}
+        for item in latest.values():
+            if not item.terms:
+                continue  # an item without terms could never match
+            needs = tuple(self._need(term) for term in item.terms)
+            filed = self._filed.setdefault(needs[0], _Filed([], {}, []))
+            if len(needs) == 1 and not item.exclusions:
+                filed.keys.append(item.key)
+            elif len(needs) == 2 and needs[0] != needs[1] and not item.exclusions:
+                pair = _Item(item.key, needs, frozenset(needs), frozenset())
+                filed.pairs.setdefault(needs[1], []).append(pair)
+            else:
+                exclusions = frozenset(self._need(term) for term in item.exclusions)
+                filed.items.append(_Item(item.key, needs, frozenset(needs), exclusions))
+        self._size = len(latest)
+        plain = [(need, surface) for surface, need in self._plain.items()]
+        if len(plain) >= ONE_AUTOMATON_FROM:
+            merged = _automaton(_lexicon_spellings(lexicon), plain)
+            self._automata: tuple[ahocorasick.Automaton, ...] = (merged,) if merged else ()
+        else:
+            own = (_automaton({}, plain),)
+            self._automata = tuple(a for a in (_lexicon_automaton(lexicon), *own) if a)
 
-    def _need(self, term: Term) -> _Need:
+    def _need(self, term: Term) -> int:
         if term.surface is not None:
-            number = self._plain_ids.setdefault(term.surface, len(self._plain_ids))
-            return _Need(frozenset(), False, number)
-        assert term.concept is not None
-        return _Need(self._lexicon.expand(term.concept.id), term.relaxed, None)
+            need = _Need(frozenset(), False, term.surface)
+        else:
+            assert term.concept is not None
+            need = _Need(self._lexicon.expand(term.concept.id), term.relaxed, None)
+        number = self._needs.get(need)
+        if number is None:
+            number = self._needs[need] = len(self._needs)
+            if need.plain is not None:
+                self._plain[need.plain] = number
+            for concept_id in need.concepts:
+                self._strict[concept_id].append(number)
+                if need.relaxed:
+                    self._relaxed[concept_id].append(number)
+        return number
 
     def __len__(self) -> int:
-        return len(self._items)
+        return self._size
 
     def match(self, title: str, body: str = "") -> list[Match]:
         """The watch items this article matches, each with its best evidence sentence."""
         text = f"{title}\n{body}" if body.strip() else title
-        hits = self._hits(text)
-        if not hits:
-            return []
         article = _Article(text, len(title), self._lexicon)
-        strict: dict[str, list[int]] = defaultdict(list)
-        relaxed: dict[str, list[int]] = defaultdict(list)
-        plain: dict[int, list[int]] = defaultdict(list)
-        for hit in hits:
-            surface = hit.entry.surface
-            if surface.needs_context and not article.has_context(hit.start):
+        found = article.found
+        for entry, start, fit in self._scan(text, found):
+            surface = entry.surface
+            if fit is _STRICT and not (surface.common_word and _at_sentence_start(text, start)):
+                needs = self._strict.get(entry.owner)
+            else:  # a name whose case was relaxed, or a common word that may start a sentence
+                needs = self._relaxed.get(entry.owner)
+            if needs and not (surface.needs_context and not article.has_context(start)):
+                for need in needs:
+                    found[need].append(start)
+        matched: list[Match] = []
+        seen = found.keys()
+        for need in seen:
+            filed = self._filed.get(need)
+            if filed is None:
                 continue
-            owner = hit.entry.owner
-            if isinstance(owner, int):
-                plain[owner].append(hit.start)
-            elif hit.fit is CaseFit.STRICT and not (
-                surface.common_word and _at_sentence_start(text, hit.start)
-            ):
-                strict[owner].append(hit.start)
-            else:
-                relaxed[owner].append(hit.start)
-        candidates: set[str] = set()
-        for concept_id in (*strict, *relaxed):
-            candidates |= self._by_concept.get(concept_id, set())
-        for number in plain:
-            candidates |= self._by_plain.get(number, set())
-        matches = []
-        for key in sorted(candidates):
-            needs, exclusions = self._items[key]
+            if filed.keys:
+                evidence = article.evidence((need,))
+                for key in filed.keys:
+                    matched.append(Match(key, evidence))
+            if filed.pairs:
+                for other in seen:
+                    for item in filed.pairs.get(other, ()):
+                        matched.append(Match(item.key, article.evidence(item.needs)))
+            for item in filed.items:
+                if seen >= item.required and seen.isdisjoint(item.exclusions):
+                    matched.append(Match(item.key, article.evidence(item.needs)))
+        matched.sort(key=_by_key)
+        return matched
 
-            def positions(need: _Need) -> list[int]:
-                if need.plain is not None:
-                    return plain.get(need.plain, [])
-                found = [p for c in need.concepts if c in strict for p in strict[c]]
-                if need.relaxed:
-                    found += [p for c in need.concepts if c in relaxed for p in relaxed[c]]
-                return found
-
-            if any(positions(need) for need in exclusions):
-                continue
-            per_term = [positions(need) for need in needs]
-            if all(per_term):
-                matches.append(Match(key, article.evidence(per_term)))
-        return matches
-
-    def _hits(self, text: str) -> list[_Hit]:
-        """Every pattern found whose case rules the text meets; lexicon names inside a longer
-        lexicon name are dropped, and of names on the same words the exactly spelled ones win."""
+    def _scan(self, text: str, found: dict[int, list[int]]) -> Iterator[_Name]:
+        """One pass of the automata. A plain term that meets its case rules strictly is noted
+        in `found` at once; the lexicon names whose case rules the text meets are yielded,
+        except those inside a longer lexicon name, and of names on the same words the exactly
+        spelled ones."""
+        holders: list[tuple[int, int]] = []  # where names are that may hold a shorter one
+        later: list[tuple[int, list[_Name]]] = []  # names to yield if no holder comes after
         scanned = _scannable(text)
-        lexicon_hits: list[_Hit] = []
-        plain_hits: list[_Hit] = []
-        for automaton, found in ((self._shared, lexicon_hits), (self._own, plain_hits)):
-            if automaton is None:
-                continue
-            for end, (length, entries) in automaton.iter(scanned):
+        for automaton in self._automata:
+            for end, (length, lexicon, plain, rules) in automaton.iter(scanned):
                 start = end - length + 1  # index in text: scanned has one leading pad
                 stop = end - 1
-                for entry in entries:
-                    if entry.check == 0:
-                        fit = CaseFit.STRICT
-                    elif entry.check == 1:
-                        fit = CaseFit.STRICT if text[start].isupper() else CaseFit.RELAXED
-                    else:
-                        fit = _case_fit(entry.surface, text[start:stop])
-                    if fit is not CaseFit.NONE:
-                        found.append(_Hit(entry, start, stop, fit))
-        if len(lexicon_hits) > 1:
-            lexicon_hits.sort(key=lambda hit: (hit.start, -hit.end))
-            kept: list[_Hit] = []
-            widest = (-1, -1)  # the span reaching furthest so far
-            shared_span = False
-            for hit in lexicon_hits:
-                if hit.end <= widest[1] and (hit.start, hit.end) != widest:
-                    continue  # inside a longer name
-                if kept and (kept[-1].start, kept[-1].end) == (hit.start, hit.end):
-                    shared_span = True
-                kept.append(hit)
-                if hit.end > widest[1]:
-                    widest = (hit.start, hit.end)
-            lexicon_hits = _best_spelled(kept, text) if shared_span else kept
-        if plain_hits:
-            lexicon_hits += [hit for hit in plain_hits if hit.fit is CaseFit.STRICT]
-        return lexicon_hits
+                for need, checks in plain:
+                    if not checks or _fit(text, start, checks) is _STRICT:
+                        found[need].append(start)
+                if rules is not None:
+                    # Of names ending together the longest comes first: holders that end here
+                    # are known, holders that go on are not yet.
+                    if rules.held and holders and _held(start, stop, holders):
+                        continue
+                    if rules.spelled or rules.holds or rules.held_after:
+                        names = []
+                        for entry, checks in lexicon:
+                            fit = _fit(text, start, checks) if checks else _STRICT
+                            if fit is not _NO_FIT:
+                                names.append((entry, start, fit))
+                        if not names:
+                            continue
+                        if rules.spelled:
+                            names = _exactly_spelled(names, text[start:stop])
+                        if rules.holds:
+                            holders.append((start, stop))
+                        if rules.held_after:
+                            later.append((stop, names))
+                        else:
+                            yield from names
+                        continue
+                for entry, checks in lexicon:
+                    fit = _fit(text, start, checks) if checks else _STRICT
+                    if fit is not _NO_FIT:
+                        yield entry, start, fit
+        for stop, names in later:
+            if not _held(names[0][1], stop, holders):
+                yield from names
 
 
 class _Article:
-    """Sentence-level facts about a matched text, computed only when asked."""
+    """What matching learns about one text: where each need was found, and facts about its
+    sentences (known by their spans), computed only when asked."""
 
     def __init__(self, text: str, title_length: int, lexicon: Lexicon) -> None:
+        self.found: dict[int, list[int]] = defaultdict(list)  # need → where it was found
         self._text = text
         self._title_length = title_length
         self._lexicon = lexicon
-        self._spans: list[tuple[int, int]] | None = None
-        self._starts: list[int] = []
-        self._context: dict[int, bool] = {}
-        self._sentence_at: dict[int, int] = {}
-        self._texts: dict[int, str] = {}
+        self._spans: list[tuple[int, int]] = []  # the sentences looked up so far
+        self._sentence_at: dict[int, tuple[int, int]] = {}
+        self._context: dict[tuple[int, int], bool] = {}
+        self._texts: dict[tuple[int, int], str] = {}  # sentence → its text, spaces collapsed
+        self._evidence: dict[tuple[int, ...], str] = {}  # an item's needs → its evidence
 
-    def _sentence(self, position: int) -> int:
+    def _sentence(self, position: int) -> tuple[int, int]:
         sentence = self._sentence_at.get(position)
         if sentence is None:
-            if self._spans is None:
-                self._spans = sentence_spans(self._text)
-                self._starts = [start for start, _ in self._spans]
-            sentence = max(bisect.bisect_right(self._starts, position) - 1, 0)
+            for span in self._spans:
+                if span[0] <= position < span[1]:
+                    sentence = span
+                    break
+            else:  # a hit starts on a word character, never on whitespace
+                sentence = sentence_span_at(self._text, position)
+                self._spans.append(sentence)
             self._sentence_at[position] = sentence
         return sentence
 
     def has_context(self, position: int) -> bool:
         """Whether the sentence at a position has a market-context word."""
         sentence = self._sentence(position)
-        if sentence not in self._context:
-            assert self._spans is not None
-            start, end = self._spans[sentence]
-            words = [t.norm for t in tokenize(self._text[start:end])]
-            context = self._lexicon.context_words
+        context = self._context.get(sentence)
+        if context is None:
+            words = [t.norm for t in tokenize(self._text[sentence[0] : sentence[1]])]
+            known = self._lexicon.context_words
             joined = f" {' '.join(words)} "
-            self._context[sentence] = any(word in context for word in words) or any(
-                " " in phrase and f" {phrase} " in joined for phrase in context
+            context = self._context[sentence] = any(word in known for word in words) or any(
+                " " in phrase and f" {phrase} " in joined for phrase in known
             )
-        return self._context[sentence]
+        return context
 
-    def evidence(self, per_term: list[list[int]]) -> str:
-        """The sentence naming most terms: the body's first such sentence, else the title."""
-        if len(per_term) == 1:  # most items: the first mention in the body, else in the title
-            in_body = [p for p in per_term[0] if p > self._title_length]
-            return self._sentence_text(self._sentence(min(in_body or per_term[0])))
-        counts: dict[int, int] = defaultdict(int)
-        for positions in per_term:
-            for sentence in {self._sentence(p) for p in positions}:
-                counts[sentence] += 1
-        in_title = bisect.bisect_right(self._starts, self._title_length)
-        return self._sentence_text(max(counts, key=lambda s: (counts[s], s >= in_title, -s)))
-
-    def _sentence_text(self, sentence: int) -> str:
-        text = self._texts.get(sentence)
-        if text is None:
-            assert self._spans is not None
-            start, end = self._spans[sentence]
-            text = self._texts[sentence] = " ".join(self._text[start:end].split())
-        return text
+    def evidence(self, needs: tuple[int, ...]) -> str:
+        """The sentence naming most of an item's terms: the body's first such sentence, else
+        the title."""
+        evidence = self._evidence.get(needs)
+        if evidence is None:
+            title_end = self._title_length
+            if len(needs) == 1:  # most items: the first mention in the body, else in the title
+                positions = self.found[needs[0]]
+                first = min(positions)
+                if first <= title_end:
+                    first = min((p for p in positions if p > title_end), default=first)
+                sentence = self._sentence(first)
+            else:
+                counts: dict[tuple[int, int], int] = defaultdict(int)
+                for need in needs:
+                    for named in {self._sentence(p) for p in self.found[need]}:
+                        counts[named] += 1
+                sentence = max(counts, key=lambda s: (counts[s], s[0] > title_end, -s[0]))
+            evidence = self._texts.get(sentence)
+            if evidence is None:
+                start, end = sentence
+                evidence = self._text[start:end]
+                if "  " in evidence or not evidence.isprintable():  # a run of spaces, or a tab…
+                    evidence = " ".join(evidence.split())
+                self._texts[sentence] = evidence
+            self._evidence[needs] = evidence
+        return evidence

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -53,7 +54,10 @@ _ABBREVIATIONS = frozenset(
     }
 )
 _LINE = re.compile(r"[^\n]*\S[^\n]*")
-_SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]]*\s+")
+# "[.!?][.!?]*" rather than "[.!?]+": a pattern starting with a plain character class lets the
+# regex engine skip ahead to candidates fast.
+_SENTENCE_END = re.compile(r"[.!?][.!?]*[\"'”’)\]]*\s+")
+_INITIALS = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,20 +144,42 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     for line in _LINE.finditer(text):
         offset, paragraph = line.start(), line.group()
         start = 0
-        for end_match in _SENTENCE_END.finditer(paragraph):
-            end = end_match.end()
-            if _ends_in_abbreviation(paragraph[start : end_match.start() + 1]):
-                continue
-            following = paragraph[end : end + 1]
-            if following and not (
-                following.isupper() or following.isdigit() or following in "\"“'‘("
-            ):
-                continue
+        for end in _sentence_ends(paragraph):
             spans.append(_trimmed(paragraph, start, end, offset))
             start = end
         if paragraph[start:].strip():
             spans.append(_trimmed(paragraph, start, len(paragraph), offset))
     return spans
+
+
+def sentence_span_at(text: str, position: int) -> tuple[int, int]:
+    """The span `sentence_spans(text)` gives the sentence holding the character at `position`,
+    which must not be whitespace; only that character's line is read, up to the sentence's end.
+    """
+    line_start = text.rfind("\n", 0, position) + 1
+    line_end = text.find("\n", position)
+    paragraph = text[line_start : line_end if line_end >= 0 else len(text)]
+    start = 0
+    for end in _sentence_ends(paragraph):
+        if end > position - line_start:
+            return _trimmed(paragraph, start, end, line_start)
+        start = end
+    return _trimmed(paragraph, start, len(paragraph), line_start)
+
+
+def _sentence_ends(paragraph: str) -> Iterator[int]:
+    """Where sentences of one line end: after . ! or ? (and closing quotes), before a capital,
+    a digit or an opening quote, unless the word before is an abbreviation ("U.S.", "Mr.")."""
+    start = 0
+    for end_match in _SENTENCE_END.finditer(paragraph):
+        end = end_match.end()
+        following = paragraph[end : end + 1]
+        if following and not (following.isupper() or following.isdigit() or following in "\"“'‘("):
+            continue
+        if _ends_in_abbreviation(paragraph[start : end_match.start() + 1]):
+            continue
+        yield end
+        start = end
 
 
 def _trimmed(paragraph: str, start: int, end: int, offset: int) -> tuple[int, int]:
@@ -165,7 +191,7 @@ def _trimmed(paragraph: str, start: int, end: int, offset: int) -> tuple[int, in
 
 def _ends_in_abbreviation(sentence: str) -> bool:
     last_word = sentence.rstrip(".!?\"'”’)]").rsplit(" ", 1)[-1]
-    if re.fullmatch(r"(?:[A-Za-z]\.)+[A-Za-z]?", last_word + "."):
+    if _INITIALS.fullmatch(last_word + "."):
         return True  # initials and dotted abbreviations: U.S., U.K., e.g.
     return last_word.lower().rstrip(".") in _ABBREVIATIONS
 
@@ -183,28 +209,3 @@ def shorten(text: str, limit: int) -> str:
         return text
     cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:–-")
     return cut + "…"
-
-
-# `_SENTENCE_END` written to start with a character class, which the regex engine skips to fast.
-_SENTENCE_END_SCAN = re.compile(_SENTENCE_END.pattern.replace("[.!?]+", "[.!?][.!?]*", 1))
-
-
-def sentence_span_at(text: str, position: int) -> tuple[int, int]:
-    """The span `sentence_spans(text)` gives the sentence holding the character at `position`,
-    which must not be whitespace; only that character's line is read, up to the sentence's end.
-    """
-    line_start = text.rfind("\n", 0, position) + 1
-    line_end = text.find("\n", position)
-    paragraph = text[line_start : line_end if line_end >= 0 else len(text)]
-    start = 0
-    for end_match in _SENTENCE_END_SCAN.finditer(paragraph):  # the rules of `sentence_spans`
-        end = end_match.end()
-        following = paragraph[end : end + 1]
-        if following and not (following.isupper() or following.isdigit() or following in "\"“'‘("):
-            continue
-        if _ends_in_abbreviation(paragraph[start : end_match.start() + 1]):
-            continue
-        if end > position - line_start:
-            return _trimmed(paragraph, start, end, line_start)
-        start = end
-    return _trimmed(paragraph, start, len(paragraph), line_start)

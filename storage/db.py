@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, event, insert
+from sqlalchemy import Column, Table, event, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -40,26 +40,21 @@ def session_factory(engine: AsyncEngine) -> SessionFactory:
 
 
 async def insert_many(
-    *,
-    session: AsyncSession,
-    table: Table,
-    columns: Sequence[str],
-    rows: Iterable[tuple[object, ...]],
-    constants: Mapping[str, object],
+    *, session: AsyncSession, table: Table, columns: Sequence[str], rows: list[tuple[object, ...]]
 ) -> None:
-    """Insert many rows through the driver's executemany. `rows` hold plain ints and strings
-    for `columns`; `constants` are the same for every row and converted once. For tables
-    written thousands of rows at a time (alerts), where SQLAlchemy's per-row parameter
-    handling costs more than the database's work."""
+    """Insert rows (values in `columns` order, as the driver takes them: see `driver_value`)
+    through the driver's executemany. For tables written thousands of rows at a time (alerts),
+    where SQLAlchemy's per-row parameter handling costs more than the database's work."""
+    if not rows:
+        return
     connection = await session.connection()
-    dialect = connection.dialect
-    keys = [*columns, *constants]
-    compiled = insert(table).inline().compile(dialect=dialect, column_keys=keys)
-    assert compiled.positiontup == keys, "every column with a default must be given"
-    fixed = []
-    for name, value in constants.items():
-        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        fixed.append(process(value) if process else value)
-    complete = [(*row, *fixed) for row in rows]
-    if complete:
-        await connection.exec_driver_sql(str(compiled), complete)
+    compiled = insert(table).inline().compile(dialect=connection.dialect, column_keys=columns)
+    assert compiled.positiontup == list(columns), "every column with a default must be given"
+    await connection.exec_driver_sql(str(compiled), rows)
+
+
+async def driver_value(*, session: AsyncSession, column: Column[Any], value: object) -> object:
+    """A value as `insert_many` hands it to the driver (on SQLite a datetime is a string)."""
+    dialect = (await session.connection()).dialect
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return process(value) if process else value

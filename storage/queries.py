@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import insert_many
+from storage.db import driver_value, insert_many
 from storage.models import (
     Alert,
     AlertStatus,
@@ -217,20 +217,17 @@ async def add_alerts(
 ) -> int:
     """Queue alerts (article id, chat id, watch-item keys, evidence, status) in one
     statement (an article can concern thousands of chats)."""
+    table = Alert.__table__  # type: ignore[attr-defined]
+    created = await driver_value(session=session, column=table.c.created_at, value=utcnow())
     encoded: dict[tuple[str, ...], str] = {}  # most chats share a handful of key lists
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for article_id, chat_id, topics, evidence, status in alerts:
         topics_json = encoded.get(topics)
         if topics_json is None:
             topics_json = encoded[topics] = json.dumps(list(topics))
-        rows.append((chat_id, article_id, topics_json, evidence, status))
-    await insert_many(
-        session=session,
-        table=Alert.__table__,  # type: ignore[attr-defined]
-        columns=("chat_id", "article_id", "topics", "evidence", "status"),
-        rows=rows,
-        constants={"attempts": 0, "created_at": utcnow()},
-    )
+        rows.append((chat_id, article_id, topics_json, evidence, status, 0, created))
+    columns = ("chat_id", "article_id", "topics", "evidence", "status", "attempts", "created_at")
+    await insert_many(session=session, table=table, columns=columns, rows=rows)
     return len(rows)
 
 

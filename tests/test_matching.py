@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.lexicon import default_lexicon
-from bot.matching import Matcher
+from bot.matching import ONE_AUTOMATON_FROM, Matcher
 from bot.topics import parse_watch_item
 
 
@@ -57,6 +57,8 @@ def test_matches_what_the_topic_means(topic: str, text: str) -> None:
         ("gas", "Passengers ran out of gas on the highway."),
         ("oil", "Palm oil exports from Malaysia rose."),
         ("America", "Latin America grew faster than expected."),
+        ("Korea", "North Korea fired a missile."),
+        ("Guinea", "Guinea-Bissau raised cashew exports."),
     ],
 )
 def test_ignores_near_misses(topic: str, text: str) -> None:
@@ -105,3 +107,33 @@ def test_a_name_that_is_also_a_word_needs_more_than_a_capital_at_a_sentence_star
 def test_the_americas_are_not_america() -> None:
     assert not matches("US", "Growth across the Americas slowed.")
     assert matches("Americas", "Growth across the Americas slowed.")
+
+
+def test_evidence_is_the_whole_sentence_of_the_first_mention() -> None:
+    lexicon = default_lexicon()
+    items = [parse_watch_item(t, lexicon) for t in ("copper", "China", "rare earths", "Acme")]
+    matcher = Matcher(items, lexicon)
+    [match] = matcher.match("Markets", "Mr. Li sold copper in the U.S. on Monday. Copper rose.")
+    assert match.evidence == "Mr. Li sold copper in the U.S. on Monday."
+    found = matcher.match("China’s “rare earth” exports — up 5%", "“Copper, too,” he added.")
+    assert [(m.key, m.evidence) for m in found] == [
+        ("China", "China’s “rare earth” exports — up 5%"),
+        ("copper", "“Copper, too,” he added."),
+        ("rare earths", "China’s “rare earth” exports — up 5%"),
+    ]
+
+
+def test_a_matcher_of_many_typed_terms_matches_as_small_ones_do() -> None:
+    lexicon = default_lexicon()
+    topics = ["copper", "Guinea", "Korea", "Acme Mining", "India-Chile", "Turkey"]
+    topics += ['lead -"lead time"', *(f"Zorbex{n}" for n in range(ONE_AUTOMATON_FROM))]
+    items = [parse_watch_item(topic, lexicon) for topic in topics]
+    large = Matcher(items, lexicon)
+    texts = [
+        ("Acme Mining and Zorbex7 ship copper", "North Korea and Guinea-Bissau buy it. Chile too."),
+        ("India talks", "India met Chile. Turkey farmers. Lead prices rose on the LME; lead time."),
+        ("Guinea bauxite", "Exports from Turkey rose. ZORBEX3 and Zorbex12 and zorbex5 said so."),
+    ]
+    for title, body in texts:
+        one_by_one = [m for item in items for m in Matcher([item], lexicon).match(title, body)]
+        assert large.match(title, body) == sorted(one_by_one, key=lambda m: m.key)
