@@ -57,6 +57,7 @@ _LINE = re.compile(r"[^\n]*\S[^\n]*")
 # "[.!?][.!?]*" rather than "[.!?]+": a pattern starting with a plain character class lets the
 # regex engine skip ahead to candidates fast.
 _SENTENCE_END = re.compile(r"[.!?][.!?]*[\"'”’)\]]*\s+")
+_CLOSING = ".!?\"'”’)]"  # what may follow the last word of a sentence
 _INITIALS = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]?")
 
 
@@ -176,7 +177,7 @@ def _sentence_ends(paragraph: str) -> Iterator[int]:
         following = paragraph[end : end + 1]
         if following and not (following.isupper() or following.isdigit() or following in "\"“'‘("):
             continue
-        if _ends_in_abbreviation(paragraph[start : end_match.start() + 1]):
+        if _ends_in_abbreviation(paragraph, start, end_match.start() + 1):
             continue
         yield end
         start = end
@@ -189,8 +190,13 @@ def _trimmed(paragraph: str, start: int, end: int, offset: int) -> tuple[int, in
     return offset + start + lead, offset + end - trail
 
 
-def _ends_in_abbreviation(sentence: str) -> bool:
-    last_word = sentence.rstrip(".!?\"'”’)]").rsplit(" ", 1)[-1]
+def _ends_in_abbreviation(text: str, start: int, end: int) -> bool:
+    """Whether the sentence so far, text[start:end], ends in an abbreviation ("U.S.", "Mr.");
+    only its last word is read."""
+    while end > start and text[end - 1] in _CLOSING:
+        end -= 1
+    space = text.rfind(" ", start, end)
+    last_word = text[space + 1 if space >= 0 else start : end]
     if _INITIALS.fullmatch(last_word + "."):
         return True  # initials and dotted abbreviations: U.S., U.K., e.g.
     return last_word.lower().rstrip(".") in _ABBREVIATIONS
