@@ -815,7 +815,7 @@ def extract_facts(title: str, body: str) -> list[FactCandidate]:
     related headline) is its title. Commentary without figures ("analysts said they would watch
     closely") has none and stays out.
     """
-    sentences = split_sentences(body) if body.strip() else [title.strip()]
+    sentences = split_sentences(body) if body.strip() else (title.strip(),)
     facts: list[FactCandidate] = []
     for position, sentence in enumerate(sentences):
         figures = find_figures(sentence)
@@ -966,8 +966,8 @@ def _rival_matcher(lexicon: Lexicon, own: frozenset[str], kinds: frozenset[str])
     return Matcher(rivals, lexicon)
 
 
-def _article_sentences(body: str) -> list[str]:
-    return split_sentences(body) if body.strip() else []
+def _article_sentences(body: str) -> tuple[str, ...]:
+    return split_sentences(body) if body.strip() else ()
 
 
 def article_is_about(item: WatchItem, title: str, body: str, lexicon: Lexicon) -> bool:

@@ -268,8 +268,13 @@ class Ingestor:
                 since=utcnow() - timedelta(days=STORY_DAYS),
                 signature_of=story_signature,
             )
-            for index, row in enumerate(rows):
-                row.story = _earlier_report(row, rows[:index], stored_reports[index]) or row
+            holding: dict[str, list[int]] = defaultdict(list)  # word → earlier rows with it
+            for index, (row, stored) in enumerate(zip(rows, stored_reports, strict=True)):
+                sharing = {i for word in row.prepared.story_words for i in holding.get(word, ())}
+                in_batch = [rows[i] for i in sorted(sharing, reverse=True)]
+                row.story = _earlier_report(row, in_batch, stored) or row
+                for word in set(row.prepared.search_text.split()):
+                    holding[word].append(index)
             await self._insert(session, rows)
             report.alerts += await self._queue_alerts(session, rows)
             await queries.add_facts(
@@ -325,15 +330,13 @@ def _batches(articles: Iterable[ArticleIn], size: int) -> Iterator[list[ArticleI
 
 
 def _earlier_report(
-    row: _Row, before: list[_Row], stored: list[StoryCandidate]
+    row: _Row, in_batch: list[_Row], stored: list[StoryCandidate]
 ) -> _Row | int | None:
     """The story an article continues: a report earlier in the batch, a stored story's id, or
-    None for a new story. Candidates are the newest recent reports sharing a word of its title
-    (`stored` were found by full-text search)."""
+    None for a new story. Candidates are the newest recent reports sharing a word of its title:
+    `in_batch` (newest first) and `stored` (found by full-text search)."""
     options: list[tuple[StoryText, _Row | int]] = [
-        (earlier.story_text, earlier.known_story)
-        for earlier in reversed(before)
-        if earlier.words.intersection(row.prepared.story_words)
+        (earlier.story_text, earlier.known_story) for earlier in in_batch
     ]
     options += [(StoryText(c.signature, c.published), c.story_id) for c in stored]
     options = options[:STORY_CANDIDATES]
@@ -354,7 +357,6 @@ class _Row:
     prepared: _Prepared
     parent: _Row | None  # the article a headline came with
     ingested: datetime
-    words: frozenset[str]
     story: _Row | int | None = None  # its story's first report in the batch, or a stored story
     id: int = 0  # once inserted
 
@@ -374,7 +376,7 @@ class _Row:
         hashes.add(prepared.content_hash)
         if url is not None:
             urls.add(url)
-        return cls(prepared, parent, now, frozenset(prepared.search_text.split()))
+        return cls(prepared, parent, now)
 
     @property
     def story_text(self) -> StoryText:

@@ -134,12 +134,16 @@ def collapse_whitespace(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
 
 
-def split_sentences(text: str) -> list[str]:
+# Ingest splits each article for its facts, its story's lead and its names: a small cache keeps
+# that to once per article.
+@lru_cache(maxsize=8)
+def split_sentences(text: str) -> tuple[str, ...]:
     """Split prose into sentences, keeping abbreviations such as "U.S." inside a sentence."""
-    return [collapse_whitespace(text[start:end]) for start, end in sentence_spans(text)]
+    return tuple(collapse_whitespace(text[start:end]) for start, end in sentence_spans(text))
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
+@lru_cache(maxsize=8)
+def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
     """Where each sentence of a text starts and ends; a line break always ends a sentence."""
     spans: list[tuple[int, int]] = []
     for line in _LINE.finditer(text):
@@ -150,7 +154,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             start = end
         if paragraph[start:].strip():
             spans.append(_trimmed(paragraph, start, len(paragraph), offset))
-    return spans
+    return tuple(spans)
 
 
 def sentence_span_at(text: str, position: int) -> tuple[int, int]:

@@ -7,17 +7,17 @@ from bot.text import content_hash, shorten, split_sentences, tokenize
 
 def test_sentences_keep_abbreviations_inside() -> None:
     text = "China restricted exports after U.S. tariffs rose. Mr. Li said 90% was at risk. Done!"
-    assert split_sentences(text) == [
+    assert split_sentences(text) == (
         "China restricted exports after U.S. tariffs rose.",
         "Mr. Li said 90% was at risk.",
         "Done!",
-    ]
+    )
 
 
 def test_decimals_and_lowercase_continuations_do_not_split() -> None:
-    assert split_sentences("Output fell 1.5% to 448,000 tonnes. e.g. copper rose.") == [
-        "Output fell 1.5% to 448,000 tonnes. e.g. copper rose."
-    ]
+    assert split_sentences("Output fell 1.5% to 448,000 tonnes. e.g. copper rose.") == (
+        "Output fell 1.5% to 448,000 tonnes. e.g. copper rose.",
+    )
 
 
 def test_tokens_fold_plurals_possessives_and_hyphens() -> None:
