@@ -174,22 +174,27 @@ class Ingestor:
     ) -> IngestReport:
         report = IngestReport()
         done = 0
-        preparing: asyncio.Task[_PreparedBatch] | None = None
+        batches = _batches(articles, BATCH_SIZE)
+        preparing = self._prepare_next(batches)
         try:
-            for batch in [*_batches(articles, BATCH_SIZE), []]:
-                upcoming = asyncio.ensure_future(self._prepare_batch(batch)) if batch else None
-                if preparing is not None:
-                    prepared, rejected = await preparing
-                    report.rejected.extend(rejected)
-                    report.merge(await self._store_batch(prepared))
-                    done += len(prepared) + len(rejected)
-                    if progress:
-                        progress(done)
-                preparing = upcoming
+            while preparing is not None:
+                prepared, rejected = await preparing
+                preparing = self._prepare_next(batches)  # while this batch is stored
+                report.rejected.extend(rejected)
+                report.merge(await self._store_batch(prepared))
+                done += len(prepared) + len(rejected)
+                if progress:
+                    progress(done)
         finally:
             if preparing is not None:
                 preparing.cancel()
         return report
+
+    def _prepare_next(
+        self, batches: Iterator[list[ArticleIn]]
+    ) -> asyncio.Future[_PreparedBatch] | None:
+        batch = next(batches, None)
+        return None if batch is None else asyncio.ensure_future(self._prepare_batch(batch))
 
     async def _prepare_batch(self, articles: list[ArticleIn]) -> _PreparedBatch:
         """The articles prepared one by one, letting other work run between them (the previous
@@ -205,6 +210,7 @@ class Ingestor:
         return prepared, rejected
 
     async def _store_batch(self, batch: list[_Prepared]) -> IngestReport:
+        """Store a batch together, or one by one when that fails."""
         if len(batch) > 1:
             try:
                 return await self._store_together(batch)
