@@ -147,13 +147,12 @@ def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
     """Where each sentence of a text starts and ends; a line break always ends a sentence."""
     spans: list[tuple[int, int]] = []
     for line in _LINE.finditer(text):
-        offset, paragraph = line.start(), line.group()
-        start = 0
-        for end in _sentence_ends(paragraph):
-            spans.append(_trimmed(paragraph, start, end, offset))
+        start, line_end = line.span()
+        for end in _sentence_ends(text, start, line_end):
+            spans.append(_trimmed(text, start, end))
             start = end
-        if paragraph[start:].strip():
-            spans.append(_trimmed(paragraph, start, len(paragraph), offset))
+        if text[start:line_end].strip():
+            spans.append(_trimmed(text, start, line_end))
     return tuple(spans)
 
 
@@ -161,37 +160,37 @@ def sentence_span_at(text: str, position: int) -> tuple[int, int]:
     """The span `sentence_spans(text)` gives the sentence holding the character at `position`,
     which must not be whitespace; only that character's line is read, up to the sentence's end.
     """
-    line_start = text.rfind("\n", 0, position) + 1
+    start = text.rfind("\n", 0, position) + 1
     line_end = text.find("\n", position)
-    paragraph = text[line_start : line_end if line_end >= 0 else len(text)]
-    start = 0
-    for end in _sentence_ends(paragraph):
-        if end > position - line_start:
-            return _trimmed(paragraph, start, end, line_start)
+    if line_end < 0:
+        line_end = len(text)
+    for end in _sentence_ends(text, start, line_end):
+        if end > position:
+            return _trimmed(text, start, end)
         start = end
-    return _trimmed(paragraph, start, len(paragraph), line_start)
+    return _trimmed(text, start, line_end)
 
 
-def _sentence_ends(paragraph: str) -> Iterator[int]:
+def _sentence_ends(text: str, line_start: int, line_end: int) -> Iterator[int]:
     """Where sentences of one line end: after . ! or ? (and closing quotes), before a capital,
     a digit or an opening quote, unless the word before is an abbreviation ("U.S.", "Mr.")."""
-    start = 0
-    for end_match in _SENTENCE_END.finditer(paragraph):
+    start = line_start
+    for end_match in _SENTENCE_END.finditer(text, line_start, line_end):
         end = end_match.end()
-        following = paragraph[end : end + 1]
-        if following and not (following.isupper() or following.isdigit() or following in "\"“'‘("):
-            continue
-        if _ends_in_abbreviation(paragraph, start, end_match.start() + 1):
+        if end < line_end:
+            following = text[end]
+            if not (following.isupper() or following.isdigit() or following in "\"“'‘("):
+                continue
+        if _ends_in_abbreviation(text, start, end_match.start() + 1):
             continue
         yield end
         start = end
 
 
-def _trimmed(paragraph: str, start: int, end: int, offset: int) -> tuple[int, int]:
-    piece = paragraph[start:end]
-    lead = len(piece) - len(piece.lstrip())
-    trail = len(piece) - len(piece.rstrip())
-    return offset + start + lead, offset + end - trail
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span without the whitespace at either end."""
+    piece = text[start:end]
+    return start + len(piece) - len(piece.lstrip()), end - len(piece) + len(piece.rstrip())
 
 
 def _ends_in_abbreviation(text: str, start: int, end: int) -> bool:
