@@ -37,7 +37,7 @@ STORY_CANDIDATES = 20
 # a commit writes most of that index's pages whatever the batch: bigger batches share them.
 BATCH_SIZE = 200
 
-Alert = tuple[int, tuple[str, ...], str, str]  # chat id, watch-item keys, evidence, status
+RoutedAlert = tuple[int, tuple[str, ...], str, str]  # chat id, watch-item keys, evidence, status
 
 
 @dataclass(slots=True)
@@ -79,7 +79,7 @@ class Router:
             self._subscribers[item.key].extend(chat_ids)
         self._matcher = Matcher(items.values(), lexicon)
 
-    def route(self, title: str, body: str) -> list[Alert]:
+    def route(self, title: str, body: str) -> list[RoutedAlert]:
         """(chat id, matched watch items, evidence, alert status): one alert per chat."""
         per_chat: dict[int, list[Match]] = {}
         for match in self._matcher.match(title, body):
@@ -111,7 +111,7 @@ class _Prepared:
     signature: str
     story_words: tuple[str, ...]  # what the search for earlier reports of its story looks for
     facts: list[tuple[int, str, str, str]]  # position, sentence, figures JSON, key
-    alerts: list[Alert]
+    alerts: list[RoutedAlert]
     names: Counter[str]
     headlines: tuple[_Prepared, ...]
 
@@ -271,7 +271,7 @@ class Ingestor:
                 session=session,
                 queries=[[[(word,) for word in row.prepared.story_words]] for row in rows],
                 limit=STORY_CANDIDATES,
-                since=utcnow() - timedelta(days=STORY_DAYS),
+                since=now - timedelta(days=STORY_DAYS),
                 signature_of=story_signature,
             )
             holding: dict[str, list[int]] = defaultdict(list)  # word → earlier rows with it

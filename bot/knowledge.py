@@ -6,7 +6,7 @@ context, exclusions). No Telegram here: handlers and the CLI render the results.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from rapidfuzz import fuzz
 
@@ -25,12 +25,11 @@ from bot.topics import WatchItem
 from storage import queries
 from storage.db import SessionFactory
 from storage.models import Article, Fact, utcnow
-from storage.search import Query, search_articles
+from storage.search import EPOCH, Query, search_articles
 
 CANDIDATES = 200  # newest full-text hits confirmed per question
 FACT_ARTICLES = 60  # the newest matching articles /facts reads
 RANKED_FACTS = 60  # the best facts ranked and de-duplicated (pages of a handful each)
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 TREND_DAYS = 30
 TREND_CANDIDATES = 5000
 RELATED_LIMIT = 8
