@@ -25,7 +25,7 @@ from bot.feeds import policy_from
 from bot.fetch import FetchError
 from bot.ingest import Ingestor, IngestReport
 from bot.lexicon import default_lexicon
-from bot.matching import Matcher
+from bot.matching import Matcher, evidence_sentence
 from bot.pages import is_url, read_url
 from bot.settings import Settings, SettingsError, load_settings
 from bot.topics import TopicError, WatchItem, parse_watch_item
@@ -221,7 +221,11 @@ def match_file(settings: Settings, args: argparse.Namespace) -> int:
         ]
         for candidate in candidates:
             matches = matcher.match(candidate.title, candidate.body)
-            evidence = matches[0].evidence if matches else None
+            evidence = (
+                evidence_sentence(candidate.title, candidate.body, matches[0].evidence_at)
+                if matches
+                else None
+            )
             if args.json:
                 record = {
                     "url": candidate.url,

@@ -30,6 +30,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot import rendering
+from bot.matching import evidence_sentence
 from storage import queries
 from storage.db import SessionFactory
 from storage.locks import SenderLock
@@ -245,7 +246,7 @@ class Dispatcher:
             text = rendering.alert(
                 title=article.title,
                 topics=json.loads(alert.topics),
-                evidence=alert.evidence,
+                evidence=evidence_sentence(article.title, article.body, alert.evidence_at),
                 source=article.source,
                 url=article.url,
                 published=article.published_at,

@@ -37,7 +37,7 @@ STORY_CANDIDATES = 20
 # a commit writes most of that index's pages whatever the batch: bigger batches share them.
 BATCH_SIZE = 200
 
-RoutedAlert = tuple[int, tuple[str, ...], str, str]  # chat id, watch-item keys, evidence, status
+RoutedAlert = tuple[int, tuple[str, ...], int, str]  # chat id, watch-item keys, evidence_at, status
 
 
 @dataclass(slots=True)
@@ -80,7 +80,8 @@ class Router:
         self._matcher = Matcher(items.values(), lexicon)
 
     def route(self, title: str, body: str) -> list[RoutedAlert]:
-        """(chat id, matched watch items, evidence, alert status): one alert per chat."""
+        """(chat id, matched watch items, where the evidence is, alert status): one alert per
+        chat."""
         per_chat: dict[int, list[Match]] = {}
         for match in self._matcher.match(title, body):
             for chat_id in self._subscribers.get(match.key, ()):
@@ -94,7 +95,7 @@ class Router:
             (
                 chat_id,
                 (matches[0].key,) if len(matches) == 1 else tuple(m.key for m in matches),
-                matches[0].evidence,
+                matches[0].evidence_at,
                 held if chat_id in digest_only else pending,
             )
             for chat_id, matches in sorted(per_chat.items())
@@ -320,10 +321,10 @@ class Ingestor:
             story_told = told_in_batch[row.known_story]
             if isinstance(row.story, int):
                 story_told |= told.pop(row.story, set())
-            for chat, topics, evidence, status in row.prepared.alerts:
+            for chat, topics, evidence_at, status in row.prepared.alerts:
                 if chat in story_told:
                     status = AlertStatus.HELD
-                alerts.append((row.id, chat, topics, evidence, status))
+                alerts.append((row.id, chat, topics, evidence_at, status))
             story_told.update(chat for chat, *_ in row.prepared.alerts)
         return await queries.add_alerts(session=session, alerts=alerts)
 

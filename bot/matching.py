@@ -12,8 +12,10 @@ with case rules are, and whether a longer lexicon name may hold it.
 A Matcher numbers the distinct terms ("needs") of its watch items: a concept with its group
 members, strict or case-relaxed, or a typed plain term. Each hit is credited to the needs it
 satisfies; a watch item is looked at only when its first term was found (one of two terms, only
-when both were), and items with the same terms share their evidence. Sentences, for market
-context and evidence, are found around the positions that need them, never by splitting the
+when both were), and items with the same terms share their evidence. A match's evidence is a
+position in the article (the first mention in the body, or the sentence naming most terms); the
+sentence itself is read only when an alert shows it. Sentences, for market context and for
+items of several terms, are found around the positions that need them, never by splitting the
 whole article.
 
 The lexicon's automaton is built once and shared by small Matchers, which add one for the plain
@@ -36,7 +38,7 @@ from typing import NamedTuple
 import ahocorasick
 
 from bot.lexicon import Case, CaseFit, Lexicon, Surface
-from bot.text import normalize_word, sentence_span_at, singular, words_of
+from bot.text import collapse_whitespace, normalize_word, sentence_span_at, singular, words_of
 from bot.topics import Term, WatchItem
 
 _NON_WORD = re.compile(r"[\W_]")
@@ -55,7 +57,9 @@ ONE_AUTOMATON_FROM = 100  # typed plain terms; one automaton for all then costs 
 
 class Match(NamedTuple):  # a tuple: an article makes a dozen, built faster than a dataclass
     key: str  # the watch item's key
-    evidence: str  # the sentence or headline that matched
+    # A position in the article's `matched_text` inside the sentence that shows the match best;
+    # `evidence_sentence` reads it when an alert is shown, so matching never copies sentences.
+    evidence_at: int
 
 
 _by_key = attrgetter("key")
@@ -326,8 +330,8 @@ class Matcher:
         return self._size
 
     def match(self, title: str, body: str = "") -> list[Match]:
-        """The watch items this article matches, each with its best evidence sentence."""
-        text = f"{title}\n{body}" if body.strip() else title
+        """The watch items this article matches, each with where its evidence is."""
+        text = matched_text(title, body)
         article = _Article(text, len(title), self._lexicon)
         found = article.found
         for entry, start, fit in self._scan(text, found):
@@ -417,8 +421,7 @@ class _Article:
         self._spans: list[tuple[int, int]] = []  # the sentences looked up so far
         self._sentence_at: dict[int, tuple[int, int]] = {}
         self._context: dict[tuple[int, int], bool] = {}
-        self._texts: dict[tuple[int, int], str] = {}  # sentence → its text, spaces collapsed
-        self._evidence: dict[tuple[int, ...], str] = {}  # an item's needs → its evidence
+        self._evidence: dict[tuple[int, ...], int] = {}  # an item's needs → its evidence
 
     def _sentence(self, position: int) -> tuple[int, int]:
         sentence = self._sentence_at.get(position)
@@ -446,30 +449,38 @@ class _Article:
             )
         return context
 
-    def evidence(self, needs: tuple[int, ...]) -> str:
-        """The sentence naming most of an item's terms: the body's first such sentence, else
-        the title."""
+    def evidence(self, needs: tuple[int, ...]) -> int:
+        """Where the sentence naming most of an item's terms is: the body's first such
+        sentence, else the title."""
         evidence = self._evidence.get(needs)
         if evidence is None:
             title_end = self._title_length
             if len(needs) == 1:  # most items: the first mention in the body, else in the title
                 positions = self.found[needs[0]]
-                first = min(positions)
-                if first <= title_end:
-                    first = min((p for p in positions if p > title_end), default=first)
-                sentence = self._sentence(first)
+                evidence = min(positions)
+                if evidence <= title_end:
+                    evidence = min((p for p in positions if p > title_end), default=evidence)
             else:
                 counts: dict[tuple[int, int], int] = defaultdict(int)
                 for need in needs:
                     for named in {self._sentence(p) for p in self.found[need]}:
                         counts[named] += 1
-                sentence = max(counts, key=lambda s: (counts[s], s[0] > title_end, -s[0]))
-            evidence = self._texts.get(sentence)
-            if evidence is None:
-                start, end = sentence
-                evidence = self._text[start:end]
-                if "  " in evidence or not evidence.isprintable():  # a run of spaces, or a tab…
-                    evidence = " ".join(evidence.split())
-                self._texts[sentence] = evidence
+                best = max(counts, key=lambda s: (counts[s], s[0] > title_end, -s[0]))
+                evidence = best[0]
             self._evidence[needs] = evidence
         return evidence
+
+
+def matched_text(title: str, body: str) -> str:
+    """The text an article is matched in, which `Match.evidence_at` points into."""
+    return f"{title}\n{body}" if body.strip() else title
+
+
+def evidence_sentence(title: str, body: str, evidence_at: int) -> str:
+    """The sentence a match's evidence is in, spaces collapsed; empty if the position is not
+    in a sentence of this article (it was edited since)."""
+    text = matched_text(title, body)
+    if not 0 <= evidence_at < len(text) or text[evidence_at].isspace():
+        return ""
+    start, end = sentence_span_at(text, evidence_at)
+    return collapse_whitespace(text[start:end])

@@ -123,7 +123,7 @@ class Alert(SQLModel, table=True):
     )
     article_id: int = Field(foreign_key="articles.id", index=True)
     topics: str = Field(sa_column=Column(Text, nullable=False))  # JSON list of watch-item keys
-    evidence: str = Field(default="", sa_column=Column(Text, nullable=False))
+    evidence_at: int = 0  # where the evidence sentence is (bot.matching.evidence_sentence)
     status: str = Field(default=AlertStatus.PENDING, sa_column=Column(String(10), nullable=False))
     attempts: int = 0
     next_attempt_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))

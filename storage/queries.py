@@ -213,20 +213,20 @@ async def add_facts(
 
 
 async def add_alerts(
-    *, session: AsyncSession, alerts: Iterable[tuple[int, int, tuple[str, ...], str, str]]
+    *, session: AsyncSession, alerts: Iterable[tuple[int, int, tuple[str, ...], int, str]]
 ) -> int:
-    """Queue alerts (article id, chat id, watch-item keys, evidence, status) in one
+    """Queue alerts (article id, chat id, watch-item keys, evidence_at, status) in one
     statement (an article can concern thousands of chats)."""
     table = Alert.__table__  # type: ignore[attr-defined]
     created = await driver_value(session=session, column=table.c.created_at, value=utcnow())
     encoded: dict[tuple[str, ...], str] = {}  # most chats share a handful of key lists
     rows: list[tuple[object, ...]] = []
-    for article_id, chat_id, topics, evidence, status in alerts:
+    for article_id, chat_id, topics, evidence_at, status in alerts:
         topics_json = encoded.get(topics)
         if topics_json is None:
             topics_json = encoded[topics] = json.dumps(list(topics))
-        rows.append((chat_id, article_id, topics_json, evidence, status, 0, created))
-    columns = ("chat_id", "article_id", "topics", "evidence", "status", "attempts", "created_at")
+        rows.append((chat_id, article_id, topics_json, evidence_at, status, 0, created))
+    columns = ("chat_id", "article_id", "topics", "evidence_at", "status", "attempts", "created_at")
     await insert_many(session=session, table=table, columns=columns, rows=rows)
     return len(rows)
 

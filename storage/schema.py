@@ -27,7 +27,8 @@ def include_name(name: str | None, _type: str, _parents: object) -> bool:
     return not (name and (name.startswith(FTS_TABLE) or name == PG_INDEX))
 
 
-def _config(connection: Connection) -> Config:
+def alembic_config(connection: Connection) -> Config:
+    """Alembic's configuration for running the migrations on `connection`."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
@@ -53,7 +54,7 @@ async def upgrade_schema(engine: AsyncEngine) -> None:
             await connection.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
             )
-        await connection.run_sync(lambda sync: command.upgrade(_config(sync), "head"))
+        await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "head"))
 
 
 async def schema_revision(engine: AsyncEngine) -> tuple[str | None, str | None]:
@@ -61,7 +62,7 @@ async def schema_revision(engine: AsyncEngine) -> tuple[str | None, str | None]:
 
     def read(connection: Connection) -> tuple[str | None, str | None]:
         current = MigrationContext.configure(connection).get_current_revision()
-        head = ScriptDirectory.from_config(_config(connection)).get_current_head()
+        head = ScriptDirectory.from_config(alembic_config(connection)).get_current_head()
         return current, head
 
     async with engine.connect() as connection:
@@ -73,6 +74,6 @@ async def new_revision(engine: AsyncEngine, message: str, revision_id: str) -> N
     async with engine.begin() as connection:
         await connection.run_sync(
             lambda sync: command.revision(
-                _config(sync), message=message, autogenerate=True, rev_id=revision_id
+                alembic_config(sync), message=message, autogenerate=True, rev_id=revision_id
             )
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.lexicon import default_lexicon
-from bot.matching import ONE_AUTOMATON_FROM, Matcher
+from bot.matching import ONE_AUTOMATON_FROM, Matcher, evidence_sentence
 from bot.topics import parse_watch_item
 
 
@@ -82,7 +82,7 @@ def test_evidence_is_the_sentence_with_most_terms() -> None:
     matcher = Matcher([parse_watch_item("India-Chile", lexicon)], lexicon)
     body = "India wants copper. Chile and India met on Monday. Peru was absent."
     [match] = matcher.match("Talks", body)
-    assert match.evidence == "Chile and India met on Monday."
+    assert evidence_sentence("Talks", body, match.evidence_at) == "Chile and India met on Monday."
 
 
 def test_only_items_whose_terms_appear_are_reported() -> None:
@@ -113,14 +113,26 @@ def test_evidence_is_the_whole_sentence_of_the_first_mention() -> None:
     lexicon = default_lexicon()
     items = [parse_watch_item(t, lexicon) for t in ("copper", "China", "rare earths", "Acme")]
     matcher = Matcher(items, lexicon)
-    [match] = matcher.match("Markets", "Mr. Li sold copper in the U.S. on Monday. Copper rose.")
-    assert match.evidence == "Mr. Li sold copper in the U.S. on Monday."
-    found = matcher.match("China’s “rare earth” exports — up 5%", "“Copper, too,” he added.")
-    assert [(m.key, m.evidence) for m in found] == [
+    body = "Mr. Li sold copper in the U.S. on Monday. Copper rose."
+    [match] = matcher.match("Markets", body)
+    assert evidence_sentence("Markets", body, match.evidence_at) == (
+        "Mr. Li sold copper in the U.S. on Monday."
+    )
+    title, body = "China’s “rare earth” exports — up 5%", "“Copper, too,” he added."
+    found = matcher.match(title, body)
+    assert [(m.key, evidence_sentence(title, body, m.evidence_at)) for m in found] == [
         ("China", "China’s “rare earth” exports — up 5%"),
         ("copper", "“Copper, too,” he added."),
         ("rare earths", "China’s “rare earth” exports — up 5%"),
     ]
+
+
+def test_evidence_is_read_only_from_a_sentence_of_the_article() -> None:
+    body = "Copper   rose  on Monday.\nTin fell."
+    assert evidence_sentence("Metals", body, len("Metals\nCop")) == "Copper rose on Monday."
+    assert evidence_sentence("Metals", body, len("Metals\nCopper")) == ""  # a space
+    assert evidence_sentence("Metals", body, 500) == ""  # the article was shortened since
+    assert evidence_sentence("Metals", "", 0) == "Metals"
 
 
 def test_a_matcher_of_many_typed_terms_matches_as_small_ones_do() -> None:

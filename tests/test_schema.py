@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
 from bot.cli import main
-from storage.db import create_engine
-from storage.schema import include_name, schema_revision, upgrade_schema
+from bot.matching import evidence_sentence
+from storage.db import create_engine, session_factory
+from storage.models import Alert, Article, Chat
+from storage.schema import alembic_config, include_name, schema_revision, upgrade_schema
 
 
 async def test_the_migrated_schema_equals_the_models(database_url: str) -> None:
@@ -40,3 +47,43 @@ def test_db_upgrade_reports_what_it_did(
     assert "upgraded from empty to" in capsys.readouterr().out
     assert main(["db", "upgrade"]) == 0
     assert "up to date" in capsys.readouterr().out
+
+
+async def test_alert_evidence_survives_the_migration_to_positions_and_back(
+    database_url: str,
+) -> None:
+    title = "Copper talks resume"
+    body = "Talks resumed on Monday.  India and   Chile agreed on copper quotas. Prices rose."
+    sentence = "India and Chile agreed on copper quotas."
+    engine = create_engine(database_url)
+    sessions = session_factory(engine)
+
+    async def migrate(step: Callable[[Config, str], None], revision: str) -> None:
+        async with engine.begin() as connection:
+            await connection.run_sync(lambda sync: step(alembic_config(sync), revision))
+
+    try:
+        await upgrade_schema(engine)
+        async with sessions() as session:
+            session.add(Chat(id=7))
+            article = Article(title=title, body=body, content_hash="h")
+            session.add(article)
+            await session.flush()
+            evidence_at = body.index("agreed") + len(title) + 1
+            session.add(
+                Alert(chat_id=7, article_id=article.id, topics="[]", evidence_at=evidence_at)
+            )
+            await session.commit()
+
+        await migrate(command.downgrade, "0004")
+        async with engine.connect() as connection:
+            stored = await connection.scalar(text("SELECT evidence FROM alerts"))
+        assert stored == sentence
+
+        await migrate(command.upgrade, "head")
+        async with sessions() as session:
+            alert = (await session.exec(select(Alert))).one()
+        assert alert.evidence_at == len(title) + 1 + body.index("India")
+        assert evidence_sentence(title, body, alert.evidence_at) == sentence
+    finally:
+        await engine.dispose()
