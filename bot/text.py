@@ -164,34 +164,27 @@ def sentence_span_at(text: str, position: int) -> tuple[int, int]:
     line_end = text.find("\n", position)
     if line_end < 0:
         line_end = len(text)
-    for end_match in _SENTENCE_END.finditer(text, start, line_end):
-        if _ends_sentence(text, start, line_end, end_match):
-            end = end_match.end()
-            if end > position:
-                return _trimmed(text, start, end)
-            start = end
+    for end in _sentence_ends(text, start, line_end):
+        if end > position:
+            return _trimmed(text, start, end)
+        start = end
     return _trimmed(text, start, line_end)
 
 
 def _sentence_ends(text: str, line_start: int, line_end: int) -> Iterator[int]:
-    """Where the sentences of one line end."""
+    """Where sentences of one line end: after . ! or ? (and closing quotes), before a capital,
+    a digit or an opening quote, unless the word before is an abbreviation ("U.S.", "Mr.")."""
     start = line_start
     for end_match in _SENTENCE_END.finditer(text, line_start, line_end):
-        if _ends_sentence(text, start, line_end, end_match):
-            start = end_match.end()
-            yield start
-
-
-def _ends_sentence(text: str, start: int, line_end: int, end_match: re.Match[str]) -> bool:
-    """Whether punctuation found after a sentence's start ends it: . ! or ? (and closing
-    quotes) before a capital, a digit or an opening quote, unless the word before is an
-    abbreviation ("U.S.", "Mr.")."""
-    end = end_match.end()
-    if end < line_end:
-        following = text[end]
-        if not (following.isupper() or following.isdigit() or following in "\"“'‘("):
-            return False
-    return not _ends_in_abbreviation(text, start, end_match.start() + 1)
+        end = end_match.end()
+        if end < line_end:
+            following = text[end]
+            if not (following.isupper() or following.isdigit() or following in "\"“'‘("):
+                continue
+        if _ends_in_abbreviation(text, start, end_match.start() + 1):
+            continue
+        yield end
+        start = end
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
