@@ -9,7 +9,7 @@ import gc
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -17,24 +17,30 @@ from telegram import Update
 
 from bot import cli_feeds, knowledge, rendering
 from bot.app import build_application
-from bot.articles import ArticleFileError, ArticleIn, read_articles
+from bot.articles import ArticleFileError, ArticleIn, ParsedFile, Record, Rejected, read_articles
 from bot.cli_feeds import printable
 from bot.demo import run_demo
 from bot.digest_jobs import digest_text
 from bot.feeds import policy_from
 from bot.fetch import FetchError
-from bot.ingest import Ingestor, IngestReport
+from bot.ingest import Ingestor, IngestReport, StorageFailure
 from bot.lexicon import default_lexicon
 from bot.matching import Matcher, evidence_sentence
 from bot.pages import is_url, read_url
 from bot.settings import Settings, SettingsError, load_settings
 from bot.topics import TopicError, WatchItem, parse_watch_item
 from storage import queries
-from storage.db import create_engine
+from storage.db import create_engine, shown_url, storage_failure
 from storage.models import Chat, utcnow
-from storage.schema import migrated_database, new_revision, schema_revision, upgrade_schema
+from storage.schema import (
+    SchemaTooNew,
+    migrated_database,
+    new_revision,
+    schema_revision,
+    upgrade_schema,
+)
 
-PROGRESS_THRESHOLD = 100
+PROGRESS_EVERY = 200  # articles: one batch
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -48,10 +54,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    for chatty in ("httpx", "apscheduler"):
+    for chatty in ("httpx", "apscheduler", "alembic"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
     command: Callable[[Settings, argparse.Namespace], int] = args.command
-    return command(settings, args)
+    try:
+        return command(settings, args)
+    except SchemaTooNew as error:
+        print(f"tradebot: {error}", file=sys.stderr)
+    except Exception as error:
+        reason = storage_failure(error)
+        if reason is None:
+            raise
+        print(f"tradebot: database {shown_url(settings.database_url)}: {reason}", file=sys.stderr)
+    return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -138,6 +153,7 @@ def run_bot(settings: Settings, _args: argparse.Namespace) -> int:
     if not settings.telegram_bot_token:
         print("tradebot: setting TELEGRAM_BOT_TOKEN: required to run the bot", file=sys.stderr)
         return 2
+    asyncio.run(_open_database(settings))  # a database that cannot be used stops here, in a line
     app = build_application(settings)
     if settings.webhook_url:
         host, port = settings.webhook_address
@@ -154,32 +170,68 @@ def run_bot(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+async def _open_database(settings: Settings) -> None:
+    async with migrated_database(settings.database_url):
+        pass
+
+
 def ingest_files(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_ingest_files(settings, args.paths))
 
 
 async def _ingest_files(settings: Settings, paths: list[str]) -> int:
-    articles: list[ArticleIn] = []
+    """Store the articles of every path, a file streamed in batches; exit 1 when nothing
+    could be read or the database failed."""
     report = IngestReport()
-    for path in paths:
-        try:
-            if is_url(path):
-                parsed = await read_url(path, policy=policy_from(settings))
-            else:
-                parsed = read_articles(Path(path))
-        except ArticleFileError as error:
-            print(f"tradebot: cannot read {error}", file=sys.stderr)
-            continue
-        except FetchError as error:
-            print(f"tradebot: cannot fetch {path}: {error}", file=sys.stderr)
-            continue
-        articles.extend(parsed.articles)
-        report.rejected.extend(parsed.rejected)
+    read_any = False
     async with migrated_database(settings.database_url) as sessions:
         ingestor = Ingestor(sessions, default_lexicon())
         await ingestor.refresh()
         gc.freeze()  # the matcher lives as long as the run: spare the collector re-reading it
-        report.merge(await ingestor.ingest(articles, progress=_progress_printer(len(articles))))
+        for path in paths:
+            try:
+                if is_url(path):
+                    page = await read_url(path, policy=policy_from(settings))
+                    records: Iterable[Record] = [*page.rejected, *page.articles]
+                else:
+                    records = read_articles(Path(path))
+            except ArticleFileError as error:
+                print(f"tradebot: cannot read {error}", file=sys.stderr)
+                continue
+            except FetchError as error:
+                print(f"tradebot: cannot fetch {path}: {error}", file=sys.stderr)
+                continue
+            read_any = True
+            progress = _Progress(path)
+            try:
+                report.merge(
+                    await ingestor.ingest(
+                        _articles_noting_rejections(records, report.rejected), progress=progress
+                    )
+                )
+            except StorageFailure as failure:
+                report.merge(failure.report)
+                _print_report(report)
+                print(f"tradebot: storing articles failed: {failure.reason}", file=sys.stderr)
+                return 1
+            finally:
+                progress.finish()
+    _print_report(report)
+    return 0 if read_any else 1
+
+
+def _articles_noting_rejections(
+    records: Iterable[Record], rejected: list[Rejected]
+) -> Iterator[ArticleIn]:
+    """The articles among `records`; the rejected ones are appended to `rejected`."""
+    for record in records:
+        if isinstance(record, ArticleIn):
+            yield record
+        else:
+            rejected.append(record)
+
+
+def _print_report(report: IngestReport) -> None:
     print(
         f"new: {report.new} articles (+{report.new_headlines} headlines), "
         f"duplicates: {report.duplicates}, rejected: {len(report.rejected)}, "
@@ -187,26 +239,31 @@ async def _ingest_files(settings: Settings, paths: list[str]) -> int:
     )
     for rejected in report.rejected:
         print(f"  rejected {printable(rejected.where)}: {printable(rejected.reason)}")
-    return 0 if articles else 1
 
 
-def _progress_printer(total: int) -> Callable[[int], None] | None:
-    if total < PROGRESS_THRESHOLD or not sys.stderr.isatty():
-        return None
+class _Progress:
+    """How far a long ingest got, on one terminal line (nothing when stderr is not a tty)."""
 
-    def show(done: int) -> None:
-        if done % 50 == 0 or done == total:
-            end = "\n" if done == total else ""
-            print(f"\ringesting {done}/{total} ({done * 100 // total}%)", end=end, file=sys.stderr)
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._shown = False
+        self._enabled = sys.stderr.isatty()
 
-    return show
+    def __call__(self, done: int) -> None:
+        if self._enabled and done >= PROGRESS_EVERY:
+            print(f"\ringesting {self._path}: {done} articles", end="", file=sys.stderr)
+            self._shown = True
+
+    def finish(self) -> None:
+        if self._shown:
+            print(file=sys.stderr)
 
 
 def match_file(settings: Settings, args: argparse.Namespace) -> int:
     lexicon = default_lexicon()
     try:
         item = parse_watch_item(args.topic, lexicon)
-        parsed = read_articles(args.file)
+        parsed = ParsedFile.of(read_articles(args.file))
     except TopicError as error:
         print(f"tradebot: topic: {error}", file=sys.stderr)
         return 2

@@ -20,7 +20,7 @@ from telegram.request import BaseRequest, RequestData
 
 from bot import rendering
 from bot.app import build_application, running
-from bot.articles import read_articles
+from bot.articles import ParsedFile, read_articles
 from bot.context import services_of
 from bot.delivery import SendBudget
 from bot.ingest import Ingestor
@@ -218,7 +218,7 @@ async def _script(api: OfflineBotAPI, ingestor: Ingestor, wake: Any) -> None:
     samples = resources.files("bot").joinpath("samples")
     for name in ("india-copper-talks.txt", "wire.jsonl"):
         with resources.as_file(samples.joinpath(name)) as path:
-            parsed = read_articles(path)
+            parsed = ParsedFile.of(read_articles(path))
         await ingestor.refresh()
         report = await ingestor.ingest(parsed.articles)
         api.narrate(
@@ -232,7 +232,7 @@ async def _script(api: OfflineBotAPI, ingestor: Ingestor, wake: Any) -> None:
 
     api.narrate("Re-ingesting the same file queues nothing.")
     with resources.as_file(samples.joinpath("wire.jsonl")) as path:
-        report = await ingestor.ingest(read_articles(path).articles)
+        report = await ingestor.ingest(ParsedFile.of(read_articles(path)).articles)
     api.narrate(
         f"new: {report.new}, duplicates: {report.duplicates}, alerts queued: {report.alerts}"
     )

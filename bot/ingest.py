@@ -24,7 +24,7 @@ from bot.suggest import names_in
 from bot.text import content_hash, search_words
 from bot.topics import TopicError, WatchItem, parse_watch_item
 from storage import queries
-from storage.db import SessionFactory
+from storage.db import SessionFactory, storage_failure
 from storage.models import AlertStatus, DeliveryMode, utcnow
 from storage.search import StoryCandidate, story_candidates
 
@@ -54,6 +54,16 @@ class IngestReport:
         self.duplicates += other.duplicates
         self.alerts += other.alerts
         self.rejected.extend(other.rejected)
+
+
+class StorageFailure(Exception):
+    """The database cannot store articles now (disk full, read-only, gone): not the fault of
+    an article, so ingest stops. `report` counts what was stored before."""
+
+    def __init__(self, reason: str, report: IngestReport) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.report = report
 
 
 class Router:
@@ -173,6 +183,8 @@ class Ingestor:
         *,
         progress: Callable[[int], None] | None = None,
     ) -> IngestReport:
+        """Store the articles; `StorageFailure` (with the report so far) when the database
+        fails, as opposed to an article."""
         report = IngestReport()
         done = 0
         batches = _batches(articles, BATCH_SIZE)
@@ -182,7 +194,11 @@ class Ingestor:
                 prepared, rejected = await preparing
                 preparing = self._prepare_next(batches)  # while this batch is stored
                 report.rejected.extend(rejected)
-                report.merge(await self._store_batch(prepared))
+                try:
+                    report.merge(await self._store_batch(prepared))
+                except StorageFailure as failure:
+                    report.merge(failure.report)
+                    raise StorageFailure(failure.reason, report) from failure.__cause__
                 done += len(prepared) + len(rejected)
                 if progress:
                     progress(done)
@@ -211,27 +227,33 @@ class Ingestor:
         return prepared, rejected
 
     async def _store_batch(self, batch: list[_Prepared]) -> IngestReport:
-        """Store a batch together, or one by one when that fails."""
+        """Store a batch together, or one by one when that fails because of an article."""
         if len(batch) > 1:
             try:
                 return await self._store_together(batch)
-            except Exception:
+            except Exception as error:
+                _raise_if_storage_failed(error, IngestReport())
                 log.info("a batch of %d articles failed; storing them one by one", len(batch))
         report = IngestReport()
         for prepared in batch:
             try:
                 report.merge(await self._store_together([prepared]))
-            except IntegrityError as error:
-                if await self._is_stored(prepared):  # another process stored it meanwhile
-                    report.duplicates += 1
-                else:
-                    report.rejected.append(Rejected(prepared.article.title[:60], str(error.orig)))
             except Exception as error:
-                log.exception("could not ingest %r", prepared.article.title[:80])
-                report.rejected.append(
-                    Rejected(prepared.article.title[:60], f"internal error: {error}")
-                )
+                _raise_if_storage_failed(error, report)
+                await self._reject(prepared, error, report)
         return report
+
+    async def _reject(self, prepared: _Prepared, error: Exception, report: IngestReport) -> None:
+        """Count an article the database refused: a duplicate when another process stored it
+        meanwhile, else rejected with the database's reason."""
+        where = prepared.article.title[:60]
+        if not isinstance(error, IntegrityError):
+            log.error("could not ingest %r", prepared.article.title[:80], exc_info=error)
+            report.rejected.append(Rejected(where, f"internal error: {error}"))
+        elif await self._is_stored(prepared):
+            report.duplicates += 1
+        else:
+            report.rejected.append(Rejected(where, str(error.orig)))
 
     async def _is_stored(self, prepared: _Prepared) -> bool:
         url = prepared.article.url
@@ -327,6 +349,12 @@ class Ingestor:
                 alerts.append((row.id, chat, topics, evidence_at, status))
             story_told.update(chat for chat, *_ in row.prepared.alerts)
         return await queries.add_alerts(session=session, alerts=alerts)
+
+
+def _raise_if_storage_failed(error: Exception, report: IngestReport) -> None:
+    reason = storage_failure(error)
+    if reason is not None:
+        raise StorageFailure(reason, report) from error
 
 
 def _batches(articles: Iterable[ArticleIn], size: int) -> Iterator[list[ArticleIn]]:

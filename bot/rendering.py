@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from bot.digests import DigestArticle
 from bot.facts import RankedFact
 from bot.refs import ArticleRef, Story
-from bot.text import shorten
+from bot.text import shorten, utf16_length
 
 if TYPE_CHECKING:  # types only: rendering stays free of the database at run time
     from storage.models import Feed
@@ -36,8 +36,7 @@ def escape(text: str) -> str:
 
 def visible_length(html_text: str) -> int:
     """Length of an HTML message as Telegram counts it: tags removed, entities decoded, UTF-16."""
-    plain = html.unescape(_TAG.sub("", html_text))
-    return len(plain.encode("utf-16-le")) // 2
+    return utf16_length(html.unescape(_TAG.sub("", html_text)))
 
 
 @dataclass(frozen=True, slots=True)

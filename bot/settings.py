@@ -119,6 +119,10 @@ def load_settings(**overrides: object) -> Settings:
     """Read the settings, turning validation errors into one clear line."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
+    except UnicodeDecodeError as error:
+        raise SettingsError(
+            f"settings file .env: not UTF-8 text (byte {error.start}); save it as UTF-8"
+        ) from None
     except ValidationError as error:
         first = error.errors()[0]
         message = first["msg"].removeprefix("Value error, ")

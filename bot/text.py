@@ -13,6 +13,15 @@ from functools import lru_cache
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s+")
+# C0 and C1 controls but tab and newline, and the marks that reorder text (bidi overrides).
+_CONTROL_CHARACTERS: dict[int, str | None] = {
+    **{code: None for code in [*range(0x20), *range(0x7F, 0xA0)] if chr(code) not in "\t\n"},
+    **{ord(mark): None for mark in "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\ufeff"},
+    **{code: None for code in range(0x2066, 0x206A)},
+    0x0D: "\n",
+    0x2028: "\n",
+    0x2029: "\n",
+}
 
 # Words a sentence may end in with a period that does not end the sentence.
 _ABBREVIATIONS = frozenset(
@@ -215,10 +224,24 @@ def content_hash(title: str, body: str) -> str:
     return hashlib.sha256(normal.encode("utf-8")).hexdigest()
 
 
+def strip_control_characters(text: str) -> str:
+    """The text without control characters (tabs and newlines stay; a carriage return or a
+    Unicode line separator becomes a newline) and without bidirectional overrides: they mean
+    nothing in an article and would reach the database and Telegram's messages."""
+    return text.replace("\r\n", "\n").translate(_CONTROL_CHARACTERS)
+
+
+def utf16_length(text: str) -> int:
+    """The length Telegram counts: UTF-16 code units (an emoji outside the BMP counts two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def shorten(text: str, limit: int) -> str:
-    """Cut text at a word boundary to at most `limit` characters, marking the cut with '…'."""
+    """Cut text at a word boundary to at most `limit` UTF-16 code units (as Telegram counts
+    lengths), marking the cut with '…'."""
     text = collapse_whitespace(text)
-    if len(text) <= limit:
+    if len(text) * 2 <= limit or utf16_length(text) <= limit:
         return text
-    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:–-")
+    head = text.encode("utf-16-le")[: 2 * (limit - 1)].decode("utf-16-le", errors="ignore")
+    cut = head.rsplit(" ", 1)[0].rstrip(",;:–-")
     return cut + "…"

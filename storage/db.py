@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Column, Table, event, insert
+from sqlalchemy import Column, Table, event, insert, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SessionFactory = async_sessionmaker[AsyncSession]
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_CACHE_KIB = 32 * 1024  # per connection, filled only as pages are read
+# PostgreSQL error classes of the server rather than of a statement's data: connection,
+# insufficient resources (disk full), operator intervention, system error, read-only.
+_SERVER_SQLSTATES = ("08", "53", "57", "58", "25006")
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -33,6 +37,31 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # indexes spares re-reading them from the file (SQLite's default is 2 MiB).
     cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()
+
+
+def storage_failure(error: BaseException) -> str | None:
+    """Why the database itself failed (full disk, read-only file, lost server), in one line;
+    None when the error concerns the data of a statement (a duplicate key, a bad value)."""
+    if isinstance(error, OperationalError | InterfaceError) or (
+        isinstance(error, DBAPIError)
+        and (
+            error.connection_invalidated
+            or str(getattr(error.orig, "sqlstate", None) or "").startswith(_SERVER_SQLSTATES)
+        )
+    ):
+        reason = str(error.orig) if isinstance(error, DBAPIError) else str(error)
+        return reason.strip().splitlines()[0] if reason.strip() else type(error).__name__
+    if isinstance(error, OSError):  # the server cannot be reached at all
+        return error.strerror or str(error)
+    return None
+
+
+def shown_url(url: str) -> str:
+    """The database URL with its password hidden, to print."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy can read: its scheme is enough
+        return url.split(":", 1)[0]
 
 
 def session_factory(engine: AsyncEngine) -> SessionFactory:

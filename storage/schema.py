@@ -47,14 +47,32 @@ async def migrated_database(url: str) -> AsyncIterator[SessionFactory]:
         await engine.dispose()
 
 
+class SchemaTooNew(Exception):
+    """The database was migrated by a newer tradebot than this one."""
+
+
 async def upgrade_schema(engine: AsyncEngine) -> None:
-    """Bring the database to the newest schema; safe when several instances start at once."""
+    """Bring the database to the newest schema; safe when several instances start at once.
+    `SchemaTooNew` when the database is at a revision this code does not know."""
     async with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             await connection.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
             )
-        await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "head"))
+        await connection.run_sync(_upgrade)
+
+
+def _upgrade(connection: Connection) -> None:
+    config = alembic_config(connection)
+    scripts = ScriptDirectory.from_config(config)
+    current = MigrationContext.configure(connection).get_current_revision()
+    known = {script.revision for script in scripts.walk_revisions()}
+    if current is not None and current not in known:
+        raise SchemaTooNew(
+            f"the database is at schema revision {current}, newer than this tradebot knows "
+            f"({scripts.get_current_head()}): run a newer tradebot"
+        )
+    command.upgrade(config, "head")
 
 
 async def schema_revision(engine: AsyncEngine) -> tuple[str | None, str | None]:

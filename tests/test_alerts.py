@@ -17,7 +17,7 @@ from sqlmodel import col, select
 
 import bot.ingest
 from bot.app import running
-from bot.articles import ArticleIn, read_articles
+from bot.articles import ArticleIn, ParsedFile, read_articles
 from bot.context import BotApplication
 from bot.ingest import Ingestor
 from bot.lexicon import default_lexicon
@@ -73,7 +73,7 @@ async def test_the_seed_article_gives_each_chat_one_alert_naming_all_its_topics(
     await subscribe(db, ANALYST, "copper", "rare earths", "India-Chile")
     await subscribe(db, TRADER, "copper")
     await subscribe(db, BATTERY, "lithium")
-    [article] = read_articles(DATA / "india-chile-copper.txt").articles
+    [article] = ParsedFile.of(read_articles(DATA / "india-chile-copper.txt")).articles
 
     report = await ingest(article)
     assert (report.new, report.new_headlines) == (1, 4)
@@ -95,7 +95,7 @@ async def test_a_related_headline_is_alerted_like_any_article(
     bot: BotApplication, telegram: FakeTelegram, db: SessionFactory, ingest: Callable[..., Any]
 ) -> None:
     await subscribe(db, ANALYST, "gold")
-    [article] = read_articles(DATA / "india-chile-copper.txt").articles
+    [article] = ParsedFile.of(read_articles(DATA / "india-chile-copper.txt")).articles
     await ingest(article)
     [alert] = await telegram.wait_for_sent(chat_id=ANALYST)
     assert "Gold Price Forecast Lifted to $6,300" in (alert.plain_text or "")
@@ -105,7 +105,7 @@ async def test_near_misses_stay_quiet(
     bot: BotApplication, telegram: FakeTelegram, db: SessionFactory, ingest: Callable[..., Any]
 ) -> None:
     await subscribe(db, ANALYST, "copper", "China", "Turkey", "India")
-    articles = read_articles(DATA / "near-misses.jsonl").articles
+    articles = ParsedFile.of(read_articles(DATA / "near-misses.jsonl")).articles
     assert len(articles) == 4
     await ingest(*articles)
     await settle(1.0)
@@ -333,7 +333,7 @@ async def test_batches_are_prepared_while_the_previous_one_is_stored_and_lose_no
     await ingestor.refresh()
     done: list[int] = []
     articles = [
-        *read_articles(DATA / "india-chile-copper.txt").articles,
+        *ParsedFile.of(read_articles(DATA / "india-chile-copper.txt")).articles,
         copper_story(2),
         CODELCO_WIRE,
         copper_story(2),  # the same again, in another batch

@@ -5,17 +5,21 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from bot.cli import main
+from storage.db import create_engine
 from tests.conftest import DATA
-from tests.fakes import FakeTelegram
+from tests.fakes import FakeTelegram, postgres
 
 
 def tradebot(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -164,4 +168,155 @@ def test_subscriptions_import_and_export_round_trip(
         "11,copper",
         "11,rare earths",
         "12,copper -Copperfield",
+    ]
+
+
+def wire_file(path: Path, count: int) -> Path:
+    path.write_text(
+        "\n".join(
+            json.dumps(
+                {
+                    "title": f"Copper story {n}",
+                    "url": f"https://x.example/{n}",
+                    "body": "Copper prices rose 3% as mines in Chile cut output. " * 20,
+                }
+            )
+            for n in range(count)
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_bad_records_beside_good_ones_are_rejected_alone(tmp_path: Path, database_url: str) -> None:
+    path = tmp_path / "mixed.jsonl"
+    path.write_text(
+        "\n".join(
+            [
+                json.dumps({"title": "Copper climbs", "url": "https://x.example/1"}),
+                json.dumps({"title": "Year one", "published": "0001-01-01T00:00:00+05:00"}),
+                '{"title": "Deep", "body": ' + "[" * 5000 + "]" * 5000 + "}",
+                json.dumps({"title": "Far future", "published": "9999-12-31T23:00:00-05:00"}),
+                json.dumps({"title": "Tin steady", "url": "https://x.example/2"}),
+            ]
+        ),
+        encoding="utf-8",
+    )
+    result = tradebot("ingest", str(path), env={"DATABASE_URL": database_url})
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout.splitlines() == [
+        "new: 3 articles (+0 headlines), duplicates: 0, rejected: 2, alerts queued: 0",
+        "  rejected mixed.jsonl:2: published is before 1900: '0001-01-01T00:00:00+05:00'",
+        "  rejected mixed.jsonl:3: invalid JSON: nested too deeply",
+    ]
+
+
+def _read_only_database(database_url: str, tmp_path: Path) -> tuple[str, Callable[[], None]]:
+    """A database URL on which every write fails, and what to do before the run that fails."""
+    if database_url.startswith("postgresql"):
+        return database_url, lambda: asyncio.run(postgres.make_read_only(database_url))
+    file = database_url.removeprefix("sqlite+aiosqlite:///")
+    return f"sqlite+aiosqlite:///file:{file}?mode=ro&uri=true", lambda: None
+
+
+def test_a_storage_failure_stops_ingest_with_one_line_and_exit_1(
+    tmp_path: Path, database_url: str
+) -> None:
+    wire = wire_file(tmp_path / "wire.jsonl", 300)
+    assert tradebot("db", "upgrade", env={"DATABASE_URL": database_url}).returncode == 0
+    read_only_url, make_read_only = _read_only_database(database_url, tmp_path)
+    make_read_only()
+    result = tradebot("ingest", str(wire), env={"DATABASE_URL": read_only_url})
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith("tradebot: storing articles failed: ")
+    assert "read-only" in line or "readonly" in line
+    assert result.stdout.startswith("new: 0 articles")
+
+
+def test_a_full_disk_stops_ingest_with_one_line_and_keeps_what_was_stored(
+    tmp_path: Path, database_url: str
+) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the file size limit applies to the SQLite file this process writes")
+    wire = wire_file(tmp_path / "wire.jsonl", 2000)
+    env = {**os.environ, "DATABASE_URL": database_url}
+    subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], env=env, check=True)
+    database = Path(database_url.removeprefix("sqlite+aiosqlite:///"))
+    room = database.stat().st_size + 3 * 1024 * 1024
+
+    def small_disk() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (room, room))
+
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "ingest", str(wire)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=small_disk,
+    )
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith("tradebot: storing articles failed: ")
+    stored = int(result.stdout.split("new: ")[1].split()[0])
+    assert 0 < stored < 2000
+    again = tradebot("ingest", str(wire), env={"DATABASE_URL": database_url})
+    assert again.returncode == 0, again.stderr
+    assert f"new: {2000 - stored} articles" in again.stdout
+    assert f"duplicates: {stored}" in again.stdout
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite+aiosqlite:////nonexistent/dir/t.db", "unable to open database file"),
+        ("postgresql+asyncpg://u:secret@127.0.0.1:1/x", "Connect call failed"),
+    ],
+)
+def test_a_database_that_cannot_be_opened_is_one_line(url: str, expected: str) -> None:
+    for command in (["stats"], ["run"]):
+        result = tradebot(*command, env={"DATABASE_URL": url, "TELEGRAM_BOT_TOKEN": "1:x"})
+        assert result.returncode == 1
+        [line] = result.stderr.splitlines()
+        assert line.startswith("tradebot: database ") and expected in line
+        assert "secret" not in line
+
+
+def test_a_database_of_a_newer_tradebot_is_one_line(database_url: str) -> None:
+    env = {"DATABASE_URL": database_url, "TELEGRAM_BOT_TOKEN": "1:x"}
+    assert tradebot("db", "upgrade", env=env).returncode == 0
+    asyncio.run(_set_revision(database_url, "0099"))
+    for command in (["stats"], ["run"], ["db", "upgrade"]):
+        result = tradebot(*command, env=env)
+        assert result.returncode == 1
+        assert result.stderr.splitlines() == [
+            "tradebot: the database is at schema revision 0099, newer than this tradebot "
+            "knows (0005): run a newer tradebot"
+        ]
+
+
+async def _set_revision(database_url: str, revision: str) -> None:
+    engine = create_engine(database_url)
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE alembic_version SET version_num = :revision"), {"revision": revision}
+        )
+    await engine.dispose()
+
+
+def test_a_settings_file_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_bytes(b"LOG_LEVEL=INFO\nNOTE=caf\xe9\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "stats"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path.cwd())},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "tradebot: settings file .env: not UTF-8 text (byte 23); save it as UTF-8"
     ]

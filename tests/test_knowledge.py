@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.articles import ArticleIn, read_articles
+from bot.articles import ArticleIn, ParsedFile, read_articles
 from bot.cli import main
 from bot.context import BotApplication
 from tests.conftest import DATA
@@ -21,8 +21,8 @@ CHAT = 701
 @pytest.fixture
 async def sample(ingest: Callable[..., Any]) -> None:
     """The India–Chile copper article with its headlines, and a Chilean mines story."""
-    articles = read_articles(DATA / "india-chile-copper.txt").articles
-    articles += read_articles(DATA / "facts-chile-copper-output.txt").articles
+    articles = ParsedFile.of(read_articles(DATA / "india-chile-copper.txt")).articles
+    articles += ParsedFile.of(read_articles(DATA / "facts-chile-copper-output.txt")).articles
     await ingest(*articles)
 
 

@@ -43,3 +43,15 @@ async def drop_database(server_url: str, name: str) -> None:
 async def migrate(url: str) -> None:
     async with migrated_database(url):
         pass
+
+
+async def make_read_only(database_url_: str) -> None:
+    """Every later transaction on the database refuses writes, as on a read-only standby."""
+    url = make_url(database_url_)
+    connection = await _admin(database_url_)
+    try:
+        await connection.execute(
+            f'ALTER DATABASE "{url.database}" SET default_transaction_read_only = on'
+        )
+    finally:
+        await connection.close()
