@@ -60,7 +60,27 @@ def validate_topic_text(text: str) -> str:
 
 
 def parse_watch_item(text: str, lexicon: Lexicon) -> WatchItem:
-    """Parse a typed topic into a watch item, or raise TopicError."""
+    """Parse a typed topic into a watch item, or raise TopicError. The item's key is what is
+    stored and read back at every ingest, so it must itself be a valid topic that reads as
+    the same item: names written out in full may make it longer than what was typed."""
+    item = _parse(text, lexicon)
+    if item.key == text:
+        return item
+    if len(item.key) > MAX_TOPIC_LENGTH:
+        raise TopicError(
+            f"Written out in full this topic is {len(item.key)} characters long, and a topic "
+            f"can be at most {MAX_TOPIC_LENGTH}. Try fewer exclusions or shorter names."
+        )
+    try:
+        stored = _parse(item.key, lexicon)
+    except TopicError:
+        stored = None
+    if stored is None or stored.key != item.key:
+        raise TopicError("I can't store this topic so that it matches again. Try rephrasing it.")
+    return item
+
+
+def _parse(text: str, lexicon: Lexicon) -> WatchItem:
     text = validate_topic_text(text)
     includes: list[str] = []
     exclusions: list[str] = []
