@@ -18,6 +18,7 @@ from telegram import Update
 from bot import cli_feeds, knowledge, rendering
 from bot.app import build_application
 from bot.articles import ArticleFileError, ArticleIn, ParsedFile, Record, Rejected, read_articles
+from bot.callbacks import MoreFacts
 from bot.cli_feeds import printable
 from bot.demo import run_demo
 from bot.digest_jobs import digest_text
@@ -381,7 +382,9 @@ async def _answer_question(settings: Settings, question: str, item: WatchItem) -
 
 
 def _next_offset(page: rendering.Reply) -> int:
-    return int(page.buttons[0][0].data.removeprefix("facts:"))
+    more = page.buttons[0][0].action
+    assert isinstance(more, MoreFacts)
+    return more.offset
 
 
 def show_digest(settings: Settings, args: argparse.Namespace) -> int:

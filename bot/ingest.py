@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.articles import ArticleIn, Rejected
+from bot.articles import ArticleIn, Rejected, checked
 from bot.facts import extract_facts, figures_to_json
 from bot.lexicon import Lexicon
 from bot.matching import Match, Matcher
@@ -131,6 +131,10 @@ _PreparedBatch = tuple[list[_Prepared], list[Rejected]]
 
 
 def _prepare(router: Router, article: ArticleIn) -> _Prepared:
+    """Everything ingest derives from an article's text (ValueError: the article is out of
+    limits). Every article passes `checked` here, whatever it came from, so no control
+    character reaches the database or a message."""
+    article = checked(article)
     return _Prepared(
         article=article,
         content_hash=content_hash(article.title, article.body),
@@ -220,6 +224,8 @@ class Ingestor:
         for article in articles:
             try:
                 prepared.append(_prepare(self._router, article))
+            except ValueError as error:
+                rejected.append(Rejected(article.title[:60], str(error)))
             except Exception as error:  # one bad article never stops the others
                 log.exception("could not read %r", article.title[:80])
                 rejected.append(Rejected(article.title[:60], f"internal error: {error}"))

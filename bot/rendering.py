@@ -10,6 +10,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
+from bot.callbacks import (
+    Callback,
+    ChangeSetting,
+    MoreFacts,
+    RemoveSubscription,
+    SubscribeTo,
+    fits,
+)
 from bot.digests import DigestArticle
 from bot.facts import RankedFact
 from bot.refs import ArticleRef, Story
@@ -20,7 +28,7 @@ if TYPE_CHECKING:  # types only: rendering stays free of the database at run tim
     from storage.stats import Stats
 
 MESSAGE_LIMIT = 4096
-CALLBACK_DATA_LIMIT = 64
+CALLBACK_NOTICE_LENGTH = 200
 ALERT_TITLE_LENGTH = 300
 ALERT_EVIDENCE_LENGTH = 700
 ALERT_TOPICS_LENGTH = 800
@@ -42,17 +50,13 @@ def visible_length(html_text: str) -> int:
 @dataclass(frozen=True, slots=True)
 class Button:
     label: str
-    data: str  # callback data, at most 64 bytes
+    action: Callback
 
 
 @dataclass(frozen=True, slots=True)
 class Reply:
     text: str
     buttons: tuple[tuple[Button, ...], ...] = field(default=())
-
-
-def callback_fits(data: str) -> bool:
-    return 0 < len(data.encode("utf-8")) <= CALLBACK_DATA_LIMIT
 
 
 def split_message(lines: Sequence[str], limit: int = MESSAGE_LIMIT) -> list[str]:
@@ -170,9 +174,9 @@ def suggestion(typed: str, candidates: Sequence[str]) -> Reply:
     """ "Did you mean …?" with a button per candidate and one to keep what was typed."""
     names = " or ".join(f"<b>{escape(c)}</b>" for c in candidates)
     text = f"I don't know <b>{escape(typed)}</b>. Did you mean {names}?"
-    rows = [(Button(c, f"sub:{c}"),) for c in candidates if callback_fits(f"sub:{c}")]
-    if callback_fits(f"sub:{typed}"):
-        rows.append((Button(f"Keep “{typed}”", f"sub:{typed}"),))
+    rows = [(Button(c, SubscribeTo(c)),) for c in candidates if fits(SubscribeTo(c))]
+    if fits(SubscribeTo(typed)):
+        rows.append((Button(f"Keep “{typed}”", SubscribeTo(typed)),))
     else:
         text += f"\nTo keep it as typed, send <code>/subscribe {escape(typed)}</code> again."
     return Reply(text, tuple(rows))
@@ -185,8 +189,19 @@ def subscription_list(topics: Sequence[tuple[int, str]]) -> Reply:
     lines = [f"<b>Your watch-list</b> ({len(topics)}):"]
     lines += [f"• {escape(shorten(topic, LISTED_TOPIC_LENGTH))}" for _, topic in topics]
     lines.append("Tap a button to remove a topic.")
-    buttons = tuple((Button(f"✖ {shorten(topic, 60)}", f"unsub:{sid}"),) for sid, topic in topics)
+    buttons = tuple(
+        (Button(f"✖ {shorten(topic, 60)}", RemoveSubscription(sid)),) for sid, topic in topics
+    )
     return Reply("\n".join(lines), buttons)
+
+
+def removed_notice(topic: str) -> str:
+    """The short notice a remove button shows (plain text, at most 200 UTF-16 units)."""
+    return shorten(f"Removed {topic}", CALLBACK_NOTICE_LENGTH)
+
+
+def stale_button() -> str:
+    return "That button is no longer valid."
 
 
 def unknown_command() -> str:
@@ -226,12 +241,12 @@ def settings_view(
         ]
     )
     modes = tuple(
-        Button(("✓ " if value == mode else "") + value, f"set:mode:{value}")
+        Button(("✓ " if value == mode else "") + value, ChangeSetting("mode", value))
         for value in MODE_LABELS
     )
     toggle = Button(
         "Empty digest: skip it" if empty_digest_line else "Empty digest: send a line",
-        f"set:empty:{'skip' if empty_digest_line else 'line'}",
+        ChangeSetting("empty", "skip" if empty_digest_line else "line"),
     )
     return Reply(text, (modes, (toggle,)))
 
@@ -328,6 +343,7 @@ def facts_page(topic: str, facts: Sequence[RankedFact[ArticleRef]], offset: int 
         return Reply(f"No key facts about <b>{escape(topic)}</b> in stored articles yet.")
     lines: list[str] = []
     size = 0
+    offset = min(max(offset, 0), len(facts) - 1)
     end = offset
     for fact in facts[offset:]:
         best = fact.best
@@ -344,7 +360,7 @@ def facts_page(topic: str, facts: Sequence[RankedFact[ArticleRef]], offset: int 
         size += visible_length(line) + 1
         end += 1
     header = f"📊 Key facts: {escape(topic)} ({offset + 1}–{end} of {len(facts)})"
-    buttons = ((Button("more…", f"facts:{end}"),),) if end < len(facts) else ()
+    buttons = ((Button("more…", MoreFacts(end)),),) if end < len(facts) else ()
     return Reply("\n".join([header, *lines]), buttons)
 
 
@@ -459,6 +475,10 @@ LISTED_ERROR_LENGTH = 300
 
 def admin_only() -> str:
     return "This command is admin-only."
+
+
+def admin_in_private() -> str:
+    return "Admin commands answer only in a private chat: ask me there."
 
 
 def addfeed_usage() -> str:

@@ -8,16 +8,15 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 
 from telegram import Bot, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import CommandHandler
 
 from bot import rendering
 from bot.context import BotApplication, BotContext
 from bot.feeds import add_feed, policy_from
 from bot.fetch import FetchError
 from bot.pages import is_url, read_url
-from handlers.common import answer, command_argument, is_admin
+from handlers.common import answer, command, command_argument, is_admin
 from storage import feeds as feed_store
 from storage.models import Feed
 from storage.stats import collect_stats
@@ -26,11 +25,16 @@ log = logging.getLogger(__name__)
 
 
 async def _admin(update: Update, context: BotContext) -> bool:
-    """True for an admin; anyone else is told the command is admin-only."""
-    if is_admin(update, context.services):
-        return True
-    await answer(update, rendering.admin_only())
-    return False
+    """True for an admin in a private chat; anyone else is told the command is admin-only,
+    and an admin in a group to ask in private (feed URLs and errors are not for the group)."""
+    if not is_admin(update, context.services):
+        await answer(update, rendering.admin_only())
+        return False
+    chat = update.effective_chat
+    if chat is not None and chat.type != ChatType.PRIVATE:
+        await answer(update, rendering.admin_in_private())
+        return False
+    return True
 
 
 async def list_feeds(update: Update, context: BotContext) -> None:
@@ -180,9 +184,9 @@ async def notify_admins(bot: Bot, admin_ids: Iterable[int], text: str) -> bool:
 
 
 def register(app: BotApplication) -> None:
-    app.add_handler(CommandHandler("feeds", list_feeds))
-    app.add_handler(CommandHandler("addfeed", add, block=False))
-    app.add_handler(CommandHandler("removefeed", remove))
-    app.add_handler(CommandHandler("resumefeed", resume))
-    app.add_handler(CommandHandler("ingest", ingest, block=False))
-    app.add_handler(CommandHandler("stats", show_stats))
+    app.add_handler(command("feeds", list_feeds))
+    app.add_handler(command("addfeed", add, block=False))
+    app.add_handler(command("removefeed", remove))
+    app.add_handler(command("resumefeed", resume))
+    app.add_handler(command("ingest", ingest, block=False))
+    app.add_handler(command("stats", show_stats))

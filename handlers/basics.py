@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot import rendering
 from bot.context import BotApplication, BotContext
-from handlers.common import answer, is_admin, remember_chat
+from handlers.common import answer, command, is_admin, remember_chat
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,12 @@ async def unknown(update: Update, context: BotContext) -> None:
     await answer(update, rendering.unknown_command())
 
 
+async def stale_button(update: Update, _context: BotContext) -> None:
+    """Answer a button press whose data no handler takes (old, or not made by this bot)."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(rendering.stale_button())
+
+
 async def on_error(update: object, context: BotContext) -> None:
     """Log any handler error and tell the user briefly; the bot keeps running."""
     log.error("error while handling an update", exc_info=context.error)
@@ -41,12 +47,14 @@ async def on_error(update: object, context: BotContext) -> None:
 
 
 def register(app: BotApplication) -> None:
-    app.add_handler(CommandHandler("start", start))
-    app.add_handler(CommandHandler("help", help_command))
+    app.add_handler(command("start", start))
+    app.add_handler(command("help", help_command))
     app.add_error_handler(on_error)
 
 
 def register_fallbacks(app: BotApplication) -> None:
     """Catch-alls; registered after every feature so they only see what nobody handled."""
-    app.add_handler(MessageHandler(filters.COMMAND, unknown))
-    app.add_handler(MessageHandler(filters.TEXT & filters.ChatType.PRIVATE, unknown))
+    new_message = filters.UpdateType.MESSAGE  # not an edit, not a channel post
+    app.add_handler(MessageHandler(new_message & filters.COMMAND, unknown))
+    app.add_handler(MessageHandler(new_message & filters.TEXT & filters.ChatType.PRIVATE, unknown))
+    app.add_handler(CallbackQueryHandler(stale_button))

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
-from typing import cast
+from collections.abc import Callable, Coroutine
+from typing import Any, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
+from telegram.ext import CommandHandler, filters
 
-from bot import rendering
+from bot import callbacks, rendering
 from bot.context import BotApplication, BotContext, Services
 from bot.digest_jobs import sync_digest_jobs
 from bot.rendering import Reply
 from bot.topics import TopicError, WatchItem, parse_watch_item
 from storage import queries
+
+HandlerCallback = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
+
+
+def command(
+    name: str, callback: HandlerCallback, *, block: bool = True
+) -> CommandHandler[BotContext, None]:
+    """The handler of /name typed in a new message: editing a sent command does not run it
+    again, and channel posts are not commands."""
+    return CommandHandler(name, callback, filters=filters.UpdateType.MESSAGE, block=block)
 
 
 def command_argument(message: Message | None) -> str:
@@ -27,7 +39,7 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
         return None
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+            [InlineKeyboardButton(b.label, callback_data=callbacks.encode(b.action)) for b in row]
             for row in reply.buttons
         ]
     )

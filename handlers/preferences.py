@@ -8,18 +8,17 @@ from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler
 
-from bot import rendering
+from bot import callbacks, rendering
+from bot.callbacks import ChangeSetting
 from bot.context import BotApplication, BotContext
 from bot.digest_jobs import sync_digest_jobs
 from bot.digests import parse_digest_time, parse_timezone
 from bot.rendering import Reply
-from handlers.common import answer, command_argument, keyboard, remember_chat
+from handlers.common import answer, command, command_argument, keyboard, remember_chat
 from storage import queries
 from storage.models import Chat, DeliveryMode
-
-SETTINGS_PREFIX = "set:"
 
 
 async def settings(update: Update, context: BotContext) -> None:
@@ -82,16 +81,13 @@ async def on_settings_button(update: Update, context: BotContext) -> None:
     """A button under /settings: change the mode or what an empty digest does."""
     query = update.callback_query
     chat = update.effective_chat
-    if query is None or chat is None or query.data is None:
+    pressed = callbacks.decode(query.data or "") if query else None
+    if query is None or chat is None or not isinstance(pressed, ChangeSetting):
         return
-    name, _, value = query.data.removeprefix(SETTINGS_PREFIX).partition(":")
-    if name == "mode" and value in tuple(DeliveryMode):
-        await change(context, chat.id, mode=value)
-    elif name == "empty" and value in ("line", "skip"):
-        await change(context, chat.id, empty_digest_line=value == "line")
+    if pressed.name == "mode":
+        await change(context, chat.id, mode=pressed.value)
     else:
-        await query.answer("That button is no longer valid.")
-        return
+        await change(context, chat.id, empty_digest_line=pressed.value == "line")
     await query.answer("Saved.")
     refreshed = await settings_view(context, chat.id)
     await query.edit_message_text(
@@ -120,8 +116,10 @@ async def change(context: BotContext, chat_id: int, **values: object) -> Chat | 
 
 
 def register(app: BotApplication) -> None:
-    app.add_handler(CommandHandler("settings", settings))
-    app.add_handler(CommandHandler("timezone", timezone))
-    app.add_handler(CommandHandler("digesttime", digest_time))
-    app.add_handler(CommandHandler("mode", mode))
-    app.add_handler(CallbackQueryHandler(on_settings_button, pattern=f"^{SETTINGS_PREFIX}"))
+    app.add_handler(command("settings", settings))
+    app.add_handler(command("timezone", timezone))
+    app.add_handler(command("digesttime", digest_time))
+    app.add_handler(command("mode", mode))
+    app.add_handler(
+        CallbackQueryHandler(on_settings_button, pattern=callbacks.pattern(ChangeSetting))
+    )

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler
 
-from bot import knowledge, rendering
+from bot import callbacks, knowledge, rendering
+from bot.callbacks import MoreFacts
 from bot.charts import has_activity, trend_caption, trend_chart
 from bot.context import BotApplication, BotContext
 from bot.digest_jobs import digest_text
 from bot.topics import TopicError, WatchItem, parse_watch_item
-from handlers.common import answer, keyboard, remember_chat, topic_argument
+from handlers.common import answer, command, keyboard, remember_chat, topic_argument
 from storage import queries
 from storage.models import utcnow
-
-FACTS_PREFIX = "facts:"
 
 
 async def asked_item(update: Update, context: BotContext, command: str) -> WatchItem | None:
@@ -36,18 +35,20 @@ async def facts(update: Update, context: BotContext) -> None:
 async def on_more_facts(update: Update, context: BotContext) -> None:
     """The "more…" button under a facts page: show the next page in the same message."""
     query = update.callback_query
-    if query is None or query.data is None or query.message is None:
+    pressed = callbacks.decode(query.data or "") if query else None
+    if query is None or query.message is None or not isinstance(pressed, MoreFacts):
         return
     topic = rendering.facts_topic(getattr(query.message, "text", None) or "")
     try:
-        offset = int(query.data.removeprefix(FACTS_PREFIX))
         item = parse_watch_item(topic or "", context.services.lexicon)
-    except (ValueError, TopicError):
-        await query.answer("That button is no longer valid.")
+    except TopicError:
+        await query.answer(rendering.stale_button())
         return
     services = context.services
     found = await knowledge.key_facts(services.sessions, item, services.lexicon)
-    page = rendering.facts_page(item.key, found, offset if offset < len(found) else 0)
+    page = rendering.facts_page(
+        item.key, found, pressed.offset if pressed.offset < len(found) else 0
+    )
     await query.answer()
     await query.edit_message_text(page.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(page))
 
@@ -101,9 +102,9 @@ async def digest_now(update: Update, context: BotContext) -> None:
 
 
 def register(app: BotApplication) -> None:
-    app.add_handler(CommandHandler("facts", facts))
-    app.add_handler(CommandHandler("related", related))
-    app.add_handler(CommandHandler("latest", latest))
-    app.add_handler(CommandHandler("trend", trend))
-    app.add_handler(CommandHandler("digest", digest_now))
-    app.add_handler(CallbackQueryHandler(on_more_facts, pattern=f"^{FACTS_PREFIX}"))
+    app.add_handler(command("facts", facts))
+    app.add_handler(command("related", related))
+    app.add_handler(command("latest", latest))
+    app.add_handler(command("trend", trend))
+    app.add_handler(command("digest", digest_now))
+    app.add_handler(CallbackQueryHandler(on_more_facts, pattern=callbacks.pattern(MoreFacts)))

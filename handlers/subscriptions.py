@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler
 
-from bot import rendering
+from bot import callbacks, rendering
+from bot.callbacks import RemoveSubscription, SubscribeTo
 from bot.context import BotApplication, BotContext, Services
 from bot.rendering import Reply
 from bot.topics import TopicError, parse_watch_item
-from handlers.common import answer, keyboard, remember_chat, topic_argument
+from handlers.common import answer, command, keyboard, remember_chat, topic_argument
 from storage import queries
 
 MAX_SUBSCRIPTIONS = 50
-SUBSCRIBE_PREFIX = "sub:"
-REMOVE_PREFIX = "unsub:"
 
 
 async def subscribe(update: Update, context: BotContext) -> None:
@@ -75,11 +74,12 @@ async def on_subscribe_button(update: Update, context: BotContext) -> None:
     """A "Did you mean …?" button: subscribe to the chosen spelling."""
     query = update.callback_query
     chat = update.effective_chat
-    if query is None or chat is None or query.data is None:
+    pressed = callbacks.decode(query.data or "") if query else None
+    if query is None or chat is None or not isinstance(pressed, SubscribeTo):
         return
     services = context.services
     try:
-        topic = parse_watch_item(query.data.removeprefix(SUBSCRIBE_PREFIX), services.lexicon).key
+        topic = parse_watch_item(pressed.topic, services.lexicon).key
     except TopicError as error:
         await query.answer(str(error))
         return
@@ -93,23 +93,19 @@ async def on_remove_button(update: Update, context: BotContext) -> None:
     """A remove button under /list: drop that topic and refresh the list."""
     query = update.callback_query
     chat = update.effective_chat
-    if query is None or chat is None or query.data is None:
+    pressed = callbacks.decode(query.data or "") if query else None
+    if query is None or chat is None or not isinstance(pressed, RemoveSubscription):
         return
     services = context.services
-    try:
-        subscription_id = int(query.data.removeprefix(REMOVE_PREFIX))
-    except ValueError:
-        await query.answer("That button is no longer valid.")
-        return
     async with services.sessions() as session:
         topic = await queries.remove_subscription_by_id(
-            session=session, chat_id=chat.id, subscription_id=subscription_id
+            session=session, chat_id=chat.id, subscription_id=pressed.subscription_id
         )
         await session.commit()
     if topic is None:
         await query.answer("Already removed.")
         return
-    await query.answer(f"Removed {topic}"[:200])
+    await query.answer(rendering.removed_notice(topic))
     refreshed = await watch_list(services, chat.id)
     await query.edit_message_text(
         refreshed.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(refreshed)
@@ -117,8 +113,12 @@ async def on_remove_button(update: Update, context: BotContext) -> None:
 
 
 def register(app: BotApplication) -> None:
-    app.add_handler(CommandHandler("subscribe", subscribe))
-    app.add_handler(CommandHandler("unsubscribe", unsubscribe))
-    app.add_handler(CommandHandler("list", list_topics))
-    app.add_handler(CallbackQueryHandler(on_subscribe_button, pattern=f"^{SUBSCRIBE_PREFIX}"))
-    app.add_handler(CallbackQueryHandler(on_remove_button, pattern=f"^{REMOVE_PREFIX}"))
+    app.add_handler(command("subscribe", subscribe))
+    app.add_handler(command("unsubscribe", unsubscribe))
+    app.add_handler(command("list", list_topics))
+    app.add_handler(
+        CallbackQueryHandler(on_subscribe_button, pattern=callbacks.pattern(SubscribeTo))
+    )
+    app.add_handler(
+        CallbackQueryHandler(on_remove_button, pattern=callbacks.pattern(RemoveSubscription))
+    )

@@ -305,3 +305,17 @@ async def test_ingest_accepts_urls_and_paths(
     assert code == 1
     assert "cannot fetch http://localhost:" in err and "loopback" in err
     assert len(web.hits_to("/story.html")) == 1
+
+
+async def test_admin_answers_stay_out_of_groups(
+    bot: BotApplication, telegram: FakeTelegram, web: FakeWeb, db: SessionFactory
+) -> None:
+    web.serve("/feed.xml", rss20([story(1)]))
+    await add(db, web.url("/feed.xml"))
+    group = -100_42
+    for command in ("/feeds", "/stats", "/ingest https://x.example/a", "/removefeed 1"):
+        telegram.add_message(group, command, user_id=ADMIN, chat_type="supergroup")
+        [reply] = await telegram.wait_for_sent(1, chat_id=group, timeout=10)
+        assert reply.plain_text == "Admin commands answer only in a private chat: ask me there."
+        telegram.clear_records()
+    assert "feed.xml" in await reply_to(telegram, "/feeds")

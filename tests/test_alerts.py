@@ -133,6 +133,24 @@ async def test_article_text_is_escaped_in_alerts(
     assert link["url"] == "https://news.example.com/a?b=1&c=<2>"
 
 
+async def test_control_and_bidi_characters_of_articles_never_reach_telegram(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory, ingest: Callable[..., Any]
+) -> None:
+    await subscribe(db, ANALYST, "copper")
+    await ingest(
+        copper_story(
+            title="Copper\x00 rises \u202eon Chile\u2066 news",
+            body="Copper rose 5%\x07 overnight\u200f.\r\nTraders cheered.",
+            source="Wire\x1b[31m",
+        )
+    )
+    [alert] = await telegram.wait_for_sent(chat_id=ANALYST)
+    forbidden = {chr(c) for c in [*range(0x20), *range(0x7F, 0xA0)]} - {"\n"}
+    forbidden |= set("\u202e\u2066\u200f")
+    assert not forbidden & set(alert.text or "")
+    assert "Copper rises on Chile news" in (alert.plain_text or "")
+
+
 async def test_reingesting_the_same_article_queues_nothing(
     bot: BotApplication, telegram: FakeTelegram, db: SessionFactory, ingest: Callable[..., Any]
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from bot.context import BotApplication
@@ -158,3 +159,61 @@ async def test_a_chat_waiting_for_the_database_holds_up_no_other_chat_and_keeps_
     subscribed, listing = (await telegram.wait_for_sent(3, chat_id=CHAT, timeout=10))[1:]
     assert "Subscribed to copper" in subscribed.plain_text
     assert "copper" in listing.plain_text
+
+
+async def test_a_long_list_of_emoji_topics_fits_what_telegram_counts(
+    bot: BotApplication, telegram: FakeTelegram
+) -> None:
+    for n in range(50):
+        emoji = "".join(chr(0x1F600 + (n + k) % 64) for k in range(90))
+        telegram.add_message(CHAT, f"/subscribe {chr(97 + n % 26)}{chr(97 + n // 26)}{emoji}")
+    await telegram.wait_for_sent(50, chat_id=CHAT, timeout=20)
+    listing = await say(telegram, "/list")
+    assert listing.method == "sendMessage"
+    assert len(listing.reply_markup["inline_keyboard"]) == 50
+
+
+async def test_editing_a_sent_command_does_not_run_it_again(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory
+) -> None:
+    update = telegram.add_message(CHAT, "/subscribe copper")
+    await telegram.wait_for_sent(1, chat_id=CHAT)
+    telegram.edit_user_message(CHAT, update["message"]["message_id"], "/subscribe zinc")
+    await say(telegram, "/help")
+    assert len(telegram.sent_to(CHAT)) == 2
+    assert await topics_of(db) == ["copper"]
+
+
+async def test_a_channel_post_gets_no_answer(bot: BotApplication, telegram: FakeTelegram) -> None:
+    channel = -100_777
+    telegram.add_message(channel, "/weather", chat_type="channel")
+    telegram.add_message(channel, "/subscribe copper", chat_type="channel")
+    await say(telegram, "/help")
+    assert telegram.sent_to(channel) == []
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "unsub:" + "9" * 20,
+        "unsub:-4",
+        "unsub:١٢",
+        "facts:-4",
+        "facts:" + "9" * 30,
+        "set:mode:loud",
+        "sub:",
+        "nonsense",
+    ],
+)
+async def test_a_forged_or_stale_button_is_answered_and_changes_nothing(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory, data: str
+) -> None:
+    await say(telegram, "/subscribe copper")
+    listing = await say(telegram, "/list")
+    query_id = telegram.add_callback(CHAT, data, message_id=listing.message_id)
+    await telegram.wait_for_call("answerCallbackQuery", 1, timeout=10)
+    assert telegram.callback_answers == [
+        {"callback_query_id": query_id, "text": "That button is no longer valid."}
+    ]
+    assert await topics_of(db) == ["copper"]
+    assert "Subscribed to zinc" in (await say(telegram, "/subscribe zinc")).plain_text

@@ -279,8 +279,8 @@ def test_a_database_that_cannot_be_opened_is_one_line(url: str, expected: str) -
     for command in (["stats"], ["run"]):
         result = tradebot(*command, env={"DATABASE_URL": url, "TELEGRAM_BOT_TOKEN": "1:x"})
         assert result.returncode == 1
-        [line] = result.stderr.splitlines()
-        assert line.startswith("tradebot: database ") and expected in line
+        [line] = result.stderr.splitlines() or [""]
+        assert line.startswith("tradebot: database ") and expected in line, result.stderr
         assert "secret" not in line
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot import rendering
+from bot.callbacks import SubscribeTo, fits
 from tests.fakes import parse_telegram_html, utf16_len
 
 
@@ -41,12 +42,16 @@ def test_an_alert_shows_headline_terms_evidence_source_and_link() -> None:
 
 def test_a_suggestion_offers_buttons_that_fit_callback_data() -> None:
     reply = rendering.suggestion("coper", ["copper", "cooper"])
-    assert [row[0].data for row in reply.buttons] == ["sub:copper", "sub:cooper", "sub:coper"]
+    assert [row[0].action for row in reply.buttons] == [
+        SubscribeTo("copper"),
+        SubscribeTo("cooper"),
+        SubscribeTo("coper"),
+    ]
     long_typed = "é" * 40  # 80 bytes: no keep button, a hint instead
     reply = rendering.suggestion(long_typed, ["copper"])
-    assert [row[0].data for row in reply.buttons] == ["sub:copper"]
+    assert [row[0].action for row in reply.buttons] == [SubscribeTo("copper")]
     assert "/subscribe" in reply.text
-    assert all(rendering.callback_fits(b.data) for row in reply.buttons for b in row)
+    assert all(fits(b.action) for row in reply.buttons for b in row)
 
 
 def test_split_message_keeps_lines_whole_and_under_the_limit() -> None:

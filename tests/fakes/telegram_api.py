@@ -837,6 +837,21 @@ class FakeTelegram:
         self._messages[(chat_id, message["message_id"])] = _StoredMessage(message, False)
         return self._enqueue({kind: message})
 
+    def edit_user_message(self, chat_id: int, message_id: int, text: str) -> dict[str, Any]:
+        """Queue the user's edit of their message `message_id` (an ``edited_message`` update,
+        or ``edited_channel_post`` in a channel, with an ``edit_date``); return the update."""
+        stored = self._messages[(chat_id, message_id)]
+        message = copy.deepcopy(stored.message)
+        message["text"] = text
+        message["edit_date"] = int(time.time())
+        message.pop("entities", None)
+        entities = _command_entities(text)
+        if entities:
+            message["entities"] = entities
+        self._messages[(chat_id, message_id)] = _StoredMessage(message, False)
+        kind = "edited_channel_post" if "sender_chat" in message else "edited_message"
+        return self._enqueue({kind: message})
+
     def add_callback(
         self,
         chat_id: int,
