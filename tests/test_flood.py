@@ -140,14 +140,18 @@ async def test_sigterm_stops_the_bot_within_five_seconds_during_a_flood(
         env=bot_env(telegram, database_url),
         stderr=subprocess.PIPE,
     )
+    flooding: asyncio.Task[None] | None = None
     try:
         await telegram.wait_for_call("setMyCommands", timeout=30)
-        await flood(telegram, lambda n: "/facts copper")
-        while telegram.pending_updates:  # the bot has taken the whole flood
-            await asyncio.sleep(0.05)
+        flooding = asyncio.create_task(flood(telegram, lambda n: "/facts copper"))
+        await telegram.wait_for_sent(chat_id=FLOODER, timeout=10)
+        await asyncio.sleep(1.0)  # half the flood is in; the rest arrives while stopping
         process.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(process.wait(), timeout=5) == 0
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=5)
+        assert process.returncode == 0, stderr.decode()[-3000:]
     finally:
+        if flooding is not None:
+            flooding.cancel()
         if process.returncode is None:
             process.kill()
             await process.wait()
