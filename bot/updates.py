@@ -43,6 +43,7 @@ class TokenBucket:
 
     @classmethod
     def full(cls, burst: float, per_second: float, now: float) -> TokenBucket:
+        """A bucket that can pass a whole burst at `now`."""
         return cls(burst, per_second, burst, now)
 
     def refill(self, now: float) -> None:
@@ -51,6 +52,7 @@ class TokenBucket:
         self.updated = now
 
     def is_full(self, now: float) -> bool:
+        """Whether the bucket has refilled to its burst by `now`."""
         self.refill(now)
         return self.tokens >= self.burst
 
@@ -143,6 +145,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self._chats.move_to_end(chat_id)
 
     def _forget_idle(self, now: float) -> None:
+        """Forget the chats quiet for a while, oldest first (a busy one stops the sweep)."""
         while self._chats:
             state = next(iter(self._chats.values()))
             if state.holders or now - state.seen < FORGET_AFTER_SECONDS:
