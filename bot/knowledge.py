@@ -1,10 +1,14 @@
 """Answers from stored articles: key facts, related headlines, the latest articles and daily
 counts for a watch item. Candidates come from the full-text index; every candidate is then
 confirmed with the same matcher as alerts, so answers follow the alert rules (aliases, case,
-context, exclusions). No Telegram here: handlers and the CLI render the results."""
+context, exclusions). No Telegram here: handlers and the CLI render the results.
+
+Matching and ranking are CPU work: they run in a worker thread (`asyncio.to_thread`), so one
+chat's question never stalls the event loop that answers every other chat."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 
@@ -74,6 +78,11 @@ async def matching_articles(
         candidates = await search_articles(
             session=session, query=search_query(item, lexicon), limit=limit, since=since
         )
+    return await asyncio.to_thread(_confirmed, candidates, item, lexicon)
+
+
+def _confirmed(candidates: list[Article], item: WatchItem, lexicon: Lexicon) -> list[Article]:
+    """The candidates the item's matcher confirms, in their order."""
     matcher = Matcher([item], lexicon)
     return [a for a in candidates if matcher.match(a.title, a.body)]
 
@@ -91,6 +100,13 @@ async def key_facts(
         stored = await queries.facts_of(
             session=session, article_ids=[a.id for a in articles if a.id is not None]
         )
+    return await asyncio.to_thread(_ranked_facts, item, articles, stored, lexicon)
+
+
+def _ranked_facts(
+    item: WatchItem, articles: list[Article], stored: dict[int, list[Fact]], lexicon: Lexicon
+) -> list[RankedFact[ArticleRef]]:
+    """The stored facts of the articles that are about the item, ranked."""
     inputs = []
     for article in articles:
         candidates = [_stored_fact(row) for row in stored.get(article.id or 0, [])]
@@ -137,7 +153,6 @@ async def related(
     """Related headlines: the headline items stored with matching articles and other stored
     articles that share the item's names, ranked by shared names, similarity and recency."""
     matching = await matching_articles(sessions, item, lexicon, limit=50)
-    matched_ids = {a.id for a in matching}
     parents = [a.id for a in matching if a.id is not None and a.parent_id is None]
     partial_query = [[phrase] for group in search_query(item, lexicon) for phrase in group]
     async with sessions() as session:
@@ -147,6 +162,18 @@ async def related(
         for group in partial_query:  # articles naming any one of the item's terms
             for article in await search_articles(session=session, query=[group], limit=30):
                 candidates.setdefault(article.id, article)
+    return await asyncio.to_thread(_ranked_related, item, matching, candidates, lexicon, limit)
+
+
+def _ranked_related(
+    item: WatchItem,
+    matching: list[Article],
+    candidates: dict[int | None, Article],
+    lexicon: Lexicon,
+    limit: int,
+) -> list[ArticleRef]:
+    """The candidates that are not matches, best first: shared names, similarity, recency."""
+    matched_ids = {a.id for a in matching}
     term_matchers = [Matcher([WatchItem(term.display, (term,))], lexicon) for term in item.terms]
     titles = [a.title for a in matching]
     newest = max((when(a) for a in candidates.values()), default=utcnow())

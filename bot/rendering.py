@@ -650,3 +650,11 @@ def stats_lines(stats: Stats, now: datetime | None = None) -> list[str]:
 
 def stats_text(stats: Stats, now: datetime | None = None) -> str:
     return "\n".join(["<b>tradebot stats</b>", *map(escape, stats_lines(stats, now))])
+
+
+def slow_down() -> str:
+    """The one warning a chat gets when it sends faster than the bot answers anyone."""
+    return (
+        "⏳ You are sending messages faster than I can answer, so I am skipping some. "
+        "Please wait a few seconds before the next command."
+    )
