@@ -28,6 +28,7 @@ BENCHES = {
     "latency": ("bench.bench_latency", 600),
     "queries": ("bench.bench_queries", 3600),
     "memory": ("bench.bench_memory", 1200),
+    "file-memory": ("bench.bench_file_memory", 900),
 }
 
 
