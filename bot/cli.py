@@ -21,7 +21,7 @@ from bot.articles import ArticleFileError, ArticleIn, read_articles
 from bot.cli_feeds import printable
 from bot.demo import run_demo
 from bot.digest_jobs import digest_text
-from bot.feeds import policy_from
+from bot.feeds import parse_workers_from, policy_from
 from bot.fetch import FetchError
 from bot.ingest import Ingestor, IngestReport
 from bot.lexicon import default_lexicon
@@ -161,10 +161,11 @@ def ingest_files(settings: Settings, args: argparse.Namespace) -> int:
 async def _ingest_files(settings: Settings, paths: list[str]) -> int:
     articles: list[ArticleIn] = []
     report = IngestReport()
+    parsers = parse_workers_from(settings)
     for path in paths:
         try:
             if is_url(path):
-                parsed = await read_url(path, policy=policy_from(settings))
+                parsed = await read_url(path, policy=policy_from(settings), parsers=parsers)
             else:
                 parsed = read_articles(Path(path))
         except ArticleFileError as error:
@@ -175,6 +176,7 @@ async def _ingest_files(settings: Settings, paths: list[str]) -> int:
             continue
         articles.extend(parsed.articles)
         report.rejected.extend(parsed.rejected)
+    parsers.close()
     async with migrated_database(settings.database_url) as sessions:
         ingestor = Ingestor(sessions, default_lexicon())
         await ingestor.refresh()
