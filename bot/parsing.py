@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import math
 import multiprocessing
+import pickle
 import resource
 import signal
 import traceback
@@ -31,7 +32,7 @@ PARSE_WORKERS = 2
 # the parsers, and bot.cli, which the `tradebot` script imports (multiprocessing runs a main
 # script again in each worker; bot.cli imports bot.feeds and bot.pages).
 PRELOADED_MODULES = ["bot.cli", "trafilatura"]
-CPU_SECONDS_SPARE = 1  # the worker's own CPU cap: the deadline and this much more
+CPU_SPARE = 1  # seconds: a worker's own CPU cap per parse is its deadline and this much more
 MB = 1024 * 1024
 
 _context: ForkServerContext | SpawnContext
@@ -147,33 +148,44 @@ class _Worker:
 
 
 def _serve(connection: Connection, memory_bytes: int) -> None:
-    """A worker: run jobs until the bot closes the connection, within the memory cap."""
+    """A worker: run jobs until the bot closes the pipe, within the memory cap."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the bot, which ends us
     in_use = _address_space()
     if in_use:
         _limit(resource.RLIMIT_AS, in_use + memory_bytes)
     while True:
         try:
-            function, args, kwargs, seconds = connection.recv()
+            job = connection.recv()
         except EOFError:
             return
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        spent = usage.ru_utime + usage.ru_stime
-        _limit(resource.RLIMIT_CPU, math.ceil(spent + seconds) + CPU_SECONDS_SPARE)
         try:
-            reply: tuple[str, Any] = (_DONE, function(*args, **kwargs))
+            message = _pickled(_run(*job))
         except MemoryError:
             connection.send((_OUT_OF_MEMORY, None))
             return  # a heap that ran out is not to be trusted with the next document
-        except Exception as error:
-            reply = (_FAILED, (error, traceback.format_exc()))
-        try:
-            connection.send(reply)
-        except MemoryError:
-            connection.send((_OUT_OF_MEMORY, None))
-            return
-        except Exception as error:  # an unpicklable result or exception
-            connection.send((_FAILED, (ParseAborted(f"unusable result: {error}"), "")))
+        connection.send_bytes(message)
+
+
+def _run(
+    function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], seconds: float
+) -> tuple[str, Any]:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    _limit(resource.RLIMIT_CPU, math.ceil(usage.ru_utime + usage.ru_stime + seconds) + CPU_SPARE)
+    try:
+        return _DONE, function(*args, **kwargs)
+    except MemoryError:
+        raise
+    except Exception as error:
+        return _FAILED, (error, traceback.format_exc())
+
+
+def _pickled(reply: tuple[str, Any]) -> bytes:
+    try:
+        return pickle.dumps(reply)
+    except MemoryError:
+        raise
+    except Exception as error:  # an exception or result that does not pickle
+        return pickle.dumps((_FAILED, (ParseAborted(f"unusable parse result: {error}"), "")))
 
 
 def _address_space() -> int:
