@@ -130,14 +130,14 @@ class _Worker:
         return status, None
 
     def kill(self) -> None:
-        """Kill the process (without waiting); a thread in `call` then returns."""
+        """Kill the process and wait for its end (a few ms); a thread in `call` then returns."""
         if self.process.is_alive():
             self.process.kill()
+        self.process.join()
 
     def retire(self) -> None:
-        """Kill the process and wait for its end; no thread may be using the pipe."""
+        """Kill the process and close the pipe, which no thread may be using."""
         self.kill()
-        self.process.join()
         self.connection.close()
 
     def ending(self) -> str:
