@@ -128,17 +128,18 @@ async def test_a_cancelled_parse_ends_its_worker() -> None:
         workers.close()
 
 
-async def test_a_page_too_costly_to_read_is_a_rejection(web: FakeWeb) -> None:
+async def test_a_page_or_feed_too_costly_to_read_is_a_rejection(web: FakeWeb) -> None:
     web.serve("/long.html", article_page("Copper", [PARAGRAPH] * 5000), content_type=HTML_TYPE)
+    web.serve("/hostile.xml", HOSTILE)
     workers = ParseWorkers(seconds=0.2, memory_bytes=256 * MB)
+    policy = FetchPolicy(allow_private=True)
     try:
-        parsed = await read_url(
-            web.url("/long.html"), policy=FetchPolicy(allow_private=True), parsers=workers
-        )
+        for path in ("/long.html", "/hostile.xml"):
+            parsed = await read_url(web.url(path), policy=policy, parsers=workers)
+            assert parsed.articles == []
+            assert [r.reason for r in parsed.rejected] == ["parsing took longer than 0.2 s"]
     finally:
         workers.close()
-    assert parsed.articles == []
-    assert [r.reason for r in parsed.rejected] == ["parsing took longer than 0.2 s"]
 
 
 async def ended(pid: int, timeout: float = 2.0) -> None:
