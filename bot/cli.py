@@ -22,12 +22,13 @@ from bot.callbacks import MoreFacts
 from bot.cli_feeds import printable
 from bot.demo import run_demo
 from bot.digest_jobs import digest_text
-from bot.feeds import policy_from
+from bot.feeds import parse_workers_from, policy_from
 from bot.fetch import FetchError
 from bot.ingest import Ingestor, IngestReport, StorageFailure
 from bot.lexicon import default_lexicon
 from bot.matching import Matcher, evidence_sentence
 from bot.pages import is_url, read_url
+from bot.parsing import ParseWorkers
 from bot.settings import Settings, SettingsError, load_settings
 from bot.topics import TopicError, WatchItem, parse_watch_item
 from storage import queries
@@ -183,6 +184,14 @@ def ingest_files(settings: Settings, args: argparse.Namespace) -> int:
 async def _ingest_files(settings: Settings, paths: list[str]) -> int:
     """Store the articles of every path, a file streamed in batches; exit 1 when nothing
     could be read or the database failed."""
+    parsers = parse_workers_from(settings)
+    try:
+        return await _ingest_paths(settings, paths, parsers)
+    finally:
+        parsers.close()
+
+
+async def _ingest_paths(settings: Settings, paths: list[str], parsers: ParseWorkers) -> int:
     report = IngestReport()
     read_any = False
     async with migrated_database(settings.database_url) as sessions:
@@ -192,7 +201,7 @@ async def _ingest_files(settings: Settings, paths: list[str]) -> int:
         for path in paths:
             try:
                 if is_url(path):
-                    page = await read_url(path, policy=policy_from(settings))
+                    page = await read_url(path, policy=policy_from(settings), parsers=parsers)
                     records: Iterable[Record] = [*page.rejected, *page.articles]
                 else:
                     records = read_articles(Path(path))

@@ -44,6 +44,7 @@ from bot.articles import (
 )
 from bot.fetch import FetchError, FetchPolicy, checked_url, fetch, literal_refusal
 from bot.ingest import Ingestor, IngestReport
+from bot.parsing import MB, ParseAborted, ParseWorkers
 from bot.settings import Settings
 from bot.text import collapse_whitespace, shorten, split_sentences
 from storage import feeds as feed_store
@@ -60,6 +61,10 @@ DUE_PER_ROUND = 200
 # A claimed feed is left to its poller for this many poll deadlines (then it is due again).
 CLAIM_LEASE_FACTOR = 4
 FORGET_ENTRIES_AFTER = timedelta(days=180)
+# Memory a parse may use, per byte of the largest document accepted (FEED_MAX_BYTES):
+# trafilatura needs about 25 for a long article page, feedparser about 5 for a feed.
+PARSE_MEMORY_PER_BYTE = 32
+MIN_PARSE_MEMORY = 256 * MB
 
 _FEED_TYPES = ("rss", "atom", "rdf", "xml")
 _FEED_ROOT = re.compile(rb"<(?:rss|feed|rdf:RDF|RDF)[\s>]", re.IGNORECASE)
@@ -370,6 +375,12 @@ def policy_from(settings: Settings) -> FetchPolicy:
     )
 
 
+def parse_workers_from(settings: Settings) -> ParseWorkers:
+    """Workers parsing feeds and pages within FEED_PARSE_SECONDS and memory after FEED_MAX_BYTES."""
+    memory = max(MIN_PARSE_MEMORY, PARSE_MEMORY_PER_BYTE * settings.feed_max_bytes)
+    return ParseWorkers(seconds=settings.feed_parse_seconds, memory_bytes=memory)
+
+
 Notify = Callable[[str], Awaitable[bool]]
 
 
@@ -391,6 +402,7 @@ class FeedPoller:
         self._ingestor = ingestor
         self._settings = settings
         self._policy = policy_from(settings)
+        self._parsers = parse_workers_from(settings)
         self._notify = notify
         self._on_alerts = on_alerts
         self._slots = asyncio.Semaphore(concurrency)
@@ -402,6 +414,10 @@ class FeedPoller:
     def ingestor(self) -> Ingestor:
         return self._ingestor
 
+    @property
+    def parsers(self) -> ParseWorkers:
+        return self._parsers
+
     async def start_round(self, now: datetime | None = None) -> list[asyncio.Task[FeedOutcome]]:
         """Start polling every due feed that is not being polled already; the started tasks.
         Returns at once: each feed finishes (or times out) on its own."""
@@ -411,7 +427,7 @@ class FeedPoller:
                 session=session,
                 now=now or utcnow(),
                 limit=DUE_PER_ROUND,
-                lease=timedelta(seconds=CLAIM_LEASE_FACTOR * self._settings.feed_timeout_seconds),
+                lease=timedelta(seconds=CLAIM_LEASE_FACTOR * self._poll_deadline),
             )
         due = [feed for feed in due if feed.id is not None and feed.id not in self._in_flight]
         if not due:
@@ -433,11 +449,16 @@ class FeedPoller:
         return await asyncio.shield(running or self._start(feed))
 
     async def stop(self) -> None:
-        """Cancel the polls in progress and wait for them to end."""
+        """Cancel the polls in progress, wait for them to end, and end the parse workers."""
         tasks = list(self._in_flight.values())
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        self._parsers.close()
+
+    @property
+    def _poll_deadline(self) -> float:
+        return self._settings.feed_timeout_seconds + self._settings.feed_parse_seconds
 
     def _start(self, feed: Feed) -> asyncio.Task[FeedOutcome]:
         assert feed.id is not None
@@ -460,7 +481,7 @@ class FeedPoller:
                 )
                 parsed = None
                 if not fetched.not_modified:
-                    parsed = await asyncio.to_thread(
+                    parsed = await self._parsers.run(
                         parse_feed,
                         fetched.content,
                         url=fetched.url,
@@ -468,7 +489,7 @@ class FeedPoller:
                         source=feed.name,
                     )
             await self._store(feed, outcome, fetched.etag, fetched.last_modified, parsed)
-        except (FetchError, NotAFeed) as error:
+        except (FetchError, NotAFeed, ParseAborted) as error:
             await self._fail(feed, outcome, str(error), getattr(error, "retry_after", None))
         except asyncio.CancelledError:
             raise

@@ -1,10 +1,9 @@
 """Articles from the web: fetch a URL and extract the article's title, text and date with
 trafilatura, or read it as a feed when it is one. For `tradebot ingest URL` and `/ingest URL`;
-the articles then go through `Ingestor` like any other."""
+the articles then go through `Ingestor` like any other. Both are parsed in `ParseWorkers`."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from configparser import ConfigParser
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ from bot.articles import (
 )
 from bot.feeds import NotAFeed, looks_like_feed, parse_feed
 from bot.fetch import ACCEPT_PAGE, FetchPolicy, fetch
+from bot.parsing import ParseAborted, ParseWorkers
 from bot.text import collapse_whitespace, shorten, split_sentences
 
 MAX_TREE_SIZE = 100_000  # HTML elements trafilatura will look at
@@ -33,18 +33,22 @@ def is_url(text: str) -> bool:
     return bool(re.match(r"https?://", text.strip(), re.IGNORECASE))
 
 
-async def read_url(url: str, *, policy: FetchPolicy) -> ParsedFile:
+async def read_url(url: str, *, policy: FetchPolicy, parsers: ParseWorkers) -> ParsedFile:
     """The articles at a URL: every entry of a feed, or the one article of a page. Raises
-    `FetchError` when nothing could be fetched; a page without an article is a rejection."""
+    `FetchError` when nothing could be fetched; a page without an article, or one that overruns
+    the parse limits, is a rejection."""
     fetched = await fetch(url, policy=policy, accept=ACCEPT_PAGE)
     parsed = ParsedFile()
     if looks_like_feed(fetched.content, fetched.content_type):
         try:
-            feed = await asyncio.to_thread(
+            feed = await parsers.run(
                 parse_feed, fetched.content, url=fetched.url, content_type=fetched.content_type
             )
         except NotAFeed:
             pass
+        except ParseAborted as error:
+            parsed.rejected.append(Rejected(shorten(url, 120), str(error)))
+            return parsed
         else:
             for item in feed.items:
                 if item.article is not None:
@@ -56,10 +60,10 @@ async def read_url(url: str, *, policy: FetchPolicy) -> ParsedFile:
                 parsed.rejected.append(Rejected(shorten(url, 120), "the feed has no entries"))
             return parsed
     try:
-        article = await asyncio.to_thread(
+        article = await parsers.run(
             extract_article, fetched.content, url=fetched.url, charset=fetched.charset
         )
-    except ValueError as error:
+    except (ValueError, ParseAborted) as error:
         parsed.rejected.append(Rejected(shorten(url, 120), str(error)))
     else:
         parsed.articles.append(article)
@@ -112,7 +116,7 @@ def _config() -> ConfigParser:
 
     config = use_config()
     config.set("DEFAULT", "MAX_TREE_SIZE", str(MAX_TREE_SIZE))
-    config.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")  # signals only work in the main thread
+    config.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")  # ParseWorkers keeps the time
     return config
 
 

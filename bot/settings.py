@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     alert_burst_seconds: float = Field(default=20.0, ge=0, le=3600)
     feed_poll_seconds: float = Field(default=600.0, gt=0, le=86400)
     feed_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    feed_parse_seconds: float = Field(default=10.0, gt=0, le=600)
     feed_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=200 * 1024 * 1024)
     feed_pause_after_failures: int = Field(default=10, ge=1, le=1000)
     feed_backfill_hours: float = Field(default=24.0, ge=0, le=24 * 365)

@@ -133,7 +133,9 @@ async def ingest(update: Update, context: BotContext) -> None:
         await answer(update, rendering.ingest_usage())
         return
     try:
-        parsed = await read_url(url, policy=policy_from(services.settings))
+        parsed = await read_url(
+            url, policy=policy_from(services.settings), parsers=services.poller.parsers
+        )
     except FetchError as error:
         await answer(update, rendering.ingest_failed(url, str(error)))
         return

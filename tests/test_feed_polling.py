@@ -1,12 +1,13 @@
 """Feeds end to end: the running bot polls feeds served from 127.0.0.1 and alerts chats
 through the fake Bot API — new entries, 304s, backoff, pausing, hostile and oversized feeds,
-private-address refusal, re-published entries."""
+feeds too costly to parse, private-address refusal, re-published entries."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -21,6 +22,7 @@ from bot.app import build_application, running
 from bot.context import BotApplication
 from bot.delivery import SendBudget
 from bot.feeds import add_feed
+from bot.parsing import MB
 from bot.settings import Settings
 from storage.db import SessionFactory
 from storage.models import Alert, Feed, FeedStatus
@@ -356,3 +358,52 @@ async def test_a_new_feed_alerts_only_its_recent_entries(
     await settle()
     assert len(telegram.sent_to(ANALYST)) == 2
     assert (await feed_row(db, feed_id)).items_seen == 4
+
+
+# Nested escaped <div>s: 6.9 MB that feedparser and html_to_text take about 7 s and 100 MB to
+# read on one core (issue 12: 400,000 of them took 16 s and 175 MB, at every poll).
+HOSTILE_DEPTH = 300_000
+PARSE_SECONDS = 0.5
+# Fetching and handing the document to a worker copies it a few times; parsing it here did not
+# end under 100 MB.
+BOT_MEMORY_GROWTH = 50 * MB
+
+
+async def test_a_feed_too_costly_to_parse_fails_at_its_deadline_and_holds_up_no_other(
+    settings: Settings, telegram: FakeTelegram, web: FakeWeb, db: SessionFactory
+) -> None:
+    await subscribe(db, ANALYST, "copper")
+    web.serve("/wire.xml", rss20([story(1)]))
+    await add(db, web.url("/wire.xml"))
+    nested = "<div>" * HOSTILE_DEPTH + "Copper" + "</div>" * HOSTILE_DEPTH
+    web.serve("/hostile.xml", rss20([story(2, description=nested)]))
+    web.serve("/other.xml", rss20([story(3)]))
+    changes = {"feed_parse_seconds": PARSE_SECONDS, "feed_max_bytes": 8 * MB}
+    async with bot_with(settings, **changes):
+        await telegram.wait_for_sent(chat_id=ANALYST)  # the parse workers are up
+        baseline = peak = resident_bytes()
+        hostile = await add(db, web.url("/hostile.xml"))
+        await add(db, web.url("/other.xml"))
+
+        async def failed() -> bool:
+            nonlocal peak
+            peak = max(peak, resident_bytes())
+            return bool((await feed_row(db, hostile)).last_error)
+
+        await wait_until(failed)
+        failed_at = time.monotonic()
+        [hit, *_] = web.hits_to("/hostile.xml")
+        assert failed_at - hit.at < PARSE_SECONDS + 0.5
+        row = await feed_row(db, hostile)
+        assert row.last_error == f"parsing took longer than {PARSE_SECONDS:g} s"
+        assert row.status == FeedStatus.BACKOFF and row.consecutive_failures == 1
+        assert peak - baseline < BOT_MEMORY_GROWTH
+        sent = await telegram.wait_for_sent(2, chat_id=ANALYST)
+        assert sent[1].at < failed_at  # the other feed did not wait for the hostile one
+        assert "Peru" in (sent[1].plain_text or "")
+
+
+def resident_bytes() -> int:
+    """This process's resident memory now (Linux)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * resource.getpagesize()
