@@ -293,10 +293,17 @@ async def release_claims(*, session: AsyncSession, worker: str) -> None:
 async def take_over_sending(*, session: AsyncSession, worker: str) -> str | None:
     """Record `worker` as the alert sender and give back the leases of the previous sender
     (which died or lost the sender lock), not those of anyone else; the previous sender."""
-    sender = await session.get(AlertSender, ALERT_SENDER_ROW, with_for_update=True)
-    if sender is None:
-        session.add(AlertSender(id=ALERT_SENDER_ROW, worker=worker))
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    created = await session.exec(
+        insert(AlertSender)
+        .values(id=ALERT_SENDER_ROW, worker=worker, since=utcnow())
+        .on_conflict_do_nothing()  # the first sender ever; the row stays otherwise
+        .returning(col(AlertSender.id))
+    )
+    if created.first() is not None:
         return None
+    sender = await session.get(AlertSender, ALERT_SENDER_ROW, with_for_update=True)
+    assert sender is not None
     previous = sender.worker
     await release_claims(session=session, worker=previous)
     sender.worker, sender.since = worker, utcnow()

@@ -180,7 +180,6 @@ async def test_two_dispatchers_deliver_500_alerts_exactly_once(
 ) -> None:
     chats = range(1000, 1500)
     await subscribe_many(db, chats, "copper")
-    await ingest(ArticleIn(title="Copper jumps 4%", url="https://x.example/c", body="Copper rose."))
     first, close_first = await make_dispatcher(telegram, postgres_url, lock_key=1)
     second, close_second = await make_dispatcher(
         telegram, postgres_url, lock_key=1 if shared_lock else 2
@@ -188,6 +187,14 @@ async def test_two_dispatchers_deliver_500_alerts_exactly_once(
     first.start()
     second.start()
     try:
+        # Alerts only once both have started: a new sender gives back its predecessor's leases,
+        # which with two lock keys (never in production) is a live sender's.
+        async with asyncio.timeout(10):
+            while first.is_sender + second.is_sender < (1 if shared_lock else 2):
+                await asyncio.sleep(0.05)
+        await ingest(
+            ArticleIn(title="Copper jumps 4%", url="https://x.example/c", body="Copper rose.")
+        )
         await telegram.wait_for_sent(500, timeout=60)
         await asyncio.sleep(0.5)
     finally:
