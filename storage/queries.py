@@ -302,8 +302,7 @@ async def take_over_sending(*, session: AsyncSession, worker: str) -> str | None
     )
     if created.first() is not None:
         return None
-    sender = await session.get(AlertSender, ALERT_SENDER_ROW, with_for_update=True)
-    assert sender is not None
+    sender = (await session.exec(select(AlertSender).with_for_update())).one()
     previous = sender.worker
     await release_claims(session=session, worker=previous)
     sender.worker, sender.since = worker, utcnow()
