@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from enum import Enum
+from typing import TypeVar
 
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -43,6 +44,12 @@ BATCH_SIZE = 100
 CLAIM_LEASE = timedelta(seconds=60)
 SENDER_RETRY_SECONDS = 2.0
 MAX_CONCURRENT_SENDS = 30
+NOT_THE_SENDER = (
+    "another tradebot instance sends alerts for this database; "
+    "this one will not send until it stops"
+)
+
+T = TypeVar("T")
 
 
 class SendBudget:
@@ -138,7 +145,7 @@ class Dispatcher:
         self._sessions = sessions
         self._poll_seconds = poll_seconds
         self._sender_lock = sender_lock
-        self._is_sender = False
+        self._is_sender: bool | None = None  # None: not tried yet
         self._worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._budget = budget or SendBudget()
         self._burst_seconds = burst_seconds
@@ -161,7 +168,7 @@ class Dispatcher:
             self._task = None
             await self._write(queries.release_claims, worker=self._worker)
             await self._sender_lock.release()
-            self._is_sender = False
+            self._is_sender = None
 
     def wake(self) -> None:
         self._wake.set()
@@ -181,12 +188,20 @@ class Dispatcher:
                 await self._idle(await self._seconds_to_next_poll())
 
     async def _hold_sender_lock(self) -> bool:
-        """Be (or stay) the one instance that sends. A new sender takes over the leases of the
-        previous one, which has died or lost its database connection."""
+        """Be (or stay) the one instance that sends, saying so when that changes. A new sender
+        takes over the leases of the previous one, which has died or lost the lock."""
         held = await self._sender_lock.hold()
-        if held and not self._is_sender:
-            log.info("this instance is now the alert sender (%s)", self._worker)
-            await self._write(queries.release_claims)
+        if held is self._is_sender:
+            return held
+        if held:
+            previous = await self._write(queries.take_over_sending, worker=self._worker)
+            log.info(
+                "this instance is now the alert sender (%s; before it: %s)",
+                self._worker,
+                previous or "none",
+            )
+        else:
+            log.warning(NOT_THE_SENDER)
         self._is_sender = held
         return held
 
@@ -339,8 +354,8 @@ class Dispatcher:
 
     @property
     def is_sender(self) -> bool:
-        """Whether this instance currently sends for the bot (always, on SQLite)."""
-        return self._is_sender
+        """Whether this instance currently holds the sender lock and sends for the bot."""
+        return self._is_sender is True
 
     async def _wait_for_slot(self, chat_id: int) -> bool:
         """Wait for a send slot; False when stopping."""
@@ -367,8 +382,9 @@ class Dispatcher:
         log.info("chat %s is unreachable (%s); no more alerts go there", chat_id, reason)
         await self._write(queries.deactivate_chat, chat_id=chat_id, reason=reason)
 
-    async def _write(self, operation: Callable[..., object], **arguments: object) -> None:
+    async def _write(self, operation: Callable[..., Awaitable[T]], **arguments: object) -> T:
         """Run one storage write in its own committed transaction, one at a time."""
         async with self._write_lock, self._sessions() as session:
-            await operation(session=session, **arguments)  # type: ignore[misc]
+            result = await operation(session=session, **arguments)
             await session.commit()
+            return result

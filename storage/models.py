@@ -12,6 +12,7 @@ from sqlalchemy import (
     Dialect,
     ForeignKey,
     Index,
+    Integer,
     String,
     Text,
     TypeDecorator,
@@ -134,6 +135,17 @@ class Alert(SQLModel, table=True):
     message_id: int | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
     sent_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
+class AlertSender(SQLModel, table=True):
+    """Which dispatcher sends alerts (one row, written by each new holder of the sender lock),
+    so the next holder gives back only this one's leases."""
+
+    __tablename__ = "alert_sender"
+
+    id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    worker: str = Field(max_length=64)  # as in Alert.claimed_by
+    since: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
 
 
 class Fact(SQLModel, table=True):

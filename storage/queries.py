@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.db import driver_value, insert_many
 from storage.models import (
     Alert,
+    AlertSender,
     AlertStatus,
     Article,
     Chat,
@@ -28,6 +29,8 @@ from storage.models import (
     VocabularyTerm,
     utcnow,
 )
+
+ALERT_SENDER_ROW = 1  # the id of the one row of `alert_sender`
 
 
 async def ensure_chat(
@@ -278,14 +281,32 @@ async def claim_due_alerts(
     return list(result.all())
 
 
-async def release_claims(*, session: AsyncSession, worker: str | None = None) -> None:
-    """Give leased pending alerts back: one worker's, or (for a new sender) everybody else's."""
-    owner = col(Alert.claimed_by) == worker if worker else col(Alert.claimed_by).is_not(None)
+async def release_claims(*, session: AsyncSession, worker: str) -> None:
+    """Give a worker's leased pending alerts back."""
     await session.exec(
         update(Alert)
-        .where(col(Alert.status) == AlertStatus.PENDING, owner)
+        .where(col(Alert.status) == AlertStatus.PENDING, col(Alert.claimed_by) == worker)
         .values(claimed_by=None, claimed_until=None)
     )
+
+
+async def take_over_sending(*, session: AsyncSession, worker: str) -> str | None:
+    """Record `worker` as the alert sender and give back the leases of the previous sender
+    (which died or lost the sender lock), not those of anyone else; the previous sender."""
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    created = await session.exec(
+        insert(AlertSender)
+        .values(id=ALERT_SENDER_ROW, worker=worker, since=utcnow())
+        .on_conflict_do_nothing()  # the first sender ever; the row stays otherwise
+        .returning(col(AlertSender.id))
+    )
+    if created.first() is not None:
+        return None
+    sender = (await session.exec(select(AlertSender).with_for_update())).one()
+    previous = sender.worker
+    await release_claims(session=session, worker=previous)
+    sender.worker, sender.since = worker, utcnow()
+    return previous
 
 
 async def next_due_time(*, session: AsyncSession) -> datetime | None:

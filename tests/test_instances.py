@@ -1,5 +1,5 @@
-"""Several instances on one database: webhook mode, alert leases, the sender lock, takeover
-after a crash, and concurrent ingest processes."""
+"""Several instances on one database: webhook mode, alert leases, the sender lock (PostgreSQL's
+advisory lock, SQLite's lock file), takeover after a crash, and concurrent ingest processes."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +23,15 @@ from sqlmodel import func, select
 from telegram import Bot
 
 from bot.articles import ArticleIn
-from bot.delivery import Dispatcher, SendBudget
+from bot.delivery import NOT_THE_SENDER, Dispatcher, SendBudget
 from bot.feeds import FeedPoller, add_feed
 from bot.ingest import Ingestor
 from bot.lexicon import default_lexicon
 from bot.settings import Settings
 from storage import queries
 from storage.db import SessionFactory, create_engine, session_factory
-from storage.locks import SenderLock
-from storage.models import Alert, AlertStatus, Article
+from storage.locks import SenderLock, sender_lock_file
+from storage.models import Alert, AlertSender, AlertStatus, Article, utcnow
 from tests.conftest import FAST_BUDGET
 from tests.fakes import FakeTelegram
 from tests.fakes.web import FakeWeb, Item, rss20
@@ -179,7 +180,6 @@ async def test_two_dispatchers_deliver_500_alerts_exactly_once(
 ) -> None:
     chats = range(1000, 1500)
     await subscribe_many(db, chats, "copper")
-    await ingest(ArticleIn(title="Copper jumps 4%", url="https://x.example/c", body="Copper rose."))
     first, close_first = await make_dispatcher(telegram, postgres_url, lock_key=1)
     second, close_second = await make_dispatcher(
         telegram, postgres_url, lock_key=1 if shared_lock else 2
@@ -187,6 +187,14 @@ async def test_two_dispatchers_deliver_500_alerts_exactly_once(
     first.start()
     second.start()
     try:
+        # Alerts only once both have started: a new sender gives back its predecessor's leases,
+        # which with two lock keys (never in production) is a live sender's.
+        async with asyncio.timeout(10):
+            while first.is_sender + second.is_sender < (1 if shared_lock else 2):
+                await asyncio.sleep(0.05)
+        await ingest(
+            ArticleIn(title="Copper jumps 4%", url="https://x.example/c", body="Copper rose.")
+        )
         await telegram.wait_for_sent(500, timeout=60)
         await asyncio.sleep(0.5)
     finally:
@@ -225,6 +233,137 @@ async def test_killing_the_sender_lets_another_instance_finish(
             select(func.count()).select_from(Alert).where(Alert.status != AlertStatus.SENT)
         )
         assert pending.one() == 0
+
+
+class StderrLines:
+    """A process's stderr, read line by line as it comes (so the pipe never fills up)."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        assert process.stderr is not None
+        self._stream = process.stderr
+        self.lines: list[str] = []
+        self._task = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        while line := await self._stream.readline():
+            self.lines.append(line.decode(errors="replace"))
+
+    def count(self, text: str) -> int:
+        return sum(text in line for line in self.lines)
+
+    async def wait_for(self, text: str, *, timeout: float) -> None:
+        async with asyncio.timeout(timeout):
+            while not self.count(text):
+                await asyncio.sleep(0.05)
+
+
+async def test_a_second_instance_waits_while_the_sender_lives_and_finishes_when_it_dies(
+    database_url: str, telegram: FakeTelegram, db: SessionFactory, ingest: Callable[..., Any]
+) -> None:
+    chats = range(3000, 3300)
+    await subscribe_many(db, chats, "copper")
+    await ingest(ArticleIn(title="Copper climbs 3%", url="https://x.example/w", body="Copper."))
+    async with webhook_instance(telegram, database_url) as (first, _):
+        await telegram.wait_for_sent(20, timeout=20)
+        async with webhook_instance(telegram, database_url) as (second, _):
+            second_log = StderrLines(second)
+            await second_log.wait_for(NOT_THE_SENDER, timeout=10)
+            sent = len(telegram.sent)
+            await telegram.wait_for_sent(sent + 50, timeout=10)  # both run, the fan-out goes on
+            both_running = Counter(m.chat_id for m in telegram.sent)
+            assert max(both_running.values()) == 1
+            assert sum(both_running.values()) < len(chats), "the fan-out ended before the kill"
+            first.kill()  # no clean shutdown: its leases stay, its lock file closes
+            await first.wait()
+            await second_log.wait_for("now the alert sender", timeout=10)
+            await telegram.wait_for_sent(len(chats), timeout=20)
+            await asyncio.sleep(1.0)
+            received = Counter(m.chat_id for m in telegram.sent)
+            assert set(received) == set(chats)
+            assert sum(count - 1 for count in received.values()) <= 1  # the one in flight
+            assert second_log.count(NOT_THE_SENDER) == 1
+            second.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(second.wait(), timeout=10)
+    async with db() as session:
+        pending = await session.exec(
+            select(func.count()).select_from(Alert).where(Alert.status != AlertStatus.SENT)
+        )
+        assert pending.one() == 0
+
+
+HOLD_THE_SENDER_LOCK = """
+import asyncio, sys
+from storage.db import create_engine
+from storage.locks import SenderLock
+
+async def hold() -> None:
+    print(await SenderLock(create_engine(sys.argv[1])).hold(), flush=True)
+    await asyncio.sleep(60)
+
+asyncio.run(hold())
+"""
+
+
+async def test_the_sqlite_lock_file_is_held_by_one_process_until_it_dies(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'tradebot.db'}"
+    engine = create_engine(url)
+    assert sender_lock_file(engine.url) == tmp_path / "tradebot.db.sender-lock"
+    holder = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", HOLD_THE_SENDER_LOCK, url, stdout=subprocess.PIPE
+    )
+    try:
+        assert holder.stdout is not None
+        assert await asyncio.wait_for(holder.stdout.readline(), timeout=20) == b"True\n"
+        lock = SenderLock(engine)
+        assert not await lock.hold()
+        assert not await lock.hold()
+        holder.kill()
+        await holder.wait()
+        assert await lock.hold()
+        assert await lock.hold()
+        assert not await SenderLock(engine).hold()  # exclusive within a process too
+        await lock.release()
+        assert await SenderLock(engine).hold()
+    finally:
+        if holder.returncode is None:
+            holder.kill()
+            await holder.wait()
+        await engine.dispose()
+
+
+async def test_in_memory_sqlite_always_holds_the_sender_lock() -> None:
+    engine = create_engine("sqlite+aiosqlite://")
+    assert sender_lock_file(engine.url) is None
+    assert await SenderLock(engine).hold()
+    assert await SenderLock(engine).hold()
+    await engine.dispose()
+
+
+async def test_a_new_sender_gives_back_only_the_leases_of_the_one_before_it(
+    database_url: str, telegram: FakeTelegram, db: SessionFactory, ingest: Callable[..., Any]
+) -> None:
+    await subscribe_many(db, range(1, 4), "copper")
+    await ingest(ArticleIn(title="Copper dips 1%", url="https://x.example/d", body="Copper fell."))
+    leased_until = utcnow() + timedelta(hours=1)
+    async with db() as session:
+        await queries.take_over_sending(session=session, worker="dead-sender")
+        alerts = {a.chat_id: a for a in (await session.exec(select(Alert))).all()}
+        alerts[1].claimed_by, alerts[1].claimed_until = "dead-sender", leased_until
+        alerts[2].claimed_by, alerts[2].claimed_until = "another-worker", leased_until
+        await session.commit()
+    dispatcher, close = await make_dispatcher(telegram, database_url, lock_key=3)
+    dispatcher.start()
+    try:
+        await telegram.wait_for_sent(2, timeout=10)
+        await asyncio.sleep(0.5)
+    finally:
+        await close()
+    assert sorted(m.chat_id for m in telegram.sent) == [1, 3]
+    async with db() as session:
+        kept = (await session.exec(select(Alert).where(Alert.chat_id == 2))).one()
+        sender = (await session.exec(select(AlertSender))).one()
+    assert (kept.status, kept.claimed_by) == (AlertStatus.PENDING, "another-worker")
+    assert sender.worker not in ("dead-sender", "another-worker")
 
 
 async def test_two_ingest_processes_store_each_article_once(

@@ -9,15 +9,23 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel, select
 
 from bot.cli import main
 from bot.matching import evidence_sentence
+from storage import queries
 from storage.db import create_engine, session_factory
 from storage.models import Alert, Article, Chat
 from storage.schema import alembic_config, include_name, schema_revision, upgrade_schema
+
+
+async def migrate(engine: AsyncEngine, step: Callable[[Config, str], None], revision: str) -> None:
+    """Run an Alembic command (upgrade, downgrade) to `revision`."""
+    async with engine.begin() as connection:
+        await connection.run_sync(lambda sync: step(alembic_config(sync), revision))
 
 
 async def test_the_migrated_schema_equals_the_models(database_url: str) -> None:
@@ -57,11 +65,6 @@ async def test_alert_evidence_survives_the_migration_to_positions_and_back(
     sentence = "India and Chile agreed on copper quotas."
     engine = create_engine(database_url)
     sessions = session_factory(engine)
-
-    async def migrate(step: Callable[[Config, str], None], revision: str) -> None:
-        async with engine.begin() as connection:
-            await connection.run_sync(lambda sync: step(alembic_config(sync), revision))
-
     try:
         await upgrade_schema(engine)
         async with sessions() as session:
@@ -75,15 +78,38 @@ async def test_alert_evidence_survives_the_migration_to_positions_and_back(
             )
             await session.commit()
 
-        await migrate(command.downgrade, "0004")
+        await migrate(engine, command.downgrade, "0004")
         async with engine.connect() as connection:
             stored = await connection.scalar(text("SELECT evidence FROM alerts"))
         assert stored == sentence
 
-        await migrate(command.upgrade, "head")
+        await migrate(engine, command.upgrade, "head")
         async with sessions() as session:
             alert = (await session.exec(select(Alert))).one()
         assert alert.evidence_at == len(title) + 1 + body.index("India")
         assert evidence_sentence(title, body, alert.evidence_at) == sentence
+    finally:
+        await engine.dispose()
+
+
+async def test_the_alert_sender_table_comes_and_goes_with_its_migration(database_url: str) -> None:
+    engine = create_engine(database_url)
+    sessions = session_factory(engine)
+
+    async def tables() -> list[str]:
+        async with engine.connect() as connection:
+            return await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+
+    try:
+        await upgrade_schema(engine)
+        async with sessions() as session:
+            assert await queries.take_over_sending(session=session, worker="first") is None
+            await session.commit()
+        await migrate(engine, command.downgrade, "0005")
+        assert "alert_sender" not in await tables()
+        await migrate(engine, command.upgrade, "head")
+        async with sessions() as session:
+            assert await queries.take_over_sending(session=session, worker="second") is None
+            assert await queries.take_over_sending(session=session, worker="third") == "second"
     finally:
         await engine.dispose()
