@@ -24,6 +24,17 @@ async def say(telegram: FakeTelegram, text: str, chat_id: int = CHAT) -> SentMes
     return replies[before]
 
 
+async def store_topics(db: SessionFactory, typed: list[str], chat_id: int = CHAT) -> None:
+    """Subscribe the chat to many topics at once, as /subscribe would store them (typed one
+    after another, they would be a flood)."""
+    async with db() as session:
+        await queries.ensure_chat(session=session, chat_id=chat_id)
+        for text in typed:
+            topic = parse_watch_item(text, default_lexicon()).key
+            await queries.add_subscription(session=session, chat_id=chat_id, topic=topic)
+        await session.commit()
+
+
 async def topics_of(db: SessionFactory, chat_id: int = CHAT) -> list[str]:
     async with db() as session:
         rows = await session.exec(select(Subscription).where(Subscription.chat_id == chat_id))
@@ -132,12 +143,7 @@ async def test_a_failing_handler_apologises_and_the_bot_keeps_working(
 async def test_a_long_watch_list_fits_one_message_with_a_button_each(
     bot: BotApplication, telegram: FakeTelegram, db: SessionFactory
 ) -> None:
-    async with db() as session:  # stored directly: 50 commands at once would be a flood
-        await queries.ensure_chat(session=session, chat_id=CHAT)
-        for n in range(50):
-            word = f"{chr(97 + n % 26)}{chr(97 + n // 26)}" + "x" * 97
-            await queries.add_subscription(session=session, chat_id=CHAT, topic=word)
-        await session.commit()
+    await store_topics(db, [f"{chr(97 + n % 26)}{chr(97 + n // 26)}" + "x" * 97 for n in range(50)])
     assert "at most 50" in (await say(telegram, "/subscribe one-more")).plain_text
     listing = await say(telegram, "/list")
     assert len(listing.reply_markup["inline_keyboard"]) == 50
@@ -169,14 +175,8 @@ async def test_a_chat_waiting_for_the_database_holds_up_no_other_chat_and_keeps_
 async def test_a_long_list_of_emoji_topics_fits_what_telegram_counts(
     bot: BotApplication, telegram: FakeTelegram, db: SessionFactory
 ) -> None:
-    async with db() as session:  # stored directly: 50 commands at once would be a flood
-        await queries.ensure_chat(session=session, chat_id=CHAT)
-        for n in range(50):
-            emoji = "".join(chr(0x1F600 + (n + k) % 64) for k in range(90))
-            typed = f"{chr(97 + n % 26)}{chr(97 + n // 26)}{emoji}"
-            topic = parse_watch_item(typed, default_lexicon()).key
-            await queries.add_subscription(session=session, chat_id=CHAT, topic=topic)
-        await session.commit()
+    emoji = ["".join(chr(0x1F600 + (n + k) % 64) for k in range(90)) for n in range(50)]
+    await store_topics(db, [f"{chr(97 + n % 26)}{chr(97 + n // 26)}{emoji[n]}" for n in range(50)])
     listing = await say(telegram, "/list")
     assert listing.method == "sendMessage"
     assert len(listing.reply_markup["inline_keyboard"]) == 50
