@@ -16,12 +16,12 @@ stories about the same commodity on the same day:
 Wording alone is not enough on wire copy, where different events share a template ("ASARCO
 LOWERS COPPER PRICE 1.50 CTS TO 67 CTS" and "CYPRUS LOWERS COPPER PRICE 1.25 CTS TO 67 CTS"
 score 84 on titles, quarterly results of two companies score 80-100 on their leads). So what
-makes an event must also agree (`_keys_agree`):
-- actors: when each story names someone in its title (a name written capitalised in its text,
-  or in angle brackets: "<ASARCO>") that the other's title and lead never mention;
-- figures: when each title has a number or a month the other title lacks, or both leads have
-  numbers and share none;
-- direction: when one title only rises and the other only falls.
+makes an event must also agree (`_keys_agree`); two reports are different stories when
+- actors differ: each names someone in its title (a name written capitalised in its text, or
+  in angle brackets: "<ASARCO>") that the other's title and lead never mention;
+- figures differ: each title has a number or a month the other title lacks, or both leads
+  have numbers and share none;
+- directions differ: one title only rises and the other only falls.
 A second report of one event keeps its actors and figures (one may carry more of them than the
 other), so it still groups.
 """

@@ -60,34 +60,33 @@ STRIKE = (
 # other months, a new development. Each pair scores like a rewrite on wording alone.
 ACME_CUT = (
     "ACME MINING LOWERS COPPER PRICE 1.50 CTS TO 67 CTS",
-    "Acme Mining Corp said it is decreasing its domestic delivered copper cathode price by 1.50 "
-    "cents to 67.0 cents a lb, effective immediately.",
+    "Acme Mining Corp cut the list price of its copper cathodes by 1.50 cents to 67.0 cents a "
+    "pound, with immediate effect, a company spokesman said.",
 )
 BOREAL_CUT = (
     "BOREAL METALS LOWERS COPPER PRICE 1.25 CTS TO 67 CTS",
-    "Boreal Metals Co said it is decreasing its electrolytic copper cathode price by 1.25 cents "
-    "to 67.0 cents a lb, effective immediately.",
+    "Boreal Metals Co cut the list price of its copper cathodes by 1.25 cents to 67.0 cents a "
+    "pound, with immediate effect, a company spokesman said.",
 )
 BOREAL_SECOND_CUT = (
     "BOREAL METALS LOWERS COPPER PRICE ONE CT TO 66 CTS",
-    "Boreal Metals Co said it is decreasing its electrolytic copper cathode price by one cent to "
-    "66.0 cents a lb, effective immediately.",
+    "Boreal Metals Co cut the list price of its copper cathodes by one cent to 66.0 cents a "
+    "pound, with immediate effect, a company spokesman said.",
 )
 BOREAL_RAISE = (
     "BOREAL METALS RAISES COPPER PRICE 1.25 CTS TO 67 CTS",
-    "Boreal Metals Co said it is increasing its electrolytic copper cathode price by 1.25 cents "
-    "to 67.0 cents a lb, effective immediately.",
+    "Boreal Metals Co raised the list price of its copper cathodes by 1.25 cents to 67.0 cents a "
+    "pound, with immediate effect, a company spokesman said.",
 )
 US_INVENTORIES = (
     "U.S. SMELTER COPPER INVENTORIES DROP IN JANUARY",
-    "Copper inventories held by U.S. smelters dropped to 98,300 short tons at the end of January "
-    "from 120,100 short tons at the end of December, the Metal Statistics Bureau said.",
+    "U.S. smelters held 98,300 short tons of copper at the end of January, down from 120,100 "
+    "tons a month earlier, according to the Metal Statistics Bureau.",
 )
 FOREIGN_INVENTORIES = (
     "COPPER INVENTORIES OUTSIDE U.S. RISE IN DECEMBER",
-    "Copper inventories held by smelters outside the U.S. rose to 250,400 short tons at the end "
-    "of December from 244,000 short tons at the end of November, the Metal Statistics Bureau "
-    "said.",
+    "Smelters outside the U.S. held 250,400 short tons of copper at the end of December, up "
+    "from 244,000 tons a month earlier, according to the Metal Statistics Bureau.",
 )
 HALDEN_LEAD = (
     "HALDEN SMELTING UPS U.S. LEAD PRICE",
@@ -101,26 +100,26 @@ KESTREL_LEAD = (
 )
 MINE_FIRE = (
     "NORTHFIELD COPPER MINE BLAZE KILLS ONE",
-    "A fire at the Northfield Resources copper mine in Quebec killed one miner and trapped 17 "
-    "others underground, the company said. Rescue teams were working to reach the trapped "
-    "miners.",
+    "One worker died and 17 were missing after fire broke out underground at Northfield "
+    "Resources' Quebec copper mine, the company said. Rescue crews were trying to reach the "
+    "missing men.",
 )
 MINERS_FOUND = (
     "17 MISSING NORTHFIELD MINERS FOUND ALIVE",
-    "The 17 miners trapped underground by a fire at the Northfield Resources copper mine in "
-    "Quebec were found alive, the company said. Rescue teams were working to bring the miners "
-    "to the surface.",
+    "All 17 workers missing since fire broke out underground at Northfield Resources' Quebec "
+    "copper mine were found alive, the company said. Rescue crews were bringing the men to the "
+    "surface.",
 )
 # Second reports of those events: another wording, the same actors and figures.
 BOREAL_CUT_REWRITE = (
     "Boreal Metals cuts copper cathode price by 1.25 cents to 67 cents",
-    "Boreal Metals lowered its electrolytic copper cathode price by 1.25 cents to 67 cents a "
-    "pound, effective immediately, the company said on Wednesday.",
+    "Boreal Metals lowered its copper cathode list price by 1.25 cents to 67 cents a pound, "
+    "effective at once, the company said on Wednesday.",
 )
 MINE_FIRE_REWRITE = (
     "Fire at Northfield copper mine in Quebec kills one miner",
-    "One miner was killed and 17 were trapped underground when fire broke out at Northfield "
-    "Resources' copper mine in Quebec, the company said. Rescuers were trying to reach them.",
+    "A fire underground at Northfield Resources' copper mine in Quebec killed one worker and "
+    "left 17 missing, the company said. Rescuers were searching for them.",
 )
 US_INVENTORIES_FLASH = ("U.S. SMELTER COPPER INVENTORIES FELL TO 98,300 TONS IN JANUARY", "")
 
