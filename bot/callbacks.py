@@ -67,7 +67,7 @@ class Ask:
 
 Callback = SubscribeTo | RemoveSubscription | MoreFacts | ChangeSetting | SubscribeToEach | Ask
 
-MAX_TOPICS_AT_ONCE = 5  # the terms of a watch item `A-B-…`, typed apart
+MAX_TOPICS_PER_BUTTON = 5  # as many as the terms of one watch item `A-B-…`
 _TOPIC_SEPARATOR = "|"  # never in a typed topic that `SubscribeToEach` is made from
 
 _SETTING_VALUES: dict[str, frozenset[str]] = {
@@ -117,7 +117,7 @@ def decode(data: str) -> Callback | None:
             return ChangeSetting("empty", value)
     if kind == "subs":
         topics = tuple(rest.split(_TOPIC_SEPARATOR))
-        if 2 <= len(topics) <= MAX_TOPICS_AT_ONCE and all(t.strip() for t in topics):
+        if 2 <= len(topics) <= MAX_TOPICS_PER_BUTTON and all(t.strip() for t in topics):
             return SubscribeToEach(topics)
     if kind == "ask":
         question, _, topic = rest.partition(":")

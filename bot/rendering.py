@@ -18,6 +18,8 @@ from bot.callbacks import (
     RemoveSubscription,
     SubscribeTo,
     SubscribeToEach,
+    decode,
+    encode,
     fits,
 )
 from bot.digests import DigestArticle
@@ -705,7 +707,11 @@ def several_topics_question(typed: Ambiguous) -> Reply:
     ]
     if typed.phrase:
         choices.append((f"The phrase “{typed.typed}”", SubscribeTo(typed.typed)))
-    rows = tuple((Button(shorten(label, 60), action),) for label, action in choices if fits(action))
+    rows = tuple(
+        (Button(shorten(label, 60), action),)
+        for label, action in choices
+        if fits(action) and decode(encode(action)) == action  # a topic may hold a separator
+    )
     if len(rows) < len(choices):
         text += (
             f"\nSend <code>/subscribe {escape(together)}</code> for both, or "

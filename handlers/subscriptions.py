@@ -50,10 +50,10 @@ async def typed_topics(update: Update, usage: str) -> list[str]:
     """The topics typed after a command, separated by commas; none after telling the user
     what is wrong (`usage` when nothing was typed)."""
     typed = command_argument(update.effective_message)
-    topics = split_topics(typed) or [typed]
     if not typed.strip():
         await answer(update, usage)
         return []
+    topics = split_topics(typed) or [typed]  # `,,,` is one topic, refused with a reason
     if len(topics) > MAX_TOPICS_AT_ONCE:
         await answer(update, rendering.too_many_topics_at_once(MAX_TOPICS_AT_ONCE))
         return []

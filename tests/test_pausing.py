@@ -56,10 +56,14 @@ async def test_alerts_not_yet_sent_when_a_chat_pauses_wait_for_its_digest(
 ) -> None:
     await subscribe(db, CHAT, "copper")
     await ingest(copper_story(1))
+    async with db() as session:
+        unpaused = await queries.subscriptions_fingerprint(session=session)
     await subscriptions.pause(db, CHAT)
     async with db() as session:
         [alert] = (await session.exec(select(Alert))).all()
         assert alert.status == AlertStatus.HELD
+        # a running ingest rebuilds its matcher without the paused chat
+        assert await queries.subscriptions_fingerprint(session=session) != unpaused
         assert await queries.digest_slots(session=session) == []
     assert await subscriptions.resume(db, CHAT) is True
     assert await subscriptions.resume(db, CHAT) is False

@@ -90,3 +90,11 @@ def test_the_both_or_either_question_has_buttons_that_fit_or_says_what_to_type()
 def test_button_data_of_new_kinds_reads_back() -> None:
     for made in (SubscribeToEach(("India", "Chile -cricket")), Ask("facts", "copper")):
         assert decode(encode(made)) == made
+
+
+def test_the_either_button_is_left_out_when_a_topic_holds_its_separator() -> None:
+    typed = ambiguity("a|b OR c", default_lexicon())
+    assert typed is not None
+    question = rendering.several_topics_question(typed)
+    assert [row[0].action for row in question.buttons] == [SubscribeTo("a|b-c")]
+    assert "<code>/subscribe a|b, c</code>" in question.text
