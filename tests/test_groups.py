@@ -87,6 +87,7 @@ async def test_an_anonymous_administrator_counts_as_one(
     reply = await say_in_group(telegram, "/subscribe copper", anonymous=True)
     assert "Subscribed to copper" in reply.plain_text
     assert await topics_of(db, GROUP) == ["copper"]
+    assert telegram.calls_of("getChatMember") == []  # the group itself wrote
 
 
 async def test_only_administrators_change_the_groups_settings_or_pause_it(
