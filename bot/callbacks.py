@@ -47,7 +47,28 @@ class ChangeSetting:
     value: str
 
 
-Callback = SubscribeTo | RemoveSubscription | MoreFacts | ChangeSetting
+@dataclass(frozen=True, slots=True)
+class SubscribeToEach:
+    """Subscribe to several topics at once, each its own watch item (`India` and `Chile`)."""
+
+    topics: tuple[str, ...]
+
+
+Question = Literal["facts", "latest"]
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """A button under a plain message: ask /facts or /latest about its topic."""
+
+    question: Question
+    topic: str
+
+
+Callback = SubscribeTo | RemoveSubscription | MoreFacts | ChangeSetting | SubscribeToEach | Ask
+
+MAX_TOPICS_PER_BUTTON = 5  # as many as the terms of one watch item `A-B-…`
+_TOPIC_SEPARATOR = "|"  # never in a typed topic that `SubscribeToEach` is made from
 
 _SETTING_VALUES: dict[str, frozenset[str]] = {
     "mode": frozenset({"instant", "digest", "both"}),
@@ -66,6 +87,10 @@ def encode(callback: Callback) -> str:
             return f"facts:{offset}"
         case ChangeSetting(name, value):
             return f"set:{name}:{value}"
+        case SubscribeToEach(topics):
+            return "subs:" + _TOPIC_SEPARATOR.join(topics)
+        case Ask(question, topic):
+            return f"ask:{question}:{topic}"
 
 
 def fits(callback: Callback) -> bool:
@@ -90,6 +115,14 @@ def decode(data: str) -> Callback | None:
             return ChangeSetting("mode", value)
         if name == "empty" and value in _SETTING_VALUES["empty"]:
             return ChangeSetting("empty", value)
+    if kind == "subs":
+        topics = tuple(rest.split(_TOPIC_SEPARATOR))
+        if 2 <= len(topics) <= MAX_TOPICS_PER_BUTTON and all(t.strip() for t in topics):
+            return SubscribeToEach(topics)
+    if kind == "ask":
+        question, _, topic = rest.partition(":")
+        if question in ("facts", "latest") and topic.strip():
+            return Ask("facts" if question == "facts" else "latest", topic)
     return None
 
 

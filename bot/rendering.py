@@ -11,17 +11,22 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from bot.callbacks import (
+    Ask,
     Callback,
     ChangeSetting,
     MoreFacts,
     RemoveSubscription,
     SubscribeTo,
+    SubscribeToEach,
+    decode,
+    encode,
     fits,
 )
 from bot.digests import DigestArticle
 from bot.facts import RankedFact
 from bot.refs import ArticleRef, Story
 from bot.text import shorten, utf16_length
+from bot.topics import Ambiguous
 
 if TYPE_CHECKING:  # types only: rendering stays free of the database at run time
     from storage.models import Feed
@@ -79,6 +84,7 @@ def split_message(lines: Sequence[str], limit: int = MESSAGE_LIMIT) -> list[str]
 COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("start", "", "welcome and how to use the bot"),
     ("help", "", "this help"),
+    ("stop", "", "pause all alerts and digests (/start resumes them)"),
     ("subscribe", "TOPIC", "get alerts on a topic"),
     ("unsubscribe", "TOPIC", "stop alerts on a topic"),
     ("list", "", "your topics, each with a remove button"),
@@ -118,6 +124,7 @@ def help_text(*, admin: bool = False) -> str:
         "<b>Topics</b>",
         "• a word or phrase: <code>copper</code>, <code>rare earths</code>",
         "• both in one article: <code>India-Chile</code>",
+        "• several at once: <code>copper, gold</code>",
         '• leave some out: <code>copper -Copperfield -"copper wire"</code>',
         "Names know their aliases (US = U.S. = United States) and groups their members "
         "(rare earths = neodymium, dysprosium, …). Capitalised names match only names: "
@@ -138,7 +145,8 @@ def help_text(*, admin: bool = False) -> str:
 def subscribe_usage() -> str:
     return (
         "Usage: <code>/subscribe TOPIC</code>\n"
-        "For example <code>/subscribe copper</code> or <code>/subscribe India-Chile</code>."
+        "For example <code>/subscribe copper</code> or <code>/subscribe India-Chile</code>; "
+        "several at once: <code>/subscribe copper, gold</code>."
     )
 
 
@@ -146,23 +154,38 @@ def unsubscribe_usage() -> str:
     return "Usage: <code>/unsubscribe TOPIC</code> — or use the buttons under /list."
 
 
-def subscribed(topic: str) -> str:
+def subscribed(topic: str, *, group: bool = False) -> str:
+    if group:
+        return (
+            f"✅ Subscribed to <b>{escape(topic)}</b>: it is on this group's watch-list, and "
+            "alerts come here."
+        )
     return f"✅ Subscribed to <b>{escape(topic)}</b>. You will get an alert when it is in the news."
 
 
-def already_subscribed(topic: str) -> str:
+def already_subscribed(topic: str, *, group: bool = False) -> str:
+    if group:
+        return f"<b>{escape(topic)}</b> is already on this group's watch-list."
     return f"You are already subscribed to <b>{escape(topic)}</b>."
 
 
-def unsubscribed(topic: str) -> str:
+def unsubscribed(topic: str, *, group: bool = False) -> str:
+    if group:
+        return f"Unsubscribed from <b>{escape(topic)}</b>: it is off this group's watch-list."
     return f"Unsubscribed from <b>{escape(topic)}</b>."
 
 
-def not_subscribed(topic: str) -> str:
+def not_subscribed(topic: str, *, group: bool = False) -> str:
+    if group:
+        return f"<b>{escape(topic)}</b> is not on this group's watch-list. See /list."
     return f"You are not subscribed to <b>{escape(topic)}</b>. See /list."
 
 
-def too_many_subscriptions(limit: int) -> str:
+def too_many_subscriptions(limit: int, *, group: bool = False) -> str:
+    if group:
+        return (
+            f"This group's watch-list holds at most {limit} topics. Remove one first (see /list)."
+        )
     return f"You can watch at most {limit} topics. Remove one first (see /list)."
 
 
@@ -658,3 +681,84 @@ def slow_down() -> str:
         "⏳ You are sending messages faster than I can answer, so I am skipping some. "
         "Please wait a few seconds before the next command."
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Groups, several topics at once, plain text, pausing
+# --------------------------------------------------------------------------------------------
+
+
+def group_admins_only() -> str:
+    """Also a button notice: plain text, under 200 characters."""
+    return "Only this group's administrators can change its watch-list and settings."
+
+
+def several_topics_question(typed: Ambiguous) -> Reply:
+    """ "Both in one article, or either?" for several topics typed as one, with a button each."""
+    together, each = typed.together, typed.each
+    text = (
+        f"Did you mean <b>{escape(typed.typed)}</b> as one topic — both in the same article, "
+        f"<b>{escape(together)}</b> — or either, as {len(each)} topics "
+        f"({', '.join(f'<b>{escape(t)}</b>' for t in each)})?"
+    )
+    choices: list[tuple[str, Callback]] = [
+        (f"Both in one article: {together}", SubscribeTo(together)),
+        (f"Either: {', '.join(each)}", SubscribeToEach(each)),
+    ]
+    if typed.phrase:
+        choices.append((f"The phrase “{typed.typed}”", SubscribeTo(typed.typed)))
+    rows = tuple(
+        (Button(shorten(label, 60), action),)
+        for label, action in choices
+        if fits(action) and decode(encode(action)) == action  # a topic may hold a separator
+    )
+    if len(rows) < len(choices):
+        text += (
+            f"\nSend <code>/subscribe {escape(together)}</code> for both, or "
+            f"<code>/subscribe {escape(', '.join(each))}</code> for either."
+        )
+    return Reply(text, rows)
+
+
+def topic_error_in(typed: str, reason: str) -> str:
+    """What is wrong with one of several topics typed at once."""
+    return f"⚠️ <b>{escape(typed)}</b>: {escape(reason)}"
+
+
+def too_many_topics_at_once(limit: int) -> str:
+    return f"At most {limit} topics at once, separated by commas."
+
+
+def ambiguous_removal(typed: str, alike: Sequence[str]) -> str:
+    names = ", ".join(f"<b>{escape(topic)}</b>" for topic in alike)
+    return (
+        f"Several topics read as <b>{escape(typed)}</b>: {names}. "
+        "Remove the one you mean under /list."
+    )
+
+
+def text_offer(topic: str) -> Reply:
+    """What the bot can do with a plain message about `topic`, as buttons."""
+    text = f"What shall I do with <b>{escape(topic)}</b>? (Send /help to see every command.)"
+    choices: list[tuple[str, Callback]] = [
+        (f"🔔 Subscribe to {topic}", SubscribeTo(topic)),
+        (f"📊 Key facts on {topic}", Ask("facts", topic)),
+        (f"📰 Latest on {topic}", Ask("latest", topic)),
+    ]
+    rows = tuple((Button(shorten(label, 60), action),) for label, action in choices if fits(action))
+    return Reply(text, rows)
+
+
+def text_not_understood() -> str:
+    return (
+        "I read topics and commands: send a name like <code>copper</code> or "
+        "<code>/subscribe copper</code>. Send /help to see what I can do."
+    )
+
+
+def paused() -> str:
+    return "⏸ Alerts and digests are paused. Send /start to turn them on again."
+
+
+def resumed() -> str:
+    return "▶️ Alerts and digests are on again."

@@ -6,6 +6,10 @@ Grammar: `TERM[-TERM…] [-EXCLUDED | -"EXCLUDED PHRASE"]…`
 - `India-Chile` is a co-occurrence: every term must appear in the same article, unless the
   hyphenated whole is itself a known name (`rare-earth`);
 - `-word` after a space excludes articles containing that word or quoted phrase.
+
+Before an input is parsed, `split_topics` cuts `copper, gold` into two topics, and `ambiguity`
+catches several topics typed as one (`India Chile`, `copper OR gold`), which would be read as
+a phrase no article contains: the user is asked whether they are meant together or apart.
 """
 
 from __future__ import annotations
@@ -22,6 +26,11 @@ MAX_TERMS = 5
 MAX_EXCLUSIONS = 5
 
 _PIECE = re.compile(r'(?:(?<=\s)|^)(-?)(?:"([^"]*)"|(\S+))')
+# A comma outside quotes separates topics, except inside a number (`1,000`).
+_TOPIC_SEPARATOR = re.compile(r',(?!(?<=\d,)\d)(?=(?:[^"]*"[^"]*")*[^"]*$)')
+_CONNECTOR = re.compile(r"\s+(and|or|&|\+)\s+", re.IGNORECASE)
+_MESSAGE_WORD = re.compile(r"[^\s\-–—,;:!?()\"“”]+")
+_LONGEST_NAME = 4  # words
 
 
 class TopicError(ValueError):
@@ -43,6 +52,103 @@ class WatchItem:
     key: str  # canonical text: what is stored and shown
     terms: tuple[Term, ...]
     exclusions: tuple[Term, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Ambiguous:
+    """Several topics typed as one: meant in the same article (`together`) or each on its own
+    (`each`)? Exclusions typed with them go with every reading."""
+
+    typed: str
+    together: str  # `India-Chile`
+    each: tuple[str, ...]  # `India`, `Chile`
+    phrase: bool  # joined by a lower-case word (`oil and gas`), so also a phrase to offer
+
+
+def split_topics(text: str) -> list[str]:
+    """The topics of an input, separated by commas: `copper, gold` → `copper`, `gold`."""
+    return [part.strip() for part in _TOPIC_SEPARATOR.split(text) if part.strip()]
+
+
+def ambiguity(text: str, lexicon: Lexicon) -> Ambiguous | None:
+    """Whether `text` is several topics typed side by side: known names with spaces between
+    them (`India Chile`), or topics joined by AND/OR (`copper OR gold`, `oil and gas`). A known
+    name (`Saudi Arabia`, `Trinidad and Tobago`), a phrase with an unknown word (`copper price`),
+    a quoted phrase and a co-occurrence (`India-Chile`) are not ambiguous."""
+    includes: list[str] = []
+    suffix = ""
+    for match in _PIECE.finditer(collapse_whitespace(text)):
+        negated, quoted, word = match.groups()
+        if negated and (quoted is not None or word):
+            suffix += f" {match.group()}"
+        elif quoted is not None or "-" in word:
+            return None
+        else:
+            includes.append(word)
+    words = " ".join(includes)
+    if len(includes) < 2 or lexicon.lookup(words) is not None:
+        return None
+    connectors = _CONNECTOR.findall(words)
+    if connectors:
+        parts = [part for part in _CONNECTOR.split(words)[::2] if tokenize(part)]
+        shouted = any(c.isupper() for c in connectors)
+        if len(parts) < 2 or not (shouted or all(lexicon.lookup(p) for p in parts)):
+            return None
+        phrase = not shouted
+    else:
+        parts = _known_names(includes, lexicon)
+        phrase = False
+        if len(parts) < 2:
+            return None
+    return Ambiguous(
+        typed=text,
+        together="-".join(parts) + suffix,
+        each=tuple(part + suffix for part in parts),
+        phrase=phrase,
+    )
+
+
+def topic_in_text(text: str, lexicon: Lexicon) -> str | None:
+    """The topic a plain message is about, from the known names in it: `copper price?` →
+    `copper`, `India and Chile news` → `India-Chile`; None when it names nothing known."""
+    words = [word.strip(".'’") for word in _MESSAGE_WORD.findall(text)]
+    words = [word for word in words if word]
+    names: list[str] = []
+    i = 0
+    while i < len(words) and len(names) < MAX_TERMS:
+        for j in range(min(len(words), i + _LONGEST_NAME), i, -1):
+            name = " ".join(words[i:j])
+            concept = lexicon.lookup(name)
+            if concept is None or (name.islower() and concept.name.isupper()):
+                continue  # `us` in a sentence is not the US
+            if not any(lexicon.lookup(n) == concept for n in names):
+                names.append(name)
+            i = j
+            break
+        else:
+            i += 1
+    if not names:
+        return None
+    try:
+        return parse_watch_item("-".join(names), lexicon).key
+    except TopicError:
+        return None
+
+
+def _known_names(words: list[str], lexicon: Lexicon) -> list[str]:
+    """`words` cut into known names, longest first (`United States China` → `United States`,
+    `China`); empty unless every word belongs to one."""
+    names: list[str] = []
+    i = 0
+    while i < len(words):
+        for j in range(len(words), i, -1):
+            if lexicon.lookup(" ".join(words[i:j])) is not None:
+                names.append(" ".join(words[i:j]))
+                i = j
+                break
+        else:
+            return []
+    return names
 
 
 def validate_topic_text(text: str) -> str:

@@ -1,23 +1,54 @@
-"""/start, /help, unknown commands and the error handler."""
+"""/start, /stop, /help, plain text, unknown commands and the error handler."""
 
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
-from bot import rendering
+from bot import callbacks, knowledge, rendering, subscriptions
+from bot.callbacks import Ask
 from bot.context import BotApplication, BotContext
-from handlers.common import answer, command, is_admin, remember_chat
+from bot.digest_jobs import sync_digest_jobs
+from bot.rendering import Reply
+from bot.topics import TopicError, parse_watch_item, topic_in_text
+from handlers.common import (
+    addressed_to_another_bot,
+    allowed_to_change,
+    answer,
+    command,
+    is_admin,
+    may_change_chat,
+    remember_chat,
+)
 
 log = logging.getLogger(__name__)
 
 
 async def start(update: Update, context: BotContext) -> None:
-    """Greet a new chat and explain the commands."""
-    await remember_chat(update, context)
+    """Greet a new chat and explain the commands; after /stop, turn alerts on again."""
+    chat_id = await remember_chat(update, context)
+    if chat_id is None:
+        return
+    was_paused = await may_change_chat(update, context) and await subscriptions.resume(
+        context.services.sessions, chat_id
+    )
+    if was_paused:
+        await sync_digest_jobs(cast(BotApplication, context.application))
+        await answer(update, rendering.resumed())
     await answer(update, rendering.help_text(admin=is_admin(update, context.services)))
+
+
+async def stop(update: Update, context: BotContext) -> None:
+    """Pause all alerts and digests until /start."""
+    chat_id = await remember_chat(update, context)
+    if chat_id is None or not await allowed_to_change(update, context):
+        return
+    await subscriptions.pause(context.services.sessions, chat_id)
+    await sync_digest_jobs(cast(BotApplication, context.application))
+    await answer(update, rendering.paused())
 
 
 async def help_command(update: Update, context: BotContext) -> None:
@@ -26,8 +57,39 @@ async def help_command(update: Update, context: BotContext) -> None:
 
 
 async def unknown(update: Update, context: BotContext) -> None:
-    """Point unknown commands and stray text at /help."""
-    await answer(update, rendering.unknown_command())
+    """Point unknown commands at /help; a command for another bot is none of ours."""
+    if not addressed_to_another_bot(update.effective_message, context.bot.username):
+        await answer(update, rendering.unknown_command())
+
+
+async def plain_text(update: Update, context: BotContext) -> None:
+    """A message that is not a command: offer what the bot can do with the topic it names."""
+    message = update.effective_message
+    topic = topic_in_text(message.text or "", context.services.lexicon) if message else None
+    await answer(update, rendering.text_offer(topic) if topic else rendering.text_not_understood())
+
+
+async def on_ask_button(update: Update, context: BotContext) -> None:
+    """A facts or latest button under a plain message: answer as the command would."""
+    query = update.callback_query
+    pressed = callbacks.decode(query.data or "") if query else None
+    if query is None or not isinstance(pressed, Ask):
+        return
+    services = context.services
+    try:
+        item = parse_watch_item(pressed.topic, services.lexicon)
+    except TopicError:
+        await query.answer(rendering.stale_button())
+        return
+    await query.answer()
+    reply: Reply | str
+    if pressed.question == "facts":
+        found_facts = await knowledge.key_facts(services.sessions, item, services.lexicon)
+        reply = rendering.facts_page(item.key, found_facts)
+    else:
+        found_stories = await knowledge.latest(services.sessions, item, services.lexicon)
+        reply = rendering.latest_list(item.key, found_stories)
+    await answer(update, reply)
 
 
 async def stale_button(update: Update, _context: BotContext) -> None:
@@ -49,6 +111,8 @@ async def on_error(update: object, context: BotContext) -> None:
 def register(app: BotApplication) -> None:
     app.add_handler(command("start", start))
     app.add_handler(command("help", help_command))
+    app.add_handler(command("stop", stop))
+    app.add_handler(CallbackQueryHandler(on_ask_button, pattern=callbacks.pattern(Ask)))
     app.add_error_handler(on_error)
 
 
@@ -56,5 +120,7 @@ def register_fallbacks(app: BotApplication) -> None:
     """Catch-alls; registered after every feature so they only see what nobody handled."""
     new_message = filters.UpdateType.MESSAGE  # not an edit, not a channel post
     app.add_handler(MessageHandler(new_message & filters.COMMAND, unknown))
-    app.add_handler(MessageHandler(new_message & filters.TEXT & filters.ChatType.PRIVATE, unknown))
+    app.add_handler(
+        MessageHandler(new_message & filters.TEXT & filters.ChatType.PRIVATE, plain_text)
+    )
     app.add_handler(CallbackQueryHandler(stale_button))

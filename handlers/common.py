@@ -6,7 +6,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.ext import CommandHandler, filters
 
 from bot import callbacks, rendering
@@ -17,6 +17,9 @@ from bot.topics import TopicError, WatchItem, parse_watch_item
 from storage import queries
 
 HandlerCallback = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
+
+GROUP_CHATS = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
+GROUP_ADMINS = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
 
 
 def command(
@@ -32,6 +35,45 @@ def command_argument(message: Message | None) -> str:
     text = (message.text or "") if message else ""
     parts = text.split(maxsplit=1)
     return parts[1] if len(parts) == 2 else ""
+
+
+def addressed_to_another_bot(message: Message | None, bot_username: str) -> bool:
+    """Whether a command names another bot (`/subscribe@other_bot gold`)."""
+    command_word = ((message.text or "") if message else "").split(maxsplit=1)[:1]
+    _, at, name = (command_word[0] if command_word else "").partition("@")
+    return bool(at) and name.casefold() != bot_username.casefold()
+
+
+def in_group(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is not None and chat.type in GROUP_CHATS
+
+
+async def may_change_chat(update: Update, context: BotContext) -> bool:
+    """Whether the sender may change the chat's watch-list and settings: anyone in a private
+    chat; in a group only its administrators (by getChatMember, or writing anonymously as the
+    group itself)."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or chat.type not in GROUP_CHATS:
+        return chat is not None
+    message = update.message
+    if message is not None and message.sender_chat is not None:
+        return message.sender_chat.id == chat.id
+    if user is None:
+        return False
+    member = await context.bot.get_chat_member(chat.id, user.id)
+    return member.status in GROUP_ADMINS
+
+
+async def allowed_to_change(update: Update, context: BotContext) -> bool:
+    """`may_change_chat`, telling anyone else briefly (as a button notice for a press)."""
+    if await may_change_chat(update, context):
+        return True
+    if update.callback_query is not None:
+        await update.callback_query.answer(rendering.group_admins_only())
+    else:
+        await answer(update, rendering.group_admins_only())
+    return False
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:

@@ -16,7 +16,14 @@ from bot.context import BotApplication, BotContext
 from bot.digest_jobs import sync_digest_jobs
 from bot.digests import parse_digest_time, parse_timezone
 from bot.rendering import Reply
-from handlers.common import answer, command, command_argument, keyboard, remember_chat
+from handlers.common import (
+    allowed_to_change,
+    answer,
+    command,
+    command_argument,
+    keyboard,
+    remember_chat,
+)
 from storage import queries
 from storage.models import Chat, DeliveryMode
 
@@ -42,6 +49,8 @@ async def timezone(update: Update, context: BotContext) -> None:
     except ValueError as error:
         await answer(update, rendering.topic_error(str(error)))
         return
+    if not await allowed_to_change(update, context):
+        return
     await change(context, chat_id, timezone=zone)
     await answer(update, rendering.timezone_set(zone, datetime.now(ZoneInfo(zone))))
 
@@ -60,6 +69,8 @@ async def digest_time(update: Update, context: BotContext) -> None:
     except ValueError as error:
         await answer(update, rendering.topic_error(str(error)))
         return
+    if not await allowed_to_change(update, context):
+        return
     chat = await change(context, chat_id, digest_time=at)
     await answer(update, rendering.digest_time_set(at, chat.timezone if chat else "UTC"))
 
@@ -73,6 +84,8 @@ async def mode(update: Update, context: BotContext) -> None:
     if typed not in tuple(DeliveryMode):
         await answer(update, rendering.mode_usage())
         return
+    if not await allowed_to_change(update, context):
+        return
     await change(context, chat_id, mode=typed)
     await answer(update, rendering.mode_set(typed))
 
@@ -83,6 +96,8 @@ async def on_settings_button(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     pressed = callbacks.decode(query.data or "") if query else None
     if query is None or chat is None or not isinstance(pressed, ChangeSetting):
+        return
+    if not await allowed_to_change(update, context):
         return
     if pressed.name == "mode":
         await change(context, chat.id, mode=pressed.value)

@@ -6,55 +6,110 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler
 
-from bot import callbacks, rendering
-from bot.callbacks import RemoveSubscription, SubscribeTo
+from bot import callbacks, rendering, subscriptions
+from bot.callbacks import RemoveSubscription, SubscribeTo, SubscribeToEach
 from bot.context import BotApplication, BotContext, Services
 from bot.rendering import Reply
-from bot.topics import TopicError, parse_watch_item
-from handlers.common import answer, command, keyboard, remember_chat, topic_argument
+from bot.subscriptions import MAX_SUBSCRIPTIONS, MAX_TOPICS_AT_ONCE, Added
+from bot.topics import TopicError, ambiguity, parse_watch_item, split_topics
+from handlers.common import (
+    allowed_to_change,
+    answer,
+    command,
+    command_argument,
+    in_group,
+    keyboard,
+    remember_chat,
+)
 from storage import queries
-
-MAX_SUBSCRIPTIONS = 50
 
 
 async def subscribe(update: Update, context: BotContext) -> None:
-    """Add a topic to the chat's watch-list, or suggest a spelling: /subscribe TOPIC."""
-    services = context.services
+    """Add topics to the chat's watch-list (several separated by commas), or ask what was
+    meant: /subscribe TOPIC[, TOPIC…]."""
     chat_id = await remember_chat(update, context)
-    item = await topic_argument(update, context, rendering.subscribe_usage())
-    if chat_id is None or item is None:
+    typed = await typed_topics(update, rendering.subscribe_usage())
+    if chat_id is None or not typed or not await allowed_to_change(update, context):
         return
+    group = in_group(update)
+    confirmations: list[str] = []
+    questions: list[Reply] = []
+    for topic in typed:
+        outcome = await subscribe_to(context.services, chat_id, topic, group=group)
+        if isinstance(outcome, Reply):
+            questions.append(outcome)
+        else:
+            confirmations.append(outcome if len(typed) == 1 else f"• {outcome}")
+    if confirmations:
+        await answer(update, "\n".join(confirmations))
+    for question in questions:
+        await answer(update, question)
+
+
+async def typed_topics(update: Update, usage: str) -> list[str]:
+    """The topics typed after a command, separated by commas; none after telling the user
+    what is wrong (`usage` when nothing was typed)."""
+    typed = command_argument(update.effective_message)
+    if not typed.strip():
+        await answer(update, usage)
+        return []
+    topics = split_topics(typed) or [typed]  # `,,,` is one topic, refused with a reason
+    if len(topics) > MAX_TOPICS_AT_ONCE:
+        await answer(update, rendering.too_many_topics_at_once(MAX_TOPICS_AT_ONCE))
+        return []
+    return topics
+
+
+async def subscribe_to(services: Services, chat_id: int, typed: str, *, group: bool) -> str | Reply:
+    """Subscribe to one typed topic; the confirmation, or a question with buttons (several
+    topics typed as one, or a likely typo)."""
+    several = ambiguity(typed, services.lexicon)
+    if several is not None:
+        return rendering.several_topics_question(several)
+    try:
+        item = parse_watch_item(typed, services.lexicon)
+    except TopicError as error:
+        return rendering.topic_error_in(typed, str(error))
     candidates = services.suggester.suggest(item)
     if candidates:
-        await answer(update, rendering.suggestion(item.key, candidates))
-        return
-    await answer(update, await add_topic(services, chat_id, item.key))
+        return rendering.suggestion(item.key, candidates)
+    return await add_topic(services, chat_id, item.key, group=group)
 
 
-async def add_topic(services: Services, chat_id: int, topic: str) -> str:
+async def add_topic(services: Services, chat_id: int, topic: str, *, group: bool) -> str:
     """Store a subscription within the per-chat limit; the confirmation to show."""
-    async with services.sessions() as session:
-        if await queries.count_subscriptions(session=session, chat_id=chat_id) >= MAX_SUBSCRIPTIONS:
-            return rendering.too_many_subscriptions(MAX_SUBSCRIPTIONS)
-        created = await queries.add_subscription(session=session, chat_id=chat_id, topic=topic)
-        await session.commit()
-    return rendering.subscribed(topic) if created else rendering.already_subscribed(topic)
+    match await subscriptions.add(services.sessions, chat_id, topic):
+        case Added.ADDED:
+            return rendering.subscribed(topic, group=group)
+        case Added.ALREADY:
+            return rendering.already_subscribed(topic, group=group)
+        case Added.FULL:
+            return rendering.too_many_subscriptions(MAX_SUBSCRIPTIONS, group=group)
 
 
 async def unsubscribe(update: Update, context: BotContext) -> None:
-    """Remove a topic from the chat's watch-list: /unsubscribe TOPIC."""
-    services = context.services
+    """Remove topics from the chat's watch-list, typed in any spelling /subscribe reads as the
+    same item: /unsubscribe TOPIC[, TOPIC…]."""
     chat_id = await remember_chat(update, context)
-    item = await topic_argument(update, context, rendering.unsubscribe_usage())
-    if chat_id is None or item is None:
+    typed = await typed_topics(update, rendering.unsubscribe_usage())
+    if chat_id is None or not typed or not await allowed_to_change(update, context):
         return
-    topic = item.key
-    async with services.sessions() as session:
-        removed = await queries.remove_subscription(session=session, chat_id=chat_id, topic=topic)
-        await session.commit()
-    await answer(
-        update, rendering.unsubscribed(topic) if removed else rendering.not_subscribed(topic)
-    )
+    services, group = context.services, in_group(update)
+    lines: list[str] = []
+    for topic in typed:
+        try:
+            item = parse_watch_item(topic, services.lexicon)
+        except TopicError as error:
+            lines.append(rendering.topic_error_in(topic, str(error)))
+            continue
+        removal = await subscriptions.remove(services.sessions, services.lexicon, chat_id, item)
+        if removal.removed is not None:
+            lines.append(rendering.unsubscribed(removal.removed, group=group))
+        elif removal.alike:
+            lines.append(rendering.ambiguous_removal(item.key, removal.alike))
+        else:
+            lines.append(rendering.not_subscribed(item.key, group=group))
+    await answer(update, "\n".join(lines))
 
 
 async def list_topics(update: Update, context: BotContext) -> None:
@@ -77,6 +132,8 @@ async def on_subscribe_button(update: Update, context: BotContext) -> None:
     pressed = callbacks.decode(query.data or "") if query else None
     if query is None or chat is None or not isinstance(pressed, SubscribeTo):
         return
+    if not await allowed_to_change(update, context):
+        return
     services = context.services
     try:
         topic = parse_watch_item(pressed.topic, services.lexicon).key
@@ -84,9 +141,33 @@ async def on_subscribe_button(update: Update, context: BotContext) -> None:
         await query.answer(str(error))
         return
     await remember_chat(update, context)
-    confirmation = await add_topic(services, chat.id, topic)
+    confirmation = await add_topic(services, chat.id, topic, group=in_group(update))
     await query.answer()
     await query.edit_message_text(confirmation, parse_mode=ParseMode.HTML)
+
+
+async def on_subscribe_each_button(update: Update, context: BotContext) -> None:
+    """An "Either" button: subscribe to each topic as a watch item of its own."""
+    query = update.callback_query
+    chat = update.effective_chat
+    pressed = callbacks.decode(query.data or "") if query else None
+    if query is None or chat is None or not isinstance(pressed, SubscribeToEach):
+        return
+    if not await allowed_to_change(update, context):
+        return
+    services = context.services
+    try:
+        topics = [parse_watch_item(topic, services.lexicon).key for topic in pressed.topics]
+    except TopicError as error:
+        await query.answer(str(error))
+        return
+    await remember_chat(update, context)
+    group = in_group(update)
+    confirmations = [await add_topic(services, chat.id, topic, group=group) for topic in topics]
+    await query.answer()
+    await query.edit_message_text(
+        "\n".join(f"• {line}" for line in confirmations), parse_mode=ParseMode.HTML
+    )
 
 
 async def on_remove_button(update: Update, context: BotContext) -> None:
@@ -96,12 +177,10 @@ async def on_remove_button(update: Update, context: BotContext) -> None:
     pressed = callbacks.decode(query.data or "") if query else None
     if query is None or chat is None or not isinstance(pressed, RemoveSubscription):
         return
+    if not await allowed_to_change(update, context):
+        return
     services = context.services
-    async with services.sessions() as session:
-        topic = await queries.remove_subscription_by_id(
-            session=session, chat_id=chat.id, subscription_id=pressed.subscription_id
-        )
-        await session.commit()
+    topic = await subscriptions.remove_by_id(services.sessions, chat.id, pressed.subscription_id)
     if topic is None:
         await query.answer("Already removed.")
         return
@@ -121,4 +200,7 @@ def register(app: BotApplication) -> None:
     )
     app.add_handler(
         CallbackQueryHandler(on_remove_button, pattern=callbacks.pattern(RemoveSubscription))
+    )
+    app.add_handler(
+        CallbackQueryHandler(on_subscribe_each_button, pattern=callbacks.pattern(SubscribeToEach))
     )

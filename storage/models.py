@@ -68,6 +68,7 @@ class Chat(SQLModel, table=True):
     digest_time: str | None = Field(default="08:00", max_length=5)  # local HH:MM; None = off
     mode: str = Field(default=DeliveryMode.BOTH, max_length=10)
     empty_digest_line: bool = False  # send "nothing new" instead of no digest at all
+    paused: bool = False  # /stop: no alerts and no digests until /start
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
 
 

@@ -119,11 +119,11 @@ async def list_subscriptions(*, session: AsyncSession, chat_id: int) -> Sequence
 
 
 async def active_subscriptions(*, session: AsyncSession) -> list[tuple[int, str, str]]:
-    """(chat id, topic, delivery mode) of every active chat, for building the matcher."""
+    """(chat id, topic, delivery mode) of every active chat not paused, for the matcher."""
     result = await session.exec(
         select(Subscription.chat_id, Subscription.topic, Chat.mode)
         .join(Chat, col(Chat.id) == Subscription.chat_id)
-        .where(col(Chat.active).is_(True))
+        .where(col(Chat.active).is_(True), col(Chat.paused).is_(False))
     )
     return [(chat_id, topic, mode) for chat_id, topic, mode in result.all()]
 
@@ -140,6 +140,7 @@ async def subscriptions_fingerprint(*, session: AsyncSession) -> tuple[int, ...]
             func.coalesce(
                 func.sum(case((col(Chat.mode) == DeliveryMode.DIGEST, Chat.id), else_=0)), 0
             ),
+            func.coalesce(func.sum(case((col(Chat.paused).is_(True), Chat.id), else_=0)), 0),
         ).select_from(Chat)
     )
     return tuple(int(value or 0) for value in (*subscriptions.one(), *chats.one()))
@@ -238,8 +239,8 @@ async def add_alerts(
 async def claim_due_alerts(
     *, session: AsyncSession, worker: str, limit: int, lease: timedelta
 ) -> list[tuple[Alert, Article]]:
-    """Lease up to `limit` due alerts (pending, of active chats, not leased to anyone) to
-    `worker`, oldest first, with their articles, and commit.
+    """Lease up to `limit` due alerts (pending, of active chats that are not paused, not leased
+    to anyone) to `worker`, oldest first, with their articles, and commit.
 
     On PostgreSQL rows another dispatcher is claiming are skipped (FOR UPDATE SKIP LOCKED);
     everywhere the conditional UPDATE only takes rows nobody holds, so two dispatchers never
@@ -252,6 +253,7 @@ async def claim_due_alerts(
         .where(
             col(Alert.status) == AlertStatus.PENDING,
             col(Chat.active).is_(True),
+            col(Chat.paused).is_(False),
             or_(col(Alert.next_attempt_at).is_(None), col(Alert.next_attempt_at) <= now),
             or_(col(Alert.claimed_until).is_(None), col(Alert.claimed_until) <= now),
         )
@@ -395,7 +397,7 @@ async def vocabulary(*, session: AsyncSession, limit: int = 20_000) -> list[str]
 
 
 async def update_chat(*, session: AsyncSession, chat_id: int, **values: object) -> Chat | None:
-    """Change a chat's settings (timezone, digest_time, mode, empty_digest_line)."""
+    """Change a chat's settings (timezone, digest_time, mode, empty_digest_line, paused)."""
     chat = await session.get(Chat, chat_id)
     if chat is not None:
         for name, value in values.items():
@@ -404,11 +406,12 @@ async def update_chat(*, session: AsyncSession, chat_id: int, **values: object) 
 
 
 async def digest_slots(*, session: AsyncSession) -> list[tuple[str, str]]:
-    """Distinct (time zone, local digest time) of active chats that take digests."""
+    """Distinct (time zone, local digest time) of active, unpaused chats that take digests."""
     result = await session.exec(
         select(Chat.timezone, Chat.digest_time)
         .where(
             col(Chat.active).is_(True),
+            col(Chat.paused).is_(False),
             col(Chat.digest_time).is_not(None),
             col(Chat.mode) != DeliveryMode.INSTANT,
         )
@@ -421,6 +424,7 @@ async def chats_in_slot(*, session: AsyncSession, timezone: str, digest_time: st
     result = await session.exec(
         select(Chat).where(
             col(Chat.active).is_(True),
+            col(Chat.paused).is_(False),
             col(Chat.timezone) == timezone,
             col(Chat.digest_time) == digest_time,
             col(Chat.mode) != DeliveryMode.INSTANT,
@@ -552,3 +556,16 @@ async def import_subscriptions(
 def _chunks(items: Sequence[_Item]) -> Iterable[Sequence[_Item]]:
     for start in range(0, len(items), IMPORT_CHUNK):
         yield items[start : start + IMPORT_CHUNK]
+
+
+async def hold_pending_alerts(*, session: AsyncSession, chat_id: int) -> None:
+    """Keep a pausing chat's unsent alerts for its next digest instead of pushing them."""
+    await session.exec(
+        update(Alert)
+        .where(
+            col(Alert.chat_id) == chat_id,
+            col(Alert.status) == AlertStatus.PENDING,
+            or_(col(Alert.claimed_until).is_(None), col(Alert.claimed_until) <= utcnow()),
+        )
+        .values(status=AlertStatus.HELD)
+    )

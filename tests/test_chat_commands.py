@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from sqlmodel import select
 
+from bot.articles import ArticleIn
 from bot.context import BotApplication
 from bot.lexicon import default_lexicon
 from bot.topics import parse_watch_item
@@ -211,6 +215,11 @@ async def test_a_channel_post_gets_no_answer(bot: BotApplication, telegram: Fake
         "facts:" + "9" * 30,
         "set:mode:loud",
         "sub:",
+        "subs:copper",
+        "subs:copper||gold",
+        "subs:" + "|".join("abcdef"),
+        "ask:trend:copper",
+        "ask:facts:",
         "nonsense",
     ],
 )
@@ -226,3 +235,111 @@ async def test_a_forged_or_stale_button_is_answered_and_changes_nothing(
     ]
     assert await topics_of(db) == ["copper"]
     assert "Subscribed to zinc" in (await say(telegram, "/subscribe zinc")).plain_text
+
+
+async def test_topics_typed_as_one_get_a_question_whose_buttons_subscribe(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory
+) -> None:
+    question = await say(telegram, "/subscribe India Chile")
+    assert "India-Chile" in question.plain_text and "either" in question.plain_text
+    buttons = [row[0] for row in question.reply_markup["inline_keyboard"]]
+    assert [b["callback_data"] for b in buttons] == ["sub:India-Chile", "subs:India|Chile"]
+    assert await topics_of(db) == []
+    telegram.add_callback(CHAT, "subs:India|Chile", message_id=question.message_id)
+    edited = (await telegram.wait_for_sent(len(telegram.sent_to(CHAT)) + 1, chat_id=CHAT))[-1]
+    assert "Subscribed to India" in edited.plain_text and "Subscribed to Chile" in edited.plain_text
+    assert await topics_of(db) == ["Chile", "India"]
+
+    question = await say(telegram, "/subscribe copper OR gold -Copperfield")
+    data = [row[0]["callback_data"] for row in question.reply_markup["inline_keyboard"]]
+    assert data == ["sub:copper-gold -Copperfield", "subs:copper -Copperfield|gold -Copperfield"]
+    telegram.add_callback(CHAT, data[0], message_id=question.message_id)
+    edited = (await telegram.wait_for_sent(len(telegram.sent_to(CHAT)) + 1, chat_id=CHAT))[-1]
+    assert "Subscribed to copper-gold -Copperfield" in edited.plain_text
+
+    question = await say(telegram, "/subscribe oil and gas")
+    data = [row[0]["callback_data"] for row in question.reply_markup["inline_keyboard"]]
+    assert data == ["sub:oil-gas", "subs:oil|gas", "sub:oil and gas"]
+    assert await topics_of(db) == ["Chile", "India", "copper-gold -Copperfield"]
+
+
+async def test_phrases_and_names_of_several_words_are_subscribed_without_a_question(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory
+) -> None:
+    for typed in ("rare earths", "palm oil", "free trade agreement", "Saudi Arabia"):
+        assert f"Subscribed to {typed}" in (await say(telegram, f"/subscribe {typed}")).plain_text
+    assert await topics_of(db) == [
+        "Saudi Arabia",
+        "free trade agreement",
+        "palm oil",
+        "rare earths",
+    ]
+
+
+async def test_topics_separated_by_commas_become_several_items(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory
+) -> None:
+    reply = await say(telegram, "/subscribe copper, gold,rare-earth, cop\x07per")
+    assert reply.plain_text.splitlines() == [
+        "• ✅ Subscribed to copper. You will get an alert when it is in the news.",
+        "• ✅ Subscribed to gold. You will get an alert when it is in the news.",
+        "• ✅ Subscribed to rare earths. You will get an alert when it is in the news.",
+        "• ⚠️ cop\x07per: A topic can't contain control characters.",
+    ]
+    assert await topics_of(db) == ["copper", "gold", "rare earths"]
+    reply = await say(telegram, "/subscribe " + ", ".join(f"topic{n}" for n in range(11)))
+    assert "At most 10 topics at once" in reply.plain_text
+    assert "Unsubscribed from gold" in (await say(telegram, "/unsubscribe gold, copper")).plain_text
+    assert await topics_of(db) == ["rare earths"]
+
+
+async def test_unsubscribe_takes_any_spelling_subscribe_reads_as_the_same_item(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory
+) -> None:
+    await store_topics(db, ["India-Chile", "Zyxwvut", 'copper -Copperfield -"copper wire"', "US"])
+    for typed, stored in [
+        ("india-chile", "India-Chile"),
+        ("zyxwvut", "Zyxwvut"),
+        ('copper -copperfield -"copper wire"', 'copper -"copper wire" -Copperfield'),
+        ("U.S.", "US"),
+    ]:
+        reply = await say(telegram, f"/unsubscribe {typed}")
+        assert f"Unsubscribed from {stored}" in reply.plain_text
+    assert await topics_of(db) == []
+
+
+async def test_of_two_items_alike_up_to_case_unsubscribe_removes_neither(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory
+) -> None:
+    await store_topics(db, ["Acme", "ACME"])
+    reply = await say(telegram, "/unsubscribe acme")
+    assert "Several topics read as acme: ACME, Acme" in reply.plain_text
+    assert await topics_of(db) == ["ACME", "Acme"]
+    assert "Unsubscribed from Acme" in (await say(telegram, "/unsubscribe Acme")).plain_text
+
+
+async def test_plain_text_offers_subscribe_facts_and_latest(
+    bot: BotApplication,
+    telegram: FakeTelegram,
+    db: SessionFactory,
+    ingest: Callable[..., Any],
+) -> None:
+    await ingest(ArticleIn(title="Copper price hits a record", body="Copper rose 4% to $11,000."))
+    offer = await say(telegram, "copper price?")
+    assert "copper" in offer.plain_text
+    data = [row[0]["callback_data"] for row in offer.reply_markup["inline_keyboard"]]
+    assert data == ["sub:copper", "ask:facts:copper", "ask:latest:copper"]
+
+    telegram.add_callback(CHAT, "ask:latest:copper", message_id=offer.message_id)
+    latest = (await telegram.wait_for_sent(len(telegram.sent_to(CHAT)) + 1, chat_id=CHAT))[-1]
+    assert "Copper price hits a record" in latest.plain_text
+    telegram.add_callback(CHAT, "ask:facts:copper", message_id=offer.message_id)
+    facts = (await telegram.wait_for_sent(len(telegram.sent_to(CHAT)) + 1, chat_id=CHAT))[-1]
+    assert "$11,000" in facts.plain_text
+    telegram.add_callback(CHAT, "sub:copper", message_id=offer.message_id)
+    edited = (await telegram.wait_for_sent(len(telegram.sent_to(CHAT)) + 1, chat_id=CHAT))[-1]
+    assert "Subscribed to copper" in edited.plain_text
+    assert await topics_of(db) == ["copper"]
+
+    unknown = await say(telegram, "hello there")
+    assert "/help" in unknown.plain_text and unknown.reply_markup is None

@@ -15,7 +15,19 @@ from typing import Any
 
 import httpx
 import pytest
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import (
+    Bot,
+    ChatMemberAdministrator,
+    ChatMemberBanned,
+    ChatMemberLeft,
+    ChatMemberMember,
+    ChatMemberOwner,
+    ChatMemberRestricted,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import (
@@ -401,3 +413,40 @@ async def test_callback_query_round_trip(fake: FakeTelegram) -> None:
     assert current is not None
     assert current["text"] == "Subscribed to sub:copper"
     assert "reply_markup" not in current  # editMessageText without markup removes the keyboard
+
+
+async def test_get_chat_member_gives_each_status_as_ptb_reads_it(
+    bot: Bot, fake: FakeTelegram
+) -> None:
+    group, supergroup = -100, -1_000_000_000_555
+    fake.add_message(group, "hello", user_id=7, chat_type="group")
+    fake.add_message(supergroup, "hello", user_id=7, chat_type="supergroup")
+    assert (await bot.get_chat_member(group, 7)).status == "member"
+    assert (await bot.get_chat_member(CHAT, CHAT)).status == "member"  # a private chat's user
+    kinds = {
+        "creator": ChatMemberOwner,
+        "administrator": ChatMemberAdministrator,
+        "member": ChatMemberMember,
+        "restricted": ChatMemberRestricted,
+        "left": ChatMemberLeft,
+        "kicked": ChatMemberBanned,
+    }
+    for chat_id in (group, supergroup):
+        for status, kind in kinds.items():
+            fake.set_member_status(chat_id, 7, status)
+            member = await bot.get_chat_member(chat_id, 7)
+            assert (type(member), member.status, member.user.id) == (kind, status, 7)
+    fake.add_message(group, "hi", user_id=8, chat_type="group")
+    with pytest.raises(BadRequest, match=_ci("user not found")):
+        await bot.get_chat_member(group, 9)
+    fake.add_message(-200, "hi", user_id=9, chat_type="group")
+    assert (await bot.get_chat_member(group, 9)).status == "left"  # never wrote in this group
+    with pytest.raises(ValueError, match="unknown chat member status"):
+        fake.set_member_status(group, 7, "owner")
+
+
+async def test_an_anonymous_administrator_writes_as_the_group(fake: FakeTelegram) -> None:
+    update = fake.add_message(-100, "/start", chat_type="supergroup", anonymous_admin=True)
+    message = update["message"]
+    assert message["sender_chat"]["id"] == -100
+    assert message["from"]["username"] == "GroupAnonymousBot"

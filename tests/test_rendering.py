@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot import rendering
-from bot.callbacks import SubscribeTo, fits
+from bot.callbacks import Ask, SubscribeTo, SubscribeToEach, decode, encode, fits
+from bot.lexicon import default_lexicon
+from bot.topics import ambiguity
 from tests.fakes import parse_telegram_html, utf16_len
 
 
@@ -66,3 +68,33 @@ def test_help_mentions_every_command_and_is_valid_html() -> None:
     plain = parse_telegram_html(rendering.help_text())
     for name, _args, _description in rendering.COMMANDS:
         assert f"/{name}" in plain
+
+
+def test_the_both_or_either_question_has_buttons_that_fit_or_says_what_to_type() -> None:
+    lexicon = default_lexicon()
+    india_chile = ambiguity("India Chile", lexicon)
+    assert india_chile is not None
+    question = rendering.several_topics_question(india_chile)
+    assert [row[0].action for row in question.buttons] == [
+        SubscribeTo("India-Chile"),
+        SubscribeToEach(("India", "Chile")),
+    ]
+    long = ambiguity("Democratic Republic of the Congo Papua New Guinea -" + "x" * 20, lexicon)
+    assert long is not None
+    question = rendering.several_topics_question(long)
+    assert all(fits(b.action) for row in question.buttons for b in row)
+    assert len(question.buttons) < 2 and "/subscribe" in question.text
+    assert "<b>Democratic Republic of the Congo-Papua New Guinea" in question.text
+
+
+def test_button_data_of_new_kinds_reads_back() -> None:
+    for made in (SubscribeToEach(("India", "Chile -cricket")), Ask("facts", "copper")):
+        assert decode(encode(made)) == made
+
+
+def test_the_either_button_is_left_out_when_a_topic_holds_its_separator() -> None:
+    typed = ambiguity("a|b OR c", default_lexicon())
+    assert typed is not None
+    question = rendering.several_topics_question(typed)
+    assert [row[0].action for row in question.buttons] == [SubscribeTo("a|b-c")]
+    assert "<code>/subscribe a|b, c</code>" in question.text

@@ -113,3 +113,33 @@ async def test_the_alert_sender_table_comes_and_goes_with_its_migration(database
             assert await queries.take_over_sending(session=session, worker="third") == "second"
     finally:
         await engine.dispose()
+
+
+async def test_pausing_comes_and_goes_with_its_migration_and_keeps_the_watch_lists(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url)
+    sessions = session_factory(engine)
+
+    async def chat_columns() -> list[str]:
+        async with engine.connect() as connection:
+            return await connection.run_sync(
+                lambda sync: [column["name"] for column in inspect(sync).get_columns("chats")]
+            )
+
+    try:
+        await upgrade_schema(engine)
+        async with sessions() as session:
+            await queries.ensure_chat(session=session, chat_id=7)
+            await queries.add_subscription(session=session, chat_id=7, topic="copper")
+            await session.commit()
+        await migrate(engine, command.downgrade, "0006")
+        assert "paused" not in await chat_columns()
+        await migrate(engine, command.upgrade, "head")
+        async with sessions() as session:
+            assert (await session.get(Chat, 7)).paused is False  # type: ignore[union-attr]
+            assert [
+                s.topic for s in await queries.list_subscriptions(session=session, chat_id=7)
+            ] == ["copper"]
+    finally:
+        await engine.dispose()

@@ -7,7 +7,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.lexicon import default_lexicon
-from bot.topics import MAX_TOPIC_LENGTH, TopicError, parse_watch_item
+from bot.topics import (
+    MAX_TOPIC_LENGTH,
+    TopicError,
+    ambiguity,
+    parse_watch_item,
+    split_topics,
+    topic_in_text,
+)
 
 
 def key(text: str) -> str:
@@ -90,3 +97,69 @@ def test_exclusions_written_out_in_full_may_not_pass_the_length_limit() -> None:
     with pytest.raises(TopicError, match="Written out in full this topic is 137 characters"):
         key("copper -Vincentian -Bosnian -Santomean -PNG -FTA")
     assert key("copper -Vincentian") == 'copper -"Saint Vincent and the Grenadines"'
+
+
+def ambiguous(text: str) -> tuple[str, tuple[str, ...], bool] | None:
+    found = ambiguity(text, default_lexicon())
+    return None if found is None else (found.together, found.each, found.phrase)
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("India Chile", ("India-Chile", ("India", "Chile"), False)),
+        ("india chile", ("india-chile", ("india", "chile"), False)),
+        ("United States China", ("United States-China", ("United States", "China"), False)),
+        ("copper OR gold", ("copper-gold", ("copper", "gold"), False)),
+        ("Zyx AND Qwe", ("Zyx-Qwe", ("Zyx", "Qwe"), False)),
+        ("oil and gas", ("oil-gas", ("oil", "gas"), True)),
+        (
+            "India Chile -cricket",
+            ("India-Chile -cricket", ("India -cricket", "Chile -cricket"), False),
+        ),
+        ("rare earths", None),
+        ("palm oil", None),
+        ("free trade agreement", None),
+        ("Saudi Arabia", None),
+        ("Trinidad and Tobago", None),
+        ("research and development", None),
+        ("copper price", None),
+        ("India-Chile", None),
+        ('"India Chile"', None),
+        ("copper", None),
+    ],
+)
+def test_several_topics_typed_as_one_are_caught_and_phrases_are_not(
+    typed: str, expected: tuple[str, tuple[str, ...], bool] | None
+) -> None:
+    assert ambiguous(typed) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("copper, gold", ["copper", "gold"]),
+        ("copper,gold , ,tin", ["copper", "gold", "tin"]),
+        ("1,000 tonnes", ["1,000 tonnes"]),
+        ('copper -"wire, cable", zinc', ['copper -"wire, cable"', "zinc"]),
+        ("", []),
+    ],
+)
+def test_commas_separate_topics(typed: str, expected: list[str]) -> None:
+    assert split_topics(typed) == expected
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("copper price?", "copper"),
+        ("What about India and Chile?", "India-Chile"),
+        ("rare earth exports from China", "rare earths-China"),
+        ("US copper, U.S. copper", "US-copper"),
+        ("what do you offer us", None),
+        ("hello there", None),
+        ("", None),
+    ],
+)
+def test_a_plain_message_names_its_topic(message: str, expected: str | None) -> None:
+    assert topic_in_text(message, default_lexicon()) == expected

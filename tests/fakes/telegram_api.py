@@ -59,6 +59,14 @@ ChatId = int | str
 
 DEFAULT_TOKEN = "123456:TEST-TOKEN"
 DEFAULT_GROUP_USER_ID = 1001
+# The user Telegram names as the sender of an anonymous group administrator's message.
+GROUP_ANONYMOUS_BOT: JSONDict = {
+    "id": 1087968824,
+    "is_bot": True,
+    "first_name": "Group",
+    "username": "GroupAnonymousBot",
+}
+MEMBER_STATUSES = frozenset({"creator", "administrator", "member", "restricted", "left", "kicked"})
 MAX_MESSAGE_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
 MAX_CALLBACK_ANSWER_LENGTH = 200
@@ -614,6 +622,53 @@ def _validate_inline_button(button: Any) -> None:
         raise _bad_request("BUTTON_URL_INVALID")
 
 
+def _chat_member(status: str, user: JSONDict, *, chat_type: str) -> JSONDict:
+    """A ChatMember object of the kind `status` names, with the fields Telegram sends."""
+    member: JSONDict = {"status": status, "user": dict(user)}
+    if status == "creator":
+        member["is_anonymous"] = False
+    elif status == "administrator":
+        rights = (
+            "can_manage_chat",
+            "can_delete_messages",
+            "can_manage_video_chats",
+            "can_restrict_members",
+            "can_change_info",
+            "can_invite_users",
+            "can_post_stories",
+            "can_edit_stories",
+            "can_delete_stories",
+        )
+        member.update({"can_be_edited": False, "is_anonymous": False, "can_promote_members": False})
+        member.update(dict.fromkeys(rights, True))
+        if chat_type == "supergroup":
+            member.update({"can_pin_messages": True, "can_manage_topics": False})
+    elif status == "restricted":
+        permissions = (
+            "can_send_messages",
+            "can_send_audios",
+            "can_send_documents",
+            "can_send_photos",
+            "can_send_videos",
+            "can_send_video_notes",
+            "can_send_voice_notes",
+            "can_send_polls",
+            "can_send_other_messages",
+            "can_add_web_page_previews",
+            "can_change_info",
+            "can_invite_users",
+            "can_pin_messages",
+            "can_manage_topics",
+            "can_edit_tag",
+            "can_react_to_messages",
+        )
+        member.update(dict.fromkeys(permissions, False))
+        member.update({"is_member": True, "until_date": 0})
+    elif status == "kicked":
+        member["until_date"] = 0
+    return member
+
+
 def parse_reply_markup(raw: str | None) -> JSONDict | None:
     """Parse and validate a ``reply_markup`` parameter like Telegram; None if absent."""
     if raw is None or raw == "":
@@ -729,6 +784,8 @@ class FakeTelegram:
         self._file_ids = itertools.count(1)
         self._failures: list[_FailureRule] = []
         self._blocked: set[int] = set()
+        self._member_statuses: dict[tuple[int, int], str] = {}
+        self._seen_in: set[tuple[int, int]] = set()  # (chat, user): wrote or pressed there
         self._rate_limits: _RateLimits | None = None
         self._send_log: deque[tuple[float, int]] = deque()
         self._stubs: dict[str, Any] = {}
@@ -753,6 +810,7 @@ class FakeTelegram:
             "setMyCommands": self._set_my_commands,
             "getMyCommands": self._get_my_commands,
             "deleteMyCommands": self._delete_my_commands,
+            "getChatMember": self._get_chat_member,
         }.items():
             self._handlers[name.lower()] = (name, handler)
 
@@ -810,11 +868,14 @@ class FakeTelegram:
         user_id: int | None = None,
         chat_type: str = "private",
         first_name: str = "Ann",
+        anonymous_admin: bool = False,
     ) -> dict[str, Any]:
         """Queue a user's text message for getUpdates; return the update dict.
 
         ``/commands`` get ``bot_command`` entities like Telegram attaches them. In a group
         (`chat_type` "group"/"supergroup") the sender defaults to `DEFAULT_GROUP_USER_ID`;
+        with `anonymous_admin` the message is sent on behalf of the group, as Telegram sends
+        an anonymous administrator's (``sender_chat`` the group, ``from`` GroupAnonymousBot);
         a "channel" produces a ``channel_post`` without a sender.
         """
         chat = self._remember_chat(chat_id, chat_type, first_name)
@@ -828,9 +889,13 @@ class FakeTelegram:
         if chat_type == "channel":
             kind = "channel_post"
             message["sender_chat"] = dict(chat)
+        elif anonymous_admin:
+            message["sender_chat"] = dict(chat)
+            message["from"] = dict(GROUP_ANONYMOUS_BOT)
         else:
             user = self._remember_user(self._default_user_id(chat_id, user_id), first_name)
             message["from"] = dict(user)
+            self._seen_in.add((chat_id, user["id"]))
         entities = _command_entities(text)
         if entities:
             message["entities"] = entities
@@ -877,6 +942,7 @@ class FakeTelegram:
             }
         uid = self._default_user_id(chat_id, user_id)
         user = self._users.get(uid) or self._remember_user(uid, "Ann")
+        self._seen_in.add((chat_id, uid))
         query_id = str(next(self._callback_ids))
         self._open_callbacks.add(query_id)
         self._enqueue(
@@ -954,6 +1020,14 @@ class FakeTelegram:
     def disable_rate_limits(self) -> None:
         """Turn the flood limits off again (the default)."""
         self._rate_limits = None
+
+    def set_member_status(self, chat_id: int, user_id: int, status: str) -> None:
+        """What getChatMember says of `user_id` in `chat_id`: "creator", "administrator",
+        "member", "restricted", "left" or "kicked". Unset, a user is a member of their private
+        chat and of any group they wrote in or pressed a button in, and "left" elsewhere."""
+        if status not in MEMBER_STATUSES:
+            raise ValueError(f"unknown chat member status {status!r}")
+        self._member_statuses[(chat_id, user_id)] = status
 
     def stub_method(self, method: str, result: Any) -> None:
         """Answer `method` (one the fake does not implement) with ``{"ok": true, result}``."""
@@ -1710,3 +1784,17 @@ class FakeTelegram:
     async def _delete_my_commands(self, params: _Params, files: _Files) -> bool:
         self.commands = []
         return True
+
+    async def _get_chat_member(self, params: _Params, files: _Files) -> JSONDict:
+        chat_id, chat = self._resolve_chat(params)
+        user_id = _int_param(params, "user_id", 0)
+        if user_id <= 0:
+            raise _bad_request("invalid user_id specified")
+        user = self._users.get(user_id)
+        if user is None:
+            if user_id != chat_id:
+                raise _bad_request("user not found")
+            user = self._remember_user(user_id, "User")
+        default = "member" if user_id == chat_id or (chat_id, user_id) in self._seen_in else "left"
+        status = self._member_statuses.get((chat_id, user_id), default)
+        return _chat_member(status, user, chat_type=chat["type"])

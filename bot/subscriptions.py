@@ -1,0 +1,97 @@
+"""Watch-lists and pausing, over storage: adding within the per-chat limit, removing by any
+spelling that reads as the stored item, /stop and /start. Nothing here talks to Telegram."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from bot.lexicon import Lexicon
+from bot.text import collapse_whitespace
+from bot.topics import TopicError, WatchItem, parse_watch_item
+from storage import queries
+from storage.db import SessionFactory
+
+MAX_SUBSCRIPTIONS = 50
+MAX_TOPICS_AT_ONCE = 10  # topics separated by commas in one command
+
+
+class Added(Enum):
+    ADDED = "added"
+    ALREADY = "already"  # the chat watches this item already
+    FULL = "full"  # the chat watches MAX_SUBSCRIPTIONS items
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    removed: str | None  # the stored topic that was removed
+    alike: tuple[str, ...] = ()  # several stored topics read as the typed one: none removed
+
+
+async def add(sessions: SessionFactory, chat_id: int, topic: str) -> Added:
+    """Put a watch item's key on the chat's watch-list, unless it is full."""
+    async with sessions() as session:
+        if await queries.count_subscriptions(session=session, chat_id=chat_id) >= MAX_SUBSCRIPTIONS:
+            return Added.FULL
+        created = await queries.add_subscription(session=session, chat_id=chat_id, topic=topic)
+        await session.commit()
+    return Added.ADDED if created else Added.ALREADY
+
+
+async def remove(
+    sessions: SessionFactory, lexicon: Lexicon, chat_id: int, item: WatchItem
+) -> Removal:
+    """Take the stored item that `item` reads as off the chat's watch-list: the same canonical
+    item, else the one that is the same up to case (`india-chile` removes `India-Chile`)."""
+    async with sessions() as session:
+        stored = await queries.list_subscriptions(session=session, chat_id=chat_id)
+        same = [s for s in stored if s.topic == item.key or _key(s.topic, lexicon) == item.key]
+        if not same:
+            relaxed = _relaxed_key(item.key, lexicon)
+            same = [s for s in stored if _relaxed_key(s.topic, lexicon) == relaxed]
+        if len(same) != 1:
+            return Removal(None, tuple(s.topic for s in same))
+        await session.delete(same[0])
+        await session.commit()
+    return Removal(same[0].topic)
+
+
+async def remove_by_id(sessions: SessionFactory, chat_id: int, subscription_id: int) -> str | None:
+    """Remove one of the chat's subscriptions by id; its topic, or None if it was not there."""
+    async with sessions() as session:
+        topic = await queries.remove_subscription_by_id(
+            session=session, chat_id=chat_id, subscription_id=subscription_id
+        )
+        await session.commit()
+    return topic
+
+
+async def pause(sessions: SessionFactory, chat_id: int) -> None:
+    """/stop: no alerts and no digests for the chat until it resumes. Alerts not yet sent are
+    kept for the first digest after that."""
+    async with sessions() as session:
+        await queries.update_chat(session=session, chat_id=chat_id, paused=True)
+        await queries.hold_pending_alerts(session=session, chat_id=chat_id)
+        await session.commit()
+
+
+async def resume(sessions: SessionFactory, chat_id: int) -> bool:
+    """/start after /stop: alerts and digests again; whether the chat was paused."""
+    async with sessions() as session:
+        chat = await queries.ensure_chat(session=session, chat_id=chat_id)
+        was_paused = chat.paused
+        chat.paused = False
+        await session.commit()
+    return was_paused
+
+
+def _key(topic: str, lexicon: Lexicon) -> str | None:
+    try:
+        return parse_watch_item(topic, lexicon).key
+    except TopicError:
+        return None
+
+
+def _relaxed_key(topic: str, lexicon: Lexicon) -> str:
+    """The item as if typed in lower case, where every name matches in any case."""
+    return (_key(topic.lower(), lexicon) or collapse_whitespace(topic)).casefold()
