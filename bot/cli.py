@@ -30,6 +30,7 @@ from bot.matching import Matcher, evidence_sentence
 from bot.pages import is_url, read_url
 from bot.parsing import ParseWorkers
 from bot.settings import Settings, SettingsError, load_settings
+from bot.text import counted
 from bot.topics import TopicError, WatchItem, parse_watch_item
 from storage import queries
 from storage.db import create_engine, shown_url, storage_failure
@@ -243,7 +244,7 @@ def _articles_noting_rejections(
 
 def _print_report(report: IngestReport) -> None:
     print(
-        f"new: {report.new} articles (+{report.new_headlines} headlines), "
+        f"new: {counted(report.new, 'article')} (+{counted(report.new_headlines, 'headline')}), "
         f"duplicates: {report.duplicates}, rejected: {len(report.rejected)}, "
         f"alerts queued: {report.alerts}"
     )

@@ -21,7 +21,7 @@ from bot.callbacks import (
 from bot.digests import DigestArticle
 from bot.facts import RankedFact
 from bot.refs import ArticleRef, Story
-from bot.text import shorten, utf16_length
+from bot.text import counted, shorten, utf16_length
 
 if TYPE_CHECKING:  # types only: rendering stays free of the database at run time
     from storage.models import Feed
@@ -163,7 +163,7 @@ def not_subscribed(topic: str) -> str:
 
 
 def too_many_subscriptions(limit: int) -> str:
-    return f"You can watch at most {limit} topics. Remove one first (see /list)."
+    return f"You can watch at most {counted(limit, 'topic')}. Remove one first (see /list)."
 
 
 def topic_error(reason: str) -> str:
@@ -296,7 +296,7 @@ def empty_digest(day: date) -> str:
 def digest(day: date, groups: Sequence[tuple[str, Sequence[DigestArticle]]]) -> list[str]:
     """The digest, grouped by watch item, split into messages that fit Telegram's limit."""
     count = sum(len(articles) for _, articles in groups)
-    lines = [f"📰 <b>Digest for {day.strftime('%d %b %Y')}</b> — {count} articles"]
+    lines = [f"📰 <b>Digest for {day.strftime('%d %b %Y')}</b> — {counted(count, 'article')}"]
     for topic, articles in groups:
         lines.append(f"\n<b>{escape(topic)}</b>")
         for article in articles:
@@ -416,7 +416,7 @@ BURST_TITLE_LENGTH = 200
 def alert_burst(items: Sequence[BurstItem]) -> list[tuple[str, list[int]]]:
     """Several alerts for one chat as a list of headlines: messages within Telegram's limit,
     each with the ids of the alerts it carries."""
-    header = f"🔔 <b>{len(items)} new articles</b> on your watch-list"
+    header = f"🔔 <b>{counted(len(items), 'new article')}</b> on your watch-list"
     chunks: list[tuple[str, list[int]]] = []
     lines, size = [header], visible_length(header)
     ids: list[int] = []
@@ -524,7 +524,7 @@ def feed_block(feed: Feed, now: datetime | None = None) -> str:
         f"<b>#{feed.id}</b> {status} · {escape(shorten(feed_title(feed), 100))}",
         f"<code>{escape(shorten(feed.url, LISTED_URL_LENGTH))}</code>",
     ]
-    details = [f"last fetch {ago(feed.last_fetch_at, now)}", f"{feed.items_seen} items"]
+    details = [f"last fetch {ago(feed.last_fetch_at, now)}", counted(feed.items_seen, "item")]
     if feed.status != "paused" and feed.next_poll_at is not None:
         details.append(f"next {ago(feed.next_poll_at, now)}")
     lines.append(" · ".join(details))
@@ -568,10 +568,13 @@ def feed_first_fetch(
             f"⚠️ The first fetch failed: {escape(shorten(error or 'unknown error', 300))}\n"
             "It will be retried with backoff; see /feeds."
         )
-    text = f"First fetch: {entries} entries, {new_articles} new articles stored"
+    text = (
+        f"First fetch: {counted(entries, 'entry', 'entries')}, "
+        f"{counted(new_articles, 'new article')} stored"
+    )
     if skipped_old:
-        text += f" ({skipped_old} older ones skipped)"
-    return text + f", {alerts} alerts queued."
+        text += f" ({counted(skipped_old, 'older one')} skipped)"
+    return text + f", {counted(alerts, 'alert')} queued."
 
 
 def feed_removed(feed: Feed) -> str:
@@ -599,7 +602,7 @@ def feed_paused(
     """The one message admins get when a feed is paused."""
     return (
         f"⏸ Feed <b>#{feed_id}</b> ({escape(shorten(name or url, 100))}) is paused after "
-        f"{failures} failed fetches in a row.\n"
+        f"{counted(failures, 'failed fetch', 'failed fetches')} in a row.\n"
         f"Last error: {escape(shorten(error or 'unknown', LISTED_ERROR_LENGTH))}\n"
         f"<code>{escape(shorten(url, LISTED_URL_LENGTH))}</code>\n"
         f"Resume it with <code>/resumefeed {feed_id}</code> once it works again."
@@ -624,9 +627,9 @@ def ingest_result(
 ) -> str:
     """/ingest: what was stored, what was a duplicate, what was rejected and why."""
     lines = [
-        f"Stored {new} new articles"
-        + (f" (+{new_headlines} headlines)" if new_headlines else "")
-        + f", {duplicates} duplicates, {alerts} alerts queued."
+        f"Stored {counted(new, 'new article')}"
+        + (f" (+{counted(new_headlines, 'headline')})" if new_headlines else "")
+        + f", {counted(duplicates, 'duplicate')}, {counted(alerts, 'alert')} queued."
     ]
     lines += [f"• {escape(shorten(title, 150))}" for title in titles[:10]]
     if len(titles) > 10:
@@ -639,7 +642,7 @@ def stats_lines(stats: Stats, now: datetime | None = None) -> list[str]:
     """The counts, as plain text lines (numbers only, nothing to escape)."""
     return [
         f"Chats: {stats.chats_active} active, {stats.chats_blocked} blocked",
-        f"Watch items: {stats.watch_items} ({stats.distinct_topics} distinct topics)",
+        f"Watch items: {stats.watch_items} ({counted(stats.distinct_topics, 'distinct topic')})",
         f"Articles: {stats.articles} · last ingest {ago(stats.last_ingest_at, now)}",
         f"Alerts: {stats.alerts_pending} pending, {stats.alerts_sent} sent, "
         f"{stats.alerts_failed} failed",
