@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.localtime import is_zone
+
 MAX_BYTES = 64  # Telegram's limit on callback data
 MAX_ROW_ID = 2**63 - 1  # a database id (BIGINT)
 MAX_OFFSET = 10_000
@@ -47,7 +49,32 @@ class ChangeSetting:
     value: str
 
 
-Callback = SubscribeTo | RemoveSubscription | MoreFacts | ChangeSetting
+@dataclass(frozen=True, slots=True)
+class SetTimezone:
+    """One of the zones /timezone offers when what was typed is ambiguous or unknown."""
+
+    zone: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShowHelp:
+    """The "all commands" button under the welcome."""
+
+
+@dataclass(frozen=True, slots=True)
+class ShowSettings:
+    """The "settings" button under the welcome."""
+
+
+Callback = (
+    SubscribeTo
+    | RemoveSubscription
+    | MoreFacts
+    | ChangeSetting
+    | SetTimezone
+    | ShowHelp
+    | ShowSettings
+)
 
 _SETTING_VALUES: dict[str, frozenset[str]] = {
     "mode": frozenset({"instant", "digest", "both"}),
@@ -66,6 +93,12 @@ def encode(callback: Callback) -> str:
             return f"facts:{offset}"
         case ChangeSetting(name, value):
             return f"set:{name}:{value}"
+        case SetTimezone(zone):
+            return f"tz:{zone}"
+        case ShowHelp():
+            return "help"
+        case ShowSettings():
+            return "settings"
 
 
 def fits(callback: Callback) -> bool:
@@ -90,6 +123,12 @@ def decode(data: str) -> Callback | None:
             return ChangeSetting("mode", value)
         if name == "empty" and value in _SETTING_VALUES["empty"]:
             return ChangeSetting("empty", value)
+    if kind == "tz" and is_zone(rest):
+        return SetTimezone(rest)
+    if data == "help":
+        return ShowHelp()
+    if data == "settings":
+        return ShowSettings()
     return None
 
 

@@ -7,7 +7,7 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.callbacks import (
@@ -15,11 +15,15 @@ from bot.callbacks import (
     ChangeSetting,
     MoreFacts,
     RemoveSubscription,
+    SetTimezone,
+    ShowHelp,
+    ShowSettings,
     SubscribeTo,
     fits,
 )
 from bot.digests import DigestArticle
 from bot.facts import RankedFact
+from bot.localtime import ZoneChoice, offset_label, utc_offset
 from bot.refs import ArticleRef, Story
 from bot.text import counted, shorten, utf16_length
 
@@ -87,9 +91,10 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("latest", "TOPIC", "the newest articles on a topic"),
     ("trend", "TOPIC", "a chart of articles per day"),
     ("digest", "", "your digest now: what matched since the last one"),
+    ("sources", "", "where the news comes from"),
     ("settings", "", "time zone, digest time, delivery mode"),
-    ("timezone", "ZONE", "your time zone, e.g. Asia/Kolkata"),
-    ("digesttime", "HH:MM|off", "when your daily digest arrives"),
+    ("timezone", "CITY", "your time zone: a city, IST, UTC+5:30 or Asia/Kolkata"),
+    ("digesttime", "TIME|off", "when your daily digest arrives: 07:30 or 7:30am"),
     ("mode", "instant|digest|both", "alerts one by one, a daily digest, or both"),
 )
 
@@ -133,6 +138,23 @@ def help_text(*, admin: bool = False) -> str:
             ),
         ]
     return "\n".join(lines)
+
+
+def welcome(*, group: bool = False) -> Reply:
+    """/start: what the bot does, how to begin, and buttons to the rest."""
+    who = "this group" if group else "you"
+    text = "\n".join(
+        [
+            f"👋 <b>tradebot</b> sends {who} trade news the moment it matches a watch-list.",
+            "",
+            "Start with a topic: <code>/subscribe copper</code>, "
+            "<code>/subscribe rare earths</code> or <code>/subscribe India-Chile</code>.",
+            "Alerts arrive as the news does, and a daily digest once a day (see Settings).",
+        ]
+    )
+    return Reply(
+        text, ((Button("📖 All commands", ShowHelp()), Button("⚙️ Settings", ShowSettings())),)
+    )
 
 
 def subscribe_usage() -> str:
@@ -227,37 +249,56 @@ DIGEST_TITLE_LENGTH = 150
 def settings_view(
     *, timezone: str, digest_time: str | None, mode: str, empty_digest_line: bool
 ) -> Reply:
-    """The chat's settings, with buttons to change the delivery mode and empty digests."""
-    digest = f"{digest_time} ({escape(timezone)})" if digest_time else "off"
-    empty = "a short “nothing new” line" if empty_digest_line else "not sent"
-    text = "\n".join(
-        [
-            "<b>Your settings</b>",
-            f"Time zone: {escape(timezone)} — change with <code>/timezone ZONE</code>",
-            f"Daily digest: {digest} — change with <code>/digesttime HH:MM</code> or "
-            "<code>/digesttime off</code>",
-            f"Delivery: {MODE_LABELS.get(mode, escape(mode))}",
-            f"An empty digest is {empty}.",
-        ]
-    )
+    """The chat's settings, with buttons to change the delivery mode and empty digests. The
+    mode says whether there is a digest, the digest time when: with instant alerts only (or a
+    time turned off by an older version) the digest shows as off."""
+    shown_mode = mode if digest_time is not None else "instant"
+    if shown_mode == "instant":
+        digest = "off — turn it on with <code>/digesttime 08:00</code> or <code>/mode both</code>"
+    else:
+        digest = (
+            f"at {digest_time} your time — change with <code>/digesttime 7:30am</code>, "
+            "stop with <code>/digesttime off</code>"
+        )
+    lines = [
+        "<b>Your settings</b>",
+        f"Time zone: {escape(timezone)} ({utc_offset(timezone)}) — change with "
+        "<code>/timezone CITY</code>",
+        f"Delivery: {MODE_LABELS.get(shown_mode, escape(shown_mode))}",
+        f"Daily digest: {digest}",
+    ]
+    if shown_mode != "instant":
+        empty = "a short “nothing new” line" if empty_digest_line else "not sent"
+        lines.append(f"An empty digest is {empty}.")
     modes = tuple(
-        Button(("✓ " if value == mode else "") + value, ChangeSetting("mode", value))
+        Button(("✓ " if value == shown_mode else "") + value, ChangeSetting("mode", value))
         for value in MODE_LABELS
     )
     toggle = Button(
         "Empty digest: skip it" if empty_digest_line else "Empty digest: send a line",
         ChangeSetting("empty", "skip" if empty_digest_line else "line"),
     )
-    return Reply(text, (modes, (toggle,)))
+    return Reply("\n".join(lines), (modes, (toggle,)) if shown_mode != "instant" else (modes,))
 
 
-def timezone_usage() -> str:
-    return "Usage: <code>/timezone ZONE</code>, e.g. <code>/timezone Asia/Kolkata</code>."
+TIMEZONE_EXAMPLES = (
+    "<code>/timezone Mumbai</code>, <code>/timezone IST</code>, "
+    "<code>/timezone UTC+5:30</code> or <code>/timezone Asia/Kolkata</code>"
+)
+TYPED_ZONE_LENGTH = 64
+
+
+def timezone_current(timezone: str, local_now: datetime) -> str:
+    """/timezone alone: the chat's zone and how to change it."""
+    return (
+        f"Your time zone is <b>{escape(timezone)}</b> ({_offset_and_clock(local_now)}).\n"
+        f"Change it with a city, a country, an abbreviation or an offset: {TIMEZONE_EXAMPLES}."
+    )
 
 
 def digesttime_usage() -> str:
     return (
-        "Usage: <code>/digesttime HH:MM</code> (24-hour, your time) "
+        "Usage: <code>/digesttime 07:30</code>, <code>/digesttime 7:30am</code> (your time) "
         "or <code>/digesttime off</code>."
     )
 
@@ -269,20 +310,50 @@ def mode_usage() -> str:
 
 
 def timezone_set(timezone: str, local_now: datetime) -> str:
-    return (
-        f"Time zone set to <b>{escape(timezone)}</b> "
-        f"(it is {local_now.strftime('%H:%M')} there now)."
+    return f"Time zone set to <b>{escape(timezone)}</b> ({_offset_and_clock(local_now)})."
+
+
+def _offset_and_clock(local_now: datetime) -> str:
+    offset = offset_label(local_now.utcoffset() or timedelta())
+    return f"{offset}; it is {local_now.strftime('%H:%M')} there now"
+
+
+def timezone_question(typed: str, choices: Sequence[ZoneChoice]) -> Reply:
+    """An ambiguous /timezone: which of these zones?"""
+    shown = escape(shorten(typed, TYPED_ZONE_LENGTH))
+    return Reply(
+        f"<b>{shown}</b> can mean more than one time zone. Which is yours?",
+        tuple((Button(choice.label, SetTimezone(choice.zone)),) for choice in choices),
     )
 
 
-def digest_time_set(digest_time: str | None, timezone: str) -> str:
+def timezone_unknown(typed: str, suggestions: Sequence[ZoneChoice], reason: str = "") -> Reply:
+    """/timezone with a name the bot does not know: the closest ones, or how to say it."""
+    shown = escape(shorten(typed, TYPED_ZONE_LENGTH))
+    if suggestions:
+        return Reply(
+            f"I don't know the time zone <b>{shown}</b>. Did you mean one of these?",
+            tuple((Button(choice.label, SetTimezone(choice.zone)),) for choice in suggestions),
+        )
+    why = escape(reason) if reason else f"I don't know the time zone <b>{shown}</b>."
+    return Reply(f"⚠️ {why}\nTry {TIMEZONE_EXAMPLES}.")
+
+
+def digest_time_set(digest_time: str | None, timezone: str, *, turned_on: bool = False) -> str:
     if digest_time is None:
-        return "Daily digest turned off."
-    return f"Your daily digest will arrive at <b>{digest_time}</b> ({escape(timezone)})."
+        return (
+            "Daily digest turned off: you get instant alerts only. Turn it on again with "
+            "<code>/digesttime 08:00</code> or <code>/mode both</code>."
+        )
+    text = f"Your daily digest will arrive at <b>{digest_time}</b> ({escape(timezone)})."
+    if turned_on:
+        text += f" Delivery: <b>{MODE_LABELS['both']}</b>."
+    return text
 
 
-def mode_set(mode: str) -> str:
-    return f"Delivery: <b>{MODE_LABELS[mode]}</b>."
+def mode_set(mode: str, digest_time: str | None = None) -> str:
+    text = f"Delivery: <b>{MODE_LABELS[mode]}</b>"
+    return text + (f", the digest at {digest_time} your time." if digest_time else ".")
 
 
 def nothing_new() -> str:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
-from bot import rendering
+from bot import callbacks, rendering
+from bot.callbacks import ShowHelp
 from bot.context import BotApplication, BotContext
 from handlers.common import answer, command, is_admin, remember_chat
 
@@ -15,14 +17,24 @@ log = logging.getLogger(__name__)
 
 
 async def start(update: Update, context: BotContext) -> None:
-    """Greet a new chat and explain the commands."""
+    """Greet a chat briefly, with buttons to every command and to the settings."""
     await remember_chat(update, context)
-    await answer(update, rendering.help_text(admin=is_admin(update, context.services)))
+    chat = update.effective_chat
+    await answer(
+        update, rendering.welcome(group=chat is not None and chat.type != ChatType.PRIVATE)
+    )
 
 
 async def help_command(update: Update, context: BotContext) -> None:
     """Show the usage of every command (and to admins, the admin commands)."""
     await answer(update, rendering.help_text(admin=is_admin(update, context.services)))
+
+
+async def on_help_button(update: Update, context: BotContext) -> None:
+    """The "All commands" button under the welcome: the help, as a new message."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+        await help_command(update, context)
 
 
 async def unknown(update: Update, context: BotContext) -> None:
@@ -49,6 +61,7 @@ async def on_error(update: object, context: BotContext) -> None:
 def register(app: BotApplication) -> None:
     app.add_handler(command("start", start))
     app.add_handler(command("help", help_command))
+    app.add_handler(CallbackQueryHandler(on_help_button, pattern=callbacks.pattern(ShowHelp)))
     app.add_error_handler(on_error)
 
 
