@@ -107,6 +107,9 @@ def _parser() -> argparse.ArgumentParser:
     feeds_resume.add_argument("id", type=int, metavar="ID")
     feeds_resume.set_defaults(command=cli_feeds.resume)
 
+    sources = commands.add_parser("sources", help="where the news comes from (as /sources)")
+    sources.set_defaults(command=cli_feeds.show_sources)
+
     stats = commands.add_parser("stats", help="chats, watch items, articles, alerts, feeds")
     stats.set_defaults(command=cli_feeds.show_stats)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from bot.callbacks import (
     Callback,
@@ -732,3 +733,42 @@ def slow_down() -> str:
         "⏳ You are sending messages faster than I can answer, so I am skipping some. "
         "Please wait a few seconds before the next command."
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Sources, for everyone: feed names and sites, never their URLs, status or errors
+# --------------------------------------------------------------------------------------------
+
+SOURCE_NAME_LENGTH = 100
+SOURCE_DAYS = 7  # the period /sources counts articles over
+
+
+def site_of(url: str) -> str:
+    """The host a URL points at, without "www." (no path, query, port or credentials)."""
+    host = urlsplit(url).hostname or ""
+    return host.removeprefix("www.")
+
+
+def sources_list(feeds: Sequence[Feed], recent: Mapping[str, int]) -> list[str]:
+    """/sources: each feed by name and site with its articles of the last `SOURCE_DAYS` days
+    (`recent`, by source name), then the other sources (files, pages) of that period."""
+    counts = dict(recent)
+    lines = [f"📡 <b>Where the news comes from</b> (articles in the last {SOURCE_DAYS} days)"]
+    if feeds:
+        lines.append("<b>Feeds</b>")
+    for feed in feeds:
+        site = site_of(feed.url)
+        name = feed.name or site
+        line = f"• {escape(shorten(name, SOURCE_NAME_LENGTH))}"
+        if site and site != name:
+            line += f" — {escape(site)}"
+        lines.append(line + f" · {counted(counts.pop(name, 0), 'article')}")
+    if counts:
+        lines.append("<b>Other sources</b>" if feeds else "<b>Sources</b>")
+        for source, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+            lines.append(
+                f"• {escape(shorten(source, SOURCE_NAME_LENGTH))} · {counted(count, 'article')}"
+            )
+    if len(lines) == 1:
+        return ["No sources yet: the bot has no feeds and no recent articles."]
+    return split_message(lines)

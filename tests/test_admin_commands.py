@@ -8,12 +8,15 @@ import asyncio
 import os
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
+from bot.articles import ArticleIn
 from bot.cli import main
 from bot.context import BotApplication
+from bot.ingest import IngestReport
 from bot.settings import Settings
 from storage.db import SessionFactory
 from tests.fakes import FakeTelegram, SentMessage
@@ -319,3 +322,41 @@ async def test_admin_answers_stay_out_of_groups(
         assert reply.plain_text == "Admin commands answer only in a private chat: ask me there."
         telegram.clear_records()
     assert "feed.xml" in await reply_to(telegram, "/feeds")
+
+
+async def test_sources_show_everyone_names_sites_and_counts_but_no_admin_details(
+    bot: BotApplication,
+    telegram: FakeTelegram,
+    web: FakeWeb,
+    db: SessionFactory,
+    ingest: Callable[..., Awaitable[IngestReport]],
+) -> None:
+    web.serve("/wire.xml", rss20([story(1), story(2)]))
+    await say(telegram, f"/addfeed {web.url('/wire.xml?token=s3cret')} Metals <desk>", replies=2)
+    web.fail("/broken.xml", 500)
+    await add(db, web.url("/broken.xml?key=hidden"))
+    await say(telegram, "/resumefeed 2")
+    await ingest(ArticleIn(title="Copper output up", source="Andes Mining Wire"))
+
+    shown = await reply_to(telegram, "/sources", STRANGER)
+    assert shown.splitlines() == [
+        "📡 Where the news comes from (articles in the last 7 days)",
+        "Feeds",
+        "• Metals <desk> — 127.0.0.1 · 2 articles",
+        "• 127.0.0.1 · 0 articles",
+        "Other sources",
+        "• Andes Mining Wire · 1 article",
+    ]
+    assert "s3cret" not in shown and "hidden" not in shown and "500" not in shown
+
+
+def test_sources_on_the_command_line(cli_env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sources"]) == 0
+    assert "No sources yet" in capsys.readouterr().out
+    main(["feeds", "add", "https://user:pw@www.wire.example.com/rss?t=1", "--name", "Wire\x1b"])
+    capsys.readouterr()
+    assert main(["sources"]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == [
+        "Feeds",
+        "• Wire\\x1b — wire.example.com · 0 articles",
+    ]
