@@ -27,6 +27,7 @@ SUGGESTION_CUTOFF = 80.0
 CLEAR_LEADER = 10  # a place this many times as populous as the next of its name is the one
 ALIAS_MIN_POPULATION = 100_000  # other names (Bombay, Bangalore) of cities at least this big
 MAX_OFFSET_MINUTES = 14 * 60
+MAX_TYPED_LENGTH = 64  # longer than any zone, city or country name
 
 _TIME = re.compile(
     r"(?P<hour>\d{1,2})(?:[:.h](?P<minute>\d{2}))?\s*(?:(?P<half>[ap])\.?\s*m\.?)?", re.I
@@ -94,6 +95,8 @@ def resolve_timezone(text: str, now: datetime | None = None) -> ZoneAnswer:
     UTC, an offset, an abbreviation in force `now`, a city or a country, any other IANA name),
     or which zones they may mean, or the closest names when nothing fits."""
     typed = " ".join(text.split())
+    if len(typed) > MAX_TYPED_LENGTH:
+        return ZoneUnknown(typed, (), f"A time zone is at most {MAX_TYPED_LENGTH} characters.")
     now = now or datetime.now(UTC)
     key = _fold(typed)
     zones = _zone_names()
@@ -182,9 +185,10 @@ def _suggestions(key: str) -> tuple[ZoneChoice, ...]:
 
 @dataclass(frozen=True, slots=True)
 class _Place:
-    name: str  # "Portland, OR, United States", "IST (UTC+05:30)"
+    name: str  # "Portland, OR, United States", "IST (UTC+05:30), India"
     zone: str
     population: int
+    country: str
 
     def choice(self) -> ZoneChoice:
         return ZoneChoice(self.zone, f"{self.name} · {self.zone}")
@@ -215,7 +219,8 @@ def _places() -> dict[str, tuple[_Place, ...]]:
             continue
         people_by_zone[code, zone] += population
         region = f"{city['admin1code']}, " if code == "US" else ""
-        place = _Place(f"{city['name']}, {region}{countries.get(code, code)}", zone, population)
+        country = countries.get(code, code)
+        place = _Place(f"{city['name']}, {region}{country}", zone, population, country)
         names = {_fold(city["name"])}
         if population >= ALIAS_MIN_POPULATION:
             names.update(_fold(alias) for alias in city.get("alternatenames", ()))
@@ -223,8 +228,9 @@ def _places() -> dict[str, tuple[_Place, ...]]:
             if name.isascii() and re.sub(r"[ .'-]", "", name).isalpha():
                 found[name].append(place)
     for (code, zone), population in people_by_zone.items():
-        found[_fold(countries.get(code, code))].append(
-            _Place(f"{countries.get(code, code)} ({_city_of(zone)})", zone, population)
+        country = countries.get(code, code)
+        found[_fold(country)].append(
+            _Place(f"{country} ({_city_of(zone)})", zone, population, country)
         )
     return {name: tuple(places) for name, places in found.items()}
 
@@ -249,19 +255,22 @@ def _city_of(zone: str) -> str:
 
 
 @cache
-def _zone_population() -> dict[str, int]:
-    people: defaultdict[str, int] = defaultdict(int)
+def _zone_leaders() -> dict[str, _Place]:
+    """The most populous place of each zone."""
+    leaders: dict[str, _Place] = {}
     for places in _places().values():
         for place in places:
-            people[place.zone] = max(people[place.zone], place.population)
-    return dict(people)
+            known = leaders.get(place.zone)
+            if known is None or place.population > known.population:
+                leaders[place.zone] = place
+    return leaders
 
 
 @cache
 def _abbreviations(year: int) -> dict[str, tuple[_Place, ...]]:
     """Each abbreviation of the tz database in `year` (in January or July): one place per
     offset it stands for, the most populous zone using it at that offset."""
-    people = _zone_population()
+    leaders = _zone_leaders()
     meanings: dict[tuple[str, timedelta], _Place] = {}
     for zone in sorted(available_timezones()):
         for month in (1, 7):
@@ -269,7 +278,14 @@ def _abbreviations(year: int) -> dict[str, tuple[_Place, ...]]:
             abbreviation, offset = local.tzname() or "", local.utcoffset() or timedelta()
             if not abbreviation.isalpha():
                 continue
-            place = _Place(f"{abbreviation} ({offset_label(offset)})", zone, people.get(zone, 0))
+            leader = leaders.get(zone)
+            country = leader.country if leader else ""
+            place = _Place(
+                f"{abbreviation} ({offset_label(offset)}){', ' if country else ''}{country}",
+                zone,
+                leader.population if leader else 0,
+                country,
+            )
             known = meanings.get((abbreviation, offset))
             if known is None or place.population > known.population:
                 meanings[abbreviation, offset] = place
@@ -282,16 +298,16 @@ def _abbreviations(year: int) -> dict[str, tuple[_Place, ...]]:
 @cache
 def _fixed_offset_zones(year: int) -> dict[int, str]:
     """Minutes east of UTC → the most populous zone that keeps that offset all year."""
-    people = _zone_population()
+    leaders = _zone_leaders()
     best: dict[int, str] = {}
     for zone in sorted(available_timezones()):
         offsets = {
             datetime(year, month, 15, tzinfo=UTC).astimezone(ZoneInfo(zone)).utcoffset()
             for month in (1, 7)
         }
-        if len(offsets) != 1 or zone not in people:
+        if len(offsets) != 1 or zone not in leaders:
             continue
         minutes = int((offsets.pop() or timedelta()).total_seconds()) // 60
-        if minutes not in best or people[zone] > people[best[minutes]]:
+        if minutes not in best or leaders[zone].population > leaders[best[minutes]].population:
             best[minutes] = zone
     return best
