@@ -9,7 +9,7 @@ import itertools
 import re
 import types
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -58,6 +58,9 @@ def sample(kind: Any, name: str, count: int, typevars: dict[Any, Any]) -> Any:
         return tuple(items) if origin is tuple else items
     if origin is tuple:
         return tuple(sample(arg, name, count, typevars) for arg in args)
+    if origin in (dict, Mapping):  # keys of text: made distinct
+        value = sample(args[1], name, count, typevars)
+        return {f"{sample(args[0], name, count, typevars)} {i}": value for i in range(count)}
     if kind is Feed:
         return Feed(
             id=count,
