@@ -11,7 +11,7 @@ from bot.demo import run_demo
 
 
 async def test_the_demo_subscribes_alerts_and_answers(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.INFO)  # what `tradebot demo` logs by default
     out = io.StringIO()
     assert await run_demo(out) == 0
     text = out.getvalue()
