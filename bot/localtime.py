@@ -26,7 +26,7 @@ MAX_CHOICES = 5
 SUGGESTION_CUTOFF = 80.0
 CLEAR_LEADER = 10  # a place this many times as populous as the next of its name is the one
 ALIAS_MIN_POPULATION = 100_000  # other names (Bombay, Bangalore) of cities at least this big
-MAX_OFFSET_MINUTES = 14 * 60
+EAST_MOST_MINUTES, WEST_MOST_MINUTES = 14 * 60, 12 * 60  # UTC+14:00 to UTC-12:00
 MAX_TYPED_LENGTH = 64  # longer than any zone, city or country name
 
 _TIME = re.compile(
@@ -35,7 +35,7 @@ _TIME = re.compile(
 _OFFSET = re.compile(
     r"(?:utc|gmt)?\s*(?P<sign>[+\-−])\s*(?P<hours>\d{1,2})(?::?(?P<minutes>\d{2}))?", re.I
 )
-_UTC_NAMES = frozenset({"utc", "gmt", "z", "zulu", "utc+0", "utc-0", "gmt+0", "gmt-0"})
+_UTC_NAMES = frozenset({"utc", "gmt", "z", "zulu"})
 
 
 def parse_digest_time(text: str) -> str | None:
@@ -92,8 +92,8 @@ ZoneAnswer = ZoneFound | ZoneQuestion | ZoneUnknown
 
 def resolve_timezone(text: str, now: datetime | None = None) -> ZoneAnswer:
     """What zone the user means by `text` (read in this order: an IANA name with a slash,
-    UTC, an offset, an abbreviation in force `now`, a city or a country, any other IANA name),
-    or which zones they may mean, or the closest names when nothing fits."""
+    UTC, an offset, an abbreviation used in `now`'s year, a city or a country, any other IANA
+    name), or which zones they may mean, or the closest names when nothing fits."""
     typed = " ".join(text.split())
     if len(typed) > MAX_TYPED_LENGTH:
         return ZoneUnknown(typed, (), f"A time zone is at most {MAX_TYPED_LENGTH} characters.")
@@ -138,7 +138,8 @@ def offset_label(offset: timedelta) -> str:
 def _offset_zone(typed: str, match: re.Match[str], now: datetime) -> ZoneAnswer:
     sign = -1 if match["sign"] in "-−" else 1
     minutes = int(match["hours"]) * 60 + int(match["minutes"] or 0)
-    if minutes > MAX_OFFSET_MINUTES or int(match["minutes"] or 0) >= 60:
+    farthest = EAST_MOST_MINUTES if sign > 0 else WEST_MOST_MINUTES
+    if minutes > farthest or int(match["minutes"] or 0) >= 60:
         return ZoneUnknown(typed, (), "Offsets run from UTC−12:00 to UTC+14:00.")
     if minutes == 0:
         return ZoneFound("UTC")

@@ -137,6 +137,8 @@ def test_zones_from_what_people_type() -> None:
     never = resolve_timezone("UTC-3:30", WINTER)  # Newfoundland has daylight saving time
     assert isinstance(never, ZoneUnknown) and "all year" in never.reason
     assert isinstance(resolve_timezone("UTC+15", WINTER), ZoneUnknown)
+    assert isinstance(resolve_timezone("UTC-13", WINTER), ZoneUnknown)  # no Etc/GMT+13
+    assert resolve_timezone("UTC+14", WINTER) == ZoneFound("Etc/GMT-14")
     assert "at most 64" in getattr(resolve_timezone("Kolkata" * 600, WINTER), "reason", "")
     nothing = resolve_timezone("qqqqqq", WINTER)
     assert isinstance(nothing, ZoneUnknown) and not nothing.suggestions
