@@ -150,7 +150,7 @@ def welcome(*, group: bool = False) -> Reply:
             "",
             "Start with a topic: <code>/subscribe copper</code>, "
             "<code>/subscribe rare earths</code> or <code>/subscribe India-Chile</code>.",
-            "Alerts arrive as the news does, and a daily digest once a day (see Settings).",
+            "Alerts arrive as the news does, and a digest once a day (see Settings).",
         ]
     )
     return Reply(
