@@ -29,6 +29,7 @@ BENCHES = {
     "queries": ("bench.bench_queries", 3600),
     "memory": ("bench.bench_memory", 1200),
     "file-memory": ("bench.bench_file_memory", 900),
+    "import": ("bench.bench_import", 600),
 }
 
 

@@ -325,33 +325,41 @@ def import_subscriptions(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _import_subscriptions(settings: Settings, rows: list[list[str]]) -> int:
+    """Validate every row as `/subscribe` would, then store the good ones in bulk."""
     lexicon = default_lexicon()
-    added = present = 0
+    keys: dict[str, str | TopicError] = {}  # a topic is typed again and again: parse it once
+    accepted: list[tuple[int, str]] = []
     rejected: list[str] = []
-    async with migrated_database(settings.database_url) as sessions, sessions() as session:
-        for number, row in enumerate(rows, start=1):
-            if number == 1 and row[:1] == ["chat_id"]:
-                continue
-            if len(row) != 2:
-                rejected.append(f"line {number}: expected chat_id,topic")
-                continue
+    for number, row in enumerate(rows, start=1):
+        if number == 1 and row[:1] == ["chat_id"]:
+            continue
+        if len(row) != 2:
+            rejected.append(f"line {number}: expected chat_id,topic")
+            continue
+        try:
+            chat_id = int(row[0])
+        except ValueError:
+            rejected.append(f"line {number}: chat_id is not a number")
+            continue
+        key = keys.get(row[1])
+        if key is None:
             try:
-                chat_id = int(row[0])
-                topic = parse_watch_item(row[1], lexicon).key
-            except ValueError as error:
-                reason = str(error) if isinstance(error, TopicError) else "chat_id is not a number"
-                rejected.append(f"line {number}: {reason}")
-                continue
-            await queries.ensure_chat(session=session, chat_id=chat_id)
-            if await queries.add_subscription(session=session, chat_id=chat_id, topic=topic):
-                added += 1
-            else:
-                present += 1
+                key = keys[row[1]] = parse_watch_item(row[1], lexicon).key
+            except TopicError as error:
+                key = keys[row[1]] = error
+        if isinstance(key, TopicError):
+            rejected.append(f"line {number}: {key}")
+        else:
+            accepted.append((chat_id, key))
+    async with migrated_database(settings.database_url) as sessions, sessions() as session:
+        added = await queries.import_subscriptions(
+            session=session, rows=accepted, timezone=settings.default_timezone
+        )
         await session.commit()
-    print(f"imported: {added}, already present: {present}, rejected: {len(rejected)}")
+    print(f"imported: {added}, already present: {len(accepted) - added}, rejected: {len(rejected)}")
     for line in rejected:
         print(f"  rejected {line}")
-    return 0 if added or present or not rows else 1
+    return 0 if accepted or not rows else 1
 
 
 def export_subscriptions(settings: Settings, _args: argparse.Namespace) -> int:

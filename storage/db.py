@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import Column, Table, event, insert, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -12,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 SessionFactory = async_sessionmaker[AsyncSession]
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_THREAD_STOP_SECONDS = 5.0
 SQLITE_CACHE_KIB = 32 * 1024  # per connection, filled only as pages are read
 # PostgreSQL error classes of the server rather than of a statement's data: connection,
 # insufficient resources (disk full), operator intervention, system error, read-only.
@@ -21,10 +24,33 @@ _SERVER_SQLSTATES = ("08", "53", "57", "58", "25006")
 def create_engine(url: str) -> AsyncEngine:
     """An async engine; SQLite gets WAL mode, a busy timeout and foreign keys."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        engine = create_async_engine(
+            url,
+            connect_args={
+                "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+                "async_creator_fn": _connect_sqlite,
+            },
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_pre_ping=True)
+
+
+def _connect_sqlite(*args: Any, **kwargs: Any) -> Awaitable[aiosqlite.Connection]:
+    """aiosqlite's connection, opened as SQLAlchemy would (on a daemon thread), except that a
+    failure to open waits for aiosqlite's thread to finish: it answers the event loop once
+    more, and the loop may be closed right after the caller hears of the failure."""
+    connection = aiosqlite.connect(*args, **kwargs)
+    connection._thread.daemon = True
+    return _opened(connection)
+
+
+async def _opened(connection: aiosqlite.Connection) -> aiosqlite.Connection:
+    try:
+        return await connection
+    except BaseException:
+        await asyncio.to_thread(connection._thread.join, SQLITE_THREAD_STOP_SECONDS)
+        raise
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

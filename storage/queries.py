@@ -7,6 +7,7 @@ import json
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import bindparam, case, func, insert, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -510,6 +511,47 @@ async def chats_alerted_for_stories(
         if story_id is not None:
             told[story_id].add(chat_id)
     return told
+
+
+IMPORT_CHUNK = 1000  # ids per IN (…): within every driver's limit on bound parameters
+_Item = TypeVar("_Item")
+
+
+async def import_subscriptions(
+    *, session: AsyncSession, rows: Sequence[tuple[int, str]], timezone: str
+) -> int:
+    """Add (chat id, topic) rows in bulk: chats created as needed (in `timezone`) or made
+    active again, subscriptions a chat already has skipped; how many were added."""
+    if not rows:
+        return 0
+    upsert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    now = utcnow()
+    chat_ids = sorted({chat_id for chat_id, _ in rows})
+    new_chat = Chat(id=0, timezone=timezone, created_at=now).model_dump(exclude={"id"})
+    # Through the tables, not the models: the ORM's bulk path costs more than the database.
+    await session.exec(
+        upsert(Chat.__table__).on_conflict_do_nothing(index_elements=["id"]),  # type: ignore[attr-defined]
+        params=[{**new_chat, "id": chat_id} for chat_id in chat_ids],
+    )
+    for ids in _chunks(chat_ids):
+        await session.exec(
+            update(Chat)
+            .where(col(Chat.id).in_(ids), col(Chat.active).is_(False))
+            .values(active=True, inactive_reason=None)
+        )
+    subscriptions = Subscription.__table__  # type: ignore[attr-defined]
+    inserted = await session.exec(
+        upsert(subscriptions)
+        .on_conflict_do_nothing(index_elements=["chat_id", "topic"])
+        .returning(subscriptions.c.id),
+        params=[{"chat_id": c, "topic": t, "created_at": now} for c, t in dict.fromkeys(rows)],
+    )
+    return len(inserted.all())
+
+
+def _chunks(items: Sequence[_Item]) -> Iterable[Sequence[_Item]]:
+    for start in range(0, len(items), IMPORT_CHUNK):
+        yield items[start : start + IMPORT_CHUNK]
 
 
 async def articles_per_source(*, session: AsyncSession, since: datetime) -> dict[str, int]:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import bot
-from bot.articles import parse_text_article
-from bot.stories import StoryText, pick_cluster, same_story, story_signature
+from bot.articles import ArticleIn, parse_text_article
+from bot.context import BotApplication
+from bot.stories import StoryText, pick_cluster, same_story, story_actors, story_signature
+from tests.fakes import FakeTelegram
+from tests.test_chat_commands import say
 
 DATA = Path(__file__).parent / "data"
 MONDAY = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -51,6 +56,73 @@ STRIKE = (
     "at the mine want a bigger bonus.",
 )
 
+# Wire copy of different events in one template (issue 13): other producers, other figures,
+# other months, a new development. Each pair scores like a rewrite on wording alone.
+ACME_CUT = (
+    "ACME MINING LOWERS COPPER PRICE 1.50 CTS TO 67 CTS",
+    "Acme Mining Corp cut the list price of its copper cathodes by 1.50 cents to 67.0 cents a "
+    "pound, with immediate effect, a company spokesman said.",
+)
+BOREAL_CUT = (
+    "BOREAL METALS LOWERS COPPER PRICE 1.25 CTS TO 67 CTS",
+    "Boreal Metals Co cut the list price of its copper cathodes by 1.25 cents to 67.0 cents a "
+    "pound, with immediate effect, a company spokesman said.",
+)
+BOREAL_SECOND_CUT = (
+    "BOREAL METALS LOWERS COPPER PRICE ONE CT TO 66 CTS",
+    "Boreal Metals Co cut the list price of its copper cathodes by one cent to 66.0 cents a "
+    "pound, with immediate effect, a company spokesman said.",
+)
+BOREAL_RAISE = (
+    "BOREAL METALS RAISES COPPER PRICE 1.25 CTS TO 67 CTS",
+    "Boreal Metals Co raised the list price of its copper cathodes by 1.25 cents to 67.0 cents a "
+    "pound, with immediate effect, a company spokesman said.",
+)
+US_INVENTORIES = (
+    "U.S. SMELTER COPPER INVENTORIES DROP IN JANUARY",
+    "U.S. smelters held 98,300 short tons of copper at the end of January, down from 120,100 "
+    "tons a month earlier, according to the Metal Statistics Bureau.",
+)
+FOREIGN_INVENTORIES = (
+    "COPPER INVENTORIES OUTSIDE U.S. RISE IN DECEMBER",
+    "Smelters outside the U.S. held 250,400 short tons of copper at the end of December, up "
+    "from 244,000 tons a month earlier, according to the Metal Statistics Bureau.",
+)
+HALDEN_LEAD = (
+    "HALDEN SMELTING UPS U.S. LEAD PRICE",
+    "Halden Smelting Co said it raised its U.S. producer price for corroding grade lead by one "
+    "cent to 28 cents a pound, effective today.",
+)
+KESTREL_LEAD = (
+    "KESTREL RAISES LEAD PRICE",
+    "Kestrel Resources Inc said it raised its producer price for corroding grade lead by one "
+    "cent to 28 cents a pound, effective today.",
+)
+MINE_FIRE = (
+    "NORTHFIELD COPPER MINE BLAZE KILLS ONE",
+    "One worker died and 17 were missing after fire broke out underground at Northfield "
+    "Resources' Quebec copper mine, the company said. Rescue crews were trying to reach the "
+    "missing men.",
+)
+MINERS_FOUND = (
+    "17 MISSING NORTHFIELD MINERS FOUND ALIVE",
+    "All 17 workers missing since fire broke out underground at Northfield Resources' Quebec "
+    "copper mine were found alive, the company said. Rescue crews were bringing the men to the "
+    "surface.",
+)
+# Second reports of those events: another wording, the same actors and figures.
+BOREAL_CUT_REWRITE = (
+    "Boreal Metals cuts copper cathode price by 1.25 cents to 67 cents",
+    "Boreal Metals lowered its copper cathode list price by 1.25 cents to 67 cents a pound, "
+    "effective at once, the company said on Wednesday.",
+)
+MINE_FIRE_REWRITE = (
+    "Fire at Northfield copper mine in Quebec kills one miner",
+    "A fire underground at Northfield Resources' copper mine in Quebec killed one worker and "
+    "left 17 missing, the company said. Rescuers were searching for them.",
+)
+US_INVENTORIES_FLASH = ("U.S. SMELTER COPPER INVENTORIES FELL TO 98,300 TONS IN JANUARY", "")
+
 
 def story(text: tuple[str, str], *, days: float = 0) -> StoryText:
     title, body = text
@@ -79,6 +151,44 @@ def test_different_copper_stories_on_the_same_day_are_different(other: tuple[str
 
 def test_different_stories_about_the_same_miner_are_different() -> None:
     assert not same_story(story(CODELCO_REWRITE), story(CODELCO_CHAIRMAN))
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "days"),
+    [
+        (ACME_CUT, BOREAL_CUT, 0.1),  # another producer, another cut
+        (BOREAL_CUT, BOREAL_SECOND_CUT, 2),  # the same producer cuts again
+        (BOREAL_CUT, BOREAL_RAISE, 1),  # the same figures, the other way
+        (US_INVENTORIES, FOREIGN_INVENTORIES, 0),  # another month, another way
+        (HALDEN_LEAD, KESTREL_LEAD, 0.2),  # the same rise by another producer
+        (MINE_FIRE, MINERS_FOUND, 1),  # a new development
+    ],
+)
+def test_wire_copy_of_different_events_is_different_stories(
+    first: tuple[str, str], second: tuple[str, str], days: float
+) -> None:
+    assert not same_story(story(first), story(second, days=days))
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (BOREAL_CUT, BOREAL_CUT_REWRITE),
+        (MINE_FIRE, MINE_FIRE_REWRITE),
+        (US_INVENTORIES, US_INVENTORIES_FLASH),
+    ],
+)
+def test_a_second_report_of_a_wire_event_is_the_same_story(
+    first: tuple[str, str], second: tuple[str, str]
+) -> None:
+    assert same_story(story(first), story(second, days=0.2))
+
+
+def test_signatures_stored_without_actors_still_group() -> None:
+    older = story(CODELCO_WIRE)
+    title, lead, _actors = older.signature.split("\n")
+    assert same_story(StoryText(f"{title}\n{lead}", MONDAY), story(CODELCO_REWRITE, days=0.5))
+    assert not same_story(StoryText(f"{title}\n{lead}", MONDAY), story(CODELCO_CHAIRMAN))
 
 
 def test_the_same_title_ten_days_apart_is_a_different_story() -> None:
@@ -133,11 +243,28 @@ def test_signature_ignores_case_spacing_and_punctuation() -> None:
     )
 
 
-def test_signature_keeps_title_and_lead_apart_and_drops_the_rest() -> None:
-    signature = story_signature("Copper rises", "One. Two. Three is not in the lead.")
-    title, lead = signature.split("\n")
-    assert title == "copper rise"
-    assert lead == "one two"
+def test_signature_keeps_title_lead_and_actors_apart_and_drops_the_rest() -> None:
+    signature = story_signature("Codelco output rises", "One. Two at Codelco. Three is not in.")
+    assert signature.split("\n") == ["codelco output rise", "one two codelco", "codelco"]
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "actors"),
+    [
+        # an all-caps wire headline: names are how its lead writes them, or bracketed
+        ("HALDEN SMELTING UPS U.S. LEAD PRICE", HALDEN_LEAD[1], {"halden", "smelting", "u", "s"}),
+        ("<KESTREL RESOURCES> 4TH QTR NET", "Shr 12 cts vs 10 cts.", {"kestrel", "resource"}),
+        # a headline in sentence case names its actors itself; months and numbers are figures
+        ("Output at Codelco rises in March", "", {"codelco"}),
+        ("One Northfield miner dies in June fire", "One miner died on Monday.", {"northfield"}),
+        # in title case, every word is capitalised: only the body tells names
+        ("Copper Price Rises At Codelco", "Output fell at Codelco, lifting prices.", {"codelco"}),
+    ],
+)
+def test_the_actors_of_a_story_are_the_names_in_its_title(
+    title: str, body: str, actors: set[str]
+) -> None:
+    assert story_actors(title, body, story_signature(title, "").split("\n")[0].split()) == actors
 
 
 def test_pick_cluster_returns_the_best_matching_earlier_story() -> None:
@@ -159,3 +286,18 @@ def test_pick_cluster_returns_none_for_a_new_story() -> None:
 def test_pick_cluster_prefers_the_closest_in_time_among_equals() -> None:
     recent = [story(CODELCO_WIRE, days=-2), story(CODELCO_WIRE, days=-1)]
     assert pick_cluster(story(CODELCO_WIRE), recent) == 1
+
+
+async def test_a_new_development_alerts_a_watcher_again(
+    bot: BotApplication, telegram: FakeTelegram, ingest: Callable[..., Any]
+) -> None:
+    chat = 713
+    await say(telegram, "/subscribe copper", chat)
+    for (title, body), source in ((MINE_FIRE, "Wire A"), (MINERS_FOUND, "Wire B")):
+        await ingest(
+            ArticleIn(
+                title=title, body=body, url=f"https://{source[-1]}.example/mine", source=source
+            )
+        )
+    sent = await telegram.wait_for_sent(3, chat_id=chat)  # subscribe answer and two alerts
+    assert "FOUND ALIVE" in (sent[-1].plain_text or "").upper()
