@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.localtime import is_zone
+
 MAX_BYTES = 64  # Telegram's limit on callback data
 MAX_ROW_ID = 2**63 - 1  # a database id (BIGINT)
 MAX_OFFSET = 10_000
@@ -65,7 +67,34 @@ class Ask:
     topic: str
 
 
-Callback = SubscribeTo | RemoveSubscription | MoreFacts | ChangeSetting | SubscribeToEach | Ask
+@dataclass(frozen=True, slots=True)
+class SetTimezone:
+    """One of the zones /timezone offers when what was typed is ambiguous or unknown."""
+
+    zone: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShowHelp:
+    """The "all commands" button under the welcome."""
+
+
+@dataclass(frozen=True, slots=True)
+class ShowSettings:
+    """The "settings" button under the welcome."""
+
+
+Callback = (
+    SubscribeTo
+    | RemoveSubscription
+    | MoreFacts
+    | ChangeSetting
+    | SubscribeToEach
+    | Ask
+    | SetTimezone
+    | ShowHelp
+    | ShowSettings
+)
 
 MAX_TOPICS_PER_BUTTON = 5  # as many as the terms of one watch item `A-B-…`
 _TOPIC_SEPARATOR = "|"  # never in a typed topic that `SubscribeToEach` is made from
@@ -91,6 +120,12 @@ def encode(callback: Callback) -> str:
             return "subs:" + _TOPIC_SEPARATOR.join(topics)
         case Ask(question, topic):
             return f"ask:{question}:{topic}"
+        case SetTimezone(zone):
+            return f"tz:{zone}"
+        case ShowHelp():
+            return "help"
+        case ShowSettings():
+            return "settings"
 
 
 def fits(callback: Callback) -> bool:
@@ -123,6 +158,12 @@ def decode(data: str) -> Callback | None:
         question, _, topic = rest.partition(":")
         if question in ("facts", "latest") and topic.strip():
             return Ask("facts" if question == "facts" else "latest", topic)
+    if kind == "tz" and is_zone(rest):
+        return SetTimezone(rest)
+    if data == "help":
+        return ShowHelp()
+    if data == "settings":
+        return ShowSettings()
     return None
 
 

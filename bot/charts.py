@@ -12,6 +12,8 @@ import io
 from collections.abc import Sequence
 from datetime import date, timedelta
 
+from bot.text import counted
+
 CHART_SIZE_PX = (800, 400)
 MAX_DATE_LABELS = 8
 _DPI = 100
@@ -103,7 +105,7 @@ def trend_caption(topic_display: str, counts: DailyCounts) -> str:
     total = sum(count for _, count in series)
     recent = sum(count for _, count in series[-7:])
     busiest_day, busiest = max(series, key=lambda pair: (pair[1], pair[0]))
-    line = f"{topic_display}: {_articles(total)}{period}"
+    line = f"{topic_display}: {counted(total, 'article')}{period}"
     if len(series) > 7:
         line += f", {recent} in the last 7"
     when = f"{_day_label(busiest_day)} {busiest_day.year}"
@@ -118,7 +120,3 @@ def _period(days: int) -> str:
     if days == 0:
         return ""
     return " in the last day" if days == 1 else f" in the last {days} days"
-
-
-def _articles(count: int) -> str:
-    return f"{count} article" if count == 1 else f"{count} articles"

@@ -30,6 +30,7 @@ from bot.matching import Matcher, evidence_sentence
 from bot.pages import is_url, read_url
 from bot.parsing import ParseWorkers
 from bot.settings import Settings, SettingsError, load_settings
+from bot.text import counted
 from bot.topics import TopicError, WatchItem, parse_watch_item
 from storage import queries
 from storage.db import create_engine, shown_url, storage_failure
@@ -105,6 +106,9 @@ def _parser() -> argparse.ArgumentParser:
     feeds_resume = feeds_commands.add_parser("resume", help="poll a paused feed again")
     feeds_resume.add_argument("id", type=int, metavar="ID")
     feeds_resume.set_defaults(command=cli_feeds.resume)
+
+    sources = commands.add_parser("sources", help="where the news comes from (as /sources)")
+    sources.set_defaults(command=cli_feeds.show_sources)
 
     stats = commands.add_parser("stats", help="chats, watch items, articles, alerts, feeds")
     stats.set_defaults(command=cli_feeds.show_stats)
@@ -243,7 +247,7 @@ def _articles_noting_rejections(
 
 def _print_report(report: IngestReport) -> None:
     print(
-        f"new: {report.new} articles (+{report.new_headlines} headlines), "
+        f"new: {counted(report.new, 'article')} (+{counted(report.new_headlines, 'headline')}), "
         f"duplicates: {report.duplicates}, rejected: {len(report.rejected)}, "
         f"alerts queued: {report.alerts}"
     )

@@ -1,5 +1,6 @@
-"""`tradebot feeds add/list/remove/resume` and `tradebot stats`. Feed names and errors come
-from the web: control characters are shown escaped, never sent to the terminal."""
+"""`tradebot feeds add/list/remove/resume`, `tradebot sources` and `tradebot stats`. Feed
+names and errors come from the web: control characters are shown escaped, never sent to the
+terminal."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from bot import rendering
 from bot.feeds import add_feed
 from bot.settings import Settings
 from storage import feeds as feed_store
+from storage import queries
 from storage.db import SessionFactory
 from storage.models import Feed
 from storage.schema import migrated_database
@@ -118,4 +120,19 @@ def show_stats(settings: Settings, _args: argparse.Namespace) -> int:
 
     for line in asyncio.run(_with_database(settings, work)):
         print(line)
+    return 0
+
+
+def show_sources(settings: Settings, _args: argparse.Namespace) -> int:
+    async def work(sessions: SessionFactory) -> list[str]:
+        async with sessions() as session:
+            feeds = await feed_store.list_feeds(session=session)
+            recent = await queries.articles_per_source(
+                session=session, since=datetime.now(UTC) - timedelta(days=rendering.SOURCE_DAYS)
+            )
+        return rendering.sources_list(feeds, recent)
+
+    for text in asyncio.run(_with_database(settings, work)):
+        for line in rendering.plain_text(text).splitlines():
+            print(printable(line))
     return 0

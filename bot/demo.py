@@ -1,16 +1,21 @@
 """`tradebot demo`: the real bot, offline. A scripted user talks to the application built by
 `build_application`; the Bot API is answered in-process by `OfflineBotAPI` and everything the
 bot sends is printed. Articles bundled with the project go through the real ingest path and the
-real dispatcher sends the alerts."""
+real dispatcher sends the alerts. Log lines stay out of the tour (warnings and errors still
+show), and each user turn is answered before the next, so every run tells the same story."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
+import logging
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -20,15 +25,23 @@ from telegram.request import BaseRequest, RequestData
 
 from bot import rendering
 from bot.app import build_application, running
-from bot.articles import ParsedFile, read_articles
+from bot.articles import ArticleIn, ParsedFile, read_articles
 from bot.context import services_of
 from bot.delivery import SendBudget
 from bot.ingest import Ingestor
 from bot.settings import Settings
+from bot.text import counted
 
 DEMO_CHAT_ID = 1001
 DEMO_USER = {"id": DEMO_CHAT_ID, "is_bot": False, "first_name": "Asha"}
 BOT_USER = {"id": 1, "is_bot": True, "first_name": "tradebot", "username": "tradebot_demo_bot"}
+PRIVATE_CHAT = {"id": DEMO_CHAT_ID, "type": "private", "first_name": "Asha"}
+GROUP_CHAT = {"id": -1002001, "type": "group", "title": "Metals desk"}
+# A plain-text article has no place for its source and link: the demo's sample gets them here.
+TALKS_SOURCE = "Trade Policy Wire"
+TALKS_URL = "https://news.example.com/india-chile-peru-copper-talks"
+TALKS_PUBLISHED = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
+SAMPLES_NEWEST = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # moved to the time of the demo
 
 
 class OfflineBotAPI(BaseRequest):
@@ -43,6 +56,8 @@ class OfflineBotAPI(BaseRequest):
         self.last_call = time.monotonic()
         self.messages: dict[int, dict[str, Any]] = {}
         self.sent = 0  # messages sent so far
+        self.answered = 0  # messages sent or edited, photos and button answers so far
+        self._chats = {PRIVATE_CHAT["id"]: PRIVATE_CHAT, GROUP_CHAT["id"]: GROUP_CHAT}
 
     @property
     def read_timeout(self) -> float | None:
@@ -78,10 +93,15 @@ class OfflineBotAPI(BaseRequest):
             return await self._get_updates(
                 int(params.get("offset", 0)), float(params.get("timeout", 0))
             )
-        if endpoint in ("sendMessage", "editMessageText"):
+        if endpoint in ("sendMessage", "editMessageText", "sendPhoto"):
+            self.answered += 1
             return self._show_message(endpoint, params)
-        if endpoint == "answerCallbackQuery" and params.get("text"):
-            self._print(f"   (pop-up) {params['text']}")
+        if endpoint == "answerCallbackQuery":
+            self.answered += 1
+            if params.get("text"):
+                self._print(f"   (pop-up) {params['text']}")
+        if endpoint == "getChatMember":  # Asha created the demo's group
+            return {"status": "creator", "user": DEMO_USER, "is_anonymous": False}
         return True
 
     async def _get_updates(self, offset: int, timeout: float) -> list[dict[str, Any]]:
@@ -95,23 +115,40 @@ class OfflineBotAPI(BaseRequest):
     def _show_message(self, endpoint: str, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = int(params["chat_id"])
         message_id = int(params.get("message_id") or self._next_message_id)
-        if endpoint == "sendMessage":
+        if endpoint != "editMessageText":
             self._next_message_id += 1
             self.sent += 1
         markup = params.get("reply_markup") or {}
-        message = {
+        chat = self._chats[chat_id]
+        message: dict[str, Any] = {
             "message_id": message_id,
             "date": int(time.time()),
-            "chat": {"id": chat_id, "type": "private", "first_name": "Asha"},
+            "chat": chat,
             "from": BOT_USER,
-            "text": params["text"],
         }
+        if endpoint == "sendPhoto":
+            message["photo"] = [
+                {
+                    "file_id": f"chart-{message_id}",
+                    "file_unique_id": "c",
+                    "width": 800,
+                    "height": 400,
+                }
+            ]
+            message["caption"] = text = str(params.get("caption", ""))
+        else:
+            message["text"] = text = str(params["text"])
         if markup:
             message["reply_markup"] = markup
         self.messages[message_id] = message
-        verb = "edits its message" if endpoint == "editMessageText" else "says"
-        self._print(f"\n🤖 bot {verb}:")
-        for line in rendering.plain_text(str(params["text"])).splitlines():
+        verb = {"editMessageText": "edits its message", "sendPhoto": "sends a chart"}.get(
+            endpoint, "says"
+        )
+        where = f" in {chat['title']}" if "title" in chat else ""
+        self._print(f"\n🤖 bot {verb}{where}:")
+        if endpoint == "sendPhoto":
+            self._print("   [PNG: articles per day, 30 days]")
+        for line in rendering.plain_text(text).splitlines():
             self._print(f"   {line}")
         for row in markup.get("inline_keyboard", []):
             self._print("   " + "  ".join(f"[ {button['text']} ]" for button in row))
@@ -123,8 +160,9 @@ class OfflineBotAPI(BaseRequest):
         self._updates.append(update)
         self._new_update.set()
 
-    def user_says(self, text: str) -> None:
-        self._print(f"\n🧑 Asha: {text}")
+    def user_says(self, text: str, chat: dict[str, Any] = PRIVATE_CHAT) -> None:
+        where = f" in {chat['title']}" if "title" in chat else ""
+        self._print(f"\n🧑 Asha{where}: {text}")
         command = text.split(maxsplit=1)[0]
         entities = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         self._queue(
@@ -132,7 +170,7 @@ class OfflineBotAPI(BaseRequest):
                 "message": {
                     "message_id": self._next_message_id,
                     "date": int(time.time()),
-                    "chat": {"id": DEMO_CHAT_ID, "type": "private", "first_name": "Asha"},
+                    "chat": chat,
                     "from": DEMO_USER,
                     "text": text,
                     "entities": entities if text.startswith("/") else [],
@@ -162,25 +200,34 @@ class OfflineBotAPI(BaseRequest):
                         return
         raise LookupError(f"no button starting with {label_start!r}")
 
-    async def settle(self, *, until_sent: int = 0, quiet: float = 0.3, limit: float = 10.0) -> None:
-        """Wait until the bot has taken every update, sent `until_sent` messages in all, and
-        gone quiet."""
+    async def settle(
+        self,
+        *,
+        until_sent: int = 0,
+        until_answered: int = 0,
+        quiet: float = 0.3,
+        limit: float = 30.0,
+    ) -> None:
+        """Wait until the bot has taken every update, sent `until_sent` messages and given
+        `until_answered` answers in all, and gone quiet."""
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
             await asyncio.sleep(0.05)
             idle = time.monotonic() - self.last_call > quiet
-            if not self._updates and self.sent >= until_sent and idle:
+            done = self.sent >= until_sent and self.answered >= until_answered
+            if not self._updates and done and idle:
                 return
 
-    async def conversation(self, *turns: str) -> None:
+    async def conversation(self, *turns: str, chat: dict[str, Any] = PRIVATE_CHAT) -> None:
         """Play the user's turns one by one, each answered before the next: a message, or
         "[label]" for tapping the newest button whose label starts with it."""
         for turn in turns:
+            before = self.answered
             if turn.startswith("[") and turn.endswith("]"):
                 self.user_taps(turn[1:-1])
             else:
-                self.user_says(turn)
-            await self.settle()
+                self.user_says(turn, chat)
+            await self.settle(until_answered=before + 1)
 
     def narrate(self, text: str) -> None:
         self._print(f"\n── {text}")
@@ -191,7 +238,7 @@ class OfflineBotAPI(BaseRequest):
 
 async def run_demo(out: Any = sys.stdout) -> int:
     """Play the scripted conversation against a temporary database; 0 on success."""
-    with tempfile.TemporaryDirectory(prefix="tradebot-demo-") as directory:
+    with tempfile.TemporaryDirectory(prefix="tradebot-demo-") as directory, _quiet_logs():
         settings = Settings(
             database_url=f"sqlite+aiosqlite:///{Path(directory) / 'demo.db'}",
             alert_poll_seconds=1,
@@ -199,12 +246,41 @@ async def run_demo(out: Any = sys.stdout) -> int:
             _env_file=None,
         )
         api = OfflineBotAPI(out)
-        app = build_application(settings, request=api, budget=SendBudget(private_interval=0.2))
+        budget = SendBudget(private_interval=0.2, group_interval=0.2)
+        app = build_application(settings, request=api, budget=budget)
         services = services_of(app)
         async with running(app, poll_timeout=1):
             ingestor = Ingestor(services.sessions, services.lexicon)
             await _script(api, ingestor, services.dispatcher.wake)
     return 0
+
+
+@contextlib.contextmanager
+def _quiet_logs() -> Iterator[None]:
+    """Keep info and debug log lines (migrations, sender election) out of the tour."""
+    before = logging.root.manager.disable
+    logging.disable(logging.INFO)
+    try:
+        yield
+    finally:
+        logging.disable(before)
+
+
+def _sample(name: str) -> list[ArticleIn]:
+    """A bundled sample's articles, dated as if the newest had just come in (so /trend and
+    the dates shown look the same whenever the demo runs)."""
+    with resources.as_file(resources.files("bot").joinpath("samples", name)) as path:
+        articles = ParsedFile.of(read_articles(path)).articles
+    if name.endswith(".txt"):
+        articles = [
+            replace(article, source=TALKS_SOURCE, url=TALKS_URL, published=TALKS_PUBLISHED)
+            for article in articles
+        ]
+    shift = datetime.now(UTC) - SAMPLES_NEWEST
+    return [
+        replace(article, published=article.published + shift) if article.published else article
+        for article in articles
+    ]
 
 
 async def _script(api: OfflineBotAPI, ingestor: Ingestor, wake: Any) -> None:
@@ -213,17 +289,17 @@ async def _script(api: OfflineBotAPI, ingestor: Ingestor, wake: Any) -> None:
     await api.conversation("/subscribe India-Chile")
     api.narrate("A typo gets a suggestion; tapping it subscribes.")
     await api.conversation("/subscribe lithum", "[lithium]", "/list")
+    api.narrate("Asha adds the bot to her team's group: the group has a watch-list of its own.")
+    await api.conversation("/start", "/subscribe copper", chat=GROUP_CHAT)
 
     api.narrate("The newsroom ingests the bundled articles; the dispatcher sends the alerts.")
-    samples = resources.files("bot").joinpath("samples")
     for name in ("india-copper-talks.txt", "wire.jsonl"):
-        with resources.as_file(samples.joinpath(name)) as path:
-            parsed = ParsedFile.of(read_articles(path))
         await ingestor.refresh()
-        report = await ingestor.ingest(parsed.articles)
+        report = await ingestor.ingest(_sample(name))
         api.narrate(
-            f"ingested {name}: new articles: {report.new} (+{report.new_headlines} headlines), "
-            f"alerts queued: {report.alerts}"
+            f"ingested {name}: {counted(report.new, 'new article')} "
+            f"(+{counted(report.new_headlines, 'headline')}), "
+            f"{counted(report.alerts, 'alert')} queued"
         )
         before = api.sent
         wake()
@@ -231,15 +307,17 @@ async def _script(api: OfflineBotAPI, ingestor: Ingestor, wake: Any) -> None:
     api.narrate("Copperfield, fine china and turkey farms stayed quiet: precision is the product.")
 
     api.narrate("Re-ingesting the same file queues nothing.")
-    with resources.as_file(samples.joinpath("wire.jsonl")) as path:
-        report = await ingestor.ingest(ParsedFile.of(read_articles(path)).articles)
+    report = await ingestor.ingest(_sample("wire.jsonl"))
     api.narrate(
         f"new: {report.new}, duplicates: {report.duplicates}, alerts queued: {report.alerts}"
     )
 
     api.narrate("Asha asks what is known.")
     await api.conversation("/facts copper", "/facts rare earths", "/related India-Chile")
-    await api.conversation("/latest copper", "/digest", "/timezone Asia/Kolkata", "/settings")
+    await api.conversation("/latest copper", "/trend copper", "/digest", "/sources")
+    api.narrate("Settings: a city or an abbreviation is enough, and times may be 12-hour.")
+    await api.conversation("/timezone", "/timezone IST", "[IST (UTC+05:30)]")
+    await api.conversation("/digesttime 7:30am", "/settings")
     await api.conversation("/list", "[✖ India-Chile]", "/unsubscribe lithium")
     await api.conversation("/subscribe", "/weather")
     api.narrate("End of the demo.")

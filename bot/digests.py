@@ -2,35 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 DEFAULT_DIGEST_TIME = "08:00"
-_HH_MM = re.compile(r"([01]?\d|2[0-3])[:.h]([0-5]\d)")
-
-
-def parse_digest_time(text: str) -> str | None:
-    """ "7:30" → "07:30"; "off" → None. ValueError for anything else."""
-    text = text.strip().lower()
-    if text in ("off", "none", "never"):
-        return None
-    match = _HH_MM.fullmatch(text)
-    if not match:
-        raise ValueError("Use HH:MM in 24-hour time, e.g. 07:30, or off.")
-    return f"{int(match.group(1)):02d}:{match.group(2)}"
-
-
-def parse_timezone(name: str) -> str:
-    """A valid IANA zone name, or ValueError."""
-    name = name.strip()
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError("Unknown time zone. Use an IANA name, e.g. Asia/Kolkata.") from None
-    return name
 
 
 def local_time(digest_time: str, timezone: str) -> time:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from bot.callbacks import (
     Ask,
@@ -16,6 +17,9 @@ from bot.callbacks import (
     ChangeSetting,
     MoreFacts,
     RemoveSubscription,
+    SetTimezone,
+    ShowHelp,
+    ShowSettings,
     SubscribeTo,
     SubscribeToEach,
     decode,
@@ -24,8 +28,9 @@ from bot.callbacks import (
 )
 from bot.digests import DigestArticle
 from bot.facts import RankedFact
+from bot.localtime import ZoneChoice, offset_label, utc_offset
 from bot.refs import ArticleRef, Story
-from bot.text import shorten, utf16_length
+from bot.text import counted, shorten, utf16_length
 from bot.topics import Ambiguous
 
 if TYPE_CHECKING:  # types only: rendering stays free of the database at run time
@@ -93,9 +98,10 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("latest", "TOPIC", "the newest articles on a topic"),
     ("trend", "TOPIC", "a chart of articles per day"),
     ("digest", "", "your digest now: what matched since the last one"),
+    ("sources", "", "where the news comes from"),
     ("settings", "", "time zone, digest time, delivery mode"),
-    ("timezone", "ZONE", "your time zone, e.g. Asia/Kolkata"),
-    ("digesttime", "HH:MM|off", "when your daily digest arrives"),
+    ("timezone", "CITY", "your time zone: a city, IST, UTC+5:30 or Asia/Kolkata"),
+    ("digesttime", "TIME|off", "when your daily digest arrives: 07:30 or 7:30am"),
     ("mode", "instant|digest|both", "alerts one by one, a daily digest, or both"),
 )
 
@@ -142,6 +148,23 @@ def help_text(*, admin: bool = False) -> str:
     return "\n".join(lines)
 
 
+def welcome(*, group: bool = False) -> Reply:
+    """/start: what the bot does, how to begin, and buttons to the rest."""
+    who = "this group" if group else "you"
+    text = "\n".join(
+        [
+            f"👋 <b>tradebot</b> sends {who} trade news the moment it matches a watch-list.",
+            "",
+            "Start with a topic: <code>/subscribe copper</code>, "
+            "<code>/subscribe rare earths</code> or <code>/subscribe India-Chile</code>.",
+            "Alerts arrive as the news does, and a digest once a day (see Settings).",
+        ]
+    )
+    return Reply(
+        text, ((Button("📖 All commands", ShowHelp()), Button("⚙️ Settings", ShowSettings())),)
+    )
+
+
 def subscribe_usage() -> str:
     return (
         "Usage: <code>/subscribe TOPIC</code>\n"
@@ -184,9 +207,10 @@ def not_subscribed(topic: str, *, group: bool = False) -> str:
 def too_many_subscriptions(limit: int, *, group: bool = False) -> str:
     if group:
         return (
-            f"This group's watch-list holds at most {limit} topics. Remove one first (see /list)."
+            f"This group's watch-list holds at most {counted(limit, 'topic')}. "
+            "Remove one first (see /list)."
         )
-    return f"You can watch at most {limit} topics. Remove one first (see /list)."
+    return f"You can watch at most {counted(limit, 'topic')}. Remove one first (see /list)."
 
 
 def topic_error(reason: str) -> str:
@@ -250,37 +274,56 @@ DIGEST_TITLE_LENGTH = 150
 def settings_view(
     *, timezone: str, digest_time: str | None, mode: str, empty_digest_line: bool
 ) -> Reply:
-    """The chat's settings, with buttons to change the delivery mode and empty digests."""
-    digest = f"{digest_time} ({escape(timezone)})" if digest_time else "off"
-    empty = "a short “nothing new” line" if empty_digest_line else "not sent"
-    text = "\n".join(
-        [
-            "<b>Your settings</b>",
-            f"Time zone: {escape(timezone)} — change with <code>/timezone ZONE</code>",
-            f"Daily digest: {digest} — change with <code>/digesttime HH:MM</code> or "
-            "<code>/digesttime off</code>",
-            f"Delivery: {MODE_LABELS.get(mode, escape(mode))}",
-            f"An empty digest is {empty}.",
-        ]
-    )
+    """The chat's settings, with buttons to change the delivery mode and empty digests. The
+    mode says whether there is a digest, the digest time when: with instant alerts only (or a
+    time turned off by an older version) the digest shows as off."""
+    shown_mode = mode if digest_time is not None else "instant"
+    if shown_mode == "instant":
+        digest = "off — turn it on with <code>/digesttime 08:00</code> or <code>/mode both</code>"
+    else:
+        digest = (
+            f"at {digest_time} your time — change with <code>/digesttime 7:30am</code>, "
+            "stop with <code>/digesttime off</code>"
+        )
+    lines = [
+        "<b>Your settings</b>",
+        f"Time zone: {escape(timezone)} ({utc_offset(timezone)}) — change with "
+        "<code>/timezone CITY</code>",
+        f"Delivery: {MODE_LABELS.get(shown_mode, escape(shown_mode))}",
+        f"Daily digest: {digest}",
+    ]
+    if shown_mode != "instant":
+        empty = "a short “nothing new” line" if empty_digest_line else "not sent"
+        lines.append(f"An empty digest is {empty}.")
     modes = tuple(
-        Button(("✓ " if value == mode else "") + value, ChangeSetting("mode", value))
+        Button(("✓ " if value == shown_mode else "") + value, ChangeSetting("mode", value))
         for value in MODE_LABELS
     )
     toggle = Button(
         "Empty digest: skip it" if empty_digest_line else "Empty digest: send a line",
         ChangeSetting("empty", "skip" if empty_digest_line else "line"),
     )
-    return Reply(text, (modes, (toggle,)))
+    return Reply("\n".join(lines), (modes, (toggle,)) if shown_mode != "instant" else (modes,))
 
 
-def timezone_usage() -> str:
-    return "Usage: <code>/timezone ZONE</code>, e.g. <code>/timezone Asia/Kolkata</code>."
+TIMEZONE_EXAMPLES = (
+    "<code>/timezone Mumbai</code>, <code>/timezone IST</code>, "
+    "<code>/timezone UTC+5:30</code> or <code>/timezone Asia/Kolkata</code>"
+)
+TYPED_ZONE_LENGTH = 64
+
+
+def timezone_current(timezone: str, local_now: datetime) -> str:
+    """/timezone alone: the chat's zone and how to change it."""
+    return (
+        f"Your time zone is <b>{escape(timezone)}</b> ({_offset_and_clock(local_now)}).\n"
+        f"Change it with a city, a country, an abbreviation or an offset: {TIMEZONE_EXAMPLES}."
+    )
 
 
 def digesttime_usage() -> str:
     return (
-        "Usage: <code>/digesttime HH:MM</code> (24-hour, your time) "
+        "Usage: <code>/digesttime 07:30</code>, <code>/digesttime 7:30am</code> (your time) "
         "or <code>/digesttime off</code>."
     )
 
@@ -292,20 +335,50 @@ def mode_usage() -> str:
 
 
 def timezone_set(timezone: str, local_now: datetime) -> str:
-    return (
-        f"Time zone set to <b>{escape(timezone)}</b> "
-        f"(it is {local_now.strftime('%H:%M')} there now)."
+    return f"Time zone set to <b>{escape(timezone)}</b> ({_offset_and_clock(local_now)})."
+
+
+def _offset_and_clock(local_now: datetime) -> str:
+    offset = offset_label(local_now.utcoffset() or timedelta())
+    return f"{offset}; it is {local_now.strftime('%H:%M')} there now"
+
+
+def timezone_question(typed: str, choices: Sequence[ZoneChoice]) -> Reply:
+    """An ambiguous /timezone: which of these zones?"""
+    shown = escape(shorten(typed, TYPED_ZONE_LENGTH))
+    return Reply(
+        f"<b>{shown}</b> can mean more than one time zone. Which is yours?",
+        tuple((Button(choice.label, SetTimezone(choice.zone)),) for choice in choices),
     )
 
 
-def digest_time_set(digest_time: str | None, timezone: str) -> str:
+def timezone_unknown(typed: str, suggestions: Sequence[ZoneChoice], reason: str = "") -> Reply:
+    """/timezone with a name the bot does not know: the closest ones, or how to say it."""
+    shown = escape(shorten(typed, TYPED_ZONE_LENGTH))
+    if suggestions:
+        return Reply(
+            f"I don't know the time zone <b>{shown}</b>. Did you mean one of these?",
+            tuple((Button(choice.label, SetTimezone(choice.zone)),) for choice in suggestions),
+        )
+    why = escape(reason) if reason else f"I don't know the time zone <b>{shown}</b>."
+    return Reply(f"⚠️ {why}\nTry {TIMEZONE_EXAMPLES}.")
+
+
+def digest_time_set(digest_time: str | None, timezone: str, *, turned_on: bool = False) -> str:
     if digest_time is None:
-        return "Daily digest turned off."
-    return f"Your daily digest will arrive at <b>{digest_time}</b> ({escape(timezone)})."
+        return (
+            "Daily digest turned off: you get instant alerts only. Turn it on again with "
+            "<code>/digesttime 08:00</code> or <code>/mode both</code>."
+        )
+    text = f"Your daily digest will arrive at <b>{digest_time}</b> ({escape(timezone)})."
+    if turned_on:
+        text += f" Delivery: <b>{MODE_LABELS['both']}</b>."
+    return text
 
 
-def mode_set(mode: str) -> str:
-    return f"Delivery: <b>{MODE_LABELS[mode]}</b>."
+def mode_set(mode: str, digest_time: str | None = None) -> str:
+    text = f"Delivery: <b>{MODE_LABELS[mode]}</b>"
+    return text + (f", the digest at {digest_time} your time." if digest_time else ".")
 
 
 def nothing_new() -> str:
@@ -319,7 +392,7 @@ def empty_digest(day: date) -> str:
 def digest(day: date, groups: Sequence[tuple[str, Sequence[DigestArticle]]]) -> list[str]:
     """The digest, grouped by watch item, split into messages that fit Telegram's limit."""
     count = sum(len(articles) for _, articles in groups)
-    lines = [f"📰 <b>Digest for {day.strftime('%d %b %Y')}</b> — {count} articles"]
+    lines = [f"📰 <b>Digest for {day.strftime('%d %b %Y')}</b> — {counted(count, 'article')}"]
     for topic, articles in groups:
         lines.append(f"\n<b>{escape(topic)}</b>")
         for article in articles:
@@ -439,7 +512,7 @@ BURST_TITLE_LENGTH = 200
 def alert_burst(items: Sequence[BurstItem]) -> list[tuple[str, list[int]]]:
     """Several alerts for one chat as a list of headlines: messages within Telegram's limit,
     each with the ids of the alerts it carries."""
-    header = f"🔔 <b>{len(items)} new articles</b> on your watch-list"
+    header = f"🔔 <b>{counted(len(items), 'new article')}</b> on your watch-list"
     chunks: list[tuple[str, list[int]]] = []
     lines, size = [header], visible_length(header)
     ids: list[int] = []
@@ -547,7 +620,7 @@ def feed_block(feed: Feed, now: datetime | None = None) -> str:
         f"<b>#{feed.id}</b> {status} · {escape(shorten(feed_title(feed), 100))}",
         f"<code>{escape(shorten(feed.url, LISTED_URL_LENGTH))}</code>",
     ]
-    details = [f"last fetch {ago(feed.last_fetch_at, now)}", f"{feed.items_seen} items"]
+    details = [f"last fetch {ago(feed.last_fetch_at, now)}", counted(feed.items_seen, "item")]
     if feed.status != "paused" and feed.next_poll_at is not None:
         details.append(f"next {ago(feed.next_poll_at, now)}")
     lines.append(" · ".join(details))
@@ -591,10 +664,13 @@ def feed_first_fetch(
             f"⚠️ The first fetch failed: {escape(shorten(error or 'unknown error', 300))}\n"
             "It will be retried with backoff; see /feeds."
         )
-    text = f"First fetch: {entries} entries, {new_articles} new articles stored"
+    text = (
+        f"First fetch: {counted(entries, 'entry', 'entries')}, "
+        f"{counted(new_articles, 'new article')} stored"
+    )
     if skipped_old:
-        text += f" ({skipped_old} older ones skipped)"
-    return text + f", {alerts} alerts queued."
+        text += f" ({counted(skipped_old, 'older one')} skipped)"
+    return text + f", {counted(alerts, 'alert')} queued."
 
 
 def feed_removed(feed: Feed) -> str:
@@ -622,7 +698,7 @@ def feed_paused(
     """The one message admins get when a feed is paused."""
     return (
         f"⏸ Feed <b>#{feed_id}</b> ({escape(shorten(name or url, 100))}) is paused after "
-        f"{failures} failed fetches in a row.\n"
+        f"{counted(failures, 'failed fetch', 'failed fetches')} in a row.\n"
         f"Last error: {escape(shorten(error or 'unknown', LISTED_ERROR_LENGTH))}\n"
         f"<code>{escape(shorten(url, LISTED_URL_LENGTH))}</code>\n"
         f"Resume it with <code>/resumefeed {feed_id}</code> once it works again."
@@ -647,9 +723,9 @@ def ingest_result(
 ) -> str:
     """/ingest: what was stored, what was a duplicate, what was rejected and why."""
     lines = [
-        f"Stored {new} new articles"
-        + (f" (+{new_headlines} headlines)" if new_headlines else "")
-        + f", {duplicates} duplicates, {alerts} alerts queued."
+        f"Stored {counted(new, 'new article')}"
+        + (f" (+{counted(new_headlines, 'headline')})" if new_headlines else "")
+        + f", {counted(duplicates, 'duplicate')}, {counted(alerts, 'alert')} queued."
     ]
     lines += [f"• {escape(shorten(title, 150))}" for title in titles[:10]]
     if len(titles) > 10:
@@ -662,7 +738,7 @@ def stats_lines(stats: Stats, now: datetime | None = None) -> list[str]:
     """The counts, as plain text lines (numbers only, nothing to escape)."""
     return [
         f"Chats: {stats.chats_active} active, {stats.chats_blocked} blocked",
-        f"Watch items: {stats.watch_items} ({stats.distinct_topics} distinct topics)",
+        f"Watch items: {stats.watch_items} ({counted(stats.distinct_topics, 'distinct topic')})",
         f"Articles: {stats.articles} · last ingest {ago(stats.last_ingest_at, now)}",
         f"Alerts: {stats.alerts_pending} pending, {stats.alerts_sent} sent, "
         f"{stats.alerts_failed} failed",
@@ -698,7 +774,7 @@ def several_topics_question(typed: Ambiguous) -> Reply:
     together, each = typed.together, typed.each
     text = (
         f"Did you mean <b>{escape(typed.typed)}</b> as one topic — both in the same article, "
-        f"<b>{escape(together)}</b> — or either, as {len(each)} topics "
+        f"<b>{escape(together)}</b> — or either, as {counted(len(each), 'topic')} "
         f"({', '.join(f'<b>{escape(t)}</b>' for t in each)})?"
     )
     choices: list[tuple[str, Callback]] = [
@@ -726,7 +802,7 @@ def topic_error_in(typed: str, reason: str) -> str:
 
 
 def too_many_topics_at_once(limit: int) -> str:
-    return f"At most {limit} topics at once, separated by commas."
+    return f"At most {counted(limit, 'topic')} at once, separated by commas."
 
 
 def ambiguous_removal(typed: str, alike: Sequence[str]) -> str:
@@ -762,3 +838,41 @@ def paused() -> str:
 
 def resumed() -> str:
     return "▶️ Alerts and digests are on again."
+
+
+# Sources, for everyone: feed names and sites, never their URLs, status or errors
+# --------------------------------------------------------------------------------------------
+
+SOURCE_NAME_LENGTH = 100
+SOURCE_DAYS = 7  # the period /sources counts articles over
+
+
+def site_of(url: str) -> str:
+    """The host a URL points at, without "www." (no path, query, port or credentials)."""
+    host = urlsplit(url).hostname or ""
+    return host.removeprefix("www.")
+
+
+def sources_list(feeds: Sequence[Feed], recent: Mapping[str, int]) -> list[str]:
+    """/sources: each feed by name and site with its articles of the last `SOURCE_DAYS` days
+    (`recent`, by source name), then the other sources (files, pages) of that period."""
+    counts = dict(recent)
+    lines = [f"📡 <b>Where the news comes from</b> (articles in the last {SOURCE_DAYS} days)"]
+    if feeds:
+        lines.append("<b>Feeds</b>")
+    for feed in feeds:
+        site = site_of(feed.url)
+        name = feed.name or site
+        line = f"• {escape(shorten(name, SOURCE_NAME_LENGTH))}"
+        if site and site != name:
+            line += f" — {escape(site)}"
+        lines.append(line + f" · {counted(counts.pop(name, 0), 'article')}")
+    if counts:
+        lines.append("<b>Other sources</b>" if feeds else "<b>Sources</b>")
+        for source, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+            lines.append(
+                f"• {escape(shorten(source, SOURCE_NAME_LENGTH))} · {counted(count, 'article')}"
+            )
+    if len(lines) == 1:
+        return ["No sources yet: the bot has no feeds and no recent articles."]
+    return split_message(lines)

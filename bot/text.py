@@ -245,3 +245,9 @@ def shorten(text: str, limit: int) -> str:
     head = text.encode("utf-16-le")[: 2 * (limit - 1)].decode("utf-16-le", errors="ignore")
     cut = head.rsplit(" ", 1)[0].rstrip(",;:–-")
     return cut + "…"
+
+
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """A count with its noun in agreement: "1 article", "2 articles", "0 entries" (pass the
+    plural when adding an s would not make it)."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"

@@ -1,11 +1,12 @@
 """Admin commands (user ids in ADMIN_IDS): /feeds, /addfeed, /removefeed, /resumefeed,
 /ingest, /stats. Everyone else is told they are admin-only. Commands that fetch from the web
-run without blocking other updates."""
+run without blocking other updates. /sources, the public side of the feeds, is for everyone."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import timedelta
 
 from telegram import Bot, Update
 from telegram.constants import ChatType, ParseMode
@@ -16,9 +17,10 @@ from bot.context import BotApplication, BotContext
 from bot.feeds import add_feed, policy_from
 from bot.fetch import FetchError
 from bot.pages import is_url, read_url
-from handlers.common import answer, command, command_argument, is_admin
+from handlers.common import answer, command, command_argument, is_admin, remember_chat
 from storage import feeds as feed_store
-from storage.models import Feed
+from storage import queries
+from storage.models import Feed, utcnow
 from storage.stats import collect_stats
 
 log = logging.getLogger(__name__)
@@ -158,6 +160,18 @@ async def ingest(update: Update, context: BotContext) -> None:
     )
 
 
+async def list_sources(update: Update, context: BotContext) -> None:
+    """Where the news comes from, for everyone: feed names and sites, recent article counts."""
+    await remember_chat(update, context)
+    async with context.services.sessions() as session:
+        feeds = await feed_store.list_feeds(session=session)
+        recent = await queries.articles_per_source(
+            session=session, since=utcnow() - timedelta(days=rendering.SOURCE_DAYS)
+        )
+    for chunk in rendering.sources_list(feeds, recent):
+        await answer(update, chunk)
+
+
 async def show_stats(update: Update, context: BotContext) -> None:
     """Chats, watch items, articles, alerts, feeds: /stats."""
     if not await _admin(update, context):
@@ -192,3 +206,4 @@ def register(app: BotApplication) -> None:
     app.add_handler(command("resumefeed", resume))
     app.add_handler(command("ingest", ingest, block=False))
     app.add_handler(command("stats", show_stats))
+    app.add_handler(command("sources", list_sources))

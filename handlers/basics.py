@@ -6,10 +6,11 @@ import logging
 from typing import cast
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot import callbacks, knowledge, rendering, subscriptions
-from bot.callbacks import Ask
+from bot.callbacks import Ask, ShowHelp
 from bot.context import BotApplication, BotContext
 from bot.digest_jobs import sync_digest_jobs
 from bot.rendering import Reply
@@ -28,7 +29,8 @@ log = logging.getLogger(__name__)
 
 
 async def start(update: Update, context: BotContext) -> None:
-    """Greet a new chat and explain the commands; after /stop, turn alerts on again."""
+    """Greet a chat briefly, with buttons to every command and to the settings; after /stop,
+    turn alerts on again."""
     chat_id = await remember_chat(update, context)
     if chat_id is None:
         return
@@ -38,7 +40,10 @@ async def start(update: Update, context: BotContext) -> None:
     if was_paused:
         await sync_digest_jobs(cast(BotApplication, context.application))
         await answer(update, rendering.resumed())
-    await answer(update, rendering.help_text(admin=is_admin(update, context.services)))
+    chat = update.effective_chat
+    await answer(
+        update, rendering.welcome(group=chat is not None and chat.type != ChatType.PRIVATE)
+    )
 
 
 async def stop(update: Update, context: BotContext) -> None:
@@ -54,6 +59,13 @@ async def stop(update: Update, context: BotContext) -> None:
 async def help_command(update: Update, context: BotContext) -> None:
     """Show the usage of every command (and to admins, the admin commands)."""
     await answer(update, rendering.help_text(admin=is_admin(update, context.services)))
+
+
+async def on_help_button(update: Update, context: BotContext) -> None:
+    """The "All commands" button under the welcome: the help, as a new message."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+        await help_command(update, context)
 
 
 async def unknown(update: Update, context: BotContext) -> None:
@@ -113,6 +125,7 @@ def register(app: BotApplication) -> None:
     app.add_handler(command("help", help_command))
     app.add_handler(command("stop", stop))
     app.add_handler(CallbackQueryHandler(on_ask_button, pattern=callbacks.pattern(Ask)))
+    app.add_handler(CallbackQueryHandler(on_help_button, pattern=callbacks.pattern(ShowHelp)))
     app.add_error_handler(on_error)
 
 

@@ -1,7 +1,12 @@
-"""/settings, /timezone, /digesttime, /mode and the settings buttons."""
+"""/settings, /timezone, /digesttime, /mode and the settings buttons.
+
+The mode says whether there is a daily digest, the digest time when: `/digesttime off` is
+`/mode instant`, a digest time given while the digest was off turns it on (both), and the
+time is kept while the digest is off."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import cast
 from zoneinfo import ZoneInfo
@@ -11,10 +16,11 @@ from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler
 
 from bot import callbacks, rendering
-from bot.callbacks import ChangeSetting
+from bot.callbacks import ChangeSetting, SetTimezone, ShowSettings
 from bot.context import BotApplication, BotContext
 from bot.digest_jobs import sync_digest_jobs
-from bot.digests import parse_digest_time, parse_timezone
+from bot.digests import DEFAULT_DIGEST_TIME
+from bot.localtime import ZoneFound, ZoneQuestion, parse_digest_time, resolve_timezone
 from bot.rendering import Reply
 from handlers.common import (
     allowed_to_change,
@@ -35,28 +41,56 @@ async def settings(update: Update, context: BotContext) -> None:
         await answer(update, await settings_view(context, chat_id))
 
 
+async def on_settings_shortcut(update: Update, context: BotContext) -> None:
+    """The Settings button under the welcome: the settings, as a new message."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+        await settings(update, context)
+
+
 async def timezone(update: Update, context: BotContext) -> None:
-    """Set the chat's time zone: /timezone Asia/Kolkata."""
+    """Show or set the chat's time zone: /timezone Mumbai, IST, UTC+5:30 or Asia/Kolkata."""
     chat_id = await remember_chat(update, context)
     typed = command_argument(update.effective_message).strip()
     if chat_id is None:
         return
     if not typed:
-        await answer(update, rendering.timezone_usage())
+        zone = (await current(context, chat_id)).timezone
+        await answer(update, rendering.timezone_current(zone, datetime.now(ZoneInfo(zone))))
         return
-    try:
-        zone = parse_timezone(typed)
-    except ValueError as error:
-        await answer(update, rendering.topic_error(str(error)))
+    found = await asyncio.to_thread(resolve_timezone, typed)  # the first call reads GeoNames
+    if isinstance(found, ZoneFound):
+        if not await allowed_to_change(update, context):
+            return
+        await change(context, chat_id, timezone=found.zone)
+        await answer(update, rendering.timezone_set(found.zone, datetime.now(ZoneInfo(found.zone))))
+    elif isinstance(found, ZoneQuestion):
+        await answer(update, rendering.timezone_question(found.typed, found.choices))
+    else:
+        await answer(
+            update, rendering.timezone_unknown(found.typed, found.suggestions, found.reason)
+        )
+
+
+async def on_timezone_button(update: Update, context: BotContext) -> None:
+    """A zone offered by /timezone: set it and say so in place of the question."""
+    query = update.callback_query
+    chat = update.effective_chat
+    pressed = callbacks.decode(query.data or "") if query else None
+    if query is None or chat is None or not isinstance(pressed, SetTimezone):
         return
     if not await allowed_to_change(update, context):
         return
-    await change(context, chat_id, timezone=zone)
-    await answer(update, rendering.timezone_set(zone, datetime.now(ZoneInfo(zone))))
+    await change(context, chat.id, timezone=pressed.zone)
+    await query.answer("Saved.")
+    await query.edit_message_text(
+        rendering.timezone_set(pressed.zone, datetime.now(ZoneInfo(pressed.zone))),
+        parse_mode=ParseMode.HTML,
+    )
 
 
 async def digest_time(update: Update, context: BotContext) -> None:
-    """Set when the daily digest arrives: /digesttime 07:30, or /digesttime off."""
+    """Set when the daily digest arrives: /digesttime 07:30 or 7:30am; /digesttime off."""
     chat_id = await remember_chat(update, context)
     typed = command_argument(update.effective_message).strip()
     if chat_id is None:
@@ -71,8 +105,18 @@ async def digest_time(update: Update, context: BotContext) -> None:
         return
     if not await allowed_to_change(update, context):
         return
-    chat = await change(context, chat_id, digest_time=at)
-    await answer(update, rendering.digest_time_set(at, chat.timezone if chat else "UTC"))
+    if at is None:
+        await change(context, chat_id, mode=DeliveryMode.INSTANT)
+        await answer(update, rendering.digest_time_set(None, ""))
+        return
+    before = await current(context, chat_id)
+    turned_on = before.mode == DeliveryMode.INSTANT
+    values: dict[str, object] = {"digest_time": at}
+    if turned_on:
+        values["mode"] = DeliveryMode.BOTH
+    chat = await change(context, chat_id, **values)
+    zone = chat.timezone if chat else before.timezone
+    await answer(update, rendering.digest_time_set(at, zone, turned_on=turned_on))
 
 
 async def mode(update: Update, context: BotContext) -> None:
@@ -86,8 +130,18 @@ async def mode(update: Update, context: BotContext) -> None:
         return
     if not await allowed_to_change(update, context):
         return
-    await change(context, chat_id, mode=typed)
-    await answer(update, rendering.mode_set(typed))
+    chat = await set_mode(context, chat_id, DeliveryMode(typed))
+    shown_time = chat.digest_time if chat and typed != DeliveryMode.INSTANT else None
+    await answer(update, rendering.mode_set(typed, shown_time))
+
+
+async def set_mode(context: BotContext, chat_id: int, chosen: DeliveryMode) -> Chat | None:
+    """Store a mode; a digest needs a time, so one turned off by an older version of the bot
+    (no time stored) comes back at the default."""
+    values: dict[str, object] = {"mode": chosen}
+    if chosen != DeliveryMode.INSTANT and (await current(context, chat_id)).digest_time is None:
+        values["digest_time"] = DEFAULT_DIGEST_TIME
+    return await change(context, chat_id, **values)
 
 
 async def on_settings_button(update: Update, context: BotContext) -> None:
@@ -100,7 +154,7 @@ async def on_settings_button(update: Update, context: BotContext) -> None:
     if not await allowed_to_change(update, context):
         return
     if pressed.name == "mode":
-        await change(context, chat.id, mode=pressed.value)
+        await set_mode(context, chat.id, DeliveryMode(pressed.value))
     else:
         await change(context, chat.id, empty_digest_line=pressed.value == "line")
     await query.answer("Saved.")
@@ -110,15 +164,20 @@ async def on_settings_button(update: Update, context: BotContext) -> None:
     )
 
 
-async def settings_view(context: BotContext, chat_id: int) -> Reply:
+async def current(context: BotContext, chat_id: int) -> Chat:
+    """The chat's row as stored now."""
     async with context.services.sessions() as session:
-        chat = await queries.ensure_chat(session=session, chat_id=chat_id)
-        return rendering.settings_view(
-            timezone=chat.timezone,
-            digest_time=chat.digest_time,
-            mode=chat.mode,
-            empty_digest_line=chat.empty_digest_line,
-        )
+        return await queries.ensure_chat(session=session, chat_id=chat_id)
+
+
+async def settings_view(context: BotContext, chat_id: int) -> Reply:
+    chat = await current(context, chat_id)
+    return rendering.settings_view(
+        timezone=chat.timezone,
+        digest_time=chat.digest_time,
+        mode=chat.mode,
+        empty_digest_line=chat.empty_digest_line,
+    )
 
 
 async def change(context: BotContext, chat_id: int, **values: object) -> Chat | None:
@@ -137,4 +196,10 @@ def register(app: BotApplication) -> None:
     app.add_handler(command("mode", mode))
     app.add_handler(
         CallbackQueryHandler(on_settings_button, pattern=callbacks.pattern(ChangeSetting))
+    )
+    app.add_handler(
+        CallbackQueryHandler(on_timezone_button, pattern=callbacks.pattern(SetTimezone))
+    )
+    app.add_handler(
+        CallbackQueryHandler(on_settings_shortcut, pattern=callbacks.pattern(ShowSettings))
     )

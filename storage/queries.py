@@ -569,3 +569,17 @@ async def hold_pending_alerts(*, session: AsyncSession, chat_id: int) -> None:
         )
         .values(status=AlertStatus.HELD)
     )
+
+
+async def articles_per_source(*, session: AsyncSession, since: datetime) -> dict[str, int]:
+    """How many articles (not headline items) of each named source were stored since `since`."""
+    result = await session.exec(
+        select(Article.source, func.count())
+        .where(
+            col(Article.ingested_at) >= since,
+            col(Article.parent_id).is_(None),
+            col(Article.source).is_not(None),
+        )
+        .group_by(col(Article.source))
+    )
+    return {source: count for source, count in result.all() if source is not None}

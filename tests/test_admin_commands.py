@@ -8,12 +8,15 @@ import asyncio
 import os
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
+from bot.articles import ArticleIn
 from bot.cli import main
 from bot.context import BotApplication
+from bot.ingest import IngestReport
 from bot.settings import Settings
 from storage.db import SessionFactory
 from tests.fakes import FakeTelegram, SentMessage
@@ -95,7 +98,7 @@ async def test_addfeed_fetches_at_once_and_feeds_lists_it(
     )
     assert added.plain_text == "✅ Added feed #1 (Metals <desk>)."
     assert first_fetch.plain_text == (
-        "First fetch: 2 entries, 1 new articles stored (1 older ones skipped), 1 alerts queued."
+        "First fetch: 2 entries, 1 new article stored (1 older one skipped), 1 alert queued."
     )
     [alert] = await telegram.wait_for_sent(chat_id=ANALYST)
     assert "Metals <desk>" in (alert.plain_text or "")
@@ -150,14 +153,14 @@ async def test_ingest_a_page_or_a_feed_by_url(
     await subscribe(db, ANALYST, "copper")
     web.serve("/story.html", PAGE, content_type=HTML_TYPE)
     reply = await reply_to(telegram, f"/ingest {web.url('/story.html')}")
-    assert reply.startswith("Stored 1 new articles, 0 duplicates, 1 alerts queued.")
+    assert reply.startswith("Stored 1 new article, 0 duplicates, 1 alert queued.")
     assert "• Copper jumps as Chile output falls" in reply
     [alert] = await telegram.wait_for_sent(chat_id=ANALYST)
     assert "Copper jumps as Chile output falls" in (alert.plain_text or "")
     assert "Metals Daily" in (alert.plain_text or "")
 
     again = await reply_to(telegram, f"/ingest {web.url('/story.html')}")
-    assert again.startswith("Stored 0 new articles, 1 duplicates, 0 alerts queued.")
+    assert again.startswith("Stored 0 new articles, 1 duplicate, 0 alerts queued.")
 
     web.serve("/wire.xml", rss20([story(1, hours_ago=24 * 30), story(2)]))
     from_feed = await reply_to(telegram, f"/ingest {web.url('/wire.xml')}")
@@ -180,7 +183,7 @@ async def test_a_slow_ingest_does_not_hold_up_other_chats(
     telegram.add_message(STRANGER, "/help")
     [helped] = await telegram.wait_for_sent(chat_id=STRANGER)
     [stored] = await telegram.wait_for_sent(chat_id=ADMIN, timeout=5)
-    assert (stored.plain_text or "").startswith("Stored 1 new articles")
+    assert (stored.plain_text or "").startswith("Stored 1 new article,")
     assert helped.at < stored.at - 0.5  # answered while the page was still loading
 
 
@@ -319,3 +322,41 @@ async def test_admin_answers_stay_out_of_groups(
         assert reply.plain_text == "Admin commands answer only in a private chat: ask me there."
         telegram.clear_records()
     assert "feed.xml" in await reply_to(telegram, "/feeds")
+
+
+async def test_sources_show_everyone_names_sites_and_counts_but_no_admin_details(
+    bot: BotApplication,
+    telegram: FakeTelegram,
+    web: FakeWeb,
+    db: SessionFactory,
+    ingest: Callable[..., Awaitable[IngestReport]],
+) -> None:
+    web.serve("/wire.xml", rss20([story(1), story(2)]))
+    await say(telegram, f"/addfeed {web.url('/wire.xml?token=s3cret')} Metals <desk>", replies=2)
+    web.fail("/broken.xml", 500)
+    await add(db, web.url("/broken.xml?key=hidden"))
+    await say(telegram, "/resumefeed 2")
+    await ingest(ArticleIn(title="Copper output up", source="Andes Mining Wire"))
+
+    shown = await reply_to(telegram, "/sources", STRANGER)
+    assert shown.splitlines() == [
+        "📡 Where the news comes from (articles in the last 7 days)",
+        "Feeds",
+        "• Metals <desk> — 127.0.0.1 · 2 articles",
+        "• 127.0.0.1 · 0 articles",
+        "Other sources",
+        "• Andes Mining Wire · 1 article",
+    ]
+    assert "s3cret" not in shown and "hidden" not in shown and "500" not in shown
+
+
+def test_sources_on_the_command_line(cli_env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sources"]) == 0
+    assert "No sources yet" in capsys.readouterr().out
+    main(["feeds", "add", "https://user:pw@www.wire.example.com/rss?t=1", "--name", "Wire\x1b"])
+    capsys.readouterr()
+    assert main(["sources"]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == [
+        "Feeds",
+        "• Wire\\x1b — wire.example.com · 0 articles",
+    ]

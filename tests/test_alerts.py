@@ -262,7 +262,7 @@ async def test_ingest_from_another_process_reaches_the_running_bot(
     )
     stdout, stderr = await process.communicate()
     assert process.returncode == 0, stderr.decode()
-    assert "new: 1 articles (+4 headlines)" in stdout.decode()
+    assert "new: 1 article (+4 headlines)" in stdout.decode()
     [alert] = await telegram.wait_for_sent(chat_id=ANALYST, timeout=10)
     assert "Matched: copper, rare earths" in (alert.plain_text or "")
     assert alert.at - started < 10

@@ -45,10 +45,10 @@ async def topics_of(db: SessionFactory, chat_id: int = CHAT) -> list[str]:
         return sorted(row.topic for row in rows.all())
 
 
-async def test_start_explains_every_command_and_commands_are_registered(
+async def test_help_explains_every_command_and_commands_are_registered(
     bot: BotApplication, telegram: FakeTelegram
 ) -> None:
-    reply = await say(telegram, "/start")
+    reply = await say(telegram, "/help")
     assert reply.parse_mode == "HTML"
     for command in ("/subscribe", "/unsubscribe", "/list", "/help"):
         assert command in (reply.plain_text or "")

@@ -327,32 +327,25 @@ def test_a_settings_file_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
     ]
 
 
-def test_an_import_reactivates_a_chat_and_counts_what_it_already_had(
+async def test_an_import_reactivates_a_chat_and_counts_what_it_already_had(
     tmp_path: Path,
     database_url: str,
     db: SessionFactory,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    async def blocked_chat_with_copper() -> None:
-        async with db() as session:
-            await queries.ensure_chat(session=session, chat_id=21)
-            await queries.add_subscription(session=session, chat_id=21, topic="copper")
-            await queries.deactivate_chat(session=session, chat_id=21, reason="blocked")
-            await session.commit()
-
-    asyncio.run(blocked_chat_with_copper())
+    async with db() as session:
+        await queries.ensure_chat(session=session, chat_id=21)
+        await queries.add_subscription(session=session, chat_id=21, topic="copper")
+        await queries.deactivate_chat(session=session, chat_id=21, reason="blocked")
+        await session.commit()
     monkeypatch.setenv("DATABASE_URL", database_url)
     rows = tmp_path / "subs.csv"
     rows.write_text("21,Copper\n21,zinc\n22,U.S.\n22,United States\n", encoding="utf-8")
-    assert main(["subscriptions", "import", str(rows)]) == 0
+    assert await asyncio.to_thread(main, ["subscriptions", "import", str(rows)]) == 0
     assert "imported: 2, already present: 2, rejected: 0" in capsys.readouterr().out
-    assert main(["subscriptions", "export"]) == 0
+    assert await asyncio.to_thread(main, ["subscriptions", "export"]) == 0
     assert capsys.readouterr().out.splitlines()[1:] == ["21,copper", "21,zinc", "22,US"]
-
-    async def chat_21_is_active() -> bool:
-        async with db() as session:
-            chat = await session.get(Chat, 21)
-            return chat is not None and chat.active
-
-    assert asyncio.run(chat_21_is_active())
+    async with db() as session:
+        chat = await session.get(Chat, 21)
+        assert chat is not None and chat.active

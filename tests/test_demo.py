@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import io
+import logging
+
+import pytest
 
 from bot.demo import run_demo
 
 
-async def test_the_demo_subscribes_alerts_and_answers() -> None:
+async def test_the_demo_subscribes_alerts_and_answers(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)  # what `tradebot demo` logs by default
     out = io.StringIO()
     assert await run_demo(out) == 0
     text = out.getvalue()
@@ -15,6 +19,17 @@ async def test_the_demo_subscribes_alerts_and_answers() -> None:
     assert "Did you mean lithium?" in text
     assert "Matched: India-Chile, copper, rare earths" in text
     assert "Matched: lithium" in text
-    assert text.count("🔔") == 4  # the article, one headline and two wire stories; no near miss
+    # the article, one headline and two wire stories, and the group's two copper stories
+    assert text.count("🔔") == 6
+    assert text.count("🤖 bot says in Metals desk:\n   🔔") == 2
     assert "duplicates: 5, alerts queued: 0" in text
     assert "I don't know that command" in text
+
+    assert not [r for r in caplog.records if r.levelno < logging.WARNING]  # no log lines
+    assert "Trade Policy Wire · " in text and "india-copper-talks ·" not in text
+    assert "🤖 bot sends a chart:" in text and "copper: 2 articles in the last 30 days" in text
+    assert "set to Asia/Kolkata" in text and "at 07:30" in text
+    assert "Andes Mining Wire · 1 article" in text  # /sources
+    lines = [line for line in text.splitlines() if line.strip()]
+    turns = [i for i, line in enumerate(lines) if line.startswith("🧑")]
+    assert all(not lines[i + 1].startswith("🧑") for i in turns)  # each answered before the next
