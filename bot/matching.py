@@ -27,6 +27,7 @@ once.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -38,6 +39,7 @@ from typing import NamedTuple
 import ahocorasick
 
 from bot.lexicon import Case, CaseFit, Lexicon, Surface
+from bot.relevance import Features, RelevanceModel, default_model
 from bot.text import collapse_whitespace, normalize_word, sentence_span_at, singular, words_of
 from bot.topics import Term, WatchItem
 
@@ -60,9 +62,18 @@ class Match(NamedTuple):  # a tuple: an article makes a dozen, built faster than
     # A position in the article's `matched_text` inside the sentence that shows the match best;
     # `evidence_sentence` reads it when an alert is shown, so matching never copies sentences.
     evidence_at: int
+    relevance: float  # 0 to 1: how much the article is about the item (`bot.relevance`)
+    about: bool  # a main story about the item: what "main stories only" alerts on
 
 
-_by_key = attrgetter("key")
+class Explained(NamedTuple):
+    """A match with the features its relevance was scored from (one per term of the item)."""
+
+    match: Match
+    features: tuple[Features, ...]
+
+
+_by_match_key = attrgetter("match.key")
 
 
 # The words of a spelling that have a case rule: (offset, length, upper case or else capitalised).
@@ -276,11 +287,37 @@ def _at_sentence_start(text: str, start: int) -> bool:
     return not before or text[before - 1] in ".!?\n:"
 
 
+LEAD_CHARACTERS = 500  # at most this much of the body's first paragraph is its lead
+FIGURE_SHARE = 0.25  # of a line's letters and digits, digits: a line of a table
+LIST_REACH = 60  # characters either side where other commodities make a list
+LIST_FROM = 2  # other commodities within reach
+
+
+@cache
+def _commodity_ids(lexicon: Lexicon) -> frozenset[str]:
+    return frozenset(c.id for c in lexicon.concepts.values() if c.kind == "commodity")
+
+
+def _in_list(position: int, hits: list[tuple[int, str]]) -> bool:
+    """Whether other commodities are named right beside a position ("lead, zinc and silver")."""
+    beside = {owner for at, owner in hits if abs(at - position) <= LIST_REACH}
+    named_here = {owner for at, owner in hits if at == position}
+    return len(beside - named_here) >= LIST_FROM
+
+
 class Matcher:
     """Matches article text against a fixed set of watch items."""
 
-    def __init__(self, items: Iterable[WatchItem], lexicon: Lexicon) -> None:
+    def __init__(
+        self,
+        items: Iterable[WatchItem],
+        lexicon: Lexicon,
+        *,
+        relevance: RelevanceModel | None = None,
+    ) -> None:
         self._lexicon = lexicon
+        self._model = relevance or default_model()
+        self._commodities = _commodity_ids(lexicon)
         self._needs: dict[_Need, int] = {}  # every distinct term, numbered
         self._strict: dict[str, list[int]] = defaultdict(list)  # concept → needs it satisfies
         self._relaxed: dict[str, list[int]] = defaultdict(list)  # … when its case is relaxed
@@ -330,12 +367,20 @@ class Matcher:
         return self._size
 
     def match(self, title: str, body: str = "") -> list[Match]:
-        """The watch items this article matches, each with where its evidence is."""
+        """The watch items this article matches, each with where its evidence is and how much
+        the article is about it."""
+        return [explained.match for explained in self.explain(title, body)]
+
+    def explain(self, title: str, body: str = "") -> list[Explained]:
+        """The matches of `match`, each with the features its relevance was scored from."""
         text = matched_text(title, body)
         article = _Article(text, len(title), self._lexicon)
         found = article.found
+        commodities = self._commodities
         for entry, start, fit in self._scan(text, found):
             surface = entry.surface
+            if entry.owner in commodities:
+                article.commodity_hits.append((start, entry.owner))
             if fit is _STRICT and not (surface.common_word and _at_sentence_start(text, start)):
                 needs = self._strict.get(entry.owner)
             else:  # a name whose case was relaxed, or a common word that may start a sentence
@@ -343,25 +388,32 @@ class Matcher:
             if needs and not (surface.needs_context and not article.has_context(start)):
                 for need in needs:
                     found[need].append(start)
-        matched: list[Match] = []
+        matched: list[Explained] = []
         seen = found.keys()
         for need in seen:
             filed = self._filed.get(need)
             if filed is None:
                 continue
             if filed.keys:
-                evidence = article.evidence((need,))
+                single = self._explained("", (need,), article)
                 for key in filed.keys:
-                    matched.append(Match(key, evidence))
+                    matched.append(Explained(single.match._replace(key=key), single.features))
             if filed.pairs:
                 for other in seen:
                     for item in filed.pairs.get(other, ()):
-                        matched.append(Match(item.key, article.evidence(item.needs)))
+                        matched.append(self._explained(item.key, item.needs, article))
             for item in filed.items:
                 if seen >= item.required and seen.isdisjoint(item.exclusions):
-                    matched.append(Match(item.key, article.evidence(item.needs)))
-        matched.sort(key=_by_key)
+                    matched.append(self._explained(item.key, item.needs, article))
+        matched.sort(key=_by_match_key)
         return matched
+
+    def _explained(self, key: str, needs: tuple[int, ...], article: _Article) -> Explained:
+        """An item of several terms is as relevant as its least relevant term."""
+        features = tuple(article.features(need) for need in dict.fromkeys(needs))
+        relevance = min(self._model.score(f) for f in features)
+        about = relevance >= self._model.about_from
+        return Explained(Match(key, article.evidence(needs), relevance, about), features)
 
     def _scan(self, text: str, found: dict[int, list[int]]) -> Iterator[_Name]:
         """One pass of the automata. A plain term that meets its case rules strictly is noted
@@ -422,6 +474,9 @@ class _Article:
         self._sentence_at: dict[int, tuple[int, int]] = {}
         self._context: dict[tuple[int, int], bool] = {}
         self._evidence: dict[tuple[int, ...], int] = {}  # an item's needs → its evidence
+        self.commodity_hits: list[tuple[int, str]] = []  # every commodity name: where, which
+        self._features: dict[int, Features] = {}
+        self._figure_lines: dict[int, bool] = {}  # a line's start → whether it is of figures
 
     def _sentence(self, position: int) -> tuple[int, int]:
         sentence = self._sentence_at.get(position)
@@ -448,6 +503,50 @@ class _Article:
                 " " in phrase and f" {phrase} " in joined for phrase in known
             )
         return context
+
+    def features(self, need: int) -> Features:
+        """Where and how a term appears in the article, for its relevance."""
+        features = self._features.get(need)
+        if features is None:
+            features = self._features[need] = self._features_of(self.found[need])
+        return features
+
+    def _features_of(self, positions: list[int]) -> Features:
+        text = self._text
+        body_start = self._title_length + 1
+        body_length = max(len(text) - body_start, 1)
+        lead_end = text.find("\n\n", body_start)
+        lead_end = min(lead_end if lead_end >= 0 else len(text), body_start + LEAD_CHARACTERS)
+        in_body = [p for p in positions if p >= body_start]
+        hits = self.commodity_hits
+        owners = {owner for _, owner in hits}
+        mentioned = len(positions)
+        starts = sum(1 for p in positions if _at_sentence_start(text, p) or text[p - 1 : p] == "\n")
+        return Features(
+            in_title=float(positions[0] < self._title_length),
+            title_only=float(len(text) == self._title_length),
+            in_lead=float(any(p < lead_end for p in in_body)),
+            mentions=math.log1p(len(in_body)),
+            share=min(1.0, mentioned / len(hits)) if hits else 1.0,
+            first_at=(in_body[0] - body_start) / body_length if in_body else 1.0,
+            commodities=math.log1p(len(owners)),
+            in_tables=sum(self._on_figure_line(p) for p in positions) / mentioned,
+            in_lists=sum(_in_list(p, hits) for p in positions) / mentioned,
+            sentence_starts=starts / mentioned,
+        )
+
+    def _on_figure_line(self, position: int) -> bool:
+        """Whether the line holding a position is mostly figures: a table of prices."""
+        text = self._text
+        start = text.rfind("\n", 0, position) + 1
+        figures = self._figure_lines.get(start)
+        if figures is None:
+            end = text.find("\n", position)
+            line = text[start : end if end >= 0 else len(text)]
+            digits = sum(c.isdigit() for c in line)
+            letters = sum(c.isalpha() for c in line)
+            figures = self._figure_lines[start] = digits >= FIGURE_SHARE * (digits + letters)
+        return figures
 
     def evidence(self, needs: tuple[int, ...]) -> int:
         """Where the sentence naming most of an item's terms is: the body's first such
