@@ -10,7 +10,7 @@ from enum import Enum
 from functools import cache
 from importlib import resources
 
-from bot.text import Token, norm_phrase, tokenize
+from bot.text import Token, norm_phrase, normalize_word, tokenize
 
 PROPER_KINDS = frozenset({"country", "bloc", "region", "organisation"})
 
@@ -68,10 +68,17 @@ class Surface:
     case: tuple[Case, ...]
     needs_context: bool = False
     common_word: bool = False  # also an everyday word: a capital at a sentence start proves nothing
+    other_sense: OtherSense | None = None
 
     @classmethod
     def of(
-        cls, text: str, *, proper: bool, needs_context: bool = False, common_word: bool = False
+        cls,
+        text: str,
+        *,
+        proper: bool,
+        needs_context: bool = False,
+        common_word: bool = False,
+        other_sense: OtherSense | None = None,
     ) -> Surface:
         tokens = tokenize(text)
         return cls(
@@ -81,7 +88,17 @@ class Surface:
             case_rules(text, proper=proper),
             needs_context,
             common_word,
+            other_sense,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class OtherSense:
+    """The words that, right before or right after a word, show it used in its everyday sense:
+    "could lead", "co-lead", "lead to", "lead manager". Normal forms (lower case, singular)."""
+
+    before: frozenset[str]
+    after: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +155,9 @@ def parse_lexicon(data: dict[str, object]) -> Lexicon:
         needs_context = bool(raw.get("needs_context", False))
         context_free = set(raw.get("context_free", []))
         common_words = set(raw.get("common_words", []))
+        before = frozenset(normalize_word(w) for w in raw.get("other_sense_before", []))
+        after = frozenset(normalize_word(w) for w in raw.get("other_sense_after", []))
+        other_sense = OtherSense(before, after) if before or after else None
         written = [raw["name"], *raw.get("aliases", []), *raw.get("demonyms", []), *context_free]
         surfaces = tuple(
             Surface.of(
@@ -145,6 +165,7 @@ def parse_lexicon(data: dict[str, object]) -> Lexicon:
                 proper=proper,
                 needs_context=needs_context and text not in context_free,
                 common_word=text in common_words,
+                other_sense=None if text in context_free else other_sense,
             )
             for text in dict.fromkeys(written)
         )

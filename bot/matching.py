@@ -28,17 +28,17 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
-from operator import attrgetter
 from typing import NamedTuple
 
 import ahocorasick
 
-from bot.lexicon import Case, CaseFit, Lexicon, Surface
+from bot.lexicon import Case, CaseFit, Lexicon, OtherSense, Surface
 from bot.relevance import Features, RelevanceModel, default_model
 from bot.text import collapse_whitespace, normalize_word, sentence_span_at, singular, words_of
 from bot.topics import Term, WatchItem
@@ -73,7 +73,7 @@ class Explained(NamedTuple):
     features: tuple[Features, ...]
 
 
-_by_match_key = attrgetter("match.key")
+_by_match_key = operator.attrgetter("match.key")
 
 
 # The words of a spelling that have a case rule: (offset, length, upper case or else capitalised).
@@ -205,7 +205,7 @@ def _lexicon_spellings(lexicon: Lexicon) -> dict[str, tuple[_Entries, _Rules | N
     for spelling, names in entries.items():
         checked = tuple((entry, _checks(entry.surface, spelling)) for entry in names)
         alike = {
-            (e.owner, checks, e.surface.needs_context, e.surface.common_word)
+            (e.owner, checks, e.surface.needs_context, e.surface.common_word, e.surface.other_sense)
             for e, checks in checked
         }
         if len(alike) == 1:  # surfaces of one concept that read the same ("tariff", "tariffs")
@@ -305,6 +305,21 @@ def _in_list(position: int, hits: list[tuple[int, str]]) -> bool:
     return len(beside - named_here) >= LIST_FROM
 
 
+_LAST_WORD = re.compile(r"([^\W_]+)[\W_]*$")
+
+
+def _in_other_sense(text: str, start: int, other_sense: OtherSense) -> bool:
+    """Whether the word at `start` is used in its everyday sense, by the words beside it."""
+    word = _WORD.match(text, start)
+    if word is None:
+        return False
+    after = _WORD.search(text, word.end(), word.end() + 40)
+    if after and normalize_word(after.group()) in other_sense.after:
+        return True
+    before = _LAST_WORD.search(text, max(0, start - 40), start)
+    return bool(before and normalize_word(before.group(1)) in other_sense.before)
+
+
 class Matcher:
     """Matches article text against a fixed set of watch items."""
 
@@ -385,7 +400,11 @@ class Matcher:
                 needs = self._strict.get(entry.owner)
             else:  # a name whose case was relaxed, or a common word that may start a sentence
                 needs = self._relaxed.get(entry.owner)
-            if needs and not (surface.needs_context and not article.has_context(start)):
+            if (
+                needs
+                and not (surface.other_sense and _in_other_sense(text, start, surface.other_sense))
+                and not (surface.needs_context and not article.has_context(start))
+            ):
                 for need in needs:
                     found[need].append(start)
         matched: list[Explained] = []
@@ -522,17 +541,21 @@ class _Article:
         owners = {owner for _, owner in hits}
         mentioned = len(positions)
         starts = sum(1 for p in positions if _at_sentence_start(text, p) or text[p - 1 : p] == "\n")
+        in_tables = [self._on_figure_line(p) for p in positions]
+        in_lists = [_in_list(p, hits) for p in positions]
+        in_title = positions[0] < self._title_length
         return Features(
-            in_title=float(positions[0] < self._title_length),
+            in_title=float(in_title),
             title_only=float(len(text) == self._title_length),
             in_lead=float(any(p < lead_end for p in in_body)),
             mentions=math.log1p(len(in_body)),
             share=min(1.0, mentioned / len(hits)) if hits else 1.0,
             first_at=(in_body[0] - body_start) / body_length if in_body else 1.0,
             commodities=math.log1p(len(owners)),
-            in_tables=sum(self._on_figure_line(p) for p in positions) / mentioned,
-            in_lists=sum(_in_list(p, hits) for p in positions) / mentioned,
+            in_tables=sum(in_tables) / mentioned,
+            in_lists=sum(in_lists) / mentioned,
             sentence_starts=starts / mentioned,
+            passing=float(not in_title and all(map(operator.or_, in_tables, in_lists))),
         )
 
     def _on_figure_line(self, position: int) -> bool:

@@ -32,6 +32,7 @@ class Features(NamedTuple):
     in_tables: float  # share of its mentions on lines of figures (a table of prices)
     in_lists: float  # share of its mentions beside other commodities (a list)
     sentence_starts: float  # share of its mentions opening a sentence (its subject)
+    passing: float  # 1 when every mention is in a table of figures or a list of commodities
 
 
 @dataclass(frozen=True, slots=True)
