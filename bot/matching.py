@@ -403,7 +403,8 @@ class Matcher:
             if (
                 needs
                 and not (surface.other_sense and _in_other_sense(text, start, surface.other_sense))
-                and not (surface.needs_context and not article.has_context(start))
+                # a headline's first word is its subject ("GOLD RALLIES AS DOLLAR SLIPS")
+                and not (surface.needs_context and start and not article.has_context(start))
             ):
                 for need in needs:
                     found[need].append(start)

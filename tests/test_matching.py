@@ -149,3 +149,51 @@ def test_a_matcher_of_many_typed_terms_matches_as_small_ones_do() -> None:
     for title, body in texts:
         one_by_one = [m for item in items for m in Matcher([item], lexicon).match(title, body)]
         assert large.match(title, body) == sorted(one_by_one, key=lambda m: m.key)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Higher freight costs could lead to dearer imports, the ministry said.",
+        "Two banks will co-lead the offering of notes to the market.",
+        "The bonds are priced for the market and the lead manager is a London bank.",
+        "Talks on tariffs may lead the market higher, a trader said.",
+        "The exporter wants to take a lead in the pricing talks.",
+    ],
+)
+def test_lead_as_a_verb_or_a_rank_is_not_the_metal(text: str) -> None:
+    assert not matches("lead", text)
+
+
+@pytest.mark.parametrize(
+    ("topic", "title", "body"),
+    [
+        ("lead", "Miners report on output", "Lead output at the smelter rose 4 pct."),
+        ("lead", "Study group meets", "The Lead and Zinc Study Group meets in Geneva next week."),
+        ("tin", "TIN PACT EXTENSION LIKELY - DELEGATES", ""),
+        ("tin", "Council talks", "Delegates of the International Tin Council met on Monday."),
+        (
+            "rubber",
+            "DROUGHT HITS GROWERS",
+            "The dry spell damaged rubber plantations in the north.",
+        ),
+        ("gold", "CABINET APPROVES BILL ON GOLD COIN ISSUES", ""),
+    ],
+)
+def test_names_that_hold_the_commodity_count_without_market_words(
+    topic: str, title: str, body: str
+) -> None:
+    assert matches(topic, title, body)
+
+
+def test_an_abbreviation_is_not_widened_into_a_broader_concept() -> None:
+    lexicon = default_lexicon()
+    assert parse_watch_item("CEPA", lexicon).key == "comprehensive economic partnership agreement"
+    assert matches("CEPA", "India and the UAE sign their CEPA")
+    assert not matches("CEPA", "India and Peru sign a free trade agreement")
+    assert not matches("CEPA", "Canada and the US agree a free-trade pact")
+
+
+def test_a_company_name_is_not_a_country() -> None:
+    assert not matches("US", "Anglo American halts Peru copper shipments")
+    assert matches("US", "American smelters halt copper shipments")
