@@ -120,6 +120,9 @@ class Lexicon:
     context_words: frozenset[str]
     # normal form of a name, alias or demonym → concept id (what a typed topic resolves to)
     names: dict[tuple[str, ...], str] = field(default_factory=dict)
+    # the last words of company names ("Corp", "Ltd"): "Husky Oil Ltd" is a company, not oil
+    company_suffixes: frozenset[str] = frozenset()
+    company_words: frozenset[str] = frozenset()  # … also, when written capitalised ("Mining")
 
     def lookup(self, text: str) -> Concept | None:
         """The concept a typed name, alias or demonym refers to, if any."""
@@ -183,7 +186,11 @@ def parse_lexicon(data: dict[str, object]) -> Lexicon:
     context = data.get("context", {})
     assert isinstance(context, dict)
     context_words = frozenset(" ".join(norm_phrase(word)) for word in context.get("words", []))
-    return Lexicon(concepts, context_words, names)
+    company = data.get("company", {})
+    assert isinstance(company, dict)
+    suffixes = frozenset(word.lower() for word in company.get("suffixes", []))
+    name_words = frozenset(word.lower() for word in company.get("name_words", []))
+    return Lexicon(concepts, context_words, names, suffixes, name_words)
 
 
 @cache

@@ -30,7 +30,7 @@ import itertools
 import math
 import operator
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -287,6 +287,33 @@ def _at_sentence_start(text: str, start: int) -> bool:
     return not before or text[before - 1] in ".!?\n:"
 
 
+_NAME_WORDS = re.compile(r"(?:[\s&]+(?:and\s+)?([A-Z][\w.]*|<))")
+NAME_REACH = 4  # words after a commodity word that may still be a company's name
+
+
+def _in_company_name(text: str, start: int, lexicon: Lexicon) -> bool:
+    """Whether the capitalised word at `start` is part of a company's name: inside angle
+    brackets (how Reuters marks companies), or followed by capitalised words that end in a
+    company suffix or a ticker ("Husky Oil Ltd", "WAINOCO OIL <WOL>")."""
+    opening = text.rfind("<", max(0, start - 60), start)
+    if opening >= 0 and text.find(">", opening, start) < 0:
+        return True
+    word = _WORD.match(text, start)
+    position = word.end() if word else start
+    for _ in range(NAME_REACH):
+        following = _NAME_WORDS.match(text, position)
+        if following is None:
+            return False
+        name_word = following.group(1)
+        lowered = name_word.rstrip(".").lower()
+        if name_word == "<" or lowered in lexicon.company_suffixes:
+            return True
+        if lowered in lexicon.company_words and not name_word.isupper():
+            return True
+        position = following.end()
+    return False
+
+
 LEAD_CHARACTERS = 500  # at most this much of the body's first paragraph is its lead
 FIGURE_SHARE = 0.25  # of a line's letters and digits, digits: a line of a table
 LIST_REACH = 60  # characters either side where other commodities make a list
@@ -395,6 +422,12 @@ class Matcher:
         for entry, start, fit in self._scan(text, found):
             surface = entry.surface
             if entry.owner in commodities:
+                if (
+                    text[start].isupper()
+                    and len(surface.words) == 1  # "Lead and Zinc Study Group" names lead
+                    and _in_company_name(text, start, self._lexicon)
+                ):
+                    continue
                 article.commodity_hits.append((start, entry.owner))
             if fit is _STRICT and not (surface.common_word and _at_sentence_start(text, start)):
                 needs = self._strict.get(entry.owner)
@@ -547,6 +580,7 @@ class _Article:
         in_title = positions[0] < self._title_length
         return Features(
             in_title=float(in_title),
+            title_start=float(positions[0] == 0),
             title_only=float(len(text) == self._title_length),
             in_lead=float(any(p < lead_end for p in in_body)),
             mentions=math.log1p(len(in_body)),
@@ -557,6 +591,11 @@ class _Article:
             in_lists=sum(in_lists) / mentioned,
             sentence_starts=starts / mentioned,
             passing=float(not in_title and all(map(operator.or_, in_tables, in_lists))),
+            foremost=float(
+                mentioned >= max(Counter(owner for _, owner in hits).values(), default=0)
+            ),
+            density=1000 * mentioned / len(text),
+            length=math.log1p(body_length / 1000),
         )
 
     def _on_figure_line(self, position: int) -> bool:

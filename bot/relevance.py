@@ -23,6 +23,7 @@ class Features(NamedTuple):
     """Where and how one term of a watch item appears in an article."""
 
     in_title: float  # 1 when the headline names it
+    title_start: float  # 1 when the headline opens with it
     title_only: float  # 1 when the article is a headline alone
     in_lead: float  # 1 when the lead paragraph names it
     mentions: float  # log(1 + mentions in the body)
@@ -33,6 +34,9 @@ class Features(NamedTuple):
     in_lists: float  # share of its mentions beside other commodities (a list)
     sentence_starts: float  # share of its mentions opening a sentence (its subject)
     passing: float  # 1 when every mention is in a table of figures or a list of commodities
+    foremost: float  # 1 when no other commodity is named more often
+    density: float  # mentions per thousand characters
+    length: float  # log(1 + thousands of characters in the body)
 
 
 @dataclass(frozen=True, slots=True)

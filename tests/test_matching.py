@@ -197,3 +197,32 @@ def test_an_abbreviation_is_not_widened_into_a_broader_concept() -> None:
 def test_a_company_name_is_not_a_country() -> None:
     assert not matches("US", "Anglo American halts Peru copper shipments")
     assert matches("US", "American smelters halt copper shipments")
+
+
+@pytest.mark.parametrize(
+    ("topic", "title", "body"),
+    [
+        (
+            "crude oil",
+            "Hotel group sees higher payout",
+            "It owns 40 pct of Husky Oil Ltd of Canada.",
+        ),
+        ("crude oil", "WAINOCO OIL <WOL> RECAPITALIZING COMPANY", ""),
+        ("gold", "Miner reduces debt", "Pegasus Gold Inc said it repaid loans on its mine."),
+        ("steel", "Bonds issued", "Kawasaki Steel Corp issued 30 mln dlrs of bonds."),
+    ],
+)
+def test_a_company_name_is_not_its_commodity(topic: str, title: str, body: str) -> None:
+    assert not matches(topic, title, body)
+
+
+@pytest.mark.parametrize(
+    ("topic", "title"),
+    [
+        ("gold", "SOUTH AFRICAN GOLD MINES EXPECT A STRIKE"),
+        ("crude oil", "Crude oil prices rise as output falls"),
+        ("steel", "Steel Exports Rise In March"),
+    ],
+)
+def test_capitals_in_a_headline_are_not_a_company_name(topic: str, title: str) -> None:
+    assert matches(topic, title)
