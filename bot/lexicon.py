@@ -123,6 +123,9 @@ class Lexicon:
     # the last words of company names ("Corp", "Ltd"): "Husky Oil Ltd" is a company, not oil
     company_suffixes: frozenset[str] = frozenset()
     company_words: frozenset[str] = frozenset()  # … also, when written capitalised ("Mining")
+    # words that, right after a name that is also an everyday word, show it is the name even at
+    # the start of a sentence ("Turkey said", "TURKEY TO RAISE")
+    name_verbs: frozenset[str] = frozenset()
 
     def lookup(self, text: str) -> Concept | None:
         """The concept a typed name, alias or demonym refers to, if any."""
@@ -190,7 +193,10 @@ def parse_lexicon(data: dict[str, object]) -> Lexicon:
     assert isinstance(company, dict)
     suffixes = frozenset(word.lower() for word in company.get("suffixes", []))
     name_words = frozenset(word.lower() for word in company.get("name_words", []))
-    return Lexicon(concepts, context_words, names, suffixes, name_words)
+    name_table = data.get("names", {})
+    assert isinstance(name_table, dict)
+    verbs = frozenset(normalize_word(word) for word in name_table.get("verbs_after", []))
+    return Lexicon(concepts, context_words, names, suffixes, name_words, verbs)
 
 
 @cache

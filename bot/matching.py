@@ -335,13 +335,18 @@ def _in_list(position: int, hits: list[tuple[int, str]]) -> bool:
 _LAST_WORD = re.compile(r"([^\W_]+)[\W_]*$")
 
 
-def _in_other_sense(text: str, start: int, other_sense: OtherSense) -> bool:
-    """Whether the word at `start` is used in its everyday sense, by the words beside it."""
+def _followed_by(text: str, start: int, words: frozenset[str]) -> bool:
+    """Whether the word after the one at `start` is one of `words` (in normal form)."""
     word = _WORD.match(text, start)
     if word is None:
         return False
     after = _WORD.search(text, word.end(), word.end() + 40)
-    if after and normalize_word(after.group()) in other_sense.after:
+    return bool(after and normalize_word(after.group()) in words)
+
+
+def _in_other_sense(text: str, start: int, other_sense: OtherSense) -> bool:
+    """Whether the word at `start` is used in its everyday sense, by the words beside it."""
+    if _followed_by(text, start, other_sense.after):
         return True
     before = _LAST_WORD.search(text, max(0, start - 40), start)
     return bool(before and normalize_word(before.group(1)) in other_sense.before)
@@ -429,7 +434,11 @@ class Matcher:
                 ):
                     continue
                 article.commodity_hits.append((start, entry.owner))
-            if fit is _STRICT and not (surface.common_word and _at_sentence_start(text, start)):
+            if fit is _STRICT and not (
+                surface.common_word
+                and _at_sentence_start(text, start)
+                and not _followed_by(text, start, self._lexicon.name_verbs)
+            ):
                 needs = self._strict.get(entry.owner)
             else:  # a name whose case was relaxed, or a common word that may start a sentence
                 needs = self._relaxed.get(entry.owner)

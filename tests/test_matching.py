@@ -226,3 +226,26 @@ def test_a_company_name_is_not_its_commodity(topic: str, title: str, body: str) 
 )
 def test_capitals_in_a_headline_are_not_a_company_name(topic: str, title: str) -> None:
     assert matches(topic, title)
+
+
+@pytest.mark.parametrize(
+    ("topic", "title", "body", "expected"),
+    [
+        ("Turkey", "TURKEY TO RAISE COTTON IMPORTS", "", True),
+        ("Turkey", "Envoys meet", "Turkey said it would buy more wheat.", True),
+        (
+            "Turkey",
+            "TURKEY PRICES SOAR BEFORE THE HOLIDAY",
+            "Turkey farmers sold more birds.",
+            False,
+        ),
+        ("Turkey", "Holiday menus", "Turkey is a popular dish in November.", False),
+        ("US", "LET US HELP, SAYS MINISTER", "", False),
+        ("US", "JAPAN TALKS WITH US OFFICIALS ON CHIPS", "", True),
+        ("Chile", "CHILE NAMES NEW MINING MINISTER", "", True),
+    ],
+)
+def test_what_a_capitalised_first_word_is_doing_decides_whether_it_is_the_name(
+    topic: str, title: str, body: str, expected: bool
+) -> None:
+    assert matches(topic, title, body) is expected
