@@ -291,15 +291,16 @@ _NAME_WORDS = re.compile(r"(?:[\s&]+(?:and\s+)?([A-Z][\w.]*|<))")
 NAME_REACH = 4  # words after a commodity word that may still be a company's name
 
 
-def _in_company_name(text: str, start: int, lexicon: Lexicon) -> bool:
-    """Whether the capitalised word at `start` is part of a company's name: inside angle
-    brackets (how Reuters marks companies), or followed by capitalised words that end in a
-    company suffix or a ticker ("Husky Oil Ltd", "WAINOCO OIL <WOL>")."""
+def _in_company_name(text: str, start: int, words: int, lexicon: Lexicon) -> bool:
+    """Whether the capitalised name of `words` words at `start` is part of a company's name:
+    inside angle brackets (how Reuters marks companies), or followed by capitalised words that
+    end in a company suffix or a ticker ("Husky Oil Ltd", "VALERO NATURAL GAS <VLP>")."""
     opening = text.rfind("<", max(0, start - 60), start)
     if opening >= 0 and text.find(">", opening, start) < 0:
         return True
-    word = _WORD.match(text, start)
-    position = word.end() if word else start
+    position = start
+    for word in itertools.islice(_WORD.finditer(text, start), words):
+        position = word.end()
     for _ in range(NAME_REACH):
         following = _NAME_WORDS.match(text, position)
         if following is None:
@@ -427,10 +428,8 @@ class Matcher:
         for entry, start, fit in self._scan(text, found):
             surface = entry.surface
             if entry.owner in commodities:
-                if (
-                    text[start].isupper()
-                    and len(surface.words) == 1  # "Lead and Zinc Study Group" names lead
-                    and _in_company_name(text, start, self._lexicon)
+                if text[start].isupper() and _in_company_name(
+                    text, start, len(surface.words), self._lexicon
                 ):
                     continue
                 article.commodity_hits.append((start, entry.owner))

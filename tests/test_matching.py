@@ -249,3 +249,20 @@ def test_what_a_capitalised_first_word_is_doing_decides_whether_it_is_the_name(
     topic: str, title: str, body: str, expected: bool
 ) -> None:
     assert matches(topic, title, body) is expected
+
+
+@pytest.mark.parametrize(
+    ("topic", "title", "body"),
+    [
+        ("crude oil", "EDIBLE OILS/FATS STOCKS SEEN FALLING", ""),
+        ("crude oil", "Egypt buys sunflowerseed oil", "Egypt bought 46,000 tonnes at tender."),
+        ("crude oil", "NON-OIL EXPORTS DECLINE", "Exports other than energy fell 3 pct."),
+        ("natural gas", "VALERO NATURAL GAS <VLP> OFFERING UNDERWAY", ""),
+    ],
+)
+def test_what_is_not_oil_or_gas(topic: str, title: str, body: str) -> None:
+    assert not matches(topic, title, body)
+
+
+def test_a_name_that_holds_a_company_word_still_names_its_commodity() -> None:
+    assert matches("lead", "Talks", "The Lead and Zinc Study Group meets in Geneva next week.")
