@@ -73,6 +73,7 @@ class Explained(NamedTuple):
     features: tuple[Features, ...]
 
 
+_by_key = operator.attrgetter("key")
 _by_match_key = operator.attrgetter("match.key")
 
 
@@ -315,6 +316,21 @@ def _in_company_name(text: str, start: int, words: int, lexicon: Lexicon) -> boo
     return False
 
 
+class _Shape(NamedTuple):
+    """An article's parts and its commodities, for the relevance of every item it matches."""
+
+    body_start: int
+    body_length: int
+    lead_end: int
+    commodities: int  # distinct commodities named
+    log_commodities: float
+    most_named: int  # mentions of the most named commodity
+    log_length: float  # log(1 + thousands of characters in the body)
+
+
+_DIGITS = str.maketrans("", "", "0123456789")
+_FIGURE_MARKS = str.maketrans("", "", "0123456789.,:;/%()-+\t")
+TABLE_LINE_LENGTH = 200  # characters; a line of a table of prices is short
 LEAD_CHARACTERS = 500  # at most this much of the body's first paragraph is its lead
 FIGURE_SHARE = 0.25  # of a line's letters and digits, digits: a line of a table
 LIST_REACH = 60  # characters either side where other commodities make a list
@@ -417,10 +433,32 @@ class Matcher:
     def match(self, title: str, body: str = "") -> list[Match]:
         """The watch items this article matches, each with where its evidence is and how much
         the article is about it."""
-        return [explained.match for explained in self.explain(title, body)]
+        article = self._scanned(title, body)
+        about_from = self._model.about_from
+        matched: list[Match] = []
+        for key, needs in self._matched_items(article):
+            relevance = article.relevance(needs, self._model)
+            matched.append(Match(key, article.evidence(needs), relevance, relevance >= about_from))
+        matched.sort(key=_by_key)
+        return matched
 
     def explain(self, title: str, body: str = "") -> list[Explained]:
-        """The matches of `match`, each with the features its relevance was scored from."""
+        """The matches of `match`, each with the features its relevance was scored from (one
+        set per distinct term)."""
+        article = self._scanned(title, body)
+        explained = [
+            Explained(
+                Match(key, article.evidence(needs), relevance, relevance >= self._model.about_from),
+                tuple(article.features(need) for need in dict.fromkeys(needs)),
+            )
+            for key, needs in self._matched_items(article)
+            for relevance in (article.relevance(needs, self._model),)
+        ]
+        explained.sort(key=_by_match_key)
+        return explained
+
+    def _scanned(self, title: str, body: str) -> _Article:
+        """The article with where each need was found and where its commodities are named."""
         text = matched_text(title, body)
         article = _Article(text, len(title), self._lexicon)
         found = article.found
@@ -449,32 +487,24 @@ class Matcher:
             ):
                 for need in needs:
                     found[need].append(start)
-        matched: list[Explained] = []
-        seen = found.keys()
+        return article
+
+    def _matched_items(self, article: _Article) -> Iterator[tuple[str, tuple[int, ...]]]:
+        """The key and the needs of every watch item the article matches."""
+        seen = article.found.keys()
         for need in seen:
             filed = self._filed.get(need)
             if filed is None:
                 continue
-            if filed.keys:
-                single = self._explained("", (need,), article)
-                for key in filed.keys:
-                    matched.append(Explained(single.match._replace(key=key), single.features))
+            for key in filed.keys:
+                yield key, (need,)
             if filed.pairs:
                 for other in seen:
                     for item in filed.pairs.get(other, ()):
-                        matched.append(self._explained(item.key, item.needs, article))
+                        yield item.key, item.needs
             for item in filed.items:
                 if seen >= item.required and seen.isdisjoint(item.exclusions):
-                    matched.append(self._explained(item.key, item.needs, article))
-        matched.sort(key=_by_match_key)
-        return matched
-
-    def _explained(self, key: str, needs: tuple[int, ...], article: _Article) -> Explained:
-        """An item of several terms is as relevant as its least relevant term."""
-        features = tuple(article.features(need) for need in dict.fromkeys(needs))
-        relevance = min(self._model.score(f) for f in features)
-        about = relevance >= self._model.about_from
-        return Explained(Match(key, article.evidence(needs), relevance, about), features)
+                    yield item.key, item.needs
 
     def _scan(self, text: str, found: dict[int, list[int]]) -> Iterator[_Name]:
         """One pass of the automata. A plain term that meets its case rules strictly is noted
@@ -538,6 +568,8 @@ class _Article:
         self.commodity_hits: list[tuple[int, str]] = []  # every commodity name: where, which
         self._features: dict[int, Features] = {}
         self._figure_lines: dict[int, bool] = {}  # a line's start → whether it is of figures
+        self._shape: _Shape | None = None
+        self._relevance: dict[int, float] = {}  # need → its relevance
 
     def _sentence(self, position: int) -> tuple[int, int]:
         sentence = self._sentence_at.get(position)
@@ -565,6 +597,18 @@ class _Article:
             )
         return context
 
+    def relevance(self, needs: tuple[int, ...], model: RelevanceModel) -> float:
+        """An item of several terms is as relevant as its least relevant term."""
+        if len(needs) == 1:
+            return self._relevance_of(needs[0], model)
+        return min(self._relevance_of(need, model) for need in needs)
+
+    def _relevance_of(self, need: int, model: RelevanceModel) -> float:
+        relevance = self._relevance.get(need)
+        if relevance is None:
+            relevance = self._relevance[need] = model.score(self.features(need))
+        return relevance
+
     def features(self, need: int) -> Features:
         """Where and how a term appears in the article, for its relevance."""
         features = self._features.get(need)
@@ -573,38 +617,61 @@ class _Article:
         return features
 
     def _features_of(self, positions: list[int]) -> Features:
+        shape = self._shape or self._shape_of()
+        body_start = shape.body_start
+        hits = self.commodity_hits
+        lists_possible = shape.commodities > LIST_FROM
+        first = first_in_body = -1
+        in_body = tables = lists = 0
+        passing = True  # every mention on a line of figures or in a list of commodities
+        for position in positions:
+            if first < 0 or position < first:
+                first = position
+            if position >= body_start:
+                in_body += 1
+                if first_in_body < 0 or position < first_in_body:
+                    first_in_body = position
+            on_table = self._on_figure_line(position)
+            in_list = lists_possible and _in_list(position, hits)
+            tables += on_table
+            lists += in_list
+            passing = passing and (on_table or in_list)
+        mentioned = len(positions)
+        in_title = first < self._title_length
+        return Features(
+            float(in_title),
+            float(first == 0),
+            float(len(self._text) == self._title_length),
+            float(0 <= first_in_body < shape.lead_end),
+            math.log1p(in_body),
+            min(1.0, mentioned / len(hits)) if hits else 1.0,
+            (first_in_body - body_start) / shape.body_length if first_in_body >= 0 else 1.0,
+            shape.log_commodities,
+            tables / mentioned,
+            lists / mentioned,
+            float(passing and not in_title),
+            float(mentioned >= shape.most_named),
+            1000 * mentioned / len(self._text),
+            shape.log_length,
+        )
+
+    def _shape_of(self) -> _Shape:
+        """What relevance needs to know of the whole article, once the scan is done."""
         text = self._text
         body_start = self._title_length + 1
-        body_length = max(len(text) - body_start, 1)
         lead_end = text.find("\n\n", body_start)
-        lead_end = min(lead_end if lead_end >= 0 else len(text), body_start + LEAD_CHARACTERS)
-        in_body = [p for p in positions if p >= body_start]
-        hits = self.commodity_hits
-        owners = {owner for _, owner in hits}
-        mentioned = len(positions)
-        starts = sum(1 for p in positions if _at_sentence_start(text, p) or text[p - 1 : p] == "\n")
-        in_tables = [self._on_figure_line(p) for p in positions]
-        in_lists = [_in_list(p, hits) for p in positions]
-        in_title = positions[0] < self._title_length
-        return Features(
-            in_title=float(in_title),
-            title_start=float(positions[0] == 0),
-            title_only=float(len(text) == self._title_length),
-            in_lead=float(any(p < lead_end for p in in_body)),
-            mentions=math.log1p(len(in_body)),
-            share=min(1.0, mentioned / len(hits)) if hits else 1.0,
-            first_at=(in_body[0] - body_start) / body_length if in_body else 1.0,
-            commodities=math.log1p(len(owners)),
-            in_tables=sum(in_tables) / mentioned,
-            in_lists=sum(in_lists) / mentioned,
-            sentence_starts=starts / mentioned,
-            passing=float(not in_title and all(map(operator.or_, in_tables, in_lists))),
-            foremost=float(
-                mentioned >= max(Counter(owner for _, owner in hits).values(), default=0)
-            ),
-            density=1000 * mentioned / len(text),
-            length=math.log1p(body_length / 1000),
+        named = Counter(owner for _, owner in self.commodity_hits)
+        body_length = max(len(text) - body_start, 1)
+        self._shape = _Shape(
+            body_start,
+            body_length,
+            min(lead_end if lead_end >= 0 else len(text), body_start + LEAD_CHARACTERS),
+            len(named),
+            math.log1p(len(named)),
+            max(named.values(), default=0),
+            math.log1p(body_length / 1000),
         )
+        return self._shape
 
     def _on_figure_line(self, position: int) -> bool:
         """Whether the line holding a position is mostly figures: a table of prices."""
@@ -613,10 +680,14 @@ class _Article:
         figures = self._figure_lines.get(start)
         if figures is None:
             end = text.find("\n", position)
-            line = text[start : end if end >= 0 else len(text)]
-            digits = sum(c.isdigit() for c in line)
-            letters = sum(c.isalpha() for c in line)
-            figures = self._figure_lines[start] = digits >= FIGURE_SHARE * (digits + letters)
+            end = end if end >= 0 else len(text)
+            figures = False
+            if end - start <= TABLE_LINE_LENGTH:  # a longer line is prose
+                line = text[start:end]
+                digits = len(line) - len(line.translate(_DIGITS))
+                letters = len(line.translate(_FIGURE_MARKS).replace(" ", ""))
+                figures = digits >= FIGURE_SHARE * (digits + letters)
+            self._figure_lines[start] = figures
         return figures
 
     def evidence(self, needs: tuple[int, ...]) -> int:

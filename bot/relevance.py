@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -20,7 +21,8 @@ from typing import NamedTuple
 
 
 class Features(NamedTuple):
-    """Where and how one term of a watch item appears in an article."""
+    """Where and how one term of a watch item appears in an article (built positionally, in
+    this order, by the matcher)."""
 
     in_title: float  # 1 when the headline names it
     title_start: float  # 1 when the headline opens with it
@@ -32,7 +34,6 @@ class Features(NamedTuple):
     commodities: float  # log(1 + distinct commodities the article names)
     in_tables: float  # share of its mentions on lines of figures (a table of prices)
     in_lists: float  # share of its mentions beside other commodities (a list)
-    sentence_starts: float  # share of its mentions opening a sentence (its subject)
     passing: float  # 1 when every mention is in a table of figures or a list of commodities
     foremost: float  # 1 when no other commodity is named more often
     density: float  # mentions per thousand characters
@@ -48,7 +49,7 @@ class RelevanceModel:
     about_from: float
 
     def score(self, features: Features) -> float:
-        z = self.intercept + sum(w * x for w, x in zip(self.weights, features, strict=True))
+        z = self.intercept + sum(map(operator.mul, self.weights, features))
         return 1.0 / (1.0 + math.exp(-z)) if z > -30 else 0.0
 
     def to_json(self) -> str:
