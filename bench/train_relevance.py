@@ -71,7 +71,8 @@ def fit(rows: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, float]:
 
 def best_threshold(model: RelevanceModel, found: Sequence[Example], on_topic: int) -> float:
     scored = sorted(
-        ((min(model.score(f) for f in e.features), e.on_topic) for e in found), reverse=True
+        ((sum(model.score(f) for f in e.features) / len(e.features), e.on_topic) for e in found),
+        reverse=True,
     )
     best, best_f1, true_positive = 0.5, -1.0, 0
     for alerted, (score, actual) in enumerate(scored, start=1):

@@ -598,10 +598,11 @@ class _Article:
         return context
 
     def relevance(self, needs: tuple[int, ...], model: RelevanceModel) -> float:
-        """An item of several terms is as relevant as its least relevant term."""
+        """An item of several terms: the mean of its terms' relevance (a country rarely leads
+        a story about its coffee, so the least of them would miss most such stories)."""
         if len(needs) == 1:
             return self._relevance_of(needs[0], model)
-        return min(self._relevance_of(need, model) for need in needs)
+        return sum(self._relevance_of(need, model) for need in needs) / len(needs)
 
     def _relevance_of(self, need: int, model: RelevanceModel) -> float:
         relevance = self._relevance.get(need)

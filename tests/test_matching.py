@@ -266,3 +266,17 @@ def test_what_is_not_oil_or_gas(topic: str, title: str, body: str) -> None:
 
 def test_a_name_that_holds_a_company_word_still_names_its_commodity() -> None:
     assert matches("lead", "Talks", "The Lead and Zinc Study Group meets in Geneva next week.")
+
+
+@pytest.mark.parametrize(
+    ("topic", "title", "body"),
+    [
+        ("palm oil", "INDIA BUYS RBD PALM OLEIN AT TENDER", ""),
+        ("wheat", "Export bonus on semolina", "The agency accepted a bid for durum products."),
+        ("sugar", "THAILAND EXPECTS SMALLER SUGARCANE OUTPUT", ""),
+        ("natural gas", "INTERNATIONAL LPG PRICES MIXED", ""),
+        ("natural gas", "Company buys properties", "It bought oil and gas properties in Texas."),
+    ],
+)
+def test_products_and_crops_of_a_commodity_name_it(topic: str, title: str, body: str) -> None:
+    assert matches(topic, title, body)

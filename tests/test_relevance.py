@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.lexicon import default_lexicon
 from bot.matching import Explained, Matcher
 from bot.relevance import Features, RelevanceModel, default_model
@@ -60,12 +62,17 @@ def test_a_headline_alone_can_be_a_main_story() -> None:
     assert headline.match.about
 
 
-def test_an_item_of_two_terms_is_as_relevant_as_its_least_relevant_term() -> None:
+def test_an_item_of_two_terms_has_the_mean_relevance_of_its_terms() -> None:
     [pair] = explain("Chile-copper", *MAIN_STORY)
     [copper] = explain("copper", *MAIN_STORY)
+    [chile] = explain("Chile", *MAIN_STORY)
     model = default_model()
-    assert pair.match.relevance == min(model.score(f) for f in pair.features)
-    assert pair.match.relevance <= copper.match.relevance
+    assert len(pair.features) == 2
+    assert pair.match.relevance == pytest.approx(
+        (model.score(pair.features[0]) + model.score(pair.features[1])) / 2
+    )
+    low, high = sorted((copper.match.relevance, chile.match.relevance))
+    assert low <= pair.match.relevance <= high
 
 
 def test_the_model_reads_back_what_it_writes() -> None:
