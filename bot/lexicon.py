@@ -165,13 +165,14 @@ def parse_lexicon(data: dict[str, object]) -> Lexicon:
         after = frozenset(normalize_word(w) for w in raw.get("other_sense_after", []))
         other_sense = OtherSense(before, after) if before or after else None
         written = [raw["name"], *raw.get("aliases", []), *raw.get("demonyms", []), *context_free]
+        sense_surfaces = set(raw.get("other_sense_of", written)) - context_free
         surfaces = tuple(
             Surface.of(
                 text,
                 proper=proper,
                 needs_context=needs_context and text not in context_free,
                 common_word=text in common_words,
-                other_sense=None if text in context_free else other_sense,
+                other_sense=other_sense if text in sense_surfaces else None,
             )
             for text in dict.fromkeys(written)
         )

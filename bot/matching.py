@@ -18,6 +18,12 @@ sentence itself is read only when an alert shows it. Sentences, for market conte
 items of several terms, are found around the positions that need them, never by splitting the
 whole article.
 
+Word sense is settled per hit from lexicon data: words beside an everyday-sense word that give
+it its everyday sense ("could lead to", "lead manager"), names that hold a commodity ("Tin
+Council"), company names ("Husky Oil Ltd", "STANDARD OIL <SRD>"), and a verb after a name that is
+also a word ("TURKEY TO RAISE"). Every match carries a relevance (`bot.relevance`): the article's
+shape and each term's features are read once, from the hits of the same scan.
+
 The lexicon's automaton is built once and shared by small Matchers, which add one for the plain
 terms their watch items typed; a Matcher with many typed terms (the one ingest routes with)
 builds one automaton holding the lexicon's spellings and its own, so each article is scanned

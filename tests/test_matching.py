@@ -280,3 +280,8 @@ def test_a_name_that_holds_a_company_word_still_names_its_commodity() -> None:
 )
 def test_products_and_crops_of_a_commodity_name_it(topic: str, title: str, body: str) -> None:
     assert matches(topic, title, body)
+
+
+def test_the_pronoun_rule_of_us_leaves_america_alone() -> None:
+    assert matches("US", "The plan will help American exporters of soybeans.")
+    assert not matches("US", "JOIN US, SAYS THE TRADE MINISTER")
