@@ -294,7 +294,7 @@ def _at_sentence_start(text: str, start: int) -> bool:
     return not before or text[before - 1] in ".!?\n:"
 
 
-_NAME_WORDS = re.compile(r"(?:[\s&]+(?:and\s+)?([A-Z][\w.]*|<))")
+_NAME_WORDS = re.compile(r"(?:[\s&]+(?:and\s+)?([A-Z][\w.]*|<[A-Z][A-Z0-9.]{0,9}>))")
 NAME_REACH = 4  # words after a commodity word that may still be a company's name
 
 
@@ -302,9 +302,13 @@ def _in_company_name(text: str, start: int, words: int, lexicon: Lexicon) -> boo
     """Whether the capitalised name of `words` words at `start` is part of a company's name:
     inside angle brackets (how Reuters marks companies), or followed by capitalised words that
     end in a company suffix or a ticker ("Husky Oil Ltd", "VALERO NATURAL GAS <VLP>")."""
-    opening = text.rfind("<", max(0, start - 60), start)
-    if opening >= 0 and text.find(">", opening, start) < 0:
-        return True
+    line_start = text.rfind("\n", 0, start) + 1
+    opening = text.rfind("<", max(line_start, start - 60), start)
+    if opening >= 0 and text[opening + 1 : opening + 2].isalnum():  # "<Husky Oil Ltd>"
+        closing = text.find(">", start, start + 60)
+        newline = text.find("\n", start, start + 60)
+        if text.find(">", opening, start) < 0 and closing >= 0 and not 0 <= newline < closing:
+            return True
     position = start
     for word in itertools.islice(_WORD.finditer(text, start), words):
         position = word.end()
@@ -314,7 +318,7 @@ def _in_company_name(text: str, start: int, words: int, lexicon: Lexicon) -> boo
             return False
         name_word = following.group(1)
         lowered = name_word.rstrip(".").lower()
-        if name_word == "<" or lowered in lexicon.company_suffixes:
+        if name_word.startswith("<") or lowered in lexicon.company_suffixes:
             return True
         if lowered in lexicon.company_words and not name_word.isupper():
             return True

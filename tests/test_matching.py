@@ -285,3 +285,9 @@ def test_products_and_crops_of_a_commodity_name_it(topic: str, title: str, body:
 def test_the_pronoun_rule_of_us_leaves_america_alone() -> None:
     assert matches("US", "The plan will help American exporters of soybeans.")
     assert not matches("US", "JOIN US, SAYS THE TRADE MINISTER")
+
+
+def test_angle_brackets_around_a_company_are_not_any_angle_brackets() -> None:
+    assert not matches("copper", "Deal agreed", "<Chile Copper Corp> bought a smelter.")
+    assert matches("copper", "Copper & <b>tin</b> <3", "Copper rose 5% on the LME.")
+    assert matches("copper", "Markets <3", "Copper rose 5% on the LME.")
