@@ -617,7 +617,8 @@ class _Article:
     def _relevance_of(self, need: int, model: RelevanceModel) -> float:
         relevance = self._relevance.get(need)
         if relevance is None:
-            relevance = self._relevance[need] = model.score(self.features(need))
+            features = self._features[need] = self._features_of(self.found[need])
+            relevance = self._relevance[need] = model.score(features)
         return relevance
 
     def features(self, need: int) -> Features:
