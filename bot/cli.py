@@ -297,16 +297,20 @@ def match_file(settings: Settings, args: argparse.Namespace) -> int:
                 if matches
                 else None
             )
+            relevance = matches[0].relevance if matches else 0.0
             if args.json:
                 record = {
                     "url": candidate.url,
                     "title": candidate.title,
                     "matched": bool(matches),
+                    "about": bool(matches) and matches[0].about,
+                    "relevance": round(relevance, 3),
                     "evidence": evidence,
                 }
                 print(json.dumps(record, ensure_ascii=False))
             elif matches:
-                print(f"MATCH  {candidate.title}\n       {evidence}")
+                level = "ABOUT" if matches[0].about else "MATCH"
+                print(f"{level}  {candidate.title}  ({relevance:.2f})\n       {evidence}")
             else:
                 print(f"-      {candidate.title}")
     for rejected in parsed.rejected:

@@ -10,7 +10,7 @@ from enum import Enum
 from functools import cache
 from importlib import resources
 
-from bot.text import Token, norm_phrase, tokenize
+from bot.text import Token, norm_phrase, normalize_word, tokenize
 
 PROPER_KINDS = frozenset({"country", "bloc", "region", "organisation"})
 
@@ -68,10 +68,17 @@ class Surface:
     case: tuple[Case, ...]
     needs_context: bool = False
     common_word: bool = False  # also an everyday word: a capital at a sentence start proves nothing
+    other_sense: OtherSense | None = None
 
     @classmethod
     def of(
-        cls, text: str, *, proper: bool, needs_context: bool = False, common_word: bool = False
+        cls,
+        text: str,
+        *,
+        proper: bool,
+        needs_context: bool = False,
+        common_word: bool = False,
+        other_sense: OtherSense | None = None,
     ) -> Surface:
         tokens = tokenize(text)
         return cls(
@@ -81,7 +88,17 @@ class Surface:
             case_rules(text, proper=proper),
             needs_context,
             common_word,
+            other_sense,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class OtherSense:
+    """The words that, right before or right after a word, show it used in its everyday sense:
+    "could lead", "co-lead", "lead to", "lead manager". Normal forms (lower case, singular)."""
+
+    before: frozenset[str]
+    after: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +120,12 @@ class Lexicon:
     context_words: frozenset[str]
     # normal form of a name, alias or demonym → concept id (what a typed topic resolves to)
     names: dict[tuple[str, ...], str] = field(default_factory=dict)
+    # the last words of company names ("Corp", "Ltd"): "Husky Oil Ltd" is a company, not oil
+    company_suffixes: frozenset[str] = frozenset()
+    company_words: frozenset[str] = frozenset()  # … also, when written capitalised ("Mining")
+    # words that, right after a name that is also an everyday word, show it is the name even at
+    # the start of a sentence ("Turkey said", "TURKEY TO RAISE")
+    name_verbs: frozenset[str] = frozenset()
 
     def lookup(self, text: str) -> Concept | None:
         """The concept a typed name, alias or demonym refers to, if any."""
@@ -138,13 +161,18 @@ def parse_lexicon(data: dict[str, object]) -> Lexicon:
         needs_context = bool(raw.get("needs_context", False))
         context_free = set(raw.get("context_free", []))
         common_words = set(raw.get("common_words", []))
+        before = frozenset(normalize_word(w) for w in raw.get("other_sense_before", []))
+        after = frozenset(normalize_word(w) for w in raw.get("other_sense_after", []))
+        other_sense = OtherSense(before, after) if before or after else None
         written = [raw["name"], *raw.get("aliases", []), *raw.get("demonyms", []), *context_free]
+        sense_surfaces = set(raw.get("other_sense_of", written)) - context_free
         surfaces = tuple(
             Surface.of(
                 text,
                 proper=proper,
                 needs_context=needs_context and text not in context_free,
                 common_word=text in common_words,
+                other_sense=other_sense if text in sense_surfaces else None,
             )
             for text in dict.fromkeys(written)
         )
@@ -162,7 +190,14 @@ def parse_lexicon(data: dict[str, object]) -> Lexicon:
     context = data.get("context", {})
     assert isinstance(context, dict)
     context_words = frozenset(" ".join(norm_phrase(word)) for word in context.get("words", []))
-    return Lexicon(concepts, context_words, names)
+    company = data.get("company", {})
+    assert isinstance(company, dict)
+    suffixes = frozenset(word.lower() for word in company.get("suffixes", []))
+    name_words = frozenset(word.lower() for word in company.get("name_words", []))
+    name_table = data.get("names", {})
+    assert isinstance(name_table, dict)
+    verbs = frozenset(normalize_word(word) for word in name_table.get("verbs_after", []))
+    return Lexicon(concepts, context_words, names, suffixes, name_words, verbs)
 
 
 @cache

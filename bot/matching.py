@@ -18,6 +18,12 @@ sentence itself is read only when an alert shows it. Sentences, for market conte
 items of several terms, are found around the positions that need them, never by splitting the
 whole article.
 
+Word sense is settled per hit from lexicon data: words beside an everyday-sense word that give
+it its everyday sense ("could lead to", "lead manager"), names that hold a commodity ("Tin
+Council"), company names ("Husky Oil Ltd", "STANDARD OIL <SRD>"), and a verb after a name that is
+also a word ("TURKEY TO RAISE"). Every match carries a relevance (`bot.relevance`): the article's
+shape and each term's features are read once, from the hits of the same scan.
+
 The lexicon's automaton is built once and shared by small Matchers, which add one for the plain
 terms their watch items typed; a Matcher with many typed terms (the one ingest routes with)
 builds one automaton holding the lexicon's spellings and its own, so each article is scanned
@@ -27,17 +33,19 @@ once.
 from __future__ import annotations
 
 import itertools
+import math
+import operator
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
-from operator import attrgetter
 from typing import NamedTuple
 
 import ahocorasick
 
-from bot.lexicon import Case, CaseFit, Lexicon, Surface
+from bot.lexicon import Case, CaseFit, Lexicon, OtherSense, Surface
+from bot.relevance import Features, RelevanceModel, default_model
 from bot.text import collapse_whitespace, normalize_word, sentence_span_at, singular, words_of
 from bot.topics import Term, WatchItem
 
@@ -60,9 +68,19 @@ class Match(NamedTuple):  # a tuple: an article makes a dozen, built faster than
     # A position in the article's `matched_text` inside the sentence that shows the match best;
     # `evidence_sentence` reads it when an alert is shown, so matching never copies sentences.
     evidence_at: int
+    relevance: float  # 0 to 1: how much the article is about the item (`bot.relevance`)
+    about: bool  # a main story about the item: what "main stories only" alerts on
 
 
-_by_key = attrgetter("key")
+class Explained(NamedTuple):
+    """A match with the features its relevance was scored from (one per term of the item)."""
+
+    match: Match
+    features: tuple[Features, ...]
+
+
+_by_key = operator.attrgetter("key")
+_by_match_key = operator.attrgetter("match.key")
 
 
 # The words of a spelling that have a case rule: (offset, length, upper case or else capitalised).
@@ -194,7 +212,7 @@ def _lexicon_spellings(lexicon: Lexicon) -> dict[str, tuple[_Entries, _Rules | N
     for spelling, names in entries.items():
         checked = tuple((entry, _checks(entry.surface, spelling)) for entry in names)
         alike = {
-            (e.owner, checks, e.surface.needs_context, e.surface.common_word)
+            (e.owner, checks, e.surface.needs_context, e.surface.common_word, e.surface.other_sense)
             for e, checks in checked
         }
         if len(alike) == 1:  # surfaces of one concept that read the same ("tariff", "tariffs")
@@ -276,11 +294,104 @@ def _at_sentence_start(text: str, start: int) -> bool:
     return not before or text[before - 1] in ".!?\n:"
 
 
+_NAME_WORDS = re.compile(r"(?:[\s&]+(?:and\s+)?([A-Z][\w.]*|<[A-Z][A-Z0-9.]{0,9}>))")
+NAME_REACH = 4  # words after a commodity word that may still be a company's name
+
+
+def _in_company_name(text: str, start: int, words: int, lexicon: Lexicon) -> bool:
+    """Whether the capitalised name of `words` words at `start` is part of a company's name:
+    inside angle brackets (how Reuters marks companies), or followed by capitalised words that
+    end in a company suffix or a ticker ("Husky Oil Ltd", "VALERO NATURAL GAS <VLP>")."""
+    line_start = text.rfind("\n", 0, start) + 1
+    opening = text.rfind("<", max(line_start, start - 60), start)
+    if opening >= 0 and text[opening + 1 : opening + 2].isalnum():  # "<Husky Oil Ltd>"
+        closing = text.find(">", start, start + 60)
+        newline = text.find("\n", start, start + 60)
+        if text.find(">", opening, start) < 0 and closing >= 0 and not 0 <= newline < closing:
+            return True
+    position = start
+    for word in itertools.islice(_WORD.finditer(text, start), words):
+        position = word.end()
+    for _ in range(NAME_REACH):
+        following = _NAME_WORDS.match(text, position)
+        if following is None:
+            return False
+        name_word = following.group(1)
+        lowered = name_word.rstrip(".").lower()
+        if name_word.startswith("<") or lowered in lexicon.company_suffixes:
+            return True
+        if lowered in lexicon.company_words and not name_word.isupper():
+            return True
+        position = following.end()
+    return False
+
+
+class _Shape(NamedTuple):
+    """An article's parts and its commodities, for the relevance of every item it matches."""
+
+    body_start: int
+    body_length: int
+    lead_end: int
+    commodities: int  # distinct commodities named
+    log_commodities: float
+    most_named: int  # mentions of the most named commodity
+    log_length: float  # log(1 + thousands of characters in the body)
+
+
+_DIGITS = str.maketrans("", "", "0123456789")
+_FIGURE_MARKS = str.maketrans("", "", "0123456789.,:;/%()-+\t")
+TABLE_LINE_LENGTH = 200  # characters; a line of a table of prices is short
+LEAD_CHARACTERS = 500  # at most this much of the body's first paragraph is its lead
+FIGURE_SHARE = 0.25  # of a line's letters and digits, digits: a line of a table
+LIST_REACH = 60  # characters either side where other commodities make a list
+LIST_FROM = 2  # other commodities within reach
+
+
+@cache
+def _commodity_ids(lexicon: Lexicon) -> frozenset[str]:
+    return frozenset(c.id for c in lexicon.concepts.values() if c.kind == "commodity")
+
+
+def _in_list(position: int, hits: list[tuple[int, str]]) -> bool:
+    """Whether other commodities are named right beside a position ("lead, zinc and silver")."""
+    beside = {owner for at, owner in hits if abs(at - position) <= LIST_REACH}
+    named_here = {owner for at, owner in hits if at == position}
+    return len(beside - named_here) >= LIST_FROM
+
+
+_LAST_WORD = re.compile(r"([^\W_]+)[\W_]*$")
+
+
+def _followed_by(text: str, start: int, words: frozenset[str]) -> bool:
+    """Whether the word after the one at `start` is one of `words` (in normal form)."""
+    word = _WORD.match(text, start)
+    if word is None:
+        return False
+    after = _WORD.search(text, word.end(), word.end() + 40)
+    return bool(after and normalize_word(after.group()) in words)
+
+
+def _in_other_sense(text: str, start: int, other_sense: OtherSense) -> bool:
+    """Whether the word at `start` is used in its everyday sense, by the words beside it."""
+    if _followed_by(text, start, other_sense.after):
+        return True
+    before = _LAST_WORD.search(text, max(0, start - 40), start)
+    return bool(before and normalize_word(before.group(1)) in other_sense.before)
+
+
 class Matcher:
     """Matches article text against a fixed set of watch items."""
 
-    def __init__(self, items: Iterable[WatchItem], lexicon: Lexicon) -> None:
+    def __init__(
+        self,
+        items: Iterable[WatchItem],
+        lexicon: Lexicon,
+        *,
+        relevance: RelevanceModel | None = None,
+    ) -> None:
         self._lexicon = lexicon
+        self._model = relevance or default_model()
+        self._commodities = _commodity_ids(lexicon)
         self._needs: dict[_Need, int] = {}  # every distinct term, numbered
         self._strict: dict[str, list[int]] = defaultdict(list)  # concept → needs it satisfies
         self._relaxed: dict[str, list[int]] = defaultdict(list)  # … when its case is relaxed
@@ -330,38 +441,80 @@ class Matcher:
         return self._size
 
     def match(self, title: str, body: str = "") -> list[Match]:
-        """The watch items this article matches, each with where its evidence is."""
+        """The watch items this article matches, each with where its evidence is and how much
+        the article is about it."""
+        article = self._scanned(title, body)
+        about_from = self._model.about_from
+        matched: list[Match] = []
+        for key, needs in self._matched_items(article):
+            relevance = article.relevance(needs, self._model)
+            matched.append(Match(key, article.evidence(needs), relevance, relevance >= about_from))
+        matched.sort(key=_by_key)
+        return matched
+
+    def explain(self, title: str, body: str = "") -> list[Explained]:
+        """The matches of `match`, each with the features its relevance was scored from (one
+        set per distinct term)."""
+        article = self._scanned(title, body)
+        explained = [
+            Explained(
+                Match(key, article.evidence(needs), relevance, relevance >= self._model.about_from),
+                tuple(article.features(need) for need in dict.fromkeys(needs)),
+            )
+            for key, needs in self._matched_items(article)
+            for relevance in (article.relevance(needs, self._model),)
+        ]
+        explained.sort(key=_by_match_key)
+        return explained
+
+    def _scanned(self, title: str, body: str) -> _Article:
+        """The article with where each need was found and where its commodities are named."""
         text = matched_text(title, body)
         article = _Article(text, len(title), self._lexicon)
         found = article.found
+        commodities = self._commodities
         for entry, start, fit in self._scan(text, found):
             surface = entry.surface
-            if fit is _STRICT and not (surface.common_word and _at_sentence_start(text, start)):
+            if entry.owner in commodities:
+                if text[start].isupper() and _in_company_name(
+                    text, start, len(surface.words), self._lexicon
+                ):
+                    continue
+                article.commodity_hits.append((start, entry.owner))
+            if fit is _STRICT and not (
+                surface.common_word
+                and _at_sentence_start(text, start)
+                and not _followed_by(text, start, self._lexicon.name_verbs)
+            ):
                 needs = self._strict.get(entry.owner)
             else:  # a name whose case was relaxed, or a common word that may start a sentence
                 needs = self._relaxed.get(entry.owner)
-            if needs and not (surface.needs_context and not article.has_context(start)):
+            if (
+                needs
+                and not (surface.other_sense and _in_other_sense(text, start, surface.other_sense))
+                # a headline's first word is its subject ("GOLD RALLIES AS DOLLAR SLIPS")
+                and not (surface.needs_context and start and not article.has_context(start))
+            ):
                 for need in needs:
                     found[need].append(start)
-        matched: list[Match] = []
-        seen = found.keys()
+        return article
+
+    def _matched_items(self, article: _Article) -> Iterator[tuple[str, tuple[int, ...]]]:
+        """The key and the needs of every watch item the article matches."""
+        seen = article.found.keys()
         for need in seen:
             filed = self._filed.get(need)
             if filed is None:
                 continue
-            if filed.keys:
-                evidence = article.evidence((need,))
-                for key in filed.keys:
-                    matched.append(Match(key, evidence))
+            for key in filed.keys:
+                yield key, (need,)
             if filed.pairs:
                 for other in seen:
                     for item in filed.pairs.get(other, ()):
-                        matched.append(Match(item.key, article.evidence(item.needs)))
+                        yield item.key, item.needs
             for item in filed.items:
                 if seen >= item.required and seen.isdisjoint(item.exclusions):
-                    matched.append(Match(item.key, article.evidence(item.needs)))
-        matched.sort(key=_by_key)
-        return matched
+                    yield item.key, item.needs
 
     def _scan(self, text: str, found: dict[int, list[int]]) -> Iterator[_Name]:
         """One pass of the automata. A plain term that meets its case rules strictly is noted
@@ -422,6 +575,11 @@ class _Article:
         self._sentence_at: dict[int, tuple[int, int]] = {}
         self._context: dict[tuple[int, int], bool] = {}
         self._evidence: dict[tuple[int, ...], int] = {}  # an item's needs → its evidence
+        self.commodity_hits: list[tuple[int, str]] = []  # every commodity name: where, which
+        self._features: dict[int, Features] = {}
+        self._figure_lines: dict[int, bool] = {}  # a line's start → whether it is of figures
+        self._shape: _Shape | None = None
+        self._relevance: dict[int, float] = {}  # need → its relevance
 
     def _sentence(self, position: int) -> tuple[int, int]:
         sentence = self._sentence_at.get(position)
@@ -448,6 +606,101 @@ class _Article:
                 " " in phrase and f" {phrase} " in joined for phrase in known
             )
         return context
+
+    def relevance(self, needs: tuple[int, ...], model: RelevanceModel) -> float:
+        """An item of several terms: the mean of its terms' relevance (a country rarely leads
+        a story about its coffee, so the least of them would miss most such stories)."""
+        if len(needs) == 1:
+            return self._relevance_of(needs[0], model)
+        return sum(self._relevance_of(need, model) for need in needs) / len(needs)
+
+    def _relevance_of(self, need: int, model: RelevanceModel) -> float:
+        relevance = self._relevance.get(need)
+        if relevance is None:
+            features = self._features[need] = self._features_of(self.found[need])
+            relevance = self._relevance[need] = model.score(features)
+        return relevance
+
+    def features(self, need: int) -> Features:
+        """Where and how a term appears in the article, for its relevance."""
+        features = self._features.get(need)
+        if features is None:
+            features = self._features[need] = self._features_of(self.found[need])
+        return features
+
+    def _features_of(self, positions: list[int]) -> Features:
+        shape = self._shape or self._shape_of()
+        body_start = shape.body_start
+        hits = self.commodity_hits
+        lists_possible = shape.commodities > LIST_FROM
+        first = first_in_body = -1
+        in_body = tables = lists = 0
+        passing = True  # every mention on a line of figures or in a list of commodities
+        for position in positions:
+            if first < 0 or position < first:
+                first = position
+            if position >= body_start:
+                in_body += 1
+                if first_in_body < 0 or position < first_in_body:
+                    first_in_body = position
+            on_table = self._on_figure_line(position)
+            in_list = lists_possible and _in_list(position, hits)
+            tables += on_table
+            lists += in_list
+            passing = passing and (on_table or in_list)
+        mentioned = len(positions)
+        in_title = first < self._title_length
+        return Features(
+            float(in_title),
+            float(first == 0),
+            float(len(self._text) == self._title_length),
+            float(0 <= first_in_body < shape.lead_end),
+            math.log1p(in_body),
+            min(1.0, mentioned / len(hits)) if hits else 1.0,
+            (first_in_body - body_start) / shape.body_length if first_in_body >= 0 else 1.0,
+            shape.log_commodities,
+            tables / mentioned,
+            lists / mentioned,
+            float(passing and not in_title),
+            float(mentioned >= shape.most_named),
+            1000 * mentioned / len(self._text),
+            shape.log_length,
+        )
+
+    def _shape_of(self) -> _Shape:
+        """What relevance needs to know of the whole article, once the scan is done."""
+        text = self._text
+        body_start = self._title_length + 1
+        lead_end = text.find("\n\n", body_start)
+        named = Counter(owner for _, owner in self.commodity_hits)
+        body_length = max(len(text) - body_start, 1)
+        self._shape = _Shape(
+            body_start,
+            body_length,
+            min(lead_end if lead_end >= 0 else len(text), body_start + LEAD_CHARACTERS),
+            len(named),
+            math.log1p(len(named)),
+            max(named.values(), default=0),
+            math.log1p(body_length / 1000),
+        )
+        return self._shape
+
+    def _on_figure_line(self, position: int) -> bool:
+        """Whether the line holding a position is mostly figures: a table of prices."""
+        text = self._text
+        start = text.rfind("\n", 0, position) + 1
+        figures = self._figure_lines.get(start)
+        if figures is None:
+            end = text.find("\n", position)
+            end = end if end >= 0 else len(text)
+            figures = False
+            if end - start <= TABLE_LINE_LENGTH:  # a longer line is prose
+                line = text[start:end]
+                digits = len(line) - len(line.translate(_DIGITS))
+                letters = len(line.translate(_FIGURE_MARKS).replace(" ", ""))
+                figures = digits >= FIGURE_SHARE * (digits + letters)
+            self._figure_lines[start] = figures
+        return figures
 
     def evidence(self, needs: tuple[int, ...]) -> int:
         """Where the sentence naming most of an item's terms is: the body's first such

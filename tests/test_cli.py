@@ -139,13 +139,17 @@ def test_match_is_a_dry_run_with_json_evidence(
     assert main(["match", "copper", str(DATA / "near-misses.jsonl"), "--json"]) == 0
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["matched"] for r in records] == [False, False, False, False]
-    assert set(records[0]) == {"url", "title", "matched", "evidence"}
+    assert set(records[0]) == {"url", "title", "matched", "about", "relevance", "evidence"}
+    assert [r["about"] for r in records] == [False, False, False, False]
+    assert [r["relevance"] for r in records] == [0.0, 0.0, 0.0, 0.0]
 
     assert main(["match", "India-Chile", str(DATA / "india-chile-copper.txt"), "--json"]) == 0
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(records) == 5  # the article and its four headlines
     assert records[0]["matched"] is True
     assert records[0]["evidence"].startswith("India is negotiating with Chile and Peru")
+    assert records[0]["about"] is True
+    assert 0.0 < records[0]["relevance"] <= 1.0
     assert not any(r["matched"] for r in records[1:])
     assert not Path(database_url.removeprefix("sqlite+aiosqlite:///")).exists()
 

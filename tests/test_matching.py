@@ -149,3 +149,145 @@ def test_a_matcher_of_many_typed_terms_matches_as_small_ones_do() -> None:
     for title, body in texts:
         one_by_one = [m for item in items for m in Matcher([item], lexicon).match(title, body)]
         assert large.match(title, body) == sorted(one_by_one, key=lambda m: m.key)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Higher freight costs could lead to dearer imports, the ministry said.",
+        "Two banks will co-lead the offering of notes to the market.",
+        "The bonds are priced for the market and the lead manager is a London bank.",
+        "Talks on tariffs may lead the market higher, a trader said.",
+        "The exporter wants to take a lead in the pricing talks.",
+    ],
+)
+def test_lead_as_a_verb_or_a_rank_is_not_the_metal(text: str) -> None:
+    assert not matches("lead", text)
+
+
+@pytest.mark.parametrize(
+    ("topic", "title", "body"),
+    [
+        ("lead", "Miners report on output", "Lead output at the smelter rose 4 pct."),
+        ("lead", "Study group meets", "The Lead and Zinc Study Group meets in Geneva next week."),
+        ("tin", "TIN PACT EXTENSION LIKELY - DELEGATES", ""),
+        ("tin", "Council talks", "Delegates of the International Tin Council met on Monday."),
+        (
+            "rubber",
+            "DROUGHT HITS GROWERS",
+            "The dry spell damaged rubber plantations in the north.",
+        ),
+        ("gold", "CABINET APPROVES BILL ON GOLD COIN ISSUES", ""),
+    ],
+)
+def test_names_that_hold_the_commodity_count_without_market_words(
+    topic: str, title: str, body: str
+) -> None:
+    assert matches(topic, title, body)
+
+
+def test_an_abbreviation_is_not_widened_into_a_broader_concept() -> None:
+    lexicon = default_lexicon()
+    assert parse_watch_item("CEPA", lexicon).key == "comprehensive economic partnership agreement"
+    assert matches("CEPA", "India and the UAE sign their CEPA")
+    assert not matches("CEPA", "India and Peru sign a free trade agreement")
+    assert not matches("CEPA", "Canada and the US agree a free-trade pact")
+
+
+def test_a_company_name_is_not_a_country() -> None:
+    assert not matches("US", "Anglo American halts Peru copper shipments")
+    assert matches("US", "American smelters halt copper shipments")
+
+
+@pytest.mark.parametrize(
+    ("topic", "title", "body"),
+    [
+        (
+            "crude oil",
+            "Hotel group sees higher payout",
+            "It owns 40 pct of Husky Oil Ltd of Canada.",
+        ),
+        ("crude oil", "WAINOCO OIL <WOL> RECAPITALIZING COMPANY", ""),
+        ("gold", "Miner reduces debt", "Pegasus Gold Inc said it repaid loans on its mine."),
+        ("steel", "Bonds issued", "Kawasaki Steel Corp issued 30 mln dlrs of bonds."),
+    ],
+)
+def test_a_company_name_is_not_its_commodity(topic: str, title: str, body: str) -> None:
+    assert not matches(topic, title, body)
+
+
+@pytest.mark.parametrize(
+    ("topic", "title"),
+    [
+        ("gold", "SOUTH AFRICAN GOLD MINES EXPECT A STRIKE"),
+        ("crude oil", "Crude oil prices rise as output falls"),
+        ("steel", "Steel Exports Rise In March"),
+    ],
+)
+def test_capitals_in_a_headline_are_not_a_company_name(topic: str, title: str) -> None:
+    assert matches(topic, title)
+
+
+@pytest.mark.parametrize(
+    ("topic", "title", "body", "expected"),
+    [
+        ("Turkey", "TURKEY TO RAISE COTTON IMPORTS", "", True),
+        ("Turkey", "Envoys meet", "Turkey said it would buy more wheat.", True),
+        (
+            "Turkey",
+            "TURKEY PRICES SOAR BEFORE THE HOLIDAY",
+            "Turkey farmers sold more birds.",
+            False,
+        ),
+        ("Turkey", "Holiday menus", "Turkey is a popular dish in November.", False),
+        ("US", "LET US HELP, SAYS MINISTER", "", False),
+        ("US", "JAPAN TALKS WITH US OFFICIALS ON CHIPS", "", True),
+        ("Chile", "CHILE NAMES NEW MINING MINISTER", "", True),
+    ],
+)
+def test_what_a_capitalised_first_word_is_doing_decides_whether_it_is_the_name(
+    topic: str, title: str, body: str, expected: bool
+) -> None:
+    assert matches(topic, title, body) is expected
+
+
+@pytest.mark.parametrize(
+    ("topic", "title", "body"),
+    [
+        ("crude oil", "EDIBLE OILS/FATS STOCKS SEEN FALLING", ""),
+        ("crude oil", "Egypt buys sunflowerseed oil", "Egypt bought 46,000 tonnes at tender."),
+        ("crude oil", "NON-OIL EXPORTS DECLINE", "Exports other than energy fell 3 pct."),
+        ("natural gas", "VALERO NATURAL GAS <VLP> OFFERING UNDERWAY", ""),
+    ],
+)
+def test_what_is_not_oil_or_gas(topic: str, title: str, body: str) -> None:
+    assert not matches(topic, title, body)
+
+
+def test_a_name_that_holds_a_company_word_still_names_its_commodity() -> None:
+    assert matches("lead", "Talks", "The Lead and Zinc Study Group meets in Geneva next week.")
+
+
+@pytest.mark.parametrize(
+    ("topic", "title", "body"),
+    [
+        ("palm oil", "INDIA BUYS RBD PALM OLEIN AT TENDER", ""),
+        ("wheat", "Export bonus on semolina", "The agency accepted a bid for durum products."),
+        ("sugar", "THAILAND EXPECTS SMALLER SUGARCANE OUTPUT", ""),
+        ("natural gas", "INTERNATIONAL LPG PRICES MIXED", ""),
+        ("natural gas", "Company buys properties", "It bought oil and gas properties in Texas."),
+    ],
+)
+def test_products_and_crops_of_a_commodity_name_it(topic: str, title: str, body: str) -> None:
+    assert matches(topic, title, body)
+
+
+def test_the_pronoun_rule_of_us_leaves_america_alone() -> None:
+    assert matches("US", "The plan will help American exporters of soybeans.")
+    assert not matches("US", "JOIN US, SAYS THE TRADE MINISTER")
+
+
+def test_angle_brackets_around_a_company_are_not_any_angle_brackets() -> None:
+    assert not matches("copper", "Deal agreed", "<Chile Copper Corp> bought a smelter.")
+    assert matches("copper", "Copper & <b>tin</b> <3", "Copper rose 5% on the LME.")
+    assert matches("copper", "Markets <3", "Copper rose 5% on the LME.")

@@ -1,0 +1,71 @@
+"""How much an article is about a watch item it mentions: a score from 0 to 1.
+
+The matcher describes where and how a term appears (`Features`: the headline, the lead
+paragraph, how often, its share of the article's commodity mentions, tables of prices, lists of
+commodities, the start of sentences); a logistic regression whose weights are data
+(`data/relevance.json`) turns that into a probability that a professional indexer would file the
+story under the term. `scripts/train_relevance.py` fits the weights on the Reuters-21578
+training split and writes the file; `bench/bench_relevance.py` reports how the two alert levels
+score on stories the fit never saw.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import operator
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import NamedTuple
+
+
+class Features(NamedTuple):
+    """Where and how one term of a watch item appears in an article (built positionally, in
+    this order, by the matcher)."""
+
+    in_title: float  # 1 when the headline names it
+    title_start: float  # 1 when the headline opens with it
+    title_only: float  # 1 when the article is a headline alone
+    in_lead: float  # 1 when the lead paragraph names it
+    mentions: float  # log(1 + mentions in the body)
+    share: float  # its mentions over every commodity mention in the article
+    first_at: float  # where in the body it is first named, 0 (start) to 1 (end)
+    commodities: float  # log(1 + distinct commodities the article names)
+    in_tables: float  # share of its mentions on lines of figures (a table of prices)
+    in_lists: float  # share of its mentions beside other commodities (a list)
+    passing: float  # 1 when every mention is in a table of figures or a list of commodities
+    foremost: float  # 1 when no other commodity is named more often
+    density: float  # mentions per thousand characters
+    length: float  # log(1 + thousands of characters in the body)
+
+
+@dataclass(frozen=True, slots=True)
+class RelevanceModel:
+    """A logistic regression over `Features`, and the score from which an article is "about"."""
+
+    weights: tuple[float, ...]
+    intercept: float
+    about_from: float
+
+    def score(self, features: Features) -> float:
+        z = self.intercept + sum(map(operator.mul, self.weights, features))
+        return 1.0 / (1.0 + math.exp(-z)) if z > -30 else 0.0
+
+    def to_json(self) -> str:
+        named = dict(zip(Features._fields, self.weights, strict=True))
+        data = {"intercept": self.intercept, "weights": named, "about_from": self.about_from}
+        return json.dumps(data, indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> RelevanceModel:
+        data = json.loads(text)
+        weights = tuple(float(data["weights"][name]) for name in Features._fields)
+        return cls(weights, float(data["intercept"]), float(data["about_from"]))
+
+
+@cache
+def default_model() -> RelevanceModel:
+    """The model bundled with the project."""
+    raw = resources.files("bot").joinpath("data/relevance.json").read_text(encoding="utf-8")
+    return RelevanceModel.from_json(raw)

@@ -1,0 +1,83 @@
+"""Relevance: how much an article is about an item it mentions, and the "about" level."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.lexicon import default_lexicon
+from bot.matching import Explained, Matcher
+from bot.relevance import Features, RelevanceModel, default_model
+from bot.topics import parse_watch_item
+
+MAIN_STORY = (
+    "COPPER OUTPUT AT CHILEAN MINES FALLS",
+    "Copper output at the country's big mines fell 6 pct in March, the mining ministry said.\n\n"
+    "Copper shipments were held up by strikes at two ports, and copper stocks at the mines rose."
+    "\n\nThe ministry expects copper production to recover by June.",
+)
+EARNINGS_LIST = (
+    "MINING GROUP EXPECTS TO PAY FINAL DIVIDEND",
+    "The group expects to pay a final dividend of 10 cents a share, its chairman said.\n\n"
+    "Profits from banking and property rose, while its lead, zinc, copper and silver mining "
+    "units made a smaller loss than a year earlier.",
+)
+PRICE_TABLE = (
+    "LONDON METAL PRICES AT CLOSE",
+    "Closing prices in dollars a tonne:\n\n"
+    "Aluminium 1,210.50 1,208.00\n\nCopper 1,402.00 1,399.50\n\nNickel 3,870 3,855",
+)
+
+
+def explain(topic: str, title: str, body: str) -> list[Explained]:
+    lexicon = default_lexicon()
+    return Matcher([parse_watch_item(topic, lexicon)], lexicon).explain(title, body)
+
+
+def test_a_main_story_is_about_its_item_and_a_passing_mention_is_not() -> None:
+    [main] = explain("copper", *MAIN_STORY)
+    [passing] = explain("copper", *EARNINGS_LIST)
+    [table] = explain("copper", *PRICE_TABLE)
+    assert main.match.about
+    assert not passing.match.about
+    assert main.match.relevance > max(passing.match.relevance, table.match.relevance)
+    for explained in (main, passing, table):
+        assert 0.0 <= explained.match.relevance <= 1.0
+
+
+def test_features_say_where_and_how_the_item_appears() -> None:
+    [[main]] = [e.features for e in explain("copper", *MAIN_STORY)]
+    assert main.in_title == 1.0 and main.in_lead == 1.0 and main.first_at == 0.0
+    assert main.share == 1.0 and main.in_lists == 0.0 and main.passing == 0.0
+    [[listed]] = [e.features for e in explain("copper", *EARNINGS_LIST)]
+    assert listed.in_title == 0.0 and listed.in_lead == 0.0
+    assert listed.in_lists == 1.0 and listed.passing == 1.0
+    [[tabled]] = [e.features for e in explain("copper", *PRICE_TABLE)]
+    assert tabled.in_tables == 1.0 and tabled.passing == 1.0
+
+
+def test_a_headline_alone_can_be_a_main_story() -> None:
+    [headline] = explain("gold", "GOLD RALLIES AS THE DOLLAR SLIPS", "")
+    assert not explain("gold", "BANKERS SEE GOLD AS THE DOLLAR SLIPS", "")  # not its subject
+    assert headline.features[0].title_only == 1.0
+    assert headline.match.about
+
+
+def test_an_item_of_two_terms_has_the_mean_relevance_of_its_terms() -> None:
+    [pair] = explain("Chile-copper", *MAIN_STORY)
+    [copper] = explain("copper", *MAIN_STORY)
+    [chile] = explain("Chile", *MAIN_STORY)
+    model = default_model()
+    assert len(pair.features) == 2
+    assert pair.match.relevance == pytest.approx(
+        (model.score(pair.features[0]) + model.score(pair.features[1])) / 2
+    )
+    low, high = sorted((copper.match.relevance, chile.match.relevance))
+    assert low <= pair.match.relevance <= high
+
+
+def test_the_model_reads_back_what_it_writes() -> None:
+    weights = tuple(float(i) / 10 for i in range(len(Features._fields)))
+    model = RelevanceModel(weights, -1.5, 0.4)
+    assert RelevanceModel.from_json(model.to_json()) == model
+    neutral = Features(*(0.0 for _ in Features._fields))
+    assert model.score(neutral) < 0.5 < RelevanceModel(weights, 1.5, 0.4).score(neutral)
