@@ -537,7 +537,7 @@ def ranked(
     return RankedInput(sentence, fact_key(sentence), names, published, position, source)
 
 
-def test_naming_facts_rank_first_then_newest_articles_then_earlier_sentences() -> None:
+def test_facts_rank_newest_first_then_naming_then_earlier_sentences() -> None:
     facts = [
         ranked("Zinc stocks rose 3%.", names=False, day=24),
         ranked("Copper output fell 2%.", day=20),
@@ -549,9 +549,9 @@ def test_naming_facts_rank_first_then_newest_articles_then_earlier_sentences() -
     assert order == [
         "Copper prices rose 1%.",
         "Copper imports rose 4%.",
+        "Zinc stocks rose 3%.",
         "Copper output fell 2%.",
         "Copper demand rose 9%.",
-        "Zinc stocks rose 3%.",
     ]
 
 
