@@ -36,6 +36,19 @@ class MoreFacts:
     offset: int
 
 
+Question = Literal["facts", "related", "latest", "trend"]
+QUESTIONS: tuple[Question, ...] = ("facts", "related", "latest", "trend")
+
+
+@dataclass(frozen=True, slots=True)
+class AskAgain:
+    """Ask a question (/facts, /related, /latest, /trend) about a topic: a suggested spelling,
+    the typed one, or an item of the watch-list."""
+
+    question: Question
+    topic: str
+
+
 SettingName = Literal["mode", "empty"]
 
 
@@ -47,7 +60,7 @@ class ChangeSetting:
     value: str
 
 
-Callback = SubscribeTo | RemoveSubscription | MoreFacts | ChangeSetting
+Callback = SubscribeTo | RemoveSubscription | MoreFacts | AskAgain | ChangeSetting
 
 _SETTING_VALUES: dict[str, frozenset[str]] = {
     "mode": frozenset({"instant", "digest", "both"}),
@@ -64,6 +77,8 @@ def encode(callback: Callback) -> str:
             return f"unsub:{subscription_id}"
         case MoreFacts(offset):
             return f"facts:{offset}"
+        case AskAgain(question, topic):
+            return f"ask:{question}:{topic}"
         case ChangeSetting(name, value):
             return f"set:{name}:{value}"
 
@@ -84,6 +99,10 @@ def decode(data: str) -> Callback | None:
     if kind == "facts":
         offset = _number(rest, 0, MAX_OFFSET)
         return None if offset is None else MoreFacts(offset)
+    if kind == "ask":
+        asked, _, topic = rest.partition(":")
+        question = next((q for q in QUESTIONS if q == asked), None)
+        return None if question is None or not topic.strip() else AskAgain(question, topic)
     if kind == "set":
         name, _, value = rest.partition(":")
         if name == "mode" and value in _SETTING_VALUES["mode"]:

@@ -829,9 +829,11 @@ def is_fact(figures: Sequence[Figure]) -> bool:
 
 # A results line ("Net 1,364,000 vs 1,025,000", "Shr 42 cts vs 42 cts") or a price table's
 # "nil" and bracketed last-period figures ("Standard cathodes nil (6,325), Grade A 2,429,200").
-_VERSUS = re.compile(r"\d\S*\s+vs\.?\s+(?:(?:loss|profit)\s+)?[\d.(]", re.IGNORECASE)
+_VERSUS = re.compile(
+    r"\d\S*(?:\s+[a-z]+\.?){0,2}\s+vs\.?\s+(?:(?:loss|profit)\s+)?[\d.(]", re.IGNORECASE
+)
 _TABLE_CELL = re.compile(r"\bnil\b|\(\s*(?:nil|[\d,.]+)\s*\)", re.IGNORECASE)
-_TABLE_WORD = re.compile(r"[^\W\d_]{2,}")
+_TABLE_WORD = re.compile(r"(?<![\w])[^\W\d_]{2,}")  # not "months" of "3months"
 
 
 def is_table_row(sentence: str, figures: Sequence[Figure]) -> bool:
@@ -839,12 +841,15 @@ def is_table_row(sentence: str, figures: Sequence[Figure]) -> bool:
 
     Wire copy prints results, rate sheets and market reports as tables, which the wire's joined
     lines turn into long runs of figures: a line comparing figures with "vs", cells reading
-    "nil" or bracketed figures, or fewer words outside the figures than there are figures
-    ("124-150 days 5.93 pct 5.92 pct 174-182 days"). Prose names what its figures measure.
+    "nil" or bracketed figures, or fewer words outside the cells (figures and "nil") than
+    there are cells, not counting labels in capitals ("COPPER STANDARD - Quiet 75 tonnes cash
+    861.00 3months nil"; "124-150 days 5.93 pct 5.92 pct 174-182 days"). Prose names what its
+    figures measure.
     """
-    if _VERSUS.search(sentence) or len(_TABLE_CELL.findall(sentence)) >= 2:
+    cells = _TABLE_CELL.findall(sentence)
+    if _VERSUS.search(sentence) or len(cells) >= 2:
         return True
-    if len(figures) < 3:
+    if len(figures) + len(cells) < 3:
         return False
     outside = []
     previous_end = 0
@@ -852,8 +857,12 @@ def is_table_row(sentence: str, figures: Sequence[Figure]) -> bool:
         outside.append(sentence[previous_end : figure.start])
         previous_end = figure.end
     outside.append(sentence[previous_end:])
-    words = [w for w in _TABLE_WORD.findall(" ".join(outside)) if w.lower() not in ("vs", "nil")]
-    return len(words) < len(figures)
+    words = [
+        word
+        for word in _TABLE_WORD.findall(" ".join(outside))
+        if (sentence.isupper() or not word.isupper()) and word.lower() not in ("vs", "nil")
+    ]
+    return len(words) < len(figures) + len(cells)
 
 
 def extract_facts(title: str, body: str) -> list[FactCandidate]:

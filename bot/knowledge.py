@@ -194,7 +194,7 @@ async def related(
 
 
 RELATED_MATCHES = 50  # the newest matching articles /related reads
-TOPIC_NAMES = 6  # names besides the topic's own terms that /related searches for
+TOPIC_NAMES = 8  # names besides the topic's own terms that /related searches for
 NAME_HITS = 30  # newest articles per name
 TERM_WEIGHT = 2.0  # a term of the topic counts more than a name its articles share
 # Capitalised words that are not names of anything a topic is about.
@@ -240,7 +240,10 @@ def topic_names(item: WatchItem, matching: list[Article], lexicon: Lexicon) -> l
         }
         in_articles.update(name for name in found if name.casefold() not in own)
     least = min(2, len(matching))
-    for name, count in in_articles.most_common(TOPIC_NAMES):
+    known = {concept.name for concept in lexicon.concepts.values()}
+    # the most shared first; on a tie, lexicon names before other capitalised words
+    shared = sorted(in_articles.items(), key=lambda entry: (-entry[1], entry[0] not in known))
+    for name, count in shared[:TOPIC_NAMES]:
         if count < least:
             break
         try:
@@ -258,7 +261,8 @@ def _concept_matcher(lexicon: Lexicon) -> Matcher:
         [
             WatchItem(concept.id, (Term(concept.name, concept, None),))
             for concept in lexicon.concepts.values()
-            if "/" not in concept.id  # members count as their group
+            # members count as their group; trade terms (tariff, FTA) are no one's names
+            if "/" not in concept.id and concept.kind != "term"
         ],
         lexicon,
     )

@@ -160,7 +160,7 @@ async def test_trend_sends_a_chart_or_a_sentence(
 
 
 async def test_questions_need_a_topic(bot: BotApplication, telegram: FakeTelegram) -> None:
-    for command in ("facts", "related", "latest", "trend"):
+    for command in ("related", "latest", "trend"):
         assert "Usage" in (await say(telegram, f"/{command}", CHAT)).plain_text
 
 
@@ -177,3 +177,102 @@ def test_the_cli_prints_the_same_answers(
     assert main(["latest", "copper"]) == 0
     assert "India is negotiating with Chile" in capsys.readouterr().out
     assert main(["digest", "424242"]) == 1
+
+
+NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
+
+
+def copper_story(n: int, title: str, body: str, *, days_ago: int, source: str) -> ArticleIn:
+    return ArticleIn(
+        title=title,
+        body=body,
+        url=f"https://news.example/{n}",
+        source=source,
+        published=NOW - timedelta(days=days_ago),
+    )
+
+
+async def test_facts_leave_out_tables_merge_duplicates_name_subjects_and_link_newest_first(
+    bot: BotApplication, telegram: FakeTelegram, ingest: Callable[..., Any]
+) -> None:
+    await ingest(
+        copper_story(
+            1,
+            "Delhi plans a bigger copper smelting industry",
+            "India wants to double its refined copper capacity within a decade.\n\n"
+            "The government targets 3 million tonnes of copper a year by 2031.",
+            days_ago=5,
+            source="Mint Desk",
+        ),
+        copper_story(
+            2,
+            "LME copper stocks fall",
+            "Copper stocks in LME warehouses fell 4,500 tonnes to 160,000 tonnes on Monday.\n\n"
+            "COPPER GRADE A - Steady 125 tonnes cash 874.50 3months 880.00 STANDARD - Quiet 75 "
+            "tonnes cash 861.00 3months nil LEAD - Steady 250 tonnes cash 301.50 3months 299.00",
+            days_ago=1,
+            source="Metals Wire",
+        ),
+        copper_story(
+            3,
+            "Warehouse copper stocks drop",
+            "Copper stocks in LME warehouses fell by 4,500 tonnes to 160,000 tonnes on Monday, "
+            "traders said.",
+            days_ago=2,
+            source="Exchange Daily",
+        ),
+    )
+    reply = await say(telegram, "/facts copper", CHAT)
+    lines = (reply.plain_text or "").splitlines()
+    assert lines[0] == "📊 Key facts: copper (1–2 of 2)"
+    assert lines[1].startswith("• Copper stocks in LME warehouses fell 4,500 tonnes")
+    assert lines[1].endswith("— Metals Wire, 23 Nov 2026 (also Exchange Daily)")
+    assert lines[2] == (
+        "• The government of India targets 3 million tonnes of copper a year by 2031. "
+        "— Mint Desk, 19 Nov 2026"
+    )
+    assert '<a href="https://news.example/2">Metals Wire, 23 Nov 2026</a>' in (reply.text or "")
+
+
+async def test_related_answers_with_the_matching_stories_when_nothing_else_is_related(
+    bot: BotApplication, telegram: FakeTelegram, ingest: Callable[..., Any]
+) -> None:
+    await ingest(
+        copper_story(
+            1,
+            "Codelco cuts copper output forecast",
+            "Codelco cut its copper output forecast for the year.",
+            days_ago=3,
+            source="Andes Wire",
+        ),
+        copper_story(
+            2,
+            "Zambian copper exports rise",
+            "Zambia shipped more copper through Dar es Salaam.",
+            days_ago=1,
+            source="Lusaka Post",
+        ),
+    )
+    for topic, first in (("copper", "Zambian"), ("Codelco", "Codelco")):
+        lines = ((await say(telegram, f"/related {topic}", CHAT)).plain_text or "").splitlines()
+        assert lines[0] == f"🔗 Related to {topic}"
+        assert lines[1].startswith(f"• {first}")
+
+
+async def test_related_ranks_by_the_topic_s_names_not_by_words_of_another_sense(
+    bot: BotApplication, telegram: FakeTelegram, sample: None, ingest: Callable[..., Any]
+) -> None:
+    await ingest(
+        ArticleIn(
+            title="India is negotiating chile pepper and fine china export deals",
+            body="Indian growers of chile peppers want buyers for fine china and spice blends.",
+            url="https://spice.example/1",
+            source="Spice Trade",
+        )
+    )
+    lines = ((await say(telegram, "/related India-Chile", CHAT)).plain_text or "").splitlines()
+    assert lines[1].startswith("• U.S. and India Agree Trade Deal That Cuts Tariffs")
+    chile = next(n for n, line in enumerate(lines) if "Chile's copper output slides" in line)
+    chilli = next(n for n, line in enumerate(lines) if "chile pepper" in line)
+    assert chile < chilli == len(lines) - 1  # naming India alone counts least
+    assert "Japan’s Finance Minister" not in "\n".join(lines)
