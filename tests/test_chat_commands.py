@@ -210,6 +210,8 @@ async def test_a_channel_post_gets_no_answer(bot: BotApplication, telegram: Fake
         "facts:-4",
         "facts:" + "9" * 30,
         "set:mode:loud",
+        "ask:weather:copper",
+        "ask:facts: ",
         "sub:",
         "nonsense",
     ],

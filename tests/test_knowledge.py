@@ -11,9 +11,10 @@ import pytest
 from bot.articles import ArticleIn, ParsedFile, read_articles
 from bot.cli import main
 from bot.context import BotApplication
+from storage.db import SessionFactory
 from tests.conftest import DATA
 from tests.fakes import FakeTelegram, utf16_len
-from tests.test_chat_commands import say
+from tests.test_chat_commands import say, store_topics
 
 CHAT = 701
 
@@ -276,3 +277,37 @@ async def test_related_ranks_by_the_topic_s_names_not_by_words_of_another_sense(
     chilli = next(n for n, line in enumerate(lines) if "chile pepper" in line)
     assert chile < chilli == len(lines) - 1  # naming India alone counts least
     assert "Japan’s Finance Minister" not in "\n".join(lines)
+
+
+async def test_a_question_with_a_typo_suggests_spellings_and_a_button_answers(
+    bot: BotApplication, telegram: FakeTelegram, sample: None
+) -> None:
+    for question in ("facts", "related", "latest", "trend"):
+        reply = await say(telegram, f"/{question} coper", CHAT)
+        assert "Did you mean copper?" in (reply.plain_text or "")
+        data = [row[0]["callback_data"] for row in reply.reply_markup["inline_keyboard"]]
+        assert data == [f"ask:{question}:copper", f"ask:{question}:coper"]
+    before = len(telegram.sent_to(CHAT))
+    telegram.add_callback(CHAT, "ask:facts:copper", message_id=reply.message_id)
+    answer = (await telegram.wait_for_sent(before + 1, chat_id=CHAT))[-1]
+    assert (answer.plain_text or "").startswith("📊 Key facts: copper (1–")
+    telegram.add_callback(CHAT, "ask:latest:coper", message_id=reply.message_id)
+    kept = (await telegram.wait_for_sent(before + 2, chat_id=CHAT))[-1]
+    assert kept.plain_text == "No stored articles on coper yet."
+
+
+async def test_facts_alone_answers_for_the_watch_list_grouped_by_item(
+    bot: BotApplication, telegram: FakeTelegram, sample: None, db: SessionFactory
+) -> None:
+    empty = await say(telegram, "/facts", CHAT)
+    assert (empty.plain_text or "").startswith("Your watch-list is empty.")
+    await store_topics(db, ["copper", "rare earths", "tungsten"], CHAT)
+    reply = await say(telegram, "/facts", CHAT)
+    text = reply.plain_text or ""
+    assert text.startswith("📊 Key facts on your watch-list\n\ncopper\n• ")
+    copper, rare_earths = text.split("\n\ncopper\n")[1].split("\n\nrare earths\n")
+    assert len(copper.splitlines()) == 3 and "97% by 2047" in copper
+    assert "roughly 90% of the world's rare earth magnets" in rare_earths
+    assert text.endswith("Not shown (no figures yet, or no room): tungsten")
+    [[more]] = reply.reply_markup["inline_keyboard"]
+    assert (more["text"], more["callback_data"]) == ("More on copper", "ask:facts:copper")
