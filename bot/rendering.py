@@ -84,7 +84,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("subscribe", "TOPIC", "get alerts on a topic"),
     ("unsubscribe", "TOPIC", "stop alerts on a topic"),
     ("list", "", "your topics, each with a remove button"),
-    ("facts", "TOPIC", "key figures about a topic"),
+    ("facts", "[TOPIC]", "key figures about a topic, or alone: on your watch-list"),
     ("related", "TOPIC", "related headlines"),
     ("latest", "TOPIC", "the newest articles on a topic"),
     ("trend", "TOPIC", "a chart of articles per day"),
