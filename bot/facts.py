@@ -980,10 +980,14 @@ _CORPORATE_NAME = re.compile(
 )
 LEAD_NAME_SENTENCES = 3
 # Subjects that only make sense with the article: "The company said…", "It expects…".
+# "It" only before what a company does ("It is situated 14 km away" is about a mine).
 _ORGANISATION_SUBJECT = re.compile(
-    r"(?-i:^(?:The|the)\s+(?:company|firm|group|miner|producer|concern)\b|^It\b(?!['’]))"
+    r"(?-i:^(?:The|the)\s+(?:company|firm|group|miner|producer|concern)\b|^It(?=\s+"
+    r"(?:said|says|expects|expected|plans|planned|reported|announced|added|estimated|forecast"
+    r"|intends|aims|targets|agreed|produced|earned|sold|bought)\b))"
 )
-_GOVERNMENT_SUBJECT = re.compile(r"(?-i:^The\s+government\b)")
+# Not "The government of President …" nor "The government's …": they say whose, or read badly.
+_GOVERNMENT_SUBJECT = re.compile(r"(?-i:^The\s+government\b(?!\s+of\b|['’]))")
 _COUNTRY_SUBJECT = re.compile(r"(?-i:^The\s+country\b(?!['’]))")
 
 

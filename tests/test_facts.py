@@ -698,3 +698,15 @@ def test_a_country_is_not_taken_for_the_company() -> None:
         with_subject("The country buys 90% abroad.", Actors(None, "US"))
         == "The US buys 90% abroad."
     )
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "It is situated 14 kilometres from the first well, which yields 500,000 cubic metres.",
+        "The government of President Ortiz has laid off about 20,000 miners.",
+        "The government's target is 3 million tonnes by 2031.",
+    ],
+)
+def test_a_subject_that_is_not_the_actor_or_says_whose_stays(sentence: str) -> None:
+    assert with_subject(sentence, Actors("Halvorsen Platinum Corp", "Bolivia")) == sentence
