@@ -171,13 +171,12 @@ async def related(
     sessions: SessionFactory, item: WatchItem, lexicon: Lexicon, *, limit: int = RELATED_LIMIT
 ) -> list[ArticleRef]:
     """Related headlines, best first: the headline items stored with matching articles, then
-    other stored articles sharing the topic's names (`topic_names`), then the matching
-    articles themselves, so there is an answer whenever an article matches. Each candidate
+    other stored articles sharing the topic's names (`topic_names`) and the matching articles
+    themselves, so there is an answer whenever an article matches (and, for a co-occurrence,
+    whenever one names any of its terms). Each candidate
     is confirmed with the matcher, name by name: *chilli* is not Chile, *fine china* not
     China, and a headline sharing nothing with the topic is left out."""
     matching = await matching_articles(sessions, item, lexicon, limit=RELATED_MATCHES)
-    if not matching:
-        return []
     names = await asyncio.to_thread(topic_names, item, matching, lexicon)
     parents = [a.id for a in matching if a.id is not None and a.parent_id is None]
     async with sessions() as session:

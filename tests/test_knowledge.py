@@ -311,3 +311,14 @@ async def test_facts_alone_answers_for_the_watch_list_grouped_by_item(
     assert text.endswith("Not shown (no figures yet, or no room): tungsten")
     [[more]] = reply.reply_markup["inline_keyboard"]
     assert (more["text"], more["callback_data"]) == ("More on copper", "ask:facts:copper")
+
+
+async def test_related_to_a_cooccurrence_no_article_matches_lists_those_naming_a_term(
+    bot: BotApplication, telegram: FakeTelegram, ingest: Callable[..., Any]
+) -> None:
+    await ingest(
+        ArticleIn(title="Chile raises its copper royalty", body="Chile's senate voted for it."),
+        ArticleIn(title="Zinc smelters idle", body="European zinc smelters cut output."),
+    )
+    lines = ((await say(telegram, "/related India-Chile", CHAT)).plain_text or "").splitlines()
+    assert [line.split(" — ")[0] for line in lines[1:]] == ["• Chile raises its copper royalty"]
