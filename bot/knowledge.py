@@ -45,6 +45,10 @@ RANKED_FACTS = 60  # the best facts ranked and de-duplicated (pages of a handful
 TREND_DAYS = 30
 TREND_CANDIDATES = 5000
 RELATED_LIMIT = 8
+RELATED_MATCHES = 50  # the newest matching articles /related reads
+TOPIC_NAMES = 8  # names besides the topic's own terms that /related searches for
+NAME_HITS = 30  # newest articles per name
+TERM_WEIGHT = 2.0  # a term of the topic counts more than a name its articles share
 LATEST_LIMIT = 5
 
 
@@ -173,9 +177,9 @@ async def related(
     """Related headlines, best first: the headline items stored with matching articles, then
     other stored articles sharing the topic's names (`topic_names`) and the matching articles
     themselves, so there is an answer whenever an article matches (and, for a co-occurrence,
-    whenever one names any of its terms). Each candidate
-    is confirmed with the matcher, name by name: *chilli* is not Chile, *fine china* not
-    China, and a headline sharing nothing with the topic is left out."""
+    whenever one names any of its terms). Each candidate is confirmed with the matcher, name
+    by name: *chilli* is not Chile, *fine china* not China, and a headline sharing nothing
+    with the topic is left out."""
     matching = await matching_articles(sessions, item, lexicon, limit=RELATED_MATCHES)
     names = await asyncio.to_thread(topic_names, item, matching, lexicon)
     parents = [a.id for a in matching if a.id is not None and a.parent_id is None]
@@ -192,10 +196,6 @@ async def related(
     )
 
 
-RELATED_MATCHES = 50  # the newest matching articles /related reads
-TOPIC_NAMES = 8  # names besides the topic's own terms that /related searches for
-NAME_HITS = 30  # newest articles per name
-TERM_WEIGHT = 2.0  # a term of the topic counts more than a name its articles share
 # Capitalised words that are not names of anything a topic is about.
 _NOT_NAMES = frozenset(
     {
@@ -280,7 +280,8 @@ def _ranked_related(
     out, and a story (or a headline) is listed once."""
     matcher = Matcher([name.item for name in names], lexicon)
     weights = {name.item.key: name.weight for name in names}
-    listed: set[int | str | None] = set()
+    stories: set[int | None] = set()
+    titles: set[str] = set()
     ranked: list[ArticleRef] = []
     for group in (headlines, [*others, *matching]):
         scored = []
@@ -292,8 +293,9 @@ def _ranked_related(
         for _score, _when, article in scored:
             story = article.story_id or article.id
             title = article.title.casefold()
-            if story not in listed and title not in listed:
-                listed |= {story, title}
+            if story not in stories and title not in titles:
+                stories.add(story)
+                titles.add(title)
                 ranked.append(article_ref(article))
     return ranked[:limit]
 
