@@ -295,16 +295,27 @@ def parse_timestamp(value: str, *, now: datetime | None = None) -> datetime:
     return min(moment.astimezone(UTC), now)
 
 
+# Wire headlines bracket company names and their tickers: "<TECHNIGEN PLATINUM CORP> IN METALS
+# FIND", "HECLA <HL> TO BUY STAKE". A ticker after a name goes; a bracketed name stays, unwrapped.
+_TICKER_AFTER_NAME = re.compile(r"(?<=\w)\s*<[A-Z][A-Z.]{0,5}>")
+_BRACKETED_NAME = re.compile(r"<([A-Z][\w&'’.,/ -]{0,80})>")
+
+
+def unbracketed(headline: str) -> str:
+    """A headline without the wire's ticker brackets."""
+    return _BRACKETED_NAME.sub(r"\1", _TICKER_AFTER_NAME.sub("", headline))
+
+
 def checked(article: ArticleIn) -> ArticleIn:
-    """The article without control characters, when it is within every limit (title, body,
-    url, source); ValueError naming the first one it exceeds. Every article from a file, a feed
-    or a page passes here."""
+    """The article without control characters and its headlines without ticker brackets
+    (`unbracketed`), when it is within every limit (title, body, url, source); ValueError
+    naming the first one it exceeds. Every article from a file, a feed or a page passes here."""
     article = replace(
         article,
-        title=strip_control_characters(article.title),
+        title=unbracketed(strip_control_characters(article.title)),
         body=strip_control_characters(article.body),
         source=strip_control_characters(article.source) if article.source else article.source,
-        headlines=tuple(strip_control_characters(line) for line in article.headlines),
+        headlines=tuple(unbracketed(strip_control_characters(line)) for line in article.headlines),
     )
     if not article.title.strip():
         raise ValueError("missing title")

@@ -38,6 +38,10 @@ class MoreFacts:
     offset: int
 
 
+Question = Literal["facts", "related", "latest", "trend"]
+QUESTIONS: tuple[Question, ...] = ("facts", "related", "latest", "trend")
+
+
 SettingName = Literal["mode", "empty"]
 
 
@@ -56,12 +60,10 @@ class SubscribeToEach:
     topics: tuple[str, ...]
 
 
-Question = Literal["facts", "latest"]
-
-
 @dataclass(frozen=True, slots=True)
 class Ask:
-    """A button under a plain message: ask /facts or /latest about its topic."""
+    """Ask a question (/facts, /related, /latest, /trend) about a topic: from a plain message,
+    a suggested spelling, the typed one or an item of the watch-list."""
 
     question: Question
     topic: str
@@ -144,6 +146,10 @@ def decode(data: str) -> Callback | None:
     if kind == "facts":
         offset = _number(rest, 0, MAX_OFFSET)
         return None if offset is None else MoreFacts(offset)
+    if kind == "ask":
+        asked, _, topic = rest.partition(":")
+        question = next((q for q in QUESTIONS if q == asked), None)
+        return None if question is None or not topic.strip() else Ask(question, topic)
     if kind == "set":
         name, _, value = rest.partition(":")
         if name == "mode" and value in _SETTING_VALUES["mode"]:
@@ -154,10 +160,6 @@ def decode(data: str) -> Callback | None:
         topics = tuple(rest.split(_TOPIC_SEPARATOR))
         if 2 <= len(topics) <= MAX_TOPICS_PER_BUTTON and all(t.strip() for t in topics):
             return SubscribeToEach(topics)
-    if kind == "ask":
-        question, _, topic = rest.partition(":")
-        if question in ("facts", "latest") and topic.strip():
-            return Ask("facts" if question == "facts" else "latest", topic)
     if kind == "tz" and is_zone(rest):
         return SetTimezone(rest)
     if data == "help":

@@ -155,6 +155,23 @@ _CURRENCY_WORDS = {
     "real": "BRL",
     "reais": "BRL",
     "franc": "CHF",
+    # Wire copy: "12.5 mln dlrs", "65 cts a lb", "40 mln stg"
+    "dlr": "USD",
+    "us dlr": "USD",
+    "u.s. dlr": "USD",
+    "canadian dlr": "CAD",
+    "canadian dollar": "CAD",
+    "australian dlr": "AUD",
+    "australian dollar": "AUD",
+    "hong kong dlr": "HKD",
+    "hong kong dollar": "HKD",
+    "new zealand dlr": "NZD",
+    "new zealand dollar": "NZD",
+    "singapore dlr": "SGD",
+    "singapore dollar": "SGD",
+    "cent": "USD cent",
+    "ct": "USD cent",
+    "stg": "GBP",
 }
 _SIGN_PATTERN = "|".join(
     re.escape(sign) if not sign[0].isalpha() else rf"(?-i:{re.escape(sign)})"
@@ -162,8 +179,9 @@ _SIGN_PATTERN = "|".join(
 )
 _CODE_PATTERN = rf"(?-i:{'|'.join(_CURRENCY_CODES)})"
 _CURRENCY_WORD_PATTERN = (
-    r"(?:(?:US|U\.S\.)\s+)?dollars?|euros?|pounds?(?:\s+sterling)?(?!\s+of\b)|yuan|renminbi"
-    r"|rupees?|yen|pesos?|rand|won|reais|reals?|francs?"
+    r"(?:(?:US|U\.S\.|(?-i:Canadian|Australian|Hong\s+Kong|New\s+Zealand|Singapore))\s+)?"
+    r"(?:dollars?|dlrs?)|euros?|pounds?(?:\s+sterling)?(?!\s+of\b)|yuan|renminbi"
+    r"|rupees?|yen|pesos?|rand|won|reais|reals?|francs?|cents?|cts|stg"
 )
 # Price per unit after an amount of money: "$6,300 an ounce", "$9,000/t".
 _PER_UNIT = (
@@ -346,7 +364,8 @@ _PATTERNS: tuple[_Pattern, ...] = (
         rf"{_START}{_QUALIFIER}?(?P<num>{_AMOUNT})\s(?P<word>{_CURRENCY_WORD_PATTERN}"
         rf"|{_CODE_PATTERN})\b{_PER_UNIT}?",
         _AMOUNT_MARKS,
-        f"dollar euro pound yuan renminbi rupee yen peso rand won reai real franc {_CODE_MARKS}",
+        "dollar dlr euro pound yuan renminbi rupee yen peso rand won reai real franc cent cts stg "
+        f"{_CODE_MARKS}",
     ),
     _pattern(
         _K.QUANTITY,
@@ -808,18 +827,56 @@ def is_fact(figures: Sequence[Figure]) -> bool:
     )
 
 
+# A results line ("Net 1,364,000 vs 1,025,000", "Shr 42 cts vs 42 cts") or a price table's
+# "nil" and bracketed last-period figures ("Standard cathodes nil (6,325), Grade A 2,429,200").
+_VERSUS = re.compile(
+    r"\d\S*(?:\s+[a-z]+\.?){0,2}\s+vs\.?\s+(?:(?:loss|profit)\s+)?[\d.(]", re.IGNORECASE
+)
+_TABLE_CELL = re.compile(r"\bnil\b|\(\s*(?:nil|[\d,.]+)\s*\)", re.IGNORECASE)
+_TABLE_WORD = re.compile(r"(?<![\w])[^\W\d_]{2,}")  # not "months" of "3months"
+
+
+def is_table_row(sentence: str, figures: Sequence[Figure]) -> bool:
+    """Whether a "sentence" is rows of a table run together rather than prose.
+
+    Wire copy prints results, rate sheets and market reports as tables, which the wire's joined
+    lines turn into long runs of figures: a line comparing figures with "vs", cells reading
+    "nil" or bracketed figures, or fewer words outside the cells (figures and "nil") than
+    there are cells, not counting labels in capitals ("COPPER STANDARD - Quiet 75 tonnes cash
+    861.00 3months nil"; "124-150 days 5.93 pct 5.92 pct 174-182 days"). Prose names what its
+    figures measure.
+    """
+    cells = _TABLE_CELL.findall(sentence)
+    if _VERSUS.search(sentence) or len(cells) >= 2:
+        return True
+    if len(figures) + len(cells) < 3:
+        return False
+    outside = []
+    previous_end = 0
+    for figure in figures:
+        outside.append(sentence[previous_end : figure.start])
+        previous_end = figure.end
+    outside.append(sentence[previous_end:])
+    words = [
+        word
+        for word in _TABLE_WORD.findall(" ".join(outside))
+        if (sentence.isupper() or not word.isupper()) and word.lower() not in ("vs", "nil")
+    ]
+    return len(words) < len(figures) + len(cells)
+
+
 def extract_facts(title: str, body: str) -> list[FactCandidate]:
     """The fact sentences of an article, in order.
 
     Sentences come from the body (`bot.text.split_sentences`); an article without a body (a
     related headline) is its title. Commentary without figures ("analysts said they would watch
-    closely") has none and stays out.
+    closely") has none and stays out, and so do table rows (`is_table_row`).
     """
     sentences = split_sentences(body) if body.strip() else (title.strip(),)
     facts: list[FactCandidate] = []
     for position, sentence in enumerate(sentences):
         figures = find_figures(sentence)
-        if figures and is_fact(figures):
+        if figures and is_fact(figures) and not is_table_row(sentence, figures):
             facts.append(FactCandidate(sentence, tuple(figures), position, fact_key(sentence)))
     return facts
 
@@ -833,9 +890,25 @@ _STOPWORDS = _words(
 )
 
 
+# Wire abbreviations and the words they stand for ("mln dlrs" is "million dollars").
+_WIRE_WORDS = {
+    "mln": "million",
+    "mn": "million",
+    "bln": "billion",
+    "bn": "billion",
+    "dlr": "dollar",
+    "cts": "cent",
+    "ct": "cent",
+    "lbs": "pound",
+    "lb": "pound",
+    "stg": "sterling",
+}
+
+
 @lru_cache(maxsize=8192)
 def normalize_fact(sentence: str) -> str:
-    """A sentence in the form facts are compared in: normal words, plain numbers, no filler."""
+    """A sentence in the form facts are compared in: normal words, plain numbers, no filler,
+    wire abbreviations written out."""
     text = _PERCENT_WORDS.sub("%", sentence)
     tokens = []
     for token in _NORM_TOKEN.findall(text):
@@ -844,7 +917,7 @@ def normalize_fact(sentence: str) -> str:
         else:
             word = normalize_word(token)
             if word not in _STOPWORDS:
-                tokens.append(word)
+                tokens.append(_WIRE_WORDS.get(word, word))
     return " ".join(tokens)
 
 
@@ -882,6 +955,108 @@ def is_near_duplicate(a: str, b: str) -> bool:
 
 def _numbers(normal: str) -> frozenset[str]:
     return frozenset(re.findall(r"\d+(?:\.\d+)?", normal))
+
+
+# --- whose fact -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Actors:
+    """Who an article is about: what a fact saying only "the company" or "the government" means."""
+
+    organisation: str | None  # the company or body the article reports on
+    country: str | None  # the country it names first (a lexicon name)
+
+
+_NAME_WORD = r"[A-Z][\w&'’.-]*"
+# The lead's subject: "Magma Copper Co, a subsidiary of Newmont Mining Corp, said …"
+_LEAD_SUBJECT = re.compile(
+    rf"(?-i:(?:The\s+)?(?P<name>{_NAME_WORD}(?:\s+(?:{_NAME_WORD}|of|and|&|de))*)(?:,[^,]{{1,80}},)?"
+    r"\s+(?:said|says|reported|announced|expects|plans|agreed|has|had|will|is|was)\b)"
+)
+_CORPORATE_NAME = re.compile(
+    rf"(?-i:(?:{_NAME_WORD}\s+){{0,4}}{_NAME_WORD}\s+(?:Corp|Corporation|Inc|Co|Cos|Ltd|Plc|PLC"
+    r"|AG|SA|NV|SpA|Group|Holdings)\b(?:\s+(?:Ltd|Inc)\b)?)"
+)
+LEAD_NAME_SENTENCES = 3
+# Subjects that only make sense with the article: "The company said…", "It expects…".
+# "It" only before what a company does ("It is situated 14 km away" is about a mine).
+_ORGANISATION_SUBJECT = re.compile(
+    r"(?-i:^(?:The|the)\s+(?:company|firm|group|miner|producer|concern)\b|^It(?=\s+"
+    r"(?:said|says|expects|expected|plans|planned|reported|announced|added|estimated|forecast"
+    r"|intends|aims|targets|agreed|produced|earned|sold|bought)\b))"
+)
+# Not "The government of President …" nor "The government's …": they say whose, or read badly.
+_GOVERNMENT_SUBJECT = re.compile(r"(?-i:^The\s+government\b(?!\s+of\b|['’]))")
+_COUNTRY_SUBJECT = re.compile(r"(?-i:^The\s+country\b(?!['’]))")
+
+
+def main_actors(title: str, body: str, lexicon: Lexicon) -> Actors:
+    """The organisation and country an article is about.
+
+    The organisation is the subject of the lead ("Codelco, the world's largest copper
+    producer, said…") unless that is a lexicon name other than an organisation ("India is
+    negotiating…"), else the first company name ("… Corp", "… Ltd") in the title or the first
+    sentences. The country is the first country the title, else the body, names.
+    """
+    sentences = split_sentences(body)[:LEAD_NAME_SENTENCES] if body.strip() else ()
+    organisation = None
+    lead = _LEAD_SUBJECT.match(sentences[0]) if sentences else None
+    if lead is not None:
+        concept = lexicon.lookup(lead.group("name"))
+        if concept is None or concept.kind == "organisation":
+            organisation = lead.group("name")
+    if organisation is None:
+        for text in (title, *sentences):
+            named = _CORPORATE_NAME.search(text)
+            if named is not None:
+                organisation = named.group().removeprefix("The ")
+                break
+    countries = _country_matcher(lexicon).match(title, body)
+    first = min(countries, key=lambda match: match.evidence_at, default=None)
+    return Actors(organisation, lexicon.concepts[first.key].name if first else None)
+
+
+@cache
+def _country_matcher(lexicon: Lexicon) -> Matcher:
+    return Matcher(
+        [
+            WatchItem(concept.id, (Term(concept.name, concept, None),))
+            for concept in lexicon.concepts.values()
+            if concept.kind == "country"
+        ],
+        lexicon,
+    )
+
+
+def _with_article(country: str) -> str:
+    """ "the US", "the United Kingdom", but "India"."""
+    needs_article = country.isupper() or country.startswith("United ")
+    return f"the {country}" if needs_article else country
+
+
+def needs_subject(sentence: str) -> bool:
+    """Whether a sentence starts with a subject only its article explains."""
+    return any(
+        pattern.match(sentence)
+        for pattern in (_ORGANISATION_SUBJECT, _GOVERNMENT_SUBJECT, _COUNTRY_SUBJECT)
+    )
+
+
+def with_subject(sentence: str, actors: Actors) -> str:
+    """The sentence with "The company" or "It" replaced by the organisation, "The government"
+    made "The government of India" and "The country" "India"; as it was when the article
+    names no such actor."""
+    if actors.organisation and _ORGANISATION_SUBJECT.match(sentence):
+        return _ORGANISATION_SUBJECT.sub(actors.organisation, sentence, count=1)
+    if actors.country and _GOVERNMENT_SUBJECT.match(sentence):
+        return (
+            f"The government of {_with_article(actors.country)}" + sentence[len("The government") :]
+        )
+    if actors.country and _COUNTRY_SUBJECT.match(sentence):
+        named = _with_article(actors.country)
+        return named[:1].upper() + named[1:] + sentence[len("The country") :]
+    return sentence
 
 
 # --- facts about a topic ----------------------------------------------------------------------
@@ -1044,16 +1219,16 @@ class RankedFact(Generic[ArticleRef]):
 def rank_facts(facts: Iterable[RankedInput[ArticleRef]]) -> list[RankedFact[ArticleRef]]:
     """Order facts for display and fold duplicates.
 
-    Order: sentences naming the topic first, then the newest article first (unknown dates
-    last), then earlier in the article first. A fact with the same key as, or a near duplicate
-    (`is_near_duplicate`) of, a better-ranked one joins that one's `duplicates`.
+    Order: the newest article first (unknown dates last); within an article, sentences naming
+    the topic first, then earlier in the article first. A fact with the same key as, or a near
+    duplicate (`is_near_duplicate`) of, a better-ranked one joins that one's `duplicates`.
     """
     ordered = sorted(
         facts,
         key=lambda f: (
-            not f.names_topic,
             f.published is None,
             -f.published.timestamp() if f.published is not None else 0.0,
+            not f.names_topic,
             f.position,
         ),
     )

@@ -10,22 +10,30 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-
-from rapidfuzz import fuzz
+from functools import cache
 
 from bot.facts import (
+    Actors,
     FactCandidate,
     RankedFact,
     RankedInput,
+    fact_key,
     facts_about,
     figures_from_json,
+    is_table_row,
+    main_actors,
+    needs_subject,
     rank_facts,
+    with_subject,
 )
 from bot.lexicon import Lexicon
 from bot.matching import Matcher
 from bot.refs import ArticleRef, Story
-from bot.topics import WatchItem
+from bot.suggest import names_in
+from bot.text import words_of
+from bot.topics import Term, TopicError, WatchItem, parse_watch_item
 from storage import queries
 from storage.db import SessionFactory
 from storage.models import Article, Fact, utcnow
@@ -37,6 +45,10 @@ RANKED_FACTS = 60  # the best facts ranked and de-duplicated (pages of a handful
 TREND_DAYS = 30
 TREND_CANDIDATES = 5000
 RELATED_LIMIT = 8
+RELATED_MATCHES = 50  # the newest matching articles /related reads
+TOPIC_NAMES = 8  # names besides the topic's own terms that /related searches for
+NAME_HITS = 30  # newest articles per name
+TERM_WEIGHT = 2.0  # a term of the topic counts more than a name its articles share
 LATEST_LIMIT = 5
 
 
@@ -106,19 +118,31 @@ async def key_facts(
 def _ranked_facts(
     item: WatchItem, articles: list[Article], stored: dict[int, list[Fact]], lexicon: Lexicon
 ) -> list[RankedFact[ArticleRef]]:
-    """The stored facts of the articles that are about the item, ranked."""
+    """The stored facts of the articles that are about the item, ranked; a sentence whose
+    subject only its article explains ("The company…") names the article's actor instead.
+    Table rows stored before ingest left them out are left out here."""
     inputs = []
     for article in articles:
-        candidates = [_stored_fact(row) for row in stored.get(article.id or 0, [])]
+        candidates = [
+            fact
+            for fact in map(_stored_fact, stored.get(article.id or 0, []))
+            if not is_table_row(fact.sentence, fact.figures)
+        ]
         if not candidates:
             continue
         ref = article_ref(article)
+        actors: Actors | None = None
         for topic_fact in facts_about(item, article.title, article.body, candidates, lexicon):
             fact = topic_fact.fact
+            sentence, key = fact.sentence, fact.key
+            if needs_subject(sentence):
+                actors = actors or main_actors(article.title, article.body, lexicon)
+                sentence = with_subject(sentence, actors)
+                key = fact_key(sentence)  # "It rose 5%" of two companies is two facts
             inputs.append(
                 RankedInput(
-                    fact.sentence,
-                    fact.key,
+                    sentence,
+                    key,
                     topic_fact.names_topic,
                     when(article),
                     fact.position,
@@ -150,46 +174,130 @@ async def latest(
 async def related(
     sessions: SessionFactory, item: WatchItem, lexicon: Lexicon, *, limit: int = RELATED_LIMIT
 ) -> list[ArticleRef]:
-    """Related headlines: the headline items stored with matching articles and other stored
-    articles that share the item's names, ranked by shared names, similarity and recency."""
-    matching = await matching_articles(sessions, item, lexicon, limit=50)
+    """Related headlines, best first: the headline items stored with matching articles, then
+    other stored articles sharing the topic's names (`topic_names`) and the matching articles
+    themselves, so there is an answer whenever an article matches (and, for a co-occurrence,
+    whenever one names any of its terms). Each candidate is confirmed with the matcher, name
+    by name: *chilli* is not Chile, *fine china* not China, and a headline sharing nothing
+    with the topic is left out."""
+    matching = await matching_articles(sessions, item, lexicon, limit=RELATED_MATCHES)
+    names = await asyncio.to_thread(topic_names, item, matching, lexicon)
     parents = [a.id for a in matching if a.id is not None and a.parent_id is None]
-    partial_query = [[phrase] for group in search_query(item, lexicon) for phrase in group]
     async with sessions() as session:
-        candidates = {
-            a.id: a for a in await queries.children_of(session=session, parent_ids=parents)
+        headlines = await queries.children_of(session=session, parent_ids=parents)
+        others: dict[int | None, Article] = {}
+        # A one-term topic's term finds the matches again: search only the names beside it.
+        for name in names[1:] if len(item.terms) == 1 else names:
+            query = search_query(name.item, lexicon)
+            for article in await search_articles(session=session, query=query, limit=NAME_HITS):
+                others.setdefault(article.id, article)
+    return await asyncio.to_thread(
+        _ranked_related, matching, headlines, list(others.values()), names, lexicon, limit
+    )
+
+
+# Capitalised words that are not names of anything a topic is about.
+_NOT_NAMES = frozenset(
+    {
+        *("January", "February", "March", "April", "June", "July", "August", "September"),
+        *("October", "November", "December", "Monday", "Tuesday", "Wednesday", "Thursday"),
+        *("Friday", "Saturday", "Sunday", "Corp", "Corporation", "Inc", "Ltd", "Company"),
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TopicName:
+    """A name a topic is about, as a watch item of its own, and how much it counts."""
+
+    item: WatchItem
+    weight: float
+
+
+def topic_names(item: WatchItem, matching: list[Article], lexicon: Lexicon) -> list[TopicName]:
+    """What a topic is about: each of its terms, and the names most of its matching articles
+    share — lexicon names (Chile, LME, OPEC) and capitalised names the lexicon does not know
+    (Codelco) — in at least two of them (or in the one), weighted by the share of articles
+    naming them."""
+    names = [TopicName(WatchItem(term.display, (term,)), TERM_WEIGHT) for term in item.terms]
+    own = {term.display.casefold() for term in item.terms}
+    # A capitalised word the articles also write in lower case ("Mining") names nothing.
+    common = {word for article in matching for word in words_of(article.body) if word.islower()}
+    in_articles: Counter[str] = Counter()
+    for article in matching:
+        found = {
+            lexicon.concepts[m.key].name
+            for m in _concept_matcher(lexicon).match(article.title, article.body)
         }
-        for group in partial_query:  # articles naming any one of the item's terms
-            for article in await search_articles(session=session, query=[group], limit=30):
-                candidates.setdefault(article.id, article)
-    return await asyncio.to_thread(_ranked_related, item, matching, candidates, lexicon, limit)
+        found |= {  # from the body: headlines capitalise every word
+            word
+            for word in names_in("", article.body)
+            if word.lower() not in common
+            and word not in _NOT_NAMES
+            and not word.isupper()
+            and lexicon.lookup(word) is None
+        }
+        in_articles.update(name for name in found if name.casefold() not in own)
+    least = min(2, len(matching))
+    known = {concept.name for concept in lexicon.concepts.values()}
+    # the most shared first; on a tie, lexicon names before other capitalised words
+    shared = sorted(in_articles.items(), key=lambda entry: (-entry[1], entry[0] not in known))
+    for name, count in shared[:TOPIC_NAMES]:
+        if count < least:
+            break
+        try:
+            named = parse_watch_item(name, lexicon)
+        except TopicError:
+            continue
+        names.append(TopicName(named, count / len(matching)))
+    return names
+
+
+@cache
+def _concept_matcher(lexicon: Lexicon) -> Matcher:
+    """Every lexicon concept as an item of its own (for the names articles share)."""
+    return Matcher(
+        [
+            WatchItem(concept.id, (Term(concept.name, concept, None),))
+            for concept in lexicon.concepts.values()
+            # members count as their group; trade terms (tariff, FTA) are no one's names
+            if "/" not in concept.id and concept.kind != "term"
+        ],
+        lexicon,
+    )
 
 
 def _ranked_related(
-    item: WatchItem,
     matching: list[Article],
-    candidates: dict[int | None, Article],
+    headlines: list[Article],
+    others: list[Article],
+    names: list[TopicName],
     lexicon: Lexicon,
     limit: int,
 ) -> list[ArticleRef]:
-    """The candidates that are not matches, best first: shared names, similarity, recency."""
-    matched_ids = {a.id for a in matching}
-    term_matchers = [Matcher([WatchItem(term.display, (term,))], lexicon) for term in item.terms]
-    titles = [a.title for a in matching]
-    newest = max((when(a) for a in candidates.values()), default=utcnow())
-    scored = []
-    for article in candidates.values():
-        if article.id in matched_ids:
-            continue
-        shared = sum(bool(m.match(article.title, article.body)) for m in term_matchers)
-        similarity = max((fuzz.token_set_ratio(article.title, t) for t in titles), default=0.0)
-        if shared == 0 and similarity < 50:
-            continue
-        age_days = (newest - when(article)).total_seconds() / 86400
-        score = 2.0 * shared + similarity / 100 + 1.0 / (1.0 + age_days)
-        scored.append((score, when(article), article))
-    scored.sort(key=lambda entry: (entry[0], entry[1]), reverse=True)
-    return [article_ref(article) for _, _, article in scored[:limit]]
+    """Headline items first, then the other articles and the matches together; in each, by the
+    weight of the names an article shares, then the newest. An article sharing no name is left
+    out, and a story (or a headline) is listed once."""
+    matcher = Matcher([name.item for name in names], lexicon)
+    weights = {name.item.key: name.weight for name in names}
+    stories: set[int | None] = set()
+    titles: set[str] = set()
+    ranked: list[ArticleRef] = []
+    for group in (headlines, [*others, *matching]):
+        scored = []
+        for article in group:
+            score = sum(weights[m.key] for m in matcher.match(article.title, article.body))
+            if score > 0:
+                scored.append((score, when(article), article))
+        scored.sort(key=lambda entry: (entry[0], entry[1]), reverse=True)
+        for _score, _when, article in scored:
+            story = article.story_id or article.id
+            title = article.title.casefold()
+            if story not in stories and title not in titles:
+                stories.add(story)
+                titles.add(title)
+                ranked.append(article_ref(article))
+    return ranked[:limit]
 
 
 async def daily_counts(

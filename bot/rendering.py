@@ -16,6 +16,7 @@ from bot.callbacks import (
     Callback,
     ChangeSetting,
     MoreFacts,
+    Question,
     RemoveSubscription,
     SetTimezone,
     ShowHelp,
@@ -93,7 +94,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("subscribe", "TOPIC", "get alerts on a topic"),
     ("unsubscribe", "TOPIC", "stop alerts on a topic"),
     ("list", "", "your topics, each with a remove button"),
-    ("facts", "TOPIC", "key figures about a topic"),
+    ("facts", "[TOPIC]", "key figures about a topic, or alone: on your watch-list"),
     ("related", "TOPIC", "related headlines"),
     ("latest", "TOPIC", "the newest articles on a topic"),
     ("trend", "TOPIC", "a chart of articles per day"),
@@ -413,6 +414,9 @@ def digest(day: date, groups: Sequence[tuple[str, Sequence[DigestArticle]]]) -> 
 FACTS_PAGE_LENGTH = 1500
 FACT_SENTENCE_LENGTH = 400
 ANSWER_TITLE_LENGTH = 160
+FACT_ORIGIN_TITLE_LENGTH = 60  # an article without a source is named by its title
+WATCH_LIST_FACTS = 3  # facts per watch item under /facts alone
+WATCH_LIST_FACTS_LENGTH = 3600  # room for the items' facts in one message, with the last line
 FACTS_HEADER = re.compile(r"^📊 Key facts: (?P<topic>.+) \(\d+–\d+ of \d+\)$")
 
 
@@ -433,6 +437,28 @@ def _linked_title(title: str, url: str | None) -> str:
     return f'<a href="{escape(url)}">{shown}</a>' if url else shown
 
 
+def _fact_line(fact: RankedFact[ArticleRef]) -> str:
+    """A fact, linked to its article with the article's source and date, and the other
+    sources that reported it."""
+    best = fact.best
+    line = f"• {escape(shorten(best.sentence, FACT_SENTENCE_LENGTH))}"
+    origin = _dated_source(best.article.source, best.article.published) or escape(
+        shorten(best.article.title, FACT_ORIGIN_TITLE_LENGTH)
+    )
+    if best.article.url:
+        line += f' — <a href="{escape(best.article.url)}">{origin}</a>'
+    else:
+        line += f" — <i>{origin}</i>"
+    others = [
+        d.article.source
+        for d in fact.duplicates
+        if d.article.source and d.article.source != best.article.source
+    ]
+    if others:
+        line += f" (also {escape(', '.join(dict.fromkeys(others)))})"
+    return line
+
+
 def facts_page(topic: str, facts: Sequence[RankedFact[ArticleRef]], offset: int = 0) -> Reply:
     """A page of key facts, under ~1500 characters, with a "more…" button when there are more."""
     if not facts:
@@ -442,14 +468,7 @@ def facts_page(topic: str, facts: Sequence[RankedFact[ArticleRef]], offset: int 
     offset = min(max(offset, 0), len(facts) - 1)
     end = offset
     for fact in facts[offset:]:
-        best = fact.best
-        line = f"• {escape(shorten(best.sentence, FACT_SENTENCE_LENGTH))}"
-        origin = _dated_source(best.article.source, best.article.published)
-        if origin:
-            line += f" — <i>{origin}</i>"
-        others = [d.article.source for d in fact.duplicates if d.article.source]
-        if others:
-            line += f" (also {escape(', '.join(dict.fromkeys(others)))})"
+        line = _fact_line(fact)
         if lines and size + visible_length(line) > FACTS_PAGE_LENGTH:
             break
         lines.append(line)
@@ -458,6 +477,37 @@ def facts_page(topic: str, facts: Sequence[RankedFact[ArticleRef]], offset: int 
     header = f"📊 Key facts: {escape(topic)} ({offset + 1}–{end} of {len(facts)})"
     buttons = ((Button("more…", MoreFacts(end)),),) if end < len(facts) else ()
     return Reply("\n".join([header, *lines]), buttons)
+
+
+def watch_list_facts(found: Sequence[tuple[str, Sequence[RankedFact[ArticleRef]]]]) -> Reply:
+    """/facts alone: the newest facts of each watch item (`WATCH_LIST_FACTS`), grouped under
+    it, in one message; a button per item with more facts, and one line naming the items
+    without any (or that did not fit)."""
+    if not found:
+        return Reply(
+            "Your watch-list is empty. Ask about one topic with <code>/facts TOPIC</code>, "
+            "or subscribe to topics and send /facts alone for all of them."
+        )
+    lines = ["📊 <b>Key facts on your watch-list</b>"]
+    size = visible_length(lines[0])
+    rows: list[tuple[Button, ...]] = []
+    without: list[str] = []
+    for topic, facts in found:
+        group = [f"\n<b>{escape(shorten(topic, LISTED_TOPIC_LENGTH))}</b>"]
+        group += [_fact_line(fact) for fact in facts[:WATCH_LIST_FACTS]]
+        length = sum(visible_length(line) + 1 for line in group)
+        if not facts or size + length > WATCH_LIST_FACTS_LENGTH:
+            without.append(topic)
+            continue
+        lines += group
+        size += length
+        more = Ask("facts", topic)
+        if len(facts) > WATCH_LIST_FACTS and fits(more):
+            rows.append((Button(f"More on {shorten(topic, 40)}", more),))
+    if without:
+        names = ", ".join(shorten(topic, LISTED_TOPIC_LENGTH) for topic in without)
+        lines.append(f"\nNot shown (no figures yet, or no room): {escape(shorten(names, 600))}")
+    return Reply("\n".join(lines), tuple(rows))
 
 
 def facts_topic(message_text: str) -> str | None:
@@ -493,6 +543,21 @@ def _headlines(heading: str, found: Sequence[Story | ArticleRef], topic: str) ->
 
 def question_usage(command: str) -> str:
     return f"Usage: <code>/{command} TOPIC</code>, e.g. <code>/{command} copper</code>."
+
+
+def question_suggestion(question: Question, typed: str, candidates: Sequence[str]) -> Reply:
+    """ "Did you mean …?" for a question: a button asking it about each candidate, and one
+    asking about the topic as typed."""
+    names = " or ".join(f"<b>{escape(c)}</b>" for c in candidates)
+    text = f"I don't know <b>{escape(typed)}</b>. Did you mean {names}?"
+    rows = [
+        (Button(f"/{question} {c}", Ask(question, c)),)
+        for c in candidates
+        if fits(Ask(question, c))
+    ]
+    if fits(Ask(question, typed)):
+        rows.append((Button(f"Ask about “{typed}”", Ask(question, typed)),))
+    return Reply(text, tuple(rows))
 
 
 @dataclass(frozen=True, slots=True)

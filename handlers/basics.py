@@ -9,12 +9,11 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
-from bot import callbacks, knowledge, rendering, subscriptions
-from bot.callbacks import Ask, ShowHelp
+from bot import callbacks, rendering, subscriptions
+from bot.callbacks import ShowHelp
 from bot.context import BotApplication, BotContext
 from bot.digest_jobs import sync_digest_jobs
-from bot.rendering import Reply
-from bot.topics import TopicError, parse_watch_item, topic_in_text
+from bot.topics import topic_in_text
 from handlers.common import (
     addressed_to_another_bot,
     allowed_to_change,
@@ -81,29 +80,6 @@ async def plain_text(update: Update, context: BotContext) -> None:
     await answer(update, rendering.text_offer(topic) if topic else rendering.text_not_understood())
 
 
-async def on_ask_button(update: Update, context: BotContext) -> None:
-    """A facts or latest button under a plain message: answer as the command would."""
-    query = update.callback_query
-    pressed = callbacks.decode(query.data or "") if query else None
-    if query is None or not isinstance(pressed, Ask):
-        return
-    services = context.services
-    try:
-        item = parse_watch_item(pressed.topic, services.lexicon)
-    except TopicError:
-        await query.answer(rendering.stale_button())
-        return
-    await query.answer()
-    reply: Reply | str
-    if pressed.question == "facts":
-        found_facts = await knowledge.key_facts(services.sessions, item, services.lexicon)
-        reply = rendering.facts_page(item.key, found_facts)
-    else:
-        found_stories = await knowledge.latest(services.sessions, item, services.lexicon)
-        reply = rendering.latest_list(item.key, found_stories)
-    await answer(update, reply)
-
-
 async def stale_button(update: Update, _context: BotContext) -> None:
     """Answer a button press whose data no handler takes (old, or not made by this bot)."""
     if update.callback_query is not None:
@@ -124,7 +100,6 @@ def register(app: BotApplication) -> None:
     app.add_handler(command("start", start))
     app.add_handler(command("help", help_command))
     app.add_handler(command("stop", stop))
-    app.add_handler(CallbackQueryHandler(on_ask_button, pattern=callbacks.pattern(Ask)))
     app.add_handler(CallbackQueryHandler(on_help_button, pattern=callbacks.pattern(ShowHelp)))
     app.add_error_handler(on_error)
 

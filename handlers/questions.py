@@ -7,29 +7,82 @@ from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler
 
 from bot import callbacks, knowledge, rendering
-from bot.callbacks import MoreFacts
+from bot.callbacks import Ask, MoreFacts, Question
 from bot.charts import has_activity, trend_caption, trend_chart
-from bot.context import BotApplication, BotContext
+from bot.context import BotApplication, BotContext, Services
 from bot.digest_jobs import digest_text
+from bot.rendering import Reply
 from bot.topics import TopicError, WatchItem, parse_watch_item
-from handlers.common import answer, command, keyboard, remember_chat, topic_argument
+from handlers.common import (
+    answer,
+    command,
+    command_argument,
+    keyboard,
+    remember_chat,
+    topic_argument,
+)
 from storage import queries
 from storage.models import utcnow
 
 
-async def asked_item(update: Update, context: BotContext, command: str) -> WatchItem | None:
-    """The watch item after a question command (or None, the user told what is wrong)."""
+async def asked_item(update: Update, context: BotContext, question: Question) -> WatchItem | None:
+    """The watch item after a question command, or None after telling the user what is wrong
+    or suggesting spellings (with buttons that ask again) for a typo."""
     await remember_chat(update, context)
-    return await topic_argument(update, context, rendering.question_usage(command))
+    item = await topic_argument(update, context, rendering.question_usage(question))
+    if item is None:
+        return None
+    candidates = context.services.suggester.suggest(item)
+    if candidates:
+        await answer(update, rendering.question_suggestion(question, item.key, candidates))
+        return None
+    return item
+
+
+async def ask(update: Update, context: BotContext, question: Question, item: WatchItem) -> None:
+    """Answer a question about a watch item in the update's chat."""
+    services = context.services
+    sessions, lexicon = services.sessions, services.lexicon
+    match question:
+        case "facts":
+            found = await knowledge.key_facts(sessions, item, lexicon)
+            await answer(update, rendering.facts_page(item.key, found))
+        case "related":
+            related = await knowledge.related(sessions, item, lexicon)
+            await answer(update, rendering.related_list(item.key, related))
+        case "latest":
+            stories = await knowledge.latest(sessions, item, lexicon)
+            await answer(update, rendering.latest_list(item.key, stories))
+        case "trend":
+            await send_trend(update, context, item)
 
 
 async def facts(update: Update, context: BotContext) -> None:
-    """The key figures about a topic from stored articles: /facts copper."""
+    """The key figures about a topic from stored articles: /facts copper; /facts alone: the
+    newest few of each item of the chat's watch-list."""
+    if not command_argument(update.effective_message).strip():
+        chat_id = await remember_chat(update, context)
+        if chat_id is not None:
+            await answer(update, await watch_list_facts(context.services, chat_id))
+        return
     item = await asked_item(update, context, "facts")
     if item is not None:
-        services = context.services
-        found = await knowledge.key_facts(services.sessions, item, services.lexicon)
-        await answer(update, rendering.facts_page(item.key, found))
+        await ask(update, context, "facts", item)
+
+
+async def watch_list_facts(services: Services, chat_id: int) -> Reply:
+    async with services.sessions() as session:
+        rows = await queries.list_subscriptions(session=session, chat_id=chat_id)
+    found = []
+    for row in rows:
+        try:
+            item = parse_watch_item(row.topic, services.lexicon)
+        except TopicError:
+            continue  # a stored topic always parses; a hand-edited row is skipped
+        found.append(
+            (row.topic, await knowledge.key_facts(services.sessions, item, services.lexicon))
+        )
+    return rendering.watch_list_facts(found)
 
 
 async def on_more_facts(update: Update, context: BotContext) -> None:
@@ -53,29 +106,47 @@ async def on_more_facts(update: Update, context: BotContext) -> None:
     await query.edit_message_text(page.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(page))
 
 
+async def on_ask_again(update: Update, context: BotContext) -> None:
+    """A button that asks a question about a topic (a suggested spelling, the typed one, a
+    watch item): the answer comes as a new message."""
+    query = update.callback_query
+    pressed = callbacks.decode(query.data or "") if query else None
+    if query is None or not isinstance(pressed, Ask):
+        return
+    try:
+        item = parse_watch_item(pressed.topic, context.services.lexicon)
+    except TopicError as error:
+        await query.answer(str(error))
+        return
+    await remember_chat(update, context)
+    await query.answer()
+    await ask(update, context, pressed.question, item)
+
+
 async def related(update: Update, context: BotContext) -> None:
     """Headlines related to a topic: /related India-Chile."""
     item = await asked_item(update, context, "related")
     if item is not None:
-        services = context.services
-        found = await knowledge.related(services.sessions, item, services.lexicon)
-        await answer(update, rendering.related_list(item.key, found))
+        await ask(update, context, "related", item)
 
 
 async def latest(update: Update, context: BotContext) -> None:
     """The newest stored articles on a topic: /latest lithium."""
     item = await asked_item(update, context, "latest")
     if item is not None:
-        services = context.services
-        found = await knowledge.latest(services.sessions, item, services.lexicon)
-        await answer(update, rendering.latest_list(item.key, found))
+        await ask(update, context, "latest", item)
 
 
 async def trend(update: Update, context: BotContext) -> None:
     """A chart of matching articles per day over the last 30 days: /trend copper."""
     item = await asked_item(update, context, "trend")
+    if item is not None:
+        await ask(update, context, "trend", item)
+
+
+async def send_trend(update: Update, context: BotContext, item: WatchItem) -> None:
     chat = update.effective_chat
-    if item is None or chat is None:
+    if chat is None:
         return
     services = context.services
     counts = await knowledge.daily_counts(services.sessions, item, services.lexicon)
@@ -108,3 +179,4 @@ def register(app: BotApplication) -> None:
     app.add_handler(command("trend", trend))
     app.add_handler(command("digest", digest_now))
     app.add_handler(CallbackQueryHandler(on_more_facts, pattern=callbacks.pattern(MoreFacts)))
+    app.add_handler(CallbackQueryHandler(on_ask_again, pattern=callbacks.pattern(Ask)))

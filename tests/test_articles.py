@@ -188,3 +188,22 @@ def test_control_and_bidi_characters_are_removed_from_article_text() -> None:
         article_from_record({"title": "\x00\x01"})
     with pytest.raises(ValueError, match="control characters"):
         article_from_record({"title": "T", "url": "https://x.example/a\x00b"})
+
+
+def test_ticker_brackets_are_stripped_from_headlines() -> None:
+    parsed = parse_json_articles(
+        "\n".join(
+            json.dumps({"title": title, "body": "Drilling went on."})
+            for title in (
+                "<HALVORSEN PLATINUM CORP> IN METALS FIND",
+                "BRANDT <BRM> TO BUY STAKE FROM NORDSTEIN <NSM> UNIT",
+                "Lithium <b>prices</b> & a < b",
+            )
+        ),
+        name="wire.jsonl",
+    )
+    assert [article.title for article in parsed.articles] == [
+        "HALVORSEN PLATINUM CORP IN METALS FIND",
+        "BRANDT TO BUY STAKE FROM NORDSTEIN UNIT",
+        "Lithium <b>prices</b> & a < b",
+    ]

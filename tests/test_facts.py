@@ -11,6 +11,7 @@ import bot
 from bot import facts
 from bot.articles import ArticleIn, parse_text_article
 from bot.facts import (
+    Actors,
     FactCandidate,
     FigureKind,
     RankedInput,
@@ -21,7 +22,10 @@ from bot.facts import (
     find_figures,
     is_fact,
     is_near_duplicate,
+    is_table_row,
+    main_actors,
     rank_facts,
+    with_subject,
 )
 from bot.lexicon import default_lexicon
 from bot.text import split_sentences
@@ -537,7 +541,7 @@ def ranked(
     return RankedInput(sentence, fact_key(sentence), names, published, position, source)
 
 
-def test_naming_facts_rank_first_then_newest_articles_then_earlier_sentences() -> None:
+def test_facts_rank_newest_first_then_naming_then_earlier_sentences() -> None:
     facts = [
         ranked("Zinc stocks rose 3%.", names=False, day=24),
         ranked("Copper output fell 2%.", day=20),
@@ -549,9 +553,9 @@ def test_naming_facts_rank_first_then_newest_articles_then_earlier_sentences() -
     assert order == [
         "Copper prices rose 1%.",
         "Copper imports rose 4%.",
+        "Zinc stocks rose 3%.",
         "Copper output fell 2%.",
         "Copper demand rose 9%.",
-        "Zinc stocks rose 3%.",
     ]
 
 
@@ -574,3 +578,135 @@ def test_rank_facts_accepts_any_article_reference() -> None:
     fact = FactCandidate("Copper rose 2%.", tuple(find_figures("Copper rose 2%.")), 0, "k")
     [only] = rank_facts([RankedInput(fact.sentence, fact.key, True, None, 0, 42)])
     assert only.best.article == 42
+
+
+# --- wire copy --------------------------------------------------------------------------------
+
+WIRE_FIGURES = [
+    (
+        "Net profit rose 5.3 pct to 12.5 mln dlrs.",
+        [(K.PERCENT, "5.3 pct"), (K.MONEY, "12.5 mln dlrs")],
+    ),
+    ("The smelter lifted cathodes to 67.50 cts a lb.", [(K.MONEY, "67.50 cts a lb")]),
+    ("The bank arranged a loan of 300 mln Canadian dlrs.", [(K.MONEY, "300 mln Canadian dlrs")]),
+    ("Takings reached 40 mln stg.", [(K.MONEY, "40 mln stg")]),
+    ("The mine shipped 38.2 mln lbs of concentrate.", [(K.QUANTITY, "38.2 mln lbs")]),
+]
+
+
+@pytest.mark.parametrize(("sentence", "expected"), WIRE_FIGURES)
+def test_wire_abbreviations_are_money_and_units(
+    sentence: str, expected: list[tuple[FigureKind, str]]
+) -> None:
+    assert figures(sentence) == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "unit"),
+    [
+        ("The bank arranged a loan of 300 mln Canadian dlrs.", "CAD"),
+        ("Net profit was 12.5 mln dlrs.", "USD"),
+        ("The smelter lifted cathodes to 67.50 cts a lb.", "USD cent"),
+        ("Takings reached 40 mln stg.", "GBP"),
+    ],
+)
+def test_wire_money_carries_its_currency(sentence: str, unit: str) -> None:
+    [figure] = find_figures(sentence)
+    assert figure.unit == unit
+
+
+def test_a_fact_in_wire_abbreviations_is_a_near_duplicate_of_it_written_out() -> None:
+    wire = "Zambian copper exports rose 4.2 pct to 310 mln dlrs in the first quarter."
+    written = "Zambian copper exports rose 4.2% to 310 million dollars in the first quarter."
+    assert fact_key(wire) == fact_key(written)
+
+
+TABLE_ROWS = [
+    "Net 2,114,000 vs 1,873,000",
+    "Shr loss 37 cts vs profit 29 cts",
+    "Zinc special high grade nil (4,125,300), Standard zinc nil (9,150), Grade B 1,204,550 "
+    "(nil), Lead 310,400 (298,750), Tin 12,050 (nil).",
+    "COPPER GRADE A - Steady 125 tonnes cash 874.50 3months 880.00 STANDARD - Quiet 75 tonnes "
+    "cash 861.00 3months nil LEAD - Steady 250 tonnes cash 301.50 3months 299.00",
+    "91-120 days 5.85 pct 5.80 pct 91-120 days",
+]
+
+
+@pytest.mark.parametrize("sentence", TABLE_ROWS)
+def test_table_rows_are_not_facts(sentence: str) -> None:
+    assert is_table_row(sentence, find_figures(sentence))
+    assert extract_facts("Metal stocks", f"Stocks were as follows.\n\n{sentence}") == []
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "National output fell 1.5% to 448,000 tonnes in the third quarter.",
+        "Zinc stocks fell 4,500 tonnes to 160,000 from 164,500 in January, compared with "
+        "126,700 a year earlier.",
+        "THE PESO HAS FALLEN 2.1 PCT AGAINST THE DOLLAR THIS YEAR, AFTER LOSING 3.4 PCT IN 1986.",
+    ],
+)
+def test_prose_with_many_figures_is_not_a_table(sentence: str) -> None:
+    assert not is_table_row(sentence, find_figures(sentence))
+
+
+# --- whose fact -------------------------------------------------------------------------------
+
+
+def test_the_government_is_named_after_the_article_s_country() -> None:
+    body = (
+        "India wants to double its refined copper capacity within a decade.\n\n"
+        "The government targets 3 million tonnes a year by 2031."
+    )
+    actors = main_actors("Copper push", body, default_lexicon())
+    assert actors.country == "India"
+    assert (
+        with_subject("The government targets 3 million tonnes a year by 2031.", actors)
+        == "The government of India targets 3 million tonnes a year by 2031."
+    )
+
+
+@pytest.mark.parametrize(
+    ("lead", "organisation"),
+    [
+        ("Halvorsen Platinum Corp said drilling found 1.2 pct copper.", "Halvorsen Platinum Corp"),
+        ("Codelco, the state copper miner, said output fell 5 pct.", "Codelco"),
+        ("Shares rose after Brandt Mining Ltd found more ore.", "Brandt Mining Ltd"),
+    ],
+)
+def test_the_company_and_it_are_the_article_s_organisation(lead: str, organisation: str) -> None:
+    actors = main_actors("Drilling results", lead, default_lexicon())
+    assert actors.organisation == organisation
+    assert with_subject("It expects 40,000 tonnes in 2027.", actors) == (
+        f"{organisation} expects 40,000 tonnes in 2027."
+    )
+    assert with_subject("The company expects 40,000 tonnes.", actors) == (
+        f"{organisation} expects 40,000 tonnes."
+    )
+
+
+def test_a_country_is_not_taken_for_the_company() -> None:
+    actors = main_actors(
+        "Talks", "India is negotiating copper supplies with Chile.", default_lexicon()
+    )
+    assert actors == Actors(None, "India")
+    assert with_subject("It buys over 90% of its concentrate.", actors) == (
+        "It buys over 90% of its concentrate."
+    )
+    assert (
+        with_subject("The country buys 90% abroad.", Actors(None, "US"))
+        == "The US buys 90% abroad."
+    )
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "It is situated 14 kilometres from the first well, which yields 500,000 cubic metres.",
+        "The government of President Ortiz has laid off about 20,000 miners.",
+        "The government's target is 3 million tonnes by 2031.",
+    ],
+)
+def test_a_subject_that_is_not_the_actor_or_says_whose_stays(sentence: str) -> None:
+    assert with_subject(sentence, Actors("Halvorsen Platinum Corp", "Bolivia")) == sentence

@@ -11,9 +11,10 @@ import pytest
 from bot.articles import ArticleIn, ParsedFile, read_articles
 from bot.cli import main
 from bot.context import BotApplication
+from storage.db import SessionFactory
 from tests.conftest import DATA
 from tests.fakes import FakeTelegram, utf16_len
-from tests.test_chat_commands import say
+from tests.test_chat_commands import say, store_topics
 
 CHAT = 701
 
@@ -160,7 +161,7 @@ async def test_trend_sends_a_chart_or_a_sentence(
 
 
 async def test_questions_need_a_topic(bot: BotApplication, telegram: FakeTelegram) -> None:
-    for command in ("facts", "related", "latest", "trend"):
+    for command in ("related", "latest", "trend"):
         assert "Usage" in (await say(telegram, f"/{command}", CHAT)).plain_text
 
 
@@ -177,3 +178,147 @@ def test_the_cli_prints_the_same_answers(
     assert main(["latest", "copper"]) == 0
     assert "India is negotiating with Chile" in capsys.readouterr().out
     assert main(["digest", "424242"]) == 1
+
+
+NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
+
+
+def copper_story(n: int, title: str, body: str, *, days_ago: int, source: str) -> ArticleIn:
+    return ArticleIn(
+        title=title,
+        body=body,
+        url=f"https://news.example/{n}",
+        source=source,
+        published=NOW - timedelta(days=days_ago),
+    )
+
+
+async def test_facts_leave_out_tables_merge_duplicates_name_subjects_and_link_newest_first(
+    bot: BotApplication, telegram: FakeTelegram, ingest: Callable[..., Any]
+) -> None:
+    await ingest(
+        copper_story(
+            1,
+            "Delhi plans a bigger copper smelting industry",
+            "India wants to double its refined copper capacity within a decade.\n\n"
+            "The government targets 3 million tonnes of copper a year by 2031.",
+            days_ago=5,
+            source="Mint Desk",
+        ),
+        copper_story(
+            2,
+            "LME copper stocks fall",
+            "Copper stocks in LME warehouses fell 4,500 tonnes to 160,000 tonnes on Monday.\n\n"
+            "COPPER GRADE A - Steady 125 tonnes cash 874.50 3months 880.00 STANDARD - Quiet 75 "
+            "tonnes cash 861.00 3months nil LEAD - Steady 250 tonnes cash 301.50 3months 299.00",
+            days_ago=1,
+            source="Metals Wire",
+        ),
+        copper_story(
+            3,
+            "Warehouse copper stocks drop",
+            "Copper stocks in LME warehouses fell by 4,500 tonnes to 160,000 tonnes on Monday, "
+            "traders said.",
+            days_ago=2,
+            source="Exchange Daily",
+        ),
+    )
+    reply = await say(telegram, "/facts copper", CHAT)
+    lines = (reply.plain_text or "").splitlines()
+    assert lines[0] == "📊 Key facts: copper (1–2 of 2)"
+    assert lines[1].startswith("• Copper stocks in LME warehouses fell 4,500 tonnes")
+    assert lines[1].endswith("— Metals Wire, 23 Nov 2026 (also Exchange Daily)")
+    assert lines[2] == (
+        "• The government of India targets 3 million tonnes of copper a year by 2031. "
+        "— Mint Desk, 19 Nov 2026"
+    )
+    assert '<a href="https://news.example/2">Metals Wire, 23 Nov 2026</a>' in (reply.text or "")
+
+
+async def test_related_answers_with_the_matching_stories_when_nothing_else_is_related(
+    bot: BotApplication, telegram: FakeTelegram, ingest: Callable[..., Any]
+) -> None:
+    await ingest(
+        copper_story(
+            1,
+            "Codelco cuts copper output forecast",
+            "Codelco cut its copper output forecast for the year.",
+            days_ago=3,
+            source="Andes Wire",
+        ),
+        copper_story(
+            2,
+            "Zambian copper exports rise",
+            "Zambia shipped more copper through Dar es Salaam.",
+            days_ago=1,
+            source="Lusaka Post",
+        ),
+    )
+    for topic, first in (("copper", "Zambian"), ("Codelco", "Codelco")):
+        lines = ((await say(telegram, f"/related {topic}", CHAT)).plain_text or "").splitlines()
+        assert lines[0] == f"🔗 Related to {topic}"
+        assert lines[1].startswith(f"• {first}")
+
+
+async def test_related_ranks_by_the_topic_s_names_not_by_words_of_another_sense(
+    bot: BotApplication, telegram: FakeTelegram, sample: None, ingest: Callable[..., Any]
+) -> None:
+    await ingest(
+        ArticleIn(
+            title="India is negotiating chile pepper and fine china export deals",
+            body="Indian growers of chile peppers want buyers for fine china and spice blends.",
+            url="https://spice.example/1",
+            source="Spice Trade",
+        )
+    )
+    lines = ((await say(telegram, "/related India-Chile", CHAT)).plain_text or "").splitlines()
+    assert lines[1].startswith("• U.S. and India Agree Trade Deal That Cuts Tariffs")
+    chile = next(n for n, line in enumerate(lines) if "Chile's copper output slides" in line)
+    chilli = next(n for n, line in enumerate(lines) if "chile pepper" in line)
+    assert chile < chilli == len(lines) - 1  # naming India alone counts least
+    assert "Japan’s Finance Minister" not in "\n".join(lines)
+
+
+async def test_a_question_with_a_typo_suggests_spellings_and_a_button_answers(
+    bot: BotApplication, telegram: FakeTelegram, sample: None
+) -> None:
+    for question in ("facts", "related", "latest", "trend"):
+        reply = await say(telegram, f"/{question} coper", CHAT)
+        assert "Did you mean copper?" in (reply.plain_text or "")
+        data = [row[0]["callback_data"] for row in reply.reply_markup["inline_keyboard"]]
+        assert data == [f"ask:{question}:copper", f"ask:{question}:coper"]
+    before = len(telegram.sent_to(CHAT))
+    telegram.add_callback(CHAT, "ask:facts:copper", message_id=reply.message_id)
+    answer = (await telegram.wait_for_sent(before + 1, chat_id=CHAT))[-1]
+    assert (answer.plain_text or "").startswith("📊 Key facts: copper (1–")
+    telegram.add_callback(CHAT, "ask:latest:coper", message_id=reply.message_id)
+    kept = (await telegram.wait_for_sent(before + 2, chat_id=CHAT))[-1]
+    assert kept.plain_text == "No stored articles on coper yet."
+
+
+async def test_facts_alone_answers_for_the_watch_list_grouped_by_item(
+    bot: BotApplication, telegram: FakeTelegram, sample: None, db: SessionFactory
+) -> None:
+    empty = await say(telegram, "/facts", CHAT)
+    assert (empty.plain_text or "").startswith("Your watch-list is empty.")
+    await store_topics(db, ["copper", "rare earths", "tungsten"], CHAT)
+    reply = await say(telegram, "/facts", CHAT)
+    text = reply.plain_text or ""
+    assert text.startswith("📊 Key facts on your watch-list\n\ncopper\n• ")
+    copper, rare_earths = text.split("\n\ncopper\n")[1].split("\n\nrare earths\n")
+    assert len(copper.splitlines()) == 3 and "97% by 2047" in copper
+    assert "roughly 90% of the world's rare earth magnets" in rare_earths
+    assert text.endswith("Not shown (no figures yet, or no room): tungsten")
+    [[more]] = reply.reply_markup["inline_keyboard"]
+    assert (more["text"], more["callback_data"]) == ("More on copper", "ask:facts:copper")
+
+
+async def test_related_to_a_cooccurrence_no_article_matches_lists_those_naming_a_term(
+    bot: BotApplication, telegram: FakeTelegram, ingest: Callable[..., Any]
+) -> None:
+    await ingest(
+        ArticleIn(title="Chile raises its copper royalty", body="Chile's senate voted for it."),
+        ArticleIn(title="Zinc smelters idle", body="European zinc smelters cut output."),
+    )
+    lines = ((await say(telegram, "/related India-Chile", CHAT)).plain_text or "").splitlines()
+    assert [line.split(" — ")[0] for line in lines[1:]] == ["• Chile raises its copper royalty"]
