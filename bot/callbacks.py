@@ -29,6 +29,18 @@ class RemoveSubscription:
     subscription_id: int
 
 
+LevelName = Literal["main", "split", "all"]  # storage.models.Level
+LEVELS: tuple[LevelName, ...] = ("main", "split", "all")
+
+
+@dataclass(frozen=True, slots=True)
+class SetLevel:
+    """A level button under /list: what one watch item pushes at once."""
+
+    subscription_id: int
+    level: LevelName
+
+
 @dataclass(frozen=True, slots=True)
 class MoreFacts:
     """The next page of /facts, from this offset."""
@@ -47,7 +59,7 @@ class ChangeSetting:
     value: str
 
 
-Callback = SubscribeTo | RemoveSubscription | MoreFacts | ChangeSetting
+Callback = SubscribeTo | RemoveSubscription | SetLevel | MoreFacts | ChangeSetting
 
 _SETTING_VALUES: dict[str, frozenset[str]] = {
     "mode": frozenset({"instant", "digest", "both"}),
@@ -62,6 +74,8 @@ def encode(callback: Callback) -> str:
             return f"sub:{topic}"
         case RemoveSubscription(subscription_id):
             return f"unsub:{subscription_id}"
+        case SetLevel(subscription_id, level):
+            return f"lvl:{subscription_id}:{level}"
         case MoreFacts(offset):
             return f"facts:{offset}"
         case ChangeSetting(name, value):
@@ -81,6 +95,13 @@ def decode(data: str) -> Callback | None:
     if kind == "unsub":
         subscription_id = _number(rest, 1, MAX_ROW_ID)
         return None if subscription_id is None else RemoveSubscription(subscription_id)
+    if kind == "lvl":
+        number, _, level = rest.partition(":")
+        subscription_id = _number(number, 1, MAX_ROW_ID)
+        for known in LEVELS:
+            if level == known and subscription_id is not None:
+                return SetLevel(subscription_id, known)
+        return None
     if kind == "facts":
         offset = _number(rest, 0, MAX_OFFSET)
         return None if offset is None else MoreFacts(offset)

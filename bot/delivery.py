@@ -261,6 +261,7 @@ class Dispatcher:
             text = rendering.alert(
                 title=article.title,
                 topics=json.loads(alert.topics),
+                mentions=json.loads(alert.mentions),
                 evidence=evidence_sentence(article.title, article.body, alert.evidence_at),
                 source=article.source,
                 url=article.url,

@@ -60,6 +60,8 @@ class Match(NamedTuple):  # a tuple: an article makes a dozen, built faster than
     # A position in the article's `matched_text` inside the sentence that shows the match best;
     # `evidence_sentence` reads it when an alert is shown, so matching never copies sentences.
     evidence_at: int
+    relevance: float  # 0 to 1: how much the article is about the item
+    about: bool  # a main story about the item, not a passing mention
 
 
 _by_key = attrgetter("key")
@@ -351,15 +353,24 @@ class Matcher:
                 continue
             if filed.keys:
                 evidence = article.evidence((need,))
+                relevance, about = article.standing((need,))
                 for key in filed.keys:
-                    matched.append(Match(key, evidence))
+                    matched.append(Match(key, evidence, relevance, about))
             if filed.pairs:
                 for other in seen:
                     for item in filed.pairs.get(other, ()):
-                        matched.append(Match(item.key, article.evidence(item.needs)))
+                        matched.append(
+                            Match(
+                                item.key,
+                                article.evidence(item.needs),
+                                *article.standing(item.needs),
+                            )
+                        )
             for item in filed.items:
                 if seen >= item.required and seen.isdisjoint(item.exclusions):
-                    matched.append(Match(item.key, article.evidence(item.needs)))
+                    matched.append(
+                        Match(item.key, article.evidence(item.needs), *article.standing(item.needs))
+                    )
         matched.sort(key=_by_key)
         return matched
 
@@ -422,6 +433,7 @@ class _Article:
         self._sentence_at: dict[int, tuple[int, int]] = {}
         self._context: dict[tuple[int, int], bool] = {}
         self._evidence: dict[tuple[int, ...], int] = {}  # an item's needs → its evidence
+        self._lead_end = -1  # where the headline and the body's first sentence end
 
     def _sentence(self, position: int) -> tuple[int, int]:
         sentence = self._sentence_at.get(position)
@@ -469,6 +481,23 @@ class _Article:
                 evidence = best[0]
             self._evidence[needs] = evidence
         return evidence
+
+    def standing(self, needs: tuple[int, ...]) -> tuple[float, bool]:
+        """(relevance, about) of an item: a main story names every term in the headline or
+        the lead sentence; relevance adds the headline, the lead and how often it is named."""
+        if self._lead_end < 0:
+            start = self._title_length + 1
+            self._lead_end = (
+                sentence_span_at(self._text, start)[1]
+                if start < len(self._text) and not self._text[start].isspace()
+                else self._title_length
+            )
+        firsts = [min(self.found[need]) for need in needs]
+        in_title = all(first <= self._title_length for first in firsts)
+        about = all(first < self._lead_end for first in firsts)
+        mentions = sum(len(self.found[need]) for need in needs) / len(needs)
+        relevance = 0.5 * in_title + 0.3 * about + 0.2 * min(1.0, mentions / 3)
+        return relevance, about
 
 
 def matched_text(title: str, body: str) -> str:

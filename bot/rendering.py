@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from bot.callbacks import (
+    LEVELS,
     Callback,
     ChangeSetting,
+    LevelName,
     MoreFacts,
     RemoveSubscription,
+    SetLevel,
     SubscribeTo,
     fits,
 )
@@ -182,17 +185,57 @@ def suggestion(typed: str, candidates: Sequence[str]) -> Reply:
     return Reply(text, tuple(rows))
 
 
-def subscription_list(topics: Sequence[tuple[int, str]]) -> Reply:
-    """The chat's watch-list, with a remove button for each item."""
+@dataclass(frozen=True, slots=True)
+class ListedTopic:
+    """A row of /list."""
+
+    subscription_id: int
+    topic: str
+    level: str  # storage.models.Level
+
+
+# What a level pushes at once, as its button says it (the button switches to the next level).
+LEVEL_LABELS = {
+    "main": "main stories only",
+    "split": "main now, mentions in digest",
+    "all": "every mention now",
+}
+
+
+def next_level(level: str) -> LevelName:
+    """The level a /list row's level button switches to: main → split → all → main."""
+    for index, known in enumerate(LEVELS):
+        if known == level:
+            return LEVELS[(index + 1) % len(LEVELS)]
+    return LEVELS[0]
+
+
+def subscription_list(topics: Sequence[ListedTopic]) -> Reply:
+    """The chat's watch-list, each item with a remove button and a button switching its level."""
     if not topics:
         return Reply("Your watch-list is empty. Add a topic with <code>/subscribe TOPIC</code>.")
     lines = [f"<b>Your watch-list</b> ({len(topics)}):"]
-    lines += [f"• {escape(shorten(topic, LISTED_TOPIC_LENGTH))}" for _, topic in topics]
-    lines.append("Tap a button to remove a topic.")
+    lines += [f"• {escape(shorten(row.topic, LISTED_TOPIC_LENGTH))}" for row in topics]
+    lines.append(
+        "✖ removes a topic. The other button shows what it sends at once; tap it to switch: "
+        "main stories only → main now, passing mentions in your digest → every mention now."
+    )
     buttons = tuple(
-        (Button(f"✖ {shorten(topic, 60)}", RemoveSubscription(sid)),) for sid, topic in topics
+        (
+            Button(f"✖ {shorten(row.topic, 30)}", RemoveSubscription(row.subscription_id)),
+            Button(
+                f"{LEVEL_LABELS.get(row.level, row.level)} ↻",
+                SetLevel(row.subscription_id, next_level(row.level)),
+            ),
+        )
+        for row in topics
     )
     return Reply("\n".join(lines), buttons)
+
+
+def level_set_notice(topic: str, level: str) -> str:
+    """The short notice a level button shows (plain text, at most 200 UTF-16 units)."""
+    return shorten(f"{item_label(topic)}: {LEVEL_LABELS[level]}", CALLBACK_NOTICE_LENGTH)
 
 
 def removed_notice(topic: str) -> str:
@@ -436,6 +479,32 @@ def alert_burst(items: Sequence[BurstItem]) -> list[tuple[str, list[int]]]:
     return chunks
 
 
+def item_label(key: str) -> str:
+    """A watch item named short, without its exclusions ("copper -Copperfield" → "copper")."""
+    return key.split(" -", 1)[0]
+
+
+def reasons(topics: Sequence[str], mentions: Collection[str]) -> str:
+    """Why an alert came: "copper — main subject", "zinc — mentioned" (plain text)."""
+    main = [topic for topic in topics if topic not in mentions]
+    mentioned = [topic for topic in topics if topic in mentions]
+    parts = [f"{', '.join(main)} — main subject"] if main else []
+    if mentioned:
+        parts.append(f"{', '.join(mentioned)} — mentioned")
+    return "; ".join(parts)
+
+
+def origin(source: str | None, published: datetime | None, url: str | None) -> str:
+    """Where a story comes from, saying so plainly when the source, date or link is unknown:
+    "Wire · 24 Nov 2026 · Read more", "source unknown · date unknown · no link"."""
+    parts = [
+        escape(source) if source else "source unknown",
+        published.strftime("%d %b %Y") if published else "date unknown",
+        f'<a href="{escape(url)}">Read more</a>' if url else "no link",
+    ]
+    return " · ".join(parts)
+
+
 def alert(
     *,
     title: str,
@@ -444,23 +513,17 @@ def alert(
     source: str | None,
     url: str | None,
     published: datetime | None,
+    mentions: Collection[str] = (),
 ) -> str:
-    """One alert: headline, the watch items it matched, the sentence that matched, source, link."""
+    """One alert: headline, the watch items it matched and why, the sentence that matched,
+    source, date, link."""
     lines = [
         f"🔔 <b>{escape(shorten(title, ALERT_TITLE_LENGTH))}</b>",
-        f"Matched: <i>{escape(shorten(', '.join(topics), ALERT_TOPICS_LENGTH))}</i>",
+        f"Matched: <i>{escape(shorten(reasons(topics, mentions), ALERT_TOPICS_LENGTH))}</i>",
     ]
     if evidence and evidence != title:
         lines.append(f"“{escape(shorten(evidence, ALERT_EVIDENCE_LENGTH))}”")
-    origin = []
-    if source:
-        origin.append(escape(source))
-    if published:
-        origin.append(published.strftime("%d %b %Y"))
-    if url:
-        origin.append(f'<a href="{escape(url)}">Read more</a>')
-    if origin:
-        lines.append(" · ".join(origin))
+    lines.append(origin(source, published, url))
     return "\n".join(lines)
 
 

@@ -7,12 +7,13 @@ from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler
 
 from bot import callbacks, rendering
-from bot.callbacks import RemoveSubscription, SubscribeTo
+from bot.callbacks import RemoveSubscription, SetLevel, SubscribeTo
 from bot.context import BotApplication, BotContext, Services
 from bot.rendering import Reply
 from bot.topics import TopicError, parse_watch_item
 from handlers.common import answer, command, keyboard, remember_chat, topic_argument
 from storage import queries
+from storage.models import Level
 
 MAX_SUBSCRIPTIONS = 50
 
@@ -67,7 +68,9 @@ async def list_topics(update: Update, context: BotContext) -> None:
 async def watch_list(services: Services, chat_id: int) -> Reply:
     async with services.sessions() as session:
         rows = await queries.list_subscriptions(session=session, chat_id=chat_id)
-    return rendering.subscription_list([(row.id, row.topic) for row in rows if row.id is not None])
+    return rendering.subscription_list(
+        [rendering.ListedTopic(row.id, row.topic, row.level) for row in rows if row.id is not None]
+    )
 
 
 async def on_subscribe_button(update: Update, context: BotContext) -> None:
@@ -112,6 +115,32 @@ async def on_remove_button(update: Update, context: BotContext) -> None:
     )
 
 
+async def on_level_button(update: Update, context: BotContext) -> None:
+    """A level button under /list: switch what that topic sends at once, refresh the list."""
+    query = update.callback_query
+    chat = update.effective_chat
+    pressed = callbacks.decode(query.data or "") if query else None
+    if query is None or chat is None or not isinstance(pressed, SetLevel):
+        return
+    services = context.services
+    async with services.sessions() as session:
+        topic = await queries.set_level(
+            session=session,
+            chat_id=chat.id,
+            subscription_id=pressed.subscription_id,
+            level=Level(pressed.level),
+        )
+        await session.commit()
+    if topic is None:
+        await query.answer("That topic is no longer on your watch-list.")
+        return
+    await query.answer(rendering.level_set_notice(topic, pressed.level))
+    refreshed = await watch_list(services, chat.id)
+    await query.edit_message_text(
+        refreshed.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(refreshed)
+    )
+
+
 def register(app: BotApplication) -> None:
     app.add_handler(command("subscribe", subscribe))
     app.add_handler(command("unsubscribe", unsubscribe))
@@ -122,3 +151,4 @@ def register(app: BotApplication) -> None:
     app.add_handler(
         CallbackQueryHandler(on_remove_button, pattern=callbacks.pattern(RemoveSubscription))
     )
+    app.add_handler(CallbackQueryHandler(on_level_button, pattern=callbacks.pattern(SetLevel)))

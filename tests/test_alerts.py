@@ -85,7 +85,7 @@ async def test_the_seed_article_gives_each_chat_one_alert_naming_all_its_topics(
     assert telegram.sent_to(BATTERY) == []
     text = to_analyst.plain_text or ""
     assert text.startswith("🔔 India is negotiating with Chile and Peru")
-    assert "Matched: India-Chile, copper, rare earths" in text
+    assert "Matched: India-Chile, copper — main subject; rare earths — mentioned" in text
     assert "“India is negotiating with Chile and Peru" in text  # the sentence that matched
     assert "india-chile-copper" in text  # the source: a plain-text article's file name
     assert "Matched: copper" in (to_trader.plain_text or "")
@@ -264,7 +264,7 @@ async def test_ingest_from_another_process_reaches_the_running_bot(
     assert process.returncode == 0, stderr.decode()
     assert "new: 1 articles (+4 headlines)" in stdout.decode()
     [alert] = await telegram.wait_for_sent(chat_id=ANALYST, timeout=10)
-    assert "Matched: copper, rare earths" in (alert.plain_text or "")
+    assert "Matched: copper — main subject; rare earths — mentioned" in (alert.plain_text or "")
     assert alert.at - started < 10
 
 

@@ -13,7 +13,7 @@ async def test_the_demo_subscribes_alerts_and_answers() -> None:
     text = out.getvalue()
     assert "Subscribed to rare earths" in text
     assert "Did you mean lithium?" in text
-    assert "Matched: India-Chile, copper, rare earths" in text
+    assert "Matched: India-Chile, copper — main subject; rare earths — mentioned" in text
     assert "Matched: lithium" in text
     assert text.count("🔔") == 4  # the article, one headline and two wire stories; no near miss
     assert "duplicates: 5, alerts queued: 0" in text
