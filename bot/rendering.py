@@ -337,20 +337,30 @@ def empty_digest(day: date) -> str:
 
 
 def digest(day: date, groups: Sequence[tuple[str, Sequence[DigestArticle]]]) -> list[str]:
-    """The digest, grouped by watch item, split into messages that fit Telegram's limit."""
-    count = sum(len(articles) for _, articles in groups)
+    """The digest, grouped by watch item (passing mentions marked), split into messages that
+    fit Telegram's limit; a section's heading stays with its first story."""
+    count = len({article.story for _, articles in groups for article in articles})
     lines = [f"📰 <b>Digest for {day.strftime('%d %b %Y')}</b> — {count} articles"]
     for topic, articles in groups:
-        lines.append(f"\n<b>{escape(topic)}</b>")
-        for article in articles:
-            title = escape(shorten(article.title, DIGEST_TITLE_LENGTH))
-            line = f'• <a href="{escape(article.url)}">{title}</a>' if article.url else f"• {title}"
-            if article.source:
-                line += f" — {escape(article.source)}"
-            if article.also:
-                line += f" (also reported by {escape(', '.join(article.also))})"
-            lines.append(line)
+        heading = f"\n<b>{escape(topic)}</b>"
+        for index, article in enumerate(articles):
+            line = _digest_line(article, mention=article.is_mention(topic))
+            lines.append(f"{heading}\n{line}" if index == 0 else line)
     return split_message(lines)
+
+
+def _digest_line(article: DigestArticle, *, mention: bool) -> str:
+    title = escape(shorten(article.title, DIGEST_TITLE_LENGTH))
+    linked = f'<a href="{escape(article.url)}">{title}</a>' if article.url else title
+    line = f"{'◦' if mention else '•'} {linked}"
+    dated = _dated_source(article.source, article.published)
+    if dated:
+        line += f" — {dated}"
+    if article.also:
+        line += f" (also reported by {escape(', '.join(article.also))})"
+    if mention:
+        line += " · <i>mentioned in passing</i>"
+    return line
 
 
 # --------------------------------------------------------------------------------------------

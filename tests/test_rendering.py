@@ -50,9 +50,7 @@ def test_an_alert_says_plainly_what_is_unknown_and_never_dates_a_story_by_its_in
         url=None,
         published=None,
     )
-    assert parse_telegram_html(text).splitlines()[-1] == (
-        "source unknown · date unknown · no link"
-    )
+    assert parse_telegram_html(text).splitlines()[-1] == ("source unknown · date unknown · no link")
 
 
 def test_a_suggestion_offers_buttons_that_fit_callback_data() -> None:
