@@ -42,6 +42,11 @@ class SetLevel:
 
 
 @dataclass(frozen=True, slots=True)
+class ShowEvidence:
+    """The button under a list of headlines: why each came (the alerts sent as that message)."""
+
+
+@dataclass(frozen=True, slots=True)
 class MoreFacts:
     """The next page of /facts, from this offset."""
 
@@ -59,7 +64,7 @@ class ChangeSetting:
     value: str
 
 
-Callback = SubscribeTo | RemoveSubscription | SetLevel | MoreFacts | ChangeSetting
+Callback = SubscribeTo | RemoveSubscription | SetLevel | ShowEvidence | MoreFacts | ChangeSetting
 
 _SETTING_VALUES: dict[str, frozenset[str]] = {
     "mode": frozenset({"instant", "digest", "both"}),
@@ -76,6 +81,8 @@ def encode(callback: Callback) -> str:
             return f"unsub:{subscription_id}"
         case SetLevel(subscription_id, level):
             return f"lvl:{subscription_id}:{level}"
+        case ShowEvidence():
+            return "why"
         case MoreFacts(offset):
             return f"facts:{offset}"
         case ChangeSetting(name, value):
@@ -102,6 +109,8 @@ def decode(data: str) -> Callback | None:
             if level == known and subscription_id is not None:
                 return SetLevel(subscription_id, known)
         return None
+    if data == "why":
+        return ShowEvidence()
     if kind == "facts":
         offset = _number(rest, 0, MAX_OFFSET)
         return None if offset is None else MoreFacts(offset)

@@ -9,14 +9,15 @@ import itertools
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.articles import ArticleIn, Rejected, checked
+from bot.articles import MAX_SOURCE_LENGTH, ArticleIn, Rejected, checked
 from bot.facts import extract_facts, figures_to_json
 from bot.lexicon import Lexicon
 from bot.matching import Match, Matcher
@@ -160,8 +161,11 @@ _PreparedBatch = tuple[list[_Prepared], list[Rejected]]
 def _prepare(router: Router, article: ArticleIn) -> _Prepared:
     """Everything ingest derives from an article's text (ValueError: the article is out of
     limits). Every article passes `checked` here, whatever it came from, so no control
-    character reaches the database or a message."""
+    character reaches the database or a message. An article without a source is credited to
+    its URL's host."""
     article = checked(article)
+    if article.source is None and article.url:
+        article = replace(article, source=source_from_url(article.url))
     return _Prepared(
         article=article,
         content_hash=content_hash(article.title, article.body),
@@ -382,6 +386,15 @@ class Ingestor:
                 alerts.append(queries.NewAlert(row.id, *routed))
             story_told.update(routed.chat_id for routed in row.prepared.alerts)
         return await queries.add_alerts(session=session, alerts=alerts)
+
+
+def source_from_url(url: str) -> str | None:
+    """The host a URL names, without "www." ("https://www.mining.com/a" → "mining.com")."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return None
+    return host.removeprefix("www.")[:MAX_SOURCE_LENGTH] if host else None
 
 
 def _raise_if_storage_failed(error: Exception, report: IngestReport) -> None:

@@ -18,6 +18,7 @@ from bot.callbacks import (
     MoreFacts,
     RemoveSubscription,
     SetLevel,
+    ShowEvidence,
     SubscribeTo,
     fits,
 )
@@ -461,32 +462,79 @@ class BurstItem:
     url: str | None
     source: str | None
     topics: tuple[str, ...]
+    published: datetime | None = None
+    mentions: tuple[str, ...] = ()  # of `topics`, those only mentioned in passing
+
+
+@dataclass(frozen=True, slots=True)
+class BurstMessage:
+    """A message of a burst and the alerts it carries."""
+
+    text: str
+    alert_ids: list[int]
 
 
 BURST_TITLE_LENGTH = 200
+EVIDENCE_BUTTON = Button("Why these? Show the evidence", ShowEvidence())
 
 
-def alert_burst(items: Sequence[BurstItem]) -> list[tuple[str, list[int]]]:
-    """Several alerts for one chat as a list of headlines: messages within Telegram's limit,
-    each with the ids of the alerts it carries."""
+def alert_burst(items: Sequence[BurstItem]) -> list[BurstMessage]:
+    """Several alerts for one chat as a list of headlines, each with its source, date and
+    watch items: messages within Telegram's limit (each sent with `EVIDENCE_BUTTON`)."""
     header = f"🔔 <b>{len(items)} new articles</b> on your watch-list"
-    chunks: list[tuple[str, list[int]]] = []
+    chunks: list[BurstMessage] = []
     lines, size = [header], visible_length(header)
     ids: list[int] = []
     for item in items:
+        matched = ", ".join(
+            f"{item_label(topic)} (mentioned)" if topic in item.mentions else item_label(topic)
+            for topic in item.topics
+        )
         line = f"• {_linked_title(shorten(item.title, BURST_TITLE_LENGTH), item.url)}"
-        line += f" — <i>{escape(shorten(', '.join(item.topics), 200))}</i>"
-        if item.source:
-            line += f" · {escape(item.source)}"
+        line += f" — {_source_and_date(item.source, item.published)}"
+        line += f" · <i>{escape(shorten(matched, 200))}</i>"
         length = visible_length(line) + 1
         if ids and size + length > MESSAGE_LIMIT:
-            chunks.append(("\n".join(lines), ids))
+            chunks.append(BurstMessage("\n".join(lines), ids))
             lines, ids, size = ["🔔 <i>continued</i>"], [], 12
         lines.append(line)
         ids.append(item.alert_id)
         size += length
-    chunks.append(("\n".join(lines), ids))
+    chunks.append(BurstMessage("\n".join(lines), ids))
     return chunks
+
+
+def _source_and_date(source: str | None, published: datetime | None) -> str:
+    return ", ".join(
+        [
+            escape(source) if source else "source unknown",
+            published.strftime("%d %b %Y") if published else "date unknown",
+        ]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Why one alert of a burst came: its watch items and the sentence that matched."""
+
+    title: str
+    topics: tuple[str, ...]
+    mentions: tuple[str, ...]
+    sentence: str
+
+
+def burst_evidence(items: Sequence[Evidence]) -> list[str]:
+    """The evidence behind a burst's headlines, in messages within Telegram's limit."""
+    if not items:
+        return ["The alerts of that message are no longer stored."]
+    lines = ["🔎 <b>Why these came</b>"]
+    for item in items:
+        line = f"• <b>{escape(shorten(item.title, BURST_TITLE_LENGTH))}</b>\n"
+        line += f"<i>{escape(shorten(reasons(item.topics, item.mentions), 300))}</i>"
+        if item.sentence and item.sentence != item.title:
+            line += f": “{escape(shorten(item.sentence, 400))}”"
+        lines.append(line)
+    return split_message(lines)
 
 
 def item_label(key: str) -> str:

@@ -572,3 +572,16 @@ async def set_level(
         return None
     subscription.level = level
     return subscription.topic
+
+
+async def alerts_in_message(
+    *, session: AsyncSession, chat_id: int, message_id: int
+) -> list[tuple[Alert, Article]]:
+    """The alerts a chat was sent as one message, with their articles, in order."""
+    result = await session.exec(
+        select(Alert, Article)
+        .join(Article, col(Article.id) == Alert.article_id)
+        .where(col(Alert.chat_id) == chat_id, col(Alert.message_id) == message_id)
+        .order_by(col(Alert.id))
+    )
+    return list(result.all())

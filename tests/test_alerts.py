@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -391,3 +392,27 @@ async def test_an_article_the_database_refuses_costs_only_itself(db: SessionFact
     assert (report.new, len(report.rejected)) == (2, 1)
     assert report.rejected[0].where == "Refused"
     assert [source for source, *_ in await statuses_by_article(db)] == ["Test Wire"] * 2
+
+
+async def test_a_record_without_source_or_date_is_credited_to_its_host_and_not_dated_today(
+    bot: BotApplication,
+    telegram: FakeTelegram,
+    db: SessionFactory,
+    ingest: Callable[..., Any],
+    tmp_path: Path,
+) -> None:
+    await subscribe(db, ANALYST, "copper")
+    records = tmp_path / "wire.jsonl"
+    records.write_text(
+        '{"title": "Copper miners strike at Chuquicamata", "url": "https://www.mining.example/'
+        'strike", "body": "Copper miners at Chuquicamata walked out over pay in 1987."}\n'
+        '{"title": "Copper smelter restarts in Zambia", "body": "The copper smelter restarted."}\n',
+        encoding="utf-8",
+    )
+    await ingest(*ParsedFile.of(read_articles(records)).articles)
+    sent = await telegram.wait_for_sent(2, chat_id=ANALYST)
+    last_lines = sorted((m.plain_text or "").splitlines()[-1] for m in sent)
+    assert last_lines == [
+        "mining.example · date unknown · Read more",
+        "source unknown · date unknown · no link",
+    ]
