@@ -270,14 +270,16 @@ class Dispatcher:
         messages: list[tuple[str, list[Alert], InlineKeyboardMarkup | None]]
         if len(rows) == 1:
             alert, article = rows[0]
+            listed_with = await self._listed_with(article)
             text = rendering.alert(
                 title=article.title,
                 topics=json.loads(alert.topics),
                 mentions=json.loads(alert.mentions),
                 evidence=evidence_sentence(article.title, article.body, alert.evidence_at),
                 source=article.source,
-                url=article.url,
+                url=article.url or (listed_with.url if listed_with else None),
                 published=article.published_at,
+                listed_with=listed_with.title if listed_with else None,
             )
             messages = [(text, [alert], None)]
         else:
@@ -333,6 +335,14 @@ class Dispatcher:
                     )
             return False  # blocked, refused or erroring: the chat's other alerts wait
         return True
+
+    async def _listed_with(self, article: Article) -> Article | None:
+        """The article a related headline was listed with, if it is one."""
+        if article.parent_id is None:
+            return None
+        async with self._sessions() as session:
+            found = await queries.articles_by_id(session=session, article_ids=[article.parent_id])
+        return found.get(article.parent_id)
 
     async def send(
         self, chat_id: int, text: str, *, reply_markup: InlineKeyboardMarkup | None = None

@@ -572,15 +572,19 @@ def alert(
     url: str | None,
     published: datetime | None,
     mentions: Collection[str] = (),
+    listed_with: str | None = None,
 ) -> str:
-    """One alert: headline, the watch items it matched and why, the sentence that matched,
-    source, date, link."""
+    """One alert: headline, the watch items it matched and why, the sentence that matched (for
+    a related headline, the article it was listed with), source, date, link."""
     lines = [
         f"🔔 <b>{escape(shorten(title, ALERT_TITLE_LENGTH))}</b>",
         f"Matched: <i>{escape(shorten(reasons(topics, mentions), ALERT_TOPICS_LENGTH))}</i>",
     ]
     if evidence and evidence != title:
         lines.append(f"“{escape(shorten(evidence, ALERT_EVIDENCE_LENGTH))}”")
+    if listed_with:
+        shown = escape(shorten(listed_with, ALERT_TITLE_LENGTH))
+        lines.append(f"A related headline listed with “{shown}”")
     lines.append(origin(source, published, url))
     return "\n".join(lines)
 

@@ -585,3 +585,13 @@ async def alerts_in_message(
         .order_by(col(Alert.id))
     )
     return list(result.all())
+
+
+async def articles_by_id(
+    *, session: AsyncSession, article_ids: Collection[int]
+) -> dict[int, Article]:
+    """Some articles by id (those still stored)."""
+    if not article_ids:
+        return {}
+    result = await session.exec(select(Article).where(col(Article.id).in_(article_ids)))
+    return {article.id: article for article in result.all() if article.id is not None}

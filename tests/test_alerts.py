@@ -99,7 +99,10 @@ async def test_a_related_headline_is_alerted_like_any_article(
     [article] = ParsedFile.of(read_articles(DATA / "india-chile-copper.txt")).articles
     await ingest(article)
     [alert] = await telegram.wait_for_sent(chat_id=ANALYST)
-    assert "Gold Price Forecast Lifted to $6,300" in (alert.plain_text or "")
+    lines = (alert.plain_text or "").splitlines()
+    assert "Gold Price Forecast Lifted to $6,300" in lines[0]
+    assert lines[2].startswith("A related headline listed with “India is negotiating with Chile")
+    assert lines[3] == "india-chile-copper · date unknown · no link"
 
 
 async def test_near_misses_stay_quiet(
