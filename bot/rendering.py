@@ -85,7 +85,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("help", "", "this help"),
     ("subscribe", "TOPIC", "get alerts on a topic"),
     ("unsubscribe", "TOPIC", "stop alerts on a topic"),
-    ("list", "", "your topics, each with a remove button"),
+    ("list", "", "your topics, with buttons to remove one or change its level"),
     ("facts", "TOPIC", "key figures about a topic"),
     ("related", "TOPIC", "related headlines"),
     ("latest", "TOPIC", "the newest articles on a topic"),
