@@ -77,16 +77,34 @@ class RoutedAlert(NamedTuple):
     status: str  # pending (push now) or held (for the digest)
 
 
+# Plain strings: looking an Enum member up costs a call, and `decide` runs once per alert.
+_MAIN, _ALL = Level.MAIN.value, Level.ALL.value
+_PENDING, _HELD = AlertStatus.PENDING.value, AlertStatus.HELD.value
+
+
 def decide(
     chat_id: int, matched: Sequence[tuple[Match, str]], digest_only: bool
 ) -> RoutedAlert | None:
     """What a chat hears of an article from the matches of its watch items, each with the
     item's level: a main story is pushed; a passing mention is pushed (level all), kept for
     the digest (split) or dropped (main). Nothing when every match was dropped."""
-    kept = [(match, level) for match, level in matched if match.about or level != Level.MAIN]
+    if len(matched) == 1:  # most chats: the same rules for one watch item, without the lists
+        match, level = matched[0]
+        if not match.about and level == _MAIN:
+            return None
+        push = not digest_only and (match.about or level == _ALL)
+        return RoutedAlert(
+            chat_id,
+            (match.key,),
+            () if match.about else (match.key,),
+            match.evidence_at,
+            match.relevance,
+            _PENDING if push else _HELD,
+        )
+    kept = [(match, level) for match, level in matched if match.about or level != _MAIN]
     if not kept:
         return None
-    push = not digest_only and any(m.about or level == Level.ALL for m, level in kept)
+    push = not digest_only and any(m.about or level == _ALL for m, level in kept)
     best = max(kept, key=lambda pair: (pair[0].about, pair[0].relevance))[0]
     return RoutedAlert(
         chat_id,
@@ -94,7 +112,7 @@ def decide(
         tuple(match.key for match, _ in kept if not match.about),
         best.evidence_at,
         best.relevance,
-        AlertStatus.PENDING if push else AlertStatus.HELD,
+        _PENDING if push else _HELD,
     )
 
 
