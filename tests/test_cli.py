@@ -293,7 +293,7 @@ def test_a_database_of_a_newer_tradebot_is_one_line(database_url: str) -> None:
         assert result.returncode == 1
         assert result.stderr.splitlines() == [
             "tradebot: the database is at schema revision 0099, newer than this tradebot "
-            "knows (0006): run a newer tradebot"
+            "knows (0007): run a newer tradebot"
         ]
 
 
