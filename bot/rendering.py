@@ -239,6 +239,11 @@ def level_set_notice(topic: str, level: str) -> str:
     return shorten(f"{item_label(topic)}: {LEVEL_LABELS[level]}", CALLBACK_NOTICE_LENGTH)
 
 
+def not_on_watch_list() -> str:
+    """The notice of a level button whose topic is gone (or is another chat's)."""
+    return "That topic is no longer on your watch-list."
+
+
 def removed_notice(topic: str) -> str:
     """The short notice a remove button shows (plain text, at most 200 UTF-16 units)."""
     return shorten(f"Removed {topic}", CALLBACK_NOTICE_LENGTH)

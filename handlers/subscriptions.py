@@ -132,7 +132,7 @@ async def on_level_button(update: Update, context: BotContext) -> None:
         )
         await session.commit()
     if topic is None:
-        await query.answer("That topic is no longer on your watch-list.")
+        await query.answer(rendering.not_on_watch_list())
         return
     await query.answer(rendering.level_set_notice(topic, pressed.level))
     refreshed = await watch_list(services, chat.id)
