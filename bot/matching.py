@@ -433,7 +433,8 @@ class _Article:
         self._sentence_at: dict[int, tuple[int, int]] = {}
         self._context: dict[tuple[int, int], bool] = {}
         self._evidence: dict[tuple[int, ...], int] = {}  # an item's needs → its evidence
-        self._lead_end = -1  # where the headline and the body's first sentence end
+        self._standing: dict[tuple[int, ...], tuple[float, bool]] = {}  # an item's needs → …
+        self._lead = -1  # where the body's first sentence ends, once looked up
 
     def _sentence(self, position: int) -> tuple[int, int]:
         sentence = self._sentence_at.get(position)
@@ -485,19 +486,29 @@ class _Article:
     def standing(self, needs: tuple[int, ...]) -> tuple[float, bool]:
         """(relevance, about) of an item: a main story names every term in the headline or
         the lead sentence; relevance adds the headline, the lead and how often it is named."""
-        if self._lead_end < 0:
+        standing = self._standing.get(needs)
+        if standing is None:
+            found = self.found
+            if len(needs) == 1:
+                positions = found[needs[0]]
+                named, mentions = min(positions), float(len(positions))
+            else:  # where the last of its terms is first named
+                named = max(min(found[need]) for need in needs)
+                mentions = sum(len(found[need]) for need in needs) / len(needs)
+            in_title = named <= self._title_length
+            about = in_title or named < self._lead_end()
+            relevance = 0.5 * in_title + 0.3 * about + 0.2 * min(1.0, mentions / 3)
+            standing = self._standing[needs] = (relevance, about)
+        return standing
+
+    def _lead_end(self) -> int:
+        """Where the body's first sentence ends (the title's end when there is no body)."""
+        if self._lead < 0:
             start = self._title_length + 1
-            self._lead_end = (
-                sentence_span_at(self._text, start)[1]
-                if start < len(self._text) and not self._text[start].isspace()
-                else self._title_length
-            )
-        firsts = [min(self.found[need]) for need in needs]
-        in_title = all(first <= self._title_length for first in firsts)
-        about = all(first < self._lead_end for first in firsts)
-        mentions = sum(len(self.found[need]) for need in needs) / len(needs)
-        relevance = 0.5 * in_title + 0.3 * about + 0.2 * min(1.0, mentions / 3)
-        return relevance, about
+            text = self._text
+            has_body = start < len(text) and not text[start].isspace()
+            self._lead = sentence_span_at(text, start)[1] if has_body else self._title_length
+        return self._lead
 
 
 def matched_text(title: str, body: str) -> str:
