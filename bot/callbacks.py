@@ -31,6 +31,23 @@ class RemoveSubscription:
     subscription_id: int
 
 
+LevelName = Literal["main", "split", "all"]  # storage.models.Level
+LEVELS: tuple[LevelName, ...] = ("main", "split", "all")
+
+
+@dataclass(frozen=True, slots=True)
+class SetLevel:
+    """A level button under /list: what one watch item pushes at once."""
+
+    subscription_id: int
+    level: LevelName
+
+
+@dataclass(frozen=True, slots=True)
+class ShowEvidence:
+    """The button under a list of headlines: why each came (the alerts sent as that message)."""
+
+
 @dataclass(frozen=True, slots=True)
 class MoreFacts:
     """The next page of /facts, from this offset."""
@@ -89,6 +106,8 @@ class ShowSettings:
 Callback = (
     SubscribeTo
     | RemoveSubscription
+    | SetLevel
+    | ShowEvidence
     | MoreFacts
     | ChangeSetting
     | SubscribeToEach
@@ -114,6 +133,10 @@ def encode(callback: Callback) -> str:
             return f"sub:{topic}"
         case RemoveSubscription(subscription_id):
             return f"unsub:{subscription_id}"
+        case SetLevel(subscription_id, level):
+            return f"lvl:{subscription_id}:{level}"
+        case ShowEvidence():
+            return "why"
         case MoreFacts(offset):
             return f"facts:{offset}"
         case ChangeSetting(name, value):
@@ -143,6 +166,15 @@ def decode(data: str) -> Callback | None:
     if kind == "unsub":
         subscription_id = _number(rest, 1, MAX_ROW_ID)
         return None if subscription_id is None else RemoveSubscription(subscription_id)
+    if kind == "lvl":
+        number, _, level = rest.partition(":")
+        subscription_id = _number(number, 1, MAX_ROW_ID)
+        for known in LEVELS:
+            if level == known and subscription_id is not None:
+                return SetLevel(subscription_id, known)
+        return None
+    if data == "why":
+        return ShowEvidence()
     if kind == "facts":
         offset = _number(rest, 0, MAX_OFFSET)
         return None if offset is None else MoreFacts(offset)

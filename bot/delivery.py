@@ -26,11 +26,11 @@ from datetime import UTC, timedelta
 from enum import Enum
 from typing import TypeVar
 
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from bot import rendering
+from bot import callbacks, rendering
 from bot.matching import evidence_sentence
 from storage import queries
 from storage.db import SessionFactory
@@ -50,6 +50,17 @@ NOT_THE_SENDER = (
 )
 
 T = TypeVar("T")
+# Under a list of headlines: the evidence of the alerts it carries (they record its message id).
+EVIDENCE_MARKUP = InlineKeyboardMarkup(
+    [
+        [
+            InlineKeyboardButton(
+                rendering.EVIDENCE_BUTTON.label,
+                callback_data=callbacks.encode(rendering.EVIDENCE_BUTTON.action),
+            )
+        ]
+    ]
+)
 
 
 class SendBudget:
@@ -256,17 +267,21 @@ class Dispatcher:
     async def _deliver(self, chat_id: int, rows: list[tuple[Alert, Article]]) -> bool:
         """Send a chat its due alerts, one message for one alert, a list of headlines for
         several, and record the outcome of each."""
+        messages: list[tuple[str, list[Alert], InlineKeyboardMarkup | None]]
         if len(rows) == 1:
             alert, article = rows[0]
+            listed_with = await self._listed_with(article)
             text = rendering.alert(
                 title=article.title,
                 topics=json.loads(alert.topics),
+                mentions=json.loads(alert.mentions),
                 evidence=evidence_sentence(article.title, article.body, alert.evidence_at),
                 source=article.source,
-                url=article.url,
+                url=article.url or (listed_with.url if listed_with else None),
                 published=article.published_at,
+                listed_with=listed_with.title if listed_with else None,
             )
-            messages = [(text, [alert])]
+            messages = [(text, [alert], None)]
         else:
             alerts = {alert.id: alert for alert, _ in rows}
             items = [
@@ -276,17 +291,20 @@ class Dispatcher:
                     article.url,
                     article.source,
                     tuple(json.loads(alert.topics)),
+                    published=article.published_at,
+                    mentions=tuple(json.loads(alert.mentions)),
                 )
                 for alert, article in rows
             ]
             messages = [
-                (text, [alerts[i] for i in ids]) for text, ids in rendering.alert_burst(items)
+                (burst.text, [alerts[i] for i in burst.alert_ids], EVIDENCE_MARKUP)
+                for burst in rendering.alert_burst(items)
             ]
-        for text, alerts_in_message in messages:
+        for text, alerts_in_message, markup in messages:
             if self._stop.is_set():
                 return False
             ids = [alert.id for alert in alerts_in_message if alert.id is not None]
-            result = await self.send(chat_id, text)
+            result = await self.send(chat_id, text, reply_markup=markup)
             if result.status is SendStatus.SENT:
                 self._last_alert_at[chat_id] = time.monotonic()
                 await self._write(
@@ -317,6 +335,14 @@ class Dispatcher:
                     )
             return False  # blocked, refused or erroring: the chat's other alerts wait
         return True
+
+    async def _listed_with(self, article: Article) -> Article | None:
+        """The article a related headline was listed with, if it is one."""
+        if article.parent_id is None:
+            return None
+        async with self._sessions() as session:
+            found = await queries.articles_by_id(session=session, article_ids=[article.parent_id])
+        return found.get(article.parent_id)
 
     async def send(
         self, chat_id: int, text: str, *, reply_markup: InlineKeyboardMarkup | None = None

@@ -115,6 +115,9 @@ async def digest_text(
             url=article.url,
             story=article.story_id or article.id or 0,
             topics=tuple(json.loads(alert.topics)),
+            mentions=tuple(json.loads(alert.mentions)),
+            relevance=alert.relevance,
+            published=article.published_at,
         )
         for alert, article in rows
     ]

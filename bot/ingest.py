@@ -8,14 +8,16 @@ import asyncio
 import itertools
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import NamedTuple
+from urllib.parse import urlsplit
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.articles import ArticleIn, Rejected, checked
+from bot.articles import MAX_SOURCE_LENGTH, ArticleIn, Rejected, checked
 from bot.facts import extract_facts, figures_to_json
 from bot.lexicon import Lexicon
 from bot.matching import Match, Matcher
@@ -25,7 +27,7 @@ from bot.text import content_hash, search_words
 from bot.topics import TopicError, WatchItem, parse_watch_item
 from storage import queries
 from storage.db import SessionFactory, storage_failure
-from storage.models import AlertStatus, DeliveryMode, utcnow
+from storage.models import AlertStatus, DeliveryMode, Level, utcnow
 from storage.search import StoryCandidate, story_candidates
 
 log = logging.getLogger(__name__)
@@ -36,8 +38,6 @@ STORY_CANDIDATES = 20
 # Articles stored per transaction. Each adds rows all over the alerts' per-chat index, so
 # a commit writes most of that index's pages whatever the batch: bigger batches share them.
 BATCH_SIZE = 200
-
-RoutedAlert = tuple[int, tuple[str, ...], int, str]  # chat id, watch-item keys, evidence_at, status
 
 
 @dataclass(slots=True)
@@ -66,50 +66,96 @@ class StorageFailure(Exception):
         self.report = report
 
 
-class Router:
-    """Which chats hear about an article: matches its watch items, fans out to subscribers.
-    Chats that take digests only get their alert held for the digest."""
+class RoutedAlert(NamedTuple):
+    """What one chat is told about one article, and why."""
 
-    def __init__(self, subscriptions: Iterable[tuple[int, str, str]], lexicon: Lexicon) -> None:
-        chats_by_topic: dict[str, list[int]] = defaultdict(list)
+    chat_id: int
+    topics: tuple[str, ...]  # the watch items it is told about, in key order
+    mentions: tuple[str, ...]  # those of them the article only mentions in passing
+    evidence_at: int  # where the sentence showing the best reason is
+    relevance: float  # the best of the items'
+    status: str  # pending (push now) or held (for the digest)
+
+
+# Plain strings: looking an Enum member up costs a call, and `decide` runs once per alert.
+_MAIN, _ALL = Level.MAIN.value, Level.ALL.value
+_PENDING, _HELD = AlertStatus.PENDING.value, AlertStatus.HELD.value
+
+
+def decide(
+    chat_id: int, matched: Sequence[tuple[Match, str]], digest_only: bool
+) -> RoutedAlert | None:
+    """What a chat hears of an article from the matches of its watch items, each with the
+    item's level: a main story is pushed; a passing mention is pushed (level all), kept for
+    the digest (split) or dropped (main). Nothing when every match was dropped."""
+    if len(matched) == 1:  # most chats: the same rules for one watch item, without the lists
+        match, level = matched[0]
+        if not match.about and level == _MAIN:
+            return None
+        push = not digest_only and (match.about or level == _ALL)
+        return RoutedAlert(
+            chat_id,
+            (match.key,),
+            () if match.about else (match.key,),
+            match.evidence_at,
+            match.relevance,
+            _PENDING if push else _HELD,
+        )
+    kept = [(match, level) for match, level in matched if match.about or level != _MAIN]
+    if not kept:
+        return None
+    push = not digest_only and any(m.about or level == _ALL for m, level in kept)
+    best = max(kept, key=lambda pair: (pair[0].about, pair[0].relevance))[0]
+    return RoutedAlert(
+        chat_id,
+        tuple(match.key for match, _ in kept),
+        tuple(match.key for match, _ in kept if not match.about),
+        best.evidence_at,
+        best.relevance,
+        _PENDING if push else _HELD,
+    )
+
+
+class Router:
+    """Which chats hear about an article: matches its watch items, fans out to subscribers,
+    and lets `decide` settle each chat's alert from the levels of its items."""
+
+    def __init__(
+        self, subscriptions: Iterable[queries.ActiveSubscription], lexicon: Lexicon
+    ) -> None:
+        chats_by_topic: dict[str, list[tuple[int, str]]] = defaultdict(list)
         self._digest_only: set[int] = set()
-        for chat_id, topic, mode in subscriptions:
-            chats_by_topic[topic].append(chat_id)
+        for chat_id, topic, mode, level in subscriptions:
+            chats_by_topic[topic].append((chat_id, level))
             if mode == DeliveryMode.DIGEST:
                 self._digest_only.add(chat_id)
         items: dict[str, WatchItem] = {}
-        self._subscribers: dict[str, list[int]] = defaultdict(list)
-        for topic, chat_ids in chats_by_topic.items():
+        self._subscribers: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        for topic, chats in chats_by_topic.items():
             try:
                 item = parse_watch_item(topic, lexicon)
             except TopicError as error:
                 log.warning("skipping stored topic %r: %s", topic, error)
                 continue
             items[item.key] = item
-            self._subscribers[item.key].extend(chat_ids)
+            self._subscribers[item.key].extend(chats)
         self._matcher = Matcher(items.values(), lexicon)
 
     def route(self, title: str, body: str) -> list[RoutedAlert]:
-        """(chat id, matched watch items, where the evidence is, alert status): one alert per
-        chat."""
-        per_chat: dict[int, list[Match]] = {}
+        """One alert per chat that hears about the article, by chat id."""
+        per_chat: dict[int, list[tuple[Match, str]]] = {}
         for match in self._matcher.match(title, body):
-            for chat_id in self._subscribers.get(match.key, ()):
+            for chat_id, level in self._subscribers.get(match.key, ()):
                 if chat_id in per_chat:
-                    per_chat[chat_id].append(match)
+                    per_chat[chat_id].append((match, level))
                 else:
-                    per_chat[chat_id] = [match]
-        held, pending = AlertStatus.HELD, AlertStatus.PENDING  # an Enum lookup costs a call
+                    per_chat[chat_id] = [(match, level)]
         digest_only = self._digest_only
-        return [
-            (
-                chat_id,
-                (matches[0].key,) if len(matches) == 1 else tuple(m.key for m in matches),
-                matches[0].evidence_at,
-                held if chat_id in digest_only else pending,
-            )
-            for chat_id, matches in sorted(per_chat.items())
+        routed = [
+            decide(chat_id, matched, chat_id in digest_only)
+            for chat_id, matched in sorted(per_chat.items())
         ]
+        return [alert for alert in routed if alert is not None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,8 +179,11 @@ _PreparedBatch = tuple[list[_Prepared], list[Rejected]]
 def _prepare(router: Router, article: ArticleIn) -> _Prepared:
     """Everything ingest derives from an article's text (ValueError: the article is out of
     limits). Every article passes `checked` here, whatever it came from, so no control
-    character reaches the database or a message."""
+    character reaches the database or a message. An article without a source is credited to
+    its URL's host."""
     article = checked(article)
+    if article.source is None and article.url:
+        article = replace(article, source=source_from_url(article.url))
     return _Prepared(
         article=article,
         content_hash=content_hash(article.title, article.body),
@@ -349,12 +398,21 @@ class Ingestor:
             story_told = told_in_batch[row.known_story]
             if isinstance(row.story, int):
                 story_told |= told.pop(row.story, set())
-            for chat, topics, evidence_at, status in row.prepared.alerts:
-                if chat in story_told:
-                    status = AlertStatus.HELD
-                alerts.append((row.id, chat, topics, evidence_at, status))
-            story_told.update(chat for chat, *_ in row.prepared.alerts)
+            for routed in row.prepared.alerts:
+                if routed.chat_id in story_told:
+                    routed = routed._replace(status=AlertStatus.HELD)
+                alerts.append(queries.NewAlert(row.id, *routed))
+            story_told.update(routed.chat_id for routed in row.prepared.alerts)
         return await queries.add_alerts(session=session, alerts=alerts)
+
+
+def source_from_url(url: str) -> str | None:
+    """The host a URL names, without "www." ("https://www.mining.com/a" → "mining.com")."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return None
+    return host.removeprefix("www.")[:MAX_SOURCE_LENGTH] if host else None
 
 
 def _raise_if_storage_failed(error: Exception, report: IngestReport) -> None:

@@ -341,6 +341,7 @@ class _Shape(NamedTuple):
 _DIGITS = str.maketrans("", "", "0123456789")
 _FIGURE_MARKS = str.maketrans("", "", "0123456789.,:;/%()-+\t")
 TABLE_LINE_LENGTH = 200  # characters; a line of a table of prices is short
+SUMMARY_CHARACTERS = 300  # a body this short is a feed's summary, not a story to weigh
 LEAD_CHARACTERS = 500  # at most this much of the body's first paragraph is its lead
 FIGURE_SHARE = 0.25  # of a line's letters and digits, digits: a line of a table
 LIST_REACH = 60  # characters either side where other commodities make a list
@@ -444,11 +445,11 @@ class Matcher:
         """The watch items this article matches, each with where its evidence is and how much
         the article is about it."""
         article = self._scanned(title, body)
-        about_from = self._model.about_from
         matched: list[Match] = []
         for key, needs in self._matched_items(article):
             relevance = article.relevance(needs, self._model)
-            matched.append(Match(key, article.evidence(needs), relevance, relevance >= about_from))
+            about = article.is_about(needs, relevance, self._model)
+            matched.append(Match(key, article.evidence(needs), relevance, about))
         matched.sort(key=_by_key)
         return matched
 
@@ -458,7 +459,12 @@ class Matcher:
         article = self._scanned(title, body)
         explained = [
             Explained(
-                Match(key, article.evidence(needs), relevance, relevance >= self._model.about_from),
+                Match(
+                    key,
+                    article.evidence(needs),
+                    relevance,
+                    article.is_about(needs, relevance, self._model),
+                ),
                 tuple(article.features(need) for need in dict.fromkeys(needs)),
             )
             for key, needs in self._matched_items(article)
@@ -606,6 +612,16 @@ class _Article:
                 " " in phrase and f" {phrase} " in joined for phrase in known
             )
         return context
+
+    def is_about(self, needs: tuple[int, ...], relevance: float, model: RelevanceModel) -> bool:
+        """A main story: the relevance says so, or the article is a headline with a summary
+        (a feed's item) and the headline names every term. The model was fitted on wire
+        stories with a body to weigh; a summary leaves it only the headline, which names the
+        story's subject."""
+        if relevance >= model.about_from:
+            return True
+        is_summary = len(self._text) - self._title_length <= SUMMARY_CHARACTERS
+        return is_summary and all(min(self.found[need]) < self._title_length for need in needs)
 
     def relevance(self, needs: tuple[int, ...], model: RelevanceModel) -> float:
         """An item of several terms: the mean of its terms' relevance (a country rarely leads

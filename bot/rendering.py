@@ -5,20 +5,24 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from bot.callbacks import (
+    LEVELS,
     Ask,
     Callback,
     ChangeSetting,
+    LevelName,
     MoreFacts,
     Question,
     RemoveSubscription,
+    SetLevel,
     SetTimezone,
+    ShowEvidence,
     ShowHelp,
     ShowSettings,
     SubscribeTo,
@@ -93,7 +97,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("stop", "", "pause all alerts and digests (/start resumes them)"),
     ("subscribe", "TOPIC", "get alerts on a topic"),
     ("unsubscribe", "TOPIC", "stop alerts on a topic"),
-    ("list", "", "your topics, each with a remove button"),
+    ("list", "", "your topics, with buttons to remove one or change its level"),
     ("facts", "[TOPIC]", "key figures about a topic, or alone: on your watch-list"),
     ("related", "TOPIC", "related headlines"),
     ("latest", "TOPIC", "the newest articles on a topic"),
@@ -230,17 +234,62 @@ def suggestion(typed: str, candidates: Sequence[str]) -> Reply:
     return Reply(text, tuple(rows))
 
 
-def subscription_list(topics: Sequence[tuple[int, str]]) -> Reply:
-    """The chat's watch-list, with a remove button for each item."""
+@dataclass(frozen=True, slots=True)
+class ListedTopic:
+    """A row of /list."""
+
+    subscription_id: int
+    topic: str
+    level: str  # storage.models.Level
+
+
+# What a level pushes at once, as its button says it (the button switches to the next level).
+LEVEL_LABELS = {
+    "main": "main stories only",
+    "split": "main now, mentions in digest",
+    "all": "every mention now",
+}
+
+
+def next_level(level: str) -> LevelName:
+    """The level a /list row's level button switches to: main → split → all → main."""
+    for index, known in enumerate(LEVELS):
+        if known == level:
+            return LEVELS[(index + 1) % len(LEVELS)]
+    return LEVELS[0]
+
+
+def subscription_list(topics: Sequence[ListedTopic]) -> Reply:
+    """The chat's watch-list, each item with a remove button and a button switching its level."""
     if not topics:
         return Reply("Your watch-list is empty. Add a topic with <code>/subscribe TOPIC</code>.")
     lines = [f"<b>Your watch-list</b> ({len(topics)}):"]
-    lines += [f"• {escape(shorten(topic, LISTED_TOPIC_LENGTH))}" for _, topic in topics]
-    lines.append("Tap a button to remove a topic.")
+    lines += [f"• {escape(shorten(row.topic, LISTED_TOPIC_LENGTH))}" for row in topics]
+    lines.append(
+        "✖ removes a topic. The other button shows what it sends at once; tap it to switch: "
+        "main stories only → main now, passing mentions in your digest → every mention now."
+    )
     buttons = tuple(
-        (Button(f"✖ {shorten(topic, 60)}", RemoveSubscription(sid)),) for sid, topic in topics
+        (
+            Button(f"✖ {shorten(row.topic, 30)}", RemoveSubscription(row.subscription_id)),
+            Button(
+                f"{LEVEL_LABELS.get(row.level, row.level)} ↻",
+                SetLevel(row.subscription_id, next_level(row.level)),
+            ),
+        )
+        for row in topics
     )
     return Reply("\n".join(lines), buttons)
+
+
+def level_set_notice(topic: str, level: LevelName) -> str:
+    """The short notice a level button shows (plain text, at most 200 UTF-16 units)."""
+    return shorten(f"{item_label(topic)}: {LEVEL_LABELS[level]}", CALLBACK_NOTICE_LENGTH)
+
+
+def not_on_watch_list() -> str:
+    """The notice of a level button whose topic is gone (or is another chat's)."""
+    return "That topic is no longer on your watch-list."
 
 
 def removed_notice(topic: str) -> str:
@@ -391,20 +440,30 @@ def empty_digest(day: date) -> str:
 
 
 def digest(day: date, groups: Sequence[tuple[str, Sequence[DigestArticle]]]) -> list[str]:
-    """The digest, grouped by watch item, split into messages that fit Telegram's limit."""
-    count = sum(len(articles) for _, articles in groups)
+    """The digest, grouped by watch item (passing mentions marked), split into messages that
+    fit Telegram's limit; a section's heading stays with its first story."""
+    count = len({article.story for _, articles in groups for article in articles})
     lines = [f"📰 <b>Digest for {day.strftime('%d %b %Y')}</b> — {counted(count, 'article')}"]
     for topic, articles in groups:
-        lines.append(f"\n<b>{escape(topic)}</b>")
-        for article in articles:
-            title = escape(shorten(article.title, DIGEST_TITLE_LENGTH))
-            line = f'• <a href="{escape(article.url)}">{title}</a>' if article.url else f"• {title}"
-            if article.source:
-                line += f" — {escape(article.source)}"
-            if article.also:
-                line += f" (also reported by {escape(', '.join(article.also))})"
-            lines.append(line)
+        heading = f"\n<b>{escape(topic)}</b>"
+        for index, article in enumerate(articles):
+            line = _digest_line(article, mention=article.is_mention(topic))
+            lines.append(f"{heading}\n{line}" if index == 0 else line)
     return split_message(lines)
+
+
+def _digest_line(article: DigestArticle, *, mention: bool) -> str:
+    title = escape(shorten(article.title, DIGEST_TITLE_LENGTH))
+    linked = f'<a href="{escape(article.url)}">{title}</a>' if article.url else title
+    line = f"{'◦' if mention else '•'} {linked}"
+    dated = _dated_source(article.source, article.published)
+    if dated:
+        line += f" — {dated}"
+    if article.also:
+        line += f" (also reported by {escape(', '.join(article.also))})"
+    if mention:
+        line += " · <i>mentioned in passing</i>"
+    return line
 
 
 # --------------------------------------------------------------------------------------------
@@ -569,32 +628,105 @@ class BurstItem:
     url: str | None
     source: str | None
     topics: tuple[str, ...]
+    published: datetime | None = None
+    mentions: tuple[str, ...] = ()  # of `topics`, those only mentioned in passing
+
+
+@dataclass(frozen=True, slots=True)
+class BurstMessage:
+    """A message of a burst and the alerts it carries."""
+
+    text: str
+    alert_ids: list[int]
 
 
 BURST_TITLE_LENGTH = 200
+EVIDENCE_BUTTON = Button("Why these? Show the evidence", ShowEvidence())
 
 
-def alert_burst(items: Sequence[BurstItem]) -> list[tuple[str, list[int]]]:
-    """Several alerts for one chat as a list of headlines: messages within Telegram's limit,
-    each with the ids of the alerts it carries."""
+def alert_burst(items: Sequence[BurstItem]) -> list[BurstMessage]:
+    """Several alerts for one chat as a list of headlines, each with its source, date and
+    watch items: messages within Telegram's limit (each sent with `EVIDENCE_BUTTON`)."""
     header = f"🔔 <b>{counted(len(items), 'new article')}</b> on your watch-list"
-    chunks: list[tuple[str, list[int]]] = []
+    chunks: list[BurstMessage] = []
     lines, size = [header], visible_length(header)
     ids: list[int] = []
     for item in items:
+        matched = ", ".join(
+            f"{item_label(topic)} (mentioned)" if topic in item.mentions else item_label(topic)
+            for topic in item.topics
+        )
         line = f"• {_linked_title(shorten(item.title, BURST_TITLE_LENGTH), item.url)}"
-        line += f" — <i>{escape(shorten(', '.join(item.topics), 200))}</i>"
-        if item.source:
-            line += f" · {escape(item.source)}"
+        line += f" — {_source_and_date(item.source, item.published)}"
+        line += f" · <i>{escape(shorten(matched, 200))}</i>"
         length = visible_length(line) + 1
         if ids and size + length > MESSAGE_LIMIT:
-            chunks.append(("\n".join(lines), ids))
+            chunks.append(BurstMessage("\n".join(lines), ids))
             lines, ids, size = ["🔔 <i>continued</i>"], [], 12
         lines.append(line)
         ids.append(item.alert_id)
         size += length
-    chunks.append(("\n".join(lines), ids))
+    chunks.append(BurstMessage("\n".join(lines), ids))
     return chunks
+
+
+def _source_and_date(source: str | None, published: datetime | None) -> str:
+    return ", ".join(
+        [
+            escape(source) if source else "source unknown",
+            published.strftime("%d %b %Y") if published else "date unknown",
+        ]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Why one alert of a burst came: its watch items and the sentence that matched."""
+
+    title: str
+    topics: tuple[str, ...]
+    mentions: tuple[str, ...]
+    sentence: str
+
+
+def burst_evidence(items: Sequence[Evidence]) -> list[str]:
+    """The evidence behind a burst's headlines, in messages within Telegram's limit."""
+    if not items:
+        return ["The alerts of that message are no longer stored."]
+    lines = ["🔎 <b>Why these came</b>"]
+    for item in items:
+        line = f"• <b>{escape(shorten(item.title, BURST_TITLE_LENGTH))}</b>\n"
+        line += f"<i>{escape(shorten(reasons(item.topics, item.mentions), 300))}</i>"
+        if item.sentence and item.sentence != item.title:
+            line += f": “{escape(shorten(item.sentence, 400))}”"
+        lines.append(line)
+    return split_message(lines)
+
+
+def item_label(key: str) -> str:
+    """A watch item named short, without its exclusions ("copper -Copperfield" → "copper")."""
+    return key.split(" -", 1)[0]
+
+
+def reasons(topics: Sequence[str], mentions: Collection[str]) -> str:
+    """Why an alert came: "copper — main subject", "zinc — mentioned" (plain text)."""
+    main = [topic for topic in topics if topic not in mentions]
+    mentioned = [topic for topic in topics if topic in mentions]
+    parts = [f"{', '.join(main)} — main subject"] if main else []
+    if mentioned:
+        parts.append(f"{', '.join(mentioned)} — mentioned")
+    return "; ".join(parts)
+
+
+def origin(source: str | None, published: datetime | None, url: str | None) -> str:
+    """Where a story comes from, saying so plainly when the source, date or link is unknown:
+    "Wire · 24 Nov 2026 · Read more", "source unknown · date unknown · no link"."""
+    parts = [
+        escape(source) if source else "source unknown",
+        published.strftime("%d %b %Y") if published else "date unknown",
+        f'<a href="{escape(url)}">Read more</a>' if url else "no link",
+    ]
+    return " · ".join(parts)
 
 
 def alert(
@@ -605,23 +737,21 @@ def alert(
     source: str | None,
     url: str | None,
     published: datetime | None,
+    mentions: Collection[str] = (),
+    listed_with: str | None = None,
 ) -> str:
-    """One alert: headline, the watch items it matched, the sentence that matched, source, link."""
+    """One alert: headline, the watch items it matched and why, the sentence that matched (for
+    a related headline, the article it was listed with), source, date, link."""
     lines = [
         f"🔔 <b>{escape(shorten(title, ALERT_TITLE_LENGTH))}</b>",
-        f"Matched: <i>{escape(shorten(', '.join(topics), ALERT_TOPICS_LENGTH))}</i>",
+        f"Matched: <i>{escape(shorten(reasons(topics, mentions), ALERT_TOPICS_LENGTH))}</i>",
     ]
     if evidence and evidence != title:
         lines.append(f"“{escape(shorten(evidence, ALERT_EVIDENCE_LENGTH))}”")
-    origin = []
-    if source:
-        origin.append(escape(source))
-    if published:
-        origin.append(published.strftime("%d %b %Y"))
-    if url:
-        origin.append(f'<a href="{escape(url)}">Read more</a>')
-    if origin:
-        lines.append(" · ".join(origin))
+    if listed_with:
+        shown = escape(shorten(listed_with, ALERT_TITLE_LENGTH))
+        lines.append(f"A related headline listed with “{shown}”")
+    lines.append(origin(source, published, url))
     return "\n".join(lines)
 
 

@@ -7,7 +7,7 @@ from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler
 
 from bot import callbacks, rendering, subscriptions
-from bot.callbacks import RemoveSubscription, SubscribeTo, SubscribeToEach
+from bot.callbacks import RemoveSubscription, SetLevel, SubscribeTo, SubscribeToEach
 from bot.context import BotApplication, BotContext, Services
 from bot.rendering import Reply
 from bot.subscriptions import MAX_SUBSCRIPTIONS, MAX_TOPICS_AT_ONCE, Added
@@ -22,6 +22,7 @@ from handlers.common import (
     remember_chat,
 )
 from storage import queries
+from storage.models import Level
 
 
 async def subscribe(update: Update, context: BotContext) -> None:
@@ -122,7 +123,9 @@ async def list_topics(update: Update, context: BotContext) -> None:
 async def watch_list(services: Services, chat_id: int) -> Reply:
     async with services.sessions() as session:
         rows = await queries.list_subscriptions(session=session, chat_id=chat_id)
-    return rendering.subscription_list([(row.id, row.topic) for row in rows if row.id is not None])
+    return rendering.subscription_list(
+        [rendering.ListedTopic(row.id, row.topic, row.level) for row in rows if row.id is not None]
+    )
 
 
 async def on_subscribe_button(update: Update, context: BotContext) -> None:
@@ -191,6 +194,34 @@ async def on_remove_button(update: Update, context: BotContext) -> None:
     )
 
 
+async def on_level_button(update: Update, context: BotContext) -> None:
+    """A level button under /list: switch what that topic sends at once, refresh the list."""
+    query = update.callback_query
+    chat = update.effective_chat
+    pressed = callbacks.decode(query.data or "") if query else None
+    if query is None or chat is None or not isinstance(pressed, SetLevel):
+        return
+    if not await allowed_to_change(update, context):
+        return
+    services = context.services
+    async with services.sessions() as session:
+        topic = await queries.set_level(
+            session=session,
+            chat_id=chat.id,
+            subscription_id=pressed.subscription_id,
+            level=Level(pressed.level),
+        )
+        await session.commit()
+    if topic is None:
+        await query.answer(rendering.not_on_watch_list())
+        return
+    await query.answer(rendering.level_set_notice(topic, pressed.level))
+    refreshed = await watch_list(services, chat.id)
+    await query.edit_message_text(
+        refreshed.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(refreshed)
+    )
+
+
 def register(app: BotApplication) -> None:
     app.add_handler(command("subscribe", subscribe))
     app.add_handler(command("unsubscribe", unsubscribe))
@@ -204,3 +235,4 @@ def register(app: BotApplication) -> None:
     app.add_handler(
         CallbackQueryHandler(on_subscribe_each_button, pattern=callbacks.pattern(SubscribeToEach))
     )
+    app.add_handler(CallbackQueryHandler(on_level_button, pattern=callbacks.pattern(SetLevel)))

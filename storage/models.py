@@ -54,6 +54,14 @@ class DeliveryMode(StrEnum):
     BOTH = "both"
 
 
+class Level(StrEnum):
+    """How much of a watch item a chat hears about at once (per subscription)."""
+
+    MAIN = "main"  # main stories about it, pushed; passing mentions dropped
+    SPLIT = "split"  # main stories pushed, passing mentions kept for the digest
+    ALL = "all"  # every mention pushed
+
+
 class Chat(SQLModel, table=True):
     """A Telegram chat that has talked to the bot."""
 
@@ -85,6 +93,7 @@ class Subscription(SQLModel, table=True):
         )
     )
     topic: str = Field(max_length=200)
+    level: str = Field(default=Level.SPLIT, sa_column=Column(String(10), nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
 
 
@@ -126,6 +135,9 @@ class Alert(SQLModel, table=True):
     article_id: int = Field(foreign_key="articles.id", index=True)
     topics: str = Field(sa_column=Column(Text, nullable=False))  # JSON list of watch-item keys
     evidence_at: int = 0  # where the evidence sentence is (bot.matching.evidence_sentence)
+    # JSON list of the watch-item keys (of `topics`) the article only mentions in passing
+    mentions: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    relevance: float = 0.0  # the best of its watch items' (bot.matching.Match.relevance)
     status: str = Field(default=AlertStatus.PENDING, sa_column=Column(String(10), nullable=False))
     attempts: int = 0
     next_attempt_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))

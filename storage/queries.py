@@ -7,7 +7,7 @@ import json
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime, timedelta
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from sqlalchemy import bindparam, case, func, insert, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -26,6 +26,7 @@ from storage.models import (
     DeliveryMode,
     Digest,
     Fact,
+    Level,
     Subscription,
     VocabularyTerm,
     utcnow,
@@ -118,20 +119,36 @@ async def list_subscriptions(*, session: AsyncSession, chat_id: int) -> Sequence
     return result.all()
 
 
-async def active_subscriptions(*, session: AsyncSession) -> list[tuple[int, str, str]]:
-    """(chat id, topic, delivery mode) of every active chat not paused, for the matcher."""
+class ActiveSubscription(NamedTuple):
+    chat_id: int
+    topic: str
+    mode: str  # the chat's DeliveryMode
+    level: str  # the subscription's Level
+
+
+async def active_subscriptions(*, session: AsyncSession) -> list[ActiveSubscription]:
+    """The subscriptions of every active chat not paused, for building the matcher."""
     result = await session.exec(
-        select(Subscription.chat_id, Subscription.topic, Chat.mode)
+        select(Subscription.chat_id, Subscription.topic, Chat.mode, Subscription.level)
         .join(Chat, col(Chat.id) == Subscription.chat_id)
         .where(col(Chat.active).is_(True), col(Chat.paused).is_(False))
     )
-    return [(chat_id, topic, mode) for chat_id, topic, mode in result.all()]
+    return [ActiveSubscription(*row) for row in result.all()]
 
 
 async def subscriptions_fingerprint(*, session: AsyncSession) -> tuple[int, ...]:
     """Changes whenever what `active_subscriptions` returns may have changed."""
     subscriptions = await session.exec(
-        select(func.count(), func.coalesce(func.max(Subscription.id), 0)).select_from(Subscription)
+        select(
+            func.count(),
+            func.coalesce(func.max(Subscription.id), 0),
+            *(
+                func.coalesce(
+                    func.sum(case((col(Subscription.level) == level, Subscription.id), else_=0)), 0
+                )
+                for level in (Level.MAIN, Level.ALL)
+            ),
+        ).select_from(Subscription)
     )
     chats = await session.exec(
         select(
@@ -217,21 +234,53 @@ async def add_facts(
         await session.exec(insert(Fact.__table__), params=rows)  # type: ignore[attr-defined]
 
 
-async def add_alerts(
-    *, session: AsyncSession, alerts: Iterable[tuple[int, int, tuple[str, ...], int, str]]
-) -> int:
-    """Queue alerts (article id, chat id, watch-item keys, evidence_at, status) in one
-    statement (an article can concern thousands of chats)."""
+class NewAlert(NamedTuple):
+    article_id: int
+    chat_id: int
+    topics: tuple[str, ...]  # watch-item keys
+    mentions: tuple[str, ...]  # those of `topics` the article only mentions in passing
+    evidence_at: int
+    relevance: float
+    status: str
+
+
+async def add_alerts(*, session: AsyncSession, alerts: Iterable[NewAlert]) -> int:
+    """Queue alerts in one statement (an article can concern thousands of chats)."""
     table = Alert.__table__  # type: ignore[attr-defined]
     created = await driver_value(session=session, column=table.c.created_at, value=utcnow())
     encoded: dict[tuple[str, ...], str] = {}  # most chats share a handful of key lists
     rows: list[tuple[object, ...]] = []
-    for article_id, chat_id, topics, evidence_at, status in alerts:
+    for article_id, chat_id, topics, mentions, evidence_at, relevance, status in alerts:
         topics_json = encoded.get(topics)
         if topics_json is None:
             topics_json = encoded[topics] = json.dumps(list(topics))
-        rows.append((chat_id, article_id, topics_json, evidence_at, status, 0, created))
-    columns = ("chat_id", "article_id", "topics", "evidence_at", "status", "attempts", "created_at")
+        mentions_json = encoded.get(mentions)
+        if mentions_json is None:
+            mentions_json = encoded[mentions] = json.dumps(list(mentions))
+        rows.append(
+            (
+                chat_id,
+                article_id,
+                topics_json,
+                evidence_at,
+                mentions_json,
+                relevance,
+                status,
+                0,
+                created,
+            )
+        )
+    columns = (
+        "chat_id",
+        "article_id",
+        "topics",
+        "evidence_at",
+        "mentions",
+        "relevance",
+        "status",
+        "attempts",
+        "created_at",
+    )
     await insert_many(session=session, table=table, columns=columns, rows=rows)
     return len(rows)
 
@@ -544,11 +593,14 @@ async def import_subscriptions(
             .values(active=True, inactive_reason=None)
         )
     subscriptions = Subscription.__table__  # type: ignore[attr-defined]
+    new_subscription = Subscription(chat_id=0, topic="", created_at=now).model_dump(
+        exclude={"id", "chat_id", "topic"}
+    )
     inserted = await session.exec(
         upsert(subscriptions)
         .on_conflict_do_nothing(index_elements=["chat_id", "topic"])
         .returning(subscriptions.c.id),
-        params=[{"chat_id": c, "topic": t, "created_at": now} for c, t in dict.fromkeys(rows)],
+        params=[{**new_subscription, "chat_id": c, "topic": t} for c, t in dict.fromkeys(rows)],
     )
     return len(inserted.all())
 
@@ -583,3 +635,38 @@ async def articles_per_source(*, session: AsyncSession, since: datetime) -> dict
         .group_by(col(Article.source))
     )
     return {source: count for source, count in result.all() if source is not None}
+
+
+async def set_level(
+    *, session: AsyncSession, chat_id: int, subscription_id: int, level: Level
+) -> str | None:
+    """Set the level of one of the chat's subscriptions; its topic, or None if it is not the
+    chat's."""
+    subscription = await session.get(Subscription, subscription_id)
+    if subscription is None or subscription.chat_id != chat_id:
+        return None
+    subscription.level = level
+    return subscription.topic
+
+
+async def alerts_in_message(
+    *, session: AsyncSession, chat_id: int, message_id: int
+) -> list[tuple[Alert, Article]]:
+    """The alerts a chat was sent as one message, with their articles, in order."""
+    result = await session.exec(
+        select(Alert, Article)
+        .join(Article, col(Article.id) == Alert.article_id)
+        .where(col(Alert.chat_id) == chat_id, col(Alert.message_id) == message_id)
+        .order_by(col(Alert.id))
+    )
+    return list(result.all())
+
+
+async def articles_by_id(
+    *, session: AsyncSession, article_ids: Collection[int]
+) -> dict[int, Article]:
+    """Some articles by id (those still stored)."""
+    if not article_ids:
+        return {}
+    result = await session.exec(select(Article).where(col(Article.id).in_(article_ids)))
+    return {article.id: article for article in result.all() if article.id is not None}

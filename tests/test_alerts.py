@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -85,7 +86,7 @@ async def test_the_seed_article_gives_each_chat_one_alert_naming_all_its_topics(
     assert telegram.sent_to(BATTERY) == []
     text = to_analyst.plain_text or ""
     assert text.startswith("🔔 India is negotiating with Chile and Peru")
-    assert "Matched: India-Chile, copper, rare earths" in text
+    assert "Matched: India-Chile, copper — main subject; rare earths — mentioned" in text
     assert "“India is negotiating with Chile and Peru" in text  # the sentence that matched
     assert "india-chile-copper" in text  # the source: a plain-text article's file name
     assert "Matched: copper" in (to_trader.plain_text or "")
@@ -98,7 +99,10 @@ async def test_a_related_headline_is_alerted_like_any_article(
     [article] = ParsedFile.of(read_articles(DATA / "india-chile-copper.txt")).articles
     await ingest(article)
     [alert] = await telegram.wait_for_sent(chat_id=ANALYST)
-    assert "Gold Price Forecast Lifted to $6,300" in (alert.plain_text or "")
+    lines = (alert.plain_text or "").splitlines()
+    assert "Gold Price Forecast Lifted to $6,300" in lines[0]
+    assert lines[2].startswith("A related headline listed with “India is negotiating with Chile")
+    assert lines[3] == "india-chile-copper · date unknown · no link"
 
 
 async def test_near_misses_stay_quiet(
@@ -264,7 +268,7 @@ async def test_ingest_from_another_process_reaches_the_running_bot(
     assert process.returncode == 0, stderr.decode()
     assert "new: 1 article (+4 headlines)" in stdout.decode()
     [alert] = await telegram.wait_for_sent(chat_id=ANALYST, timeout=10)
-    assert "Matched: copper, rare earths" in (alert.plain_text or "")
+    assert "Matched: copper — main subject; rare earths — mentioned" in (alert.plain_text or "")
     assert alert.at - started < 10
 
 
@@ -391,3 +395,27 @@ async def test_an_article_the_database_refuses_costs_only_itself(db: SessionFact
     assert (report.new, len(report.rejected)) == (2, 1)
     assert report.rejected[0].where == "Refused"
     assert [source for source, *_ in await statuses_by_article(db)] == ["Test Wire"] * 2
+
+
+async def test_a_record_without_source_or_date_is_credited_to_its_host_and_not_dated_today(
+    bot: BotApplication,
+    telegram: FakeTelegram,
+    db: SessionFactory,
+    ingest: Callable[..., Any],
+    tmp_path: Path,
+) -> None:
+    await subscribe(db, ANALYST, "copper")
+    records = tmp_path / "wire.jsonl"
+    records.write_text(
+        '{"title": "Copper miners strike at Chuquicamata", "url": "https://www.mining.example/'
+        'strike", "body": "Copper miners at Chuquicamata walked out over pay in 1987."}\n'
+        '{"title": "Copper smelter restarts in Zambia", "body": "The copper smelter restarted."}\n',
+        encoding="utf-8",
+    )
+    await ingest(*ParsedFile.of(read_articles(records)).articles)
+    sent = await telegram.wait_for_sent(2, chat_id=ANALYST)
+    last_lines = sorted((m.plain_text or "").splitlines()[-1] for m in sent)
+    assert last_lines == [
+        "mining.example · date unknown · Read more",
+        "source unknown · date unknown · no link",
+    ]

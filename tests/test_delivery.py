@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import select
@@ -126,3 +127,57 @@ async def test_a_burst_for_one_chat_becomes_a_few_lists_of_headlines(
     async with db() as session:
         rows = (await session.exec(select(Alert))).all()
     assert {row.status for row in rows} == {AlertStatus.SENT}
+
+
+async def test_a_list_of_headlines_gives_source_date_and_short_labels_and_shows_the_evidence(
+    telegram: FakeTelegram,
+    db: SessionFactory,
+    ingest: Callable[..., Any],
+    settings: Settings,
+) -> None:
+    async with db() as session:
+        await queries.ensure_chat(session=session, chat_id=78)
+        await queries.add_subscription(session=session, chat_id=78, topic="copper -Copperfield")
+        await session.commit()
+    app = build_application(
+        settings.model_copy(update={"alert_burst_seconds": 0.5}), budget=SendBudget()
+    )
+    stories = [
+        ArticleIn(
+            title="Codelco copper strike in Atacama",
+            body="Workers at Codelco's Atacama copper mine walked out on Monday.",
+            url="https://x.example/strike",
+            source="Mining Wire",
+            published=datetime(1987, 3, 2, tzinfo=UTC),
+        ),
+        ArticleIn(
+            title="Zijin copper permit granted in Katanga",
+            body="Congo granted Zijin a permit to expand its Katanga copper mine by 40%.",
+            source="Metals Daily",
+        ),
+    ]
+    async with running(app, poll_timeout=1):
+        await ingest(ArticleIn(title="Glencore copper output rises", url="https://x.example/0"))
+        await telegram.wait_for_sent(chat_id=78)
+        await ingest(*stories)
+        listing = (await telegram.wait_for_sent(2, chat_id=78, timeout=10))[1]
+        text = listing.plain_text or ""
+        assert "2 new articles" in text
+        assert "Codelco copper strike in Atacama — Mining Wire, 02 Mar 1987 · copper" in text
+        assert (
+            "Zijin copper permit granted in Katanga — Metals Daily, date unknown · copper" in text
+        )
+        assert "Copperfield" not in text  # the label, not the whole watch item on every line
+        [[button]] = listing.reply_markup["inline_keyboard"]
+        for _ in range(50):  # until the dispatcher has recorded which message carried them
+            async with db() as session:
+                statuses = {row.status for row in (await session.exec(select(Alert))).all()}
+            if statuses == {AlertStatus.SENT}:
+                break
+            await asyncio.sleep(0.1)
+        telegram.add_callback(78, button["callback_data"], message_id=listing.message_id)
+        why = (await telegram.wait_for_sent(3, chat_id=78))[2].plain_text or ""
+    assert (
+        "Codelco copper strike in Atacama\ncopper -Copperfield — main subject: “Workers at" in why
+    )
+    assert "“Congo granted Zijin a permit to expand its Katanga copper mine by 40%.”" in why

@@ -17,7 +17,7 @@ async def test_the_demo_subscribes_alerts_and_answers(caplog: pytest.LogCaptureF
     text = out.getvalue()
     assert "Subscribed to rare earths" in text
     assert "Did you mean lithium?" in text
-    assert "Matched: India-Chile, copper, rare earths" in text
+    assert "Matched: India-Chile, copper — main subject; rare earths — mentioned" in text
     assert "Matched: lithium" in text
     # the article, one headline and two wire stories, and the group's two copper stories
     assert text.count("🔔") == 6

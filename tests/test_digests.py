@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import select
 
+from bot import rendering
 from bot.app import running
 from bot.articles import ArticleIn
 from bot.context import BotApplication
@@ -16,7 +17,7 @@ from bot.digests import DigestArticle, group_by_topic
 from storage import queries
 from storage.db import SessionFactory
 from storage.models import Alert, AlertStatus
-from tests.fakes import FakeTelegram
+from tests.fakes import FakeTelegram, parse_telegram_html, utf16_len
 from tests.test_chat_commands import say
 
 CHAT = 601
@@ -63,7 +64,7 @@ async def test_settings_commands_change_zone_time_and_mode(
     )
 
 
-async def test_the_digest_groups_by_watch_item_and_lists_each_story_once(
+async def test_the_digest_lists_a_story_under_every_watch_item_it_matched_once_each(
     bot: BotApplication,
     telegram: FakeTelegram,
     db: SessionFactory,
@@ -87,9 +88,10 @@ async def test_the_digest_groups_by_watch_item_and_lists_each_story_once(
     text = digest.plain_text or ""
     assert "Digest for" in text and "3 articles" in text
     copper, lithium = text.split("\ncopper\n")[1].split("\nlithium\n")
-    assert "Copper and lithium prices <rise> & fall" in copper  # under its first watch item only
-    assert "Copper smelter output falls" in copper
-    assert "Lithium mine opens in Chile" in lithium and "prices" not in lithium
+    assert copper.count("Copper and lithium prices <rise> & fall") == 1
+    assert lithium.count("Copper and lithium prices <rise> & fall") == 1  # under both items
+    assert "Copper smelter output falls" in copper and "Copper smelter" not in lithium
+    assert "Lithium mine opens in Chile" in lithium and "Lithium mine" not in copper
 
     await digest_job(bot).run(bot)  # the same day again: nothing more
     await say(telegram, "/help", CHAT)
@@ -146,15 +148,45 @@ async def test_digest_jobs_follow_daylight_saving_time(
     assert autumn.astimezone(UTC) == datetime(2026, 10, 25, 8, 0, tzinfo=UTC)  # GMT again
 
 
-def test_grouping_folds_other_sources_of_a_story() -> None:
+def test_grouping_folds_other_sources_of_a_story_and_ranks_main_stories_first() -> None:
     articles = [
-        DigestArticle("Copper up", "Wire A", None, 1, ("copper",)),
+        DigestArticle("Copper up", "Wire A", None, 1, ("copper",), relevance=0.6),
         DigestArticle("Copper rises", "Wire B", None, 1, ("copper",)),
-        DigestArticle("Lithium down", "Wire A", None, 2, ("lithium", "copper")),
+        DigestArticle(
+            "Lithium down", "Wire A", None, 2, ("lithium", "copper"), mentions=("copper",)
+        ),
+        DigestArticle("Copper mine opens", "Wire C", None, 3, ("copper",), relevance=0.9),
     ]
     groups = group_by_topic(articles)
     assert [(topic, [a.title for a in items]) for topic, items in groups] == [
-        ("copper", ["Copper up"]),
+        ("copper", ["Copper mine opens", "Copper up", "Lithium down"]),
         ("lithium", ["Lithium down"]),
     ]
-    assert groups[0][1][0].also == ("Wire B",)
+    assert groups[0][1][1].also == ("Wire B",)
+    assert groups[0][1][2].is_mention("copper") and not groups[1][1][0].is_mention("lithium")
+
+
+def test_a_digest_split_over_messages_never_ends_one_with_a_section_heading() -> None:
+    day = datetime(2026, 12, 7, tzinfo=UTC).date()
+    for width in range(60, 150, 3):  # moves where the first message ends
+        groups = [
+            (
+                f"topic {n}",
+                [
+                    DigestArticle(
+                        f"{n}.{k} " + "ore " * (width // 4),
+                        "Wire",
+                        None,
+                        n * 100 + k,
+                        (f"topic {n}",),
+                    )
+                    for k in range(6)
+                ],
+            )
+            for n in range(12)
+        ]
+        messages = rendering.digest(day, groups)
+        assert len(messages) > 1
+        for message in messages:
+            assert not message.rstrip().endswith("</b>"), (width, message[-80:])
+            assert utf16_len(parse_telegram_html(message)) <= rendering.MESSAGE_LIMIT

@@ -9,7 +9,7 @@ import itertools
 import re
 import types
 import typing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -43,6 +43,8 @@ def sample(kind: Any, name: str, count: int, typevars: dict[Any, Any]) -> Any:
         return args[0]
     if kind is int:
         return count
+    if kind is float:
+        return 0.5
     if kind is bool:
         return True
     if kind is str and name in NAMED:
@@ -53,7 +55,7 @@ def sample(kind: Any, name: str, count: int, typevars: dict[Any, Any]) -> Any:
         return MOMENT
     if kind is date:
         return MOMENT.date() - timedelta(days=next(DAYS))
-    if origin in (list, Sequence) or (origin is tuple and args[-1:] == (Ellipsis,)):
+    if origin in (list, Sequence, Collection) or (origin is tuple and args[-1:] == (Ellipsis,)):
         items = [sample(args[0], name, count, typevars) for _ in range(count)]
         return tuple(items) if origin is tuple else items
     if origin is tuple:

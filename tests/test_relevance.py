@@ -81,3 +81,12 @@ def test_the_model_reads_back_what_it_writes() -> None:
     assert RelevanceModel.from_json(model.to_json()) == model
     neutral = Features(*(0.0 for _ in Features._fields))
     assert model.score(neutral) < 0.5 < RelevanceModel(weights, 1.5, 0.4).score(neutral)
+
+
+def test_a_feed_summary_is_about_what_its_headline_names() -> None:
+    [summary] = explain(
+        "copper", "Zambia copper exports hit a record", "Shipments climbed to 80,000 tonnes."
+    )
+    assert summary.match.about
+    [mentioned] = explain("copper", "Wheat harvest record", "Farmers also grow some copper.")
+    assert not mentioned.match.about

@@ -25,21 +25,34 @@ def test_an_alert_with_hostile_and_huge_fields_is_valid_html_within_the_limit() 
     assert "<script>" in plain and "24 Nov 2026" in plain
 
 
-def test_an_alert_shows_headline_terms_evidence_source_and_link() -> None:
+def test_an_alert_shows_headline_reasons_evidence_source_date_and_link() -> None:
     text = rendering.alert(
         title="Copper rises",
-        topics=["copper", "India-Chile"],
+        topics=["copper", "India-Chile", "zinc"],
+        mentions={"zinc"},
         evidence="India and Chile agreed.",
         source="Wire",
         url="https://x.example/1",
-        published=None,
+        published=datetime(2026, 11, 24, tzinfo=UTC),
     )
     assert parse_telegram_html(text).splitlines() == [
         "🔔 Copper rises",
-        "Matched: copper, India-Chile",
+        "Matched: copper, India-Chile — main subject; zinc — mentioned",
         "“India and Chile agreed.”",
-        "Wire · Read more",
+        "Wire · 24 Nov 2026 · Read more",
     ]
+
+
+def test_an_alert_says_plainly_what_is_unknown_and_never_dates_a_story_by_its_ingest() -> None:
+    text = rendering.alert(
+        title="Copper miners strike in 1987",
+        topics=["copper"],
+        evidence="",
+        source=None,
+        url=None,
+        published=None,
+    )
+    assert parse_telegram_html(text).splitlines()[-1] == ("source unknown · date unknown · no link")
 
 
 def test_a_suggestion_offers_buttons_that_fit_callback_data() -> None:

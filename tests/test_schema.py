@@ -143,3 +143,37 @@ async def test_pausing_comes_and_goes_with_its_migration_and_keeps_the_watch_lis
             ] == ["copper"]
     finally:
         await engine.dispose()
+
+
+async def test_subscriptions_and_alerts_from_before_levels_get_the_defaults(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "0007"))
+            await connection.execute(
+                text(
+                    "INSERT INTO chats (id, kind, active, timezone, "
+                    "digest_time, mode, empty_digest_line, created_at) VALUES "
+                    "(7, 'private', true, 'UTC', '08:00', 'both', false, CURRENT_TIMESTAMP)"
+                )
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO subscriptions (chat_id, topic, created_at) "
+                    "VALUES (7, 'copper', CURRENT_TIMESTAMP)"
+                )
+            )
+        await migrate(engine, command.upgrade, "head")
+        async with engine.connect() as connection:
+            levels = (await connection.execute(text("SELECT level FROM subscriptions"))).all()
+        assert [level for (level,) in levels] == ["split"]
+        await migrate(engine, command.downgrade, "0007")
+        async with engine.connect() as connection:
+            columns = await connection.run_sync(
+                lambda sync: [c["name"] for c in inspect(sync).get_columns("alerts")]
+            )
+        assert "mentions" not in columns and "relevance" not in columns
+    finally:
+        await engine.dispose()

@@ -1,0 +1,48 @@
+"""The button under a list of headlines: why each of its alerts came."""
+
+from __future__ import annotations
+
+import json
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler
+
+from bot import callbacks, rendering
+from bot.callbacks import ShowEvidence
+from bot.context import BotApplication, BotContext
+from bot.matching import evidence_sentence
+from handlers.common import answer
+from storage import queries
+
+
+async def on_evidence_button(update: Update, context: BotContext) -> None:
+    """Show the watch items and the matching sentence of each alert in the pressed message."""
+    query = update.callback_query
+    chat = update.effective_chat
+    pressed = callbacks.decode(query.data or "") if query else None
+    if query is None or chat is None or query.message is None:
+        return
+    if not isinstance(pressed, ShowEvidence):
+        return
+    async with context.services.sessions() as session:
+        rows = await queries.alerts_in_message(
+            session=session, chat_id=chat.id, message_id=query.message.message_id
+        )
+    await query.answer()
+    evidence = [
+        rendering.Evidence(
+            title=article.title,
+            topics=tuple(json.loads(alert.topics)),
+            mentions=tuple(json.loads(alert.mentions)),
+            sentence=evidence_sentence(article.title, article.body, alert.evidence_at),
+        )
+        for alert, article in rows
+    ]
+    for text in rendering.burst_evidence(evidence):
+        await answer(update, text)
+
+
+def register(app: BotApplication) -> None:
+    app.add_handler(
+        CallbackQueryHandler(on_evidence_button, pattern=callbacks.pattern(ShowEvidence))
+    )
