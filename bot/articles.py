@@ -107,12 +107,12 @@ def _closing(handle: BinaryIO, records: Iterator[Record]) -> Iterator[Record]:
 def _text_file(handle: BinaryIO, path: Path) -> Iterator[Record]:
     text = handle.read().decode("utf-8-sig", errors="replace")
     try:
-        yield parse_text_article(text, source=path.stem)
+        yield parse_text_article(text)  # a file's name is not a source: alerts say "unknown"
     except ValueError as error:
         yield Rejected(path.name, str(error))
 
 
-def parse_text_article(text: str, *, source: str | None = None) -> ArticleIn:
+def parse_text_article(text: str) -> ArticleIn:
     """A plain-text article: an optional title line, paragraphs, then optionally a block of
     one-line related headlines. Without a title line, the title is derived from the lead."""
     blocks = [block for block in re.split(r"\n\s*\n", text.strip()) if block.strip()]
@@ -132,7 +132,7 @@ def parse_text_article(text: str, *, source: str | None = None) -> ArticleIn:
     if not title:
         sentences = split_sentences(body)
         title = shorten(sentences[0] if sentences else body, DERIVED_TITLE_LENGTH)
-    return checked(ArticleIn(title=title, body=body, source=source, headlines=headlines))
+    return checked(ArticleIn(title=title, body=body, headlines=headlines))
 
 
 def _looks_like_title(line: str) -> bool:

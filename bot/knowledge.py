@@ -53,10 +53,13 @@ LATEST_LIMIT = 5
 
 
 def article_ref(article: Article) -> ArticleRef:
-    return ArticleRef(article.title, article.source, article.url, when(article))
+    """An article as answers show it: its own date or none (never the day it was stored)."""
+    return ArticleRef(article.title, article.source, article.url, article.published_at)
 
 
 def when(article: Article) -> datetime:
+    """When an article is placed in time for ordering and counting: its date, else the day
+    it was stored."""
     return article.published_at or article.ingested_at
 
 

@@ -456,9 +456,7 @@ def _digest_line(article: DigestArticle, *, mention: bool) -> str:
     title = escape(shorten(article.title, DIGEST_TITLE_LENGTH))
     linked = f'<a href="{escape(article.url)}">{title}</a>' if article.url else title
     line = f"{'◦' if mention else '•'} {linked}"
-    dated = _dated_source(article.source, article.published)
-    if dated:
-        line += f" — {dated}"
+    line += f" — {_source_and_date(article.source, article.published)}"
     if article.also:
         line += f" (also reported by {escape(', '.join(article.also))})"
     if mention:
@@ -484,13 +482,6 @@ def plain_text(html_text: str) -> str:
     return html.unescape(_TAG.sub("", html_text))
 
 
-def _dated_source(source: str | None, published: datetime | None) -> str:
-    parts = [escape(source)] if source else []
-    if published:
-        parts.append(published.strftime("%d %b %Y"))
-    return ", ".join(parts)
-
-
 def _linked_title(title: str, url: str | None) -> str:
     shown = escape(shorten(title, ANSWER_TITLE_LENGTH))
     return f'<a href="{escape(url)}">{shown}</a>' if url else shown
@@ -501,17 +492,18 @@ def _fact_line(fact: RankedFact[ArticleRef]) -> str:
     sources that reported it."""
     best = fact.best
     line = f"• {escape(shorten(best.sentence, FACT_SENTENCE_LENGTH))}"
-    origin = _dated_source(best.article.source, best.article.published) or escape(
-        shorten(best.article.title, FACT_ORIGIN_TITLE_LENGTH)
+    article = best.article
+    origin = _source_and_date(
+        article.source or shorten(article.title, FACT_ORIGIN_TITLE_LENGTH), article.published
     )
-    if best.article.url:
-        line += f' — <a href="{escape(best.article.url)}">{origin}</a>'
+    if article.url:
+        line += f' — <a href="{escape(article.url)}">{origin}</a>'
     else:
         line += f" — <i>{origin}</i>"
     others = [
         d.article.source
         for d in fact.duplicates
-        if d.article.source and d.article.source != best.article.source
+        if d.article.source and d.article.source != article.source
     ]
     if others:
         line += f" (also {escape(', '.join(dict.fromkeys(others)))})"
@@ -591,9 +583,7 @@ def _headlines(heading: str, found: Sequence[Story | ArticleRef], topic: str) ->
     for entry in found:
         article, also = (entry.article, entry.also) if isinstance(entry, Story) else (entry, ())
         line = f"• {_linked_title(article.title, article.url)}"
-        origin = _dated_source(article.source, article.published)
-        if origin:
-            line += f" — {origin}"
+        line += f" — {_source_and_date(article.source, article.published)}"
         if also:
             line += f" (also reported by {escape(', '.join(also))})"
         lines.append(line)
