@@ -163,6 +163,8 @@ def _variants(surface: Surface) -> set[str]:
     for word, case in zip(_WORD.findall(surface.text.lower()), surface.case, strict=False):
         if case is Case.UPPER:  # an abbreviation: "REE", "REEs"
             options.append({word, word + "s"})
+        elif surface.singular_only:  # a mass noun: "leads" is the verb, "oils" edible oils
+            options.append({word})
         else:
             base = singular(word)
             options.append({word, base, _plural(base)})
@@ -345,6 +347,13 @@ LEAD_CHARACTERS = 500  # at most this much of the body's first paragraph is its 
 FIGURE_SHARE = 0.25  # of a line's letters and digits, digits: a line of a table
 LIST_REACH = 60  # characters either side where other commodities make a list
 LIST_FROM = 2  # other commodities within reach
+# The table a company's results open with on the wire ("Shr 1.22 dlrs vs 1.05", "Net 4.5 mln vs
+# 3.9 mln", "Revs …", "Qtly div 10 cts vs 10 cts prior"): a report of results, where a commodity
+# the headline does not name is a line of business, not news about it.
+_RESULTS_LINE = re.compile(
+    r"^[ \t]*(?:Shr|Net|Revs|Qtly div|Oper shr|Oper net|Div)\b", re.MULTILINE
+)
+RESULTS_REACH = 400  # characters of the body where a table of results opens a report
 
 
 @cache
@@ -447,6 +456,8 @@ class Matcher:
         about_from = self._model.about_from
         matched: list[Match] = []
         for key, needs in self._matched_items(article):
+            if article.passing_in_results(needs):
+                continue
             relevance = article.relevance(needs, self._model)
             matched.append(Match(key, article.evidence(needs), relevance, relevance >= about_from))
         matched.sort(key=_by_key)
@@ -462,6 +473,7 @@ class Matcher:
                 tuple(article.features(need) for need in dict.fromkeys(needs)),
             )
             for key, needs in self._matched_items(article)
+            if not article.passing_in_results(needs)
             for relevance in (article.relevance(needs, self._model),)
         ]
         explained.sort(key=_by_match_key)
@@ -580,6 +592,20 @@ class _Article:
         self._figure_lines: dict[int, bool] = {}  # a line's start → whether it is of figures
         self._shape: _Shape | None = None
         self._relevance: dict[int, float] = {}  # need → its relevance
+        self._results: bool | None = None  # whether the article is a report of results
+
+    def passing_in_results(self, needs: tuple[int, ...]) -> bool:
+        """Whether an item is only a line of business in a report of a company's results: the
+        body opens with a table of results and the headline names none of the item's terms."""
+        results = self._results
+        if results is None:
+            start = self._title_length + 1
+            body = self._text[start : start + RESULTS_REACH]
+            results = self._results = _RESULTS_LINE.search(body) is not None
+        if not results:
+            return False
+        title_end = self._title_length
+        return all(min(self.found[need]) >= title_end for need in needs)
 
     def _sentence(self, position: int) -> tuple[int, int]:
         sentence = self._sentence_at.get(position)
