@@ -260,6 +260,7 @@ def test_what_a_capitalised_first_word_is_doing_decides_whether_it_is_the_name(
         ("crude oil", "NON-OIL EXPORTS DECLINE", "Exports other than energy fell 3 pct."),
         ("crude oil", "U.K. VEG OIL OUTPUT ROSE", "Vegetable oils and soyabean oil prices rose."),
         ("crude oil", "Dutch imports of oils rose", "Imports of oils for the market rose 5 pct."),
+        ("crude oil", "Fats stocks to fall", "Oil World said oil-bearing seed prices rose."),
         ("natural gas", "VALERO NATURAL GAS <VLP> OFFERING UNDERWAY", ""),
     ],
 )
