@@ -69,6 +69,7 @@ class Surface:
     needs_context: bool = False
     common_word: bool = False  # also an everyday word: a capital at a sentence start proves nothing
     other_sense: OtherSense | None = None
+    singular_only: bool = False  # a mass noun whose plural is another word ("leads", "oils")
 
     @classmethod
     def of(
@@ -79,6 +80,7 @@ class Surface:
         needs_context: bool = False,
         common_word: bool = False,
         other_sense: OtherSense | None = None,
+        singular_only: bool = False,
     ) -> Surface:
         tokens = tokenize(text)
         return cls(
@@ -89,6 +91,7 @@ class Surface:
             needs_context,
             common_word,
             other_sense,
+            singular_only,
         )
 
 
@@ -161,6 +164,7 @@ def parse_lexicon(data: dict[str, object]) -> Lexicon:
         needs_context = bool(raw.get("needs_context", False))
         context_free = set(raw.get("context_free", []))
         common_words = set(raw.get("common_words", []))
+        singular_only = bool(raw.get("singular_only", False))
         before = frozenset(normalize_word(w) for w in raw.get("other_sense_before", []))
         after = frozenset(normalize_word(w) for w in raw.get("other_sense_after", []))
         other_sense = OtherSense(before, after) if before or after else None
@@ -173,6 +177,7 @@ def parse_lexicon(data: dict[str, object]) -> Lexicon:
                 needs_context=needs_context and text not in context_free,
                 common_word=text in common_words,
                 other_sense=other_sense if text in sense_surfaces else None,
+                singular_only=singular_only,
             )
             for text in dict.fromkeys(written)
         )

@@ -163,6 +163,8 @@ def _variants(surface: Surface) -> set[str]:
     for word, case in zip(_WORD.findall(surface.text.lower()), surface.case, strict=False):
         if case is Case.UPPER:  # an abbreviation: "REE", "REEs"
             options.append({word, word + "s"})
+        elif surface.singular_only:  # a mass noun: "leads" is the verb, "oils" edible oils
+            options.append({word})
         else:
             base = singular(word)
             options.append({word, base, _plural(base)})
@@ -336,6 +338,8 @@ class _Shape(NamedTuple):
     log_commodities: float
     most_named: int  # mentions of the most named commodity
     log_length: float  # log(1 + thousands of characters in the body)
+    title_hits: tuple[tuple[int, str], ...]  # the commodities the headline names: where, which
+    log_title_commodities: float
 
 
 _DIGITS = str.maketrans("", "", "0123456789")
@@ -346,6 +350,13 @@ LEAD_CHARACTERS = 500  # at most this much of the body's first paragraph is its 
 FIGURE_SHARE = 0.25  # of a line's letters and digits, digits: a line of a table
 LIST_REACH = 60  # characters either side where other commodities make a list
 LIST_FROM = 2  # other commodities within reach
+# The table a company's results open with on the wire ("Shr 1.22 dlrs vs 1.05", "Net 4.5 mln vs
+# 3.9 mln", "Revs …", "Qtly div 10 cts vs 10 cts prior"): a report of results, where a commodity
+# the headline does not name is a line of business, not news about it.
+_RESULTS_LINE = re.compile(
+    r"\n[ \t]*(?:Shr|Net|Revs|Qtly div|Oper shr|Oper net|Div)\b"  # a literal first: fast
+)
+RESULTS_REACH = 400  # characters of the body where a table of results opens a report
 
 
 @cache
@@ -447,6 +458,8 @@ class Matcher:
         article = self._scanned(title, body)
         matched: list[Match] = []
         for key, needs in self._matched_items(article):
+            if article.passing_in_results(needs):
+                continue
             relevance = article.relevance(needs, self._model)
             about = article.is_about(needs, relevance, self._model)
             matched.append(Match(key, article.evidence(needs), relevance, about))
@@ -468,6 +481,7 @@ class Matcher:
                 tuple(article.features(need) for need in dict.fromkeys(needs)),
             )
             for key, needs in self._matched_items(article)
+            if not article.passing_in_results(needs)
             for relevance in (article.relevance(needs, self._model),)
         ]
         explained.sort(key=_by_match_key)
@@ -582,10 +596,21 @@ class _Article:
         self._context: dict[tuple[int, int], bool] = {}
         self._evidence: dict[tuple[int, ...], int] = {}  # an item's needs → its evidence
         self.commodity_hits: list[tuple[int, str]] = []  # every commodity name: where, which
-        self._features: dict[int, Features] = {}
+        self._features: dict[int, tuple[float, ...]] = {}  # need → `Features` values
         self._figure_lines: dict[int, bool] = {}  # a line's start → whether it is of figures
         self._shape: _Shape | None = None
         self._relevance: dict[int, float] = {}  # need → its relevance
+        self._results: bool | None = None  # whether the article is a report of results
+
+    def passing_in_results(self, needs: tuple[int, ...]) -> bool:
+        """Whether an item is only a line of business in a report of a company's results: the
+        body opens with a table of results and the headline names none of the item's terms."""
+        title_end = self._title_length
+        results = self._results
+        if results is None:  # from the newline that ends the headline
+            reach = title_end + 1 + RESULTS_REACH
+            results = self._results = _RESULTS_LINE.search(self._text, title_end, reach) is not None
+        return results and all(min(self.found[need]) >= title_end for need in needs)
 
     def _sentence(self, position: int) -> tuple[int, int]:
         sentence = self._sentence_at.get(position)
@@ -642,45 +667,55 @@ class _Article:
         features = self._features.get(need)
         if features is None:
             features = self._features[need] = self._features_of(self.found[need])
-        return features
+        return Features(*map(float, features))
 
-    def _features_of(self, positions: list[int]) -> Features:
+    def _features_of(self, positions: list[int]) -> tuple[float, ...]:
+        """The values of `Features`, in order (bools as 0/1): built as a plain tuple, scored
+        as it is, made a `Features` only when explained."""
         shape = self._shape or self._shape_of()
         body_start = shape.body_start
+        title_end = self._title_length
         hits = self.commodity_hits
         lists_possible = shape.commodities > LIST_FROM
-        first = first_in_body = -1
-        in_body = tables = lists = 0
+        first = min(positions)
+        in_body = [p for p in positions if p >= body_start]
+        first_in_body = min(in_body) if in_body else -1
+        tables = lists = 0
         passing = True  # every mention on a line of figures or in a list of commodities
         for position in positions:
-            if first < 0 or position < first:
-                first = position
-            if position >= body_start:
-                in_body += 1
-                if first_in_body < 0 or position < first_in_body:
-                    first_in_body = position
             on_table = self._on_figure_line(position)
             in_list = lists_possible and _in_list(position, hits)
             tables += on_table
             lists += in_list
             passing = passing and (on_table or in_list)
         mentioned = len(positions)
-        in_title = first < self._title_length
-        return Features(
-            float(in_title),
-            float(first == 0),
-            float(len(self._text) == self._title_length),
-            float(0 <= first_in_body < shape.lead_end),
-            math.log1p(in_body),
-            min(1.0, mentioned / len(hits)) if hits else 1.0,
-            (first_in_body - body_start) / shape.body_length if first_in_body >= 0 else 1.0,
+        in_title = first < title_end
+        other_in_title = False
+        if shape.title_hits:  # a commodity in the headline where this term is not
+            mine = [p for p in positions if p < title_end]
+            other_in_title = any(at not in mine for at, _ in shape.title_hits)
+        share = min(1.0, mentioned / len(hits)) if hits else 1.0
+        first_at = (first_in_body - body_start) / shape.body_length if in_body else 1.0
+        log_length = shape.log_length
+        return (
+            in_title,
+            first == 0,
+            len(self._text) == title_end,
+            0 <= first_in_body < shape.lead_end,
+            math.log1p(len(in_body)),
+            share,
+            first_at,
             shape.log_commodities,
             tables / mentioned,
             lists / mentioned,
-            float(passing and not in_title),
-            float(mentioned >= shape.most_named),
+            passing and not in_title,
+            mentioned >= shape.most_named,
             1000 * mentioned / len(self._text),
-            shape.log_length,
+            log_length,
+            other_in_title,
+            shape.log_title_commodities,
+            share * log_length,
+            first_at * log_length,
         )
 
     def _shape_of(self) -> _Shape:
@@ -690,6 +725,8 @@ class _Article:
         lead_end = text.find("\n\n", body_start)
         named = Counter(owner for _, owner in self.commodity_hits)
         body_length = max(len(text) - body_start, 1)
+        title_end = self._title_length
+        title_hits = tuple(hit for hit in self.commodity_hits if hit[0] < title_end)
         self._shape = _Shape(
             body_start,
             body_length,
@@ -698,6 +735,8 @@ class _Article:
             math.log1p(len(named)),
             max(named.values(), default=0),
             math.log1p(body_length / 1000),
+            title_hits,
+            math.log1p(len({owner for _, owner in title_hits})),
         )
         return self._shape
 

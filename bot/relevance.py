@@ -38,6 +38,10 @@ class Features(NamedTuple):
     foremost: float  # 1 when no other commodity is named more often
     density: float  # mentions per thousand characters
     length: float  # log(1 + thousands of characters in the body)
+    other_in_title: float  # 1 when the headline names a commodity other than this one
+    title_commodities: float  # log(1 + distinct commodities the headline names)
+    share_by_length: float  # share times length (a share of a long story is not one of a short)
+    first_at_by_length: float  # first_at times length (named late in a long story: in passing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +52,7 @@ class RelevanceModel:
     intercept: float
     about_from: float
 
-    def score(self, features: Features) -> float:
+    def score(self, features: tuple[float, ...]) -> float:  # a `Features` or its values
         z = self.intercept + sum(map(operator.mul, self.weights, features))
         return 1.0 / (1.0 + math.exp(-z)) if z > -30 else 0.0
 

@@ -159,6 +159,7 @@ def test_a_matcher_of_many_typed_terms_matches_as_small_ones_do() -> None:
         "The bonds are priced for the market and the lead manager is a London bank.",
         "Talks on tariffs may lead the market higher, a trader said.",
         "The exporter wants to take a lead in the pricing talks.",
+        "Chips could speed the move to one megabit chips, where Japan now leads in the market.",
     ],
 )
 def test_lead_as_a_verb_or_a_rank_is_not_the_metal(text: str) -> None:
@@ -257,6 +258,9 @@ def test_what_a_capitalised_first_word_is_doing_decides_whether_it_is_the_name(
         ("crude oil", "EDIBLE OILS/FATS STOCKS SEEN FALLING", ""),
         ("crude oil", "Egypt buys sunflowerseed oil", "Egypt bought 46,000 tonnes at tender."),
         ("crude oil", "NON-OIL EXPORTS DECLINE", "Exports other than energy fell 3 pct."),
+        ("crude oil", "U.K. VEG OIL OUTPUT ROSE", "Vegetable oils and soyabean oil prices rose."),
+        ("crude oil", "Dutch imports of oils rose", "Imports of oils for the market rose 5 pct."),
+        ("crude oil", "Fats stocks to fall", "Oil World said oil-bearing seed prices rose."),
         ("natural gas", "VALERO NATURAL GAS <VLP> OFFERING UNDERWAY", ""),
     ],
 )
@@ -291,3 +295,14 @@ def test_angle_brackets_around_a_company_are_not_any_angle_brackets() -> None:
     assert not matches("copper", "Deal agreed", "<Chile Copper Corp> bought a smelter.")
     assert matches("copper", "Copper & <b>tin</b> <3", "Copper rose 5% on the LME.")
     assert matches("copper", "Markets <3", "Copper rose 5% on the LME.")
+
+
+RESULTS = "Shr 1.22 dlrs vs 1.05 dlrs\nNet 4.5 mln vs 3.9 mln\nRevs 80.1 mln vs 71.2 mln\n\n"
+
+
+def test_a_line_of_business_in_a_report_of_results_is_not_news_about_the_commodity() -> None:
+    body = RESULTS + "The company mines lead and zinc, and its oil and gas unit sold crude oil."
+    assert not matches("lead", "GULF RESOURCES <GRE> 4TH QTR NET", body)
+    assert not matches("crude oil", "GULF RESOURCES <GRE> 4TH QTR NET", body)
+    assert matches("crude oil", "HIGHER OIL OUTPUT LIFTS 4TH QTR NET", body)  # named in headline
+    assert matches("crude oil", "Oil company sees higher output", body[len(RESULTS) :])
