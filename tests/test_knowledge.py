@@ -119,6 +119,22 @@ async def test_latest_shows_newest_first_with_escaped_titles_and_other_sources(
     assert len(lines) == 3
 
 
+async def test_latest_never_dates_a_story_by_the_day_it_was_stored(
+    bot: BotApplication, telegram: FakeTelegram, ingest: Callable[..., Any]
+) -> None:
+    await ingest(
+        ArticleIn(
+            title="Tin smelter restarts in Bolivia",
+            body="The tin smelter restarted after a two-month strike, its owner said.",
+            url="https://c.example/1",
+        )
+    )
+    reply = await say(telegram, "/latest tin", CHAT)
+    [line] = (reply.plain_text or "").splitlines()[1:]
+    assert line.endswith("— c.example, date unknown")  # the source: the link's host
+    assert datetime.now(UTC).strftime("%d %b %Y") not in line
+
+
 async def test_the_same_story_from_another_source_alerts_once(
     bot: BotApplication, telegram: FakeTelegram, ingest: Callable[..., Any]
 ) -> None:
