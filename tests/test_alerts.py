@@ -102,7 +102,7 @@ async def test_a_related_headline_is_alerted_like_any_article(
     lines = (alert.plain_text or "").splitlines()
     assert "Gold Price Forecast Lifted to $6,300" in lines[0]
     assert lines[2].startswith("A related headline listed with “India is negotiating with Chile")
-    assert lines[3] == "india-chile-copper · date unknown · no link"
+    assert lines[3] == "source unknown · date unknown · no link"
 
 
 async def test_near_misses_stay_quiet(

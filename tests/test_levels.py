@@ -70,7 +70,9 @@ MENTIONS = [
         title="Container freight rates fall for a third week",
         body="Spot rates for shipping a container from Shanghai to Rotterdam fell 8%. "
         "Carriers added capacity on Asia-Europe routes. Port congestion eased in Singapore. "
-        "Bulk carriers of copper concentrate saw steady demand, brokers said.",
+        "Transpacific rates held steady as importers kept orders light ahead of the holidays. "
+        "Analysts expect rates to stay low until carriers retire older ships next year. "
+        "Among bulk cargoes, brokers said copper concentrate shipments were steady.",
         url="https://freight.example/rates",
         source="Freight Week",
     ),
