@@ -23,7 +23,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from multiprocessing import Pool
+from multiprocessing import get_context
 
 from sqlalchemy import insert
 
@@ -106,7 +106,9 @@ def derive_all(records: Sequence[ArticleRecord]) -> list[Derived]:
     """Search words and facts of every article, over 2 worker processes."""
     pairs = [(r.title, r.body) for r in records]
     chunks = [pairs[i : i + CHUNK] for i in range(0, len(pairs), CHUNK)]
-    with Pool(2) as pool:
+    # Workers start from a fresh interpreter: a fork of this process (its event loop, the
+    # driver's threads) lost a worker and hung the pool.
+    with get_context("forkserver").Pool(2) as pool:
         return [derived for part in pool.map(_derive_chunk, chunks) for derived in part]
 
 
