@@ -33,7 +33,7 @@ typecheck: install
 
 check: lint typecheck test test-postgres
 
-# Performance figures against the issue's targets (bench/; about 6 minutes on 2 cores).
+# Performance figures against the issues' targets (bench/; about 14 minutes on 2 cores).
 bench: install
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python -m bench.run_all

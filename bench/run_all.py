@@ -1,7 +1,7 @@
 """Run every benchmark, each in its own process, and print one table: figure, measured,
 target, ok / NOT MET.
 
-    python -m bench.run_all            # the issue's workloads (about 6 minutes on 2 cores)
+    python -m bench.run_all            # every workload (about 14 minutes on 2 cores)
     python -m bench.run_all --quick    # a tenth of each, for a fast check
     python -m bench.run_all --only ingest,queries
 
