@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler
 
-from bot import callbacks, rendering
+from bot import rendering
 from bot.callbacks import ShowEvidence
 from bot.context import BotApplication, BotContext
 from bot.matching import evidence_sentence
-from handlers.common import answer
+from handlers.common import answer, button
 from storage import queries
 
 
@@ -19,10 +18,7 @@ async def on_evidence_button(update: Update, context: BotContext) -> None:
     """Show the watch items and the matching sentence of each alert in the pressed message."""
     query = update.callback_query
     chat = update.effective_chat
-    pressed = callbacks.decode(query.data or "") if query else None
     if query is None or chat is None or query.message is None:
-        return
-    if not isinstance(pressed, ShowEvidence):
         return
     async with context.services.sessions() as session:
         rows = await queries.alerts_in_message(
@@ -43,6 +39,4 @@ async def on_evidence_button(update: Update, context: BotContext) -> None:
 
 
 def register(app: BotApplication) -> None:
-    app.add_handler(
-        CallbackQueryHandler(on_evidence_button, pattern=callbacks.pattern(ShowEvidence))
-    )
+    app.add_handler(button(ShowEvidence, on_evidence_button))

@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
-from bot import callbacks, rendering, subscriptions
+from bot import rendering, subscriptions
 from bot.callbacks import ShowHelp
 from bot.context import BotApplication, BotContext
 from bot.digest_jobs import sync_digest_jobs
@@ -18,6 +18,7 @@ from handlers.common import (
     addressed_to_another_bot,
     allowed_to_change,
     answer,
+    button,
     command,
     is_admin,
     may_change_chat,
@@ -100,7 +101,7 @@ def register(app: BotApplication) -> None:
     app.add_handler(command("start", start))
     app.add_handler(command("help", help_command))
     app.add_handler(command("stop", stop))
-    app.add_handler(CallbackQueryHandler(on_help_button, pattern=callbacks.pattern(ShowHelp)))
+    app.add_handler(button(ShowHelp, on_help_button))
     app.add_error_handler(on_error)
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
-from telegram.ext import CommandHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import callbacks, rendering
 from bot.context import BotApplication, BotContext, Services
@@ -17,6 +17,7 @@ from bot.topics import TopicError, WatchItem, parse_watch_item
 from storage import queries
 
 HandlerCallback = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
+Pressed = TypeVar("Pressed")
 
 GROUP_CHATS = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
 GROUP_ADMINS = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
@@ -28,6 +29,20 @@ def command(
     """The handler of /name typed in a new message: editing a sent command does not run it
     again, and channel posts are not commands."""
     return CommandHandler(name, callback, filters=filters.UpdateType.MESSAGE, block=block)
+
+
+def button(
+    kind: type[callbacks.Callback], callback: HandlerCallback
+) -> CallbackQueryHandler[BotContext, None]:
+    """The handler of presses of one kind of button (data the codec reads as `kind`)."""
+    return CallbackQueryHandler(callback, pattern=callbacks.pattern(kind))
+
+
+def button_pressed(update: Update, kind: type[Pressed]) -> Pressed | None:
+    """What the pressed button asks for, when it is of `kind` (None for anything else)."""
+    query = update.callback_query
+    decoded = callbacks.decode(query.data or "") if query is not None else None
+    return decoded if isinstance(decoded, kind) else None
 
 
 def command_argument(message: Message | None) -> str:

@@ -13,9 +13,8 @@ from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import CallbackQueryHandler
 
-from bot import callbacks, rendering
+from bot import rendering
 from bot.callbacks import ChangeSetting, SetTimezone, ShowSettings
 from bot.context import BotApplication, BotContext
 from bot.digest_jobs import sync_digest_jobs
@@ -25,6 +24,8 @@ from bot.rendering import Reply
 from handlers.common import (
     allowed_to_change,
     answer,
+    button,
+    button_pressed,
     command,
     command_argument,
     keyboard,
@@ -76,8 +77,8 @@ async def on_timezone_button(update: Update, context: BotContext) -> None:
     """A zone offered by /timezone: set it and say so in place of the question."""
     query = update.callback_query
     chat = update.effective_chat
-    pressed = callbacks.decode(query.data or "") if query else None
-    if query is None or chat is None or not isinstance(pressed, SetTimezone):
+    pressed = button_pressed(update, SetTimezone)
+    if query is None or chat is None or pressed is None:
         return
     if not await allowed_to_change(update, context):
         return
@@ -148,8 +149,8 @@ async def on_settings_button(update: Update, context: BotContext) -> None:
     """A button under /settings: change the mode or what an empty digest does."""
     query = update.callback_query
     chat = update.effective_chat
-    pressed = callbacks.decode(query.data or "") if query else None
-    if query is None or chat is None or not isinstance(pressed, ChangeSetting):
+    pressed = button_pressed(update, ChangeSetting)
+    if query is None or chat is None or pressed is None:
         return
     if not await allowed_to_change(update, context):
         return
@@ -194,12 +195,6 @@ def register(app: BotApplication) -> None:
     app.add_handler(command("timezone", timezone))
     app.add_handler(command("digesttime", digest_time))
     app.add_handler(command("mode", mode))
-    app.add_handler(
-        CallbackQueryHandler(on_settings_button, pattern=callbacks.pattern(ChangeSetting))
-    )
-    app.add_handler(
-        CallbackQueryHandler(on_timezone_button, pattern=callbacks.pattern(SetTimezone))
-    )
-    app.add_handler(
-        CallbackQueryHandler(on_settings_shortcut, pattern=callbacks.pattern(ShowSettings))
-    )
+    app.add_handler(button(ChangeSetting, on_settings_button))
+    app.add_handler(button(SetTimezone, on_timezone_button))
+    app.add_handler(button(ShowSettings, on_settings_shortcut))

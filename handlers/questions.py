@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import CallbackQueryHandler
 
-from bot import callbacks, knowledge, rendering
+from bot import knowledge, rendering
 from bot.callbacks import Ask, MoreFacts, Question
 from bot.charts import has_activity, trend_caption, trend_chart
 from bot.context import BotApplication, BotContext, Services
@@ -15,6 +14,8 @@ from bot.rendering import Reply
 from bot.topics import TopicError, WatchItem, parse_watch_item
 from handlers.common import (
     answer,
+    button,
+    button_pressed,
     command,
     command_argument,
     keyboard,
@@ -88,8 +89,8 @@ async def watch_list_facts(services: Services, chat_id: int) -> Reply:
 async def on_more_facts(update: Update, context: BotContext) -> None:
     """The "more…" button under a facts page: show the next page in the same message."""
     query = update.callback_query
-    pressed = callbacks.decode(query.data or "") if query else None
-    if query is None or query.message is None or not isinstance(pressed, MoreFacts):
+    pressed = button_pressed(update, MoreFacts)
+    if query is None or query.message is None or pressed is None:
         return
     topic = rendering.facts_topic(getattr(query.message, "text", None) or "")
     try:
@@ -110,8 +111,8 @@ async def on_ask_again(update: Update, context: BotContext) -> None:
     """A button that asks a question about a topic (a suggested spelling, the typed one, a
     watch item): the answer comes as a new message."""
     query = update.callback_query
-    pressed = callbacks.decode(query.data or "") if query else None
-    if query is None or not isinstance(pressed, Ask):
+    pressed = button_pressed(update, Ask)
+    if query is None or pressed is None:
         return
     try:
         item = parse_watch_item(pressed.topic, context.services.lexicon)
@@ -178,5 +179,5 @@ def register(app: BotApplication) -> None:
     app.add_handler(command("latest", latest))
     app.add_handler(command("trend", trend))
     app.add_handler(command("digest", digest_now))
-    app.add_handler(CallbackQueryHandler(on_more_facts, pattern=callbacks.pattern(MoreFacts)))
-    app.add_handler(CallbackQueryHandler(on_ask_again, pattern=callbacks.pattern(Ask)))
+    app.add_handler(button(MoreFacts, on_more_facts))
+    app.add_handler(button(Ask, on_ask_again))

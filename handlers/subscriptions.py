@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import CallbackQueryHandler
 
-from bot import callbacks, rendering, subscriptions
+from bot import rendering, subscriptions
 from bot.callbacks import RemoveSubscription, SetLevel, SubscribeTo, SubscribeToEach
 from bot.context import BotApplication, BotContext, Services
 from bot.rendering import Reply
@@ -15,6 +14,8 @@ from bot.topics import TopicError, ambiguity, parse_watch_item, split_topics
 from handlers.common import (
     allowed_to_change,
     answer,
+    button,
+    button_pressed,
     command,
     command_argument,
     in_group,
@@ -132,8 +133,8 @@ async def on_subscribe_button(update: Update, context: BotContext) -> None:
     """A "Did you mean …?" button: subscribe to the chosen spelling."""
     query = update.callback_query
     chat = update.effective_chat
-    pressed = callbacks.decode(query.data or "") if query else None
-    if query is None or chat is None or not isinstance(pressed, SubscribeTo):
+    pressed = button_pressed(update, SubscribeTo)
+    if query is None or chat is None or pressed is None:
         return
     if not await allowed_to_change(update, context):
         return
@@ -153,8 +154,8 @@ async def on_subscribe_each_button(update: Update, context: BotContext) -> None:
     """An "Either" button: subscribe to each topic as a watch item of its own."""
     query = update.callback_query
     chat = update.effective_chat
-    pressed = callbacks.decode(query.data or "") if query else None
-    if query is None or chat is None or not isinstance(pressed, SubscribeToEach):
+    pressed = button_pressed(update, SubscribeToEach)
+    if query is None or chat is None or pressed is None:
         return
     if not await allowed_to_change(update, context):
         return
@@ -177,8 +178,8 @@ async def on_remove_button(update: Update, context: BotContext) -> None:
     """A remove button under /list: drop that topic and refresh the list."""
     query = update.callback_query
     chat = update.effective_chat
-    pressed = callbacks.decode(query.data or "") if query else None
-    if query is None or chat is None or not isinstance(pressed, RemoveSubscription):
+    pressed = button_pressed(update, RemoveSubscription)
+    if query is None or chat is None or pressed is None:
         return
     if not await allowed_to_change(update, context):
         return
@@ -198,8 +199,8 @@ async def on_level_button(update: Update, context: BotContext) -> None:
     """A level button under /list: switch what that topic sends at once, refresh the list."""
     query = update.callback_query
     chat = update.effective_chat
-    pressed = callbacks.decode(query.data or "") if query else None
-    if query is None or chat is None or not isinstance(pressed, SetLevel):
+    pressed = button_pressed(update, SetLevel)
+    if query is None or chat is None or pressed is None:
         return
     if not await allowed_to_change(update, context):
         return
@@ -226,13 +227,7 @@ def register(app: BotApplication) -> None:
     app.add_handler(command("subscribe", subscribe))
     app.add_handler(command("unsubscribe", unsubscribe))
     app.add_handler(command("list", list_topics))
-    app.add_handler(
-        CallbackQueryHandler(on_subscribe_button, pattern=callbacks.pattern(SubscribeTo))
-    )
-    app.add_handler(
-        CallbackQueryHandler(on_remove_button, pattern=callbacks.pattern(RemoveSubscription))
-    )
-    app.add_handler(
-        CallbackQueryHandler(on_subscribe_each_button, pattern=callbacks.pattern(SubscribeToEach))
-    )
-    app.add_handler(CallbackQueryHandler(on_level_button, pattern=callbacks.pattern(SetLevel)))
+    app.add_handler(button(SubscribeTo, on_subscribe_button))
+    app.add_handler(button(RemoveSubscription, on_remove_button))
+    app.add_handler(button(SubscribeToEach, on_subscribe_each_button))
+    app.add_handler(button(SetLevel, on_level_button))
