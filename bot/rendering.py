@@ -259,11 +259,12 @@ def next_level(level: str) -> LevelName:
     return LEVELS[0]
 
 
-def subscription_list(topics: Sequence[ListedTopic]) -> Reply:
+def subscription_list(topics: Sequence[ListedTopic], *, group: bool = False) -> Reply:
     """The chat's watch-list, each item with a remove button and a button switching its level."""
+    owner = "This group's watch-list" if group else "Your watch-list"
     if not topics:
-        return Reply("Your watch-list is empty. Add a topic with <code>/subscribe TOPIC</code>.")
-    lines = [f"<b>Your watch-list</b> ({len(topics)}):"]
+        return Reply(f"{owner} is empty. Add a topic with <code>/subscribe TOPIC</code>.")
+    lines = [f"<b>{owner}</b> ({len(topics)}):"]
     lines += [f"• {escape(shorten(row.topic, LISTED_TOPIC_LENGTH))}" for row in topics]
     lines.append(
         "✖ removes a topic. The other button shows what it sends at once; tap it to switch: "

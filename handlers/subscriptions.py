@@ -118,14 +118,15 @@ async def list_topics(update: Update, context: BotContext) -> None:
     """Show the chat's watch-list with a remove button per topic."""
     chat_id = await remember_chat(update, context)
     if chat_id is not None:
-        await answer(update, await watch_list(context.services, chat_id))
+        await answer(update, await watch_list(context.services, chat_id, group=in_group(update)))
 
 
-async def watch_list(services: Services, chat_id: int) -> Reply:
+async def watch_list(services: Services, chat_id: int, *, group: bool) -> Reply:
     async with services.sessions() as session:
         rows = await queries.list_subscriptions(session=session, chat_id=chat_id)
     return rendering.subscription_list(
-        [rendering.ListedTopic(row.id, row.topic, row.level) for row in rows if row.id is not None]
+        [rendering.ListedTopic(row.id, row.topic, row.level) for row in rows if row.id is not None],
+        group=group,
     )
 
 
@@ -189,7 +190,7 @@ async def on_remove_button(update: Update, context: BotContext) -> None:
         await query.answer("Already removed.")
         return
     await query.answer(rendering.removed_notice(topic))
-    refreshed = await watch_list(services, chat.id)
+    refreshed = await watch_list(services, chat.id, group=in_group(update))
     await query.edit_message_text(
         refreshed.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(refreshed)
     )
@@ -217,7 +218,7 @@ async def on_level_button(update: Update, context: BotContext) -> None:
         await query.answer(rendering.not_on_watch_list())
         return
     await query.answer(rendering.level_set_notice(topic, pressed.level))
-    refreshed = await watch_list(services, chat.id)
+    refreshed = await watch_list(services, chat.id, group=in_group(update))
     await query.edit_message_text(
         refreshed.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(refreshed)
     )

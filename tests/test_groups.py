@@ -49,6 +49,7 @@ async def test_only_the_groups_administrators_change_its_watch_list(
 
     assert (await say_in_group(telegram, "/unsubscribe copper")).plain_text == ADMINS_ONLY
     listing = await say_in_group(telegram, "/list")  # anyone may look
+    assert listing.plain_text.startswith("This group's watch-list (2):")
     remove_copper = listing.reply_markup["inline_keyboard"][0][0]["callback_data"]
     assert await press_in_group(telegram, remove_copper, listing.message_id, MEMBER) == ADMINS_ONLY
     assert await topics_of(db, GROUP) == ["copper", "gold"]
