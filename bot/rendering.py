@@ -31,6 +31,7 @@ from bot.callbacks import (
     encode,
     fits,
 )
+from bot.commands import Command, Scope, commands_for
 from bot.digests import DigestArticle
 from bot.facts import RankedFact
 from bot.localtime import ZoneChoice, offset_label, utc_offset
@@ -91,34 +92,10 @@ def split_message(lines: Sequence[str], limit: int = MESSAGE_LIMIT) -> list[str]
     return chunks
 
 
-COMMANDS: tuple[tuple[str, str, str], ...] = (
-    ("start", "", "welcome and how to use the bot"),
-    ("help", "", "this help"),
-    ("stop", "", "pause all alerts and digests (/start resumes them)"),
-    ("subscribe", "TOPIC", "get alerts on a topic"),
-    ("unsubscribe", "TOPIC", "stop alerts on a topic"),
-    ("list", "", "your topics, with buttons to remove one or change its level"),
-    ("facts", "[TOPIC]", "key figures about a topic, or alone: on your watch-list"),
-    ("related", "TOPIC", "related headlines"),
-    ("latest", "TOPIC", "the newest articles on a topic"),
-    ("trend", "TOPIC", "a chart of articles per day"),
-    ("digest", "", "your digest now: what matched since the last one"),
-    ("sources", "", "where the news comes from"),
-    ("settings", "", "time zone, digest time, delivery mode"),
-    ("timezone", "CITY", "your time zone: a city, IST, UTC+5:30 or Asia/Kolkata"),
-    ("digesttime", "TIME|off", "when your daily digest arrives: 07:30 or 7:30am"),
-    ("mode", "instant|digest|both", "alerts one by one, a daily digest, or both"),
-)
-
-
-ADMIN_COMMANDS: tuple[tuple[str, str, str], ...] = (
-    ("feeds", "", "the feeds, their status and last errors"),
-    ("addfeed", "URL [NAME]", "poll an RSS or Atom feed"),
-    ("removefeed", "ID", "stop polling a feed"),
-    ("resumefeed", "ID", "poll a paused feed again"),
-    ("ingest", "URL", "store an article (or a feed's entries) from the web"),
-    ("stats", "", "chats, topics, articles, alerts, feeds"),
-)
+def command_usage(command: Command) -> str:
+    """A line of /help: the command, what to type after it, what it does."""
+    args = f" {escape(command.args)}" if command.args else ""
+    return f"/{command.name}{args} — {escape(command.description)}"
 
 
 def help_text(*, admin: bool = False) -> str:
@@ -127,10 +104,7 @@ def help_text(*, admin: bool = False) -> str:
         "<b>tradebot</b> sends you trade news the moment it matches your watch-list.",
         "",
         "<b>Commands</b>",
-        *(
-            f"/{name}{' ' + escape(args) if args else ''} — {escape(description)}"
-            for name, args, description in COMMANDS
-        ),
+        *(command_usage(command) for command in commands_for(Scope.EVERYONE)),
         "",
         "<b>Topics</b>",
         "• a word or phrase: <code>copper</code>, <code>rare earths</code>",
@@ -145,10 +119,7 @@ def help_text(*, admin: bool = False) -> str:
         lines += [
             "",
             "<b>Admin</b>",
-            *(
-                f"/{name}{' ' + escape(args) if args else ''} — {escape(description)}"
-                for name, args, description in ADMIN_COMMANDS
-            ),
+            *(command_usage(command) for command in commands_for(Scope.ADMIN)),
         ]
     return "\n".join(lines)
 
