@@ -110,6 +110,13 @@ COMMANDS: tuple[Command, ...] = (
         Scope.ADMIN,
     ),
     Command("stats", "", "chats, topics, articles, alerts, feeds", "handlers.admin", Scope.ADMIN),
+    Command(
+        "webhook",
+        "add|remove|test [CHAT_ID] [URL]",
+        "also POST a chat's alerts as signed JSON to a URL",
+        "handlers.admin",
+        Scope.ADMIN,
+    ),
 )
 
 

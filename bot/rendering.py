@@ -749,6 +749,101 @@ def ingest_usage() -> str:
     return "Usage: <code>/ingest URL</code> — a web page (article) or an RSS/Atom feed."
 
 
+@dataclass(frozen=True, slots=True)
+class ListedWebhook:
+    """A row of /webhook's list."""
+
+    chat_id: int
+    url: str
+    failures: int
+    disabled: bool
+    last_error: str | None
+
+
+def webhook_usage() -> str:
+    return (
+        "Usage:\n"
+        "<code>/webhook add [CHAT_ID] URL</code> — POST the chat's alerts to an https URL "
+        "(the signing secret is shown once)\n"
+        "<code>/webhook remove [CHAT_ID]</code>\n"
+        "<code>/webhook test [CHAT_ID]</code> — send a test alert now\n"
+        "Without CHAT_ID: this chat."
+    )
+
+
+def webhook_list(webhooks: Sequence[ListedWebhook]) -> list[str]:
+    """/webhook alone: every webhook with its state, then the usage (in as few messages as
+    fit)."""
+    if not webhooks:
+        return ["No webhooks yet.\n\n" + webhook_usage()]
+    lines = ["<b>Webhooks</b>"]
+    for hook in webhooks:
+        url = escape(shorten(hook.url, LISTED_URL_LENGTH))
+        if hook.disabled:
+            state = (
+                f"⏸ disabled after {counted(hook.failures, 'failed delivery', 'failed deliveries')}"
+            )
+        elif hook.failures:
+            state = f"⏳ {counted(hook.failures, 'failed delivery', 'failed deliveries')} in a row"
+        else:
+            state = "✅ ok"
+        error = (
+            f" — {escape(shorten(hook.last_error, LISTED_ERROR_LENGTH))}" if hook.last_error else ""
+        )
+        lines.append(f"• chat <code>{hook.chat_id}</code>: {url} {state}{error}")
+    return split_message([*lines, "", webhook_usage()])
+
+
+def webhook_refused(reason: str) -> str:
+    return f"⚠️ Not added: {escape(shorten(reason, LISTED_ERROR_LENGTH))}"
+
+
+def webhook_unknown_chat(chat_id: int) -> str:
+    return f"I don't know chat <code>{chat_id}</code>: it has to talk to me first."
+
+
+def webhook_added(chat_id: int, url: str, secret: str, *, replaced: bool) -> str:
+    verb = "now goes to" if replaced else "added:"
+    where = escape(shorten(url, LISTED_URL_LENGTH))
+    return (
+        f"✅ Webhook of chat <code>{chat_id}</code> {verb} {where}\n"
+        f"Secret (shown only now): <code>{escape(secret)}</code>\n"
+        "Each alert is POSTed as JSON with <code>X-Tradebot-Signature: sha256=…</code>, the "
+        "HMAC-SHA256 of the body with this secret, and an <code>Idempotency-Key</code>. "
+        "Try it: <code>/webhook test</code>."
+    )
+
+
+def webhook_removed(chat_id: int) -> str:
+    return f"Webhook of chat <code>{chat_id}</code> removed."
+
+
+def no_webhook(chat_id: int) -> str:
+    return f"Chat <code>{chat_id}</code> has no webhook. Add one: <code>/webhook add URL</code>."
+
+
+def webhook_test_result(
+    chat_id: int, url: str, *, delivered: bool, status: int | None, attempts: int, error: str | None
+) -> str:
+    where = f"chat <code>{chat_id}</code>'s webhook {escape(shorten(url, LISTED_URL_LENGTH))}"
+    tries = counted(attempts, "attempt")
+    if delivered:
+        return f"✅ Test alert delivered to {where}: HTTP {status} after {tries}."
+    answer = f"HTTP {status}" if status is not None else "no answer"
+    reason = f": {escape(shorten(error, LISTED_ERROR_LENGTH))}" if error and error != answer else ""
+    return f"❌ Test alert not delivered to {where} ({answer} after {tries}{reason})."
+
+
+def webhook_disabled(chat_id: int, url: str, failures: int, error: str | None) -> str:
+    """The admins' notice when repeated failures disable a webhook."""
+    reason = f" The last error: {escape(shorten(error, LISTED_ERROR_LENGTH))}." if error else ""
+    return (
+        f"⏸ The webhook of chat <code>{chat_id}</code> ({escape(shorten(url, LISTED_URL_LENGTH))}) "
+        f"is disabled after {counted(failures, 'failed delivery', 'failed deliveries')} in a "
+        f"row.{reason} <code>/webhook add</code> sets it up again."
+    )
+
+
 def ago(moment: datetime | None, now: datetime | None = None) -> str:
     """'never', 'just now', '5 min ago', '3 h ago', '2 d ago' (or 'in …' for the future)."""
     if moment is None:
