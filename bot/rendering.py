@@ -92,7 +92,7 @@ def split_message(lines: Sequence[str], limit: int = MESSAGE_LIMIT) -> list[str]
     return chunks
 
 
-def command_usage(command: Command) -> str:
+def _command_usage(command: Command) -> str:
     """A line of /help: the command, what to type after it, what it does."""
     args = f" {escape(command.args)}" if command.args else ""
     return f"/{command.name}{args} — {escape(command.description)}"
@@ -104,7 +104,7 @@ def help_text(*, admin: bool = False) -> str:
         "<b>tradebot</b> sends you trade news the moment it matches your watch-list.",
         "",
         "<b>Commands</b>",
-        *(command_usage(command) for command in commands_for(Scope.EVERYONE)),
+        *(_command_usage(command) for command in commands_for(Scope.EVERYONE)),
         "",
         "<b>Topics</b>",
         "• a word or phrase: <code>copper</code>, <code>rare earths</code>",
@@ -119,7 +119,7 @@ def help_text(*, admin: bool = False) -> str:
         lines += [
             "",
             "<b>Admin</b>",
-            *(command_usage(command) for command in commands_for(Scope.ADMIN)),
+            *(_command_usage(command) for command in commands_for(Scope.ADMIN)),
         ]
     return "\n".join(lines)
 
@@ -803,10 +803,10 @@ def webhook_unknown_chat(chat_id: int) -> str:
 
 
 def webhook_added(chat_id: int, url: str, secret: str, *, replaced: bool) -> str:
-    verb = "now goes to" if replaced else "added:"
+    verb = "replaced" if replaced else "added"
     where = escape(shorten(url, LISTED_URL_LENGTH))
     return (
-        f"✅ Webhook of chat <code>{chat_id}</code> {verb} {where}\n"
+        f"✅ Webhook {verb} for chat <code>{chat_id}</code>: {where}\n"
         f"Secret (shown only now): <code>{escape(secret)}</code>\n"
         "Each alert is POSTed as JSON with <code>X-Tradebot-Signature: sha256=…</code>, the "
         "HMAC-SHA256 of the body with this secret, and an <code>Idempotency-Key</code>. "
@@ -815,11 +815,11 @@ def webhook_added(chat_id: int, url: str, secret: str, *, replaced: bool) -> str
 
 
 def webhook_removed(chat_id: int) -> str:
-    return f"Webhook of chat <code>{chat_id}</code> removed."
+    return f"Webhook removed from chat <code>{chat_id}</code>."
 
 
 def no_webhook(chat_id: int) -> str:
-    return f"Chat <code>{chat_id}</code> has no webhook. Add one: <code>/webhook add URL</code>."
+    return f"No webhook for chat <code>{chat_id}</code>. Add one: <code>/webhook add URL</code>."
 
 
 def webhook_test_result(

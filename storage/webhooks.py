@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -53,17 +54,20 @@ async def record_delivery(
     *, session: AsyncSession, webhook_id: int, error: str | None, disable_after: int
 ) -> bool:
     """Record a delivery (`error` None: delivered); True when this failure disabled the
-    webhook (the `disable_after`-th in a row)."""
-    webhook = await session.get(Webhook, webhook_id)
-    if webhook is None:  # removed meanwhile
-        return False
+    webhook (the `disable_after`-th in a row). Counted in the database, so deliveries of
+    several instances at once each count and only one of them disables."""
+    webhook = col(Webhook.id) == webhook_id
     if error is None:
-        webhook.failures, webhook.last_error = 0, None
-        session.add(webhook)
+        await session.exec(update(Webhook).where(webhook).values(failures=0, last_error=None))
         return False
-    webhook.failures += 1
-    webhook.last_error = error[:ERROR_LENGTH]
-    newly_disabled = not webhook.disabled and webhook.failures >= disable_after
-    webhook.disabled = webhook.disabled or newly_disabled
-    session.add(webhook)
-    return newly_disabled
+    await session.exec(
+        update(Webhook)
+        .where(webhook)
+        .values(failures=col(Webhook.failures) + 1, last_error=error[:ERROR_LENGTH])
+    )
+    disabled = await session.exec(
+        update(Webhook)
+        .where(webhook, col(Webhook.failures) >= disable_after, col(Webhook.disabled).is_(False))
+        .values(disabled=True)
+    )
+    return bool(disabled.rowcount)

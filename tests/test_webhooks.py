@@ -264,7 +264,7 @@ async def test_an_admin_adds_tests_lists_and_removes_a_chats_webhook(
 ) -> None:
     assert "No webhooks yet" in await say(telegram, "/webhook")
     added = await say(telegram, f"/webhook add {receiver.url()}")
-    assert f"Webhook of chat {ADMIN} added" in added
+    assert f"Webhook added for chat {ADMIN}: {receiver.url()}" in added
     secret = added.split("Secret (shown only now): ", 1)[1].split("\n", 1)[0]
     assert len(secret) >= 40
 
@@ -279,8 +279,8 @@ async def test_an_admin_adds_tests_lists_and_removes_a_chats_webhook(
     assert "not delivered" in await say(telegram, "/webhook test")
     listing = await say(telegram, "/webhook")
     assert f"chat {ADMIN}: {receiver.url()} ✅ ok" in listing  # a test does not count
-    assert f"Webhook of chat {ADMIN} removed" in await say(telegram, "/webhook remove")
-    assert "has no webhook" in await say(telegram, "/webhook test")
+    assert f"Webhook removed from chat {ADMIN}" in await say(telegram, "/webhook remove")
+    assert f"No webhook for chat {ADMIN}" in await say(telegram, "/webhook test")
 
 
 async def test_an_admin_attaches_a_webhook_to_a_group_by_its_id_from_a_private_chat(
@@ -291,9 +291,9 @@ async def test_an_admin_attaches_a_webhook_to_a_group_by_its_id_from_a_private_c
     )
     await say(telegram, "/start", chat_id=GROUP, chat_type="group")
     added = await say(telegram, f"/webhook add {GROUP} {receiver.url()}")
-    assert f"Webhook of chat {GROUP} added" in added
+    assert f"Webhook added for chat {GROUP}" in added
     replaced = await say(telegram, f"/webhook add {GROUP} {receiver.url('/v2')}")
-    assert "now goes to" in replaced
+    assert f"Webhook replaced for chat {GROUP}: {receiver.url('/v2')}" in replaced
     assert "Test alert delivered" in await say(telegram, f"/webhook test {GROUP}")
     assert (
         receiver.deliveries[0]
