@@ -1866,7 +1866,7 @@ class FakeTelegram:
         message_id = self._message_id_param(params)
         stored = self._messages.get((chat_id, message_id))
         if stored is None:
-            raise _bad_request("message to edit not found")
+            raise _ApiError(400, EDIT_NOT_FOUND_DESCRIPTION)
         if not stored.from_bot:
             raise _bad_request("message can't be edited")
         return chat_id, stored
