@@ -106,6 +106,13 @@ def _parser() -> argparse.ArgumentParser:
     feeds_resume = feeds_commands.add_parser("resume", help="poll a paused feed again")
     feeds_resume.add_argument("id", type=int, metavar="ID")
     feeds_resume.set_defaults(command=cli_feeds.resume)
+    feeds_import = feeds_commands.add_parser(
+        "import", help="add every feed of an OPML file (as feed readers export them)"
+    )
+    feeds_import.add_argument("file", type=Path, metavar="FILE.opml")
+    feeds_import.set_defaults(command=cli_feeds.import_opml)
+    feeds_export = feeds_commands.add_parser("export", help="print every feed as OPML 2.0")
+    feeds_export.set_defaults(command=cli_feeds.export_opml)
 
     sources = commands.add_parser("sources", help="where the news comes from (as /sources)")
     sources.set_defaults(command=cli_feeds.show_sources)
