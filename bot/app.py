@@ -52,6 +52,7 @@ def build_application(
         ApplicationBuilder()
         .token(settings.telegram_bot_token or OFFLINE_TOKEN)
         .base_url(settings.telegram_api_base_url)
+        .base_file_url(file_base_url(settings.telegram_api_base_url))
         .context_types(ContextTypes(context=BotContext))
         .concurrent_updates(PerChatUpdateProcessor())
         .post_init(_post_init)
@@ -92,6 +93,12 @@ def build_application(
     alerts.register(app)
     basics.register_fallbacks(app)
     return app
+
+
+def file_base_url(api_base_url: str) -> str:
+    """Where files are downloaded from, beside the API: https://api.telegram.org/bot serves
+    files at https://api.telegram.org/file/bot (a local Bot API server and the test fake too)."""
+    return api_base_url.rstrip("/").removesuffix("/bot") + "/file/bot"
 
 
 @asynccontextmanager

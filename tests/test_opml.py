@@ -4,7 +4,6 @@ fresh database, and an admin sending an .opml file to the bot through the fake B
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from storage.db import SessionFactory
 from storage.models import Feed
 from tests.fakes import FakeTelegram, SentMessage
 from tests.fakes.web import FakeWeb, rss20
-from tests.test_feed_polling import ADMIN, story, wait_until
+from tests.test_feed_polling import ADMIN, story
 
 STRANGER = 31
 
@@ -174,3 +173,102 @@ def test_feeds_import_of_a_missing_or_hostile_file_says_why(
     bomb.write_bytes(b'<!DOCTYPE x [<!ENTITY a "aaaa">]><opml><body/></opml>')
     assert main(["feeds", "import", str(bomb)]) == 1
     assert "refused: DTDForbidden" in capsys.readouterr().err
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(
+        update={
+            "allow_private_feed_hosts": True,
+            "feed_poll_seconds": 60.0,
+            "feed_timeout_seconds": 2.0,
+            "admin_ids": frozenset({ADMIN}),
+        }
+    )
+
+
+async def send_file(
+    telegram: FakeTelegram, data: bytes, chat_id: int = ADMIN, **options: object
+) -> list[SentMessage]:
+    before = len(telegram.sent_to(chat_id))
+    telegram.add_document(chat_id, data, file_name="feeds.opml", **options)  # type: ignore[arg-type]
+    return (await telegram.wait_for_sent(before + 1, chat_id=chat_id))[before:]
+
+
+async def stored_feeds(db: SessionFactory) -> list[tuple[str, str | None]]:
+    async with db() as session:
+        return [(feed.url, feed.name) for feed in await feed_store.list_feeds(session=session)]
+
+
+async def test_an_admin_sends_an_opml_file_and_its_feeds_are_imported_and_fetched(
+    bot: BotApplication, telegram: FakeTelegram, web: FakeWeb, db: SessionFactory
+) -> None:
+    web.serve("/metals.xml", rss20([story(1)]))
+    document = (
+        '<?xml version="1.0"?><opml version="2.0"><body><outline text="Desk">'
+        f'<outline type="rss" text="Metals &lt;desk&gt;" xmlUrl="{web.url("/metals.xml")}"/>'
+        '<outline type="rss" text="Mail" xmlUrl="mailto:news@example.com"/>'
+        "</outline></body></opml>"
+    ).encode()
+
+    [reply] = await send_file(telegram, document, mime_type="text/x-opml")
+    assert (reply.plain_text or "").splitlines() == [
+        "📥 Imported 1 feed (0 already there, 1 skipped). The new ones are fetched within a "
+        "minute; see /feeds.",
+        "Skipped",
+        '• outline 3 "Mail": only http and https URLs are fetched, not mailto',
+    ]
+    assert await stored_feeds(db) == [(web.url("/metals.xml"), "Metals <desk>")]
+    await web.wait_for_hits("/metals.xml")  # fetched at once, not at the next round
+    assert [call.status for call in telegram.calls_of("getFile")] == [200]
+
+    [again] = await send_file(telegram, document)
+    assert (again.plain_text or "").startswith("📥 Imported 0 feeds (1 already there, 1 skipped).")
+    assert '• outline 2 "Metals <desk>": already there as feed #1' in (again.plain_text or "")
+
+
+@pytest.mark.parametrize(
+    ("chat_id", "chat_type", "user_id", "refusal"),
+    [
+        (STRANGER, "private", None, "Only the bot's admins can import feeds from an OPML file."),
+        (-100, "group", STRANGER, "Only the bot's admins can import feeds from an OPML file."),
+        (
+            -100,
+            "group",
+            ADMIN,
+            "Send OPML files to me in a private chat: feed lists are not for the group.",
+        ),
+    ],
+)
+async def test_an_opml_file_from_anyone_but_an_admin_in_private_is_refused_unread(
+    bot: BotApplication,
+    telegram: FakeTelegram,
+    db: SessionFactory,
+    chat_id: int,
+    chat_type: str,
+    user_id: int | None,
+    refusal: str,
+) -> None:
+    [reply] = await send_file(
+        telegram, READER_EXPORT, chat_id, chat_type=chat_type, user_id=user_id
+    )
+    assert reply.plain_text == refusal
+    assert telegram.calls_of("getFile") == []
+    assert await stored_feeds(db) == []
+
+
+async def test_a_large_or_hostile_opml_file_gets_a_short_answer_and_imports_nothing(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory
+) -> None:
+    [too_large] = await send_file(telegram, b" " * (MAX_OPML_BYTES + 1))
+    assert too_large.plain_text == (
+        "That file is too large: OPML files of up to 1024 KB are imported."
+    )
+    assert telegram.calls_of("getFile") == []
+
+    bomb = b'<!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><opml><body/></opml>'
+    [refused] = await send_file(telegram, bomb)
+    assert refused.plain_text == (
+        "Cannot import feeds.opml: refused: DTDForbidden (DTDs and entities are not allowed)."
+    )
+    assert await stored_feeds(db) == []
