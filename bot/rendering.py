@@ -98,6 +98,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("subscribe", "TOPIC", "get alerts on a topic"),
     ("unsubscribe", "TOPIC", "stop alerts on a topic"),
     ("list", "", "your topics, with buttons to remove one or change its level"),
+    ("export", "", "your watch-list as a CSV file (topics, levels, dates)"),
     ("facts", "[TOPIC]", "key figures about a topic, or alone: on your watch-list"),
     ("related", "TOPIC", "related headlines"),
     ("latest", "TOPIC", "the newest articles on a topic"),
@@ -1106,3 +1107,16 @@ def opml_imported(added: int, present: Sequence[str], skipped: Sequence[str]) ->
         if len(notes) > OPML_LISTED_NOTES:
             lines.append(f"… and {len(notes) - OPML_LISTED_NOTES} more")
     return split_message(lines)
+
+
+def export_empty(*, group: bool) -> str:
+    owner = "This group's watch-list" if group else "Your watch-list"
+    return f"{owner} is empty: nothing to export. Add a topic with <code>/subscribe TOPIC</code>."
+
+
+def export_caption(count: int, *, group: bool) -> str:
+    owner = "This group's watch-list" if group else "Your watch-list"
+    return (
+        f"{owner}: {counted(count, 'topic')} with level and date added. The same columns "
+        "as <code>tradebot subscriptions import</code> reads."
+    )
