@@ -1120,3 +1120,41 @@ def export_caption(count: int, *, group: bool) -> str:
         f"{owner}: {counted(count, 'topic')} with level and date added. The same columns "
         "as <code>tradebot subscriptions import</code> reads."
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Inline mode: stories shared from any chat
+# --------------------------------------------------------------------------------------------
+
+INLINE_BUTTON_LENGTH = 100  # the client ellipsizes a long one
+
+
+@dataclass(frozen=True, slots=True)
+class SharedText:
+    """One inline result: its headline and description (plain text, shown in the list) and
+    the message it posts (HTML)."""
+
+    title: str
+    description: str
+    message: str
+
+
+def shared_story(article: ArticleRef) -> SharedText:
+    origin = _source_and_date(article.source, article.published)
+    return SharedText(
+        title=shorten(article.title, ANSWER_TITLE_LENGTH),
+        description=plain_text(origin),
+        message=f"<b>{_linked_title(article.title, article.url)}</b>\n{origin}",
+    )
+
+
+def inline_help() -> str:
+    return "Type a topic after my name, e.g. copper"
+
+
+def inline_topic_error(reason: str) -> str:
+    return shorten(reason, INLINE_BUTTON_LENGTH)
+
+
+def inline_nothing(topic: str) -> str:
+    return shorten(f"No main stories on {topic} yet", INLINE_BUTTON_LENGTH)
