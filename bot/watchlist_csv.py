@@ -18,6 +18,9 @@ from storage.models import Level
 from storage.queries import SubscriptionRow
 
 HEADER = ("chat_id", "topic", "level", "created")
+# A cell starting with one of these is a formula to a spreadsheet: such a topic is written
+# after an apostrophe (shown as text), which reading takes off again.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _LEVELS = frozenset(level.value for level in Level)
 
 
@@ -31,7 +34,7 @@ def write_csv(rows: Iterable[SubscriptionRow]) -> str:
         writer.writerow(
             [
                 row.chat_id,
-                row.topic,
+                f"'{row.topic}" if row.topic.startswith(_FORMULA_START) else row.topic,
                 row.level or "",
                 created.strftime("%Y-%m-%dT%H:%M:%SZ") if created else "",
             ]
@@ -68,6 +71,8 @@ def _row(
     if not 2 <= len(row) <= len(HEADER):
         raise ValueError("expected chat_id,topic[,level[,created]]")
     chat_id, topic, level, created = (*row, "", "")[:4]
+    if topic.startswith("'") and topic[1:].startswith(_FORMULA_START):
+        topic = topic[1:]
     try:
         number = int(chat_id)
     except ValueError:

@@ -22,6 +22,7 @@ from tests.fakes import FakeTelegram, SentMessage
 
 ANALYST, OTHER, GROUP, MEMBER = 11, 12, -100500, 77
 HOSTILE = 'copper <b>&amp; -"copper, wire"'  # commas, quotes and markup in one topic
+FORMULA = '=HYPERLINK("https://evil.example","copper")'  # a spreadsheet would run it
 
 
 async def watch(db: SessionFactory, chat_id: int, *topics: str, main_only: str = "") -> None:
@@ -101,15 +102,16 @@ async def test_the_bots_export_imports_into_a_fresh_database_and_exports_the_sam
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    await watch(db, ANALYST, "copper", HOSTILE, "India-Chile", main_only="India-Chile")
+    await watch(db, ANALYST, "copper", HOSTILE, FORMULA, "India-Chile", main_only="India-Chile")
     _, rows = await export_in(telegram, ANALYST)
+    assert [row[1] for row in rows if "HYPERLINK" in row[1]] == ["'" + FORMULA]  # shown as text
     exported = tmp_path / "watch-list.csv"
     with exported.open("w", newline="", encoding="utf-8") as handle:
         csv.writer(handle, lineterminator="\n").writerows(rows)
 
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}")
     assert await asyncio.to_thread(main, ["subscriptions", "import", str(exported)]) == 0
-    assert "imported: 3, already present: 0, rejected: 0" in capsys.readouterr().out
+    assert "imported: 4, already present: 0, rejected: 0" in capsys.readouterr().out
     assert await asyncio.to_thread(main, ["subscriptions", "export", "--chat", "11"]) == 0
     assert capsys.readouterr().out == exported.read_text(encoding="utf-8")
 
