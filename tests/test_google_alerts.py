@@ -112,6 +112,23 @@ def test_a_google_alerts_item_is_the_article_it_links_to() -> None:
     )
 
 
+def test_google_markup_is_dropped_from_an_rss_title_too() -> None:
+    link = GOOGLE.format(quote("https://news.example.com/zinc", safe=":/"))
+    document = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Google Alert - zinc</title>'
+        f"<item><title>&lt;b&gt;Zinc&lt;/b&gt; smelter &amp;amp; mine sold</title>"
+        f"<link>{escape(link)}</link><guid>tag:google.com,2013:googlealerts/feed:7</guid>"
+        "<description>A &lt;b&gt;zinc&lt;/b&gt; deal.</description></item></channel></rss>"
+    )
+    [article] = parse_feed(
+        document.encode(), url="https://www.google.com/alerts/feeds/1/2"
+    ).articles
+    assert (article.title, article.url) == (
+        "Zinc smelter & mine sold",
+        "https://news.example.com/zinc",
+    )
+
+
 async def test_a_google_alerts_feed_alerts_with_the_real_article_link(
     bot: BotApplication, telegram: FakeTelegram, web: FakeWeb, db: SessionFactory
 ) -> None:
