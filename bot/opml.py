@@ -168,9 +168,11 @@ def _clean(text: str) -> str:
 
 
 def _xml_safe(text: str) -> str:
-    """Text without the characters XML 1.0 cannot carry (feed names come from the web)."""
+    """Text with a space for each character XML 1.0 cannot carry (feed names come from the
+    web), as reading turns control characters into spaces."""
     return "".join(
         c
-        for c in text
         if c in "\t\n\r" or ("\x20" <= c <= "\ud7ff") or ("\ue000" <= c <= "\ufffd") or c > "\uffff"
+        else " "
+        for c in text
     )

@@ -7,11 +7,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as settings_for_property
+from hypothesis import strategies as st
 
+from bot.articles import MAX_SOURCE_LENGTH
 from bot.cli import main
 from bot.context import BotApplication
 from bot.opml import MAX_OPML_BYTES, OpmlError, read_opml, write_opml
 from bot.settings import Settings
+from bot.text import collapse_whitespace, shorten
 from storage import feeds as feed_store
 from storage.db import SessionFactory
 from storage.models import Feed
@@ -272,3 +277,31 @@ async def test_a_large_or_hostile_opml_file_gets_a_short_answer_and_imports_noth
         "Cannot import feeds.opml: refused: DTDForbidden (DTDs and entities are not allowed)."
     )
     assert await stored_feeds(db) == []
+
+
+@settings_for_property(max_examples=200, deadline=None)
+@given(
+    names=st.lists(
+        st.text(st.characters(blacklist_categories=("Cs",)), max_size=120), min_size=1, max_size=5
+    )
+)
+def test_any_stored_feed_name_survives_export_and_import(names: list[str]) -> None:
+    feeds = [
+        Feed(id=n, url=f"https://feeds.example/{n}?a=1&b=2", name=stored_name(name))
+        for n, name in enumerate(names, start=1)
+    ]
+    found = read_opml(write_opml(feeds).encode())
+    assert [(o.url, o.name) for o in found.feeds] == [
+        (f.url, readable(f.name) or None) for f in feeds
+    ]
+
+
+def stored_name(typed: str) -> str | None:
+    """A name as `feeds add --name` stores it."""
+    return shorten(collapse_whitespace(typed), MAX_SOURCE_LENGTH) or None
+
+
+def readable(name: str | None) -> str:
+    """What survives of a name: characters XML cannot carry and control characters go."""
+    kept = "".join(c if c.isprintable() else " " for c in name or "")
+    return shorten(collapse_whitespace(kept), MAX_SOURCE_LENGTH)
