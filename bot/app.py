@@ -23,7 +23,7 @@ from bot.lexicon import Lexicon, default_lexicon
 from bot.settings import Settings
 from bot.suggest import Suggester
 from bot.updates import PerChatUpdateProcessor
-from handlers import admin, alerts, basics, preferences, questions, subscriptions
+from handlers import admin, alerts, basics, export, inline, preferences, questions, subscriptions
 from storage import queries
 from storage.db import create_engine, session_factory
 from storage.locks import SenderLock
@@ -53,6 +53,7 @@ def build_application(
         ApplicationBuilder()
         .token(settings.telegram_bot_token or OFFLINE_TOKEN)
         .base_url(settings.telegram_api_base_url)
+        .base_file_url(file_base_url(settings.telegram_api_base_url))
         .context_types(ContextTypes(context=BotContext))
         .concurrent_updates(PerChatUpdateProcessor())
         .post_init(_post_init)
@@ -87,12 +88,20 @@ def build_application(
 
     basics.register(app)
     subscriptions.register(app)
+    export.register(app)
+    inline.register(app)
     questions.register(app)
     preferences.register(app)
     admin.register(app)
     alerts.register(app)
     basics.register_fallbacks(app)
     return app
+
+
+def file_base_url(api_base_url: str) -> str:
+    """Where files are downloaded from, beside the API: https://api.telegram.org/bot serves
+    files at https://api.telegram.org/file/bot (a local Bot API server and the test fake too)."""
+    return api_base_url.rstrip("/").removesuffix("/bot") + "/file/bot"
 
 
 @asynccontextmanager

@@ -32,6 +32,7 @@ from bot.parsing import ParseWorkers
 from bot.settings import Settings, SettingsError, load_settings
 from bot.text import counted
 from bot.topics import TopicError, WatchItem, parse_watch_item
+from bot.watchlist_csv import read_rows, write_csv
 from storage import queries
 from storage.db import create_engine, shown_url, storage_failure
 from storage.models import Chat, utcnow
@@ -106,6 +107,13 @@ def _parser() -> argparse.ArgumentParser:
     feeds_resume = feeds_commands.add_parser("resume", help="poll a paused feed again")
     feeds_resume.add_argument("id", type=int, metavar="ID")
     feeds_resume.set_defaults(command=cli_feeds.resume)
+    feeds_import = feeds_commands.add_parser(
+        "import", help="add every feed of an OPML file (as feed readers export them)"
+    )
+    feeds_import.add_argument("file", type=Path, metavar="FILE.opml")
+    feeds_import.set_defaults(command=cli_feeds.import_opml)
+    feeds_export = feeds_commands.add_parser("export", help="print every feed as OPML 2.0")
+    feeds_export.set_defaults(command=cli_feeds.export_opml)
 
     sources = commands.add_parser("sources", help="where the news comes from (as /sources)")
     sources.set_defaults(command=cli_feeds.show_sources)
@@ -121,10 +129,15 @@ def _parser() -> argparse.ArgumentParser:
 
     subs = commands.add_parser("subscriptions", help="import or export subscriptions as CSV")
     subs_commands = subs.add_subparsers(required=True, metavar="ACTION")
-    subs_import = subs_commands.add_parser("import", help="add rows chat_id,topic from a CSV file")
+    subs_import = subs_commands.add_parser(
+        "import", help="add rows chat_id,topic[,level[,created]] from a CSV file"
+    )
     subs_import.add_argument("file", type=Path, metavar="FILE.csv")
     subs_import.set_defaults(command=import_subscriptions)
-    subs_export = subs_commands.add_parser("export", help="print every subscription as CSV")
+    subs_export = subs_commands.add_parser(
+        "export", help="print subscriptions as CSV: chat_id,topic,level,created"
+    )
+    subs_export.add_argument("--chat", type=int, metavar="ID", help="only this chat's watch-list")
     subs_export.set_defaults(command=export_subscriptions)
 
     for name, description in (
@@ -330,52 +343,29 @@ def import_subscriptions(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _import_subscriptions(settings: Settings, rows: list[list[str]]) -> int:
     """Validate every row as `/subscribe` would, then store the good ones in bulk."""
-    lexicon = default_lexicon()
-    keys: dict[str, str | TopicError] = {}  # a topic is typed again and again: parse it once
-    accepted: list[tuple[int, str]] = []
-    rejected: list[str] = []
-    for number, row in enumerate(rows, start=1):
-        if number == 1 and row[:1] == ["chat_id"]:
-            continue
-        if len(row) != 2:
-            rejected.append(f"line {number}: expected chat_id,topic")
-            continue
-        try:
-            chat_id = int(row[0])
-        except ValueError:
-            rejected.append(f"line {number}: chat_id is not a number")
-            continue
-        key = keys.get(row[1])
-        if key is None:
-            try:
-                key = keys[row[1]] = parse_watch_item(row[1], lexicon).key
-            except TopicError as error:
-                key = keys[row[1]] = error
-        if isinstance(key, TopicError):
-            rejected.append(f"line {number}: {key}")
-        else:
-            accepted.append((chat_id, key))
+    read = read_rows(rows, default_lexicon())
     async with migrated_database(settings.database_url) as sessions, sessions() as session:
         added = await queries.import_subscriptions(
-            session=session, rows=accepted, timezone=settings.default_timezone
+            session=session, rows=read.accepted, timezone=settings.default_timezone
         )
         await session.commit()
-    print(f"imported: {added}, already present: {len(accepted) - added}, rejected: {len(rejected)}")
-    for line in rejected:
-        print(f"  rejected {line}")
-    return 0 if accepted or not rows else 1
+    print(
+        f"imported: {added}, already present: {len(read.accepted) - added}, "
+        f"rejected: {len(read.rejected)}"
+    )
+    for line in read.rejected:
+        print(f"  rejected {printable(line)}")
+    return 0 if read.accepted or not rows else 1
 
 
-def export_subscriptions(settings: Settings, _args: argparse.Namespace) -> int:
-    return asyncio.run(_export_subscriptions(settings))
+def export_subscriptions(settings: Settings, args: argparse.Namespace) -> int:
+    return asyncio.run(_export_subscriptions(settings, args.chat))
 
 
-async def _export_subscriptions(settings: Settings) -> int:
+async def _export_subscriptions(settings: Settings, chat_id: int | None) -> int:
     async with migrated_database(settings.database_url) as sessions, sessions() as session:
-        rows = await queries.all_subscriptions(session=session)
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(["chat_id", "topic"])
-    writer.writerows(rows)
+        rows = await queries.all_subscriptions(session=session, chat_id=chat_id)
+    sys.stdout.write(write_csv(rows))
     return 0
 
 

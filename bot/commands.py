@@ -47,6 +47,13 @@ COMMANDS: tuple[Command, ...] = (
         Scope.EVERYONE,
     ),
     Command(
+        "export",
+        "",
+        "your watch-list as a CSV file (topics, levels, dates)",
+        "handlers.export",
+        Scope.EVERYONE,
+    ),
+    Command(
         "facts",
         "[TOPIC]",
         "key figures about a topic, or alone: on your watch-list",

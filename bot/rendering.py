@@ -1128,3 +1128,98 @@ def sources_list(feeds: Sequence[Feed], recent: Mapping[str, int]) -> list[str]:
     if len(lines) == 1:
         return ["No sources yet: the bot has no feeds and no recent articles."]
     return split_message(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# Feeds and watch-lists in and out: OPML files, CSV export
+# --------------------------------------------------------------------------------------------
+
+OPML_LISTED_NOTES = 20  # outlines listed one by one after an import; the rest are counted
+OPML_NOTE_LENGTH = 200
+
+
+def opml_admins_only() -> str:
+    return "Only the bot's admins can import feeds from an OPML file."
+
+
+def opml_in_private() -> str:
+    return "Send OPML files to me in a private chat: feed lists are not for the group."
+
+
+def opml_too_large(limit_bytes: int) -> str:
+    return f"That file is too large: OPML files of up to {limit_bytes // 1024} KB are imported."
+
+
+def opml_unreadable(file_name: str, reason: str) -> str:
+    return f"Cannot import <b>{escape(shorten(file_name, 100))}</b>: {escape(reason)}."
+
+
+def opml_imported(added: int, present: Sequence[str], skipped: Sequence[str]) -> list[str]:
+    """After an OPML import: how many feeds were added, then each outline that was already
+    there or skipped, with why (the first few; the rest counted)."""
+    lines = [
+        f"📥 Imported {counted(added, 'feed')} ({len(present)} already there, "
+        f"{len(skipped)} skipped)."
+        + (" The new ones are fetched within a minute; see /feeds." if added else "")
+    ]
+    for heading, notes in (("Already there", present), ("Skipped", skipped)):
+        if not notes:
+            continue
+        lines.append(f"<b>{heading}</b>")
+        lines += [
+            f"• {escape(shorten(note, OPML_NOTE_LENGTH))}" for note in notes[:OPML_LISTED_NOTES]
+        ]
+        if len(notes) > OPML_LISTED_NOTES:
+            lines.append(f"… and {len(notes) - OPML_LISTED_NOTES} more")
+    return split_message(lines)
+
+
+def export_empty(*, group: bool) -> str:
+    owner = "This group's watch-list" if group else "Your watch-list"
+    return f"{owner} is empty: nothing to export. Add a topic with <code>/subscribe TOPIC</code>."
+
+
+def export_caption(count: int, *, group: bool) -> str:
+    owner = "This group's watch-list" if group else "Your watch-list"
+    return (
+        f"{owner}: {counted(count, 'topic')} with level and date added. The same columns "
+        "as <code>tradebot subscriptions import</code> reads."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Inline mode: stories shared from any chat
+# --------------------------------------------------------------------------------------------
+
+INLINE_BUTTON_LENGTH = 100  # the client ellipsizes a long one
+
+
+@dataclass(frozen=True, slots=True)
+class SharedText:
+    """One inline result: its headline and description (plain text, shown in the list) and
+    the message it posts (HTML)."""
+
+    title: str
+    description: str
+    message: str
+
+
+def shared_story(article: ArticleRef) -> SharedText:
+    origin = _source_and_date(article.source, article.published)
+    return SharedText(
+        title=shorten(article.title, ANSWER_TITLE_LENGTH),
+        description=plain_text(origin),
+        message=f"<b>{_linked_title(article.title, article.url)}</b>\n{origin}",
+    )
+
+
+def inline_help() -> str:
+    return "Type a topic after my name, e.g. copper"
+
+
+def inline_topic_error(reason: str) -> str:
+    return shorten(reason, INLINE_BUTTON_LENGTH)
+
+
+def inline_nothing(topic: str) -> str:
+    return shorten(f"No main stories on {topic} yet", INLINE_BUTTON_LENGTH)

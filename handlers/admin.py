@@ -1,7 +1,7 @@
 """Admin commands (user ids in ADMIN_IDS): /feeds, /addfeed, /removefeed, /resumefeed,
-/ingest, /stats, /webhook. Everyone else is told they are admin-only. Commands that fetch from
-or post to the web run without blocking other updates. /sources, the public side of the feeds,
-is for everyone."""
+/ingest, /stats, /webhook, and an .opml file sent to the bot (its feeds imported). Everyone else
+is told they are admin-only. Commands that fetch from or post to the web run without blocking
+other updates. /sources, the public side of the feeds, is for everyone."""
 
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ from datetime import timedelta
 from telegram import Bot, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import MessageHandler, filters
 
 from bot import rendering
 from bot.context import BotApplication, BotContext
 from bot.feeds import add_feed, policy_from
 from bot.fetch import FetchError
+from bot.opml import MAX_OPML_BYTES, OpmlError, import_feeds, read_opml
 from bot.pages import is_url, read_url
 from bot.settings import Settings
 from bot.webhooks import (
@@ -173,6 +175,45 @@ async def ingest(update: Update, context: BotContext) -> None:
     )
 
 
+async def import_opml(update: Update, context: BotContext) -> None:
+    """Import the feeds of an .opml file an admin sends in a private chat."""
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or message.document is None or chat is None:
+        return
+    if not is_admin(update, context.services):
+        await answer(update, rendering.opml_admins_only())
+        return
+    if chat.type != ChatType.PRIVATE:
+        await answer(update, rendering.opml_in_private())
+        return
+    document = message.document
+    name = document.file_name or "the file"
+    if document.file_size is not None and document.file_size > MAX_OPML_BYTES:
+        await answer(update, rendering.opml_too_large(MAX_OPML_BYTES))
+        return
+    try:
+        data = bytes(await (await document.get_file()).download_as_bytearray())
+        found = read_opml(data)
+    except TelegramError as error:
+        await answer(update, rendering.opml_unreadable(name, f"Telegram: {error.message}"))
+        return
+    except OpmlError as error:
+        await answer(update, rendering.opml_unreadable(name, str(error)))
+        return
+    services = context.services
+    report = await import_feeds(
+        services.sessions, found.feeds, allow_private=services.settings.allow_private_feed_hosts
+    )
+    if report.added:
+        await services.poller.start_round()  # fetch the new feeds now, not at the next round
+    for chunk in rendering.opml_imported(
+        len(report.added),
+        [f"{note.where}: {note.reason}" for note in report.present],
+        [f"{note.where}: {note.reason}" for note in report.skipping(found.skipped)],
+    ):
+        await answer(update, chunk)
+
+
 async def list_sources(update: Update, context: BotContext) -> None:
     """Where the news comes from, for everyone: feed names and sites, recent article counts."""
     await remember_chat(update, context)
@@ -316,3 +357,10 @@ def register(app: BotApplication) -> None:
     app.add_handler(command("stats", show_stats))
     app.add_handler(command("webhook", webhook, block=False))
     app.add_handler(command("sources", list_sources))
+    app.add_handler(
+        MessageHandler(
+            filters.UpdateType.MESSAGE & filters.Document.FileExtension("opml"),
+            import_opml,
+            block=False,
+        )
+    )

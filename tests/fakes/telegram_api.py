@@ -605,6 +605,11 @@ _CHAT_ACTIONS = frozenset(
     }
 )
 _SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # getFile: bots download files of up to 20 MB
+MAX_INLINE_RESULTS = 50
+MAX_INLINE_QUERY_LENGTH = 256
+_INLINE_CHAT_TYPES = frozenset({"sender", "private", "group", "supergroup", "channel"})
+_START_PARAMETER_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def _command_entities(text: str) -> list[JSONDict]:
@@ -830,6 +835,7 @@ class FakeTelegram:
         self.commands: list[JSONDict] = []
         self.deleted: list[tuple[int, int]] = []
         self.chat_actions: list[tuple[int, str]] = []
+        self.inline_answers: list[JSONDict] = []  # answerInlineQuery calls, results parsed
         self.too_many_requests = 0
 
         # state
@@ -851,6 +857,9 @@ class FakeTelegram:
         self._callback_ids = itertools.count(4_000_000_000_001)
         self._open_callbacks: set[str] = set()
         self._file_ids = itertools.count(1)
+        self._files: dict[str, _Upload] = {}  # file_id -> content, for getFile and downloads
+        self._inline_query_ids = itertools.count(5_000_000_000_001)
+        self._open_inline_queries: set[str] = set()
         self._failures: list[_FailureRule] = []
         self._blocked: set[int] = set()
         self._member_statuses: dict[tuple[int, int], str] = {}
@@ -874,6 +883,8 @@ class FakeTelegram:
             "sendMessage": self._send_message,
             "sendPhoto": self._send_photo,
             "sendDocument": self._send_document,
+            "getFile": self._get_file,
+            "answerInlineQuery": self._answer_inline_query,
             "sendChatAction": self._send_chat_action,
             "editMessageText": self._edit_message_text,
             "editMessageCaption": self._edit_message_caption,
@@ -898,12 +909,19 @@ class FakeTelegram:
             raise RuntimeError("FakeTelegram is not started")
         return self._base_url
 
+    @property
+    def base_file_url(self) -> str:
+        """``http://127.0.0.1:PORT/file/bot``, where files are downloaded from (PTB appends
+        ``{token}/{file_path}``), as ``https://api.telegram.org/file/bot`` for the real API."""
+        return self.base_url.removesuffix("/bot") + "/file/bot"
+
     async def start(self) -> None:
         """Start serving on a free port of 127.0.0.1."""
         if self._runner is not None:
             return
         self._closing = False
         app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("GET", "/file/bot{token}/{file_path:.+}", self._download)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
@@ -1041,6 +1059,90 @@ class FakeTelegram:
             }
         )
         return query_id
+
+    def add_document(
+        self,
+        chat_id: int,
+        data: bytes,
+        *,
+        file_name: str,
+        mime_type: str | None = None,
+        caption: str | None = None,
+        user_id: int | None = None,
+        chat_type: str = "private",
+        first_name: str = "Ann",
+    ) -> dict[str, Any]:
+        """Queue a user's message carrying a file (a ``document``, with an optional caption);
+        return the update. The bot fetches the content as from Telegram: getFile, then a
+        download from `base_file_url`."""
+        chat = self._remember_chat(chat_id, chat_type, first_name)
+        user = self._remember_user(self._default_user_id(chat_id, user_id), first_name)
+        self._seen_in.add((chat_id, user["id"]))
+        file_id = f"FAKE-USER-DOCUMENT-{next(self._file_ids)}"
+        self._files[file_id] = _Upload(file_name, mime_type, data)
+        document: JSONDict = {
+            "file_id": file_id,
+            "file_unique_id": f"U{file_id[-12:]}",
+            "file_name": file_name,
+            "file_size": len(data),
+        }
+        if mime_type:
+            document["mime_type"] = mime_type
+        message: JSONDict = {
+            "message_id": self._next_message_id(chat_id),
+            "date": int(time.time()),
+            "chat": dict(chat),
+            "from": dict(user),
+            "document": document,
+        }
+        if caption:
+            message["caption"] = caption
+        self._messages[(chat_id, message["message_id"])] = _StoredMessage(message, False)
+        return self._enqueue({"message": message})
+
+    def add_inline_query(
+        self, query: str, *, user_id: int = 42, chat_type: str = "sender", offset: str = ""
+    ) -> str:
+        """Queue what a user typed after the bot's @username in a chat of `chat_type`
+        ("sender": their chat with the bot); return the inline query id. Like Telegram, this
+        needs inline mode on (``bot_user["supports_inline_queries"]``, set with BotFather's
+        /setinline) and cuts the query at 256 characters."""
+        if not self.bot_user.get("supports_inline_queries"):
+            raise ValueError("inline mode is off: Telegram sends no inline queries (/setinline)")
+        if chat_type not in _INLINE_CHAT_TYPES:
+            raise ValueError(f"unknown inline chat type {chat_type!r}")
+        user = self._users.get(user_id) or self._remember_user(user_id, "Ann")
+        query_id = str(next(self._inline_query_ids))
+        self._open_inline_queries.add(query_id)
+        self._enqueue(
+            {
+                "inline_query": {
+                    "id": query_id,
+                    "from": dict(user),
+                    "query": query[:MAX_INLINE_QUERY_LENGTH],
+                    "offset": offset,
+                    "chat_type": chat_type,
+                }
+            }
+        )
+        return query_id
+
+    def file_content(self, file_id: str) -> bytes:
+        """The content of a file the fake knows: one a user sent or the bot uploaded."""
+        return self._files[file_id].data
+
+    async def wait_for_inline_answer(self, query_id: str, *, timeout: float = 5.0) -> JSONDict:
+        """Wait until the bot answered inline query `query_id`; return the answer's parameters
+        with ``results`` parsed (a list of result objects)."""
+
+        def answered() -> list[JSONDict]:
+            return [a for a in self.inline_answers if a["inline_query_id"] == query_id]
+
+        if await self._wait_until(lambda: bool(answered()), timeout):
+            return answered()[0]
+        raise AssertionError(
+            f"inline query {query_id} was not answered within {timeout}s.\n{self.describe()}"
+        )
 
     # ---------------------------------------------------------------- injecting failures
 
@@ -1279,6 +1381,7 @@ class FakeTelegram:
         self.callback_answers.clear()
         self.deleted.clear()
         self.chat_actions.clear()
+        self.inline_answers.clear()
         self.too_many_requests = 0
 
     # ---------------------------------------------------------------- HTTP plumbing
@@ -1663,7 +1766,9 @@ class FakeTelegram:
             return None, reference
         if not upload.data:
             raise _bad_request("file must be non-empty")
-        return upload, f"FAKE-{key.upper()}-{next(self._file_ids)}"
+        file_id = f"FAKE-{key.upper()}-{next(self._file_ids)}"
+        self._files[file_id] = upload
+        return upload, file_id
 
     # ---------------------------------------------------------------- API methods
 
@@ -1850,6 +1955,95 @@ class FakeTelegram:
 
     async def _send_document(self, params: _Params, files: _Files) -> JSONDict:
         return await self._send_file("sendDocument", "document", params, files)
+
+    async def _get_file(self, params: _Params, files: _Files) -> JSONDict:
+        file_id = params.get("file_id", "").strip()
+        upload = self._files.get(file_id)
+        if upload is None:
+            raise _bad_request("invalid file_id")
+        if len(upload.data) > MAX_DOWNLOAD_BYTES:
+            raise _bad_request("file is too big")
+        suffix = (
+            (upload.filename or "").rpartition(".")[2] if "." in (upload.filename or "") else ""
+        )
+        path = f"documents/{file_id}" + (f".{suffix}" if suffix.isalnum() else "")
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"U{file_id[-12:]}",
+            "file_size": len(upload.data),
+            "file_path": path,
+        }
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """A file's content at ``/file/bot{token}/{file_path}`` (as getFile gave the path)."""
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401, text="Unauthorized")
+        path = request.match_info["file_path"]
+        file_id = path.removeprefix("documents/").rsplit(".", 1)[0]
+        upload = self._files.get(file_id) if path.startswith("documents/") else None
+        if upload is None:
+            return web.Response(status=404, text="Not Found")
+        return web.Response(body=upload.data, content_type="application/octet-stream")
+
+    async def _answer_inline_query(self, params: _Params, files: _Files) -> bool:
+        query_id = params.get("inline_query_id", "")
+        if query_id not in self._open_inline_queries:
+            raise _ApiError(400, QUERY_TOO_OLD_DESCRIPTION)
+        try:
+            results = json.loads(params.get("results") or "")
+        except ValueError:
+            raise _bad_request("can't parse inline query results JSON object") from None
+        if not isinstance(results, list):
+            raise _bad_request("can't parse inline query results JSON object")
+        if len(results) > MAX_INLINE_RESULTS:
+            raise _bad_request("RESULTS_TOO_MUCH")
+        seen: set[str] = set()
+        for result in results:
+            self._validate_inline_result(result, seen)
+        if len(params.get("next_offset", "").encode()) > 64:
+            raise _bad_request("NEXT_OFFSET_INVALID")
+        if params.get("button"):
+            try:
+                button = json.loads(params["button"])
+            except ValueError:
+                raise _bad_request("can't parse inline query button JSON object") from None
+            if not isinstance(button, dict) or not str(button.get("text", "")).strip():
+                raise _bad_request("BUTTON_TEXT_INVALID")
+            start = button.get("start_parameter")
+            if "web_app" not in button and not _START_PARAMETER_RE.fullmatch(str(start or "")):
+                raise _bad_request("START_PARAM_INVALID")
+        self._open_inline_queries.discard(query_id)
+        self.inline_answers.append({**params, "results": results})
+        return True
+
+    def _validate_inline_result(self, result: Any, seen: set[str]) -> None:
+        """An InlineQueryResultArticle (the kind tradebot sends) checked as Telegram does."""
+        if not isinstance(result, dict) or result.get("type") != "article":
+            raise _bad_request("RESULT_TYPE_INVALID")
+        result_id = str(result.get("id", ""))
+        if not 1 <= len(result_id.encode()) <= 64:
+            raise _bad_request("RESULT_ID_INVALID")
+        if result_id in seen:
+            raise _bad_request("RESULT_ID_DUPLICATE")
+        seen.add(result_id)
+        if not str(result.get("title", "")).strip():
+            raise _bad_request("RESULT_TITLE_EMPTY")
+        content = result.get("input_message_content")
+        if not isinstance(content, dict) or "message_text" not in content:
+            raise _bad_request("MESSAGE_EMPTY")
+        text_params = {
+            "text": str(content["message_text"]),
+            **({"parse_mode": str(content["parse_mode"])} if content.get("parse_mode") else {}),
+        }
+        self._formatted(
+            text_params,
+            "text",
+            limit=MAX_MESSAGE_LENGTH,
+            too_long="MESSAGE_TOO_LONG",
+            required=True,
+        )
+        if "reply_markup" in result:
+            parse_reply_markup(json.dumps(result["reply_markup"]))
 
     async def _send_chat_action(self, params: _Params, files: _Files) -> bool:
         chat_id, _ = self._resolve_chat(params)
