@@ -22,7 +22,7 @@ from bot.lexicon import Lexicon, default_lexicon
 from bot.settings import Settings
 from bot.suggest import Suggester
 from bot.updates import PerChatUpdateProcessor
-from handlers import admin, alerts, basics, preferences, questions, subscriptions
+from handlers import admin, alerts, basics, preferences, querytest, questions, subscriptions
 from storage import queries
 from storage.db import create_engine, session_factory
 from storage.locks import SenderLock
@@ -86,6 +86,7 @@ def build_application(
 
     basics.register(app)
     subscriptions.register(app)
+    querytest.register(app)
     questions.register(app)
     preferences.register(app)
     admin.register(app)

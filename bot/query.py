@@ -483,6 +483,36 @@ def check_pattern(source: str) -> None:
         raise TopicError(f"The regular expression /{source}/ matches an empty text: every article.")
 
 
+def pattern_sources(key: str) -> list[str]:
+    """The regular expressions of a stored key, read without the lexicon."""
+    try:
+        return [token.text for token in _tokens(key) if token.kind == "regex"]
+    except TopicError:
+        return []
+
+
+def check_pattern_room(stored: list[str], key: str) -> None:
+    """TopicError when a chat watching the `stored` keys may not add `key`: at most
+    MAX_REGEX_ITEMS_PER_CHAT items with regular expressions, and at most
+    MAX_UNFILTERED_PER_CHAT patterns without a literal (those run on every article)."""
+    sources = pattern_sources(key)
+    if not sources or key in stored:
+        return
+    with_patterns = [pattern_sources(topic) for topic in stored]
+    if sum(1 for found in with_patterns if found) >= MAX_REGEX_ITEMS_PER_CHAT:
+        raise TopicError(
+            f"A watch-list can hold at most {MAX_REGEX_ITEMS_PER_CHAT} topics with regular "
+            "expressions. Remove one first (see /list)."
+        )
+    unfiltered = [s for found in [*with_patterns, sources] for s in found if not has_literal(s)]
+    if len(unfiltered) > MAX_UNFILTERED_PER_CHAT:
+        raise TopicError(
+            f"A watch-list can hold {MAX_UNFILTERED_PER_CHAT} regular expression without a "
+            "word of plain letters in it, as it is tried on every article: write a literal "
+            "part, e.g. /cop+er/ rather than /[a-z]+er/."
+        )
+
+
 def has_literal(source: str) -> bool:
     """Whether RE2's prefilter finds a literal the pattern needs (else it runs on every
     article)."""

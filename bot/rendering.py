@@ -25,6 +25,7 @@ from bot.callbacks import (
     ShowEvidence,
     ShowHelp,
     ShowSettings,
+    SubscribeTested,
     SubscribeTo,
     SubscribeToEach,
     decode,
@@ -39,6 +40,7 @@ from bot.text import counted, shorten, utf16_length
 from bot.topics import Ambiguous
 
 if TYPE_CHECKING:  # types only: rendering stays free of the database at run time
+    from bot.querytest import TestReport
     from storage.models import Feed
     from storage.stats import Stats
 
@@ -102,6 +104,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("related", "TOPIC", "related headlines"),
     ("latest", "TOPIC", "the newest articles on a topic"),
     ("trend", "TOPIC", "a chart of articles per day"),
+    ("test", "QUERY", "what a topic or query would have alerted on in the last 30 days"),
     ("digest", "", "your digest now: what matched since the last one"),
     ("sources", "", "where the news comes from"),
     ("settings", "", "time zone, digest time, delivery mode"),
@@ -1062,3 +1065,64 @@ def sources_list(feeds: Sequence[Feed], recent: Mapping[str, int]) -> list[str]:
     if len(lines) == 1:
         return ["No sources yet: the bot has no feeds and no recent articles."]
     return split_message(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# /test: what a query would have alerted on. Article titles and sentences are escaped.
+# --------------------------------------------------------------------------------------------
+
+TEST_EVIDENCE_LENGTH = 300
+
+
+def test_usage() -> str:
+    return (
+        "Send <code>/test QUERY</code> to see what it would have alerted on in the last 30 "
+        "days, e.g. <code>/test (copper OR nickel) -Copperfield</code>."
+    )
+
+
+def test_report(report: TestReport, token: str | None = None) -> Reply:
+    """Alerts per day at each level, the newest matches with their evidence, and a button to
+    subscribe as tested (without `token`: for the terminal)."""
+    key = escape(report.key)
+    days = len(report.days)
+    main = sum(day.main for day in report.days)
+    mentions = sum(day.mentions for day in report.days)
+    lines = [
+        f"🧪 <b>{key}</b> over the last {counted(days, 'day')}:",
+        f"main stories: {main} ({main / days:.1f} a day) · every mention: {mentions} "
+        f"({mentions / days:.1f} a day)",
+    ]
+    if report.counted_since is not None:
+        lines.append(
+            f"<i>Counted on the newest {report.read:,} articles that could match, since "
+            f"{report.counted_since:%d %b %H:%M} UTC.</i>"
+        )
+    if not report.searched:
+        lines.append(
+            f"<i>The query names no word the search index knows: tried on the newest "
+            f"{counted(report.read, 'article')}.</i>"
+        )
+    busy = [day for day in report.days if day.mentions]
+    if busy:
+        lines += ["", "<b>Per day</b> (main · every mention)"]
+        lines += [f"{day.day:%d %b}: {day.main} · {day.mentions}" for day in busy]
+    if report.newest:
+        lines += ["", "<b>Newest</b>"]
+    for example in report.newest:
+        article = example.article
+        line = f"• {_linked_title(article.title, article.url)}"
+        line += " — main story" if example.about else " — mentioned"
+        if example.evidence and example.evidence != article.title:
+            line += f"\n“{escape(shorten(example.evidence, TEST_EVIDENCE_LENGTH))}”"
+        line += f"\n{_source_and_date(article.source, article.published)}"
+        lines.append(line)
+    if not mentions:
+        lines += ["", "Nothing stored would have matched."]
+    label = f"Subscribe to {shorten(report.key, 40)}"
+    buttons = ((Button(label, SubscribeTested(token)),),) if token else ()
+    return Reply("\n".join(lines), buttons)
+
+
+def test_expired() -> str:
+    return "This test is no longer kept: send /test again."

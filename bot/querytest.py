@@ -1,0 +1,143 @@
+"""/test and `tradebot test`: what a watch item would have alerted on over the stored articles.
+
+Candidates come from the full-text index when the query names words it can search (every term
+of `A AND B`, any of `A OR B`; a regular expression's literals are not whole words, so they
+narrow nothing); the item's own matcher then confirms each, as ingest would have, so the counts
+are those of real alerts. At most `MAX_CANDIDATES` are read, newest first, which keeps an answer
+within a second over 100,000 stored articles; when there were more, the report says from when
+it counted. A query with no searchable word is tried on the newest `MAX_SCANNED` articles.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from bot import query
+from bot.knowledge import article_ref, search_query
+from bot.lexicon import Lexicon
+from bot.matching import Matcher, evidence_sentence
+from bot.refs import ArticleRef
+from bot.topics import WatchItem
+from storage.db import SessionFactory
+from storage.models import Article
+from storage.search import Query, is_searchable, newest_articles, search_articles
+
+TEST_DAYS = 30
+MAX_DAYS = 90
+MAX_CANDIDATES = 2000  # articles confirmed by the matcher for one test
+MAX_SCANNED = 1000  # newest articles read for a query with no searchable word
+NEWEST_SHOWN = 5
+
+
+@dataclass(frozen=True, slots=True)
+class DayCount:
+    day: date
+    main: int  # alerts at the main-stories level
+    mentions: int  # alerts at the every-mention level (main stories included)
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    article: ArticleRef
+    evidence: str  # the sentence that matched
+    about: bool  # a main story, not only a mention
+
+
+@dataclass(frozen=True, slots=True)
+class TestReport:
+    key: str
+    days: tuple[DayCount, ...]  # every day of the window, newest first (UTC days of ingest)
+    newest: tuple[Example, ...]
+    read: int  # articles the matcher read
+    searched: bool  # candidates came from the full-text index (else the newest articles)
+    counted_since: datetime | None  # more articles than read: the counts start here
+
+
+def search_groups(item: WatchItem, lexicon: Lexicon) -> Query:
+    """A full-text search every article the item matches passes: groups that must all be
+    present, each any of its phrases. Empty when the item names no searchable word."""
+    if item.query is None:
+        return search_query(item, lexicon)
+    return _groups(item.query, lexicon) or []
+
+
+def _groups(node: query.Node, lexicon: Lexicon) -> list[list[Sequence[str]]] | None:
+    if isinstance(node, query.Words):
+        return [list(group) for group in search_query(WatchItem("", node.terms), lexicon)]
+    if isinstance(node, query.Exact):
+        assert node.term.surface is not None
+        return [[node.term.surface.words]]
+    if isinstance(node, query.Pattern):
+        return None
+    if isinstance(node, query.Title):
+        return _groups(node.operand, lexicon)
+    if isinstance(node, query.Without):
+        return _groups(node.base, lexicon)
+    found = [_groups(operand, lexicon) for operand in node.operands]
+    if isinstance(node, query.AnyOf):  # each operand needs its first group: one of those
+        if any(not groups for groups in found):
+            return None
+        return [[phrase for groups in found if groups for phrase in groups[0]]]
+    groups = [group for operand in found if operand for group in operand]
+    return groups or None
+
+
+async def test_query(
+    sessions: SessionFactory,
+    item: WatchItem,
+    lexicon: Lexicon,
+    *,
+    days: int = TEST_DAYS,
+    now: datetime | None = None,
+) -> TestReport:
+    """What `item` would have alerted on in the last `days` days of stored articles."""
+    now = now or datetime.now(UTC)
+    first_day = now.date() - timedelta(days=days - 1)
+    since = datetime.combine(first_day, time(), tzinfo=UTC)
+    groups = search_groups(item, lexicon)
+    searched = is_searchable(groups)
+    async with sessions() as session:
+        if searched:
+            articles = await search_articles(
+                session=session, query=groups, limit=MAX_CANDIDATES, since=since
+            )
+            limit = MAX_CANDIDATES
+        else:
+            articles = await newest_articles(session=session, since=since, limit=MAX_SCANNED)
+            limit = MAX_SCANNED
+    report = await asyncio.to_thread(_confirmed, item, lexicon, articles, first_day, now.date())
+    counted_since = _ingested(articles[-1]) if len(articles) >= limit else None
+    return TestReport(item.key, report[0], report[1], len(articles), searched, counted_since)
+
+
+def _ingested(article: Article) -> datetime:
+    moment = article.ingested_at
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _confirmed(
+    item: WatchItem, lexicon: Lexicon, articles: list[Article], first_day: date, last_day: date
+) -> tuple[tuple[DayCount, ...], tuple[Example, ...]]:
+    """The matcher's verdict on each article (newest first): counts per day and examples."""
+    matcher = Matcher([item], lexicon)
+    main: Counter[date] = Counter()
+    mentions: Counter[date] = Counter()
+    newest: list[Example] = []
+    for article in articles:
+        matches = matcher.match(article.title, article.body)
+        if not matches:
+            continue
+        match = matches[0]
+        day = _ingested(article).date()
+        mentions[day] += 1
+        main[day] += match.about
+        if len(newest) < NEWEST_SHOWN:
+            sentence = evidence_sentence(article.title, article.body, match.evidence_at)
+            newest.append(Example(article_ref(article), sentence, match.about))
+    count = (last_day - first_day).days + 1
+    window = [last_day - timedelta(days=n) for n in range(count)]
+    return tuple(DayCount(day, main[day], mentions[day]) for day in window), tuple(newest)
