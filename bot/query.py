@@ -151,8 +151,6 @@ def _operand_text(node: Node, level: int) -> str:
     """An operand, in parentheses unless it binds at least as tightly as `level`."""
     own = _PRECEDENCE.get(type(node), 0 if isinstance(node, Without) else 5)
     text = to_text(node)
-    if isinstance(node, Words) and level == 4 and len(node.terms) > 1:
-        return f"({text})"
     return text if own >= level else f"({text})"
 
 
