@@ -52,6 +52,7 @@ REGEX_MAX_MEM = 1 << 20  # bytes of compiled program per pattern (RE2's default 
 MAX_REGEX_ITEMS_PER_CHAT = 5
 MAX_UNFILTERED_PER_CHAT = 1  # patterns without a literal: run on every article
 MAX_REGEX_HITS = 50  # positions of one pattern in one article, for evidence and relevance
+MIN_LITERAL = 3  # characters of a literal worth prefiltering on
 
 OPERATORS = ("OR", "AND", "NEAR")
 
@@ -512,39 +513,60 @@ def check_pattern_room(stored: list[str], key: str) -> None:
 
 
 def has_literal(source: str) -> bool:
-    """Whether RE2's prefilter finds a literal the pattern needs (else it runs on every
-    article)."""
+    """Whether the pattern has a literal to prefilter on (else it runs on every article)."""
+    return _prefilter(source) is not None
+
+
+def _prefilter(source: str) -> str | None:
+    """What stands for a pattern in the prefilter: the pattern itself when RE2 finds the
+    literals it needs, else the literal every match starts with (RE2 finds none in `cop+er`,
+    whose matches all start with "cop"), else None."""
+    if not _unfiltered(source):
+        return source
+    found, low, high = re2.compile(source, _options())._regexp.PossibleMatchRange(MIN_LITERAL + 20)
+    if not found:
+        return None
+    prefix = bytearray()
+    for a, b in zip(low.lower(), high.lower(), strict=False):
+        if a != b:
+            break
+        prefix.append(a)
+    literal = bytes(prefix).decode("utf-8", errors="ignore").strip()
+    escaped: str = re2.escape(literal)
+    return None if len(literal) < MIN_LITERAL or _unfiltered(escaped) else escaped
+
+
+def _unfiltered(source: str) -> bool:
+    """Whether RE2's prefilter would run the pattern on every text (no literal atoms)."""
     bank = re2.Filter()
     bank.Add(source, _options())
     bank.Compile()
-    return bank.Match("", potential=True) is None
+    return bank.Match("", potential=True) is not None
 
 
 class PatternHits:
-    """Every pattern of a matcher in one RE2 prefilter: which patterns an article's literals
-    allow, then where those match."""
+    """Every pattern of a matcher in one RE2 prefilter (`re2.Filter`): one pass over an
+    article finds the literals, and only the patterns whose literals are there run."""
 
     def __init__(self, sources: Mapping[str, int]) -> None:  # pattern → its need
-        self._needs: list[int] = []
+        self._patterns: list[tuple[int, re2._Regexp]] = []
         self._filter = re2.Filter()
         for source, need in sources.items():
-            self._filter.Add(source, _options())
-            self._needs.append(need)
+            self._filter.Add(_prefilter(source) or source, _options())
+            self._patterns.append((need, re2.compile(source, _options())))
         self._filter.Compile()
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._needs)
 
     def found(self, text: str) -> Iterator[tuple[int, list[int]]]:
         """The need of each pattern the text matches, with where (at most MAX_REGEX_HITS)."""
         for index in self._filter.Match(text, potential=True) or ():
+            need, pattern = self._patterns[index]
             positions = []
-            for match in self._filter.re(index).finditer(text):
+            for match in pattern.finditer(text):
                 positions.append(match.start())
                 if len(positions) == MAX_REGEX_HITS:
                     break
             if positions:
-                yield self._needs[index], positions
+                yield need, positions
 
 
 # --- evaluation on a scan's hits ------------------------------------------------------------

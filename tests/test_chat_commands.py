@@ -256,7 +256,10 @@ async def test_topics_typed_as_one_get_a_question_whose_buttons_subscribe(
 
     question = await say(telegram, "/subscribe copper or gold -Copperfield")
     data = [row[0]["callback_data"] for row in question.reply_markup["inline_keyboard"]]
-    assert data[:2] == ["sub:copper-gold -Copperfield", "subs:copper -Copperfield|gold -Copperfield"]
+    assert data[:2] == [
+        "sub:copper-gold -Copperfield",
+        "subs:copper -Copperfield|gold -Copperfield",
+    ]
     telegram.add_callback(CHAT, data[0], message_id=question.message_id)
     edited = (await telegram.wait_for_sent(len(telegram.sent_to(CHAT)) + 1, chat_id=CHAT))[-1]
     assert "Subscribed to copper-gold -Copperfield" in edited.plain_text
