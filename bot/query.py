@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import re2
 
@@ -51,7 +51,7 @@ MAX_DEPTH = 4  # nested parentheses
 REGEX_MAX_MEM = 1 << 20  # bytes of compiled program per pattern (RE2's default is 8 MiB)
 MAX_REGEX_ITEMS_PER_CHAT = 5
 MAX_UNFILTERED_PER_CHAT = 1  # patterns without a literal: run on every article
-MAX_REGEX_HITS = 50  # positions of one pattern in one article, for evidence and relevance
+MAX_REGEX_HITS = 20  # positions of one pattern in one article, for evidence and relevance
 MIN_LITERAL = 3  # characters of a literal worth prefiltering on
 
 OPERATORS = ("OR", "AND", "NEAR")
@@ -465,6 +465,10 @@ def _options() -> re2.Options:
     return options
 
 
+_PROBES = ("", "a", " ", "a a", "\n", "0")  # a pattern that matches none of these empty is
+# not one that matches everywhere (`a*`, `\b`, `(?:)`)
+
+
 def check_pattern(source: str) -> None:
     """TopicError unless RE2 compiles the pattern within its memory cap and it cannot match an
     empty text (it would match every article)."""
@@ -478,7 +482,9 @@ def check_pattern(source: str) -> None:
         raise TopicError(
             f"The regular expression /{source}/ can't be used: {reason or 'RE2 cannot read it'}."
         ) from None
-    if compiled.search("") is not None:
+    if any(
+        (found := compiled.search(probe)) is not None and not found.group() for probe in _PROBES
+    ):
         raise TopicError(f"The regular expression /{source}/ matches an empty text: every article.")
 
 
@@ -546,27 +552,42 @@ def _unfiltered(source: str) -> bool:
 
 class PatternHits:
     """Every pattern of a matcher in one RE2 prefilter (`re2.Filter`): one pass over an
-    article finds the literals, and only the patterns whose literals are there run."""
+    article finds the literals, and only the patterns whose literals are there run, on the
+    article encoded once (RE2 reads UTF-8)."""
 
     def __init__(self, sources: Mapping[str, int]) -> None:  # pattern → its need
-        self._patterns: list[tuple[int, re2._Regexp]] = []
+        options = _options()
+        options.never_capture = True  # only where a match is
+        self._patterns: list[tuple[int, Any]] = []  # need, re2's compiled RE2
         self._filter = re2.Filter()
         for source, need in sources.items():
             self._filter.Add(_prefilter(source) or source, _options())
-            self._patterns.append((need, re2.compile(source, _options())))
+            self._patterns.append((need, re2.compile(source, options)._regexp))
         self._filter.Compile()
 
     def found(self, text: str) -> Iterator[tuple[int, list[int]]]:
         """The need of each pattern the text matches, with where (at most MAX_REGEX_HITS)."""
-        for index in self._filter.Match(text, potential=True) or ():
+        encoded = text.encode()
+        candidates = self._filter.Match(encoded, potential=True)
+        if not candidates:
+            return
+        end = len(encoded)
+        ascii_only = end == len(text)
+        for index in candidates:
             need, pattern = self._patterns[index]
-            positions = []
-            for match in pattern.finditer(text):
-                positions.append(match.start())
-                if len(positions) == MAX_REGEX_HITS:
+            positions: list[int] = []
+            at = 0
+            while at <= end and len(positions) < MAX_REGEX_HITS:
+                [(start, stop)] = pattern.Match(_UNANCHORED, encoded, at, end)
+                if start < 0:
                     break
+                positions.append(start if ascii_only else len(encoded[:start].decode()))
+                at = stop if stop > start else stop + 1
             if positions:
                 yield need, positions
+
+
+_UNANCHORED = re2._Anchor.UNANCHORED
 
 
 # --- evaluation on a scan's hits ------------------------------------------------------------

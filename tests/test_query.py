@@ -99,6 +99,7 @@ def test_parentheses_are_word_characters_where_there_is_no_operator() -> None:
         ("tin OR zinc -a -b -c -d -e -f", "at most 5 exclusions"),
         ("// OR tin", "can't be empty"),
         ("/a*/", "/a*/ matches an empty text: every article."),
+        ("/\\b/", "matches an empty text"),
         ("/(a)\\1/", "can't be used: invalid escape sequence: \\1."),
         ("/(?=a)b/", "can't be used: invalid perl operator: (?=."),
         ("/\\pL{1000}/", "can't be used: pattern too large - compile failed."),
@@ -162,6 +163,16 @@ def test_a_regex_matches_without_regard_to_case_and_through_the_prefilter() -> N
     assert not matches("/cop+er/", "Zinc prices")
     assert matches("title:/\\d+ tonnes/", "Mine ships 300 tonnes")
     assert not matches("title:/\\d+ tonnes/", "Mine ships", "It shipped 300 tonnes.")
+
+
+def test_a_regex_finds_its_place_in_text_beyond_ascii() -> None:
+    lexicon = default_lexicon()
+    matcher = Matcher([parse_watch_item("/ní?quel/ NEAR Peru", lexicon)], lexicon)
+    title, body = "Minería", "El cobre subió. Peru vendió más níquel en São Paulo. Fin."
+    [found] = matcher.match(title, body)
+    assert (
+        evidence_sentence(title, body, found.evidence_at) == "Peru vendió más níquel en São Paulo."
+    )
 
 
 def test_a_regex_exponential_in_pythons_re_answers_at_once() -> None:
