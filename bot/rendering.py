@@ -140,6 +140,9 @@ def help_text(*, admin: bool = False) -> str:
         "• both in one article: <code>India-Chile</code>",
         "• several at once: <code>copper, gold</code>",
         '• leave some out: <code>copper -Copperfield -"copper wire"</code>',
+        "• a query: <code>(copper OR nickel) -Copperfield</code>, <code>India NEAR Chile</code> "
+        '(one sentence), <code>title:copper</code>, <code>"copper wire"</code> (exact), '
+        "<code>/nick(el|le)/</code> — try one first with /test",
         "Names know their aliases (US = U.S. = United States) and groups their members "
         "(rare earths = neodymium, dysprosium, …). Capitalised names match only names: "
         "<code>China</code> is not fine china.",
