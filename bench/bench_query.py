@@ -159,7 +159,7 @@ def query_items(topics: Sequence[Topic], count: int, *, seed: int = 16) -> list[
         cut = rng.randint(3, max(3, len(word) - 1))
         roll = rng.random()
         if roll < 0.4:
-            add(f"/{word[:cut]}[a-z]*/")
+            add(f"/{word}[a-z]*/")
         elif roll < 0.7:
             add(f"/{word}(s|es)? (exports|imports|output)/")
         else:

@@ -45,7 +45,7 @@ from typing import NamedTuple
 import ahocorasick
 
 from bot.lexicon import Case, CaseFit, Lexicon, OtherSense, Surface
-from bot.query import Hits, Node, PatternHits, Plan, evaluate, triggers
+from bot.query import Hits, Leaf, Node, PatternHits, Plan, evaluate, triggers
 from bot.query import plan as query_plan
 from bot.relevance import Features, RelevanceModel, default_model
 from bot.text import collapse_whitespace, normalize_word, sentence_span_at, singular, words_of
@@ -412,7 +412,9 @@ class Matcher:
         self._relaxed: dict[str, list[int]] = defaultdict(list)  # … when its case is relaxed
         self._plain: dict[Surface, int] = {}  # a typed plain term → its need
         self._filed: dict[int, _Filed] = {}  # need → the items whose first term it is
-        self._queries: dict[int, list[tuple[str, Plan]]] = defaultdict(list)  # by trigger need
+        self._queries: dict[int, list[tuple[str, Plan | Leaf]]] = defaultdict(
+            list
+        )  # by trigger need
         self._patterns: dict[str, int] = {}  # a query's regular expression → its need
         latest = {item.key: item for item in items}
         for item in latest.values():
@@ -565,7 +567,7 @@ class Matcher:
 
     def _matched_queries(self, article: _Article) -> Iterator[tuple[str, tuple[int, ...]]]:
         """The key of every query the article matches, with the needs that make it match."""
-        candidates: dict[str, Plan] = {}
+        candidates: dict[str, Plan | Leaf] = {}
         for need in article.found.keys() & self._queries.keys():
             for key, steps in self._queries[need]:
                 candidates[key] = steps

@@ -53,6 +53,7 @@ MAX_REGEX_ITEMS_PER_CHAT = 5
 MAX_UNFILTERED_PER_CHAT = 1  # patterns without a literal: run on every article
 MAX_REGEX_HITS = 20  # positions of one pattern in one article, for evidence and relevance
 MIN_LITERAL = 3  # characters of a literal worth prefiltering on
+SET_MAX_MEM = 32 << 20  # bytes for the one automaton of the patterns without a literal
 
 OPERATORS = ("OR", "AND", "NEAR")
 
@@ -191,6 +192,51 @@ def all_exclusions(node: Node) -> Iterator[Term]:
     elif isinstance(node, Near | AllOf | AnyOf):
         for operand in node.operands:
             yield from all_exclusions(operand)
+
+
+# --- full-text search ----------------------------------------------------------------------
+
+Phrases = list[tuple[str, ...]]  # normalized words of each phrase, any of which will do
+
+
+def term_phrases(term: Term, lexicon: Lexicon) -> Phrases:
+    """The phrases that can spell a term: a concept's names, aliases and members."""
+    if term.concept is None:
+        assert term.surface is not None
+        return [term.surface.words]
+    phrases = {
+        surface.words
+        for concept_id in lexicon.expand(term.concept.id)
+        for surface in lexicon.concepts[concept_id].surfaces
+    }
+    return sorted(phrases)
+
+
+def search_groups(node: Node, lexicon: Lexicon) -> list[Phrases]:
+    """Groups of phrases every article the query matches contains (each group: any of its
+    phrases), for a full-text search; empty when the query names no searchable word (a
+    pattern's literals are not whole words)."""
+    return _groups(node, lexicon) or []
+
+
+def _groups(node: Node, lexicon: Lexicon) -> list[Phrases] | None:
+    if isinstance(node, Words):
+        return [term_phrases(term, lexicon) for term in node.terms]
+    if isinstance(node, Exact):
+        return [term_phrases(node.term, lexicon)]
+    if isinstance(node, Pattern):
+        return None
+    if isinstance(node, Title):
+        return _groups(node.operand, lexicon)
+    if isinstance(node, Without):
+        return _groups(node.base, lexicon)
+    found = [_groups(operand, lexicon) for operand in node.operands]
+    if isinstance(node, AnyOf):  # each operand needs its first group: one of those
+        if any(not groups for groups in found):
+            return None
+        return [[phrase for groups in found if groups for phrase in groups[0]]]
+    groups = [group for operand in found if operand for group in operand]
+    return groups or None
 
 
 # --- tokens ---------------------------------------------------------------------------------
@@ -551,30 +597,48 @@ def _unfiltered(source: str) -> bool:
 
 
 class PatternHits:
-    """Every pattern of a matcher in one RE2 prefilter (`re2.Filter`): one pass over an
-    article finds the literals, and only the patterns whose literals are there run, on the
-    article encoded once (RE2 reads UTF-8)."""
+    """Every pattern of a matcher, found in an article encoded once (RE2 reads UTF-8): the
+    patterns with a literal through RE2's prefilter (`re2.Filter`: one pass finds the
+    literals, and only the patterns whose literals are there run), the few without one
+    through one `re2.Set` (one pass tells which of them match at all)."""
 
     def __init__(self, sources: Mapping[str, int]) -> None:  # pattern → its need
         options = _options()
         options.never_capture = True  # only where a match is
-        self._patterns: list[tuple[int, Any]] = []  # need, re2's compiled RE2
+        self._filtered: list[tuple[int, Any]] = []  # need, re2's compiled RE2
+        self._unfiltered: list[tuple[int, Any]] = []
         self._filter = re2.Filter()
+        set_options = _options()
+        set_options.max_mem = SET_MAX_MEM
+        self._set = re2.Set.SearchSet(set_options)
         for source, need in sources.items():
-            self._filter.Add(_prefilter(source) or source, _options())
-            self._patterns.append((need, re2.compile(source, options)._regexp))
-        self._filter.Compile()
+            compiled = (need, re2.compile(source, options)._regexp)
+            literal = _prefilter(source)
+            if literal is None:
+                self._set.Add(source)
+                self._unfiltered.append(compiled)
+            else:
+                self._filter.Add(literal, _options())
+                self._filtered.append(compiled)
+        if self._filtered:
+            self._filter.Compile()
+        if self._unfiltered:
+            self._set.Compile()
+
+    def _candidates(self, encoded: bytes) -> Iterator[tuple[int, Any]]:
+        if self._filtered:
+            for index in self._filter.Match(encoded, potential=True) or ():
+                yield self._filtered[index]
+        if self._unfiltered:
+            for index in self._set.Match(encoded) or ():
+                yield self._unfiltered[index]
 
     def found(self, text: str) -> Iterator[tuple[int, list[int]]]:
         """The need of each pattern the text matches, with where (at most MAX_REGEX_HITS)."""
         encoded = text.encode()
-        candidates = self._filter.Match(encoded, potential=True)
-        if not candidates:
-            return
         end = len(encoded)
         ascii_only = end == len(text)
-        for index in candidates:
-            need, pattern = self._patterns[index]
+        for need, pattern in self._candidates(encoded):
             positions: list[int] = []
             at = 0
             while at <= end and len(positions) < MAX_REGEX_HITS:
@@ -619,13 +683,17 @@ class Hits(NamedTuple):
     sentence: Callable[[int], tuple[int, int]]
 
 
-def plan(node: Node, need_of: Callable[[Term], int], pattern_need: Callable[[str], int]) -> Plan:
+def plan(
+    node: Node, need_of: Callable[[Term], int], pattern_need: Callable[[str], int]
+) -> Plan | Leaf:
     if isinstance(node, Words):
+        if len(node.terms) == 1:
+            return Leaf(need_of(node.terms[0]))
         return Plan(AllOf, tuple(Leaf(need_of(term)) for term in node.terms))
     if isinstance(node, Exact):
-        return Plan(AllOf, (Leaf(need_of(node.term)),))
+        return Leaf(need_of(node.term))
     if isinstance(node, Pattern):
-        return Plan(AllOf, (Leaf(pattern_need(node.source)),))
+        return Leaf(pattern_need(node.source))
     if isinstance(node, Title):
         return Plan(Title, (plan(node.operand, need_of, pattern_need),))
     if isinstance(node, Without):

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from bot import query
 from bot.knowledge import article_ref, search_query
 from bot.lexicon import Lexicon
 from bot.matching import Matcher, evidence_sentence
@@ -24,7 +22,7 @@ from bot.refs import ArticleRef
 from bot.topics import WatchItem
 from storage.db import SessionFactory
 from storage.models import Article
-from storage.search import Query, is_searchable, newest_articles, search_articles
+from storage.search import is_searchable, newest_articles, search_articles
 
 TEST_DAYS = 30
 MAX_DAYS = 90
@@ -57,35 +55,6 @@ class TestReport:
     counted_since: datetime | None  # more articles than read: the counts start here
 
 
-def search_groups(item: WatchItem, lexicon: Lexicon) -> Query:
-    """A full-text search every article the item matches passes: groups that must all be
-    present, each any of its phrases. Empty when the item names no searchable word."""
-    if item.query is None:
-        return search_query(item, lexicon)
-    return _groups(item.query, lexicon) or []
-
-
-def _groups(node: query.Node, lexicon: Lexicon) -> list[list[Sequence[str]]] | None:
-    if isinstance(node, query.Words):
-        return [list(group) for group in search_query(WatchItem("", node.terms), lexicon)]
-    if isinstance(node, query.Exact):
-        assert node.term.surface is not None
-        return [[node.term.surface.words]]
-    if isinstance(node, query.Pattern):
-        return None
-    if isinstance(node, query.Title):
-        return _groups(node.operand, lexicon)
-    if isinstance(node, query.Without):
-        return _groups(node.base, lexicon)
-    found = [_groups(operand, lexicon) for operand in node.operands]
-    if isinstance(node, query.AnyOf):  # each operand needs its first group: one of those
-        if any(not groups for groups in found):
-            return None
-        return [[phrase for groups in found if groups for phrase in groups[0]]]
-    groups = [group for operand in found if operand for group in operand]
-    return groups or None
-
-
 async def test_query(
     sessions: SessionFactory,
     item: WatchItem,
@@ -98,7 +67,7 @@ async def test_query(
     now = now or datetime.now(UTC)
     first_day = now.date() - timedelta(days=days - 1)
     since = datetime.combine(first_day, time(), tzinfo=UTC)
-    groups = search_groups(item, lexicon)
+    groups = search_query(item, lexicon)
     searched = is_searchable(groups)
     async with sessions() as session:
         if searched:

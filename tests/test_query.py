@@ -301,3 +301,18 @@ def test_a_or_b_matches_exactly_when_a_or_b_does(
     text = " ".join(body)
     either = matches(a, title, text) or matches(b, title, text)
     assert matches(f"({a}) OR ({b})", title, text) == either
+
+
+def test_a_full_text_search_for_a_query_asks_for_what_every_match_contains() -> None:
+    lexicon = default_lexicon()
+
+    def groups(text: str) -> list[set[str]]:
+        found = query.search_groups(query.parse(text, lexicon), lexicon)
+        return [{" ".join(phrase) for phrase in group} for group in found]
+
+    either, chile = groups("(copper OR nickel) AND title:Chile -Copperfield")
+    assert {"copper", "nickel"} <= either and "chile" in chile and "chilean" in chile
+    assert groups("India NEAR Chile")[0] >= {"india", "indian"}
+    assert groups('"copper wires"') == [{"copper wire"}]  # normal forms, as indexed
+    assert groups("/nick(el|le)/") == [] and groups("copper OR /nick(el|le)/") == []
+    assert "tin" in groups("/nick(el|le)/ AND tin")[0]
