@@ -412,9 +412,8 @@ class Matcher:
         self._relaxed: dict[str, list[int]] = defaultdict(list)  # … when its case is relaxed
         self._plain: dict[Surface, int] = {}  # a typed plain term → its need
         self._filed: dict[int, _Filed] = {}  # need → the items whose first term it is
-        self._queries: dict[int, list[tuple[str, Plan | Leaf]]] = defaultdict(
-            list
-        )  # by trigger need
+        # need → the queries that must find it or another of their triggers
+        self._queries: dict[int, list[tuple[str, Plan | Leaf]]] = defaultdict(list)
         self._patterns: dict[str, int] = {}  # a query's regular expression → its need
         latest = {item.key: item for item in items}
         for item in latest.values():
