@@ -29,6 +29,7 @@ from bot.lexicon import default_lexicon
 from bot.matching import Matcher, evidence_sentence
 from bot.pages import is_url, read_url
 from bot.parsing import ParseWorkers
+from bot.refs import QueryTestReport
 from bot.settings import Settings, SettingsError, load_settings
 from bot.text import counted
 from bot.topics import TopicError, WatchItem, parse_watch_item
@@ -429,7 +430,7 @@ def test_query(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _test_query(settings: Settings, item: WatchItem, days: int) -> querytest.TestReport:
+async def _test_query(settings: Settings, item: WatchItem, days: int) -> QueryTestReport:
     async with migrated_database(settings.database_url) as sessions:
         return await querytest.test_query(sessions, item, default_lexicon(), days=days)
 

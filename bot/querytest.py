@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from bot.knowledge import article_ref, search_query
 from bot.lexicon import Lexicon
 from bot.matching import Matcher, evidence_sentence
-from bot.refs import ArticleRef
+from bot.refs import DayCount, MatchExample, QueryTestReport
 from bot.topics import WatchItem
 from storage.db import SessionFactory
 from storage.models import Article
@@ -31,30 +30,6 @@ MAX_SCANNED = 1000  # newest articles read for a query with no searchable word
 NEWEST_SHOWN = 5
 
 
-@dataclass(frozen=True, slots=True)
-class DayCount:
-    day: date
-    main: int  # alerts at the main-stories level
-    mentions: int  # alerts at the every-mention level (main stories included)
-
-
-@dataclass(frozen=True, slots=True)
-class Example:
-    article: ArticleRef
-    evidence: str  # the sentence that matched
-    about: bool  # a main story, not only a mention
-
-
-@dataclass(frozen=True, slots=True)
-class TestReport:
-    key: str
-    days: tuple[DayCount, ...]  # every day of the window, newest first (UTC days of ingest)
-    newest: tuple[Example, ...]
-    read: int  # articles the matcher read
-    searched: bool  # candidates came from the full-text index (else the newest articles)
-    counted_since: datetime | None  # more articles than read: the counts start here
-
-
 async def test_query(
     sessions: SessionFactory,
     item: WatchItem,
@@ -62,7 +37,7 @@ async def test_query(
     *,
     days: int = TEST_DAYS,
     now: datetime | None = None,
-) -> TestReport:
+) -> QueryTestReport:
     """What `item` would have alerted on in the last `days` days of stored articles."""
     now = now or datetime.now(UTC)
     first_day = now.date() - timedelta(days=days - 1)
@@ -80,7 +55,7 @@ async def test_query(
             limit = MAX_SCANNED
     report = await asyncio.to_thread(_confirmed, item, lexicon, articles, first_day, now.date())
     counted_since = _ingested(articles[-1]) if len(articles) >= limit else None
-    return TestReport(item.key, report[0], report[1], len(articles), searched, counted_since)
+    return QueryTestReport(item.key, report[0], report[1], len(articles), searched, counted_since)
 
 
 def _ingested(article: Article) -> datetime:
@@ -90,12 +65,12 @@ def _ingested(article: Article) -> datetime:
 
 def _confirmed(
     item: WatchItem, lexicon: Lexicon, articles: list[Article], first_day: date, last_day: date
-) -> tuple[tuple[DayCount, ...], tuple[Example, ...]]:
+) -> tuple[tuple[DayCount, ...], tuple[MatchExample, ...]]:
     """The matcher's verdict on each article (newest first): counts per day and examples."""
     matcher = Matcher([item], lexicon)
     main: Counter[date] = Counter()
     mentions: Counter[date] = Counter()
-    newest: list[Example] = []
+    newest: list[MatchExample] = []
     for article in articles:
         matches = matcher.match(article.title, article.body)
         if not matches:
@@ -106,7 +81,7 @@ def _confirmed(
         main[day] += match.about
         if len(newest) < NEWEST_SHOWN:
             sentence = evidence_sentence(article.title, article.body, match.evidence_at)
-            newest.append(Example(article_ref(article), sentence, match.about))
+            newest.append(MatchExample(article_ref(article), sentence, match.about))
     count = (last_day - first_day).days + 1
     window = [last_day - timedelta(days=n) for n in range(count)]
     return tuple(DayCount(day, main[day], mentions[day]) for day in window), tuple(newest)

@@ -35,12 +35,11 @@ from bot.callbacks import (
 from bot.digests import DigestArticle
 from bot.facts import RankedFact
 from bot.localtime import ZoneChoice, offset_label, utc_offset
-from bot.refs import ArticleRef, Story
+from bot.refs import ArticleRef, QueryTestReport, Story
 from bot.text import counted, shorten, utf16_length
 from bot.topics import Ambiguous
 
 if TYPE_CHECKING:  # types only: rendering stays free of the database at run time
-    from bot.querytest import TestReport
     from storage.models import Feed
     from storage.stats import Stats
 
@@ -1084,7 +1083,7 @@ def test_usage() -> str:
     )
 
 
-def test_report(report: TestReport, token: str | None = None) -> Reply:
+def test_report(report: QueryTestReport, token: str | None = None) -> Reply:
     """Alerts per day at each level, the newest matches with their evidence, and a button to
     subscribe as tested (without `token`: for the terminal)."""
     key = escape(report.key)
@@ -1098,8 +1097,8 @@ def test_report(report: TestReport, token: str | None = None) -> Reply:
     ]
     if report.counted_since is not None:
         lines.append(
-            f"<i>Counted on the newest {report.read:,} articles that could match, since "
-            f"{report.counted_since:%d %b %H:%M} UTC.</i>"
+            f"<i>Counted on the newest {counted(report.read, 'article')} that could match, "
+            f"since {report.counted_since:%d %b %H:%M} UTC.</i>"
         )
     if not report.searched:
         lines.append(

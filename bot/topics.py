@@ -11,7 +11,7 @@ Beyond these, a topic may be a query (`bot.query`, which parses every topic): `O
 `NEAR`, parentheses, `title:`, quoted exact phrases and `/regular expressions/`.
 
 Before an input is parsed, `split_topics` cuts `copper, gold` into two topics, and `ambiguity`
-catches several topics typed as one (`India Chile`, `copper OR gold`), which would be read as
+catches several topics typed as one (`India Chile`, `copper or gold`), which would be read as
 a phrase no article contains: the user is asked whether they are meant together or apart.
 """
 
@@ -81,7 +81,8 @@ def split_topics(text: str) -> list[str]:
 
 def ambiguity(text: str, lexicon: Lexicon) -> Ambiguous | None:
     """Whether `text` is several topics typed side by side: known names with spaces between
-    them (`India Chile`), or topics joined by AND/OR (`copper OR gold`, `oil and gas`). A known
+    them (`India Chile`), or known names joined by a lower-case and/or, & or + (`copper or
+    gold`, `oil and gas`: also a phrase to offer). A known
     name (`Saudi Arabia`, `Trinidad and Tobago`), a phrase with an unknown word (`copper price`),
     a quoted phrase, a co-occurrence (`India-Chile`) and a query are not ambiguous."""
     if _QUERY_WORD.search(text):
@@ -102,10 +103,9 @@ def ambiguity(text: str, lexicon: Lexicon) -> Ambiguous | None:
     connectors = _CONNECTOR.findall(words)
     if connectors:
         parts = [part for part in _CONNECTOR.split(words)[::2] if tokenize(part)]
-        shouted = any(c.isupper() for c in connectors)
-        if len(parts) < 2 or not (shouted or all(lexicon.lookup(p) for p in parts)):
+        if len(parts) < 2 or not all(lexicon.lookup(p) for p in parts):
             return None
-        phrase = not shouted
+        phrase = True
     else:
         parts = _known_names(includes, lexicon)
         phrase = False
