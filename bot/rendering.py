@@ -32,6 +32,7 @@ from bot.callbacks import (
     encode,
     fits,
 )
+from bot.commands import Command, Scope, commands_for
 from bot.digests import DigestArticle
 from bot.facts import RankedFact
 from bot.localtime import ZoneChoice, offset_label, utc_offset
@@ -92,35 +93,10 @@ def split_message(lines: Sequence[str], limit: int = MESSAGE_LIMIT) -> list[str]
     return chunks
 
 
-COMMANDS: tuple[tuple[str, str, str], ...] = (
-    ("start", "", "welcome and how to use the bot"),
-    ("help", "", "this help"),
-    ("stop", "", "pause all alerts and digests (/start resumes them)"),
-    ("subscribe", "TOPIC", "get alerts on a topic"),
-    ("unsubscribe", "TOPIC", "stop alerts on a topic"),
-    ("list", "", "your topics, with buttons to remove one or change its level"),
-    ("facts", "[TOPIC]", "key figures about a topic, or alone: on your watch-list"),
-    ("related", "TOPIC", "related headlines"),
-    ("latest", "TOPIC", "the newest articles on a topic"),
-    ("trend", "TOPIC", "a chart of articles per day"),
-    ("test", "QUERY", "what a topic or query would have alerted on in the last 30 days"),
-    ("digest", "", "your digest now: what matched since the last one"),
-    ("sources", "", "where the news comes from"),
-    ("settings", "", "time zone, digest time, delivery mode"),
-    ("timezone", "CITY", "your time zone: a city, IST, UTC+5:30 or Asia/Kolkata"),
-    ("digesttime", "TIME|off", "when your daily digest arrives: 07:30 or 7:30am"),
-    ("mode", "instant|digest|both", "alerts one by one, a daily digest, or both"),
-)
-
-
-ADMIN_COMMANDS: tuple[tuple[str, str, str], ...] = (
-    ("feeds", "", "the feeds, their status and last errors"),
-    ("addfeed", "URL [NAME]", "poll an RSS or Atom feed"),
-    ("removefeed", "ID", "stop polling a feed"),
-    ("resumefeed", "ID", "poll a paused feed again"),
-    ("ingest", "URL", "store an article (or a feed's entries) from the web"),
-    ("stats", "", "chats, topics, articles, alerts, feeds"),
-)
+def _command_usage(command: Command) -> str:
+    """A line of /help: the command, what to type after it, what it does."""
+    args = f" {escape(command.args)}" if command.args else ""
+    return f"/{command.name}{args} — {escape(command.description)}"
 
 
 def help_text(*, admin: bool = False) -> str:
@@ -129,10 +105,7 @@ def help_text(*, admin: bool = False) -> str:
         "<b>tradebot</b> sends you trade news the moment it matches your watch-list.",
         "",
         "<b>Commands</b>",
-        *(
-            f"/{name}{' ' + escape(args) if args else ''} — {escape(description)}"
-            for name, args, description in COMMANDS
-        ),
+        *(_command_usage(command) for command in commands_for(Scope.EVERYONE)),
         "",
         "<b>Topics</b>",
         "• a word or phrase: <code>copper</code>, <code>rare earths</code>",
@@ -150,10 +123,7 @@ def help_text(*, admin: bool = False) -> str:
         lines += [
             "",
             "<b>Admin</b>",
-            *(
-                f"/{name}{' ' + escape(args) if args else ''} — {escape(description)}"
-                for name, args, description in ADMIN_COMMANDS
-            ),
+            *(_command_usage(command) for command in commands_for(Scope.ADMIN)),
         ]
     return "\n".join(lines)
 
@@ -781,6 +751,101 @@ def feed_id_usage(command: str) -> str:
 
 def ingest_usage() -> str:
     return "Usage: <code>/ingest URL</code> — a web page (article) or an RSS/Atom feed."
+
+
+@dataclass(frozen=True, slots=True)
+class ListedWebhook:
+    """A row of /webhook's list."""
+
+    chat_id: int
+    url: str
+    failures: int
+    disabled: bool
+    last_error: str | None
+
+
+def webhook_usage() -> str:
+    return (
+        "Usage:\n"
+        "<code>/webhook add [CHAT_ID] URL</code> — POST the chat's alerts to an https URL "
+        "(the signing secret is shown once)\n"
+        "<code>/webhook remove [CHAT_ID]</code>\n"
+        "<code>/webhook test [CHAT_ID]</code> — send a test alert now\n"
+        "Without CHAT_ID: this chat."
+    )
+
+
+def webhook_list(webhooks: Sequence[ListedWebhook]) -> list[str]:
+    """/webhook alone: every webhook with its state, then the usage (in as few messages as
+    fit)."""
+    if not webhooks:
+        return ["No webhooks yet.\n\n" + webhook_usage()]
+    lines = ["<b>Webhooks</b>"]
+    for hook in webhooks:
+        url = escape(shorten(hook.url, LISTED_URL_LENGTH))
+        if hook.disabled:
+            state = (
+                f"⏸ disabled after {counted(hook.failures, 'failed delivery', 'failed deliveries')}"
+            )
+        elif hook.failures:
+            state = f"⏳ {counted(hook.failures, 'failed delivery', 'failed deliveries')} in a row"
+        else:
+            state = "✅ ok"
+        error = (
+            f" — {escape(shorten(hook.last_error, LISTED_ERROR_LENGTH))}" if hook.last_error else ""
+        )
+        lines.append(f"• chat <code>{hook.chat_id}</code>: {url} {state}{error}")
+    return split_message([*lines, "", webhook_usage()])
+
+
+def webhook_refused(reason: str) -> str:
+    return f"⚠️ Not added: {escape(shorten(reason, LISTED_ERROR_LENGTH))}"
+
+
+def webhook_unknown_chat(chat_id: int) -> str:
+    return f"I don't know chat <code>{chat_id}</code>: it has to talk to me first."
+
+
+def webhook_added(chat_id: int, url: str, secret: str, *, replaced: bool) -> str:
+    verb = "replaced" if replaced else "added"
+    where = escape(shorten(url, LISTED_URL_LENGTH))
+    return (
+        f"✅ Webhook {verb} for chat <code>{chat_id}</code>: {where}\n"
+        f"Secret (shown only now): <code>{escape(secret)}</code>\n"
+        "Each alert is POSTed as JSON with <code>X-Tradebot-Signature: sha256=…</code>, the "
+        "HMAC-SHA256 of the body with this secret, and an <code>Idempotency-Key</code>. "
+        "Try it: <code>/webhook test</code>."
+    )
+
+
+def webhook_removed(chat_id: int) -> str:
+    return f"Webhook removed from chat <code>{chat_id}</code>."
+
+
+def no_webhook(chat_id: int) -> str:
+    return f"No webhook for chat <code>{chat_id}</code>. Add one: <code>/webhook add URL</code>."
+
+
+def webhook_test_result(
+    chat_id: int, url: str, *, delivered: bool, status: int | None, attempts: int, error: str | None
+) -> str:
+    where = f"chat <code>{chat_id}</code>'s webhook {escape(shorten(url, LISTED_URL_LENGTH))}"
+    tries = counted(attempts, "attempt")
+    if delivered:
+        return f"✅ Test alert delivered to {where}: HTTP {status} after {tries}."
+    answer = f"HTTP {status}" if status is not None else "no answer"
+    reason = f": {escape(shorten(error, LISTED_ERROR_LENGTH))}" if error and error != answer else ""
+    return f"❌ Test alert not delivered to {where} ({answer} after {tries}{reason})."
+
+
+def webhook_disabled(chat_id: int, url: str, failures: int, error: str | None) -> str:
+    """The admins' notice when repeated failures disable a webhook."""
+    reason = f" The last error: {escape(shorten(error, LISTED_ERROR_LENGTH))}." if error else ""
+    return (
+        f"⏸ The webhook of chat <code>{chat_id}</code> ({escape(shorten(url, LISTED_URL_LENGTH))}) "
+        f"is disabled after {counted(failures, 'failed delivery', 'failed deliveries')} in a "
+        f"row.{reason} <code>/webhook add</code> sets it up again."
+    )
 
 
 def ago(moment: datetime | None, now: datetime | None = None) -> str:
