@@ -53,7 +53,8 @@ MAX_REGEX_ITEMS_PER_CHAT = 5
 MAX_UNFILTERED_PER_CHAT = 1  # patterns without a literal: run on every article
 MAX_REGEX_HITS = 20  # positions of one pattern in one article, for evidence and relevance
 MIN_LITERAL = 3  # characters of a literal worth prefiltering on
-SET_MAX_MEM = 32 << 20  # bytes for the one automaton of the patterns without a literal
+SET_SIZE = 16  # patterns without a literal, run together in one pass
+SET_MAX_MEM = 8 << 20  # bytes for the automaton of SET_SIZE of them
 
 OPERATORS = ("OR", "AND", "NEAR")
 
@@ -600,7 +601,8 @@ class PatternHits:
     """Every pattern of a matcher, found in an article encoded once (RE2 reads UTF-8): the
     patterns with a literal through RE2's prefilter (`re2.Filter`: one pass finds the
     literals, and only the patterns whose literals are there run), the few without one
-    through one `re2.Set` (one pass tells which of them match at all)."""
+    through `re2.Set`s of at most SET_SIZE patterns (one pass each tells which of them match
+    at all; a small set keeps its automaton well within SET_MAX_MEM)."""
 
     def __init__(self, sources: Mapping[str, int]) -> None:  # pattern → its need
         options = _options()
@@ -608,30 +610,35 @@ class PatternHits:
         self._filtered: list[tuple[int, Any]] = []  # need, re2's compiled RE2
         self._unfiltered: list[tuple[int, Any]] = []
         self._filter = re2.Filter()
-        set_options = _options()
-        set_options.max_mem = SET_MAX_MEM
-        self._set = re2.Set.SearchSet(set_options)
+        unfiltered: list[str] = []
         for source, need in sources.items():
             compiled = (need, re2.compile(source, options)._regexp)
             literal = _prefilter(source)
             if literal is None:
-                self._set.Add(source)
+                unfiltered.append(source)
                 self._unfiltered.append(compiled)
             else:
                 self._filter.Add(literal, _options())
                 self._filtered.append(compiled)
         if self._filtered:
             self._filter.Compile()
-        if self._unfiltered:
-            self._set.Compile()
+        set_options = _options()
+        set_options.max_mem = SET_MAX_MEM
+        self._sets: list[tuple[int, Any]] = []  # the index of its first pattern, the set
+        for first in range(0, len(unfiltered), SET_SIZE):
+            patterns = re2.Set.SearchSet(set_options)
+            for source in unfiltered[first : first + SET_SIZE]:
+                patterns.Add(source)
+            patterns.Compile()
+            self._sets.append((first, patterns))
 
     def _candidates(self, encoded: bytes) -> Iterator[tuple[int, Any]]:
         if self._filtered:
             for index in self._filter.Match(encoded, potential=True) or ():
                 yield self._filtered[index]
-        if self._unfiltered:
-            for index in self._set.Match(encoded) or ():
-                yield self._unfiltered[index]
+        for first, patterns in self._sets:
+            for index in patterns.Match(encoded) or ():
+                yield self._unfiltered[first + index]
 
     def found(self, text: str) -> Iterator[tuple[int, list[int]]]:
         """The need of each pattern the text matches, with where (at most MAX_REGEX_HITS)."""

@@ -316,3 +316,10 @@ def test_a_full_text_search_for_a_query_asks_for_what_every_match_contains() -> 
     assert groups('"copper wires"') == [{"copper wire"}]  # normal forms, as indexed
     assert groups("/nick(el|le)/") == [] and groups("copper OR /nick(el|le)/") == []
     assert "tin" in groups("/nick(el|le)/ AND tin")[0]
+
+
+def test_many_patterns_without_a_literal_are_all_found() -> None:
+    sources = {f"[a-z]+{n:02d}[a-z]+": n for n in range(40)}
+    hits = query.PatternHits(sources)
+    found = dict(hits.found("codes: ab07cd, xy33zz and qq39rr"))
+    assert found == {7: [7], 33: [15], 39: [26]}
