@@ -23,7 +23,7 @@ Regular expressions are RE2 (linear time, no backreferences), matched without re
 with a memory cap per pattern; the matcher runs them through RE2's own prefilter
 (`re2.Filter`: one pass over the article for the literals every pattern needs), so a pattern
 costs an article only when its literals are there. A pattern without such a literal runs on
-every article: `MAX_UNFILTERED_PER_CHAT` bounds those.
+every article (a few at a time, in one `re2.Set` pass): `MAX_UNFILTERED_PER_CHAT` bounds those.
 """
 
 from __future__ import annotations
@@ -117,12 +117,6 @@ class Without:
 
 
 Node = Words | Exact | Pattern | Title | Near | AllOf | AnyOf | Without
-
-
-def is_plain(node: Node) -> bool:
-    """Whether the query is today's form: words, with exclusions or without."""
-    base = node.base if isinstance(node, Without) else node
-    return isinstance(base, Words)
 
 
 # --- printing -------------------------------------------------------------------------------
