@@ -1160,15 +1160,17 @@ def test_report(report: QueryTestReport, token: str | None = None) -> Reply:
         f"main stories: {main} ({main / days:.1f} a day) · every mention: {mentions} "
         f"({mentions / days:.1f} a day)",
     ]
-    if report.counted_since is not None:
-        lines.append(
-            f"<i>Counted on the newest {counted(report.read, 'article')} that could match, "
-            f"since {report.counted_since:%d %b %H:%M} UTC.</i>"
-        )
+    since = report.counted_since
     if not report.searched:
         lines.append(
             f"<i>The query names no word the search index knows: tried on the newest "
-            f"{counted(report.read, 'article')}.</i>"
+            f"{counted(report.read, 'article')}"
+            + (f", since {since:%d %b %H:%M} UTC.</i>" if since else ".</i>")
+        )
+    elif since is not None:
+        lines.append(
+            f"<i>Counted on the newest {counted(report.read, 'article')} that could match, "
+            f"since {since:%d %b %H:%M} UTC.</i>"
         )
     busy = [day for day in report.days if day.mentions]
     if busy:

@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
+from bot import rendering
 from bot.articles import ArticleIn
 from bot.cli import main
 from bot.context import BotApplication
+from bot.refs import DayCount, QueryTestReport
 from storage.db import SessionFactory
 from storage.models import Article
 from tests.fakes import FakeTelegram
@@ -170,3 +172,15 @@ async def test_the_cli_twin_prints_the_report(
     assert 'Copper <b>rallies</b> & "miners" gain — main story' in out
     assert await asyncio.to_thread(main, ["test", "copper OR"]) == 2
     assert "tradebot: query: Expected a word, phrase or (…) after 'OR'." in capsys.readouterr().err
+
+
+def test_a_report_says_from_when_it_counted_when_there_were_more_candidates() -> None:
+    day = datetime(2026, 11, 24, tzinfo=UTC)
+    report = QueryTestReport(
+        "copper", (DayCount(day.date(), 1, 2),), (), 2000, True, day + timedelta(hours=7)
+    )
+    text = rendering.plain_text(rendering.test_report(report).text)
+    assert "Counted on the newest 2000 articles that could match, since 24 Nov 07:00 UTC." in text
+    unsearched = QueryTestReport("/x+y/", report.days, (), 1000, False, day)
+    text = rendering.plain_text(rendering.test_report(unsearched).text)
+    assert "tried on the newest 1000 articles, since 24 Nov 00:00 UTC." in text
