@@ -72,7 +72,7 @@ async def subscribe_to(services: Services, chat_id: int, typed: str, *, group: b
         item = parse_watch_item(typed, services.lexicon)
     except TopicError as error:
         return rendering.topic_error_in(typed, str(error))
-    candidates = services.suggester.suggest(item) if item.query is None else []
+    candidates = services.suggester.suggest(item)
     if candidates:
         return rendering.suggestion(item.key, candidates)
     return await add_topic(services, chat_id, item.key, group=group)

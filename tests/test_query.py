@@ -323,3 +323,13 @@ def test_many_patterns_without_a_literal_are_all_found() -> None:
     hits = query.PatternHits(sources)
     found = dict(hits.found("codes: ab07cd, xy33zz and qq39rr"))
     assert found == {7: [7], 33: [15], 39: [26]}
+
+
+def test_a_query_gets_no_typo_suggestion() -> None:
+    from bot.suggest import Suggester
+
+    lexicon = default_lexicon()
+    suggester = Suggester(lexicon)
+    suggester.add(["Varonex"])
+    assert suggester.suggest(parse_watch_item("Varonax", lexicon)) == ["Varonex"]
+    assert suggester.suggest(parse_watch_item("Varonax OR copper", lexicon)) == []
