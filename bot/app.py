@@ -23,7 +23,17 @@ from bot.lexicon import Lexicon, default_lexicon
 from bot.settings import Settings
 from bot.suggest import Suggester
 from bot.updates import PerChatUpdateProcessor
-from handlers import admin, alerts, basics, export, inline, preferences, questions, subscriptions
+from handlers import (
+    admin,
+    alerts,
+    basics,
+    export,
+    inline,
+    preferences,
+    querytest,
+    questions,
+    subscriptions,
+)
 from storage import queries
 from storage.db import create_engine, session_factory
 from storage.locks import SenderLock
@@ -90,6 +100,7 @@ def build_application(
     subscriptions.register(app)
     export.register(app)
     inline.register(app)
+    querytest.register(app)
     questions.register(app)
     preferences.register(app)
     admin.register(app)

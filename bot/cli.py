@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from telegram import Update
 
-from bot import cli_feeds, knowledge, rendering
+from bot import cli_feeds, knowledge, querytest, rendering
 from bot.app import build_application
 from bot.articles import ArticleFileError, ArticleIn, ParsedFile, Record, Rejected, read_articles
 from bot.callbacks import MoreFacts
@@ -29,6 +29,7 @@ from bot.lexicon import default_lexicon
 from bot.matching import Matcher, evidence_sentence
 from bot.pages import is_url, read_url
 from bot.parsing import ParseWorkers
+from bot.refs import QueryTestReport
 from bot.settings import Settings, SettingsError, load_settings
 from bot.text import counted
 from bot.topics import TopicError, WatchItem, parse_watch_item
@@ -148,6 +149,10 @@ def _parser() -> argparse.ArgumentParser:
         question = commands.add_parser(name, help=description)
         question.add_argument("topic", metavar="TOPIC")
         question.set_defaults(command=answer_question, question=name)
+    test = commands.add_parser("test", help="what a topic or query would have alerted on (/test)")
+    test.add_argument("query", metavar="QUERY")
+    test.add_argument("--days", type=_test_days, default=querytest.TEST_DAYS, metavar="N")
+    test.set_defaults(command=test_query)
     digest = commands.add_parser("digest", help="the digest a chat would get now (as /digest)")
     digest.add_argument("chat_id", type=int, metavar="CHAT_ID")
     digest.set_defaults(command=show_digest)
@@ -394,6 +399,30 @@ async def _answer_question(settings: Settings, question: str, item: WatchItem) -
                 rendering.related_list(item.key, await knowledge.related(sessions, item, lexicon))
             ]
         return [rendering.latest_list(item.key, await knowledge.latest(sessions, item, lexicon))]
+
+
+def _test_days(text: str) -> int:
+    days = int(text) if text.isdecimal() else 0
+    if not 1 <= days <= querytest.MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"a number of days from 1 to {querytest.MAX_DAYS}")
+    return days
+
+
+def test_query(settings: Settings, args: argparse.Namespace) -> int:
+    lexicon = default_lexicon()
+    try:
+        item = parse_watch_item(args.query, lexicon)
+    except TopicError as error:
+        print(f"tradebot: query: {error}", file=sys.stderr)
+        return 2
+    report = asyncio.run(_test_query(settings, item, args.days))
+    print(rendering.plain_text(rendering.test_report(report).text))
+    return 0
+
+
+async def _test_query(settings: Settings, item: WatchItem, days: int) -> QueryTestReport:
+    async with migrated_database(settings.database_url) as sessions:
+        return await querytest.test_query(sessions, item, default_lexicon(), days=days)
 
 
 def _next_offset(page: rendering.Reply) -> int:

@@ -70,6 +70,13 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("trend", "TOPIC", "a chart of articles per day", "handlers.questions", Scope.EVERYONE),
     Command(
+        "test",
+        "QUERY",
+        "what a topic or query would have alerted on in the last 30 days",
+        "handlers.querytest",
+        Scope.EVERYONE,
+    ),
+    Command(
         "digest",
         "",
         "your digest now: what matched since the last one",

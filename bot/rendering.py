@@ -25,6 +25,7 @@ from bot.callbacks import (
     ShowEvidence,
     ShowHelp,
     ShowSettings,
+    SubscribeTested,
     SubscribeTo,
     SubscribeToEach,
     decode,
@@ -35,7 +36,7 @@ from bot.commands import Command, Scope, commands_for
 from bot.digests import DigestArticle
 from bot.facts import RankedFact
 from bot.localtime import ZoneChoice, offset_label, utc_offset
-from bot.refs import ArticleRef, Story
+from bot.refs import ArticleRef, QueryTestReport, Story
 from bot.text import counted, shorten, utf16_length
 from bot.topics import Ambiguous
 
@@ -111,6 +112,9 @@ def help_text(*, admin: bool = False) -> str:
         "• both in one article: <code>India-Chile</code>",
         "• several at once: <code>copper, gold</code>",
         '• leave some out: <code>copper -Copperfield -"copper wire"</code>',
+        "• a query: <code>(copper OR nickel) -Copperfield</code>, <code>India NEAR Chile</code> "
+        '(one sentence), <code>title:copper</code>, <code>"copper wire"</code> (exact), '
+        "<code>/nick(el|le)/</code> — try one first with /test",
         "Names know their aliases (US = U.S. = United States) and groups their members "
         "(rare earths = neodymium, dysprosium, …). Capitalised names match only names: "
         "<code>China</code> is not fine china.",
@@ -1223,3 +1227,65 @@ def inline_topic_error(reason: str) -> str:
 
 def inline_nothing(topic: str) -> str:
     return shorten(f"No main stories on {topic} yet", INLINE_BUTTON_LENGTH)
+
+
+# /test: what a query would have alerted on. Article titles and sentences are escaped.
+# --------------------------------------------------------------------------------------------
+
+TEST_EVIDENCE_LENGTH = 300
+
+
+def test_usage() -> str:
+    return (
+        "Send <code>/test QUERY</code> to see what it would have alerted on in the last 30 "
+        "days, e.g. <code>/test (copper OR nickel) -Copperfield</code>."
+    )
+
+
+def test_report(report: QueryTestReport, token: str | None = None) -> Reply:
+    """Alerts per day at each level, the newest matches with their evidence, and a button to
+    subscribe as tested (without `token`: for the terminal)."""
+    key = escape(report.key)
+    days = len(report.days)
+    main = sum(day.main for day in report.days)
+    mentions = sum(day.mentions for day in report.days)
+    lines = [
+        f"🧪 <b>{key}</b> over the last {counted(days, 'day')}:",
+        f"main stories: {main} ({main / days:.1f} a day) · every mention: {mentions} "
+        f"({mentions / days:.1f} a day)",
+    ]
+    since = report.counted_since
+    if not report.searched:
+        lines.append(
+            f"<i>The query names no word the search index knows: tried on the newest "
+            f"{counted(report.read, 'article')}"
+            + (f", since {since:%d %b %H:%M} UTC.</i>" if since else ".</i>")
+        )
+    elif since is not None:
+        lines.append(
+            f"<i>Counted on the newest {counted(report.read, 'article')} that could match, "
+            f"since {since:%d %b %H:%M} UTC.</i>"
+        )
+    busy = [day for day in report.days if day.mentions]
+    if busy:
+        lines += ["", "<b>Per day</b> (main · every mention)"]
+        lines += [f"{day.day:%d %b}: {day.main} · {day.mentions}" for day in busy]
+    if report.newest:
+        lines += ["", "<b>Newest</b>"]
+    for example in report.newest:
+        article = example.article
+        line = f"• {_linked_title(article.title, article.url)}"
+        line += " — main story" if example.about else " — mentioned"
+        if example.evidence and example.evidence != article.title:
+            line += f"\n“{escape(shorten(example.evidence, TEST_EVIDENCE_LENGTH))}”"
+        line += f"\n{_source_and_date(article.source, article.published)}"
+        lines.append(line)
+    if not mentions:
+        lines += ["", "Nothing stored would have matched."]
+    label = f"Subscribe to {shorten(report.key, 40)}"
+    buttons = ((Button(label, SubscribeTested(token)),),) if token else ()
+    return Reply("\n".join(lines), buttons)
+
+
+def test_expired() -> str:
+    return "This test is no longer kept: send /test again."

@@ -8,7 +8,7 @@ from bot import rendering
 from bot.callbacks import Ask, SubscribeTo, SubscribeToEach, decode, encode, fits
 from bot.commands import Scope, commands_for
 from bot.lexicon import default_lexicon
-from bot.topics import ambiguity
+from bot.topics import Ambiguous, ambiguity
 from tests.fakes import parse_telegram_html, utf16_len
 
 
@@ -107,8 +107,7 @@ def test_button_data_of_new_kinds_reads_back() -> None:
 
 
 def test_the_either_button_is_left_out_when_a_topic_holds_its_separator() -> None:
-    typed = ambiguity("a|b OR c", default_lexicon())
-    assert typed is not None
+    typed = Ambiguous("a|b or c", "a|b-c", ("a|b", "c"), phrase=False)
     question = rendering.several_topics_question(typed)
     assert [row[0].action for row in question.buttons] == [SubscribeTo("a|b-c")]
     assert "<code>/subscribe a|b, c</code>" in question.text
