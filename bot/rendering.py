@@ -730,6 +730,15 @@ def burst_evidence(items: Sequence[Evidence]) -> list[str]:
     return split_message(lines)
 
 
+def evidence_notice(items: Sequence[Evidence]) -> str:
+    """The evidence behind a burst's headlines as a button notice (plain text, 200 UTF-16
+    units at most), for a channel, where a message would be posted to every reader."""
+    if not items:
+        return "The alerts of that message are no longer stored."
+    text = "; ".join(f"{item.title}: {reasons(item.topics, item.mentions)}" for item in items)
+    return shorten(text, CALLBACK_NOTICE_LENGTH)
+
+
 def item_label(key: str) -> str:
     """A watch item named short, without its exclusions ("copper -Copperfield" → "copper")."""
     return key.split(" -", 1)[0]
