@@ -115,6 +115,13 @@ def help_text(*, admin: bool = False) -> str:
         "Names know their aliases (US = U.S. = United States) and groups their members "
         "(rare earths = neodymium, dysprosium, …). Capitalised names match only names: "
         "<code>China</code> is not fine china.",
+        "",
+        "<b>Channels</b>",
+        "A channel's owner or administrators manage it from their private chat with me: "
+        "<code>/subscribe @channel copper</code>, <code>/list @channel</code>, "
+        "<code>/settings @channel</code> (or the channel's id, -100…). "
+        "Add me to the channel as an administrator who may post messages; alerts and digests "
+        "are posted there.",
     ]
     if admin:
         lines += [
