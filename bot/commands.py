@@ -28,7 +28,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("help", "", "this help", "handlers.basics", Scope.EVERYONE),
     Command(
         "stop",
-        "",
+        "[@CHANNEL]",
         "pause all alerts and digests (/start resumes them)",
         "handlers.basics",
         Scope.EVERYONE,

@@ -171,7 +171,8 @@ def subscribe_usage() -> str:
     return (
         "Usage: <code>/subscribe TOPIC</code>\n"
         "For example <code>/subscribe copper</code> or <code>/subscribe India-Chile</code>; "
-        "several at once: <code>/subscribe copper, gold</code>."
+        "several at once: <code>/subscribe copper, gold</code>; for a channel you run: "
+        "<code>/subscribe @channel copper</code>."
     )
 
 
@@ -1182,8 +1183,9 @@ def text_not_understood() -> str:
     )
 
 
-def paused() -> str:
-    return "⏸ Alerts and digests are paused. Send /start to turn them on again."
+def paused(channel: ChannelName | None = None) -> str:
+    again = channel.command("start") if channel is not None else "/start"
+    return f"⏸ Alerts and digests are paused. Send {again} to turn them on again."
 
 
 def resumed() -> str:

@@ -227,6 +227,23 @@ async def test_a_channel_that_removed_the_bot_is_inactive_until_managed_again(
     await telegram.wait_for_sent(chat_id=channel)
 
 
+async def test_a_channel_is_paused_and_resumed_from_the_private_chat(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory, channel: int
+) -> None:
+    stopped = await say(telegram, OWNER, "/stop @metals_desk")
+    assert stopped.plain_text == (
+        f"📢 {TITLE}: ⏸ Alerts and digests are paused. Send /start @metals_desk to turn them "
+        "on again."
+    )
+    assert (await stored_chat(db, channel)).paused
+    assert not (await stored_chat(db, OWNER)).paused
+    assert (await say(telegram, READER, "/start @metals_desk")).plain_text == NOT_ADMIN
+    assert (await stored_chat(db, channel)).paused
+    resumed = await say(telegram, EDITOR, "/start @metals_desk")
+    assert resumed.plain_text == f"📢 {TITLE}: ▶️ Alerts and digests are on again."
+    assert not (await stored_chat(db, channel)).paused
+
+
 async def test_channel_posts_are_never_commands(
     bot: BotApplication, telegram: FakeTelegram, db: SessionFactory, channel: int
 ) -> None:
