@@ -278,12 +278,17 @@ async def test_an_evidence_button_in_a_channel_answers_the_reader_alone(
     await say(telegram, OWNER, "/subscribe @metals_desk copper")
     await ingest(copper_story(1))
     [alert] = await telegram.wait_for_sent(chat_id=channel)
-    telegram.add_callback(
-        channel, encode(ShowEvidence()), message_id=alert.message_id, user_id=READER
-    )
-    await telegram.wait_for_call("answerCallbackQuery", timeout=10)
-    [answer] = telegram.callback_answers
-    assert answer.get("text", "").startswith("Copper output rises at Chilean mine: copper")
+    for pressed in range(1, 50):  # the alert's message id is stored just after it is sent
+        telegram.add_callback(
+            channel, encode(ShowEvidence()), message_id=alert.message_id, user_id=READER
+        )
+        await telegram.wait_for_call("answerCallbackQuery", pressed, timeout=10)
+        notice = telegram.callback_answers[-1]
+        if notice.get("text", "").startswith("Copper output rises at Chilean mine: copper"):
+            break
+        await asyncio.sleep(0.1)
+    assert notice.get("text", "").startswith("Copper output rises at Chilean mine: copper")
+    assert notice.get("show_alert") == "true"
     assert len(telegram.sent_to(channel)) == 1  # nothing posted for every reader to see
 
 
