@@ -227,6 +227,20 @@ async def test_a_channel_that_removed_the_bot_is_inactive_until_managed_again(
     await telegram.wait_for_sent(chat_id=channel)
 
 
+async def test_a_suggestion_for_a_channel_subscribes_the_channel(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory, channel: int
+) -> None:
+    question = await say(telegram, OWNER, "/subscribe @metals_desk coper")
+    assert "Did you mean copper?" in (question.plain_text or "")
+    assert buttons(question) == [f"ch:{channel}:sub:copper", f"ch:{channel}:sub:coper"]
+    shown = len(telegram.sent_to(OWNER))
+    await press(telegram, OWNER, buttons(question)[0], question.message_id)
+    [confirmed] = (await telegram.wait_for_sent(shown + 1, chat_id=OWNER))[shown:]
+    assert f"it is on the watch-list of 📢 {TITLE}" in (confirmed.plain_text or "")
+    assert await topics_of(db, channel) == ["copper"]
+    assert await topics_of(db, OWNER) == []
+
+
 async def test_a_channel_is_paused_and_resumed_from_the_private_chat(
     bot: BotApplication, telegram: FakeTelegram, db: SessionFactory, channel: int
 ) -> None:
