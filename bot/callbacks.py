@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.channels import HIGHEST_CHANNEL_ID, LOWEST_CHANNEL_ID
 from bot.localtime import is_zone
 
 MAX_BYTES = 64  # Telegram's limit on callback data
@@ -115,6 +116,28 @@ class ShowSettings:
     """The "settings" button under the welcome."""
 
 
+@dataclass(frozen=True, slots=True)
+class InChannel:
+    """A button under a reply about a channel, managed from a private chat: `action` acts on
+    that channel (after checking again that the presser manages it)."""
+
+    channel_id: int
+    action: ChannelAction
+
+
+# What a button may do to a channel: its watch-list and settings.
+ChannelAction = (
+    SubscribeTo | SubscribeToEach | RemoveSubscription | SetLevel | ChangeSetting | SetTimezone
+)
+CHANNEL_ACTIONS = (
+    SubscribeTo,
+    SubscribeToEach,
+    RemoveSubscription,
+    SetLevel,
+    ChangeSetting,
+    SetTimezone,
+)
+
 Callback = (
     SubscribeTo
     | RemoveSubscription
@@ -128,6 +151,7 @@ Callback = (
     | SubscribeTested
     | ShowHelp
     | ShowSettings
+    | InChannel
 )
 
 MAX_TOPICS_PER_BUTTON = 5  # as many as the terms of one watch item `A-B-…`
@@ -166,6 +190,8 @@ def encode(callback: Callback) -> str:
             return "help"
         case ShowSettings():
             return "settings"
+        case InChannel(channel_id, action):
+            return f"ch:{channel_id}:{encode(action)}"
 
 
 def fits(callback: Callback) -> bool:
@@ -219,14 +245,22 @@ def decode(data: str) -> Callback | None:
         return ShowHelp()
     if data == "settings":
         return ShowSettings()
+    if kind == "ch":
+        number, _, inner = rest.partition(":")
+        digits = _number(number.removeprefix("-"), -HIGHEST_CHANNEL_ID, -LOWEST_CHANNEL_ID)
+        action = decode(inner)
+        if number.startswith("-") and digits is not None and isinstance(action, CHANNEL_ACTIONS):
+            return InChannel(-digits, action)
     return None
 
 
 def pattern(kind: type[Callback]) -> Callable[[object], bool]:
-    """A `CallbackQueryHandler` pattern accepting well-formed data of one kind."""
+    """A `CallbackQueryHandler` pattern accepting well-formed data of one kind, also when it
+    acts on a channel (`InChannel`)."""
 
     def matches(data: object) -> bool:
-        return isinstance(data, str) and isinstance(decode(data), kind)
+        decoded = decode(data) if isinstance(data, str) else None
+        return isinstance(decoded.action if isinstance(decoded, InChannel) else decoded, kind)
 
     return matches
 

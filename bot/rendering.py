@@ -32,6 +32,7 @@ from bot.callbacks import (
     encode,
     fits,
 )
+from bot.channels import Refusal
 from bot.commands import Command, Scope, commands_for
 from bot.digests import DigestArticle
 from bot.facts import RankedFact
@@ -118,6 +119,13 @@ def help_text(*, admin: bool = False) -> str:
         "Names know their aliases (US = U.S. = United States) and groups their members "
         "(rare earths = neodymium, dysprosium, …). Capitalised names match only names: "
         "<code>China</code> is not fine china.",
+        "",
+        "<b>Channels</b>",
+        "A channel's owner or administrators manage it from their private chat with me: "
+        "<code>/subscribe @channel copper</code>, <code>/list @channel</code>, "
+        "<code>/settings @channel</code> (or the channel's id, -100…). "
+        "Add me to the channel as an administrator who may post messages; alerts and digests "
+        "are posted there.",
     ]
     if admin:
         lines += [
@@ -145,11 +153,30 @@ def welcome(*, group: bool = False) -> Reply:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ChannelName:
+    """A channel managed from a private chat, as replies name it."""
+
+    title: str
+    ref: str  # what to type after a command to name it: @username, or its id
+
+    def html(self) -> str:
+        return f"📢 <b>{escape(shorten(self.title, CHANNEL_TITLE_LENGTH))}</b>"
+
+    def command(self, name: str, args: str = "") -> str:
+        """A command acting on the channel, to copy: <code>/list @metals_desk</code>."""
+        return f"<code>/{name} {escape(self.ref)}{' ' + args if args else ''}</code>"
+
+
+CHANNEL_TITLE_LENGTH = 64
+
+
 def subscribe_usage() -> str:
     return (
         "Usage: <code>/subscribe TOPIC</code>\n"
         "For example <code>/subscribe copper</code> or <code>/subscribe India-Chile</code>; "
-        "several at once: <code>/subscribe copper, gold</code>."
+        "several at once: <code>/subscribe copper, gold</code>; for a channel you run: "
+        "<code>/subscribe @channel copper</code>."
     )
 
 
@@ -157,7 +184,12 @@ def unsubscribe_usage() -> str:
     return "Usage: <code>/unsubscribe TOPIC</code> — or use the buttons under /list."
 
 
-def subscribed(topic: str, *, group: bool = False) -> str:
+def subscribed(topic: str, *, group: bool = False, channel: ChannelName | None = None) -> str:
+    if channel is not None:
+        return (
+            f"✅ Subscribed to <b>{escape(topic)}</b>: it is on the watch-list of "
+            f"{channel.html()}, and alerts are posted there."
+        )
     if group:
         return (
             f"✅ Subscribed to <b>{escape(topic)}</b>: it is on this group's watch-list, and "
@@ -166,25 +198,46 @@ def subscribed(topic: str, *, group: bool = False) -> str:
     return f"✅ Subscribed to <b>{escape(topic)}</b>. You will get an alert when it is in the news."
 
 
-def already_subscribed(topic: str, *, group: bool = False) -> str:
+def already_subscribed(
+    topic: str, *, group: bool = False, channel: ChannelName | None = None
+) -> str:
+    if channel is not None:
+        return f"<b>{escape(topic)}</b> is already on the watch-list of {channel.html()}."
     if group:
         return f"<b>{escape(topic)}</b> is already on this group's watch-list."
     return f"You are already subscribed to <b>{escape(topic)}</b>."
 
 
-def unsubscribed(topic: str, *, group: bool = False) -> str:
+def unsubscribed(topic: str, *, group: bool = False, channel: ChannelName | None = None) -> str:
+    if channel is not None:
+        return (
+            f"Unsubscribed from <b>{escape(topic)}</b>: it is off the watch-list of "
+            f"{channel.html()}."
+        )
     if group:
         return f"Unsubscribed from <b>{escape(topic)}</b>: it is off this group's watch-list."
     return f"Unsubscribed from <b>{escape(topic)}</b>."
 
 
-def not_subscribed(topic: str, *, group: bool = False) -> str:
+def not_subscribed(topic: str, *, group: bool = False, channel: ChannelName | None = None) -> str:
+    if channel is not None:
+        return (
+            f"<b>{escape(topic)}</b> is not on the watch-list of {channel.html()}. "
+            f"See {channel.command('list')}."
+        )
     if group:
         return f"<b>{escape(topic)}</b> is not on this group's watch-list. See /list."
     return f"You are not subscribed to <b>{escape(topic)}</b>. See /list."
 
 
-def too_many_subscriptions(limit: int, *, group: bool = False) -> str:
+def too_many_subscriptions(
+    limit: int, *, group: bool = False, channel: ChannelName | None = None
+) -> str:
+    if channel is not None:
+        return (
+            f"The watch-list of {channel.html()} holds at most {counted(limit, 'topic')}. "
+            f"Remove one first (see {channel.command('list')})."
+        )
     if group:
         return (
             f"This group's watch-list holds at most {counted(limit, 'topic')}. "
@@ -234,12 +287,19 @@ def next_level(level: str) -> LevelName:
     return LEVELS[0]
 
 
-def subscription_list(topics: Sequence[ListedTopic], *, group: bool = False) -> Reply:
+def subscription_list(
+    topics: Sequence[ListedTopic], *, group: bool = False, channel: ChannelName | None = None
+) -> Reply:
     """The chat's watch-list, each item with a remove button and a button switching its level."""
-    owner = "This group's watch-list" if group else "Your watch-list"
+    if channel is not None:
+        owner = heading = f"The watch-list of {channel.html()}"
+        add = channel.command("subscribe", "TOPIC")
+    else:
+        owner = "This group's watch-list" if group else "Your watch-list"
+        heading, add = f"<b>{owner}</b>", "<code>/subscribe TOPIC</code>"
     if not topics:
-        return Reply(f"{owner} is empty. Add a topic with <code>/subscribe TOPIC</code>.")
-    lines = [f"<b>{owner}</b> ({len(topics)}):"]
+        return Reply(f"{owner} is empty. Add a topic with {add}.")
+    lines = [f"{heading} ({len(topics)}):"]
     lines += [f"• {escape(shorten(row.topic, LISTED_TOPIC_LENGTH))}" for row in topics]
     lines.append(
         "✖ removes a topic. The other button shows what it sends at once; tap it to switch: "
@@ -298,23 +358,36 @@ DIGEST_TITLE_LENGTH = 150
 
 
 def settings_view(
-    *, timezone: str, digest_time: str | None, mode: str, empty_digest_line: bool
+    *,
+    timezone: str,
+    digest_time: str | None,
+    mode: str,
+    empty_digest_line: bool,
+    channel: ChannelName | None = None,
 ) -> Reply:
     """The chat's settings, with buttons to change the delivery mode and empty digests. The
     mode says whether there is a digest, the digest time when: with instant alerts only (or a
     time turned off by an older version) the digest shows as off."""
+
+    def command(name: str, args: str) -> str:
+        if channel is not None:
+            return channel.command(name, args)
+        return f"<code>/{name} {args}</code>"
+
     shown_mode = mode if digest_time is not None else "instant"
     if shown_mode == "instant":
-        digest = "off — turn it on with <code>/digesttime 08:00</code> or <code>/mode both</code>"
+        digest = (
+            f"off — turn it on with {command('digesttime', '08:00')} or {command('mode', 'both')}"
+        )
     else:
         digest = (
-            f"at {digest_time} your time — change with <code>/digesttime 7:30am</code>, "
-            "stop with <code>/digesttime off</code>"
+            f"at {digest_time} {'its' if channel else 'your'} time — change with "
+            f"{command('digesttime', '7:30am')}, stop with {command('digesttime', 'off')}"
         )
     lines = [
-        "<b>Your settings</b>",
+        f"<b>Settings of</b> {channel.html()}" if channel else "<b>Your settings</b>",
         f"Time zone: {escape(timezone)} ({utc_offset(timezone)}) — change with "
-        "<code>/timezone CITY</code>",
+        f"{command('timezone', 'CITY')}",
         f"Delivery: {MODE_LABELS.get(shown_mode, escape(shown_mode))}",
         f"Daily digest: {digest}",
     ]
@@ -667,6 +740,15 @@ def burst_evidence(items: Sequence[Evidence]) -> list[str]:
             line += f": “{escape(shorten(item.sentence, 400))}”"
         lines.append(line)
     return split_message(lines)
+
+
+def evidence_notice(items: Sequence[Evidence]) -> str:
+    """The evidence behind a burst's headlines as a button notice (plain text, 200 UTF-16
+    units at most), for a channel, where a message would be posted to every reader."""
+    if not items:
+        return "The alerts of that message are no longer stored."
+    text = "; ".join(f"{item.title}: {reasons(item.topics, item.mentions)}" for item in items)
+    return shorten(text, CALLBACK_NOTICE_LENGTH)
 
 
 def item_label(key: str) -> str:
@@ -1025,6 +1107,23 @@ def group_admins_only() -> str:
     return "Only this group's administrators can change its watch-list and settings."
 
 
+def channel_refused(refusal: Refusal, name: str) -> str:
+    """Why a user may not manage the channel `name` (its title, or what was typed), in one
+    line of plain text (also a button notice: escape it for a message)."""
+    name = shorten(name, CHANNEL_TITLE_LENGTH)
+    match refusal:
+        case Refusal.NO_SUCH_CHANNEL:
+            return f"I can't find a channel {name}: check its @name or its id (-100…)."
+        case Refusal.NOT_PRIVATE:
+            return "Manage a channel from your private chat with me: /subscribe @channel TOPIC."
+        case Refusal.BOT_NOT_IN:
+            return f"I am not in {name}: add me to it as an administrator who may post messages."
+        case Refusal.BOT_CANNOT_POST:
+            return f"I cannot post in {name}: let me post messages in its administrator rights."
+        case Refusal.NOT_ADMIN:
+            return f"Only the owner and administrators of {name} can manage its alerts."
+
+
 def several_topics_question(typed: Ambiguous) -> Reply:
     """ "Both in one article, or either?" for several topics typed as one, with a button each."""
     together, each = typed.together, typed.each
@@ -1088,8 +1187,9 @@ def text_not_understood() -> str:
     )
 
 
-def paused() -> str:
-    return "⏸ Alerts and digests are paused. Send /start to turn them on again."
+def paused(channel: ChannelName | None = None) -> str:
+    again = channel.command("start") if channel is not None else "/start"
+    return f"⏸ Alerts and digests are paused. Send {again} to turn them on again."
 
 
 def resumed() -> str:
