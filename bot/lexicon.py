@@ -189,6 +189,7 @@ def parse_lexicon(data: dict[str, object]) -> Lexicon:
                 member_id, kind, member, (Surface.of(member, proper=proper),)
             )
             names.setdefault(norm_phrase(member), member_id)
+        member_ids.extend(raw.get("includes", []))  # other concepts that count as this one
         concepts[raw["id"]] = Concept(raw["id"], kind, raw["name"], surfaces, tuple(member_ids))
         for surface in surfaces:
             names[surface.words] = raw["id"]

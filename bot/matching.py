@@ -296,7 +296,7 @@ def _at_sentence_start(text: str, start: int) -> bool:
     return not before or text[before - 1] in ".!?\n:"
 
 
-_NAME_WORDS = re.compile(r"(?:[\s&]+(?:and\s+)?([A-Z][\w.]*|<[A-Z][A-Z0-9.]{0,9}>))")
+_NAME_WORDS = re.compile(r"(?:[ \t&]+(?:and[ \t]+)?([A-Z][\w.]*|<[A-Z][A-Z0-9.]{0,9}>))")
 NAME_REACH = 4  # words after a commodity word that may still be a company's name
 
 
@@ -326,6 +326,60 @@ def _in_company_name(text: str, start: int, words: int, lexicon: Lexicon) -> boo
             return True
         position = following.end()
     return False
+
+
+_NAME_BEFORE = re.compile(r"([A-Z][a-z][\w&'.-]*) $")
+# Capitalised words that start a sentence or a name without being a company's first word
+_NOT_HEADS = frozenset({"the", "a", "an", "and", "of", "in", "for", "its", "their", "his", "her"})
+# The last words of the name of a body that deals in the commodity: that name is about it
+_BODY_WORDS = frozenset(
+    {"organization", "organisation", "council", "agreement", "pact", "association", "board",
+     "growers", "producers", "exporters", "study", "exchange", "institute", "federation",
+     "ministry", "minister", "authority", "commission", "conference", "futures", "market"}
+)
+
+
+def _last_word(text: str, start: int) -> str:
+    """The word before `start`, lower-cased ("" at the start of the text)."""
+    before = _LAST_WORD.search(text, max(0, start - 40), start)
+    return before.group(1).lower() if before else ""
+
+
+def _is_head(word: str, lexicon: Lexicon) -> bool:
+    """Whether a capitalised word may be the first of a company's name: not a function word and
+    not a place or other lexicon name ("Saudi Oil Minister" is the commodity)."""
+    lowered = word.lower()
+    return lowered not in _NOT_HEADS and (normalize_word(word),) not in lexicon.names
+
+
+def _name_before(text: str, start: int, surface_text: str, lexicon: Lexicon) -> str | None:
+    """The first word of the name a capitalised commodity word is part of, when a capitalised
+    word (not the headline's capitals) stands right before it: "Dome Petroleum", "Standard
+    Oil", "Williams Natural Gas". In running text such words are capitalised only in names."""
+    if not text[start + 1 : start + 2].islower():
+        return None
+    before = _NAME_BEFORE.search(text, max(0, start - 30), start)
+    if (
+        before is None
+        or _at_sentence_start(text, before.start(1))  # "Winter Wheat - fair to good"
+        or not _is_head(before.group(1), lexicon)
+    ):
+        return None
+    after = _WORD.search(text, start + len(surface_text), start + len(surface_text) + 40)
+    if after and after.group().lower() in _BODY_WORDS:  # "International Coffee Organization"
+        return None
+    return before.group(1).lower()
+
+
+def _company_head(text: str, start: int, lexicon: Lexicon) -> str | None:
+    """The word before a commodity word inside a company's name, when it may be the name's
+    first word ("Houston" of "Houston Oil Trust <HO>")."""
+    before = _LAST_WORD.search(text, max(0, start - 40), start)
+    if before is None or not before.group(1)[0].isupper():
+        return None
+    if text.find("\n", before.end(1), start) >= 0 or not _is_head(before.group(1), lexicon):
+        return None
+    return before.group(1).lower()
 
 
 class _Shape(NamedTuple):
@@ -491,33 +545,57 @@ class Matcher:
         """The article with where each need was found and where its commodities are named."""
         text = matched_text(title, body)
         article = _Article(text, len(title), self._lexicon)
-        found = article.found
         commodities = self._commodities
-        for entry, start, fit in self._scan(text, found):
-            surface = entry.surface
-            if entry.owner in commodities:
-                if text[start].isupper() and _in_company_name(
-                    text, start, len(surface.words), self._lexicon
-                ):
-                    continue
-                article.commodity_hits.append((start, entry.owner))
-            if fit is _STRICT and not (
-                surface.common_word
-                and _at_sentence_start(text, start)
-                and not _followed_by(text, start, self._lexicon.name_verbs)
-            ):
-                needs = self._strict.get(entry.owner)
-            else:  # a name whose case was relaxed, or a common word that may start a sentence
-                needs = self._relaxed.get(entry.owner)
-            if (
-                needs
-                and not (surface.other_sense and _in_other_sense(text, start, surface.other_sense))
-                # a headline's first word is its subject ("GOLD RALLIES AS DOLLAR SLIPS")
-                and not (surface.needs_context and start and not article.has_context(start))
-            ):
-                for need in needs:
-                    found[need].append(start)
+        lexicon = self._lexicon
+        companies: set[tuple[str, str]] = set()  # (first word, commodity) of companies named
+        named: list[_Name] = []  # commodity names that are not (yet known to be) a company's
+        for hit in self._scan(text, article.found):
+            entry, start, _ = hit
+            if entry.owner not in commodities:
+                self._credit(article, hit)
+            elif not text[start].isupper():
+                named.append(hit)
+            elif _in_company_name(text, start, len(entry.surface.words), lexicon):
+                head = _company_head(text, start, lexicon)
+                if head:
+                    companies.add((head, entry.owner))
+            elif (head := _name_before(text, start, entry.surface.text, lexicon)) is not None:
+                companies.add((head, entry.owner))  # "Dome Petroleum", "Bethlehem Steel"
+            else:
+                named.append(hit)
+        for hit in named:
+            entry, start, _ = hit
+            # A company named in full once is the same company in the headline's capitals
+            # ("DOME PETROLEUM REAFFIRMS …") and on second mention ("Ashland Oil said").
+            if companies and (_last_word(text, start), entry.owner) in companies:
+                continue
+            article.commodity_hits.append((start, entry.owner))
+            self._credit(article, hit)
         return article
+
+    def _credit(self, article: _Article, hit: _Name) -> None:
+        """Note a lexicon name found in the needs it satisfies, unless its sense is not the
+        name's (an everyday sense, a common word starting a sentence, no market context)."""
+        entry, start, fit = hit
+        text = article.text
+        surface = entry.surface
+        if fit is _STRICT and not (
+            surface.common_word
+            and _at_sentence_start(text, start)
+            and not _followed_by(text, start, self._lexicon.name_verbs)
+        ):
+            needs = self._strict.get(entry.owner)
+        else:  # a name whose case was relaxed, or a common word that may start a sentence
+            needs = self._relaxed.get(entry.owner)
+        if (
+            needs
+            and not (surface.other_sense and _in_other_sense(text, start, surface.other_sense))
+            # a headline's first word is its subject ("GOLD RALLIES AS DOLLAR SLIPS")
+            and not (surface.needs_context and start and not article.has_context(start))
+        ):
+            found = article.found
+            for need in needs:
+                found[need].append(start)
 
     def _matched_items(self, article: _Article) -> Iterator[tuple[str, tuple[int, ...]]]:
         """The key and the needs of every watch item the article matches."""
@@ -588,7 +666,7 @@ class _Article:
 
     def __init__(self, text: str, title_length: int, lexicon: Lexicon) -> None:
         self.found: dict[int, list[int]] = defaultdict(list)  # need → where it was found
-        self._text = text
+        self.text = text
         self._title_length = title_length
         self._lexicon = lexicon
         self._spans: list[tuple[int, int]] = []  # the sentences looked up so far
@@ -609,7 +687,7 @@ class _Article:
         results = self._results
         if results is None:  # from the newline that ends the headline
             reach = title_end + 1 + RESULTS_REACH
-            results = self._results = _RESULTS_LINE.search(self._text, title_end, reach) is not None
+            results = self._results = _RESULTS_LINE.search(self.text, title_end, reach) is not None
         return results and all(min(self.found[need]) >= title_end for need in needs)
 
     def _sentence(self, position: int) -> tuple[int, int]:
@@ -620,7 +698,7 @@ class _Article:
                     sentence = span
                     break
             else:  # a hit starts on a word character, never on whitespace
-                sentence = sentence_span_at(self._text, position)
+                sentence = sentence_span_at(self.text, position)
                 self._spans.append(sentence)
             self._sentence_at[position] = sentence
         return sentence
@@ -630,7 +708,7 @@ class _Article:
         sentence = self._sentence(position)
         context = self._context.get(sentence)
         if context is None:
-            words = [normalize_word(w) for w in words_of(self._text[sentence[0] : sentence[1]])]
+            words = [normalize_word(w) for w in words_of(self.text[sentence[0] : sentence[1]])]
             known = self._lexicon.context_words
             joined = f" {' '.join(words)} "
             context = self._context[sentence] = any(word in known for word in words) or any(
@@ -645,7 +723,7 @@ class _Article:
         story's subject."""
         if relevance >= model.about_from:
             return True
-        is_summary = len(self._text) - self._title_length <= SUMMARY_CHARACTERS
+        is_summary = len(self.text) - self._title_length <= SUMMARY_CHARACTERS
         return is_summary and all(min(self.found[need]) < self._title_length for need in needs)
 
     def relevance(self, needs: tuple[int, ...], model: RelevanceModel) -> float:
@@ -700,7 +778,7 @@ class _Article:
         return (
             in_title,
             first == 0,
-            len(self._text) == title_end,
+            len(self.text) == title_end,
             0 <= first_in_body < shape.lead_end,
             math.log1p(len(in_body)),
             share,
@@ -710,7 +788,7 @@ class _Article:
             lists / mentioned,
             passing and not in_title,
             mentioned >= shape.most_named,
-            1000 * mentioned / len(self._text),
+            1000 * mentioned / len(self.text),
             log_length,
             other_in_title,
             shape.log_title_commodities,
@@ -720,7 +798,7 @@ class _Article:
 
     def _shape_of(self) -> _Shape:
         """What relevance needs to know of the whole article, once the scan is done."""
-        text = self._text
+        text = self.text
         body_start = self._title_length + 1
         lead_end = text.find("\n\n", body_start)
         named = Counter(owner for _, owner in self.commodity_hits)
@@ -742,7 +820,7 @@ class _Article:
 
     def _on_figure_line(self, position: int) -> bool:
         """Whether the line holding a position is mostly figures: a table of prices."""
-        text = self._text
+        text = self.text
         start = text.rfind("\n", 0, position) + 1
         figures = self._figure_lines.get(start)
         if figures is None:
