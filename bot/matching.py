@@ -36,7 +36,7 @@ import itertools
 import math
 import operator
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -80,6 +80,7 @@ class Explained(NamedTuple):
 
 
 _by_key = operator.attrgetter("key")
+_new_tuple = tuple.__new__  # builds a NamedTuple from its values without a Python-level call
 _by_match_key = operator.attrgetter("match.key")
 
 
@@ -331,12 +332,6 @@ def _in_company_name(text: str, start: int, words: int, lexicon: Lexicon) -> boo
 _NAME_BEFORE = re.compile(r"([A-Z][a-z][\w&'.-]*) $")
 # Capitalised words that start a sentence or a name without being a company's first word
 _NOT_HEADS = frozenset({"the", "a", "an", "and", "of", "in", "for", "its", "their", "his", "her"})
-# The last words of the name of a body that deals in the commodity: that name is about it
-_BODY_WORDS = frozenset(
-    {"organization", "organisation", "council", "agreement", "pact", "association", "board",
-     "growers", "producers", "exporters", "study", "exchange", "institute", "federation",
-     "ministry", "minister", "authority", "commission", "conference", "futures", "market"}
-)
 
 
 def _last_word(text: str, start: int) -> str:
@@ -366,7 +361,7 @@ def _name_before(text: str, start: int, surface_text: str, lexicon: Lexicon) -> 
     ):
         return None
     after = _WORD.search(text, start + len(surface_text), start + len(surface_text) + 40)
-    if after and after.group().lower() in _BODY_WORDS:  # "International Coffee Organization"
+    if after and after.group().lower() in lexicon.body_words:  # "International Coffee Organization"
         return None
     return before.group(1).lower()
 
@@ -388,12 +383,14 @@ class _Shape(NamedTuple):
     body_start: int
     body_length: int
     lead_end: int
-    commodities: int  # distinct commodities named
-    log_commodities: float
+    lists_possible: bool  # enough distinct commodities named to make a list
+    log_commodities: float  # log(1 + distinct commodities named)
     most_named: int  # mentions of the most named commodity
     log_length: float  # log(1 + thousands of characters in the body)
-    title_hits: tuple[tuple[int, str], ...]  # the commodities the headline names: where, which
+    title_positions: frozenset[int]  # where the headline names commodities
     log_title_commodities: float
+    text_length: int
+    title_only: bool  # a headline without a body
 
 
 _DIGITS = str.maketrans("", "", "0123456789")
@@ -416,6 +413,18 @@ RESULTS_REACH = 400  # characters of the body where a table of results opens a r
 @cache
 def _commodity_ids(lexicon: Lexicon) -> frozenset[str]:
     return frozenset(c.id for c in lexicon.concepts.values() if c.kind == "commodity")
+
+
+def _is_figure_line(text: str, start: int) -> bool:
+    """Whether the line from `start` is mostly figures: a line of a table of prices."""
+    end = text.find("\n", start)
+    end = end if end >= 0 else len(text)
+    if end - start > TABLE_LINE_LENGTH:  # a longer line is prose
+        return False
+    line = text[start:end]
+    digits = len(line) - len(line.translate(_DIGITS))
+    letters = len(line.translate(_FIGURE_MARKS).replace(" ", ""))
+    return digits >= FIGURE_SHARE * (digits + letters)
 
 
 def _in_list(position: int, hits: list[tuple[int, str]]) -> bool:
@@ -510,13 +519,14 @@ class Matcher:
         """The watch items this article matches, each with where its evidence is and how much
         the article is about it."""
         article = self._scanned(title, body)
+        model = self._model
+        terms = article.terms(model)
         matched: list[Match] = []
-        for key, needs in self._matched_items(article):
-            if article.passing_in_results(needs):
-                continue
-            relevance = article.relevance(needs, self._model)
-            about = article.is_about(needs, relevance, self._model)
-            matched.append(Match(key, article.evidence(needs), relevance, about))
+        for keys, needs in self._matched_items(article):
+            # most items have one term: what was scored for it alone
+            scored = terms[needs[0]].alone if len(needs) == 1 else article.scored(needs, model)
+            if scored is not None:  # items with the same terms share what was scored
+                matched.extend([_new_tuple(Match, (key, *scored)) for key in keys])
         matched.sort(key=_by_key)
         return matched
 
@@ -526,17 +536,13 @@ class Matcher:
         article = self._scanned(title, body)
         explained = [
             Explained(
-                Match(
-                    key,
-                    article.evidence(needs),
-                    relevance,
-                    article.is_about(needs, relevance, self._model),
-                ),
+                Match(key, *scored),
                 tuple(article.features(need) for need in dict.fromkeys(needs)),
             )
-            for key, needs in self._matched_items(article)
-            if not article.passing_in_results(needs)
-            for relevance in (article.relevance(needs, self._model),)
+            for keys, needs in self._matched_items(article)
+            for scored in (article.scored(needs, self._model),)
+            if scored is not None
+            for key in keys
         ]
         explained.sort(key=_by_match_key)
         return explained
@@ -597,22 +603,25 @@ class Matcher:
             for need in needs:
                 found[need].append(start)
 
-    def _matched_items(self, article: _Article) -> Iterator[tuple[str, tuple[int, ...]]]:
-        """The key and the needs of every watch item the article matches."""
+    def _matched_items(self, article: _Article) -> Iterator[tuple[list[str], tuple[int, ...]]]:
+        """The keys and the needs of the watch items the article matches, those of one term
+        together."""
         seen = article.found.keys()
         for need in seen:
             filed = self._filed.get(need)
             if filed is None:
                 continue
-            for key in filed.keys:
-                yield key, (need,)
-            if filed.pairs:
-                for other in seen:
-                    for item in filed.pairs.get(other, ()):
-                        yield item.key, item.needs
+            if filed.keys:
+                yield filed.keys, (need,)
+            pairs = filed.pairs
+            if pairs:  # of the other terms, look up the fewer
+                for other in pairs.keys() if len(pairs) < len(seen) else seen:
+                    if other in seen and other in pairs:
+                        for item in pairs[other]:
+                            yield [item.key], item.needs
             for item in filed.items:
                 if seen >= item.required and seen.isdisjoint(item.exclusions):
-                    yield item.key, item.needs
+                    yield [item.key], item.needs
 
     def _scan(self, text: str, found: dict[int, list[int]]) -> Iterator[_Name]:
         """One pass of the automata. A plain term that meets its case rules strictly is noted
@@ -660,6 +669,16 @@ class Matcher:
                 yield from names
 
 
+class _Term(NamedTuple):
+    """How one term of the watch items is named in an article."""
+
+    first: int  # where it is first named
+    relevance: float
+    # A `Match` of an item of just this term, after its key (evidence, relevance, about);
+    # None when it does not count
+    alone: tuple[int, float, bool] | None
+
+
 class _Article:
     """What matching learns about one text: where each need was found, and facts about its
     sentences (known by their spans), computed only when asked."""
@@ -672,23 +691,80 @@ class _Article:
         self._spans: list[tuple[int, int]] = []  # the sentences looked up so far
         self._sentence_at: dict[int, tuple[int, int]] = {}
         self._context: dict[tuple[int, int], bool] = {}
-        self._evidence: dict[tuple[int, ...], int] = {}  # an item's needs → its evidence
         self.commodity_hits: list[tuple[int, str]] = []  # every commodity name: where, which
-        self._features: dict[int, tuple[float, ...]] = {}  # need → `Features` values
         self._figure_lines: dict[int, bool] = {}  # a line's start → whether it is of figures
         self._shape: _Shape | None = None
-        self._relevance: dict[int, float] = {}  # need → its relevance
+        self._terms: dict[int, _Term] | None = None  # need → how it is named
         self._results: bool | None = None  # whether the article is a report of results
 
-    def passing_in_results(self, needs: tuple[int, ...]) -> bool:
-        """Whether an item is only a line of business in a report of a company's results: the
-        body opens with a table of results and the headline names none of the item's terms."""
+    def terms(self, model: RelevanceModel) -> dict[int, _Term]:
+        """How every term found is named, in one pass once the scan is done: where it is first
+        named, its evidence, its relevance, and what a `Match` of an item of just that term
+        says after its key."""
+        terms = self._terms
+        if terms is not None:
+            return terms
+        terms = self._terms = {}
+        text = self.text
         title_end = self._title_length
+        results = self._is_results()
+        summary = len(text) - title_end <= SUMMARY_CHARACTERS
+        about_from = model.about_from
+        score = model.score
+        features_of = self._features_of
+        scored: dict[tuple[int, ...], float] = {}  # terms found in the same places score alike
+        for need, positions in self.found.items():
+            first = min(positions)
+            evidence = first  # the first mention in the body, else in the headline
+            in_title = first < title_end
+            if in_title:
+                evidence = min((p for p in positions if p > title_end), default=first)
+            where = tuple(positions)
+            relevance = scored.get(where)
+            if relevance is None:
+                relevance = scored[where] = score(features_of(positions))
+            alone = None
+            if in_title or not results:
+                about = relevance >= about_from or (in_title and summary)
+                alone = (evidence, relevance, about)
+            terms[need] = _Term(first, relevance, alone)
+        return terms
+
+    def scored(
+        self, needs: tuple[int, ...], model: RelevanceModel
+    ) -> tuple[int, float, bool] | None:
+        """What a `Match` of an item with these terms says after its key: where its evidence
+        is, its relevance and whether it is a main story; None when the item is only a line
+        of business in a report of a company's results (the body opens with a table of
+        results and the headline names none of the item's terms)."""
+        terms = self.terms(model)
+        if len(needs) == 1:
+            return terms[needs[0]].alone
+        title_end = self._title_length
+        named = [terms[need] for need in needs]
+        if all(term.first >= title_end for term in named) and self._is_results():
+            return None
+        # the mean: a country rarely leads a story about its coffee, so the least of the
+        # terms' relevance would miss most such stories
+        relevance = sum(term.relevance for term in named) / len(named)
+        # A main story: the relevance says so, or the article is a headline with a summary
+        # (a feed's item) and the headline names every term. The model was fitted on wire
+        # stories with a body to weigh; a summary leaves it only the headline, which names
+        # the story's subject.
+        about = relevance >= model.about_from or (
+            all(term.first < title_end for term in named)
+            and len(self.text) - title_end <= SUMMARY_CHARACTERS
+        )
+        return self._evidence_of(needs), relevance, about
+
+    def _is_results(self) -> bool:
+        """Whether the article is a report of results, found from the headline's newline."""
         results = self._results
-        if results is None:  # from the newline that ends the headline
+        if results is None:
+            title_end = self._title_length
             reach = title_end + 1 + RESULTS_REACH
             results = self._results = _RESULTS_LINE.search(self.text, title_end, reach) is not None
-        return results and all(min(self.found[need]) >= title_end for need in needs)
+        return results
 
     def _sentence(self, position: int) -> tuple[int, int]:
         sentence = self._sentence_at.get(position)
@@ -716,71 +792,52 @@ class _Article:
             )
         return context
 
-    def is_about(self, needs: tuple[int, ...], relevance: float, model: RelevanceModel) -> bool:
-        """A main story: the relevance says so, or the article is a headline with a summary
-        (a feed's item) and the headline names every term. The model was fitted on wire
-        stories with a body to weigh; a summary leaves it only the headline, which names the
-        story's subject."""
-        if relevance >= model.about_from:
-            return True
-        is_summary = len(self.text) - self._title_length <= SUMMARY_CHARACTERS
-        return is_summary and all(min(self.found[need]) < self._title_length for need in needs)
-
-    def relevance(self, needs: tuple[int, ...], model: RelevanceModel) -> float:
-        """An item of several terms: the mean of its terms' relevance (a country rarely leads
-        a story about its coffee, so the least of them would miss most such stories)."""
-        if len(needs) == 1:
-            return self._relevance_of(needs[0], model)
-        return sum(self._relevance_of(need, model) for need in needs) / len(needs)
-
-    def _relevance_of(self, need: int, model: RelevanceModel) -> float:
-        relevance = self._relevance.get(need)
-        if relevance is None:
-            features = self._features[need] = self._features_of(self.found[need])
-            relevance = self._relevance[need] = model.score(features)
-        return relevance
-
     def features(self, need: int) -> Features:
         """Where and how a term appears in the article, for its relevance."""
-        features = self._features.get(need)
-        if features is None:
-            features = self._features[need] = self._features_of(self.found[need])
-        return Features(*map(float, features))
+        return Features(*map(float, self._features_of(self.found[need])))
 
     def _features_of(self, positions: list[int]) -> tuple[float, ...]:
         """The values of `Features`, in order (bools as 0/1): built as a plain tuple, scored
-        as it is, made a `Features` only when explained."""
+        as it is, made a `Features` only when explained. One pass over the term's mentions."""
         shape = self._shape or self._shape_of()
         body_start = shape.body_start
-        title_end = self._title_length
         hits = self.commodity_hits
-        lists_possible = shape.commodities > LIST_FROM
-        first = min(positions)
-        in_body = [p for p in positions if p >= body_start]
-        first_in_body = min(in_body) if in_body else -1
-        tables = lists = 0
+        lists_possible = shape.lists_possible
+        text = self.text
+        figure_lines = self._figure_lines
+        first = first_in_body = -1
+        in_body = tables = lists = 0
         passing = True  # every mention on a line of figures or in a list of commodities
         for position in positions:
-            on_table = self._on_figure_line(position)
+            if first < 0 or position < first:
+                first = position
+            if position >= body_start:
+                in_body += 1
+                if first_in_body < 0 or position < first_in_body:
+                    first_in_body = position
+            line_start = text.rfind("\n", 0, position) + 1
+            on_table = figure_lines.get(line_start)
+            if on_table is None:
+                on_table = figure_lines[line_start] = _is_figure_line(text, line_start)
             in_list = lists_possible and _in_list(position, hits)
             tables += on_table
             lists += in_list
             passing = passing and (on_table or in_list)
         mentioned = len(positions)
-        in_title = first < title_end
-        other_in_title = False
-        if shape.title_hits:  # a commodity in the headline where this term is not
-            mine = [p for p in positions if p < title_end]
-            other_in_title = any(at not in mine for at, _ in shape.title_hits)
+        in_title = first < self._title_length
+        # a commodity in the headline where this term is not
+        other_in_title = bool(shape.title_positions) and not shape.title_positions.issubset(
+            positions
+        )
         share = min(1.0, mentioned / len(hits)) if hits else 1.0
         first_at = (first_in_body - body_start) / shape.body_length if in_body else 1.0
         log_length = shape.log_length
         return (
             in_title,
             first == 0,
-            len(self.text) == title_end,
+            shape.title_only,
             0 <= first_in_body < shape.lead_end,
-            math.log1p(len(in_body)),
+            math.log1p(in_body),
             share,
             first_at,
             shape.log_commodities,
@@ -788,7 +845,7 @@ class _Article:
             lists / mentioned,
             passing and not in_title,
             mentioned >= shape.most_named,
-            1000 * mentioned / len(self.text),
+            1000 * mentioned / shape.text_length,
             log_length,
             other_in_title,
             shape.log_title_commodities,
@@ -801,60 +858,37 @@ class _Article:
         text = self.text
         body_start = self._title_length + 1
         lead_end = text.find("\n\n", body_start)
-        named = Counter(owner for _, owner in self.commodity_hits)
+        named: dict[str, int] = {}  # commodity → mentions
+        for _, owner in self.commodity_hits:
+            named[owner] = named.get(owner, 0) + 1
         body_length = max(len(text) - body_start, 1)
         title_end = self._title_length
-        title_hits = tuple(hit for hit in self.commodity_hits if hit[0] < title_end)
+        title_hits = [hit for hit in self.commodity_hits if hit[0] < title_end]
         self._shape = _Shape(
             body_start,
             body_length,
             min(lead_end if lead_end >= 0 else len(text), body_start + LEAD_CHARACTERS),
-            len(named),
+            len(named) > LIST_FROM,
             math.log1p(len(named)),
             max(named.values(), default=0),
             math.log1p(body_length / 1000),
-            title_hits,
+            frozenset(at for at, _ in title_hits),
             math.log1p(len({owner for _, owner in title_hits})),
+            len(text),
+            len(text) == title_end,
         )
         return self._shape
 
-    def _on_figure_line(self, position: int) -> bool:
-        """Whether the line holding a position is mostly figures: a table of prices."""
-        text = self.text
-        start = text.rfind("\n", 0, position) + 1
-        figures = self._figure_lines.get(start)
-        if figures is None:
-            end = text.find("\n", position)
-            end = end if end >= 0 else len(text)
-            figures = False
-            if end - start <= TABLE_LINE_LENGTH:  # a longer line is prose
-                line = text[start:end]
-                digits = len(line) - len(line.translate(_DIGITS))
-                letters = len(line.translate(_FIGURE_MARKS).replace(" ", ""))
-                figures = digits >= FIGURE_SHARE * (digits + letters)
-            self._figure_lines[start] = figures
-        return figures
-
-    def evidence(self, needs: tuple[int, ...]) -> int:
+    def _evidence_of(self, needs: tuple[int, ...]) -> int:
         """Where the sentence naming most of an item's terms is: the body's first such
         sentence, else the title."""
-        evidence = self._evidence.get(needs)
-        if evidence is None:
-            title_end = self._title_length
-            if len(needs) == 1:  # most items: the first mention in the body, else in the title
-                positions = self.found[needs[0]]
-                evidence = min(positions)
-                if evidence <= title_end:
-                    evidence = min((p for p in positions if p > title_end), default=evidence)
-            else:
-                counts: dict[tuple[int, int], int] = defaultdict(int)
-                for need in needs:
-                    for named in {self._sentence(p) for p in self.found[need]}:
-                        counts[named] += 1
-                best = max(counts, key=lambda s: (counts[s], s[0] > title_end, -s[0]))
-                evidence = best[0]
-            self._evidence[needs] = evidence
-        return evidence
+        title_end = self._title_length
+        counts: dict[tuple[int, int], int] = defaultdict(int)
+        for need in needs:
+            for named in {self._sentence(p) for p in self.found[need]}:
+                counts[named] += 1
+        best = max(counts, key=lambda s: (counts[s], s[0] > title_end, -s[0]))
+        return best[0]
 
 
 def matched_text(title: str, body: str) -> str:
