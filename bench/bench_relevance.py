@@ -256,7 +256,7 @@ def _report(levels: Sequence[Level], *, worst: int) -> None:
         counts = level.micro() if target.topic is None else level.per_topic[target.topic]
         measured = {"precision": counts.precision, "recall": counts.recall, "f1": counts.f1}
         shown = ", ".join(
-            f"{name} {measured[name]:.3f} (≥ {least:.2f})" for name, least in target.minimum.items()
+            f"{name} {measured[name]:.4f} (≥ {least:.2f})" for name, least in target.minimum.items()
         )
         met = all(measured[name] >= least for name, least in target.minimum.items())
         print(f"target {target.label}: {shown}  {'met' if met else 'NOT MET'}")
