@@ -522,11 +522,13 @@ class Matcher:
         model = self._model
         terms = article.terms(model)
         matched: list[Match] = []
+        add = matched.append
         for keys, needs in self._matched_items(article):
             # most items have one term: what was scored for it alone
             scored = terms[needs[0]].alone if len(needs) == 1 else article.scored(needs, model)
             if scored is not None:  # items with the same terms share what was scored
-                matched.extend([_new_tuple(Match, (key, *scored)) for key in keys])
+                for key in keys:
+                    add(_new_tuple(Match, (key, *scored)))
         matched.sort(key=_by_key)
         return matched
 
@@ -727,7 +729,7 @@ class _Article:
             if in_title or not results:
                 about = relevance >= about_from or (in_title and summary)
                 alone = (evidence, relevance, about)
-            terms[need] = _Term(first, relevance, alone)
+            terms[need] = _new_tuple(_Term, (first, relevance, alone))
         return terms
 
     def scored(
