@@ -334,12 +334,6 @@ _NAME_BEFORE = re.compile(r"([A-Z][a-z][\w&'.-]*) $")
 _NOT_HEADS = frozenset({"the", "a", "an", "and", "of", "in", "for", "its", "their", "his", "her"})
 
 
-def _last_word(text: str, start: int) -> str:
-    """The word before `start`, lower-cased ("" at the start of the text)."""
-    before = _LAST_WORD.search(text, max(0, start - 40), start)
-    return before.group(1).lower() if before else ""
-
-
 def _is_head(word: str, lexicon: Lexicon) -> bool:
     """Whether a capitalised word may be the first of a company's name: not a function word and
     not a place or other lexicon name ("Saudi Oil Minister" is the commodity)."""
@@ -437,21 +431,42 @@ def _in_list(position: int, hits: list[tuple[int, str]]) -> bool:
 _LAST_WORD = re.compile(r"([^\W_]+)[\W_]*$")
 
 
-def _followed_by(text: str, start: int, words: frozenset[str]) -> bool:
+def _word_after(scanned: str, start: int) -> str:
+    """The word after the one at text index `start`, read from the scannable text (lower case,
+    non-word characters as spaces, one leading pad) within 40 characters; "" if none."""
+    end = scanned.find(" ", start + 1)
+    after = end + 1
+    limit = min(len(scanned), end + 41)
+    while after < limit and scanned[after] == " ":
+        after += 1
+    if end < 0 or after >= limit:
+        return ""
+    return scanned[after : scanned.find(" ", after)]
+
+
+def _word_before(scanned: str, start: int) -> str:
+    """The word before text index `start`, from the scannable text, within 40 characters."""
+    end = start + 1  # scanned has one leading pad: text[start] is scanned[start + 1]
+    limit = max(0, end - 40)
+    while end > limit and scanned[end - 1] == " ":
+        end -= 1
+    if end <= limit:
+        return ""
+    return scanned[scanned.rfind(" ", 0, end) + 1 : end]
+
+
+def _followed_by(scanned: str, start: int, words: frozenset[str]) -> bool:
     """Whether the word after the one at `start` is one of `words` (in normal form)."""
-    word = _WORD.match(text, start)
-    if word is None:
-        return False
-    after = _WORD.search(text, word.end(), word.end() + 40)
-    return bool(after and normalize_word(after.group()) in words)
+    after = _word_after(scanned, start)
+    return bool(after) and normalize_word(after) in words
 
 
-def _in_other_sense(text: str, start: int, other_sense: OtherSense) -> bool:
+def _in_other_sense(scanned: str, start: int, other_sense: OtherSense) -> bool:
     """Whether the word at `start` is used in its everyday sense, by the words beside it."""
-    if _followed_by(text, start, other_sense.after):
+    if _followed_by(scanned, start, other_sense.after):
         return True
-    before = _LAST_WORD.search(text, max(0, start - 40), start)
-    return bool(before and normalize_word(before.group(1)) in other_sense.before)
+    before = _word_before(scanned, start)
+    return bool(before) and normalize_word(before) in other_sense.before
 
 
 class Matcher:
@@ -552,12 +567,12 @@ class Matcher:
     def _scanned(self, title: str, body: str) -> _Article:
         """The article with where each need was found and where its commodities are named."""
         text = matched_text(title, body)
-        article = _Article(text, len(title), self._lexicon)
+        article = _Article(text, _scannable(text), len(title), self._lexicon)
         commodities = self._commodities
         lexicon = self._lexicon
         companies: set[tuple[str, str]] = set()  # (first word, commodity) of companies named
         named: list[_Name] = []  # commodity names that are not (yet known to be) a company's
-        for hit in self._scan(text, article.found):
+        for hit in self._scan(text, article.scanned, article.found):
             entry, start, _ = hit
             if entry.owner not in commodities:
                 self._credit(article, hit)
@@ -575,7 +590,7 @@ class Matcher:
             entry, start, _ = hit
             # A company named in full once is the same company in the headline's capitals
             # ("DOME PETROLEUM REAFFIRMS …") and on second mention ("Ashland Oil said").
-            if companies and (_last_word(text, start), entry.owner) in companies:
+            if companies and (_word_before(article.scanned, start), entry.owner) in companies:
                 continue
             article.commodity_hits.append((start, entry.owner))
             self._credit(article, hit)
@@ -590,14 +605,16 @@ class Matcher:
         if fit is _STRICT and not (
             surface.common_word
             and _at_sentence_start(text, start)
-            and not _followed_by(text, start, self._lexicon.name_verbs)
+            and not _followed_by(article.scanned, start, self._lexicon.name_verbs)
         ):
             needs = self._strict.get(entry.owner)
         else:  # a name whose case was relaxed, or a common word that may start a sentence
             needs = self._relaxed.get(entry.owner)
         if (
             needs
-            and not (surface.other_sense and _in_other_sense(text, start, surface.other_sense))
+            and not (
+                surface.other_sense and _in_other_sense(article.scanned, start, surface.other_sense)
+            )
             # a headline's first word is its subject ("GOLD RALLIES AS DOLLAR SLIPS")
             and not (surface.needs_context and start and not article.has_context(start))
         ):
@@ -625,14 +642,13 @@ class Matcher:
                 if seen >= item.required and seen.isdisjoint(item.exclusions):
                     yield [item.key], item.needs
 
-    def _scan(self, text: str, found: dict[int, list[int]]) -> Iterator[_Name]:
+    def _scan(self, text: str, scanned: str, found: dict[int, list[int]]) -> Iterator[_Name]:
         """One pass of the automata. A plain term that meets its case rules strictly is noted
         in `found` at once; the lexicon names whose case rules the text meets are yielded,
         except those inside a longer lexicon name, and of names on the same words the exactly
         spelled ones."""
         holders: list[tuple[int, int]] = []  # where names are that may hold a shorter one
         later: list[tuple[int, list[_Name]]] = []  # names to yield if no holder comes after
-        scanned = _scannable(text)
         for automaton in self._automata:
             for end, (length, lexicon, plain, rules) in automaton.iter(scanned):
                 start = end - length + 1  # index in text: scanned has one leading pad
@@ -685,9 +701,10 @@ class _Article:
     """What matching learns about one text: where each need was found, and facts about its
     sentences (known by their spans), computed only when asked."""
 
-    def __init__(self, text: str, title_length: int, lexicon: Lexicon) -> None:
+    def __init__(self, text: str, scanned: str, title_length: int, lexicon: Lexicon) -> None:
         self.found: dict[int, list[int]] = defaultdict(list)  # need → where it was found
         self.text = text
+        self.scanned = scanned  # `_scannable(text)`
         self._title_length = title_length
         self._lexicon = lexicon
         self._spans: list[tuple[int, int]] = []  # the sentences looked up so far
