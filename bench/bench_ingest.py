@@ -8,9 +8,8 @@ over the 10,000 parsed watch items against a bare `ahocorasick.Automaton` over e
 the matcher knows (typed terms and lexicon aliases, lower-cased), both over the same texts,
 warmed up, in CPU time, best of 5 taken in turn → the ratio (a match's evidence is a position;
 reading its sentence, which the dispatcher does per alert it sends, is timed on its own). Also
-timed: `tradebot
-subscriptions import` of a CSV (a tenth of the subscriptions) and `tradebot db upgrade` (the
-fixed cost of a CLI process).
+timed: `tradebot subscriptions import` of a CSV (a tenth of the subscriptions) and `tradebot db
+upgrade` (the fixed cost of a CLI process).
 
     python -m bench.bench_ingest [--quick]
 """
