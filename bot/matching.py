@@ -19,10 +19,12 @@ items of several terms, are found around the positions that need them, never by 
 whole article.
 
 Word sense is settled per hit from lexicon data: words beside an everyday-sense word that give
-it its everyday sense ("could lead to", "lead manager"), names that hold a commodity ("Tin
-Council"), company names ("Husky Oil Ltd", "STANDARD OIL <SRD>"), and a verb after a name that is
-also a word ("TURKEY TO RAISE"). Every match carries a relevance (`bot.relevance`): the article's
-shape and each term's features are read once, from the hits of the same scan.
+it its everyday sense ("could lead to", "lead manager", "trade sources"), names that hold a
+commodity ("Tin Council") or another sense of its word ("heating oil", "gold and currency
+reserves"), company names ("Husky Oil Ltd", "STANDARD OIL <SRD>", "Dome Petroleum" in running
+text and then in the headline's capitals), and a verb after a name that is also a word ("TURKEY
+TO RAISE"). Every match carries a relevance (`bot.relevance`): once the scan is done, every term
+found is scored in one pass, the article's shape read once, from the hits of the same scan.
 
 The lexicon's automaton is built once and shared by small Matchers, which add one for the plain
 terms their watch items typed; a Matcher with many typed terms (the one ingest routes with)
