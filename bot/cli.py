@@ -249,7 +249,7 @@ def _print_report(report: IngestReport) -> None:
     print(
         f"new: {counted(report.new, 'article')} (+{counted(report.new_headlines, 'headline')}), "
         f"duplicates: {report.duplicates}, rejected: {len(report.rejected)}, "
-        f"alerts queued: {report.alerts}"
+        f"on watch-lists: {report.matched}"
     )
     for rejected in report.rejected:
         print(f"  rejected {printable(rejected.where)}: {printable(rejected.reason)}")
