@@ -25,7 +25,7 @@ import socket
 import time
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from enum import Enum
@@ -49,6 +49,10 @@ MAX_BACKOFF_SECONDS = 3600.0
 # Alerts claimed per round: about a second of sending, so that an alert of a new article waits
 # at most that long behind a big fan-out.
 BATCH_SIZE = 30
+# Sends still on their way when the next round claims: its claim overlaps their slots, so the
+# budget's slots are not lost waiting for the database between rounds.
+PIPELINE_TAIL = 5
+BUSY_CHAT_SECONDS = 1.0  # a chat's message still on its way: its next alerts wait this long
 CLAIM_LEASE = timedelta(seconds=60)
 SENDER_RETRY_SECONDS = 2.0
 MAX_CONCURRENT_SENDS = 30
@@ -174,6 +178,7 @@ class Dispatcher:
         self._write_lock = asyncio.Lock()
         self._sends = asyncio.Semaphore(MAX_CONCURRENT_SENDS)
         self._task: asyncio.Task[None] | None = None
+        self._in_flight: dict[asyncio.Task[object], int] = {}  # sending task → its chat
 
     def start(self) -> None:
         self._stop.clear()
@@ -205,6 +210,7 @@ class Dispatcher:
                 handled = 0
             if handled == 0 and not self._stop.is_set():
                 await self._idle(await self._seconds_to_next_poll())
+        await asyncio.gather(*self._in_flight, return_exceptions=True)
 
     async def _hold_sender_lock(self) -> bool:
         """Be (or stay) the one instance that sends, saying so when that changes. A new sender
@@ -254,21 +260,37 @@ class Dispatcher:
         for alert, article in batch:
             per_chat[alert.chat_id].append((alert, article))
         now = time.monotonic()
-        sending: list[Awaitable[object]] = []
+        busy = set(self._in_flight.values())
         for chat_id, rows in per_chat.items():
             quiet_for = now - self._last_alert_at.get(chat_id, -self._burst_seconds)
-            if quiet_for < self._burst_seconds:  # a burst: collect it into one message shortly
+            wait = self._burst_seconds - quiet_for  # > 0: a burst, sent as one message shortly
+            if chat_id in busy:
+                wait = max(wait, BUSY_CHAT_SECONDS)
+            if wait > 0:
                 await self._write(
                     queries.postpone_alerts,
                     alert_ids=[alert.id for alert, _ in rows],
-                    until=utcnow() + timedelta(seconds=self._burst_seconds - quiet_for),
+                    until=utcnow() + timedelta(seconds=wait),
                 )
             elif self._burst_seconds:
-                sending.append(self._deliver(chat_id, rows))
+                self._start_sending(chat_id, self._deliver(chat_id, rows))
             else:
-                sending.append(self._deliver_each(chat_id, rows))
-        await asyncio.gather(*sending)
+                self._start_sending(chat_id, self._deliver_each(chat_id, rows))
+        while len(self._in_flight) > PIPELINE_TAIL:
+            await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
         return steps + len(claimed)
+
+    def _start_sending(self, chat_id: int, sending: Coroutine[object, None, object]) -> None:
+        """Send in a task of its own; the next round claims while the last few are on their
+        way."""
+        task = asyncio.create_task(sending)
+        self._in_flight[task] = chat_id
+        task.add_done_callback(self._sent)
+
+    def _sent(self, task: asyncio.Task[object]) -> None:
+        del self._in_flight[task]
+        if not task.cancelled() and task.exception() is not None:
+            log.error("sending alerts failed", exc_info=task.exception())
 
     async def _settle(self, claimed: list[tuple[Alert, Article]]) -> list[tuple[Alert, Article]]:
         """Settle claimed alerts again by the chats' watch-lists of the moment; those still to
