@@ -13,7 +13,7 @@ from bot import rendering
 from bot.context import BotApplication, BotContext, Services, services_of
 from bot.delivery import SendStatus
 from bot.digests import DigestArticle, group_by_topic, local_date, local_time
-from bot.fanout import settle
+from bot.fanout import expand_for_chat, settle
 from storage import queries
 from storage.db import SessionFactory
 from storage.models import Chat, utcnow
@@ -106,6 +106,8 @@ async def digest_text(
     Empty when nothing matched and the chat does not want a "nothing new" line."""
     since = since or until - FIRST_DIGEST_WINDOW
     async with sessions() as session:
+        await expand_for_chat(session=session, chat_id=chat.id, at=until)
+        await session.commit()
         rows = await queries.matched_between(
             session=session, chat_id=chat.id, since=since, until=until
         )

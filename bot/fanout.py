@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.ingest import RoutedAlert, decide
 from bot.matching import Match
 from storage import queries
-from storage.models import AlertStatus, DeliveryMode
+from storage.models import AlertStatus, DeliveryMode, utcnow
 
 # Chats expanded per step (one transaction): enough to keep sending at Telegram's pace, small
 # enough that memory stays flat and no step holds the write lock for long.
@@ -55,6 +56,45 @@ async def expand_round(*, session: AsyncSession) -> int:
         await session.commit()
         steps += 1
     return steps
+
+
+async def expand_for_chat(*, session: AsyncSession, chat_id: int, at: datetime) -> int:
+    """Write a chat's alerts of the open fan-outs that have not reached it yet, created `at`,
+    in the caller's transaction (before a digest up to `at` lists them, or a pause holds
+    them); how many. The fan-outs skip the chat when they reach it."""
+    behind = await queries.fanouts_behind(session=session, chat_id=chat_id)
+    if not behind:
+        return 0
+    matches = await queries.matches_of(
+        session=session, article_ids=[fanout.article_id for fanout in behind]
+    )
+    watch = (
+        await queries.watch_lists(
+            session=session,
+            chat_ids=[chat_id],
+            topics={m.topic for found in matches.values() for m in found},
+        )
+    ).get(chat_id)
+    written = 0
+    for fanout in behind:
+        routed = watch and settle(chat_id, matches[fanout.article_id], watch.levels, watch.mode)
+        if not routed:
+            continue
+        if await queries.chats_told_of_story(
+            session=session,
+            story_id=fanout.story_id,
+            article_id=fanout.article_id,
+            chat_ids=[chat_id],
+        ):
+            routed = routed._replace(status=AlertStatus.HELD)
+        written += await queries.add_alerts(
+            session=session,
+            article_id=fanout.article_id,
+            first_position=0,
+            alerts=[queries.NewAlert(*routed)],
+            at=at,
+        )
+    return written
 
 
 async def expand_chunk(*, session: AsyncSession, article_id: int, story_id: int) -> int:
@@ -103,6 +143,7 @@ async def expand_chunk(*, session: AsyncSession, article_id: int, story_id: int)
         article_id=article_id,
         first_position=cursor.expanded,
         alerts=alerts,
+        at=utcnow(),
     )
     await queries.advance_fanout(
         session=session,

@@ -167,6 +167,7 @@ class Alert(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("chat_id", "article_id", name="uq_alert_chat_article"),
         Index("ix_alert_status_due", "status", "next_attempt_at"),
+        Index("ix_alert_claim_order", "status", "position", "id"),  # claims: by position
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -337,6 +337,26 @@ async def lock_fanout(*, session: AsyncSession, article_id: int) -> Cursor | Non
     return None if row is None else Cursor(*row)
 
 
+async def fanouts_behind(*, session: AsyncSession, chat_id: int) -> list[OpenFanout]:
+    """Open fan-outs that have not reached a chat yet and matched an item it watches."""
+    result = await session.exec(
+        select(Fanout.article_id, Article.story_id, Fanout.after_chat)
+        .join(Article, col(Article.id) == Fanout.article_id)
+        .join(ArticleMatch, col(ArticleMatch.article_id) == Fanout.article_id)
+        .join(Subscription, col(Subscription.topic) == ArticleMatch.topic)
+        .where(
+            col(Subscription.chat_id) == chat_id,
+            or_(col(Fanout.after_chat).is_(None), col(Fanout.after_chat) < chat_id),
+        )
+        .distinct()
+        .order_by(col(Fanout.article_id))
+    )
+    return [
+        OpenFanout(article_id, story_id or article_id, after_chat is not None, 0)
+        for article_id, story_id, after_chat in result.all()
+    ]
+
+
 class Watcher(NamedTuple):
     chat_id: int
     topic: str
@@ -403,13 +423,18 @@ class NewAlert(NamedTuple):
 
 
 async def add_alerts(
-    *, session: AsyncSession, article_id: int, first_position: int, alerts: Sequence[NewAlert]
+    *,
+    session: AsyncSession,
+    article_id: int,
+    first_position: int,
+    alerts: Sequence[NewAlert],
+    at: datetime,
 ) -> int:
-    """Write an article's alerts for some chats, in fan-out order from `first_position`;
-    a chat that already has one for the article keeps it. How many were written."""
+    """Write an article's alerts for some chats, in fan-out order from `first_position`,
+    created `at`; a chat that already has one for the article keeps it. How many were
+    written."""
     if not alerts:
         return 0
-    now = utcnow()
     rows = [
         {
             "chat_id": alert.chat_id,
@@ -421,7 +446,7 @@ async def add_alerts(
             "position": first_position + index,
             "status": alert.status,
             "attempts": 0,
-            "created_at": now,
+            "created_at": at,
         }
         for index, alert in enumerate(alerts)
     ]
@@ -818,9 +843,7 @@ def _chunks(items: Sequence[_Item]) -> Iterable[Sequence[_Item]]:
 
 
 async def hold_pending_alerts(*, session: AsyncSession, chat_id: int) -> None:
-    """Keep a pausing chat's unsent alerts for its next digest instead of pushing them: its
-    pending alerts, and alerts of articles whose fan-out has not reached it yet, naming the
-    items of the chat they matched (the digest settles them by its levels)."""
+    """Keep a pausing chat's unsent alerts for its next digest instead of pushing them."""
     await session.exec(
         update(Alert)
         .where(
@@ -830,30 +853,6 @@ async def hold_pending_alerts(*, session: AsyncSession, chat_id: int) -> None:
         )
         .values(status=AlertStatus.HELD)
     )
-    result = await session.exec(
-        select(ArticleMatch)
-        .join(Fanout, col(Fanout.article_id) == ArticleMatch.article_id)
-        .join(Subscription, col(Subscription.topic) == ArticleMatch.topic)
-        .where(
-            col(Subscription.chat_id) == chat_id,
-            or_(col(Fanout.after_chat).is_(None), col(Fanout.after_chat) < chat_id),
-        )
-        .order_by(col(ArticleMatch.article_id), col(ArticleMatch.topic))
-    )
-    per_article: dict[int, list[ArticleMatch]] = {}
-    for match in result.all():
-        per_article.setdefault(match.article_id, []).append(match)
-    for article_id, matches in per_article.items():
-        best = max(matches, key=lambda match: (match.about, match.relevance))
-        alert = NewAlert(
-            chat_id,
-            tuple(match.topic for match in matches),
-            tuple(match.topic for match in matches if not match.about),
-            best.evidence_at,
-            best.relevance,
-            AlertStatus.HELD,
-        )
-        await add_alerts(session=session, article_id=article_id, first_position=0, alerts=[alert])
 
 
 async def articles_per_source(*, session: AsyncSession, since: datetime) -> dict[str, int]:

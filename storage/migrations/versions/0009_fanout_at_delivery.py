@@ -86,6 +86,7 @@ def upgrade() -> None:
     )
     op.add_column("alerts", sa.Column("position", sa.Integer(), nullable=False, server_default="0"))
     op.create_index("ix_subscription_topic_chat", "subscriptions", ["topic", "chat_id"])
+    op.create_index("ix_alert_claim_order", "alerts", ["status", "position", "id"])
     _record_matches_of_alerts()
 
 
@@ -124,6 +125,7 @@ def _record_matches_of_alerts() -> None:
 
 def downgrade() -> None:
     _expand_open_fanouts()
+    op.drop_index("ix_alert_claim_order", table_name="alerts")
     op.drop_index("ix_subscription_topic_chat", table_name="subscriptions")
     op.drop_column("alerts", "position")
     op.drop_table("fanouts")
