@@ -4,12 +4,15 @@ moment, and a small story is not queued behind a big fan-out."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from sqlmodel import col, select
 
+import bot.fanout
 from bot.app import build_application, running
 from bot.articles import ArticleIn
 from bot.delivery import SendBudget
@@ -19,7 +22,7 @@ from storage.db import SessionFactory
 from storage.models import Alert, AlertStatus, Level
 from tests.conftest import FAST_BUDGET
 from tests.fakes import FakeTelegram
-from tests.test_alerts import settle, subscribe
+from tests.test_alerts import expand, settle, subscribe
 from tests.test_chat_commands import say
 from tests.test_instances import subscribe_many
 
@@ -166,3 +169,25 @@ async def test_a_story_for_one_chat_is_not_queued_behind_a_big_fan_out(
     assert waited < 2.0
     assert before < len(big) - 100, "the single story waited for most of the fan-out"
     assert telegram.too_many_requests == 0
+
+
+async def test_a_fan_out_in_small_chunks_gives_each_chat_one_alert_naming_its_items(
+    db: SessionFactory, ingest: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bot.fanout, "CHUNK", 3)
+    watching = {
+        chat: [topic for topic, every in (("copper", 2), ("zinc", 3)) if chat % every == 0]
+        for chat in range(1, 21)
+    }
+    for chat, topics in watching.items():
+        await subscribe(db, chat, *topics)
+    await ingest(COPPER_AND_ZINC)
+    async with db() as session:
+        assert await bot.fanout.expand_round(session=session) == 1  # one chunk per round
+    await expand(db)
+    async with db() as session:
+        rows = (await session.exec(select(Alert).order_by(col(Alert.position)))).all()
+    told = {row.chat_id: json.loads(row.topics) for row in rows}
+    assert told == {chat: topics for chat, topics in watching.items() if topics}
+    assert [row.position for row in rows] == list(range(len(rows)))
+    assert [row.chat_id for row in rows] == sorted(told)
