@@ -80,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(command=run_bot)
 
     ingest = commands.add_parser(
-        "ingest", help="store articles from files or URLs and queue their alerts"
+        "ingest", help="store articles from files or URLs and record what they matched"
     )
     ingest.add_argument(
         "paths",
