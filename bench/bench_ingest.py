@@ -149,13 +149,16 @@ def time_matching(
     )
 
 
-def alert_counts(database: Path) -> tuple[int, int, int]:
-    """(articles, alert rows, chats alerted) straight from the SQLite file."""
+def match_counts(database: Path) -> tuple[int, int, int]:
+    """(articles, match rows, articles matched) straight from the SQLite file (ingest writes
+    what matched; the dispatcher expands it to chats)."""
     with sqlite3.connect(database) as connection:
         stored = connection.execute("SELECT count(*) FROM articles").fetchone()[0]
-        alerts = connection.execute("SELECT count(*) FROM alerts").fetchone()[0]
-        chats = connection.execute("SELECT count(DISTINCT chat_id) FROM alerts").fetchone()[0]
-    return stored, alerts, chats
+        matches = connection.execute("SELECT count(*) FROM article_matches").fetchone()[0]
+        matched = connection.execute(
+            "SELECT count(DISTINCT article_id) FROM article_matches"
+        ).fetchone()[0]
+    return stored, matches, matched
 
 
 async def bench(scale: Scale, report: Report) -> None:
@@ -208,7 +211,7 @@ async def bench(scale: Scale, report: Report) -> None:
         if code != 0:
             raise RuntimeError(f"tradebot ingest failed ({code}): {err[-800:]}")
         print(f"  tradebot ingest: {out.strip().splitlines()[0] if out.strip() else '?'}")
-        stored, alerts, alerted = alert_counts(directory / "tradebot.db")
+        stored, matches, matched = match_counts(directory / "tradebot.db")
         rate = len(records) / elapsed
         report.add(
             "tradebot ingest, end to end",
@@ -219,10 +222,10 @@ async def bench(scale: Scale, report: Report) -> None:
             note=f"{len(records)} articles in {elapsed:.1f} s",
         )
         report.add(
-            "alert rows created",
-            alerts,
+            "match rows created",
+            matches,
             "rows",
-            note=f"{alerts / max(stored, 1):.0f} per article, {alerted} chats, "
+            note=f"{matches / max(stored, 1):.1f} per article, {matched} articles matched, "
             f"{stored} articles stored",
         )
 

@@ -82,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(command=run_bot)
 
     ingest = commands.add_parser(
-        "ingest", help="store articles from files or URLs and queue their alerts"
+        "ingest", help="store articles from files or URLs and record what they matched"
     )
     ingest.add_argument(
         "paths",
@@ -267,7 +267,7 @@ def _print_report(report: IngestReport) -> None:
     print(
         f"new: {counted(report.new, 'article')} (+{counted(report.new_headlines, 'headline')}), "
         f"duplicates: {report.duplicates}, rejected: {len(report.rejected)}, "
-        f"alerts queued: {report.alerts}"
+        f"on watch-lists: {report.matched}"
     )
     for rejected in report.rejected:
         print(f"  rejected {printable(rejected.where)}: {printable(rejected.reason)}")

@@ -1,6 +1,8 @@
-"""Ingest: store an article, match it against every active watch item and queue its alerts,
-all in one transaction (a transactional outbox), so an article is never stored without its
-alerts and a re-ingested article queues nothing."""
+"""Ingest: store an article, match it against every active watch item and record what it
+matched, all in one transaction, so an article is never stored without its matches and a
+re-ingested article records nothing. The dispatcher expands the matches to the chats watching
+those items when it sends (`bot.fanout`), so ingest costs follow the articles and the distinct
+watch items, not the number of chats."""
 
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from bot.text import content_hash, search_words
 from bot.topics import TopicError, WatchItem, parse_watch_item
 from storage import queries
 from storage.db import SessionFactory, storage_failure
-from storage.models import AlertStatus, DeliveryMode, Level, utcnow
+from storage.models import AlertStatus, Level, utcnow
 from storage.search import StoryCandidate, story_candidates
 
 log = logging.getLogger(__name__)
@@ -35,8 +37,7 @@ log = logging.getLogger(__name__)
 STORY_DAYS = 3  # reports further apart are different stories
 STORY_SEARCH_WORDS = 8
 STORY_CANDIDATES = 20
-# Articles stored per transaction. Each adds rows all over the alerts' per-chat index, so
-# a commit writes most of that index's pages whatever the batch: bigger batches share them.
+# Articles stored per transaction: a commit costs about the same whatever the batch.
 BATCH_SIZE = 200
 
 
@@ -45,14 +46,14 @@ class IngestReport:
     new: int = 0
     new_headlines: int = 0
     duplicates: int = 0
-    alerts: int = 0
+    matched: int = 0  # stored articles (and headlines) that matched a watch item
     rejected: list[Rejected] = field(default_factory=list)
 
     def merge(self, other: IngestReport) -> None:
         self.new += other.new
         self.new_headlines += other.new_headlines
         self.duplicates += other.duplicates
-        self.alerts += other.alerts
+        self.matched += other.matched
         self.rejected.extend(other.rejected)
 
 
@@ -117,45 +118,30 @@ def decide(
 
 
 class Router:
-    """Which chats hear about an article: matches its watch items, fans out to subscribers,
-    and lets `decide` settle each chat's alert from the levels of its items."""
+    """Which watch items an article matched: one matcher over the distinct watch items of
+    active chats, whatever the number of chats watching each."""
 
-    def __init__(
-        self, subscriptions: Iterable[queries.ActiveSubscription], lexicon: Lexicon
-    ) -> None:
-        chats_by_topic: dict[str, list[tuple[int, str]]] = defaultdict(list)
-        self._digest_only: set[int] = set()
-        for chat_id, topic, mode, level in subscriptions:
-            chats_by_topic[topic].append((chat_id, level))
-            if mode == DeliveryMode.DIGEST:
-                self._digest_only.add(chat_id)
+    def __init__(self, topics: Iterable[str], lexicon: Lexicon) -> None:
         items: dict[str, WatchItem] = {}
-        self._subscribers: dict[str, list[tuple[int, str]]] = defaultdict(list)
-        for topic, chats in chats_by_topic.items():
+        self._topics: dict[str, list[str]] = defaultdict(list)  # item key → stored topics
+        for topic in topics:
             try:
                 item = parse_watch_item(topic, lexicon)
             except TopicError as error:
                 log.warning("skipping stored topic %r: %s", topic, error)
                 continue
             items[item.key] = item
-            self._subscribers[item.key].extend(chats)
+            self._topics[item.key].append(topic)
         self._matcher = Matcher(items.values(), lexicon)
 
-    def route(self, title: str, body: str) -> list[RoutedAlert]:
-        """One alert per chat that hears about the article, by chat id."""
-        per_chat: dict[int, list[tuple[Match, str]]] = {}
-        for match in self._matcher.match(title, body):
-            for chat_id, level in self._subscribers.get(match.key, ()):
-                if chat_id in per_chat:
-                    per_chat[chat_id].append((match, level))
-                else:
-                    per_chat[chat_id] = [(match, level)]
-        digest_only = self._digest_only
-        routed = [
-            decide(chat_id, matched, chat_id in digest_only)
-            for chat_id, matched in sorted(per_chat.items())
+    def route(self, title: str, body: str) -> list[Match]:
+        """The article's matches, one per stored watch item (`Match.key`: the topic as
+        subscriptions store it, which the fan-out looks chats up by)."""
+        return [
+            match._replace(key=topic)
+            for match in self._matcher.match(title, body)
+            for topic in self._topics[match.key]
         ]
-        return [alert for alert in routed if alert is not None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +154,7 @@ class _Prepared:
     signature: str
     story_words: tuple[str, ...]  # what the search for earlier reports of its story looks for
     facts: list[tuple[int, str, str, str]]  # position, sentence, figures JSON, key
-    alerts: list[RoutedAlert]
+    matches: list[Match]
     names: Counter[str]
     headlines: tuple[_Prepared, ...]
 
@@ -194,7 +180,7 @@ def _prepare(router: Router, article: ArticleIn) -> _Prepared:
             (fact.position, fact.sentence, figures_to_json(fact.figures), fact.key)
             for fact in extract_facts(article.title, article.body)
         ],
-        alerts=router.route(article.title, article.body),
+        matches=router.route(article.title, article.body),
         names=names_in(article.title, article.body),
         headlines=tuple(
             _prepare(router, ArticleIn(title=headline, source=article.source))
@@ -204,7 +190,7 @@ def _prepare(router: Router, article: ArticleIn) -> _Prepared:
 
 
 class Ingestor:
-    """Stores articles and queues their alerts.
+    """Stores articles and what they matched.
 
     The text work (facts, search words, matching) is done before a transaction opens, and
     `BATCH_SIZE` articles share one transaction: the write lock is held only while rows are
@@ -220,14 +206,14 @@ class Ingestor:
         self._fingerprint: tuple[int, ...] | None = None
 
     async def refresh(self) -> None:
-        """Reload the watch items of every active chat when they changed. The matcher is
+        """Reload the distinct watch items of active chats when they changed. The matcher is
         rebuilt in a worker thread, off the event loop that answers chats."""
         async with self._sessions() as session:
             fingerprint = await queries.subscriptions_fingerprint(session=session)
             if fingerprint == self._fingerprint:
                 return
-            subscriptions = await queries.active_subscriptions(session=session)
-        self._router = await asyncio.to_thread(Router, subscriptions, self._lexicon)
+            topics = await queries.active_topics(session=session)
+        self._router = await asyncio.to_thread(Router, topics, self._lexicon)
         self._fingerprint = fingerprint
 
     async def ingest(
@@ -360,7 +346,14 @@ class Ingestor:
                 for word in set(row.prepared.search_text.split()):
                     holding[word].append(index)
             await self._insert(session, rows)
-            report.alerts += await self._queue_alerts(session, rows)
+            report.matched += await queries.add_matches(
+                session=session,
+                matches=[
+                    queries.NewMatch(row.id, m.key, m.about, m.relevance, m.evidence_at)
+                    for row in rows
+                    for m in row.prepared.matches
+                ],
+            )
             await queries.add_facts(
                 session=session,
                 facts=[(row.id, *fact) for row in rows for fact in row.prepared.facts],
@@ -385,25 +378,6 @@ class Ingestor:
             session=session,
             stories=[(row.id, row.story_id) for row in rows if isinstance(row.story, _Row)],
         )
-
-    async def _queue_alerts(self, session: AsyncSession, rows: list[_Row]) -> int:
-        """Queue the rows' alerts. A chat already told about a story keeps a later report of it
-        for its digest."""
-        told = await queries.chats_alerted_for_stories(
-            session=session, story_ids={row.story for row in rows if isinstance(row.story, int)}
-        )
-        told_in_batch: dict[_Row | int, set[int]] = defaultdict(set)
-        alerts = []
-        for row in rows:
-            story_told = told_in_batch[row.known_story]
-            if isinstance(row.story, int):
-                story_told |= told.pop(row.story, set())
-            for routed in row.prepared.alerts:
-                if routed.chat_id in story_told:
-                    routed = routed._replace(status=AlertStatus.HELD)
-                alerts.append(queries.NewAlert(row.id, *routed))
-            story_told.update(routed.chat_id for routed in row.prepared.alerts)
-        return await queries.add_alerts(session=session, alerts=alerts)
 
 
 def source_from_url(url: str) -> str | None:

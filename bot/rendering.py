@@ -993,7 +993,7 @@ def feed_first_fetch(
     entries: int,
     new_articles: int,
     skipped_old: int,
-    alerts: int,
+    matched: int,
     error: str | None,
 ) -> str:
     """What the first fetch of a newly added feed found."""
@@ -1008,7 +1008,7 @@ def feed_first_fetch(
     )
     if skipped_old:
         text += f" ({counted(skipped_old, 'older one')} skipped)"
-    return text + f", {counted(alerts, 'alert')} queued."
+    return text + f", {matched} on watch-lists."
 
 
 def feed_removed(feed: Feed) -> str:
@@ -1055,7 +1055,7 @@ def ingest_result(
     new: int,
     new_headlines: int,
     duplicates: int,
-    alerts: int,
+    matched: int,
     titles: Sequence[str],
     rejected: Sequence[str],
 ) -> str:
@@ -1063,7 +1063,7 @@ def ingest_result(
     lines = [
         f"Stored {counted(new, 'new article')}"
         + (f" (+{counted(new_headlines, 'headline')})" if new_headlines else "")
-        + f", {counted(duplicates, 'duplicate')}, {counted(alerts, 'alert')} queued."
+        + f", {counted(duplicates, 'duplicate')}, {matched} on watch-lists."
     ]
     lines += [f"• {escape(shorten(title, 150))}" for title in titles[:10]]
     if len(titles) > 10:

@@ -20,6 +20,7 @@ import bot.ingest
 from bot.app import running
 from bot.articles import ArticleIn, ParsedFile, read_articles
 from bot.context import BotApplication
+from bot.fanout import expand_round
 from bot.ingest import Ingestor
 from bot.lexicon import default_lexicon
 from storage import queries
@@ -37,6 +38,13 @@ async def subscribe(db: SessionFactory, chat_id: int, *topics: str) -> None:
         for topic in topics:
             await queries.add_subscription(session=session, chat_id=chat_id, topic=topic)
         await session.commit()
+
+
+async def expand(db: SessionFactory) -> None:
+    """Expand every open fan-out to its chats, as the running dispatcher does."""
+    async with db() as session:
+        while await expand_round(session=session):
+            pass
 
 
 async def alerts(db: SessionFactory) -> list[Alert]:
@@ -289,6 +297,7 @@ async def test_a_long_lived_ingestor_follows_watch_list_and_mode_changes(
             ArticleIn(title="Lithium brine output rises", url="https://x.example/li"),
         ]
     )
+    await expand(db)
     assert {(a.chat_id, a.status) for a in await alerts(db)} == {
         (ANALYST, AlertStatus.HELD),
         (TRADER, AlertStatus.PENDING),
@@ -312,6 +321,7 @@ CODELCO_REWRITE = ArticleIn(
 
 
 async def statuses_by_article(db: SessionFactory) -> list[tuple[str, int, str]]:
+    await expand(db)
     async with db() as session:
         rows = await session.exec(
             select(Article.source, Alert.chat_id, Alert.status)
