@@ -439,11 +439,13 @@ class Ingestor:
                 signature_of=story_signature,
             )
             holding: dict[str, list[int]] = defaultdict(list)  # word → earlier rows with it
+            searched = {word for row in rows for word in row.prepared.story_words}
             for index, (row, stored) in enumerate(zip(rows, stored_reports, strict=True)):
                 sharing = {i for word in row.prepared.story_words for i in holding.get(word, ())}
-                in_batch = [rows[i] for i in sorted(sharing, reverse=True)]
+                newest = sorted(sharing, reverse=True)[:STORY_CANDIDATES]
+                in_batch = [rows[i] for i in newest]
                 row.story = _earlier_report(row, in_batch, stored) or row
-                for word in set(row.prepared.search_text.split()):
+                for word in searched.intersection(row.prepared.search_text.split()):
                     holding[word].append(index)
             await self._insert(session, rows)
             report.alerts += await self._queue_alerts(session, rows)
