@@ -220,7 +220,7 @@ def _read(article: ArticleIn) -> _Read:
     )
 
 
-def read_articles(articles: Sequence[ArticleIn]) -> list[_Read | Rejected]:
+def read_texts(articles: Sequence[ArticleIn]) -> list[_Read | Rejected]:
     """`_read` of each article, or why it could not be read: one article never stops the
     others. Runs in a text worker (picklable in and out) or in the ingesting process."""
     read: list[_Read | Rejected] = []
@@ -338,7 +338,7 @@ class Ingestor:
         other work run between them (the previous batch being stored, and in the bot, replies
         to chats)."""
         prepared, rejected = [], []
-        for read in await self._read(articles):
+        for read in await self._read_texts(articles):
             if isinstance(read, Rejected):
                 rejected.append(read)
                 continue
@@ -350,19 +350,19 @@ class Ingestor:
             await asyncio.sleep(0)
         return prepared, rejected
 
-    async def _read(self, articles: list[ArticleIn]) -> list[_Read | Rejected]:
-        """`read_articles` in the text workers, a chunk each at a time; a chunk they fail on
-        (a worker died or overran its deadline or memory) is read here instead."""
+    async def _read_texts(self, articles: list[ArticleIn]) -> list[_Read | Rejected]:
+        """`read_texts` in the text workers, a chunk each at a time; a chunk they fail on (a
+        worker could not start, died, or overran its deadline or memory) is read here."""
         workers = self._workers
         if workers is None:
-            return read_articles(articles)
+            return read_texts(articles)
 
         async def chunk_read(chunk: list[ArticleIn]) -> list[_Read | Rejected]:
             try:
-                return await workers.run(read_articles, chunk)
-            except ParseAborted as error:
+                return await workers.run(read_texts, chunk)
+            except (ParseAborted, OSError) as error:
                 log.warning("text worker failed (%s): reading %d articles here", error, len(chunk))
-                return read_articles(chunk)
+                return read_texts(chunk)
 
         chunks = await asyncio.gather(*(chunk_read(chunk) for chunk in _chunks(articles)))
         return [read for chunk in chunks for read in chunk]
