@@ -9,8 +9,8 @@ project's JSON Lines in a temporary directory; 9,549 stories in the training spl
 a corpus, 5,000 generated ~2 KB articles. Printed: articles/s end to end against the target,
 beside a bare pyahocorasick scan of the same texts for every surface the watch items and the
 lexicon name, measured in the same run (ingest time / scan time), and what ingest costs apart
-from matching and alerts: the same ingest into a database without chats. `--scale big`: 200,000 chats
-and 1,000,000 items, the rate compared with the 20,000-chat target.
+from matching and alerts: the same ingest into a database without chats. `--scale big`:
+200,000 chats and 1,000,000 items, the rate compared with the 20,000-chat target.
 
 Clustering (`clustering_cost`): what finding an article's story costs (the story-candidate
 search of `_store_together` and `pick_cluster`, for batches of 200 new articles) with 1,000
