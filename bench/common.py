@@ -1,9 +1,9 @@
 """What every benchmark shares: scale, figures and their report, temporary databases, the
 fake Bot API, child processes and timing helpers.
 
-Databases are SQLite files in a temporary directory, or, when `TEST_DATABASE_URL` names a
-PostgreSQL server (as `scripts/with-postgres` exports it), a throwaway database on that server
-made for each benchmark and dropped after it (`bench_database`):
+Databases are SQLite files in a temporary directory; a benchmark that opens its database with
+`bench_database` gets instead, when `TEST_DATABASE_URL` names a PostgreSQL server (as
+`scripts/with-postgres` exports it), a throwaway database on that server, dropped after it:
 
     scripts/with-postgres make bench
     TEST_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/postgres make bench

@@ -6,8 +6,9 @@ target, ok / NOT MET.
     python -m bench.run_all --only ingest,queries
 
 `make bench` runs the full set. Each benchmark also runs alone: `python -m bench.bench_ingest`.
-With TEST_DATABASE_URL naming a PostgreSQL server, every database is made on that server
-instead of a SQLite file: `scripts/with-postgres make bench` (see bench/common.py). The fan-out
+With TEST_DATABASE_URL naming a PostgreSQL server, the benchmarks that open their database
+with `bench.common.bench_database` (so far bench_fanout) make it on that server instead of a
+SQLite file: `scripts/with-postgres make bench`. The fan-out
 benchmark reads real wire text when given a corpus: `--corpus PATH` is passed on to it.
 """
 
