@@ -217,7 +217,7 @@ async def _ingest_paths(settings: Settings, paths: list[str], parsers: ParseWork
     report = IngestReport()
     read_any = False
     async with migrated_database(settings.database_url) as sessions:
-        ingestor = Ingestor(sessions, default_lexicon())
+        ingestor = Ingestor(sessions, default_lexicon(), text_workers=parsers)
         await ingestor.refresh()
         gc.freeze()  # the matcher lives as long as the run: spare the collector re-reading it
         for path in paths:

@@ -23,6 +23,7 @@ from bot.articles import MAX_SOURCE_LENGTH, ArticleIn, Rejected, checked
 from bot.facts import extract_facts, figures_to_json
 from bot.lexicon import Lexicon
 from bot.matching import Match, Matcher
+from bot.parsing import ParseAborted, ParseWorkers
 from bot.stories import StoryText, pick_cluster, story_signature
 from bot.suggest import names_in
 from bot.text import content_hash, search_words
@@ -39,6 +40,8 @@ STORY_SEARCH_WORDS = 8
 STORY_CANDIDATES = 20
 # Articles stored per transaction: a commit costs about the same whatever the batch.
 BATCH_SIZE = 200
+# Characters of articles a text worker reads per call: about 0.1 s of work on wire copy.
+WORKER_CHARACTERS = 100_000
 
 
 @dataclass(slots=True)
@@ -145,8 +148,9 @@ class Router:
 
 
 @dataclass(frozen=True, slots=True)
-class _Prepared:
-    """An article with everything ingest derives from its text, ready to be stored."""
+class _Read:
+    """What ingest derives from an article's text alone (no watch item involved), so that it
+    can be worked out in another process."""
 
     article: ArticleIn
     content_hash: str
@@ -154,6 +158,20 @@ class _Prepared:
     signature: str
     story_words: tuple[str, ...]  # what the search for earlier reports of its story looks for
     facts: list[tuple[int, str, str, str]]  # position, sentence, figures JSON, key
+    names: Counter[str]
+    headlines: tuple[_Read, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """An article with everything ingest derives from its text, ready to be stored."""
+
+    article: ArticleIn
+    content_hash: str
+    search_text: str
+    signature: str
+    story_words: tuple[str, ...]
+    facts: list[tuple[int, str, str, str]]
     matches: list[Match]
     names: Counter[str]
     headlines: tuple[_Prepared, ...]
@@ -162,7 +180,7 @@ class _Prepared:
 _PreparedBatch = tuple[list[_Prepared], list[Rejected]]
 
 
-def _prepare(router: Router, article: ArticleIn) -> _Prepared:
+def _read(article: ArticleIn) -> _Read:
     """Everything ingest derives from an article's text (ValueError: the article is out of
     limits). Every article passes `checked` here, whatever it came from, so no control
     character reaches the database or a message. An article without a source is credited to
@@ -170,7 +188,7 @@ def _prepare(router: Router, article: ArticleIn) -> _Prepared:
     article = checked(article)
     if article.source is None and article.url:
         article = replace(article, source=source_from_url(article.url))
-    return _Prepared(
+    return _Read(
         article=article,
         content_hash=content_hash(article.title, article.body),
         search_text=search_words(article.title, article.body),
@@ -180,13 +198,59 @@ def _prepare(router: Router, article: ArticleIn) -> _Prepared:
             (fact.position, fact.sentence, figures_to_json(fact.figures), fact.key)
             for fact in extract_facts(article.title, article.body)
         ],
-        matches=router.route(article.title, article.body),
         names=names_in(article.title, article.body),
         headlines=tuple(
-            _prepare(router, ArticleIn(title=headline, source=article.source))
+            _read(ArticleIn(title=headline, source=article.source))
             for headline in article.headlines
         ),
     )
+
+
+def read_texts(articles: Sequence[ArticleIn]) -> list[_Read | Rejected]:
+    """`_read` of each article, or why it could not be read: one article never stops the
+    others. Runs in a text worker (picklable in and out) or in the ingesting process."""
+    read: list[_Read | Rejected] = []
+    for article in articles:
+        try:
+            read.append(_read(article))
+        except ValueError as error:
+            read.append(Rejected(article.title[:60], str(error)))
+        except Exception as error:
+            log.exception("could not read %r", article.title[:80])
+            read.append(Rejected(article.title[:60], f"internal error: {error}"))
+    return read
+
+
+def _prepare(router: Router, read: _Read) -> _Prepared:
+    """An article read, with what it matched."""
+    article = read.article
+    return _Prepared(
+        article=article,
+        content_hash=read.content_hash,
+        search_text=read.search_text,
+        signature=read.signature,
+        story_words=read.story_words,
+        facts=read.facts,
+        matches=router.route(article.title, article.body),
+        names=read.names,
+        headlines=tuple(_prepare(router, headline) for headline in read.headlines),
+    )
+
+
+def _chunks(articles: list[ArticleIn]) -> Iterator[list[ArticleIn]]:
+    """The articles in runs of at most `WORKER_CHARACTERS` characters (or one article), each
+    read well within a worker's deadline."""
+    chunk: list[ArticleIn] = []
+    size = 0
+    for article in articles:
+        length = len(article.title) + len(article.body)
+        if chunk and size + length > WORKER_CHARACTERS:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(article)
+        size += length
+    if chunk:
+        yield chunk
 
 
 class Ingestor:
@@ -199,9 +263,12 @@ class Ingestor:
     (another process stored one of its articles meanwhile, or one article is bad) is stored
     again one article at a time, so an article only ever costs itself."""
 
-    def __init__(self, sessions: SessionFactory, lexicon: Lexicon) -> None:
+    def __init__(
+        self, sessions: SessionFactory, lexicon: Lexicon, text_workers: ParseWorkers | None = None
+    ) -> None:
         self._sessions = sessions
         self._lexicon = lexicon
+        self._workers = text_workers
         self._router = Router((), lexicon)
         self._fingerprint: tuple[int, ...] | None = None
 
@@ -253,19 +320,38 @@ class Ingestor:
         return None if batch is None else asyncio.ensure_future(self._prepare_batch(batch))
 
     async def _prepare_batch(self, articles: list[ArticleIn]) -> _PreparedBatch:
-        """The articles prepared one by one, letting other work run between them (the previous
-        batch being stored, and in the bot, replies to chats)."""
+        """The articles read (by the text workers, if any) and matched one by one, letting
+        other work run between them (the previous batch being stored, and in the bot, replies
+        to chats)."""
         prepared, rejected = [], []
-        for article in articles:
+        for read in await self._read_texts(articles):
+            if isinstance(read, Rejected):
+                rejected.append(read)
+                continue
             try:
-                prepared.append(_prepare(self._router, article))
-            except ValueError as error:
-                rejected.append(Rejected(article.title[:60], str(error)))
+                prepared.append(_prepare(self._router, read))
             except Exception as error:  # one bad article never stops the others
-                log.exception("could not read %r", article.title[:80])
-                rejected.append(Rejected(article.title[:60], f"internal error: {error}"))
+                log.exception("could not match %r", read.article.title[:80])
+                rejected.append(Rejected(read.article.title[:60], f"internal error: {error}"))
             await asyncio.sleep(0)
         return prepared, rejected
+
+    async def _read_texts(self, articles: list[ArticleIn]) -> list[_Read | Rejected]:
+        """`read_texts` in the text workers, a chunk each at a time; a chunk they fail on (a
+        worker could not start, died, or overran its deadline or memory) is read here."""
+        workers = self._workers
+        if workers is None:
+            return read_texts(articles)
+
+        async def chunk_read(chunk: list[ArticleIn]) -> list[_Read | Rejected]:
+            try:
+                return await workers.run(read_texts, chunk)
+            except (ParseAborted, OSError) as error:
+                log.warning("text worker failed (%s): reading %d articles here", error, len(chunk))
+                return read_texts(chunk)
+
+        chunks = await asyncio.gather(*(chunk_read(chunk) for chunk in _chunks(articles)))
+        return [read for chunk in chunks for read in chunk]
 
     async def _store_batch(self, batch: list[_Prepared]) -> IngestReport:
         """Store a batch together, or one by one when that fails because of an article."""
@@ -339,11 +425,13 @@ class Ingestor:
                 signature_of=story_signature,
             )
             holding: dict[str, list[int]] = defaultdict(list)  # word → earlier rows with it
+            searched = {word for row in rows for word in row.prepared.story_words}
             for index, (row, stored) in enumerate(zip(rows, stored_reports, strict=True)):
                 sharing = {i for word in row.prepared.story_words for i in holding.get(word, ())}
-                in_batch = [rows[i] for i in sorted(sharing, reverse=True)]
+                newest = sorted(sharing, reverse=True)[:STORY_CANDIDATES]
+                in_batch = [rows[i] for i in newest]
                 row.story = _earlier_report(row, in_batch, stored) or row
-                for word in set(row.prepared.search_text.split()):
+                for word in searched.intersection(row.prepared.search_text.split()):
                     holding[word].append(index)
             await self._insert(session, rows)
             report.matched += await queries.add_matches(
