@@ -893,17 +893,20 @@ class _Article:
         share = min(1.0, mentioned / len(hits)) if hits else 1.0
         first_at = (first_in_body - body_start) / shape.body_length if in_body else 1.0
         log_length = shape.log_length
+        in_lead = 0 <= first_in_body < shape.lead_end
+        log_mentions = math.log1p(in_body)
+        in_lists = lists / mentioned
         return (
             in_title,
             first == 0,
             shape.title_only,
-            0 <= first_in_body < shape.lead_end,
-            math.log1p(in_body),
+            in_lead,
+            log_mentions,
             share,
             first_at,
             shape.log_commodities,
             tables / mentioned,
-            lists / mentioned,
+            in_lists,
             passing and not in_title,
             mentioned >= shape.most_named,
             1000 * mentioned / shape.text_length,
@@ -912,6 +915,12 @@ class _Article:
             shape.log_title_commodities,
             share * log_length,
             first_at * log_length,
+            in_title * share,
+            in_title and in_lead,
+            in_lead * share,
+            in_title * log_mentions,
+            in_title and other_in_title,
+            in_lists * log_mentions,
         )
 
     def _shape_of(self) -> _Shape:
