@@ -754,6 +754,7 @@ class _Article:
         self._context: dict[tuple[int, int], bool] = {}
         self.commodity_hits: list[tuple[int, str]] = []  # every commodity name: where, which
         self._figure_lines: dict[int, bool] = {}  # a line's start → whether it is of figures
+        self._placed: dict[int, tuple[bool, bool]] = {}  # a mention → `_place`
         self._shape: _Shape | None = None
         self._terms: dict[int, _Term] | None = None  # need → how it is named
         self._results: bool | None = None  # whether the article is a report of results
@@ -865,25 +866,27 @@ class _Article:
         hits = self.commodity_hits
         lists_possible = shape.lists_possible
         text = self.text
-        figure_lines = self._figure_lines
-        first = first_in_body = -1
-        in_body = tables = lists = 0
+        placed = self._placed
+        first = min(positions)
+        in_body = 0
+        first_in_body = len(text)
+        tables = lists = 0
         passing = True  # every mention on a line of figures or in a list of commodities
         for position in positions:
-            if first < 0 or position < first:
-                first = position
             if position >= body_start:
                 in_body += 1
-                if first_in_body < 0 or position < first_in_body:
+                if position < first_in_body:
                     first_in_body = position
-            line_start = text.rfind("\n", 0, position) + 1
-            on_table = figure_lines.get(line_start)
-            if on_table is None:
-                on_table = figure_lines[line_start] = _is_figure_line(text, line_start)
-            in_list = lists_possible and _in_list(position, hits)
+            where = placed.get(position)
+            if where is None:
+                where = placed[position] = self._place(position, lists_possible, hits)
+            on_table, in_list = where
             tables += on_table
             lists += in_list
-            passing = passing and (on_table or in_list)
+            if passing and not (on_table or in_list):
+                passing = False
+        if not in_body:
+            first_in_body = -1
         mentioned = len(positions)
         in_title = first < self._title_length
         # a commodity in the headline where this term is not
@@ -922,6 +925,18 @@ class _Article:
             in_title and other_in_title,
             in_lists * log_mentions,
         )
+
+    def _place(
+        self, position: int, lists_possible: bool, hits: list[tuple[int, str]]
+    ) -> tuple[bool, bool]:
+        """Whether a mention is on a line of figures, and whether it is in a list of
+        commodities (found once per position: terms found in the same place share it)."""
+        text = self.text
+        line_start = text.rfind("\n", 0, position) + 1
+        on_table = self._figure_lines.get(line_start)
+        if on_table is None:
+            on_table = self._figure_lines[line_start] = _is_figure_line(text, line_start)
+        return on_table, lists_possible and _in_list(position, hits)
 
     def _shape_of(self) -> _Shape:
         """What relevance needs to know of the whole article, once the scan is done."""
