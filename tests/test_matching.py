@@ -326,6 +326,24 @@ def test_oil_products_are_not_crude_oil(topic: str, title: str, body: str, expec
 
 
 @pytest.mark.parametrize(
+    ("topic", "body", "expected"),
+    [
+        ("natural gas", "The group sold its stake in an oil and gas producer for cash.", False),
+        ("natural gas", "Tax breaks would help the oil and natural gas industry, he said.", False),
+        ("crude oil", "Profits at its oil and gas operations were lower, the company said.", False),
+        ("natural gas", "The company sold its oil and gas properties in Texas.", True),
+        ("natural gas", "Oil and gas prices fell sharply in the quarter.", True),
+        ("natural gas", "Gas producers cut output as prices fell.", True),
+        ("oil and gas industry", "Banks lent less to oil and gas companies this year.", True),
+    ],
+)
+def test_oil_and_gas_as_a_line_of_business_is_neither(
+    topic: str, body: str, expected: bool
+) -> None:
+    assert matches(topic, "Company news", body) is expected
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("Japan's trade surplus with the United States widened.", True),
