@@ -349,14 +349,16 @@ def _is_head(word: str, lexicon: Lexicon) -> bool:
 def _name_before(text: str, start: int, surface_text: str, lexicon: Lexicon) -> str | None:
     """The first word of the name a capitalised commodity word is part of, when a capitalised
     word (not the headline's capitals) stands right before it: "Dome Petroleum", "Standard
-    Oil", "Williams Natural Gas". In running text such words are capitalised only in names."""
+    Oil", "Williams Natural Gas", "European Sugar" (a place's name too: "Saudi Oil Minister"
+    and "Brazilian Coffee Institute" go on with a body's word). In running text such words are
+    capitalised only in names."""
     if not text[start + 1 : start + 2].islower():
         return None
     before = _NAME_BEFORE.search(text, max(0, start - 30), start)
     if (
         before is None
         or _at_sentence_start(text, before.start(1))  # "Winter Wheat - fair to good"
-        or not _is_head(before.group(1), lexicon)
+        or before.group(1).lower() in _NOT_HEADS
     ):
         return None
     after = _WORD.search(text, start + len(surface_text), start + len(surface_text) + 40)

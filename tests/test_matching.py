@@ -403,6 +403,9 @@ def test_gold_in_a_central_banks_reserves_is_money(
         ("coffee", "Talks resume", "Members of the International Coffee Organization met.", True),
         ("cotton", "Farm groups", "The National Cotton Council opposed the plan.", True),
         ("crude oil", "Minister speaks", "The Saudi Oil Minister spoke on Monday.", True),
+        ("sugar", "Unit float", "Shares in European Sugar, the group's unit, will be sold.", False),
+        ("coffee", "Quotas", "The Brazilian Coffee Institute set export quotas.", True),
+        ("crude oil", "Growers", "Malaysian oil palm growers rejected the charges.", False),
         ("wheat", "Crop report", "Condition of crops.\nWinter Wheat - fair to good.", True),
         (
             "aluminium",
