@@ -421,6 +421,11 @@ def test_a_capitalised_commodity_word_after_a_name_is_a_companys_name(
     assert matches(topic, title, body) is expected
 
 
+def test_the_cocoa_organisation_by_its_abbreviation_is_cocoa_news() -> None:
+    assert matches("cocoa", "ICCO delegates meet", "Delegates debated the buffer stock rules.")
+    assert not matches("cocoa", "Icco delegates meet", "Delegates debated the rules.")
+
+
 @pytest.mark.parametrize(
     ("topic", "title", "body", "expected"),
     [
