@@ -756,7 +756,8 @@ class _Article:
         self._context: dict[tuple[int, int], bool] = {}
         self.commodity_hits: list[tuple[int, str]] = []  # every commodity name: where, which
         self._figure_lines: dict[int, bool] = {}  # a line's start → whether it is of figures
-        self._placed: dict[int, tuple[bool, bool]] = {}  # a mention → `_place`
+        # a mention → whether it is on a line of figures, and in a list of commodities
+        self._placed: dict[int, tuple[bool, bool]] = {}
         self._shape: _Shape | None = None
         self._terms: dict[int, _Term] | None = None  # need → how it is named
         self._results: bool | None = None  # whether the article is a report of results
@@ -869,6 +870,7 @@ class _Article:
         lists_possible = shape.lists_possible
         text = self.text
         placed = self._placed
+        figure_lines = self._figure_lines
         first = min(positions)
         in_body = 0
         first_in_body = len(text)
@@ -879,9 +881,13 @@ class _Article:
                 in_body += 1
                 if position < first_in_body:
                     first_in_body = position
-            where = placed.get(position)
+            where = placed.get(position)  # terms found in the same place share it
             if where is None:
-                where = placed[position] = self._place(position, lists_possible, hits)
+                line_start = text.rfind("\n", 0, position) + 1
+                on_table = figure_lines.get(line_start)
+                if on_table is None:
+                    on_table = figure_lines[line_start] = _is_figure_line(text, line_start)
+                where = placed[position] = (on_table, lists_possible and _in_list(position, hits))
             on_table, in_list = where
             tables += on_table
             lists += in_list
@@ -927,18 +933,6 @@ class _Article:
             in_title and other_in_title,
             in_lists * log_mentions,
         )
-
-    def _place(
-        self, position: int, lists_possible: bool, hits: list[tuple[int, str]]
-    ) -> tuple[bool, bool]:
-        """Whether a mention is on a line of figures, and whether it is in a list of
-        commodities (found once per position: terms found in the same place share it)."""
-        text = self.text
-        line_start = text.rfind("\n", 0, position) + 1
-        on_table = self._figure_lines.get(line_start)
-        if on_table is None:
-            on_table = self._figure_lines[line_start] = _is_figure_line(text, line_start)
-        return on_table, lists_possible and _in_list(position, hits)
 
     def _shape_of(self) -> _Shape:
         """What relevance needs to know of the whole article, once the scan is done."""
