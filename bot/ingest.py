@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.articles import MAX_SOURCE_LENGTH, ArticleIn, Rejected, checked
 from bot.facts import extract_facts, figures_to_json
+from bot.language import detect_language
 from bot.lexicon import Lexicon
 from bot.matching import Match, Matcher
 from bot.stories import StoryText, pick_cluster, story_signature
@@ -165,6 +166,7 @@ class _Prepared:
     article: ArticleIn
     content_hash: str
     search_text: str
+    language: str | None  # ISO 639-1, when `detect_language` could tell
     signature: str
     story_words: tuple[str, ...]  # what the search for earlier reports of its story looks for
     facts: list[tuple[int, str, str, str]]  # position, sentence, figures JSON, key
@@ -188,6 +190,7 @@ def _prepare(router: Router, article: ArticleIn) -> _Prepared:
         article=article,
         content_hash=content_hash(article.title, article.body),
         search_text=search_words(article.title, article.body),
+        language=detect_language(article.title, article.body),
         signature=story_signature(article.title, article.body),
         story_words=_story_words(article.title),
         facts=[
@@ -504,5 +507,6 @@ class _Row:
             "parent_id": self.parent.id if self.parent else None,
             "story_id": self.story if isinstance(self.story, int) else None,
             "search_text": self.prepared.search_text,
+            "language": self.prepared.language,
             "story_signature": self.prepared.signature,
         }

@@ -13,7 +13,9 @@ from functools import lru_cache
 
 def _mark_ranges(first: int, last: int) -> str:
     """The combining marks from `first` to `last` as ranges of a regex character class."""
-    marks = [c for c in range(first, last + 1) if unicodedata.category(chr(c)) in {"Mn", "Mc", "Me"}]
+    marks = [
+        c for c in range(first, last + 1) if unicodedata.category(chr(c)) in {"Mn", "Mc", "Me"}
+    ]
     ranges = []
     for _, run in itertools.groupby(enumerate(marks), lambda pair: pair[1] - pair[0]):
         codes = [code for _, code in run]
@@ -204,7 +206,8 @@ def sentence_span_at(text: str, position: int) -> tuple[int, int]:
 
 def _sentence_ends(text: str, line_start: int, line_end: int) -> Iterator[int]:
     """Where sentences of one line end: after . ! ? or a danda (and closing quotes), before a
-    capital, a letter without case, a digit or an opening quote, unless the word before is an abbreviation ("U.S.", "Mr.")."""
+    capital, a letter without case, a digit or an opening quote, unless the word before is an
+    abbreviation ("U.S.", "Mr.")."""
     start = line_start
     for end_match in _SENTENCE_END.finditer(text, line_start, line_end):
         end = end_match.end()
