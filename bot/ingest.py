@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.articles import MAX_SOURCE_LENGTH, ArticleIn, Rejected, checked
 from bot.facts import extract_facts, figures_to_json
-from bot.language import detect_language
+from bot.language import detect_language, preload
 from bot.lexicon import Lexicon
 from bot.matching import Match, Matcher
 from bot.stories import StoryText, pick_cluster, story_signature
@@ -219,6 +219,7 @@ class Ingestor:
     def __init__(self, sessions: SessionFactory, lexicon: Lexicon) -> None:
         self._sessions = sessions
         self._lexicon = lexicon
+        preload()  # the language model, while the first articles are read
         self._router = Router((), lexicon)
         self._fingerprint: tuple[int, ...] | None = None
 

@@ -47,14 +47,17 @@ def identifier() -> LanguageIdentifier:
         return _identifier()
 
 
+def preload() -> None:
+    """Load the model in a thread of its own, so that the first article does not wait for it
+    (nor, in the bot, hold up the event loop)."""
+    threading.Thread(target=identifier, name="language-model", daemon=True).start()
+
+
 def detect_language(title: str, body: str) -> str | None:
-    """The ISO 639-1 code of the language an article is in, or None when it is not clear.
-    Headlines in capitals are read in lower case: the model learned from running text."""
+    """The ISO 639-1 code of the language an article is in, or None when it is not clear."""
     sample = f"{title}\n{body[:SAMPLE_CHARACTERS]}"
     if not any(character.isalpha() for character in sample):
         return None
-    if title.isupper():
-        sample = sample.lower()
     code, confidence = identifier().classify(sample)
     return str(code) if confidence >= MIN_CONFIDENCE else None
 
