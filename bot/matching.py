@@ -177,9 +177,9 @@ def _variants(surface: Surface) -> set[str]:
     for word, case in zip(_WORD.findall(surface.text.lower()), surface.case, strict=False):
         if case is Case.UPPER:  # an abbreviation: "REE", "REEs"
             options.append({word, word + "s"})
-        elif (
-            surface.singular_only or word.upper() == word
-        ):  # a mass noun: "leads" is the verb, "oils" edible oils
+        elif surface.singular_only or word.upper() == word:
+            # a mass noun ("leads" is the verb, "oils" edible oils), or a word of a script
+            # without case (Devanagari), which has no plural in -s
             options.append({word})
         else:
             base = singular(word)

@@ -120,6 +120,13 @@ def test_a_name_in_another_language_is_a_typed_topic_too() -> None:
         assert found is not None and found.id == concept, typed
 
 
+def test_a_watch_item_typed_in_hindi_keeps_the_case_rules_of_its_names() -> None:
+    lexicon = default_lexicon()
+    item = parse_watch_item("चिली-तांबा", lexicon)
+    assert item.key == "Chile-copper"  # not "chile-copper", as if typed in lower case
+    assert matched("चिली-तांबा", "Receta: chile relleno con cobre", "") == []
+
+
 def test_no_name_in_another_language_belongs_to_two_concepts() -> None:
     owners: dict[tuple[str, ...], set[str]] = {}
     for concept in default_lexicon().concepts.values():
