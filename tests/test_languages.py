@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from bot import language
 from bot.articles import ArticleIn
 from bot.context import BotApplication
 from bot.language import detect_language
@@ -102,13 +103,13 @@ def test_a_danda_ends_a_hindi_sentence_and_spanish_questions_open_one() -> None:
 def test_every_commodity_and_country_has_spanish_and_hindi_names() -> None:
     raw = tomllib.loads(resources.files("bot").joinpath("data/lexicon.toml").read_text("utf-8"))
     left_out = {"es": {"GD", "MU"}, "hi": set()}  # Granada, Mauricio: see the lexicon
-    for language, names in ((code, raw["languages"][code]["names"]) for code in ("es", "hi")):
+    for code, names in ((code, raw["languages"][code]["names"]) for code in ("es", "hi")):
         missing = {
             concept["id"]
             for concept in raw["concept"]
             if concept["kind"] in {"country", "commodity"} and concept["id"] not in names
         }
-        assert missing == left_out[language]
+        assert missing == left_out[code]
 
 
 def test_a_name_in_another_language_is_a_typed_topic_too() -> None:
@@ -191,6 +192,23 @@ def test_near_misses_in_spanish_and_hindi_do_not_match(topic: str, title: str, b
 )
 def test_the_language_of_an_article_is_detected(title: str, body: str, language: str) -> None:
     assert detect_language(title, body) == language
+
+
+def test_articles_go_on_without_a_language_when_the_model_cannot_be_loaded(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr("py3langid.langid.MODEL_FILE", "data/no-such-model.npz.xz")
+    language._identifier.cache_clear()
+    language._unavailable.cache_clear()
+    try:
+        assert detect_language(SPANISH.title, SPANISH.body) is None
+        assert detect_language(HINDI.title, HINDI.body) is None
+        [warning] = [r for r in caplog.records if r.name == "bot.language"]  # said once
+        assert "stored without their language" in warning.getMessage()
+    finally:
+        monkeypatch.undo()
+        language._identifier.cache_clear()
+    assert detect_language(SPANISH.title, SPANISH.body) == "es"
 
 
 def test_a_text_without_words_has_no_language() -> None:
