@@ -171,6 +171,8 @@ def test_stories_in_spanish_and_hindi_match_with_evidence_in_their_language(
         ("lead", "Muro a plomo", "El albañil comprobó la pared con la plomada y a plomo."),
         ("oil", "सरसों तेल सस्ता", "सरसों तेल की बिक्री बढ़ी।"),  # mustard oil, not crude
         ("US", "दक्षिण अमेरिका में बारिश", "दक्षिण अमेरिका में भारी बारिश हुई।"),  # a region
+        ("coal", "Carbon emissions fell", "Carbon emissions from power plants fell 3%."),
+        ("coffee", "A new cafe opens", "The cafe on Main Street opened on Monday."),
     ],
 )
 def test_near_misses_in_spanish_and_hindi_do_not_match(topic: str, title: str, body: str) -> None:
