@@ -367,6 +367,7 @@ class Dispatcher:
                 url=article.url or (listed_with.url if listed_with else None),
                 published=article.published_at,
                 listed_with=listed_with.title if listed_with else None,
+                language=article.language,
             )
             messages = [(text, [alert], None)]
         else:

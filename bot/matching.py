@@ -50,12 +50,20 @@ from bot.lexicon import Case, CaseFit, Lexicon, OtherSense, Surface
 from bot.query import Hits, Leaf, Node, PatternHits, Plan, evaluate, triggers
 from bot.query import plan as query_plan
 from bot.relevance import Features, RelevanceModel, default_model
-from bot.text import collapse_whitespace, normalize_word, sentence_span_at, singular, words_of
+from bot.text import (
+    LETTERS,
+    NON_LETTER,
+    collapse_whitespace,
+    normalize_word,
+    sentence_span_at,
+    singular,
+    words_of,
+)
 from bot.topics import Term, WatchItem
 
-_NON_WORD = re.compile(r"[\W_]")
+_NON_WORD = NON_LETTER  # combining marks are part of a word ("तांबा")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
-_WORD = re.compile(r"[^\W_]+")
+_WORD = re.compile(LETTERS)
 # An ASCII byte lower-cased, or a space for a non-word character (any other byte: a space).
 _SCANNABLE_BYTES = (
     bytes(ord(" ") if _NON_WORD.match(chr(code)) else ord(chr(code).lower()) for code in range(128))
@@ -169,7 +177,9 @@ def _variants(surface: Surface) -> set[str]:
     for word, case in zip(_WORD.findall(surface.text.lower()), surface.case, strict=False):
         if case is Case.UPPER:  # an abbreviation: "REE", "REEs"
             options.append({word, word + "s"})
-        elif surface.singular_only:  # a mass noun: "leads" is the verb, "oils" edible oils
+        elif surface.singular_only or word.upper() == word:
+            # a mass noun ("leads" is the verb, "oils" edible oils), or a word of a script
+            # without case (Devanagari), which has no plural in -s
             options.append({word})
         else:
             base = singular(word)

@@ -36,6 +36,7 @@ from bot.channels import Refusal
 from bot.commands import Command, Scope, commands_for
 from bot.digests import DigestArticle
 from bot.facts import RankedFact
+from bot.language import language_name
 from bot.localtime import ZoneChoice, offset_label, utc_offset
 from bot.refs import ArticleRef, QueryTestReport, Story
 from bot.text import counted, shorten, utf16_length
@@ -787,9 +788,12 @@ def alert(
     published: datetime | None,
     mentions: Collection[str] = (),
     listed_with: str | None = None,
+    language: str | None = None,
+    chat_language: str = "en",
 ) -> str:
     """One alert: headline, the watch items it matched and why, the sentence that matched (for
-    a related headline, the article it was listed with), source, date, link."""
+    a related headline, the article it was listed with), the article's language when it is not
+    the chat's, source, date, link."""
     lines = [
         f"🔔 <b>{escape(shorten(title, ALERT_TITLE_LENGTH))}</b>",
         f"Matched: <i>{escape(shorten(reasons(topics, mentions), ALERT_TOPICS_LENGTH))}</i>",
@@ -799,6 +803,8 @@ def alert(
     if listed_with:
         shown = escape(shorten(listed_with, ALERT_TITLE_LENGTH))
         lines.append(f"A related headline listed with “{shown}”")
+    if language and language != chat_language:
+        lines.append(f"🌐 {escape(language_name(language))}")
     lines.append(origin(source, published, url))
     return "\n".join(lines)
 

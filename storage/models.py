@@ -121,6 +121,7 @@ class Article(SQLModel, table=True):
     search_text: str = Field(default="", sa_column=Column(Text, nullable=False))
     # normalized title and lead, compared with recent articles to find the same story
     story_signature: str = Field(default="", sa_column=Column(Text, nullable=False))
+    language: str | None = Field(default=None, max_length=8)  # ISO 639-1 (bot.language)
 
 
 class ArticleMatch(SQLModel, table=True):

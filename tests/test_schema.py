@@ -279,3 +279,35 @@ async def test_queued_alerts_move_to_the_fan_out_at_delivery_and_back(database_u
             assert await queries.open_fanouts(session=session, limit=10) == []
     finally:
         await engine.dispose()
+
+
+async def test_the_article_language_column_comes_and_goes_with_its_migration(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url)
+
+    async def article_columns() -> list[str]:
+        async with engine.connect() as connection:
+            return await connection.run_sync(
+                lambda sync: [c["name"] for c in inspect(sync).get_columns("articles")]
+            )
+
+    try:
+        await migrate(engine, command.upgrade, "head")
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO articles (content_hash, title, body, ingested_at, search_text, "
+                    "story_signature, language) "
+                    "VALUES ('h', 'El cobre', '', CURRENT_TIMESTAMP, 'el cobre', '', 'es')"
+                )
+            )
+        await migrate(engine, command.downgrade, "0010")
+        assert "language" not in await article_columns()
+        await migrate(engine, command.upgrade, "head")
+        assert "language" in await article_columns()
+        async with engine.connect() as connection:
+            rows = (await connection.execute(text("SELECT title, language FROM articles"))).all()
+        assert [tuple(row) for row in rows] == [("El cobre", None)]  # kept, language unknown
+    finally:
+        await engine.dispose()
