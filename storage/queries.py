@@ -9,7 +9,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import NamedTuple, TypeVar
 
-from sqlalchemy import bindparam, case, delete, func, insert, or_, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -729,38 +729,39 @@ class DigestSlot(NamedTuple):
 
 
 async def digest_slots(*, session: AsyncSession) -> list[DigestSlot]:
-    """Distinct digest slots (each daily time and weekly time, with its zone) of active,
-    unpaused chats that take digests."""
+    """Distinct digest slots (each daily time, with its zone, of chats that take daily
+    digests; each weekly day and time) of active, unpaused chats."""
     result = await session.exec(
-        select(Chat.timezone, Chat.digest_time, Chat.weekly_digest)
+        select(Chat.timezone, Chat.digest_time, Chat.mode, Chat.weekly_digest)
         .where(
             col(Chat.active).is_(True),
             col(Chat.paused).is_(False),
-            col(Chat.mode) != DeliveryMode.INSTANT,
             or_(col(Chat.digest_time).is_not(None), col(Chat.weekly_digest).is_not(None)),
         )
         .distinct()
     )
     slots: set[DigestSlot] = set()
-    for zone, times, weekly in result.all():
-        slots.update(DigestSlot(zone, at) for at in (times or "").split())
+    for zone, times, mode, weekly in result.all():
+        if mode != DeliveryMode.INSTANT:
+            slots.update(DigestSlot(zone, at) for at in (times or "").split())
         if weekly:
             slots.add(DigestSlot(zone, weekly, weekly=True))
     return sorted(slots)
 
 
 async def chats_in_slot(*, session: AsyncSession, slot: DigestSlot) -> list[Chat]:
-    """The active, unpaused chats taking digests whose digest times (or weekly digest) include
-    the slot."""
+    """The active, unpaused chats of a slot: whose weekly digest it is, or (taking daily
+    digests) whose digest times include it."""
     result = await session.exec(
         select(Chat).where(
             col(Chat.active).is_(True),
             col(Chat.paused).is_(False),
             col(Chat.timezone) == slot.timezone,
-            col(Chat.mode) != DeliveryMode.INSTANT,
             col(Chat.weekly_digest) == slot.at
             if slot.weekly
-            else col(Chat.digest_time).contains(slot.at),
+            else and_(
+                col(Chat.mode) != DeliveryMode.INSTANT, col(Chat.digest_time).contains(slot.at)
+            ),
         )
     )
     chats = list(result.all())
