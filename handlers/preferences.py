@@ -150,6 +150,10 @@ async def quiet(update: Update, context: BotContext) -> None:
     if not await allowed_to_change(update, context):
         return
     chat = await change(context, target.chat_id, quiet_hours=hours)
+    async with context.services.sessions() as session:  # the new hours apply to them too
+        await queries.release_postponed(session=session, chat_id=target.chat_id)
+        await session.commit()
+    context.services.dispatcher.wake()
     zone = chat.timezone if chat else "UTC"
     await answer(update, target.about(rendering.quiet_set(hours, zone)))
 

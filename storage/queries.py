@@ -809,6 +809,23 @@ async def quiet_hours_of(*, session: AsyncSession, chat_ids: Iterable[int]) -> d
     return {chat_id: Quiet(hours, zone) for chat_id, hours, zone in result.all() if hours}
 
 
+async def release_postponed(*, session: AsyncSession, chat_id: int) -> int:
+    """Make a chat's postponed alerts (held back for quiet hours or a burst, not retries after
+    a failure) due now, so changed quiet hours apply to them; how many."""
+    now = utcnow()
+    result = await session.exec(
+        update(Alert)
+        .where(
+            col(Alert.chat_id) == chat_id,
+            col(Alert.status) == AlertStatus.PENDING,
+            col(Alert.attempts) == 0,
+            col(Alert.next_attempt_at) > now,
+        )
+        .values(next_attempt_at=now)
+    )
+    return result.rowcount
+
+
 async def set_digest_message(*, session: AsyncSession, digest_id: int, message_id: int) -> None:
     await session.exec(
         update(Digest).where(col(Digest.id) == digest_id).values(message_id=message_id)

@@ -157,14 +157,25 @@ async def test_alerts_in_quiet_hours_wait_through_a_restart_and_arrive_together_
     assert {a.message_id for a in rows} == {together.message_id}
 
 
-async def test_quiet_hours_are_turned_off_and_refused_when_malformed(
-    bot: Any, telegram: FakeTelegram, db: SessionFactory
+async def test_turning_quiet_hours_off_sends_what_they_held_back(
+    bot: Any, telegram: FakeTelegram, db: SessionFactory, ingest: Callable[..., Any]
 ) -> None:
     assert "Usage: /quiet 22:00-07:00" in (await say(telegram, "/quiet", CHAT)).plain_text
     refused = (await say(telegram, "/quiet <b>all day</b>", CHAT)).plain_text or ""
     assert "Use a span like 22:00-07:00" in refused
-    await say(telegram, "/quiet 22:00-07:00", CHAT)
+    await say(telegram, "/subscribe copper", CHAT)
+    hours, end = around_now()
+    await say(telegram, f"/quiet {hours}", CHAT)
+    answered = len(telegram.sent_to(CHAT))
+    await ingest(copper(1))
+
+    async def postponed() -> bool:
+        return [a.next_attempt_at for a in await stored_alerts(db)] == [end]
+
+    await wait_for(postponed)
     assert "Quiet hours off" in (await say(telegram, "/quiet off", CHAT)).plain_text
+    [alert] = (await telegram.wait_for_sent(answered + 2, chat_id=CHAT))[answered + 1 :]
+    assert "Copper story number 1" in (alert.plain_text or "")
     assert "Quiet hours: off" in (await say(telegram, "/settings", CHAT)).plain_text
     async with db() as session:
         chat = await session.get(Chat, CHAT)
