@@ -236,7 +236,7 @@ async def test_several_digests_a_day_each_cover_what_came_since_the_previous_onc
     assert slots == ["07:30", "13:00"]
 
 
-async def test_each_digest_time_follows_daylight_saving_time(
+async def test_each_digest_time_and_the_weekly_one_follow_daylight_saving_time(
     bot: BotApplication, telegram: FakeTelegram
 ) -> None:
     await say(telegram, "/timezone Europe/London", CHAT)
@@ -246,6 +246,12 @@ async def test_each_digest_time_follows_daylight_saving_time(
     assert spring.astimezone(UTC) == datetime(2026, 3, 29, 17, 0, tzinfo=UTC)  # BST
     autumn = trigger.get_next_fire_time(None, datetime(2026, 10, 25, 12, 0, tzinfo=UTC))
     assert autumn.astimezone(UTC) == datetime(2026, 10, 25, 18, 0, tzinfo=UTC)  # GMT
+    await say(telegram, "/weekly mon 08:00", CHAT)
+    weekly = digest_job(bot, "Europe/London", "mon 08:00").job.trigger
+    spring = weekly.get_next_fire_time(None, datetime(2026, 3, 25, 12, 0, tzinfo=UTC))
+    assert spring.astimezone(UTC) == datetime(2026, 3, 30, 7, 0, tzinfo=UTC)  # Monday, BST
+    autumn = weekly.get_next_fire_time(None, datetime(2026, 10, 21, 12, 0, tzinfo=UTC))
+    assert autumn.astimezone(UTC) == datetime(2026, 10, 26, 8, 0, tzinfo=UTC)  # Monday, GMT
 
 
 WHEAT_MENTIONING_COPPER = ArticleIn(
