@@ -69,9 +69,10 @@ def parse_digest_times(text: str) -> tuple[str, ...] | None:
         return None
     if len(words) > MAX_DIGEST_TIMES * 2:  # "7:30 am" is two words
         raise ValueError(f"At most {MAX_DIGEST_TIMES} digests a day.")
-    times = sorted({time for time in _times(words) if time is not None})
-    if not times:
+    typed = _times(words)
+    if None in typed:  # "off" among times
         raise ValueError("Use a time like 07:30, 19:30, 7:30am or 7pm — or off.")
+    times = sorted({time for time in typed if time is not None})
     if len(times) > MAX_DIGEST_TIMES:
         raise ValueError(f"At most {MAX_DIGEST_TIMES} digests a day.")
     return tuple(times)

@@ -160,8 +160,9 @@ def test_several_digest_times_are_read_sorted_once_each_and_at_most_four() -> No
     assert parse_digest_times("off") is None
     with pytest.raises(ValueError, match="At most 4"):
         parse_digest_times("06:00 07:00 08:00 09:00 10:00")
-    with pytest.raises(ValueError, match="Use a time like"):
-        parse_digest_times("07:30 noonish")
+    for typed in ("07:30 noonish", "07:30 off"):
+        with pytest.raises(ValueError, match="Use a time like"):
+            parse_digest_times(typed)
 
 
 def test_a_weekly_digest_is_a_day_and_a_time() -> None:
