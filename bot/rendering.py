@@ -364,6 +364,8 @@ def settings_view(
     digest_time: str | None,
     mode: str,
     empty_digest_line: bool,
+    quiet_hours: str | None = None,
+    weekly_digest: str | None = None,
     channel: ChannelName | None = None,
 ) -> Reply:
     """The chat's settings, with buttons to change the delivery mode and empty digests. The
@@ -381,8 +383,9 @@ def settings_view(
             f"off — turn it on with {command('digesttime', '08:00')} or {command('mode', 'both')}"
         )
     else:
+        whose = "its" if channel else "your"
         digest = (
-            f"at {digest_time} {'its' if channel else 'your'} time — change with "
+            f"at {digest_times(digest_time or '')} {whose} time — change with "
             f"{command('digesttime', '7:30am')}, stop with {command('digesttime', 'off')}"
         )
     lines = [
@@ -391,6 +394,10 @@ def settings_view(
         f"{command('timezone', 'CITY')}",
         f"Delivery: {MODE_LABELS.get(shown_mode, escape(shown_mode))}",
         f"Daily digest: {digest}",
+        f"Weekly digest: {weekly_digest or 'off'} — change with "
+        f"{command('weekly', 'mon 08:00')} or {command('weekly', 'off')}",
+        f"Quiet hours: {quiet_hours or 'off'} — change with "
+        f"{command('quiet', '22:00-07:00')} or {command('quiet', 'off')}",
     ]
     if shown_mode != "instant":
         empty = "a short “nothing new” line" if empty_digest_line else "not sent"
@@ -423,8 +430,46 @@ def timezone_current(timezone: str, local_now: datetime) -> str:
 
 def digesttime_usage() -> str:
     return (
-        "Usage: <code>/digesttime 07:30</code>, <code>/digesttime 7:30am</code> (your time) "
-        "or <code>/digesttime off</code>."
+        "Usage: <code>/digesttime 07:30</code>, <code>/digesttime 7:30am</code>, several "
+        "like <code>/digesttime 07:30 13:00</code> (your time) or <code>/digesttime off</code>."
+    )
+
+
+def digest_times(stored: str) -> str:
+    """ "07:30 13:00" as stored → "07:30 and 13:00"."""
+    times = stored.split()
+    return " and ".join(filter(None, (", ".join(times[:-1]), times[-1] if times else "")))
+
+
+def quiet_usage() -> str:
+    return (
+        "Usage: <code>/quiet 22:00-07:00</code> (your time): alerts are kept and arrive "
+        "together when quiet hours end; <code>/quiet off</code> to stop."
+    )
+
+
+def quiet_set(hours: str | None, timezone: str) -> str:
+    if hours is None:
+        return "Quiet hours off: alerts arrive as they come."
+    return (
+        f"Quiet hours set to <b>{escape(hours)}</b> ({escape(timezone)}): alerts that come "
+        "then arrive together when they end."
+    )
+
+
+def weekly_usage() -> str:
+    return (
+        "Usage: <code>/weekly mon 08:00</code> (your time) for a weekly digest of the week's "
+        "main stories, or <code>/weekly off</code>."
+    )
+
+
+def weekly_set(weekly: str | None, timezone: str) -> str:
+    if weekly is None:
+        return "Weekly digest turned off."
+    return (
+        f"Your weekly digest of the week's main stories will arrive on <b>{escape(weekly)}</b> "
+        f"({escape(timezone)})."
     )
 
 
@@ -470,7 +515,9 @@ def digest_time_set(digest_time: str | None, timezone: str, *, turned_on: bool =
             "Daily digest turned off: you get instant alerts only. Turn it on again with "
             "<code>/digesttime 08:00</code> or <code>/mode both</code>."
         )
-    text = f"Your daily digest will arrive at <b>{digest_time}</b> ({escape(timezone)})."
+    text = (
+        f"Your daily digest will arrive at <b>{digest_times(digest_time)}</b> ({escape(timezone)})."
+    )
     if turned_on:
         text += f" Delivery: <b>{MODE_LABELS['both']}</b>."
     return text
@@ -478,22 +525,32 @@ def digest_time_set(digest_time: str | None, timezone: str, *, turned_on: bool =
 
 def mode_set(mode: str, digest_time: str | None = None) -> str:
     text = f"Delivery: <b>{MODE_LABELS[mode]}</b>"
-    return text + (f", the digest at {digest_time} your time." if digest_time else ".")
+    return text + (
+        f", the digest at {digest_times(digest_time)} your time." if digest_time else "."
+    )
 
 
 def nothing_new() -> str:
     return "Nothing new on your watch-list since your last digest."
 
 
-def empty_digest(day: date) -> str:
-    return f"📰 <b>Digest for {day.strftime('%d %b %Y')}</b>\nNothing new on your watch-list."
+def _digest_heading(day: date, weekly: bool) -> str:
+    kind = "Weekly digest, week to" if weekly else "Digest for"
+    return f"📰 <b>{kind} {day.strftime('%d %b %Y')}</b>"
 
 
-def digest(day: date, groups: Sequence[tuple[str, Sequence[DigestArticle]]]) -> list[str]:
-    """The digest, grouped by watch item (passing mentions marked), split into messages that
-    fit Telegram's limit; a section's heading stays with its first story."""
+def empty_digest(day: date, *, weekly: bool = False) -> str:
+    return f"{_digest_heading(day, weekly)}\nNothing new on your watch-list."
+
+
+def digest(
+    day: date, groups: Sequence[tuple[str, Sequence[DigestArticle]]], *, weekly: bool = False
+) -> list[str]:
+    """The digest (daily, or the weekly one of main stories), grouped by watch item (passing
+    mentions marked), split into messages that fit Telegram's limit; a section's heading
+    stays with its first story."""
     count = len({article.story for _, articles in groups for article in articles})
-    lines = [f"📰 <b>Digest for {day.strftime('%d %b %Y')}</b> — {counted(count, 'article')}"]
+    lines = [f"{_digest_heading(day, weekly)} — {counted(count, 'article')}"]
     for topic, articles in groups:
         heading = f"\n<b>{escape(topic)}</b>"
         for index, article in enumerate(articles):
