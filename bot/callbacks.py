@@ -38,7 +38,7 @@ LEVELS: tuple[LevelName, ...] = ("main", "split", "all")
 
 @dataclass(frozen=True, slots=True)
 class SetLevel:
-    """A level button under /list: what one watch item pushes at once."""
+    """A level button of an item's options: what the item pushes at once."""
 
     subscription_id: int
     level: LevelName
@@ -53,9 +53,8 @@ class ShowItemOptions:
     back: bool = False
 
 
-OptionName = Literal["level", "silent", "preview", "mute"]
+OptionName = Literal["silent", "preview", "mute"]  # the level: `SetLevel`
 OPTION_VALUES: dict[OptionName, tuple[str, ...]] = {
-    "level": LEVELS,
     "silent": ("on", "off"),
     "preview": ("off", "small", "large"),  # storage.models.Preview
     "mute": ("1d", "7d", "ever", "off"),

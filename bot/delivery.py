@@ -64,17 +64,16 @@ NOT_THE_SENDER = (
 )
 
 T = TypeVar("T")
+
+
+def one_button(button: rendering.Button) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(button.label, callback_data=callbacks.encode(button.action))]]
+    )
+
+
 # Under a list of headlines: the evidence of the alerts it carries (they record its message id).
-EVIDENCE_MARKUP = InlineKeyboardMarkup(
-    [
-        [
-            InlineKeyboardButton(
-                rendering.EVIDENCE_BUTTON.label,
-                callback_data=callbacks.encode(rendering.EVIDENCE_BUTTON.action),
-            )
-        ]
-    ]
-)
+EVIDENCE_MARKUP = one_button(rendering.EVIDENCE_BUTTON)
 
 
 class SendBudget:
@@ -427,17 +426,8 @@ class Dispatcher:
             )
             style = styles.get(alert.id or 0, quiet)
             preview = link_preview(style.preview, article.url)
-            button = rendering.less_like_this_button(alert.id or 0)
             markup = (
-                InlineKeyboardMarkup(
-                    [
-                        [
-                            InlineKeyboardButton(
-                                button.label, callback_data=callbacks.encode(button.action)
-                            )
-                        ]
-                    ]
-                )
+                one_button(rendering.less_like_this_button(alert.id or 0))
                 if style.feedback
                 else None
             )
@@ -504,15 +494,19 @@ class Dispatcher:
         return True
 
     async def _post_to_webhook(self, alert: Alert, article: Article) -> None:
-        """Hand a sent alert to the chat's webhook; the POST runs in the background."""
+        """Hand a sent alert to the chat's webhook; the POST runs in the background, and no
+        failure here stops the chat's Telegram alerts."""
         if self._webhooks is None or article.id is None:
             return
-        sources: list[str] = []
+        sources = [article.source] if article.source else []
         if article.story_id is not None:
-            async with self._sessions() as session:
-                sources = await queries.story_sources(session=session, story_id=article.story_id)
-        elif article.source:
-            sources = [article.source]
+            try:
+                async with self._sessions() as session:
+                    sources = await queries.story_sources(
+                        session=session, story_id=article.story_id
+                    )
+            except Exception:
+                log.exception("the story sources of alert %s for its webhook", alert.id)
         mentions = set(json.loads(alert.mentions))
         self._webhooks.submit(
             alert_payload(

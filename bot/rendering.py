@@ -58,6 +58,7 @@ ALERT_TITLE_LENGTH = 300
 ALERT_EVIDENCE_LENGTH = 700
 ALERT_TOPICS_LENGTH = 800
 LISTED_TOPIC_LENGTH = 75  # 50 topics of 75 characters fit one message
+LISTED_LENGTH = 3800  # the rows of /list, leaving room for its heading and last line
 
 _TAG = re.compile(r"<[^>]*>")
 
@@ -289,14 +290,6 @@ LEVEL_LABELS = {
 }
 
 
-def next_level(level: str) -> LevelName:
-    """The level a /list row's level button switches to: main → split → all → main."""
-    for index, known in enumerate(LEVELS):
-        if known == level:
-            return LEVELS[(index + 1) % len(LEVELS)]
-    return LEVELS[0]
-
-
 def subscription_list(
     topics: Sequence[ListedTopic], *, group: bool = False, channel: ChannelName | None = None
 ) -> Reply:
@@ -313,19 +306,19 @@ def subscription_list(
     lines += [
         f"• {escape(shorten(row.topic, LISTED_TOPIC_LENGTH))}{_option_marks(row)}" for row in topics
     ]
+    if visible_length("\n".join(lines)) > LISTED_LENGTH:  # options shown under ⚙ only
+        lines = lines[:1] + [f"• {escape(shorten(r.topic, LISTED_TOPIC_LENGTH))}" for r in topics]
     lines.append(
-        "✖ removes a topic. The next button shows what it sends at once; tap it to switch: "
-        "main stories only → main now, passing mentions in your digest → every mention now. "
-        "⚙ opens its options: silent, link preview, mute."
+        "✖ removes a topic. ⚙ shows what it sends at once and opens its options: level, "
+        "silent, link preview, mute."
     )
     buttons = tuple(
         (
             Button(f"✖ {shorten(row.topic, 30)}", RemoveSubscription(row.subscription_id)),
             Button(
-                f"{LEVEL_LABELS.get(row.level, row.level)} ↻",
-                SetLevel(row.subscription_id, next_level(row.level)),
+                f"⚙ {LEVEL_LABELS.get(row.level, row.level)}",
+                ShowItemOptions(row.subscription_id),
             ),
-            Button("⚙", ShowItemOptions(row.subscription_id)),
         )
         for row in topics
     )
@@ -375,7 +368,13 @@ def item_options(row: ListedTopic, *, channel: ChannelName | None = None) -> Rep
         return Button(f"✓ {label}" if current else label, SetItemOption(sub, name, value))
 
     buttons = (
-        tuple(choice(LEVEL_SHORT[lv], "level", lv, row.level == lv) for lv in LEVELS),
+        tuple(
+            Button(
+                f"✓ {LEVEL_SHORT[level]}" if row.level == level else LEVEL_SHORT[level],
+                SetLevel(sub, level),
+            )
+            for level in LEVELS
+        ),
         (
             choice("🔔 sound", "silent", "off", not row.silent),
             choice("🔕 silent", "silent", "on", row.silent),
@@ -401,7 +400,6 @@ LEVEL_SHORT = {"main": "main only", "split": "mentions in digest", "all": "every
 def option_set_notice(topic: str, name: OptionName, value: str) -> str:
     """The short notice an option button shows (plain text, at most 200 UTF-16 units)."""
     said = {
-        "level": LEVEL_LABELS.get(value, value),
         "silent": "silent" if value == "on" else "with sound",
         "preview": PREVIEW_LABELS.get(value, value),
         "mute": {

@@ -15,7 +15,7 @@ from bot.text import collapse_whitespace
 from bot.topics import TopicError, WatchItem, parse_watch_item
 from storage import queries
 from storage.db import SessionFactory
-from storage.models import MUTED_FOREVER, Level, Preview, Subscription, utcnow
+from storage.models import MUTED_FOREVER, Preview, Subscription, utcnow
 
 MAX_SUBSCRIPTIONS = 50
 MAX_TOPICS_AT_ONCE = 10  # topics separated by commas in one command
@@ -108,8 +108,6 @@ async def set_item_option(
         if row is None:
             return None
         match name:
-            case "level":
-                row.level = Level(value)
             case "silent":
                 row.silent = value == "on"
             case "preview":

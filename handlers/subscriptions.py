@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.constants import ParseMode
 
 from bot import rendering, subscriptions
@@ -161,19 +161,20 @@ async def on_options_button(update: Update, context: BotContext) -> None:
         return
     services = context.services
     if pressed.back:
-        shown = await watch_list(services, target)
-    else:
-        row = await subscriptions.item_options(
-            services.sessions, target.chat_id, pressed.subscription_id
+        listing = await watch_list(services, target)
+        await query.answer()
+        await query.edit_message_text(
+            listing.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(listing)
         )
-        if row is None:
-            await query.answer(rendering.not_on_watch_list())
-            return
-        shown = target.reply(rendering.item_options(listed_topic(row), channel=target.channel))
-    await query.answer()
-    await query.edit_message_text(
-        shown.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(shown)
+        return
+    row = await subscriptions.item_options(
+        services.sessions, target.chat_id, pressed.subscription_id
     )
+    if row is None:
+        await query.answer(rendering.not_on_watch_list())
+        return
+    await query.answer()
+    await show_options(query, target, row)
 
 
 async def on_option_button(update: Update, context: BotContext) -> None:
@@ -196,6 +197,11 @@ async def on_option_button(update: Update, context: BotContext) -> None:
         await query.answer(rendering.not_on_watch_list())
         return
     await query.answer(rendering.option_set_notice(row.topic, pressed.name, pressed.value))
+    await show_options(query, target, row)
+
+
+async def show_options(query: CallbackQuery, target: Target, row: Subscription) -> None:
+    """Edit the pressed message into an item's options."""
     shown = target.reply(rendering.item_options(listed_topic(row), channel=target.channel))
     await query.edit_message_text(
         shown.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(shown)
@@ -268,7 +274,8 @@ async def on_remove_button(update: Update, context: BotContext) -> None:
 
 
 async def on_level_button(update: Update, context: BotContext) -> None:
-    """A level button under /list: switch what that topic sends at once, refresh the list."""
+    """A level button of an item's options: switch what it sends at once, refresh the
+    options."""
     query = update.callback_query
     pressed = button_pressed(update, SetLevel)
     if query is None or pressed is None:
@@ -285,14 +292,14 @@ async def on_level_button(update: Update, context: BotContext) -> None:
             level=Level(pressed.level),
         )
         await session.commit()
-    if topic is None:
+    row = await subscriptions.item_options(
+        services.sessions, target.chat_id, pressed.subscription_id
+    )
+    if topic is None or row is None:
         await query.answer(rendering.not_on_watch_list())
         return
     await query.answer(rendering.level_set_notice(topic, pressed.level))
-    refreshed = await watch_list(services, target)
-    await query.edit_message_text(
-        refreshed.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(refreshed)
-    )
+    await show_options(query, target, row)
 
 
 def register(app: BotApplication) -> None:

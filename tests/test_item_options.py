@@ -15,7 +15,7 @@ from alembic import command
 from sqlalchemy import inspect
 from sqlmodel import select
 
-from bot import callbacks
+from bot import callbacks, rendering
 from bot.articles import ArticleIn
 from bot.context import BotApplication
 from bot.delivery import link_preview
@@ -24,7 +24,7 @@ from bot.settings import Settings
 from storage import queries
 from storage import webhooks as webhook_store
 from storage.db import SessionFactory, create_engine
-from storage.models import MutedSource, Subscription
+from storage.models import MUTED_FOREVER, MutedSource, Subscription
 from storage.schema import upgrade_schema
 from tests.fakes import FakeTelegram, SentMessage
 from tests.fakes.receiver import WebhookReceiver
@@ -374,6 +374,25 @@ def test_an_alert_is_silent_only_when_every_item_it_names_is() -> None:
     assert alert_style(["copper", "zinc"], styles) == (False, "small")
     assert alert_style(["copper", "gold"], styles) == (True, "large")
     assert alert_style(["tin"], styles) == (False, "off")
+
+
+def test_a_full_watch_list_with_options_fits_one_message_and_telegrams_100_buttons() -> None:
+    rows = [
+        rendering.ListedTopic(
+            n + 1,
+            f"{chr(97 + n % 26)}{chr(97 + n // 26)}" + "x" * 97,
+            "all",
+            silent=True,
+            preview="large",
+            muted_until=MUTED_FOREVER,
+        )
+        for n in range(50)
+    ]
+    listing = rendering.subscription_list(rows)
+    assert rendering.visible_length(listing.text) <= rendering.MESSAGE_LIMIT
+    assert sum(len(row) for row in listing.buttons) <= 100
+    few = rendering.subscription_list(rows[:2])
+    assert "— <i>🔇 muted until unmuted, 🔕 silent, large preview</i>" in few.text
 
 
 def test_link_preview_options_name_the_article() -> None:
