@@ -16,7 +16,6 @@ from bot.ingest import RoutedAlert, decide
 from bot.matching import Match
 from storage import queries
 from storage.models import AlertStatus, DeliveryMode, Preview, utcnow
-from storage.queries import ItemStyle
 
 # Chats expanded per step (one transaction): enough to keep sending at Telegram's pace, small
 # enough that memory stays flat and no step holds the write lock for long.
@@ -52,13 +51,15 @@ def settle(
 _PREVIEWS = (Preview.OFF, Preview.SMALL, Preview.LARGE)
 
 
-def alert_style(topics: Sequence[str], styles: Mapping[str, queries.ItemStyle]) -> ItemStyle:
+def alert_style(
+    topics: Sequence[str], styles: Mapping[str, queries.ItemStyle]
+) -> queries.ItemStyle:
     """How an alert naming these items is sent: silent when every one of them is silent; the
     largest link preview any of them asks for."""
     named = [styles[topic] for topic in topics if topic in styles]
     if not named:
-        return ItemStyle(silent=False, preview=Preview.OFF)
-    return ItemStyle(
+        return queries.ItemStyle(silent=False, preview=Preview.OFF)
+    return queries.ItemStyle(
         silent=all(style.silent for style in named),
         preview=max((style.preview for style in named), key=_preview_rank),
     )

@@ -8,7 +8,7 @@ from telegram.constants import ChatType
 from bot import feedback, rendering
 from bot.callbacks import LessChoice, LessLikeThis, UndoLess
 from bot.context import BotApplication, BotContext
-from handlers.common import allowed_to_change, button, button_pressed, keyboard
+from handlers.common import allowed_to_change, button, button_pressed, edit_pressed
 
 
 async def _may_press(update: Update, context: BotContext) -> bool:
@@ -38,7 +38,7 @@ async def on_less_button(update: Update, context: BotContext) -> None:
             return
         shown = rendering.less_choices(pressed.alert_id, found.items, found.source)
     await query.answer()
-    await query.edit_message_reply_markup(reply_markup=keyboard(shown))
+    await edit_pressed(query, shown, buttons_only=True)
 
 
 async def on_less_choice(update: Update, context: BotContext) -> None:
@@ -52,7 +52,7 @@ async def on_less_choice(update: Update, context: BotContext) -> None:
         await query.answer(rendering.not_on_watch_list())
         return
     await query.answer(rendering.less_applied_notice(pressed.choice, applied.name))
-    await query.edit_message_reply_markup(reply_markup=keyboard(rendering.less_done(applied.undo)))
+    await edit_pressed(query, rendering.less_done(applied.undo), buttons_only=True)
 
 
 async def on_undo(update: Update, context: BotContext) -> None:
@@ -67,7 +67,7 @@ async def on_undo(update: Update, context: BotContext) -> None:
         return
     await query.answer(rendering.less_undone_notice(pressed.choice, name))
     shown = rendering.Reply("", ((rendering.less_like_this_button(pressed.alert_id),),))
-    await query.edit_message_reply_markup(reply_markup=keyboard(shown))
+    await edit_pressed(query, shown, buttons_only=True)
 
 
 def register(app: BotApplication) -> None:

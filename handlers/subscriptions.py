@@ -18,7 +18,15 @@ from bot.context import BotApplication, BotContext, Services
 from bot.rendering import Reply
 from bot.subscriptions import MAX_SUBSCRIPTIONS, MAX_TOPICS_AT_ONCE, Added
 from bot.topics import TopicError, ambiguity, parse_watch_item, split_topics
-from handlers.common import allowed_to_change, answer, button, button_pressed, command, keyboard
+from handlers.common import (
+    allowed_to_change,
+    answer,
+    button,
+    button_pressed,
+    command,
+    edit_pressed,
+    keyboard,
+)
 from handlers.targets import Target, button_target, command_target
 from storage import queries
 from storage.models import Level, Subscription
@@ -161,11 +169,8 @@ async def on_options_button(update: Update, context: BotContext) -> None:
         return
     services = context.services
     if pressed.back:
-        listing = await watch_list(services, target)
         await query.answer()
-        await query.edit_message_text(
-            listing.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(listing)
-        )
+        await edit_pressed(query, await watch_list(services, target))
         return
     row = await subscriptions.item_options(
         services.sessions, target.chat_id, pressed.subscription_id
@@ -202,9 +207,8 @@ async def on_option_button(update: Update, context: BotContext) -> None:
 
 async def show_options(query: CallbackQuery, target: Target, row: Subscription) -> None:
     """Edit the pressed message into an item's options."""
-    shown = target.reply(rendering.item_options(listed_topic(row), channel=target.channel))
-    await query.edit_message_text(
-        shown.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(shown)
+    await edit_pressed(
+        query, target.reply(rendering.item_options(listed_topic(row), channel=target.channel))
     )
 
 

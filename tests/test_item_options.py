@@ -125,6 +125,14 @@ async def test_silent_and_link_preview_options_follow_the_items_an_alert_names(
     assert telegram.callback_answers[-1]["text"] == "copper: silent"
     options = await press(telegram, options, "large")
     assert button_of(options, "✓ large") and button_of(options, "✓ 🔕 silent")
+    # The current choice pressed again: the same options, no edit Telegram would refuse.
+    answered = len(telegram.callback_answers)
+    telegram.add_callback(
+        CHAT, button_of(options, "✓ large")["callback_data"], message_id=options.message_id
+    )
+    await telegram.wait_for_call("answerCallbackQuery", answered + 1)
+    await settle(0.3)
+    assert not any("Sorry" in (m.plain_text or "") for m in telegram.sent_to(CHAT))
     stored = await subscription(db, "copper")
     assert (stored.silent, stored.preview) == (True, "large")
     back = await press(telegram, options, "« back")
