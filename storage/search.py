@@ -213,7 +213,7 @@ async def story_candidates(
 
 
 @cache
-def _candidate_rows() -> Select[tuple[int, int, str, datetime]]:
+def _candidate_rows() -> Select[int | None, int, str, datetime]:
     """What clustering reads of the articles `:ids` ingested since `:since`."""
     return (
         sa_select(
