@@ -66,10 +66,10 @@ from bench.workload import (
 )
 from bot.ingest import BATCH_SIZE, STORY_CANDIDATES, STORY_DAYS, _story_words
 from bot.lexicon import default_lexicon
-from bot.stories import StoryText, pick_cluster, story_signature
+from bot.stories import StoryText, pick_cluster, story_signature, story_words
 from bot.text import content_hash, search_words
 from storage.db import create_engine, session_factory
-from storage.models import Article, utcnow
+from storage.models import Article, StoryWord, utcnow
 from storage.schema import upgrade_schema
 from storage.search import story_candidates
 
@@ -280,8 +280,8 @@ def lookalike(rng: random.Random, number: int) -> tuple[str, str]:
 
 
 async def store_lookalikes(engine: AsyncEngine, rng: random.Random, start: int, count: int) -> None:
-    """`count` look-alike articles stored as ingest stores them (search words, signature), each
-    its own story, ingested over the last day."""
+    """`count` look-alike articles stored as ingest stores them (search words, signature, story
+    words), each its own story, ingested over the last day."""
     now = utcnow()
     async with engine.begin() as connection:
         for first in range(start, start + count, 5_000):
@@ -302,7 +302,17 @@ async def store_lookalikes(engine: AsyncEngine, rng: random.Random, start: int, 
                         "story_signature": story_signature(title, body),
                     }
                 )
-            await connection.execute(insert(Article), rows)
+            ids = await connection.scalars(
+                insert(Article).returning(Article.id, sort_by_parameter_order=True), rows
+            )
+            await connection.execute(
+                insert(StoryWord),
+                [
+                    {"word": word, "article_id": article_id}
+                    for article_id, row in zip(ids, rows, strict=True)
+                    for word in story_words(row["title"], row["body"])
+                ],
+            )
         await _same_story_ids(connection)
 
 
@@ -328,7 +338,7 @@ async def time_clustering(engine: AsyncEngine, rng: random.Random, first: int) -
         async with sessions() as session:
             found = await story_candidates(
                 session=session,
-                queries=[[[(word,) for word in words]] for words, _ in batch],
+                words=[words for words, _ in batch],
                 limit=STORY_CANDIDATES,
                 since=now - timedelta(days=STORY_DAYS),
                 signature_of=story_signature,
@@ -353,9 +363,12 @@ async def clustering_cost(scale: Scale, report: Report) -> None:
                 started = time.perf_counter()
                 await store_lookalikes(engine, rng, few, many - few)
                 print(f"  stored {many:,} look-alikes in {time.perf_counter() - started:.1f} s")
-                if backend() == "postgresql":
-                    async with engine.begin() as connection:
-                        await connection.execute(text("ANALYZE articles"))
+                if backend() == "postgresql":  # settled, as autovacuum leaves it
+                    async with engine.connect() as connection:
+                        autocommit = await connection.execution_options(
+                            isolation_level="AUTOCOMMIT"
+                        )
+                        await autocommit.execute(text("VACUUM ANALYZE articles, story_words"))
                 await time_clustering(engine, rng, 30_000_000)
                 cost_many, joined_many = await time_clustering(engine, rng, 40_000_000)
             finally:

@@ -25,14 +25,14 @@ from bot.language import detect_language, preload
 from bot.lexicon import Lexicon
 from bot.matching import Match, Matcher
 from bot.parsing import ParseAborted, ParseWorkers
-from bot.stories import StoryText, pick_cluster, story_signature
+from bot.stories import StoryText, pick_cluster, story_signature, story_words
 from bot.suggest import names_in
 from bot.text import content_hash, search_words
 from bot.topics import TopicError, WatchItem, parse_watch_item
 from storage import queries
 from storage.db import SessionFactory, storage_failure
 from storage.models import AlertStatus, Level, utcnow
-from storage.search import StoryCandidate, story_candidates
+from storage.search import StoryCandidate, StoryWords, add_story_words, story_candidates
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +158,7 @@ class _Read:
     search_text: str
     signature: str
     story_words: tuple[str, ...]  # what the search for earlier reports of its story looks for
+    story_index: tuple[str, ...]  # what later reports of its story find it by
     facts: list[tuple[int, str, str, str]]  # position, sentence, figures JSON, key
     language: str | None  # ISO 639-1, when `detect_language` could tell
     names: Counter[str]
@@ -173,6 +174,7 @@ class _Prepared:
     search_text: str
     signature: str
     story_words: tuple[str, ...]
+    story_index: tuple[str, ...]
     facts: list[tuple[int, str, str, str]]
     language: str | None
     matches: list[Match]
@@ -197,6 +199,7 @@ def _read(article: ArticleIn) -> _Read:
         search_text=search_words(article.title, article.body),
         signature=story_signature(article.title, article.body),
         story_words=_story_words(article.title),
+        story_index=story_words(article.title, article.body),
         facts=[
             (fact.position, fact.sentence, figures_to_json(fact.figures), fact.key)
             for fact in extract_facts(article.title, article.body)
@@ -234,6 +237,7 @@ def _prepare(router: Router, read: _Read) -> _Prepared:
         search_text=read.search_text,
         signature=read.signature,
         story_words=read.story_words,
+        story_index=read.story_index,
         facts=read.facts,
         language=read.language,
         matches=router.route(article.title, article.body),
@@ -425,7 +429,7 @@ class Ingestor:
                         rows.append(row)
             stored_reports = await story_candidates(
                 session=session,
-                queries=[[[(word,) for word in row.prepared.story_words]] for row in rows],
+                words=[row.prepared.story_words for row in rows],
                 limit=STORY_CANDIDATES,
                 since=now - timedelta(days=STORY_DAYS),
                 signature_of=story_signature,
@@ -437,9 +441,13 @@ class Ingestor:
                 newest = sorted(sharing, reverse=True)[:STORY_CANDIDATES]
                 in_batch = [rows[i] for i in newest]
                 row.story = _earlier_report(row, in_batch, stored) or row
-                for word in searched.intersection(row.prepared.search_text.split()):
+                for word in searched.intersection(row.prepared.story_index):
                     holding[word].append(index)
             await self._insert(session, rows)
+            await add_story_words(
+                session=session,
+                articles=[StoryWords(row.id, row.prepared.story_index) for row in rows],
+            )
             report.matched += await queries.add_matches(
                 session=session,
                 matches=[
@@ -513,8 +521,7 @@ def _earlier_report(
 
 def _story_words(title: str) -> tuple[str, ...]:
     """The title's words a search for earlier reports of its story looks for."""
-    words = [w for w in dict.fromkeys(search_words(title, "").split()) if len(w) > 3]
-    return tuple(words[:STORY_SEARCH_WORDS])
+    return story_words(title, "")[:STORY_SEARCH_WORDS]
 
 
 @dataclass(eq=False, slots=True)

@@ -38,7 +38,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 
 from bot.facts import normalize_fact
-from bot.text import normalize_word, sentence_spans, split_sentences, words_of
+from bot.text import normalize_word, search_words, sentence_spans, split_sentences, words_of
 
 SAME_TITLE = 88.0
 SAME_LEAD = 85.0
@@ -46,6 +46,9 @@ LEAD_WITH_TITLE = 70.0
 TITLE_WITH_LEAD = 50.0
 LEAD_SENTENCES = 2
 DEFAULT_MAX_DAYS = 3.0
+# Words a story is searched by (`story_words`): shorter ones are filler, longer ones no word.
+STORY_WORD_MIN = 4
+STORY_WORD_MAX = 40
 # token_set_ratio scores 100 when one text's words are a subset of the other's ("Copper prices
 # rise" inside "Copper prices rise as Chile strike drags on"); below this share of common
 # words, the order-aware token_sort_ratio is used instead.
@@ -108,10 +111,24 @@ def story_signature(title: str, body: str) -> str:
     lead's words (normal forms, numbers without separators, filler words dropped) and the
     title's actors (`story_actors`). Cheap to store with the article, so that clustering never
     needs the body again."""
-    lead = " ".join(split_sentences(body)[:LEAD_SENTENCES]) if body.strip() else ""
+    lead = _lead(body)
     title_words = normalize_fact(title)
     actors = " ".join(sorted(story_actors(title, body, title_words.split())))
     return f"{title_words}\n{normalize_fact(lead)}\n{actors}"
+
+
+def story_words(title: str, body: str) -> tuple[str, ...]:
+    """The words an article's story is found by: the distinct words (normal forms, as
+    full-text search writes them) of its title and lead of more than three letters, the title's
+    first. A new article looks for earlier reports having one of its title's words; these are
+    what a stored article is indexed by (`storage.search.story_candidates`), so a report is
+    found by what its story is compared on, whatever the length of its body."""
+    words = search_words(title, _lead(body)).split()
+    return tuple(w for w in dict.fromkeys(words) if STORY_WORD_MIN <= len(w) <= STORY_WORD_MAX)
+
+
+def _lead(body: str) -> str:
+    return " ".join(split_sentences(body)[:LEAD_SENTENCES]) if body.strip() else ""
 
 
 def story_actors(title: str, body: str, title_words: Iterable[str]) -> frozenset[str]:

@@ -1,7 +1,10 @@
 """Full-text candidate search over articles, on each backend's own index: an FTS5 table on
 SQLite, a GIN index on `to_tsvector('simple', search_text)` on PostgreSQL. Both index
 `articles.search_text`, the article's words as the matcher normalizes them, so a search finds
-what matching will confirm; callers still confirm every candidate with the matcher."""
+what matching will confirm; callers still confirm every candidate with the matcher.
+
+Story clustering has its own index, the same on both backends: `story_words`, an article's
+story words (title and lead) keyed by (word, article id), searched newest first per word."""
 
 from __future__ import annotations
 
@@ -10,16 +13,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import CompoundSelect, Select, bindparam, func, literal, text, union_all
+from sqlalchemy import CompoundSelect, Select, bindparam, func, text, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.text import LETTERS
-from storage.models import Article, UTCDateTime
+from storage.db import insert_many
+from storage.models import Article, StoryWord, UTCDateTime
 
 # Objects the migrations create by hand; schema comparisons leave them out. On SQLite the FTS5
 # table is kept in sync by triggers on `articles`: a batch migration that recreates `articles`
@@ -28,6 +32,7 @@ FTS_TABLE = "article_search"
 PG_INDEX = "ix_articles_search_text_fts"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # `since` for a search over all time
 MAX_SEARCHES_PER_STATEMENT = 100  # SQLite allows 500 terms in a compound SELECT
+MAX_IDS_PER_STATEMENT = 5_000  # well within any backend's limit on parameters
 
 _WORD = re.compile(LETTERS)  # a Devanagari word with its vowel marks is one word
 
@@ -124,21 +129,33 @@ class StoryCandidate:
     published: datetime  # or ingested, when the source gave no date
 
 
+class StoryWords(NamedTuple):
+    """The words a stored article's story is found by (`bot.stories.story_words`)."""
+
+    article_id: int
+    words: Sequence[str]
+
+
+async def add_story_words(*, session: AsyncSession, articles: Sequence[StoryWords]) -> None:
+    """Index stored articles by their story words."""
+    await insert_many(
+        session=session,
+        table=StoryWord.__table__,  # type: ignore[attr-defined]
+        columns=("word", "article_id"),
+        rows=[(word, article.article_id) for article in articles for word in article.words],
+    )
+
+
 @cache
-def _story_search(dialect: str, count: int) -> CompoundSelect[*tuple[Any, ...]]:
-    """`count` story searches in one statement, the terms of each in parameter `terms<n>`."""
+def _newest_having(count: int) -> CompoundSelect[*tuple[Any, ...]]:
+    """For `count` words (parameters `word<n>`), the newest `:limit` articles having each: one
+    backward range scan of the (word, article_id) key per word."""
     searches = [
-        _newest_matching(
-            sa_select(
-                literal(number).label("search"),
-                col(Article.id),
-                func.coalesce(Article.story_id, Article.id),
-                col(Article.story_signature),
-                func.coalesce(Article.published_at, Article.ingested_at, type_=UTCDateTime()),
-            ),
-            dialect=dialect,
-            terms=f"terms{number}",
-        ).subquery()
+        sa_select(col(StoryWord.word), col(StoryWord.article_id))
+        .where(col(StoryWord.word) == bindparam(f"word{number}"))
+        .order_by(col(StoryWord.article_id).desc())
+        .limit(bindparam("limit"))
+        .subquery()
         for number in range(count)
     ]
     return union_all(*(sa_select(search) for search in searches))
@@ -147,45 +164,68 @@ def _story_search(dialect: str, count: int) -> CompoundSelect[*tuple[Any, ...]]:
 async def story_candidates(
     *,
     session: AsyncSession,
-    queries: Sequence[Query],
+    words: Sequence[Sequence[str]],
     limit: int,
     since: datetime,
     signature_of: Callable[[str, str], str],
 ) -> list[list[StoryCandidate]]:
-    """For each query, what `search_articles` would find, reading only what story clustering
-    needs, in a statement for up to `MAX_SEARCHES_PER_STATEMENT` queries (a UNION ALL).
-    Articles stored before signatures were get theirs from `signature_of(title, body)`."""
+    """For each list of words, the newest `limit` articles ingested since `since` having one of
+    them as a story word, newest first, reading only what story clustering needs. The newest
+    `limit` having any of the words are among the newest `limit` having each, so each word
+    costs an index range scan of at most `limit` rows, however many articles share it (ids grow
+    with ingest time, so `since` applies after the limit). Articles stored before signatures
+    were get theirs from `signature_of(title, body)`."""
     connection = await session.connection()
-    dialect = connection.dialect.name
-    searchable = [number for number, query in enumerate(queries) if is_searchable(query)]
-    rows: list[tuple[int, int, int, str, datetime]] = []
-    for start in range(0, len(searchable), MAX_SEARCHES_PER_STATEMENT):
-        part = searchable[start : start + MAX_SEARCHES_PER_STATEMENT]
-        terms = {
-            f"terms{n}": _search_text(dialect, queries[number]) for n, number in enumerate(part)
-        }
+    distinct = list(dict.fromkeys(word for some in words for word in some))
+    having: dict[str, list[int]] = {}
+    for start in range(0, len(distinct), MAX_SEARCHES_PER_STATEMENT):
+        part = distinct[start : start + MAX_SEARCHES_PER_STATEMENT]
         result = await connection.execute(
-            _story_search(dialect, len(part)), {**terms, "limit": limit, "since": since}
+            _newest_having(len(part)),
+            {**{f"word{n}": word for n, word in enumerate(part)}, "limit": limit},
         )
-        rows.extend(
-            (part[n], article_id, story_id, signature, published)
-            for n, article_id, story_id, signature, published in result.all()
+        for word, article_id in result.all():
+            having.setdefault(word, []).append(article_id)
+    newest = [
+        sorted({i for word in some for i in having.get(word, ())}, reverse=True)[:limit]
+        for some in words
+    ]
+    found: dict[int, tuple[int, str, datetime]] = {}
+    wanted = sorted({article_id for ids in newest for article_id in ids})
+    for start in range(0, len(wanted), MAX_IDS_PER_STATEMENT):
+        result = await connection.execute(
+            _candidate_rows(),
+            {"ids": wanted[start : start + MAX_IDS_PER_STATEMENT], "since": since},
         )
-    unsigned = {
-        article_id for _number, article_id, _story, signature, _when in rows if not signature
-    }
-    texts = {}
+        found.update(
+            (article_id, (story_id, signature, published))
+            for article_id, story_id, signature, published in result.all()
+        )
+    unsigned = [article_id for article_id, (_, signature, _) in found.items() if not signature]
     if unsigned:
-        found = await session.exec(
+        texts = await session.exec(
             select(Article.id, Article.title, Article.body).where(col(Article.id).in_(unsigned))
         )
-        texts = {article_id: (title, body) for article_id, title, body in found.all()}
-    candidates: list[list[StoryCandidate]] = [[] for _ in queries]
-    for number, article_id, story_id, signature, published in rows:
-        candidates[number].append(
-            StoryCandidate(story_id, signature or signature_of(*texts[article_id]), published)
+        for article_id, title, body in texts.all():
+            assert article_id is not None
+            story_id, _, published = found[article_id]
+            found[article_id] = (story_id, signature_of(title, body), published)
+    return [[StoryCandidate(*found[i]) for i in ids if i in found] for ids in newest]
+
+
+@cache
+def _candidate_rows() -> Select[int | None, int, str, datetime]:
+    """What clustering reads of the articles `:ids` ingested since `:since`."""
+    return (
+        sa_select(
+            col(Article.id),
+            func.coalesce(Article.story_id, Article.id),
+            col(Article.story_signature),
+            func.coalesce(Article.published_at, Article.ingested_at, type_=UTCDateTime()),
         )
-    return candidates
+        .where(col(Article.id).in_(bindparam("ids", expanding=True)))
+        .where(col(Article.ingested_at) >= bindparam("since", type_=UTCDateTime()))
+    )
 
 
 async def newest_articles(*, session: AsyncSession, since: datetime, limit: int) -> list[Article]:

@@ -19,6 +19,7 @@ from bot.cli import main
 from bot.ingest import Ingestor
 from bot.lexicon import default_lexicon
 from bot.matching import evidence_sentence
+from bot.stories import story_words as bot_story_words
 from storage import queries
 from storage.db import create_engine, session_factory
 from storage.models import Alert, Article, Chat
@@ -390,5 +391,46 @@ async def test_digests_move_to_slots_and_back_and_chats_keep_everything(
 
         await migrate(engine, command.upgrade, "head")
         assert len(await rows(digests)) == 3
+    finally:
+        await engine.dispose()
+
+
+async def test_articles_stored_before_the_story_word_index_are_found_by_it_and_back(
+    database_url: str,
+) -> None:
+    title = "Codelco halts Chuquicamata copper smelter for repairs"
+    body = "Chile's Codelco said on Monday it halted its Chuquicamata smelter for repairs."
+    rewrite = ArticleIn(title=f"UPDATE 1-{title}", body=body.replace("Monday", "Tuesday"))
+    engine = create_engine(database_url)
+    sessions = session_factory(engine)
+
+    async def story_words() -> list[str]:
+        async with engine.connect() as connection:
+            rows = await connection.execute(text("SELECT word FROM story_words ORDER BY word"))
+            return [word for (word,) in rows]
+
+    try:
+        await upgrade_schema(engine)
+        await migrate(engine, command.downgrade, "0014")
+        async with sessions() as session:
+            session.add(Article(title=title, body=body, content_hash="h", source="Wire A"))
+            await session.commit()
+
+        await migrate(engine, command.upgrade, "head")
+        assert await story_words() == sorted(bot_story_words(title, body))
+        ingestor = Ingestor(sessions, default_lexicon())
+        await ingestor.refresh()
+        await ingestor.ingest([rewrite])
+        async with sessions() as session:
+            first, second = (await session.exec(select(Article).order_by(Article.id))).all()
+        assert second.story_id == first.id
+
+        await migrate(engine, command.downgrade, "0014")
+        async with engine.connect() as connection:
+            tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+        assert "story_words" not in tables
+        await migrate(engine, command.upgrade, "head")
+        both = [*bot_story_words(title, body), *bot_story_words(rewrite.title, rewrite.body)]
+        assert await story_words() == sorted(both)
     finally:
         await engine.dispose()

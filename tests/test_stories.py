@@ -12,7 +12,14 @@ import pytest
 import bot
 from bot.articles import ArticleIn, parse_text_article
 from bot.context import BotApplication
-from bot.stories import StoryText, pick_cluster, same_story, story_actors, story_signature
+from bot.stories import (
+    StoryText,
+    pick_cluster,
+    same_story,
+    story_actors,
+    story_signature,
+    story_words,
+)
 from tests.fakes import FakeTelegram
 from tests.test_chat_commands import say
 
@@ -301,3 +308,15 @@ async def test_a_new_development_alerts_a_watcher_again(
         )
     sent = await telegram.wait_for_sent(3, chat_id=chat)  # subscribe answer and two alerts
     assert "FOUND ALIVE" in (sent[-1].plain_text or "").upper()
+
+
+def test_story_words_are_the_title_and_lead_words_of_four_letters_or_more() -> None:
+    body = (
+        "Codelco said on Monday it halted the smelter. Repairs take a week. "
+        "Analysts expect tighter copper concentrate markets."
+    )
+    words = story_words("Codelco halts Chuquicamata smelter", body)
+    assert words[:4] == ("codelco", "halt", "chuquicamata", "smelter")
+    assert "repair" in words and "week" in words  # the lead's second sentence
+    assert "said" in words and "the" not in words and "on" not in words
+    assert "analyst" not in words and "concentrate" not in words  # after the lead
