@@ -30,6 +30,7 @@ BENCHES = {
     "memory": ("bench.bench_memory", 1200),
     "file-memory": ("bench.bench_file_memory", 900),
     "import": ("bench.bench_import", 600),
+    "query": ("bench.bench_query", 1800),
 }
 
 

@@ -8,11 +8,12 @@ from contextlib import asynccontextmanager
 from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram import BotCommand
+from telegram import Bot, BotCommand, BotCommandScopeChat
+from telegram.error import TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
-from bot import rendering
+from bot import commands
 from bot.context import BotApplication, BotContext, Services, services_of
 from bot.delivery import Dispatcher, SendBudget
 from bot.digest_jobs import sync_digest_jobs
@@ -22,7 +23,17 @@ from bot.lexicon import Lexicon, default_lexicon
 from bot.settings import Settings
 from bot.suggest import Suggester
 from bot.updates import PerChatUpdateProcessor
-from handlers import admin, alerts, basics, preferences, questions, subscriptions
+from handlers import (
+    admin,
+    alerts,
+    basics,
+    export,
+    inline,
+    preferences,
+    querytest,
+    questions,
+    subscriptions,
+)
 from storage import queries
 from storage.db import create_engine, session_factory
 from storage.locks import SenderLock
@@ -52,6 +63,7 @@ def build_application(
         ApplicationBuilder()
         .token(settings.telegram_bot_token or OFFLINE_TOKEN)
         .base_url(settings.telegram_api_base_url)
+        .base_file_url(file_base_url(settings.telegram_api_base_url))
         .context_types(ContextTypes(context=BotContext))
         .concurrent_updates(PerChatUpdateProcessor())
         .post_init(_post_init)
@@ -86,12 +98,21 @@ def build_application(
 
     basics.register(app)
     subscriptions.register(app)
+    export.register(app)
+    inline.register(app)
+    querytest.register(app)
     questions.register(app)
     preferences.register(app)
     admin.register(app)
     alerts.register(app)
     basics.register_fallbacks(app)
     return app
+
+
+def file_base_url(api_base_url: str) -> str:
+    """Where files are downloaded from, beside the API: https://api.telegram.org/bot serves
+    files at https://api.telegram.org/file/bot (a local Bot API server and the test fake too)."""
+    return api_base_url.rstrip("/").removesuffix("/bot") + "/file/bot"
 
 
 @asynccontextmanager
@@ -117,9 +138,7 @@ async def _post_init(app: BotApplication) -> None:
     services = services_of(app)
     await upgrade_schema(services.engine)
     await refresh_vocabulary(services)
-    await app.bot.set_my_commands(
-        [BotCommand(name, description) for name, _args, description in rendering.COMMANDS]
-    )
+    await set_command_menus(app.bot, services.settings.admin_ids)
     if app.job_queue is not None:
         app.job_queue.run_repeating(
             _refresh_vocabulary_job,
@@ -160,6 +179,21 @@ async def _post_shutdown(app: BotApplication) -> None:
     await services.poller.stop()
     await services.dispatcher.stop()
     await services.engine.dispose()
+
+
+async def set_command_menus(bot: Bot, admin_ids: frozenset[int]) -> None:
+    """The command menu from the commands table: everyone's by default, and in each admin's
+    private chat the admin commands too (an admin who never wrote to the bot is skipped)."""
+    await bot.set_my_commands(_menu(admin=False))
+    for admin_id in sorted(admin_ids):
+        try:
+            await bot.set_my_commands(_menu(admin=True), scope=BotCommandScopeChat(admin_id))
+        except TelegramError as error:
+            log.warning("no admin command menu for %s: %s", admin_id, error)
+
+
+def _menu(*, admin: bool) -> list[BotCommand]:
+    return [BotCommand(c.name, c.description) for c in commands.menu(admin=admin)]
 
 
 async def refresh_vocabulary(services: Services) -> None:

@@ -94,6 +94,18 @@ class SetTimezone:
 
 
 @dataclass(frozen=True, slots=True)
+class SubscribeTested:
+    """The button under a /test report: subscribe to the query tested. A query may be longer
+    than a button can carry, so the button carries a token the chat's tested queries are kept
+    under (`handlers.querytest`)."""
+
+    token: str
+
+
+TOKEN_LENGTH = 12  # hexadecimal digits
+
+
+@dataclass(frozen=True, slots=True)
 class ShowHelp:
     """The "all commands" button under the welcome."""
 
@@ -113,6 +125,7 @@ Callback = (
     | SubscribeToEach
     | Ask
     | SetTimezone
+    | SubscribeTested
     | ShowHelp
     | ShowSettings
 )
@@ -147,6 +160,8 @@ def encode(callback: Callback) -> str:
             return f"ask:{question}:{topic}"
         case SetTimezone(zone):
             return f"tz:{zone}"
+        case SubscribeTested(token):
+            return f"tested:{token}"
         case ShowHelp():
             return "help"
         case ShowSettings():
@@ -194,6 +209,12 @@ def decode(data: str) -> Callback | None:
             return SubscribeToEach(topics)
     if kind == "tz" and is_zone(rest):
         return SetTimezone(rest)
+    if (
+        kind == "tested"
+        and len(rest) == TOKEN_LENGTH
+        and all(c in "0123456789abcdef" for c in rest)
+    ):
+        return SubscribeTested(rest)
     if data == "help":
         return ShowHelp()
     if data == "settings":

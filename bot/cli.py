@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from telegram import Update
 
-from bot import cli_feeds, knowledge, rendering
+from bot import cli_feeds, knowledge, querytest, rendering
 from bot.app import build_application
 from bot.articles import ArticleFileError, ArticleIn, ParsedFile, Record, Rejected, read_articles
 from bot.callbacks import MoreFacts
@@ -29,9 +29,11 @@ from bot.lexicon import default_lexicon
 from bot.matching import Matcher, evidence_sentence
 from bot.pages import is_url, read_url
 from bot.parsing import ParseWorkers
+from bot.refs import QueryTestReport
 from bot.settings import Settings, SettingsError, load_settings
 from bot.text import counted
 from bot.topics import TopicError, WatchItem, parse_watch_item
+from bot.watchlist_csv import read_rows, write_csv
 from storage import queries
 from storage.db import create_engine, shown_url, storage_failure
 from storage.models import Chat, utcnow
@@ -106,6 +108,13 @@ def _parser() -> argparse.ArgumentParser:
     feeds_resume = feeds_commands.add_parser("resume", help="poll a paused feed again")
     feeds_resume.add_argument("id", type=int, metavar="ID")
     feeds_resume.set_defaults(command=cli_feeds.resume)
+    feeds_import = feeds_commands.add_parser(
+        "import", help="add every feed of an OPML file (as feed readers export them)"
+    )
+    feeds_import.add_argument("file", type=Path, metavar="FILE.opml")
+    feeds_import.set_defaults(command=cli_feeds.import_opml)
+    feeds_export = feeds_commands.add_parser("export", help="print every feed as OPML 2.0")
+    feeds_export.set_defaults(command=cli_feeds.export_opml)
 
     sources = commands.add_parser("sources", help="where the news comes from (as /sources)")
     sources.set_defaults(command=cli_feeds.show_sources)
@@ -121,10 +130,15 @@ def _parser() -> argparse.ArgumentParser:
 
     subs = commands.add_parser("subscriptions", help="import or export subscriptions as CSV")
     subs_commands = subs.add_subparsers(required=True, metavar="ACTION")
-    subs_import = subs_commands.add_parser("import", help="add rows chat_id,topic from a CSV file")
+    subs_import = subs_commands.add_parser(
+        "import", help="add rows chat_id,topic[,level[,created]] from a CSV file"
+    )
     subs_import.add_argument("file", type=Path, metavar="FILE.csv")
     subs_import.set_defaults(command=import_subscriptions)
-    subs_export = subs_commands.add_parser("export", help="print every subscription as CSV")
+    subs_export = subs_commands.add_parser(
+        "export", help="print subscriptions as CSV: chat_id,topic,level,created"
+    )
+    subs_export.add_argument("--chat", type=int, metavar="ID", help="only this chat's watch-list")
     subs_export.set_defaults(command=export_subscriptions)
 
     for name, description in (
@@ -135,6 +149,10 @@ def _parser() -> argparse.ArgumentParser:
         question = commands.add_parser(name, help=description)
         question.add_argument("topic", metavar="TOPIC")
         question.set_defaults(command=answer_question, question=name)
+    test = commands.add_parser("test", help="what a topic or query would have alerted on (/test)")
+    test.add_argument("query", metavar="QUERY")
+    test.add_argument("--days", type=_test_days, default=querytest.TEST_DAYS, metavar="N")
+    test.set_defaults(command=test_query)
     digest = commands.add_parser("digest", help="the digest a chat would get now (as /digest)")
     digest.add_argument("chat_id", type=int, metavar="CHAT_ID")
     digest.set_defaults(command=show_digest)
@@ -330,52 +348,29 @@ def import_subscriptions(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _import_subscriptions(settings: Settings, rows: list[list[str]]) -> int:
     """Validate every row as `/subscribe` would, then store the good ones in bulk."""
-    lexicon = default_lexicon()
-    keys: dict[str, str | TopicError] = {}  # a topic is typed again and again: parse it once
-    accepted: list[tuple[int, str]] = []
-    rejected: list[str] = []
-    for number, row in enumerate(rows, start=1):
-        if number == 1 and row[:1] == ["chat_id"]:
-            continue
-        if len(row) != 2:
-            rejected.append(f"line {number}: expected chat_id,topic")
-            continue
-        try:
-            chat_id = int(row[0])
-        except ValueError:
-            rejected.append(f"line {number}: chat_id is not a number")
-            continue
-        key = keys.get(row[1])
-        if key is None:
-            try:
-                key = keys[row[1]] = parse_watch_item(row[1], lexicon).key
-            except TopicError as error:
-                key = keys[row[1]] = error
-        if isinstance(key, TopicError):
-            rejected.append(f"line {number}: {key}")
-        else:
-            accepted.append((chat_id, key))
+    read = read_rows(rows, default_lexicon())
     async with migrated_database(settings.database_url) as sessions, sessions() as session:
         added = await queries.import_subscriptions(
-            session=session, rows=accepted, timezone=settings.default_timezone
+            session=session, rows=read.accepted, timezone=settings.default_timezone
         )
         await session.commit()
-    print(f"imported: {added}, already present: {len(accepted) - added}, rejected: {len(rejected)}")
-    for line in rejected:
-        print(f"  rejected {line}")
-    return 0 if accepted or not rows else 1
+    print(
+        f"imported: {added}, already present: {len(read.accepted) - added}, "
+        f"rejected: {len(read.rejected)}"
+    )
+    for line in read.rejected:
+        print(f"  rejected {printable(line)}")
+    return 0 if read.accepted or not rows else 1
 
 
-def export_subscriptions(settings: Settings, _args: argparse.Namespace) -> int:
-    return asyncio.run(_export_subscriptions(settings))
+def export_subscriptions(settings: Settings, args: argparse.Namespace) -> int:
+    return asyncio.run(_export_subscriptions(settings, args.chat))
 
 
-async def _export_subscriptions(settings: Settings) -> int:
+async def _export_subscriptions(settings: Settings, chat_id: int | None) -> int:
     async with migrated_database(settings.database_url) as sessions, sessions() as session:
-        rows = await queries.all_subscriptions(session=session)
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(["chat_id", "topic"])
-    writer.writerows(rows)
+        rows = await queries.all_subscriptions(session=session, chat_id=chat_id)
+    sys.stdout.write(write_csv(rows))
     return 0
 
 
@@ -404,6 +399,30 @@ async def _answer_question(settings: Settings, question: str, item: WatchItem) -
                 rendering.related_list(item.key, await knowledge.related(sessions, item, lexicon))
             ]
         return [rendering.latest_list(item.key, await knowledge.latest(sessions, item, lexicon))]
+
+
+def _test_days(text: str) -> int:
+    days = int(text) if text.isdecimal() else 0
+    if not 1 <= days <= querytest.MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"a number of days from 1 to {querytest.MAX_DAYS}")
+    return days
+
+
+def test_query(settings: Settings, args: argparse.Namespace) -> int:
+    lexicon = default_lexicon()
+    try:
+        item = parse_watch_item(args.query, lexicon)
+    except TopicError as error:
+        print(f"tradebot: query: {error}", file=sys.stderr)
+        return 2
+    report = asyncio.run(_test_query(settings, item, args.days))
+    print(rendering.plain_text(rendering.test_report(report).text))
+    return 0
+
+
+async def _test_query(settings: Settings, item: WatchItem, days: int) -> QueryTestReport:
+    async with migrated_database(settings.database_url) as sessions:
+        return await querytest.test_query(sessions, item, default_lexicon(), days=days)
 
 
 def _next_offset(page: rendering.Reply) -> int:

@@ -1,6 +1,6 @@
-"""`tradebot feeds add/list/remove/resume`, `tradebot sources` and `tradebot stats`. Feed
-names and errors come from the web: control characters are shown escaped, never sent to the
-terminal."""
+"""`tradebot feeds add/list/remove/resume/import/export`, `tradebot sources` and `tradebot
+stats`. Feed names and errors come from the web: control characters are shown escaped, never
+sent to the terminal."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from bot import rendering
 from bot.feeds import add_feed
+from bot.opml import MAX_OPML_BYTES, ImportReport, OpmlError, import_feeds, read_opml, write_opml
 from bot.settings import Settings
 from storage import feeds as feed_store
 from storage import queries
@@ -54,6 +55,46 @@ def add(settings: Settings, args: argparse.Namespace) -> int:
         print("the running bot fetches it within 30 s (no restart needed)")
     else:
         print(f"already there: feed #{feed.id} ({feed.status}): {printable(feed.url)}")
+    return 0
+
+
+def import_opml(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        with args.file.open("rb") as handle:
+            found = read_opml(handle.read(MAX_OPML_BYTES + 1))
+    except OSError as error:
+        print(f"tradebot: cannot read {args.file}: {error.strerror}", file=sys.stderr)
+        return 1
+    except OpmlError as error:
+        print(f"tradebot: {args.file}: {error}", file=sys.stderr)
+        return 1
+
+    async def work(sessions: SessionFactory) -> ImportReport:
+        return await import_feeds(
+            sessions, found.feeds, allow_private=settings.allow_private_feed_hosts
+        )
+
+    report = asyncio.run(_with_database(settings, work))
+    skipped = report.skipping(found.skipped)
+    print(
+        f"imported: {len(report.added)}, already there: {len(report.present)}, "
+        f"skipped: {len(skipped)}"
+    )
+    for line in report.present:
+        print(f"  {printable(line.where)}: {printable(line.reason)}")
+    for line in skipped:
+        print(f"  skipped {printable(line.where)}: {printable(line.reason)}")
+    if report.added:
+        print("the running bot fetches them within 30 s (no restart needed)")
+    return 0 if report.added or report.present or not skipped else 1
+
+
+def export_opml(settings: Settings, _args: argparse.Namespace) -> int:
+    async def work(sessions: SessionFactory) -> list[Feed]:
+        async with sessions() as session:
+            return list(await feed_store.list_feeds(session=session))
+
+    sys.stdout.write(write_opml(asyncio.run(_with_database(settings, work))))
     return 0
 
 

@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from time import struct_time
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import feedparser
 
@@ -67,6 +68,7 @@ PARSE_MEMORY_PER_BYTE = 32
 MIN_PARSE_MEMORY = 256 * MB
 
 _FEED_TYPES = ("rss", "atom", "rdf", "xml")
+_GOOGLE_HOST = re.compile(r"(?:www\.)?google\.[a-z]{2,3}(?:\.[a-z]{2})?")
 _FEED_ROOT = re.compile(rb"<(?:rss|feed|rdf:RDF|RDF)[\s>]", re.IGNORECASE)
 
 
@@ -173,6 +175,10 @@ def entry_article(entry: Any, *, source: str | None, now: datetime) -> ArticleIn
         title = shorten(sentences[0] if sentences else body, DERIVED_TITLE_LENGTH)
     link = entry.get("link")
     url = link.strip() if isinstance(link, str) else None
+    real = unwrapped_redirect(url) if url else None
+    if real is not None:
+        url = real
+        source = shorten(_host(real).removeprefix("www."), MAX_SOURCE_LENGTH)  # not Google
     if url and (len(url) > MAX_URL_LENGTH or not re.match(r"https?://[^\s/]+", url, re.I)):
         url = None
     published = _timestamp(entry.get("published_parsed") or entry.get("updated_parsed"))
@@ -187,6 +193,25 @@ def entry_article(entry: Any, *, source: str | None, now: datetime) -> ArticleIn
             published=published,
         )
     )
+
+
+def unwrapped_redirect(url: str) -> str | None:
+    """The article a Google redirect link leads to (Google Alerts feeds link every item as
+    ``https://www.google.com/url?...&url=ARTICLE``); None for any other link."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower()
+    if parts.path != "/url" or not _GOOGLE_HOST.fullmatch(host):
+        return None
+    query = parse_qs(parts.query)
+    for name in ("url", "q"):
+        for target in query.get(name, ()):
+            target = target.strip()
+            if re.match(r"https?://[^\s/]+", target, re.I):
+                return target
+    return None
 
 
 def _entry_body(entry: Any) -> str:

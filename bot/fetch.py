@@ -241,18 +241,8 @@ async def _get(
 async def _get_from(
     url: httpx.URL, address: IPAddress, headers: dict[str, str], policy: FetchPolicy
 ) -> Fetched | httpx.URL:
-    # A client per request: connections are pinned to an address, so none is shared between
-    # host names that happen to resolve alike.
-    timeout = httpx.Timeout(policy.timeout, connect=min(policy.timeout, 10.0))
-    async with httpx.AsyncClient(
-        timeout=timeout, follow_redirects=False, trust_env=False, verify=_ssl_context()
-    ) as client:
-        request = client.build_request(
-            "GET",
-            url.copy_with(host=str(address)),
-            headers={**headers, "Host": url.netloc.decode("ascii")},
-            extensions={"sni_hostname": url.host} if url.scheme == "https" else None,
-        )
+    async with pinned_client(policy.timeout) as client:
+        request = pinned_request(client, "GET", url, address, headers)
         try:
             response = await client.send(request, stream=True)
         except httpx.ConnectError:
@@ -265,6 +255,36 @@ async def _get_from(
             raise FetchError(_describe(error)) from None
         finally:
             await response.aclose()
+
+
+def pinned_client(timeout: float) -> httpx.AsyncClient:
+    """A client for one request to a checked address. A client per request: connections are
+    pinned to an address, so none is shared between host names that happen to resolve alike."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+        follow_redirects=False,
+        trust_env=False,
+        verify=_ssl_context(),
+    )
+
+
+def pinned_request(
+    client: httpx.AsyncClient,
+    method: str,
+    url: httpx.URL,
+    address: IPAddress,
+    headers: dict[str, str],
+    content: bytes | None = None,
+) -> httpx.Request:
+    """A request to `url` sent to the checked `address`, with the URL's host name in the Host
+    header and TLS SNI."""
+    return client.build_request(
+        method,
+        url.copy_with(host=str(address)),
+        headers={**headers, "Host": url.netloc.decode("ascii")},
+        content=content,
+        extensions={"sni_hostname": url.host} if url.scheme == "https" else None,
+    )
 
 
 async def _read(

@@ -30,6 +30,7 @@ from bot.facts import (
 )
 from bot.lexicon import Lexicon
 from bot.matching import Matcher
+from bot.query import search_groups, term_phrases
 from bot.refs import ArticleRef, Story
 from bot.suggest import names_in
 from bot.text import words_of
@@ -64,20 +65,11 @@ def when(article: Article) -> datetime:
 
 
 def search_query(item: WatchItem, lexicon: Lexicon) -> Query:
-    """Every term of the item as a group of the phrases that can spell it."""
-    groups = []
-    for term in item.terms:
-        if term.concept is None:
-            assert term.surface is not None
-            groups.append([term.surface.words])
-            continue
-        phrases = {
-            surface.words
-            for concept_id in lexicon.expand(term.concept.id)
-            for surface in lexicon.concepts[concept_id].surfaces
-        }
-        groups.append(sorted(phrases))
-    return groups
+    """Every term of the item as a group of the phrases that can spell it; of a query, the
+    groups every article it matches contains (`bot.query.search_groups`)."""
+    if item.query is not None:
+        return search_groups(item.query, lexicon)
+    return [term_phrases(term, lexicon) for term in item.terms]
 
 
 async def matching_articles(

@@ -45,6 +45,8 @@ from typing import NamedTuple
 import ahocorasick
 
 from bot.lexicon import Case, CaseFit, Lexicon, OtherSense, Surface
+from bot.query import Hits, Leaf, Node, PatternHits, Plan, evaluate, triggers
+from bot.query import plan as query_plan
 from bot.relevance import Features, RelevanceModel, default_model
 from bot.text import collapse_whitespace, normalize_word, sentence_span_at, singular, words_of
 from bot.topics import Term, WatchItem
@@ -128,6 +130,7 @@ class _Need:
     concepts: frozenset[str]
     relaxed: bool
     plain: Surface | None  # a typed plain term
+    pattern: str | None = None  # a query's regular expression (`bot.query.PatternHits`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,8 +412,14 @@ class Matcher:
         self._relaxed: dict[str, list[int]] = defaultdict(list)  # … when its case is relaxed
         self._plain: dict[Surface, int] = {}  # a typed plain term → its need
         self._filed: dict[int, _Filed] = {}  # need → the items whose first term it is
+        # need → the queries that must find it or another of their triggers
+        self._queries: dict[int, list[tuple[str, Plan | Leaf]]] = defaultdict(list)
+        self._patterns: dict[str, int] = {}  # a query's regular expression → its need
         latest = {item.key: item for item in items}
         for item in latest.values():
+            if item.query is not None:
+                self._add_query(item.key, item.query)
+                continue
             if not item.terms:
                 continue  # an item without terms could never match
             needs = tuple(self._need(term) for term in item.terms)
@@ -424,6 +433,7 @@ class Matcher:
                 exclusions = frozenset(self._need(term) for term in item.exclusions)
                 filed.items.append(_Item(item.key, needs, frozenset(needs), exclusions))
         self._size = len(latest)
+        self._pattern_hits = PatternHits(self._patterns) if self._patterns else None
         plain = [(need, surface) for surface, need in self._plain.items()]
         if len(plain) >= ONE_AUTOMATON_FROM:
             merged = _automaton(_lexicon_spellings(lexicon), plain)
@@ -447,6 +457,19 @@ class Matcher:
                 self._strict[concept_id].append(number)
                 if need.relaxed:
                     self._relaxed[concept_id].append(number)
+        return number
+
+    def _add_query(self, key: str, query: Node) -> None:
+        """File a query under the needs of which it must find one (`bot.query.triggers`)."""
+        steps = query_plan(query, self._need, self._pattern_need)
+        for need in triggers(steps):
+            self._queries[need].append((key, steps))
+
+    def _pattern_need(self, source: str) -> int:
+        need = _Need(frozenset(), False, None, source)
+        number = self._needs.get(need)
+        if number is None:
+            number = self._needs[need] = self._patterns[source] = len(self._needs)
         return number
 
     def __len__(self) -> int:
@@ -517,6 +540,9 @@ class Matcher:
             ):
                 for need in needs:
                     found[need].append(start)
+        if self._pattern_hits is not None:
+            for need, positions in self._pattern_hits.found(text):
+                found[need].extend(positions)
         return article
 
     def _matched_items(self, article: _Article) -> Iterator[tuple[str, tuple[int, ...]]]:
@@ -535,6 +561,20 @@ class Matcher:
             for item in filed.items:
                 if seen >= item.required and seen.isdisjoint(item.exclusions):
                     yield item.key, item.needs
+        if self._queries:
+            yield from self._matched_queries(article)
+
+    def _matched_queries(self, article: _Article) -> Iterator[tuple[str, tuple[int, ...]]]:
+        """The key of every query the article matches, with the needs that make it match."""
+        candidates: dict[str, Plan | Leaf] = {}
+        for need in article.found.keys() & self._queries.keys():
+            for key, steps in self._queries[need]:
+                candidates[key] = steps
+        hits = Hits(article.found, article._title_length, article._sentence)
+        for key, steps in candidates.items():
+            witness = evaluate(steps, hits)
+            if witness:
+                yield key, tuple(sorted(witness))
 
     def _scan(self, text: str, found: dict[int, list[int]]) -> Iterator[_Name]:
         """One pass of the automata. A plain term that meets its case rules strictly is noted

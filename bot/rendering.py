@@ -25,16 +25,18 @@ from bot.callbacks import (
     ShowEvidence,
     ShowHelp,
     ShowSettings,
+    SubscribeTested,
     SubscribeTo,
     SubscribeToEach,
     decode,
     encode,
     fits,
 )
+from bot.commands import Command, Scope, commands_for
 from bot.digests import DigestArticle
 from bot.facts import RankedFact
 from bot.localtime import ZoneChoice, offset_label, utc_offset
-from bot.refs import ArticleRef, Story
+from bot.refs import ArticleRef, QueryTestReport, Story
 from bot.text import counted, shorten, utf16_length
 from bot.topics import Ambiguous
 
@@ -91,34 +93,10 @@ def split_message(lines: Sequence[str], limit: int = MESSAGE_LIMIT) -> list[str]
     return chunks
 
 
-COMMANDS: tuple[tuple[str, str, str], ...] = (
-    ("start", "", "welcome and how to use the bot"),
-    ("help", "", "this help"),
-    ("stop", "", "pause all alerts and digests (/start resumes them)"),
-    ("subscribe", "TOPIC", "get alerts on a topic"),
-    ("unsubscribe", "TOPIC", "stop alerts on a topic"),
-    ("list", "", "your topics, with buttons to remove one or change its level"),
-    ("facts", "[TOPIC]", "key figures about a topic, or alone: on your watch-list"),
-    ("related", "TOPIC", "related headlines"),
-    ("latest", "TOPIC", "the newest articles on a topic"),
-    ("trend", "TOPIC", "a chart of articles per day"),
-    ("digest", "", "your digest now: what matched since the last one"),
-    ("sources", "", "where the news comes from"),
-    ("settings", "", "time zone, digest time, delivery mode"),
-    ("timezone", "CITY", "your time zone: a city, IST, UTC+5:30 or Asia/Kolkata"),
-    ("digesttime", "TIME|off", "when your daily digest arrives: 07:30 or 7:30am"),
-    ("mode", "instant|digest|both", "alerts one by one, a daily digest, or both"),
-)
-
-
-ADMIN_COMMANDS: tuple[tuple[str, str, str], ...] = (
-    ("feeds", "", "the feeds, their status and last errors"),
-    ("addfeed", "URL [NAME]", "poll an RSS or Atom feed"),
-    ("removefeed", "ID", "stop polling a feed"),
-    ("resumefeed", "ID", "poll a paused feed again"),
-    ("ingest", "URL", "store an article (or a feed's entries) from the web"),
-    ("stats", "", "chats, topics, articles, alerts, feeds"),
-)
+def _command_usage(command: Command) -> str:
+    """A line of /help: the command, what to type after it, what it does."""
+    args = f" {escape(command.args)}" if command.args else ""
+    return f"/{command.name}{args} — {escape(command.description)}"
 
 
 def help_text(*, admin: bool = False) -> str:
@@ -127,16 +105,16 @@ def help_text(*, admin: bool = False) -> str:
         "<b>tradebot</b> sends you trade news the moment it matches your watch-list.",
         "",
         "<b>Commands</b>",
-        *(
-            f"/{name}{' ' + escape(args) if args else ''} — {escape(description)}"
-            for name, args, description in COMMANDS
-        ),
+        *(_command_usage(command) for command in commands_for(Scope.EVERYONE)),
         "",
         "<b>Topics</b>",
         "• a word or phrase: <code>copper</code>, <code>rare earths</code>",
         "• both in one article: <code>India-Chile</code>",
         "• several at once: <code>copper, gold</code>",
         '• leave some out: <code>copper -Copperfield -"copper wire"</code>',
+        "• a query: <code>(copper OR nickel) -Copperfield</code>, <code>India NEAR Chile</code> "
+        '(one sentence), <code>title:copper</code>, <code>"copper wire"</code> (exact), '
+        "<code>/nick(el|le)/</code> — try one first with /test",
         "Names know their aliases (US = U.S. = United States) and groups their members "
         "(rare earths = neodymium, dysprosium, …). Capitalised names match only names: "
         "<code>China</code> is not fine china.",
@@ -145,10 +123,7 @@ def help_text(*, admin: bool = False) -> str:
         lines += [
             "",
             "<b>Admin</b>",
-            *(
-                f"/{name}{' ' + escape(args) if args else ''} — {escape(description)}"
-                for name, args, description in ADMIN_COMMANDS
-            ),
+            *(_command_usage(command) for command in commands_for(Scope.ADMIN)),
         ]
     return "\n".join(lines)
 
@@ -778,6 +753,101 @@ def ingest_usage() -> str:
     return "Usage: <code>/ingest URL</code> — a web page (article) or an RSS/Atom feed."
 
 
+@dataclass(frozen=True, slots=True)
+class ListedWebhook:
+    """A row of /webhook's list."""
+
+    chat_id: int
+    url: str
+    failures: int
+    disabled: bool
+    last_error: str | None
+
+
+def webhook_usage() -> str:
+    return (
+        "Usage:\n"
+        "<code>/webhook add [CHAT_ID] URL</code> — POST the chat's alerts to an https URL "
+        "(the signing secret is shown once)\n"
+        "<code>/webhook remove [CHAT_ID]</code>\n"
+        "<code>/webhook test [CHAT_ID]</code> — send a test alert now\n"
+        "Without CHAT_ID: this chat."
+    )
+
+
+def webhook_list(webhooks: Sequence[ListedWebhook]) -> list[str]:
+    """/webhook alone: every webhook with its state, then the usage (in as few messages as
+    fit)."""
+    if not webhooks:
+        return ["No webhooks yet.\n\n" + webhook_usage()]
+    lines = ["<b>Webhooks</b>"]
+    for hook in webhooks:
+        url = escape(shorten(hook.url, LISTED_URL_LENGTH))
+        if hook.disabled:
+            state = (
+                f"⏸ disabled after {counted(hook.failures, 'failed delivery', 'failed deliveries')}"
+            )
+        elif hook.failures:
+            state = f"⏳ {counted(hook.failures, 'failed delivery', 'failed deliveries')} in a row"
+        else:
+            state = "✅ ok"
+        error = (
+            f" — {escape(shorten(hook.last_error, LISTED_ERROR_LENGTH))}" if hook.last_error else ""
+        )
+        lines.append(f"• chat <code>{hook.chat_id}</code>: {url} {state}{error}")
+    return split_message([*lines, "", webhook_usage()])
+
+
+def webhook_refused(reason: str) -> str:
+    return f"⚠️ Not added: {escape(shorten(reason, LISTED_ERROR_LENGTH))}"
+
+
+def webhook_unknown_chat(chat_id: int) -> str:
+    return f"I don't know chat <code>{chat_id}</code>: it has to talk to me first."
+
+
+def webhook_added(chat_id: int, url: str, secret: str, *, replaced: bool) -> str:
+    verb = "replaced" if replaced else "added"
+    where = escape(shorten(url, LISTED_URL_LENGTH))
+    return (
+        f"✅ Webhook {verb} for chat <code>{chat_id}</code>: {where}\n"
+        f"Secret (shown only now): <code>{escape(secret)}</code>\n"
+        "Each alert is POSTed as JSON with <code>X-Tradebot-Signature: sha256=…</code>, the "
+        "HMAC-SHA256 of the body with this secret, and an <code>Idempotency-Key</code>. "
+        "Try it: <code>/webhook test</code>."
+    )
+
+
+def webhook_removed(chat_id: int) -> str:
+    return f"Webhook removed from chat <code>{chat_id}</code>."
+
+
+def no_webhook(chat_id: int) -> str:
+    return f"No webhook for chat <code>{chat_id}</code>. Add one: <code>/webhook add URL</code>."
+
+
+def webhook_test_result(
+    chat_id: int, url: str, *, delivered: bool, status: int | None, attempts: int, error: str | None
+) -> str:
+    where = f"chat <code>{chat_id}</code>'s webhook {escape(shorten(url, LISTED_URL_LENGTH))}"
+    tries = counted(attempts, "attempt")
+    if delivered:
+        return f"✅ Test alert delivered to {where}: HTTP {status} after {tries}."
+    answer = f"HTTP {status}" if status is not None else "no answer"
+    reason = f": {escape(shorten(error, LISTED_ERROR_LENGTH))}" if error and error != answer else ""
+    return f"❌ Test alert not delivered to {where} ({answer} after {tries}{reason})."
+
+
+def webhook_disabled(chat_id: int, url: str, failures: int, error: str | None) -> str:
+    """The admins' notice when repeated failures disable a webhook."""
+    reason = f" The last error: {escape(shorten(error, LISTED_ERROR_LENGTH))}." if error else ""
+    return (
+        f"⏸ The webhook of chat <code>{chat_id}</code> ({escape(shorten(url, LISTED_URL_LENGTH))}) "
+        f"is disabled after {counted(failures, 'failed delivery', 'failed deliveries')} in a "
+        f"row.{reason} <code>/webhook add</code> sets it up again."
+    )
+
+
 def ago(moment: datetime | None, now: datetime | None = None) -> str:
     """'never', 'just now', '5 min ago', '3 h ago', '2 d ago' (or 'in …' for the future)."""
     if moment is None:
@@ -1062,3 +1132,160 @@ def sources_list(feeds: Sequence[Feed], recent: Mapping[str, int]) -> list[str]:
     if len(lines) == 1:
         return ["No sources yet: the bot has no feeds and no recent articles."]
     return split_message(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# Feeds and watch-lists in and out: OPML files, CSV export
+# --------------------------------------------------------------------------------------------
+
+OPML_LISTED_NOTES = 20  # outlines listed one by one after an import; the rest are counted
+OPML_NOTE_LENGTH = 200
+
+
+def opml_admins_only() -> str:
+    return "Only the bot's admins can import feeds from an OPML file."
+
+
+def opml_in_private() -> str:
+    return "Send OPML files to me in a private chat: feed lists are not for the group."
+
+
+def opml_too_large(limit_bytes: int) -> str:
+    return f"That file is too large: OPML files of up to {limit_bytes // 1024} KB are imported."
+
+
+def opml_unreadable(file_name: str, reason: str) -> str:
+    return f"Cannot import <b>{escape(shorten(file_name, 100))}</b>: {escape(reason)}."
+
+
+def opml_imported(added: int, present: Sequence[str], skipped: Sequence[str]) -> list[str]:
+    """After an OPML import: how many feeds were added, then each outline that was already
+    there or skipped, with why (the first few; the rest counted)."""
+    lines = [
+        f"📥 Imported {counted(added, 'feed')} ({len(present)} already there, "
+        f"{len(skipped)} skipped)."
+        + (" The new ones are fetched within a minute; see /feeds." if added else "")
+    ]
+    for heading, notes in (("Already there", present), ("Skipped", skipped)):
+        if not notes:
+            continue
+        lines.append(f"<b>{heading}</b>")
+        lines += [
+            f"• {escape(shorten(note, OPML_NOTE_LENGTH))}" for note in notes[:OPML_LISTED_NOTES]
+        ]
+        if len(notes) > OPML_LISTED_NOTES:
+            lines.append(f"… and {len(notes) - OPML_LISTED_NOTES} more")
+    return split_message(lines)
+
+
+def export_empty(*, group: bool) -> str:
+    owner = "This group's watch-list" if group else "Your watch-list"
+    return f"{owner} is empty: nothing to export. Add a topic with <code>/subscribe TOPIC</code>."
+
+
+def export_caption(count: int, *, group: bool) -> str:
+    owner = "This group's watch-list" if group else "Your watch-list"
+    return (
+        f"{owner}: {counted(count, 'topic')} with level and date added. The same columns "
+        "as <code>tradebot subscriptions import</code> reads."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Inline mode: stories shared from any chat
+# --------------------------------------------------------------------------------------------
+
+INLINE_BUTTON_LENGTH = 100  # the client ellipsizes a long one
+
+
+@dataclass(frozen=True, slots=True)
+class SharedText:
+    """One inline result: its headline and description (plain text, shown in the list) and
+    the message it posts (HTML)."""
+
+    title: str
+    description: str
+    message: str
+
+
+def shared_story(article: ArticleRef) -> SharedText:
+    origin = _source_and_date(article.source, article.published)
+    return SharedText(
+        title=shorten(article.title, ANSWER_TITLE_LENGTH),
+        description=plain_text(origin),
+        message=f"<b>{_linked_title(article.title, article.url)}</b>\n{origin}",
+    )
+
+
+def inline_help() -> str:
+    return "Type a topic after my name, e.g. copper"
+
+
+def inline_topic_error(reason: str) -> str:
+    return shorten(reason, INLINE_BUTTON_LENGTH)
+
+
+def inline_nothing(topic: str) -> str:
+    return shorten(f"No main stories on {topic} yet", INLINE_BUTTON_LENGTH)
+
+
+# /test: what a query would have alerted on. Article titles and sentences are escaped.
+# --------------------------------------------------------------------------------------------
+
+TEST_EVIDENCE_LENGTH = 300
+
+
+def test_usage() -> str:
+    return (
+        "Send <code>/test QUERY</code> to see what it would have alerted on in the last 30 "
+        "days, e.g. <code>/test (copper OR nickel) -Copperfield</code>."
+    )
+
+
+def test_report(report: QueryTestReport, token: str | None = None) -> Reply:
+    """Alerts per day at each level, the newest matches with their evidence, and a button to
+    subscribe as tested (without `token`: for the terminal)."""
+    key = escape(report.key)
+    days = len(report.days)
+    main = sum(day.main for day in report.days)
+    mentions = sum(day.mentions for day in report.days)
+    lines = [
+        f"🧪 <b>{key}</b> over the last {counted(days, 'day')}:",
+        f"main stories: {main} ({main / days:.1f} a day) · every mention: {mentions} "
+        f"({mentions / days:.1f} a day)",
+    ]
+    since = report.counted_since
+    if not report.searched:
+        lines.append(
+            f"<i>The query names no word the search index knows: tried on the newest "
+            f"{counted(report.read, 'article')}"
+            + (f", since {since:%d %b %H:%M} UTC.</i>" if since else ".</i>")
+        )
+    elif since is not None:
+        lines.append(
+            f"<i>Counted on the newest {counted(report.read, 'article')} that could match, "
+            f"since {since:%d %b %H:%M} UTC.</i>"
+        )
+    busy = [day for day in report.days if day.mentions]
+    if busy:
+        lines += ["", "<b>Per day</b> (main · every mention)"]
+        lines += [f"{day.day:%d %b}: {day.main} · {day.mentions}" for day in busy]
+    if report.newest:
+        lines += ["", "<b>Newest</b>"]
+    for example in report.newest:
+        article = example.article
+        line = f"• {_linked_title(article.title, article.url)}"
+        line += " — main story" if example.about else " — mentioned"
+        if example.evidence and example.evidence != article.title:
+            line += f"\n“{escape(shorten(example.evidence, TEST_EVIDENCE_LENGTH))}”"
+        line += f"\n{_source_and_date(article.source, article.published)}"
+        lines.append(line)
+    if not mentions:
+        lines += ["", "Nothing stored would have matched."]
+    label = f"Subscribe to {shorten(report.key, 40)}"
+    buttons = ((Button(label, SubscribeTested(token)),),) if token else ()
+    return Reply("\n".join(lines), buttons)
+
+
+def test_expired() -> str:
+    return "This test is no longer kept: send /test again."

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from bot.lexicon import Lexicon
+from bot.query import check_pattern_room, pattern_sources
 from bot.text import collapse_whitespace
 from bot.topics import TopicError, WatchItem, parse_watch_item
 from storage import queries
@@ -29,10 +30,14 @@ class Removal:
 
 
 async def add(sessions: SessionFactory, chat_id: int, topic: str) -> Added:
-    """Put a watch item's key on the chat's watch-list, unless it is full."""
+    """Put a watch item's key on the chat's watch-list, unless it is full; TopicError when
+    its regular expressions pass the chat's limits (`bot.query.check_pattern_room`)."""
     async with sessions() as session:
         if await queries.count_subscriptions(session=session, chat_id=chat_id) >= MAX_SUBSCRIPTIONS:
             return Added.FULL
+        if pattern_sources(topic):
+            stored = await queries.list_subscriptions(session=session, chat_id=chat_id)
+            check_pattern_room([row.topic for row in stored], topic)
         created = await queries.add_subscription(session=session, chat_id=chat_id, topic=topic)
         await session.commit()
     return Added.ADDED if created else Added.ALREADY

@@ -58,8 +58,11 @@ class Suggester:
     def suggest(self, item: WatchItem) -> list[str]:
         """Corrected versions of a watch item whose plain terms look like typos of known words.
 
-        Empty when every term is known or no unknown term has a close match.
+        Empty when every term is known or no unknown term has a close match, and for a query
+        (`copper OR nickel`), which is taken as written.
         """
+        if item.query is not None:
+            return []
         unknown = [
             i
             for i, term in enumerate(item.terms)

@@ -7,8 +7,11 @@ Grammar: `TERM[-TERM…] [-EXCLUDED | -"EXCLUDED PHRASE"]…`
   hyphenated whole is itself a known name (`rare-earth`);
 - `-word` after a space excludes articles containing that word or quoted phrase.
 
+Beyond these, a topic may be a query (`bot.query`, which parses every topic): `OR`, `AND`,
+`NEAR`, parentheses, `title:`, quoted exact phrases and `/regular expressions/`.
+
 Before an input is parsed, `split_topics` cuts `copper, gold` into two topics, and `ambiguity`
-catches several topics typed as one (`India Chile`, `copper OR gold`), which would be read as
+catches several topics typed as one (`India Chile`, `copper or gold`), which would be read as
 a phrase no article contains: the user is asked whether they are meant together or apart.
 """
 
@@ -17,9 +20,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.lexicon import Concept, Lexicon, Surface
 from bot.text import collapse_whitespace, tokenize
+
+if TYPE_CHECKING:
+    from bot.query import Node
 
 MAX_TOPIC_LENGTH = 100
 MAX_TERMS = 5
@@ -29,6 +36,7 @@ _PIECE = re.compile(r'(?:(?<=\s)|^)(-?)(?:"([^"]*)"|(\S+))')
 # A comma outside quotes separates topics, except inside a number (`1,000`).
 _TOPIC_SEPARATOR = re.compile(r',(?!(?<=\d,)\d)(?=(?:[^"]*"[^"]*")*[^"]*$)')
 _CONNECTOR = re.compile(r"\s+(and|or|&|\+)\s+", re.IGNORECASE)
+_QUERY_WORD = re.compile(r"(?:^|\s)(?:(?:OR|AND|NEAR)(?=\s|$)|title:|/)")  # `bot.query` syntax
 _MESSAGE_WORD = re.compile(r"[^\s\-–—,;:!?()\"“”]+")
 _LONGEST_NAME = 4  # words
 
@@ -50,8 +58,9 @@ class Term:
 @dataclass(frozen=True, slots=True)
 class WatchItem:
     key: str  # canonical text: what is stored and shown
-    terms: tuple[Term, ...]
+    terms: tuple[Term, ...]  # of a query: the words and phrases it names
     exclusions: tuple[Term, ...] = ()
+    query: Node | None = None  # a query beyond today's form (`bot.query`), matched as written
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +81,12 @@ def split_topics(text: str) -> list[str]:
 
 def ambiguity(text: str, lexicon: Lexicon) -> Ambiguous | None:
     """Whether `text` is several topics typed side by side: known names with spaces between
-    them (`India Chile`), or topics joined by AND/OR (`copper OR gold`, `oil and gas`). A known
+    them (`India Chile`), or known names joined by a lower-case and/or, & or + (`copper or
+    gold`, `oil and gas`: also a phrase to offer). A known
     name (`Saudi Arabia`, `Trinidad and Tobago`), a phrase with an unknown word (`copper price`),
-    a quoted phrase and a co-occurrence (`India-Chile`) are not ambiguous."""
+    a quoted phrase, a co-occurrence (`India-Chile`) and a query are not ambiguous."""
+    if _QUERY_WORD.search(text):
+        return None
     includes: list[str] = []
     suffix = ""
     for match in _PIECE.finditer(collapse_whitespace(text)):
@@ -91,10 +103,9 @@ def ambiguity(text: str, lexicon: Lexicon) -> Ambiguous | None:
     connectors = _CONNECTOR.findall(words)
     if connectors:
         parts = [part for part in _CONNECTOR.split(words)[::2] if tokenize(part)]
-        shouted = any(c.isupper() for c in connectors)
-        if len(parts) < 2 or not (shouted or all(lexicon.lookup(p) for p in parts)):
+        if len(parts) < 2 or not all(lexicon.lookup(p) for p in parts):
             return None
-        phrase = not shouted
+        phrase = True
     else:
         parts = _known_names(includes, lexicon)
         phrase = False
@@ -187,32 +198,18 @@ def parse_watch_item(text: str, lexicon: Lexicon) -> WatchItem:
 
 
 def _parse(text: str, lexicon: Lexicon) -> WatchItem:
-    text = validate_topic_text(text)
-    includes: list[str] = []
-    exclusions: list[str] = []
-    for match in _PIECE.finditer(text):
-        negated, quoted, word = match.groups()
-        piece = quoted if quoted is not None else word
-        if negated and (quoted is not None or word):
-            exclusions.append(piece)
-        else:
-            includes.append(piece)
-    include_text = " ".join(includes)
-    if not tokenize(include_text):
-        raise TopicError("A topic needs at least one word to look for, not only exclusions.")
-    terms = tuple(_term(part, lexicon) for part in _split_cooccurrence(include_text, lexicon))
-    excluded = tuple(_term(part, lexicon) for part in exclusions if tokenize(part))
-    if len(terms) > MAX_TERMS:
-        raise TopicError(f"A topic can combine at most {MAX_TERMS} terms.")
-    if len(excluded) > MAX_EXCLUSIONS:
-        raise TopicError(f"A topic can have at most {MAX_EXCLUSIONS} exclusions.")
-    key = "-".join(term.display for term in terms)
-    for term in sorted(excluded, key=lambda t: t.display.casefold()):
-        key += f' -"{term.display}"' if " " in term.display else f" -{term.display}"
-    return WatchItem(key, terms, excluded)
+    from bot import query  # the query language is built on the terms of this module
+
+    node = query.parse(text, lexicon)
+    key = query.to_text(node)
+    if isinstance(node, query.Without) and isinstance(node.base, query.Words):
+        return WatchItem(key, node.base.terms, node.exclusions)
+    if isinstance(node, query.Words):
+        return WatchItem(key, node.terms)
+    return WatchItem(key, query.positive_terms(node), (), node)
 
 
-def _split_cooccurrence(text: str, lexicon: Lexicon) -> list[str]:
+def split_cooccurrence(text: str, lexicon: Lexicon) -> list[str]:
     """Split `A-B-C` into terms, keeping hyphenated known names (and short affixes) whole."""
     segments = [collapse_whitespace(s) for s in text.split("-")]
     segments = [s for s in segments if tokenize(s)]
@@ -234,7 +231,7 @@ def _split_cooccurrence(text: str, lexicon: Lexicon) -> list[str]:
     return merged
 
 
-def _term(text: str, lexicon: Lexicon) -> Term:
+def term_of(text: str, lexicon: Lexicon) -> Term:
     concept = lexicon.lookup(text)
     if concept is None:
         return Term(text, None, Surface.of(text, proper=True))

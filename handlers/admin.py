@@ -1,25 +1,40 @@
 """Admin commands (user ids in ADMIN_IDS): /feeds, /addfeed, /removefeed, /resumefeed,
-/ingest, /stats. Everyone else is told they are admin-only. Commands that fetch from the web
-run without blocking other updates. /sources, the public side of the feeds, is for everyone."""
+/ingest, /stats, /webhook, and an .opml file sent to the bot (its feeds imported). Everyone else
+is told they are admin-only. Commands that fetch from or post to the web run without blocking
+other updates. /sources, the public side of the feeds, is for everyone."""
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 
 from telegram import Bot, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import MessageHandler, filters
 
 from bot import rendering
 from bot.context import BotApplication, BotContext
 from bot.feeds import add_feed, policy_from
 from bot.fetch import FetchError
+from bot.opml import MAX_OPML_BYTES, OpmlError, import_feeds, read_opml
 from bot.pages import is_url, read_url
+from bot.settings import Settings
+from bot.webhooks import (
+    DisabledWebhook,
+    WebhookPolicy,
+    WebhookTarget,
+    check_webhook_address,
+    deliver,
+    new_secret,
+    sample_payload,
+)
 from handlers.common import answer, command, command_argument, is_admin, remember_chat
 from storage import feeds as feed_store
 from storage import queries
+from storage import webhooks as webhook_store
 from storage.models import Feed, utcnow
 from storage.stats import collect_stats
 
@@ -160,6 +175,45 @@ async def ingest(update: Update, context: BotContext) -> None:
     )
 
 
+async def import_opml(update: Update, context: BotContext) -> None:
+    """Import the feeds of an .opml file an admin sends in a private chat."""
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or message.document is None or chat is None:
+        return
+    if not is_admin(update, context.services):
+        await answer(update, rendering.opml_admins_only())
+        return
+    if chat.type != ChatType.PRIVATE:
+        await answer(update, rendering.opml_in_private())
+        return
+    document = message.document
+    name = document.file_name or "the file"
+    if document.file_size is not None and document.file_size > MAX_OPML_BYTES:
+        await answer(update, rendering.opml_too_large(MAX_OPML_BYTES))
+        return
+    try:
+        data = bytes(await (await document.get_file()).download_as_bytearray())
+        found = read_opml(data)
+    except TelegramError as error:
+        await answer(update, rendering.opml_unreadable(name, f"Telegram: {error.message}"))
+        return
+    except OpmlError as error:
+        await answer(update, rendering.opml_unreadable(name, str(error)))
+        return
+    services = context.services
+    report = await import_feeds(
+        services.sessions, found.feeds, allow_private=services.settings.allow_private_feed_hosts
+    )
+    if report.added:
+        await services.poller.start_round()  # fetch the new feeds now, not at the next round
+    for chunk in rendering.opml_imported(
+        len(report.added),
+        [f"{note.where}: {note.reason}" for note in report.present],
+        [f"{note.where}: {note.reason}" for note in report.skipping(found.skipped)],
+    ):
+        await answer(update, chunk)
+
+
 async def list_sources(update: Update, context: BotContext) -> None:
     """Where the news comes from, for everyone: feed names and sites, recent article counts."""
     await remember_chat(update, context)
@@ -179,6 +233,101 @@ async def show_stats(update: Update, context: BotContext) -> None:
     async with context.services.sessions() as session:
         stats = await collect_stats(session=session)
     await answer(update, rendering.stats_text(stats))
+
+
+def webhook_policy(settings: Settings) -> WebhookPolicy:
+    """How webhooks are posted to: the address rules of feed fetching."""
+    return WebhookPolicy(allow_private=settings.allow_private_feed_hosts)
+
+
+async def webhook(update: Update, context: BotContext) -> None:
+    """A chat's outbound webhook: /webhook add [CHAT_ID] URL, remove [CHAT_ID], test [CHAT_ID];
+    alone, the list. Without CHAT_ID, the chat where it is typed (the admin's private chat)."""
+    if not await _admin(update, context) or await remember_chat(update, context) is None:
+        return
+    words = command_argument(update.effective_message).split()
+    action = words[0].lower() if words else ""
+    rest = words[1:]
+    chat_id = update.effective_chat.id if update.effective_chat else 0
+    if rest and re.fullmatch(r"-?\d{1,20}", rest[0]):
+        chat_id = int(rest.pop(0))
+    if action == "add" and len(rest) == 1:
+        await _add_webhook(update, context, chat_id, rest[0])
+    elif action == "remove" and not rest:
+        async with context.services.sessions() as session:
+            removed = await webhook_store.remove_webhook(session=session, chat_id=chat_id)
+            await session.commit()
+        await answer(
+            update, rendering.webhook_removed(chat_id) if removed else rendering.no_webhook(chat_id)
+        )
+    elif action == "test" and not rest:
+        await _test_webhook(update, context, chat_id)
+    elif not words:
+        async with context.services.sessions() as session:
+            hooks = await webhook_store.list_webhooks(session=session)
+        listed = [
+            rendering.ListedWebhook(h.chat_id, h.url, h.failures, h.disabled, h.last_error)
+            for h in hooks
+        ]
+        for chunk in rendering.webhook_list(listed):
+            await answer(update, chunk)
+    else:
+        await answer(update, rendering.webhook_usage())
+
+
+async def _add_webhook(update: Update, context: BotContext, chat_id: int, url: str) -> None:
+    settings = context.services.settings
+    try:
+        await check_webhook_address(url, allow_private=settings.allow_private_feed_hosts)
+    except FetchError as error:
+        await answer(update, rendering.webhook_refused(str(error)))
+        return
+    secret = new_secret()
+    async with context.services.sessions() as session:
+        if not await webhook_store.chat_exists(session=session, chat_id=chat_id):
+            await answer(update, rendering.webhook_unknown_chat(chat_id))
+            return
+        replaced = await webhook_store.get_webhook(session=session, chat_id=chat_id) is not None
+        await webhook_store.set_webhook(session=session, chat_id=chat_id, url=url, secret=secret)
+        await session.commit()
+    await answer(update, rendering.webhook_added(chat_id, url, secret, replaced=replaced))
+
+
+async def _test_webhook(update: Update, context: BotContext, chat_id: int) -> None:
+    async with context.services.sessions() as session:
+        hook = await webhook_store.get_webhook(session=session, chat_id=chat_id)
+    if hook is None:
+        await answer(update, rendering.no_webhook(chat_id))
+        return
+    result = await deliver(
+        WebhookTarget(hook.url, hook.secret),
+        sample_payload(chat_id),
+        policy=webhook_policy(context.services.settings),
+    )
+    await answer(
+        update,
+        rendering.webhook_test_result(
+            chat_id,
+            hook.url,
+            delivered=result.delivered,
+            status=result.status,
+            attempts=result.attempts,
+            error=result.error,
+        ),
+    )
+
+
+async def report_disabled_webhook(
+    bot: Bot, admin_ids: Iterable[int], disabled: DisabledWebhook
+) -> None:
+    """Tell the admins that repeated failures disabled a webhook (`WebhookSender.on_disabled`)."""
+    await notify_admins(
+        bot,
+        admin_ids,
+        rendering.webhook_disabled(
+            disabled.chat_id, disabled.url, disabled.failures, disabled.error
+        ),
+    )
 
 
 async def notify_admins(bot: Bot, admin_ids: Iterable[int], text: str) -> bool:
@@ -206,4 +355,12 @@ def register(app: BotApplication) -> None:
     app.add_handler(command("resumefeed", resume))
     app.add_handler(command("ingest", ingest, block=False))
     app.add_handler(command("stats", show_stats))
+    app.add_handler(command("webhook", webhook, block=False))
     app.add_handler(command("sources", list_sources))
+    app.add_handler(
+        MessageHandler(
+            filters.UpdateType.MESSAGE & filters.Document.FileExtension("opml"),
+            import_opml,
+            block=False,
+        )
+    )

@@ -79,8 +79,12 @@ async def subscribe_to(services: Services, chat_id: int, typed: str, *, group: b
 
 
 async def add_topic(services: Services, chat_id: int, topic: str, *, group: bool) -> str:
-    """Store a subscription within the per-chat limit; the confirmation to show."""
-    match await subscriptions.add(services.sessions, chat_id, topic):
+    """Store a subscription within the per-chat limits; the confirmation to show."""
+    try:
+        added = await subscriptions.add(services.sessions, chat_id, topic)
+    except TopicError as error:
+        return rendering.topic_error_in(topic, str(error))
+    match added:
         case Added.ADDED:
             return rendering.subscribed(topic, group=group)
         case Added.ALREADY:

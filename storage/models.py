@@ -240,3 +240,23 @@ class FeedEntry(SQLModel, table=True):
     feed_id: int = Field(foreign_key="feeds.id", ondelete="CASCADE", index=True)
     entry_key: str = Field(max_length=500)
     first_seen_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class Webhook(SQLModel, table=True):
+    """A chat's outbound webhook: its alerts are also POSTed to `url` as JSON signed with
+    `secret` (HMAC-SHA256); disabled after repeated failed deliveries."""
+
+    __tablename__ = "webhooks"
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(
+        sa_column=Column(
+            BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False, unique=True
+        )
+    )
+    url: str = Field(max_length=2000)
+    secret: str = Field(max_length=100)
+    failures: int = 0  # failed deliveries in a row (each after its retries)
+    disabled: bool = False
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())

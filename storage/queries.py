@@ -163,13 +163,27 @@ async def subscriptions_fingerprint(*, session: AsyncSession) -> tuple[int, ...]
     return tuple(int(value or 0) for value in (*subscriptions.one(), *chats.one()))
 
 
-async def all_subscriptions(*, session: AsyncSession) -> list[tuple[int, str]]:
-    result = await session.exec(
-        select(Subscription.chat_id, Subscription.topic).order_by(
-            col(Subscription.chat_id), col(Subscription.topic)
-        )
-    )
-    return [(chat_id, topic) for chat_id, topic in result.all()]
+class SubscriptionRow(NamedTuple):
+    """A subscription as exported and imported (CSV); an imported row may leave out the
+    level (the default) and the time it was created (now)."""
+
+    chat_id: int
+    topic: str
+    level: str | None = None
+    created_at: datetime | None = None
+
+
+async def all_subscriptions(
+    *, session: AsyncSession, chat_id: int | None = None
+) -> list[SubscriptionRow]:
+    """Every subscription (or one chat's), by chat and topic."""
+    statement = select(
+        Subscription.chat_id, Subscription.topic, Subscription.level, Subscription.created_at
+    ).order_by(col(Subscription.chat_id), col(Subscription.topic))
+    if chat_id is not None:
+        statement = statement.where(Subscription.chat_id == chat_id)
+    result = await session.exec(statement)
+    return [SubscriptionRow(*row) for row in result.all()]
 
 
 async def stored_keys(
@@ -571,15 +585,16 @@ _Item = TypeVar("_Item")
 
 
 async def import_subscriptions(
-    *, session: AsyncSession, rows: Sequence[tuple[int, str]], timezone: str
+    *, session: AsyncSession, rows: Sequence[SubscriptionRow], timezone: str
 ) -> int:
-    """Add (chat id, topic) rows in bulk: chats created as needed (in `timezone`) or made
-    active again, subscriptions a chat already has skipped; how many were added."""
+    """Add subscriptions in bulk: chats created as needed (in `timezone`) or made active
+    again, subscriptions a chat already has skipped (a topic listed twice: the first row);
+    how many were added."""
     if not rows:
         return 0
     upsert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     now = utcnow()
-    chat_ids = sorted({chat_id for chat_id, _ in rows})
+    chat_ids = sorted({row.chat_id for row in rows})
     new_chat = Chat(id=0, timezone=timezone, created_at=now).model_dump(exclude={"id"})
     # Through the tables, not the models: the ORM's bulk path costs more than the database.
     await session.exec(
@@ -592,6 +607,9 @@ async def import_subscriptions(
             .where(col(Chat.id).in_(ids), col(Chat.active).is_(False))
             .values(active=True, inactive_reason=None)
         )
+    first: dict[tuple[int, str], SubscriptionRow] = {}
+    for row in rows:
+        first.setdefault((row.chat_id, row.topic), row)
     subscriptions = Subscription.__table__  # type: ignore[attr-defined]
     new_subscription = Subscription(chat_id=0, topic="", created_at=now).model_dump(
         exclude={"id", "chat_id", "topic"}
@@ -600,7 +618,16 @@ async def import_subscriptions(
         upsert(subscriptions)
         .on_conflict_do_nothing(index_elements=["chat_id", "topic"])
         .returning(subscriptions.c.id),
-        params=[{**new_subscription, "chat_id": c, "topic": t} for c, t in dict.fromkeys(rows)],
+        params=[
+            {
+                **new_subscription,
+                "chat_id": row.chat_id,
+                "topic": row.topic,
+                **({"level": row.level} if row.level else {}),
+                **({"created_at": row.created_at} if row.created_at else {}),
+            }
+            for row in first.values()
+        ],
     )
     return len(inserted.all())
 

@@ -185,3 +185,15 @@ async def story_candidates(
             StoryCandidate(story_id, signature or signature_of(*texts[article_id]), published)
         )
     return candidates
+
+
+async def newest_articles(*, session: AsyncSession, since: datetime, limit: int) -> list[Article]:
+    """The newest `limit` articles ingested since `since`, newest first: what a query whose
+    words the index cannot search is tried on."""
+    result = await session.exec(
+        select(Article)
+        .where(col(Article.ingested_at) >= since)
+        .order_by(col(Article.id).desc())
+        .limit(limit)
+    )
+    return list(result.all())

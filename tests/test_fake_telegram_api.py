@@ -17,6 +17,9 @@ import httpx
 import pytest
 from telegram import (
     Bot,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
     ChatMemberAdministrator,
     ChatMemberBanned,
     ChatMemberLeft,
@@ -25,6 +28,7 @@ from telegram import (
     ChatMemberRestricted,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    LinkPreviewOptions,
     Message,
     Update,
 )
@@ -450,3 +454,215 @@ async def test_an_anonymous_administrator_writes_as_the_group(fake: FakeTelegram
     message = update["message"]
     assert message["sender_chat"]["id"] == -100
     assert message["from"]["username"] == "GroupAnonymousBot"
+
+
+# ------------------------------------------------------------------------------ forums, channels
+
+
+FORUM = -1_000_000_000_777
+
+
+async def test_a_forum_message_in_a_topic_carries_its_thread_and_replies_can_go_there(
+    bot: Bot, fake: FakeTelegram
+) -> None:
+    fake.add_forum(FORUM, title="Procurement desk")
+    copper = fake.add_forum_topic(FORUM, "Copper")
+    in_topic = fake.add_message(FORUM, "/list", message_thread_id=copper)["message"]
+    in_general = fake.add_message(FORUM, "/list")["message"]
+    assert in_topic["chat"]["is_forum"] is True and in_topic["chat"]["type"] == "supergroup"
+    assert (in_topic["message_thread_id"], in_topic["is_topic_message"]) == (copper, True)
+    assert "message_thread_id" not in in_general
+
+    sent = await bot.send_message(FORUM, "to the topic", message_thread_id=copper)
+    general = await bot.send_message(FORUM, "to General")
+    assert (sent.message_thread_id, sent.is_topic_message) == (copper, True)
+    assert general.message_thread_id is None
+    assert [m.message_thread_id for m in fake.sent_to(FORUM)] == [copper, None]
+    assert fake.forum_topics(FORUM) == {copper: "Copper"}
+
+
+async def test_a_deleted_or_unknown_topic_is_message_thread_not_found(
+    bot: Bot, fake: FakeTelegram
+) -> None:
+    fake.add_forum(FORUM)
+    zinc = fake.add_forum_topic(FORUM, "Zinc")
+    await bot.send_message(FORUM, "before", message_thread_id=zinc)
+    fake.delete_forum_topic(FORUM, zinc)
+    for chat_id, thread in ((FORUM, zinc), (FORUM, 1), (CHAT, 5)):
+        with pytest.raises(BadRequest, match=_ci("message thread not found")):
+            await bot.send_message(chat_id, "lost", message_thread_id=thread)
+    assert fake.calls_of("sendMessage")[-1].description == "Bad Request: message thread not found"
+    await bot.send_message(FORUM, "General still works")
+    with pytest.raises(ValueError, match="no forum topic"):
+        fake.add_message(FORUM, "hi", message_thread_id=zinc)
+
+
+async def test_create_forum_topic_needs_a_forum_and_the_right_to_manage_topics(
+    bot: Bot, fake: FakeTelegram
+) -> None:
+    me = fake.bot_user["id"]
+    fake.add_message(-100, "hi", chat_type="supergroup")
+    with pytest.raises(BadRequest, match=_ci("the chat is not a forum")):
+        await bot.create_forum_topic(-100, "Copper")
+    fake.add_forum(FORUM)
+    with pytest.raises(BadRequest, match=_ci("not enough rights to create a topic")):
+        await bot.create_forum_topic(FORUM, "Copper")  # the bot is a plain member
+    fake.set_member_status(FORUM, me, "administrator")
+    with pytest.raises(BadRequest, match=_ci("not enough rights to create a topic")):
+        await bot.create_forum_topic(FORUM, "Copper")  # an administrator without the right
+    fake.set_member_status(FORUM, me, "administrator", can_manage_topics=True)
+    topic = await bot.create_forum_topic(FORUM, "Copper")
+    assert (topic.name, topic.icon_color) == ("Copper", 0x6FB9F0)
+    assert fake.forum_topics(FORUM) == {topic.message_thread_id: "Copper"}
+    sent = await bot.send_message(FORUM, "first alert", message_thread_id=topic.message_thread_id)
+    assert sent.message_thread_id == topic.message_thread_id
+    with pytest.raises(BadRequest, match=_ci("TOPIC_NAME_INVALID")):
+        await bot.create_forum_topic(FORUM, "x" * 129)
+    fake.set_member_status(FORUM, me, "creator")
+    assert (await bot.create_forum_topic(FORUM, "Zinc")).name == "Zinc"
+
+
+async def test_a_channel_posts_as_channel_posts_and_the_bot_posts_only_with_the_right(
+    bot: Bot, fake: FakeTelegram
+) -> None:
+    channel, me = -1_001_234_567_890, fake.bot_user["id"]
+    fake.add_channel(channel, "metals_desk", title="Metals desk")
+    update = fake.add_message(channel, "morning", chat_type="channel")
+    post = update["channel_post"]
+    assert post["chat"] == {
+        "id": channel,
+        "type": "channel",
+        "title": "Metals desk",
+        "username": "metals_desk",
+    }
+    assert post["sender_chat"]["id"] == channel and "from" not in post
+    info = await bot.get_chat("@metals_desk")
+    assert (info.id, info.type, info.username) == (channel, "channel", "metals_desk")
+
+    posted = await bot.send_message("@metals_desk", "alert")  # an administrator by default
+    assert posted.chat.id == channel and posted.sender_chat is not None
+    fake.set_member_status(channel, me, "administrator", can_post_messages=False)
+    with pytest.raises(BadRequest, match=_ci("need administrator rights in the channel chat")):
+        await bot.send_message(channel, "alert")
+    fake.set_member_status(channel, me, "left")
+    with pytest.raises(Forbidden, match=_ci("bot is not a member of the channel chat")):
+        await bot.send_message(channel, "alert")
+    fake.set_member_status(channel, me, "creator")
+    await bot.send_message(channel, "alert")
+    assert len(fake.sent_to(channel)) == 2
+
+
+async def test_get_chat_member_gives_the_rights_of_each_kind_of_chat(
+    bot: Bot, fake: FakeTelegram
+) -> None:
+    channel, editor, me = -1_001_000_000_111, 77, fake.bot_user["id"]
+    fake.add_channel(channel, "copper_news")
+    fake.add_message(editor, "hi")  # the user is known to the bot
+    assert (await bot.get_chat_member(channel, editor)).status == "left"
+    fake.set_member_status(channel, editor, "administrator")
+    admin = await bot.get_chat_member("@copper_news", editor)
+    assert isinstance(admin, ChatMemberAdministrator)
+    assert (admin.can_post_messages, admin.can_edit_messages, admin.can_manage_topics) == (
+        True,
+        True,
+        None,
+    )
+    fake.set_member_status(channel, editor, "administrator", can_post_messages=False)
+    restricted = await bot.get_chat_member(channel, editor)
+    assert isinstance(restricted, ChatMemberAdministrator)
+    assert restricted.can_post_messages is False
+    for status in ("creator", "member", "left"):
+        fake.set_member_status(channel, editor, status)
+        assert (await bot.get_chat_member(channel, editor)).status == status
+
+    fake.add_forum(FORUM)
+    fake.set_member_status(FORUM, editor, "administrator")
+    group_admin = await bot.get_chat_member(FORUM, editor)
+    assert isinstance(group_admin, ChatMemberAdministrator)
+    assert (group_admin.can_manage_topics, group_admin.can_post_messages) == (False, None)
+    assert (await bot.get_chat_member(FORUM, me)).status == "member"  # the bot itself
+    assert (await bot.get_chat_member(channel, me)).status == "administrator"
+    with pytest.raises(ValueError, match="do not apply"):
+        fake.set_member_status(FORUM, editor, "member", can_manage_topics=True)
+    with pytest.raises(ValueError, match="do not apply"):
+        fake.set_member_status(FORUM, editor, "administrator", can_fly=True)
+
+
+# ------------------------------------------------------------------------------ messages
+
+
+async def test_each_message_records_its_silence_and_link_preview(
+    bot: Bot, fake: FakeTelegram
+) -> None:
+    loud = await bot.send_message(CHAT, "https://example.com/copper")
+    await bot.send_message(
+        CHAT,
+        "https://example.com/zinc",
+        disable_notification=True,
+        link_preview_options=LinkPreviewOptions(prefer_small_media=True),
+    )
+    await bot.edit_message_text(
+        "https://example.com/copper again",
+        chat_id=CHAT,
+        message_id=loud.message_id,
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+    )
+    first, silent, edit = fake.sent_to(CHAT)
+    assert (first.disable_notification, first.link_preview_options) == (False, None)
+    assert silent.disable_notification is True
+    assert silent.link_preview_options == {"prefer_small_media": True}
+    assert edit.link_preview_options == {"is_disabled": True}
+
+
+async def test_edit_message_text_answers_telegrams_two_errors(bot: Bot, fake: FakeTelegram) -> None:
+    message = await bot.send_message(CHAT, "Copper up 2%")
+    with pytest.raises(BadRequest, match=_ci("message is not modified")):
+        await bot.edit_message_text("Copper up 2%", chat_id=CHAT, message_id=message.message_id)
+    with pytest.raises(BadRequest, match=_ci("message to edit not found")):
+        await bot.edit_message_text("gone", chat_id=CHAT, message_id=message.message_id + 9)
+    descriptions = [call.description for call in fake.calls_of("editMessageText")]
+    assert descriptions[0] is not None
+    assert descriptions[0].startswith("Bad Request: message is not modified:")
+    assert descriptions[1] == "Bad Request: message to edit not found"
+    fake.add_forum(FORUM)
+    topic = fake.add_forum_topic(FORUM, "Copper")
+    alert = await bot.send_message(FORUM, "v1", message_thread_id=topic)
+    edited = await bot.edit_message_text("v2", chat_id=FORUM, message_id=alert.message_id)
+    assert isinstance(edited, Message) and edited.message_thread_id == topic
+    fake.delete_forum_topic(FORUM, topic)
+    with pytest.raises(BadRequest, match=_ci("message to edit not found")):
+        await bot.edit_message_text("v3", chat_id=FORUM, message_id=alert.message_id)
+
+
+# ------------------------------------------------------------------------------ command menus
+
+
+async def test_command_menus_are_kept_per_scope_and_language(bot: Bot, fake: FakeTelegram) -> None:
+    admin, group = 9, -100
+    fake.add_message(admin, "hi")
+    fake.add_message(group, "hi", user_id=admin, chat_type="group")
+    await bot.set_my_commands([("help", "all commands")])
+    await bot.set_my_commands([("hilfe", "alle Befehle")], language_code="de")
+    await bot.set_my_commands(
+        [("help", "all commands"), ("stats", "numbers")], scope=BotCommandScopeChat(admin)
+    )
+    await bot.set_my_commands(
+        [("list", "this group's items")], scope=BotCommandScopeAllGroupChats()
+    )
+    assert fake.commands == [{"command": "help", "description": "all commands"}]
+    assert [c.command for c in await bot.get_my_commands(scope=BotCommandScopeChat(admin))] == [
+        "help",
+        "stats",
+    ]
+    assert [c.command for c in await bot.get_my_commands(language_code="de")] == ["hilfe"]
+    assert await bot.get_my_commands(scope=BotCommandScopeAllPrivateChats()) == ()
+    assert fake.commands_for({"type": "chat", "chat_id": admin})[1]["command"] == "stats"
+
+    assert [c["command"] for c in fake.menu_for(admin, admin)] == ["help", "stats"]
+    assert [c["command"] for c in fake.menu_for(CHAT, CHAT)] == ["help"]
+    assert [c["command"] for c in fake.menu_for(CHAT, CHAT, "de")] == ["hilfe"]
+    assert [c["command"] for c in fake.menu_for(group, admin)] == ["list"]
+    await bot.delete_my_commands(scope=BotCommandScopeAllGroupChats())
+    assert [c["command"] for c in fake.menu_for(group, admin)] == ["help"]
+    with pytest.raises(BadRequest, match=_ci("invalid language code")):
+        await bot.set_my_commands([("help", "x")], language_code="english")

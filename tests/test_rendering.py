@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 from bot import rendering
 from bot.callbacks import Ask, SubscribeTo, SubscribeToEach, decode, encode, fits
+from bot.commands import Scope, commands_for
 from bot.lexicon import default_lexicon
-from bot.topics import ambiguity
+from bot.topics import Ambiguous, ambiguity
 from tests.fakes import parse_telegram_html, utf16_len
 
 
@@ -79,8 +80,8 @@ def test_split_message_keeps_lines_whole_and_under_the_limit() -> None:
 
 def test_help_mentions_every_command_and_is_valid_html() -> None:
     plain = parse_telegram_html(rendering.help_text())
-    for name, _args, _description in rendering.COMMANDS:
-        assert f"/{name}" in plain
+    for command in commands_for(Scope.EVERYONE):
+        assert f"/{command.name}" in plain
 
 
 def test_the_both_or_either_question_has_buttons_that_fit_or_says_what_to_type() -> None:
@@ -106,8 +107,7 @@ def test_button_data_of_new_kinds_reads_back() -> None:
 
 
 def test_the_either_button_is_left_out_when_a_topic_holds_its_separator() -> None:
-    typed = ambiguity("a|b OR c", default_lexicon())
-    assert typed is not None
+    typed = Ambiguous("a|b or c", "a|b-c", ("a|b", "c"), phrase=False)
     question = rendering.several_topics_question(typed)
     assert [row[0].action for row in question.buttons] == [SubscribeTo("a|b-c")]
     assert "<code>/subscribe a|b, c</code>" in question.text

@@ -110,8 +110,10 @@ def ambiguous(text: str) -> tuple[str, tuple[str, ...], bool] | None:
         ("India Chile", ("India-Chile", ("India", "Chile"), False)),
         ("india chile", ("india-chile", ("india", "chile"), False)),
         ("United States China", ("United States-China", ("United States", "China"), False)),
-        ("copper OR gold", ("copper-gold", ("copper", "gold"), False)),
-        ("Zyx AND Qwe", ("Zyx-Qwe", ("Zyx", "Qwe"), False)),
+        ("copper or gold", ("copper-gold", ("copper", "gold"), True)),
+        ("copper OR gold", None),  # a query: it says what it means
+        ("India NEAR Chile", None),
+        ("title:India Chile", None),
         ("oil and gas", ("oil-gas", ("oil", "gas"), True)),
         (
             "India Chile -cricket",

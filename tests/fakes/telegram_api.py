@@ -23,7 +23,17 @@ Deliberate differences from the real server:
   text, which is almost always a bug in the bot); pass ``strict_html_entities=False`` to get
   Telegram's behaviour;
 * Markdown / MarkdownV2 are accepted without validation;
-* sending to a chat the fake has never seen works unless ``strict_chats=True``.
+* sending to a chat the fake has never seen works unless ``strict_chats=True``;
+* ``message_thread_id`` is only known in forum supergroups (`add_forum`); elsewhere, and for a
+  topic that does not exist or was deleted, it is "message thread not found";
+* the bot is a member of every group it hears from and an administrator (who may post) of
+  every channel, unless `set_member_status` says otherwise for ``fake.bot_user["id"]``.
+
+Forums, channels and rights: `add_forum`, `add_forum_topic` and `delete_forum_topic`;
+`add_channel`; `set_member_status` with administrator rights such as ``can_post_messages`` or
+``can_manage_topics``; `createForumTopic` and `getChat`. The command menus the bot set per
+scope and language are in `commands_for`, and `menu_for` resolves the one a user sees the way
+Telegram's clients do.
 """
 
 from __future__ import annotations
@@ -79,6 +89,43 @@ CONFLICT_DESCRIPTION = (
 )
 QUERY_TOO_OLD_DESCRIPTION = (
     "Bad Request: query is too old and response timeout expired or query ID is invalid"
+)
+THREAD_NOT_FOUND_DESCRIPTION = "Bad Request: message thread not found"
+EDIT_NOT_FOUND_DESCRIPTION = "Bad Request: message to edit not found"
+NOT_A_FORUM_DESCRIPTION = "Bad Request: the chat is not a forum"
+TOPIC_RIGHTS_DESCRIPTION = "Bad Request: not enough rights to create a topic"
+CHANNEL_RIGHTS_DESCRIPTION = "Bad Request: need administrator rights in the channel chat"
+NOT_IN_CHANNEL_DESCRIPTION = "Forbidden: bot is not a member of the channel chat"
+DEFAULT_TOPIC_ICON_COLOR = 0x6FB9F0
+MAX_TOPIC_NAME_LENGTH = 128
+# Administrator rights every ChatMemberAdministrator carries, then those of one kind of chat.
+ADMIN_RIGHTS = (
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
+)
+CHAT_ADMIN_RIGHTS = {
+    "channel": ("can_post_messages", "can_edit_messages"),
+    "supergroup": ("can_pin_messages", "can_manage_topics"),
+    "group": ("can_pin_messages",),
+}
+COMMAND_SCOPES = frozenset(
+    {
+        "default",
+        "all_private_chats",
+        "all_group_chats",
+        "all_chat_administrators",
+        "chat",
+        "chat_administrators",
+        "chat_member",
+    }
 )
 NOT_MODIFIED_DESCRIPTION = (
     "Bad Request: message is not modified: specified new message content and reply markup "
@@ -445,6 +492,9 @@ class SentMessage:
     entities: list[JSONDict] = field(default_factory=list)
     file_size: int | None = None
     file_name: str | None = None
+    message_thread_id: int | None = None  # the forum topic the message is in
+    disable_notification: bool = False
+    link_preview_options: JSONDict | None = None
 
 
 @dataclass
@@ -555,6 +605,11 @@ _CHAT_ACTIONS = frozenset(
     }
 )
 _SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # getFile: bots download files of up to 20 MB
+MAX_INLINE_RESULTS = 50
+MAX_INLINE_QUERY_LENGTH = 256
+_INLINE_CHAT_TYPES = frozenset({"sender", "private", "group", "supergroup", "channel"})
+_START_PARAMETER_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def _command_entities(text: str) -> list[JSONDict]:
@@ -596,6 +651,20 @@ def _as_param(value: Any) -> str:
     return json.dumps(value)
 
 
+def _link_preview_options(params: _Params) -> JSONDict | None:
+    """The ``link_preview_options`` of a send or edit, as the object it encodes."""
+    raw = params.get("link_preview_options")
+    if not raw:
+        return None
+    try:
+        options = json.loads(raw)
+    except ValueError:
+        options = None
+    if not isinstance(options, dict):
+        raise _bad_request("can't parse link preview options JSON object")
+    return options
+
+
 def _validate_inline_button(button: Any) -> None:
     prefix = "can't parse inline keyboard button: "
     if not isinstance(button, dict):
@@ -622,27 +691,32 @@ def _validate_inline_button(button: Any) -> None:
         raise _bad_request("BUTTON_URL_INVALID")
 
 
-def _chat_member(status: str, user: JSONDict, *, chat_type: str) -> JSONDict:
+def _admin_rights(chat_type: str, overrides: dict[str, bool]) -> dict[str, bool]:
+    """An administrator's rights in a chat of `chat_type`: everything but promoting members
+    and (in a supergroup) managing topics, unless `overrides` says otherwise."""
+    rights = dict.fromkeys(ADMIN_RIGHTS, True)
+    rights.update(dict.fromkeys(CHAT_ADMIN_RIGHTS.get(chat_type, ()), True))
+    rights.update({"can_promote_members": False})
+    if chat_type == "supergroup":
+        rights["can_manage_topics"] = False
+    rights.update({name: value for name, value in overrides.items() if name in rights})
+    return rights
+
+
+def _scope_key(scope: JSONDict) -> str:
+    return json.dumps(scope, sort_keys=True)
+
+
+def _chat_member(
+    status: str, user: JSONDict, *, chat_type: str, rights: dict[str, bool] | None = None
+) -> JSONDict:
     """A ChatMember object of the kind `status` names, with the fields Telegram sends."""
     member: JSONDict = {"status": status, "user": dict(user)}
     if status == "creator":
         member["is_anonymous"] = False
     elif status == "administrator":
-        rights = (
-            "can_manage_chat",
-            "can_delete_messages",
-            "can_manage_video_chats",
-            "can_restrict_members",
-            "can_change_info",
-            "can_invite_users",
-            "can_post_stories",
-            "can_edit_stories",
-            "can_delete_stories",
-        )
-        member.update({"can_be_edited": False, "is_anonymous": False, "can_promote_members": False})
-        member.update(dict.fromkeys(rights, True))
-        if chat_type == "supergroup":
-            member.update({"can_pin_messages": True, "can_manage_topics": False})
+        member.update({"can_be_edited": False, "is_anonymous": False})
+        member.update(_admin_rights(chat_type, rights or {}))
     elif status == "restricted":
         permissions = (
             "can_send_messages",
@@ -761,6 +835,7 @@ class FakeTelegram:
         self.commands: list[JSONDict] = []
         self.deleted: list[tuple[int, int]] = []
         self.chat_actions: list[tuple[int, str]] = []
+        self.inline_answers: list[JSONDict] = []  # answerInlineQuery calls, results parsed
         self.too_many_requests = 0
 
         # state
@@ -782,6 +857,9 @@ class FakeTelegram:
         self._callback_ids = itertools.count(4_000_000_000_001)
         self._open_callbacks: set[str] = set()
         self._file_ids = itertools.count(1)
+        self._files: dict[str, _Upload] = {}  # file_id -> content, for getFile and downloads
+        self._inline_query_ids = itertools.count(5_000_000_000_001)
+        self._open_inline_queries: set[str] = set()
         self._failures: list[_FailureRule] = []
         self._blocked: set[int] = set()
         self._member_statuses: dict[tuple[int, int], str] = {}
@@ -789,6 +867,10 @@ class FakeTelegram:
         self._rate_limits: _RateLimits | None = None
         self._send_log: deque[tuple[float, int]] = deque()
         self._stubs: dict[str, Any] = {}
+        self._forums: dict[int, dict[int, str]] = {}  # chat → its topics (thread id → name)
+        self._member_rights: dict[tuple[int, int], dict[str, bool]] = {}
+        # (scope as JSON with sorted keys, language code) → the commands set for it
+        self._command_menus: dict[tuple[str, str], list[JSONDict]] = {}
         self._handlers: dict[str, tuple[str, _Handler]] = {}
         for name, handler in {
             "getMe": self._get_me,
@@ -801,6 +883,8 @@ class FakeTelegram:
             "sendMessage": self._send_message,
             "sendPhoto": self._send_photo,
             "sendDocument": self._send_document,
+            "getFile": self._get_file,
+            "answerInlineQuery": self._answer_inline_query,
             "sendChatAction": self._send_chat_action,
             "editMessageText": self._edit_message_text,
             "editMessageCaption": self._edit_message_caption,
@@ -811,6 +895,8 @@ class FakeTelegram:
             "getMyCommands": self._get_my_commands,
             "deleteMyCommands": self._delete_my_commands,
             "getChatMember": self._get_chat_member,
+            "getChat": self._get_chat,
+            "createForumTopic": self._create_forum_topic,
         }.items():
             self._handlers[name.lower()] = (name, handler)
 
@@ -823,12 +909,19 @@ class FakeTelegram:
             raise RuntimeError("FakeTelegram is not started")
         return self._base_url
 
+    @property
+    def base_file_url(self) -> str:
+        """``http://127.0.0.1:PORT/file/bot``, where files are downloaded from (PTB appends
+        ``{token}/{file_path}``), as ``https://api.telegram.org/file/bot`` for the real API."""
+        return self.base_url.removesuffix("/bot") + "/file/bot"
+
     async def start(self) -> None:
         """Start serving on a free port of 127.0.0.1."""
         if self._runner is not None:
             return
         self._closing = False
         app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("GET", "/file/bot{token}/{file_path:.+}", self._download)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
@@ -869,6 +962,7 @@ class FakeTelegram:
         chat_type: str = "private",
         first_name: str = "Ann",
         anonymous_admin: bool = False,
+        message_thread_id: int | None = None,
     ) -> dict[str, Any]:
         """Queue a user's text message for getUpdates; return the update dict.
 
@@ -876,8 +970,14 @@ class FakeTelegram:
         (`chat_type` "group"/"supergroup") the sender defaults to `DEFAULT_GROUP_USER_ID`;
         with `anonymous_admin` the message is sent on behalf of the group, as Telegram sends
         an anonymous administrator's (``sender_chat`` the group, ``from`` GroupAnonymousBot);
-        a "channel" produces a ``channel_post`` without a sender.
+        a "channel" produces a ``channel_post`` without a sender. In a forum (`add_forum`) a
+        message in a topic carries the topic's `message_thread_id` and ``is_topic_message``;
+        without one it is in the General topic.
         """
+        if chat_id in self._forums:
+            chat_type = "supergroup"
+        if message_thread_id is not None and message_thread_id not in self._forums.get(chat_id, {}):
+            raise ValueError(f"chat {chat_id} has no forum topic {message_thread_id}")
         chat = self._remember_chat(chat_id, chat_type, first_name)
         message: JSONDict = {
             "message_id": self._next_message_id(chat_id),
@@ -885,6 +985,8 @@ class FakeTelegram:
             "chat": dict(chat),
             "text": text,
         }
+        if message_thread_id is not None:
+            message.update(message_thread_id=message_thread_id, is_topic_message=True)
         kind = "message"
         if chat_type == "channel":
             kind = "channel_post"
@@ -958,6 +1060,90 @@ class FakeTelegram:
         )
         return query_id
 
+    def add_document(
+        self,
+        chat_id: int,
+        data: bytes,
+        *,
+        file_name: str,
+        mime_type: str | None = None,
+        caption: str | None = None,
+        user_id: int | None = None,
+        chat_type: str = "private",
+        first_name: str = "Ann",
+    ) -> dict[str, Any]:
+        """Queue a user's message carrying a file (a ``document``, with an optional caption);
+        return the update. The bot fetches the content as from Telegram: getFile, then a
+        download from `base_file_url`."""
+        chat = self._remember_chat(chat_id, chat_type, first_name)
+        user = self._remember_user(self._default_user_id(chat_id, user_id), first_name)
+        self._seen_in.add((chat_id, user["id"]))
+        file_id = f"FAKE-USER-DOCUMENT-{next(self._file_ids)}"
+        self._files[file_id] = _Upload(file_name, mime_type, data)
+        document: JSONDict = {
+            "file_id": file_id,
+            "file_unique_id": f"U{file_id[-12:]}",
+            "file_name": file_name,
+            "file_size": len(data),
+        }
+        if mime_type:
+            document["mime_type"] = mime_type
+        message: JSONDict = {
+            "message_id": self._next_message_id(chat_id),
+            "date": int(time.time()),
+            "chat": dict(chat),
+            "from": dict(user),
+            "document": document,
+        }
+        if caption:
+            message["caption"] = caption
+        self._messages[(chat_id, message["message_id"])] = _StoredMessage(message, False)
+        return self._enqueue({"message": message})
+
+    def add_inline_query(
+        self, query: str, *, user_id: int = 42, chat_type: str = "sender", offset: str = ""
+    ) -> str:
+        """Queue what a user typed after the bot's @username in a chat of `chat_type`
+        ("sender": their chat with the bot); return the inline query id. Like Telegram, this
+        needs inline mode on (``bot_user["supports_inline_queries"]``, set with BotFather's
+        /setinline) and cuts the query at 256 characters."""
+        if not self.bot_user.get("supports_inline_queries"):
+            raise ValueError("inline mode is off: Telegram sends no inline queries (/setinline)")
+        if chat_type not in _INLINE_CHAT_TYPES:
+            raise ValueError(f"unknown inline chat type {chat_type!r}")
+        user = self._users.get(user_id) or self._remember_user(user_id, "Ann")
+        query_id = str(next(self._inline_query_ids))
+        self._open_inline_queries.add(query_id)
+        self._enqueue(
+            {
+                "inline_query": {
+                    "id": query_id,
+                    "from": dict(user),
+                    "query": query[:MAX_INLINE_QUERY_LENGTH],
+                    "offset": offset,
+                    "chat_type": chat_type,
+                }
+            }
+        )
+        return query_id
+
+    def file_content(self, file_id: str) -> bytes:
+        """The content of a file the fake knows: one a user sent or the bot uploaded."""
+        return self._files[file_id].data
+
+    async def wait_for_inline_answer(self, query_id: str, *, timeout: float = 5.0) -> JSONDict:
+        """Wait until the bot answered inline query `query_id`; return the answer's parameters
+        with ``results`` parsed (a list of result objects)."""
+
+        def answered() -> list[JSONDict]:
+            return [a for a in self.inline_answers if a["inline_query_id"] == query_id]
+
+        if await self._wait_until(lambda: bool(answered()), timeout):
+            return answered()[0]
+        raise AssertionError(
+            f"inline query {query_id} was not answered within {timeout}s.\n{self.describe()}"
+        )
+
     # ---------------------------------------------------------------- injecting failures
 
     def fail_next(
@@ -1021,13 +1207,98 @@ class FakeTelegram:
         """Turn the flood limits off again (the default)."""
         self._rate_limits = None
 
-    def set_member_status(self, chat_id: int, user_id: int, status: str) -> None:
+    def set_member_status(self, chat_id: int, user_id: int, status: str, **rights: bool) -> None:
         """What getChatMember says of `user_id` in `chat_id`: "creator", "administrator",
         "member", "restricted", "left" or "kicked". Unset, a user is a member of their private
-        chat and of any group they wrote in or pressed a button in, and "left" elsewhere."""
+        chat and of any group they wrote in or pressed a button in, and "left" elsewhere; the
+        bot (``bot_user["id"]``) is a member of groups and an administrator of channels.
+
+        An administrator has every right of their kind of chat except ``can_promote_members``
+        and ``can_manage_topics``; `rights` changes some (``can_post_messages=False``,
+        ``can_manage_topics=True``). The bot's rights decide whether it may post in a channel
+        and create forum topics.
+        """
         if status not in MEMBER_STATUSES:
             raise ValueError(f"unknown chat member status {status!r}")
+        known = {*ADMIN_RIGHTS, *(r for names in CHAT_ADMIN_RIGHTS.values() for r in names)}
+        unknown = sorted(set(rights) - known)
+        if unknown or (rights and status != "administrator"):
+            raise ValueError(f"rights {unknown or sorted(rights)} do not apply to {status!r}")
         self._member_statuses[(chat_id, user_id)] = status
+        self._member_rights[(chat_id, user_id)] = dict(rights)
+
+    def add_forum(self, chat_id: int, *, title: str | None = None) -> None:
+        """Make `chat_id` a forum supergroup (``is_forum``), with only its General topic."""
+        chat: JSONDict = {"id": chat_id, "type": "supergroup", "is_forum": True}
+        chat["title"] = title or f"Test forum {chat_id}"
+        self._chats[chat_id] = chat
+        self._forums.setdefault(chat_id, {})
+
+    def add_forum_topic(self, chat_id: int, name: str) -> int:
+        """A topic a user created in the forum `chat_id`; its ``message_thread_id`` (the id of
+        the service message that opened it, as in Telegram)."""
+        if chat_id not in self._forums:
+            raise ValueError(f"chat {chat_id} is not a forum (add_forum first)")
+        return self._open_topic(chat_id, name, DEFAULT_TOPIC_ICON_COLOR, from_bot=False)
+
+    def delete_forum_topic(self, chat_id: int, message_thread_id: int) -> None:
+        """Delete a topic with its messages: sending to it is "message thread not found"."""
+        del self._forums[chat_id][message_thread_id]
+        for key in [
+            key
+            for key, stored in self._messages.items()
+            if key[0] == chat_id and stored.message.get("message_thread_id") == message_thread_id
+        ]:
+            del self._messages[key]
+
+    def forum_topics(self, chat_id: int) -> dict[int, str]:
+        """The topics of a forum: message_thread_id → name."""
+        return dict(self._forums.get(chat_id, {}))
+
+    def add_channel(self, chat_id: int, username: str, *, title: str | None = None) -> None:
+        """A channel the bot can reach as `chat_id` or ``@username`` (the bot is one of its
+        administrators unless `set_member_status` says otherwise)."""
+        name = username.removeprefix("@")
+        self._chats[chat_id] = {
+            "id": chat_id,
+            "type": "channel",
+            "title": title or name,
+            "username": name,
+        }
+        self._channel_ids[f"@{name}".lower()] = chat_id
+
+    def commands_for(
+        self, scope: JSONDict | None = None, language_code: str = ""
+    ) -> list[JSONDict]:
+        """The commands the bot set for exactly this scope (default: BotCommandScopeDefault)
+        and language, like getMyCommands."""
+        key = (_scope_key(scope or {"type": "default"}), language_code)
+        return copy.deepcopy(self._command_menus.get(key, []))
+
+    def menu_for(self, chat_id: int, user_id: int, language_code: str = "") -> list[JSONDict]:
+        """The command menu `user_id` sees in `chat_id`: the first scope with commands, from
+        the narrowest (that user in that chat) to the default, each first in the user's
+        language, as Telegram documents it."""
+        private = chat_id > 0
+        admin = not private and self._status_of(chat_id, user_id) in ("creator", "administrator")
+        scopes: list[JSONDict] = []
+        if private:
+            scopes += [{"type": "chat", "chat_id": chat_id}, {"type": "all_private_chats"}]
+        else:
+            scopes.append({"type": "chat_member", "chat_id": chat_id, "user_id": user_id})
+            if admin:
+                scopes.append({"type": "chat_administrators", "chat_id": chat_id})
+            scopes.append({"type": "chat", "chat_id": chat_id})
+            if admin:
+                scopes.append({"type": "all_chat_administrators"})
+            scopes.append({"type": "all_group_chats"})
+        scopes.append({"type": "default"})
+        for scope in scopes:
+            for language in dict.fromkeys((language_code, "")):
+                commands = self.commands_for(scope, language)
+                if commands:
+                    return commands
+        return []
 
     def stub_method(self, method: str, result: Any) -> None:
         """Answer `method` (one the fake does not implement) with ``{"ok": true, result}``."""
@@ -1110,6 +1381,7 @@ class FakeTelegram:
         self.callback_answers.clear()
         self.deleted.clear()
         self.chat_actions.clear()
+        self.inline_answers.clear()
         self.too_many_requests = 0
 
     # ---------------------------------------------------------------- HTTP plumbing
@@ -1238,6 +1510,9 @@ class FakeTelegram:
         return user
 
     def _remember_chat(self, chat_id: int, chat_type: str, first_name: str) -> JSONDict:
+        known = self._chats.get(chat_id)
+        if known is not None and (known.get("is_forum") or known.get("username")):
+            return known  # a forum or a channel made by add_forum / add_channel
         chat: JSONDict = {"id": chat_id, "type": chat_type}
         if chat_type == "private":
             chat["first_name"] = first_name
@@ -1264,6 +1539,60 @@ class FakeTelegram:
     def _next_message_id(self, chat_id: int) -> int:
         self._message_ids[chat_id] = self._message_ids.get(chat_id, 0) + 1
         return self._message_ids[chat_id]
+
+    def _open_topic(self, chat_id: int, name: str, icon_color: int, *, from_bot: bool) -> int:
+        """Record a new forum topic and the service message that opens it; its thread id."""
+        thread_id = self._next_message_id(chat_id)
+        message: JSONDict = {
+            "message_id": thread_id,
+            "date": int(time.time()),
+            "chat": dict(self._chats[chat_id]),
+            "message_thread_id": thread_id,
+            "is_topic_message": True,
+            "forum_topic_created": {"name": name, "icon_color": icon_color},
+        }
+        if from_bot:
+            message["from"] = self._bot_from()
+        self._messages[(chat_id, thread_id)] = _StoredMessage(message, from_bot)
+        self._forums[chat_id][thread_id] = name
+        return thread_id
+
+    def _thread(self, chat_id: int, params: _Params) -> int | None:
+        """The forum topic a send goes to (None: the chat itself, or a forum's General)."""
+        if not params.get("message_thread_id", "").strip():
+            return None
+        thread_id = _int_param(params, "message_thread_id", 0)
+        if thread_id not in self._forums.get(chat_id, {}):
+            raise _ApiError(400, THREAD_NOT_FOUND_DESCRIPTION)
+        return thread_id
+
+    def _status_of(self, chat_id: int, user_id: int) -> str:
+        """getChatMember's status of a user (or of the bot) in a chat, defaults included."""
+        chat_type = self._chat_for(chat_id, lenient=True)["type"]
+        if user_id == self.bot_user["id"]:
+            default = "administrator" if chat_type == "channel" else "member"
+        elif user_id == chat_id or (chat_id, user_id) in self._seen_in:
+            default = "member"
+        else:
+            default = "left"
+        return self._member_statuses.get((chat_id, user_id), default)
+
+    def _bot_may(self, chat: JSONDict, right: str) -> bool:
+        """Whether the bot is the chat's creator, or an administrator with `right`."""
+        bot_id = self.bot_user["id"]
+        status = self._status_of(chat["id"], bot_id)
+        if status == "administrator":
+            rights = _admin_rights(chat["type"], self._member_rights.get((chat["id"], bot_id), {}))
+            return rights.get(right, False)
+        return status == "creator"
+
+    def _check_may_post(self, chat: JSONDict) -> None:
+        """In a channel only its creator and administrators who may post messages post."""
+        if chat["type"] != "channel" or self._bot_may(chat, "can_post_messages"):
+            return
+        if self._status_of(chat["id"], self.bot_user["id"]) in ("left", "kicked"):
+            raise _ApiError(403, NOT_IN_CHANNEL_DESCRIPTION)
+        raise _ApiError(400, CHANNEL_RIGHTS_DESCRIPTION)
 
     def _resolve_chat(self, params: _Params) -> tuple[int, JSONDict]:
         """The numeric chat id and chat dict a chat-bound call targets; checks blocking."""
@@ -1369,6 +1698,9 @@ class FakeTelegram:
                 entities=entities,
                 file_size=len(upload.data) if upload is not None else None,
                 file_name=upload.filename if upload is not None else None,
+                message_thread_id=message.get("message_thread_id"),
+                disable_notification=params.get("disable_notification") == "true",
+                link_preview_options=_link_preview_options(params),
             )
         )
 
@@ -1434,7 +1766,9 @@ class FakeTelegram:
             return None, reference
         if not upload.data:
             raise _bad_request("file must be non-empty")
-        return upload, f"FAKE-{key.upper()}-{next(self._file_ids)}"
+        file_id = f"FAKE-{key.upper()}-{next(self._file_ids)}"
+        self._files[file_id] = upload
+        return upload, file_id
 
     # ---------------------------------------------------------------- API methods
 
@@ -1516,11 +1850,18 @@ class FakeTelegram:
             required=True,
         )
         markup = parse_reply_markup(params.get("reply_markup"))
+        thread_id = self._thread(chat_id, params)
         reply_to = self._reply_to(chat_id, params)
+        self._check_may_post(chat)
         self._check_rate_limit(chat_id)
         content: JSONDict = {"text": plain}
+        if thread_id is not None:
+            content.update(message_thread_id=thread_id, is_topic_message=True)
         if entities:
             content["entities"] = entities
+        preview = _link_preview_options(params)
+        if preview is not None:
+            content["link_preview_options"] = preview
         if markup is not None and "inline_keyboard" in markup:
             content["reply_markup"] = markup
         if reply_to is not None:
@@ -1550,7 +1891,9 @@ class FakeTelegram:
             required=False,
         )
         markup = parse_reply_markup(params.get("reply_markup"))
+        thread_id = self._thread(chat_id, params)
         reply_to = self._reply_to(chat_id, params)
+        self._check_may_post(chat)
         self._check_rate_limit(chat_id)
         size = len(upload.data) if upload is not None else None
         unique = f"U{file_id[-12:]}"
@@ -1582,6 +1925,8 @@ class FakeTelegram:
                 if upload.content_type:
                     document["mime_type"] = upload.content_type
             content = {"document": document}
+        if thread_id is not None:
+            content.update(message_thread_id=thread_id, is_topic_message=True)
         if raw is not None:
             content["caption"] = plain
             if entities:
@@ -1611,6 +1956,95 @@ class FakeTelegram:
     async def _send_document(self, params: _Params, files: _Files) -> JSONDict:
         return await self._send_file("sendDocument", "document", params, files)
 
+    async def _get_file(self, params: _Params, files: _Files) -> JSONDict:
+        file_id = params.get("file_id", "").strip()
+        upload = self._files.get(file_id)
+        if upload is None:
+            raise _bad_request("invalid file_id")
+        if len(upload.data) > MAX_DOWNLOAD_BYTES:
+            raise _bad_request("file is too big")
+        suffix = (
+            (upload.filename or "").rpartition(".")[2] if "." in (upload.filename or "") else ""
+        )
+        path = f"documents/{file_id}" + (f".{suffix}" if suffix.isalnum() else "")
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"U{file_id[-12:]}",
+            "file_size": len(upload.data),
+            "file_path": path,
+        }
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """A file's content at ``/file/bot{token}/{file_path}`` (as getFile gave the path)."""
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401, text="Unauthorized")
+        path = request.match_info["file_path"]
+        file_id = path.removeprefix("documents/").rsplit(".", 1)[0]
+        upload = self._files.get(file_id) if path.startswith("documents/") else None
+        if upload is None:
+            return web.Response(status=404, text="Not Found")
+        return web.Response(body=upload.data, content_type="application/octet-stream")
+
+    async def _answer_inline_query(self, params: _Params, files: _Files) -> bool:
+        query_id = params.get("inline_query_id", "")
+        if query_id not in self._open_inline_queries:
+            raise _ApiError(400, QUERY_TOO_OLD_DESCRIPTION)
+        try:
+            results = json.loads(params.get("results") or "")
+        except ValueError:
+            raise _bad_request("can't parse inline query results JSON object") from None
+        if not isinstance(results, list):
+            raise _bad_request("can't parse inline query results JSON object")
+        if len(results) > MAX_INLINE_RESULTS:
+            raise _bad_request("RESULTS_TOO_MUCH")
+        seen: set[str] = set()
+        for result in results:
+            self._validate_inline_result(result, seen)
+        if len(params.get("next_offset", "").encode()) > 64:
+            raise _bad_request("NEXT_OFFSET_INVALID")
+        if params.get("button"):
+            try:
+                button = json.loads(params["button"])
+            except ValueError:
+                raise _bad_request("can't parse inline query button JSON object") from None
+            if not isinstance(button, dict) or not str(button.get("text", "")).strip():
+                raise _bad_request("BUTTON_TEXT_INVALID")
+            start = button.get("start_parameter")
+            if "web_app" not in button and not _START_PARAMETER_RE.fullmatch(str(start or "")):
+                raise _bad_request("START_PARAM_INVALID")
+        self._open_inline_queries.discard(query_id)
+        self.inline_answers.append({**params, "results": results})
+        return True
+
+    def _validate_inline_result(self, result: Any, seen: set[str]) -> None:
+        """An InlineQueryResultArticle (the kind tradebot sends) checked as Telegram does."""
+        if not isinstance(result, dict) or result.get("type") != "article":
+            raise _bad_request("RESULT_TYPE_INVALID")
+        result_id = str(result.get("id", ""))
+        if not 1 <= len(result_id.encode()) <= 64:
+            raise _bad_request("RESULT_ID_INVALID")
+        if result_id in seen:
+            raise _bad_request("RESULT_ID_DUPLICATE")
+        seen.add(result_id)
+        if not str(result.get("title", "")).strip():
+            raise _bad_request("RESULT_TITLE_EMPTY")
+        content = result.get("input_message_content")
+        if not isinstance(content, dict) or "message_text" not in content:
+            raise _bad_request("MESSAGE_EMPTY")
+        text_params = {
+            "text": str(content["message_text"]),
+            **({"parse_mode": str(content["parse_mode"])} if content.get("parse_mode") else {}),
+        }
+        self._formatted(
+            text_params,
+            "text",
+            limit=MAX_MESSAGE_LENGTH,
+            too_long="MESSAGE_TOO_LONG",
+            required=True,
+        )
+        if "reply_markup" in result:
+            parse_reply_markup(json.dumps(result["reply_markup"]))
+
     async def _send_chat_action(self, params: _Params, files: _Files) -> bool:
         chat_id, _ = self._resolve_chat(params)
         action = params.get("action", "")
@@ -1626,7 +2060,7 @@ class FakeTelegram:
         message_id = self._message_id_param(params)
         stored = self._messages.get((chat_id, message_id))
         if stored is None:
-            raise _bad_request("message to edit not found")
+            raise _ApiError(400, EDIT_NOT_FOUND_DESCRIPTION)
         if not stored.from_bot:
             raise _bad_request("message can't be edited")
         return chat_id, stored
@@ -1775,26 +2209,80 @@ class FakeTelegram:
                 raise _bad_request("command description must be non-empty")
             if len(description) > 256:
                 raise _bad_request("command description is too long")
-        self.commands = commands
+        key = self._menu_key(params)
+        self._command_menus[key] = commands
+        if key == (_scope_key({"type": "default"}), ""):
+            self.commands = commands
         return True
 
     async def _get_my_commands(self, params: _Params, files: _Files) -> list[JSONDict]:
-        return copy.deepcopy(self.commands)
+        return copy.deepcopy(self._command_menus.get(self._menu_key(params), []))
 
     async def _delete_my_commands(self, params: _Params, files: _Files) -> bool:
-        self.commands = []
+        key = self._menu_key(params)
+        self._command_menus.pop(key, None)
+        if key == (_scope_key({"type": "default"}), ""):
+            self.commands = []
         return True
+
+    def _menu_key(self, params: _Params) -> tuple[str, str]:
+        """The (scope, language) a set/get/deleteMyCommands call is about, checked."""
+        language = params.get("language_code", "").strip()
+        if language and not re.fullmatch(r"[a-z]{2}", language):
+            raise _bad_request("invalid language code specified")
+        try:
+            scope = json.loads(params.get("scope") or '{"type": "default"}')
+        except ValueError:
+            raise _bad_request("can't parse BotCommandScope JSON object") from None
+        if not isinstance(scope, dict) or scope.get("type") not in COMMAND_SCOPES:
+            raise _bad_request("unsupported bot command scope type")
+        if scope["type"].startswith("chat"):
+            if "chat_id" not in scope:
+                raise _bad_request('can\'t parse BotCommandScope: Field "chat_id" must be present')
+            chat_id, _ = self._resolve_chat({"chat_id": str(scope["chat_id"])})
+            scope["chat_id"] = chat_id
+        if scope["type"] == "chat_member":
+            scope["user_id"] = _int_param({"user_id": str(scope.get("user_id", ""))}, "user_id", 0)
+        return _scope_key(scope), language
 
     async def _get_chat_member(self, params: _Params, files: _Files) -> JSONDict:
         chat_id, chat = self._resolve_chat(params)
         user_id = _int_param(params, "user_id", 0)
         if user_id <= 0:
             raise _bad_request("invalid user_id specified")
-        user = self._users.get(user_id)
+        user = self._bot_from() if user_id == self.bot_user["id"] else self._users.get(user_id)
         if user is None:
             if user_id != chat_id:
                 raise _bad_request("user not found")
             user = self._remember_user(user_id, "User")
-        default = "member" if user_id == chat_id or (chat_id, user_id) in self._seen_in else "left"
-        status = self._member_statuses.get((chat_id, user_id), default)
-        return _chat_member(status, user, chat_type=chat["type"])
+        status = self._status_of(chat_id, user_id)
+        rights = self._member_rights.get((chat_id, user_id))
+        return _chat_member(status, user, chat_type=chat["type"], rights=rights)
+
+    async def _get_chat(self, params: _Params, files: _Files) -> JSONDict:
+        _, chat = self._resolve_chat(params)
+        return {
+            **chat,
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+            "accepted_gift_types": {
+                "unlimited_gifts": False,
+                "limited_gifts": False,
+                "unique_gifts": False,
+                "premium_subscription": False,
+                "gifts_from_channels": False,
+            },
+        }
+
+    async def _create_forum_topic(self, params: _Params, files: _Files) -> JSONDict:
+        chat_id, chat = self._resolve_chat(params)
+        if chat_id not in self._forums:
+            raise _ApiError(400, NOT_A_FORUM_DESCRIPTION)
+        if not self._bot_may(chat, "can_manage_topics"):
+            raise _ApiError(400, TOPIC_RIGHTS_DESCRIPTION)
+        name = params.get("name", "").strip()
+        if not name or len(name) > MAX_TOPIC_NAME_LENGTH:
+            raise _bad_request("TOPIC_NAME_INVALID")
+        icon_color = _int_param(params, "icon_color", DEFAULT_TOPIC_ICON_COLOR)
+        thread_id = self._open_topic(chat_id, name, icon_color, from_bot=True)
+        return {"message_thread_id": thread_id, "name": name, "icon_color": icon_color}

@@ -1,0 +1,144 @@
+"""The bot's commands in one table: each command's name, what to type after it, the line the
+menu and /help show, the handler module that registers it and who it is for. The menu
+(`setMyCommands`) and /help are made from this table, and a test checks that every registered
+command is in it and back. Nothing here imports Telegram."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Scope(StrEnum):
+    EVERYONE = "everyone"  # private chats and groups: the default menu, /help
+    ADMIN = "admin"  # ADMIN_IDS, in their private chat: their own menu, /help for admins
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    args: str  # what follows the command, as /help shows it ("" for nothing)
+    description: str  # the menu's line and /help's (Telegram allows 3-256 characters)
+    handler: str  # the module whose `register` adds its handler
+    scope: Scope
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("start", "", "welcome and how to use the bot", "handlers.basics", Scope.EVERYONE),
+    Command("help", "", "this help", "handlers.basics", Scope.EVERYONE),
+    Command(
+        "stop",
+        "",
+        "pause all alerts and digests (/start resumes them)",
+        "handlers.basics",
+        Scope.EVERYONE,
+    ),
+    Command(
+        "subscribe", "TOPIC", "get alerts on a topic", "handlers.subscriptions", Scope.EVERYONE
+    ),
+    Command(
+        "unsubscribe", "TOPIC", "stop alerts on a topic", "handlers.subscriptions", Scope.EVERYONE
+    ),
+    Command(
+        "list",
+        "",
+        "your topics, with buttons to remove one or change its level",
+        "handlers.subscriptions",
+        Scope.EVERYONE,
+    ),
+    Command(
+        "export",
+        "",
+        "your watch-list as a CSV file (topics, levels, dates)",
+        "handlers.export",
+        Scope.EVERYONE,
+    ),
+    Command(
+        "facts",
+        "[TOPIC]",
+        "key figures about a topic, or alone: on your watch-list",
+        "handlers.questions",
+        Scope.EVERYONE,
+    ),
+    Command("related", "TOPIC", "related headlines", "handlers.questions", Scope.EVERYONE),
+    Command(
+        "latest",
+        "TOPIC",
+        "the newest articles on a topic",
+        "handlers.questions",
+        Scope.EVERYONE,
+    ),
+    Command("trend", "TOPIC", "a chart of articles per day", "handlers.questions", Scope.EVERYONE),
+    Command(
+        "test",
+        "QUERY",
+        "what a topic or query would have alerted on in the last 30 days",
+        "handlers.querytest",
+        Scope.EVERYONE,
+    ),
+    Command(
+        "digest",
+        "",
+        "your digest now: what matched since the last one",
+        "handlers.questions",
+        Scope.EVERYONE,
+    ),
+    Command("sources", "", "where the news comes from", "handlers.admin", Scope.EVERYONE),
+    Command(
+        "settings",
+        "",
+        "time zone, digest time, delivery mode",
+        "handlers.preferences",
+        Scope.EVERYONE,
+    ),
+    Command(
+        "timezone",
+        "CITY",
+        "your time zone: a city, IST, UTC+5:30 or Asia/Kolkata",
+        "handlers.preferences",
+        Scope.EVERYONE,
+    ),
+    Command(
+        "digesttime",
+        "TIME|off",
+        "when your daily digest arrives: 07:30 or 7:30am",
+        "handlers.preferences",
+        Scope.EVERYONE,
+    ),
+    Command(
+        "mode",
+        "instant|digest|both",
+        "alerts one by one, a daily digest, or both",
+        "handlers.preferences",
+        Scope.EVERYONE,
+    ),
+    Command("feeds", "", "the feeds, their status and last errors", "handlers.admin", Scope.ADMIN),
+    Command("addfeed", "URL [NAME]", "poll an RSS or Atom feed", "handlers.admin", Scope.ADMIN),
+    Command("removefeed", "ID", "stop polling a feed", "handlers.admin", Scope.ADMIN),
+    Command("resumefeed", "ID", "poll a paused feed again", "handlers.admin", Scope.ADMIN),
+    Command(
+        "ingest",
+        "URL",
+        "store an article (or a feed's entries) from the web",
+        "handlers.admin",
+        Scope.ADMIN,
+    ),
+    Command("stats", "", "chats, topics, articles, alerts, feeds", "handlers.admin", Scope.ADMIN),
+    Command(
+        "webhook",
+        "add|remove|test [CHAT_ID] [URL]",
+        "also POST a chat's alerts as signed JSON to a URL",
+        "handlers.admin",
+        Scope.ADMIN,
+    ),
+)
+
+
+def commands_for(scope: Scope) -> tuple[Command, ...]:
+    """The commands of one scope, in the table's order."""
+    return tuple(command for command in COMMANDS if command.scope == scope)
+
+
+def menu(*, admin: bool) -> tuple[Command, ...]:
+    """The command menu: everyone's, and for an admin the admin commands after it."""
+    return commands_for(Scope.EVERYONE) + (commands_for(Scope.ADMIN) if admin else ())
