@@ -44,6 +44,6 @@ clean:
 # After changing messages: extract them (bot/locales/tradebot.pot) and merge them into each
 # language's catalog; translate what is new, then `make install` compiles the catalogs.
 catalogs: install
-	$(BIN)/pybabel extract --no-location --sort-output -k _ -k ngettext:1,2 \
+	$(BIN)/pybabel extract --no-location --sort-output -k _ -k N_ -k ngettext:1,2 \
 		-o bot/locales/tradebot.pot bot handlers
 	$(BIN)/pybabel update --no-fuzzy-matching -D tradebot -i bot/locales/tradebot.pot -d bot/locales

@@ -8,9 +8,9 @@ from contextlib import asynccontextmanager
 from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram import Bot, BotCommand, BotCommandScopeChat
+from telegram import Bot, BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
-from telegram.ext import ApplicationBuilder, ContextTypes
+from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
 from bot import commands
@@ -27,6 +27,7 @@ from handlers import (
     admin,
     alerts,
     basics,
+    common,
     export,
     inline,
     preferences,
@@ -96,6 +97,7 @@ def build_application(
         ),
     )
 
+    app.add_handler(TypeHandler(Update, common.choose_language), group=-1)
     basics.register(app)
     subscriptions.register(app)
     export.register(app)

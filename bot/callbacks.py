@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.i18n import LANGUAGES
 from bot.localtime import is_zone
 
 MAX_BYTES = 64  # Telegram's limit on callback data
@@ -115,6 +116,16 @@ class ShowSettings:
     """The "settings" button under the welcome."""
 
 
+@dataclass(frozen=True, slots=True)
+class SetLanguage:
+    """A button under /language: an interface language, or `AUTOMATIC` (Telegram's)."""
+
+    language: str
+
+
+AUTOMATIC = "auto"  # follow the language of whoever writes, as Telegram says it
+
+
 Callback = (
     SubscribeTo
     | RemoveSubscription
@@ -128,6 +139,7 @@ Callback = (
     | SubscribeTested
     | ShowHelp
     | ShowSettings
+    | SetLanguage
 )
 
 MAX_TOPICS_PER_BUTTON = 5  # as many as the terms of one watch item `A-B-…`
@@ -166,6 +178,8 @@ def encode(callback: Callback) -> str:
             return "help"
         case ShowSettings():
             return "settings"
+        case SetLanguage(language):
+            return f"lang:{language}"
 
 
 def fits(callback: Callback) -> bool:
@@ -219,6 +233,8 @@ def decode(data: str) -> Callback | None:
         return ShowHelp()
     if data == "settings":
         return ShowSettings()
+    if kind == "lang" and (rest in LANGUAGES or rest == AUTOMATIC):
+        return SetLanguage(rest)
     return None
 
 

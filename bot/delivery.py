@@ -30,7 +30,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPrevie
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from bot import callbacks, rendering
+from bot import callbacks, i18n, rendering
 from bot.matching import evidence_sentence
 from storage import queries
 from storage.db import SessionFactory
@@ -50,17 +50,15 @@ NOT_THE_SENDER = (
 )
 
 T = TypeVar("T")
-# Under a list of headlines: the evidence of the alerts it carries (they record its message id).
-EVIDENCE_MARKUP = InlineKeyboardMarkup(
-    [
-        [
-            InlineKeyboardButton(
-                rendering.EVIDENCE_BUTTON.label,
-                callback_data=callbacks.encode(rendering.EVIDENCE_BUTTON.action),
-            )
-        ]
-    ]
-)
+
+
+def evidence_markup() -> InlineKeyboardMarkup:
+    """Under a list of headlines: the evidence of the alerts it carries (they record its
+    message id), in the language spoken."""
+    shown = rendering.evidence_button()
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(shown.label, callback_data=callbacks.encode(shown.action))]]
+    )
 
 
 class SendBudget:
@@ -267,6 +265,9 @@ class Dispatcher:
     async def _deliver(self, chat_id: int, rows: list[tuple[Alert, Article]]) -> bool:
         """Send a chat its due alerts, one message for one alert, a list of headlines for
         several, and record the outcome of each."""
+        # In the chat's language: each chat's delivery is a task of its own (`dispatch_due`
+        # gathers them), so the language set here stays within it.
+        i18n.speak(await self._language(chat_id))
         messages: list[tuple[str, list[Alert], InlineKeyboardMarkup | None]]
         if len(rows) == 1:
             alert, article = rows[0]
@@ -297,7 +298,7 @@ class Dispatcher:
                 for alert, article in rows
             ]
             messages = [
-                (burst.text, [alerts[i] for i in burst.alert_ids], EVIDENCE_MARKUP)
+                (burst.text, [alerts[i] for i in burst.alert_ids], evidence_markup())
                 for burst in rendering.alert_burst(items)
             ]
         for text, alerts_in_message, markup in messages:
@@ -335,6 +336,12 @@ class Dispatcher:
                     )
             return False  # blocked, refused or erroring: the chat's other alerts wait
         return True
+
+    async def _language(self, chat_id: int) -> str:
+        """The chat's language: chosen with /language, else that of who last wrote there."""
+        async with self._sessions() as session:
+            chosen, code = await queries.chat_languages(session=session, chat_id=chat_id)
+        return i18n.chat_language(chosen, code)
 
     async def _listed_with(self, article: Article) -> Article | None:
         """The article a related headline was listed with, if it is one."""

@@ -30,6 +30,12 @@ class CatalogMissing(RuntimeError):
     """A language's compiled catalog is not installed (the package was not built)."""
 
 
+def chat_language(chosen: str | None, code: str | None) -> str:
+    """A chat's language: the one chosen with /language, else that of its Telegram
+    `language_code`."""
+    return chosen if chosen in LANGUAGES else language_for(code)
+
+
 def language_for(code: str | None) -> str:
     """The interface language for a Telegram `language_code` ("es-MX" → "es"); English for
     anything not translated."""
@@ -66,6 +72,12 @@ def speaking(language: str) -> Iterator[None]:
         _current.reset(token)
 
 
+def speak(language: str) -> None:
+    """Render messages in `language` for the rest of the current context (an update's
+    handling, which `speaking` encloses)."""
+    _current.set(language if language in LANGUAGES else ENGLISH)
+
+
 def current_language() -> str:
     return _current.get()
 
@@ -73,6 +85,11 @@ def current_language() -> str:
 def _(message: str) -> str:
     """The message in the current language."""
     return catalog(_current.get()).gettext(message)
+
+
+def N_(message: str) -> str:
+    """Mark a message kept in a table for translation where it is shown (with `_`)."""
+    return message
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:

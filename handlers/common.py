@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOpti
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot import callbacks, rendering
+from bot import callbacks, i18n, rendering
 from bot.context import BotApplication, BotContext, Services
 from bot.digest_jobs import sync_digest_jobs
 from bot.rendering import Reply
@@ -116,6 +116,24 @@ async def answer(update: Update, reply: Reply | str) -> None:
     )
 
 
+async def choose_language(update: object, context: BotContext) -> None:
+    """Speak the chat's language for the rest of the update: the one chosen with /language,
+    else that of the user who writes (whose language code the chat records, so alerts and
+    digests follow it too)."""
+    if not isinstance(update, Update):
+        return
+    chat, user = update.effective_chat, update.effective_user
+    seen = user.language_code if user is not None and not user.is_bot else None
+    chosen = None
+    if chat is not None:
+        async with context.services.sessions() as session:
+            chosen, stored = await queries.chat_languages(
+                session=session, chat_id=chat.id, seen_code=seen
+            )
+        seen = seen or stored
+    i18n.speak(i18n.chat_language(chosen, seen))
+
+
 def is_admin(update: Update, services: Services) -> bool:
     """Whether the update's user is one of ADMIN_IDS."""
     user = update.effective_user
@@ -136,6 +154,7 @@ async def remember_chat(update: Update, context: BotContext) -> int | None:
             kind=chat.type,
             title=chat.title or chat.username,
             timezone=services.settings.default_timezone,
+            language_code=update.effective_user.language_code if update.effective_user else None,
         )
         created = row in session.new
         await session.commit()

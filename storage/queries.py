@@ -42,16 +42,33 @@ async def ensure_chat(
     kind: str = "private",
     title: str | None = None,
     timezone: str = "UTC",
+    language_code: str | None = None,
 ) -> Chat:
-    """The chat's row, created on first contact (in `timezone`); a chat that writes again is
-    active again."""
+    """The chat's row, created on first contact (in `timezone`, with the Telegram
+    `language_code` of who wrote); a chat that writes again is active again."""
     chat = await session.get(Chat, chat_id)
     if chat is None:
-        chat = Chat(id=chat_id, kind=kind, title=title, timezone=timezone)
+        chat = Chat(
+            id=chat_id, kind=kind, title=title, timezone=timezone, language_code=language_code
+        )
         session.add(chat)
     elif not chat.active:
         chat.active, chat.inactive_reason = True, None
     return chat
+
+
+async def chat_languages(
+    *, session: AsyncSession, chat_id: int, seen_code: str | None = None
+) -> tuple[str | None, str | None]:
+    """A chat's chosen language and Telegram language code (both None for an unknown chat);
+    `seen_code`, the language code of who writes now, is recorded when it changed."""
+    chat = await session.get(Chat, chat_id)
+    if chat is None:
+        return None, None
+    if seen_code and chat.language_code != seen_code[:16]:
+        chat.language_code = seen_code[:16]
+        await session.commit()
+    return chat.language, chat.language_code
 
 
 async def deactivate_chat(*, session: AsyncSession, chat_id: int, reason: str) -> None:

@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po
 from bot import i18n
 
 ROOT = Path(__file__).parent.parent
-KEYWORDS = {"_": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 TRANSLATED = [language for language in i18n.LANGUAGES if language != i18n.ENGLISH]
 
