@@ -8,12 +8,11 @@ from contextlib import asynccontextmanager
 from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram import Bot, BotCommand, BotCommandScopeChat, Update
-from telegram.error import TelegramError
+from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
-from bot import commands
+from bot import menus
 from bot.context import BotApplication, BotContext, Services, services_of
 from bot.delivery import Dispatcher, SendBudget
 from bot.digest_jobs import sync_digest_jobs
@@ -140,7 +139,7 @@ async def _post_init(app: BotApplication) -> None:
     services = services_of(app)
     await upgrade_schema(services.engine)
     await refresh_vocabulary(services)
-    await set_command_menus(app.bot, services.settings.admin_ids)
+    await menus.set_command_menus(app.bot, services.settings.admin_ids)
     if app.job_queue is not None:
         app.job_queue.run_repeating(
             _refresh_vocabulary_job,
@@ -181,21 +180,6 @@ async def _post_shutdown(app: BotApplication) -> None:
     await services.poller.stop()
     await services.dispatcher.stop()
     await services.engine.dispose()
-
-
-async def set_command_menus(bot: Bot, admin_ids: frozenset[int]) -> None:
-    """The command menu from the commands table: everyone's by default, and in each admin's
-    private chat the admin commands too (an admin who never wrote to the bot is skipped)."""
-    await bot.set_my_commands(_menu(admin=False))
-    for admin_id in sorted(admin_ids):
-        try:
-            await bot.set_my_commands(_menu(admin=True), scope=BotCommandScopeChat(admin_id))
-        except TelegramError as error:
-            log.warning("no admin command menu for %s: %s", admin_id, error)
-
-
-def _menu(*, admin: bool) -> list[BotCommand]:
-    return [BotCommand(c.name, c.description) for c in commands.menu(admin=admin)]
 
 
 async def refresh_vocabulary(services: Services) -> None:

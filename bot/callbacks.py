@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.i18n import LANGUAGES
+from bot.i18n import AUTOMATIC, LANGUAGES
 from bot.localtime import is_zone
 
 MAX_BYTES = 64  # Telegram's limit on callback data
@@ -121,9 +121,6 @@ class SetLanguage:
     """A button under /language: an interface language, or `AUTOMATIC` (Telegram's)."""
 
     language: str
-
-
-AUTOMATIC = "auto"  # follow the language of whoever writes, as Telegram says it
 
 
 Callback = (

@@ -24,6 +24,16 @@ LOCALES = Path(__file__).parent / "locales"
 ENGLISH = "en"
 # The interface languages, each with its own name (what /language offers).
 LANGUAGES = {"en": "English", "es": "Español", "hi": "हिन्दी"}
+AUTOMATIC = "auto"  # no language chosen: follow the Telegram app of whoever writes
+_NAMES = {
+    **{code: code for code in LANGUAGES},
+    **{name.casefold(): code for code, name in LANGUAGES.items()},
+    "espanol": "es",
+    "spanish": "es",
+    "hindi": "hi",
+    "automatic": AUTOMATIC,
+    AUTOMATIC: AUTOMATIC,
+}
 
 
 class CatalogMissing(RuntimeError):
@@ -34,6 +44,12 @@ def chat_language(chosen: str | None, code: str | None) -> str:
     """A chat's language: the one chosen with /language, else that of its Telegram
     `language_code`."""
     return chosen if chosen in LANGUAGES else language_for(code)
+
+
+def language_named(typed: str) -> str | None:
+    """The language (or `AUTOMATIC`) typed after /language: a code or a name ("es",
+    "Español", "spanish", "हिन्दी", "auto"); None for anything else."""
+    return _NAMES.get(typed.strip().casefold())
 
 
 def language_for(code: str | None) -> str:

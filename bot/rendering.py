@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 from babel.dates import format_date, format_datetime
 
 from bot.callbacks import (
-    AUTOMATIC,
     LEVELS,
     Ask,
     Callback,
@@ -39,7 +38,7 @@ from bot.callbacks import (
 from bot.commands import Command, Scope, commands_for
 from bot.digests import DigestArticle
 from bot.facts import RankedFact
-from bot.i18n import LANGUAGES, N_, _, current_language, ngettext
+from bot.i18n import AUTOMATIC, LANGUAGES, N_, _, current_language, ngettext
 from bot.localtime import ZoneChoice, offset_label, utc_offset
 from bot.refs import ArticleRef, QueryTestReport, Story
 from bot.text import shorten, utf16_length
@@ -119,7 +118,7 @@ def help_text(*, admin: bool = False) -> str:
         _('• leave some out: <code>copper -Copperfield -"copper wire"</code>'),
         _(
             "• a query: <code>(copper OR nickel) -Copperfield</code>, "
-            '<code>India NEAR Chile</code> (one sentence), <code>title:copper</code>, '
+            "<code>India NEAR Chile</code> (one sentence), <code>title:copper</code>, "
             '<code>"copper wire"</code> (exact), '
             "<code>/nick(el|le)/</code> — try one first with /test"
         ),
@@ -128,7 +127,6 @@ def help_text(*, admin: bool = False) -> str:
             "(rare earths = neodymium, dysprosium, …). Capitalised names match only names: "
             "<code>China</code> is not fine china."
         ),
-        _("Language: /language (English, Español, हिन्दी)."),
     ]
     if admin:
         lines += [
@@ -605,7 +603,7 @@ ANSWER_TITLE_LENGTH = 160
 FACT_ORIGIN_TITLE_LENGTH = 60  # an article without a source is named by its title
 WATCH_LIST_FACTS = 3  # facts per watch item under /facts alone
 WATCH_LIST_FACTS_LENGTH = 3600  # room for the items' facts in one message, with the last line
-# The first line of a facts page in any language: "📊 Key facts: copper (1–3 of 9)".
+# The first line of a facts page in any language, e.g. "📊 Key facts: copper (1-3 of 9)".
 FACTS_HEADER = re.compile(r"^📊 [^:]+: (?P<topic>.+) \(\d+–\d+ \D+ \d+\)$")
 
 

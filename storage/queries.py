@@ -477,7 +477,8 @@ async def vocabulary(*, session: AsyncSession, limit: int = 20_000) -> list[str]
 
 
 async def update_chat(*, session: AsyncSession, chat_id: int, **values: object) -> Chat | None:
-    """Change a chat's settings (timezone, digest_time, mode, empty_digest_line, paused)."""
+    """Change a chat's settings (timezone, digest_time, mode, empty_digest_line, paused,
+    language)."""
     chat = await session.get(Chat, chat_id)
     if chat is not None:
         for name, value in values.items():
