@@ -91,7 +91,9 @@ def build_application(
             sessions,
             Ingestor(sessions, lexicon),
             settings,
-            notify=lambda text: admin.notify_admins(app.bot, settings.admin_ids, text),
+            notify=lambda notice: admin.notify_admins(
+                app.bot, sessions, settings.admin_ids, notice
+            ),
             on_alerts=lambda: services_of(app).dispatcher.wake(),
         ),
     )

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot import i18n, menus
+from bot import i18n, menus, rendering
 from bot.articles import ArticleIn
 from bot.commands import COMMANDS, Scope, commands_for
 from bot.context import BotApplication
@@ -18,6 +18,7 @@ from bot.settings import Settings
 from storage import queries
 from storage.db import SessionFactory
 from storage.models import Chat
+from handlers import admin
 from tests.fakes import FakeTelegram
 from tests.test_chat_commands import say
 from tests.test_preferences import buttons, tap
@@ -182,3 +183,25 @@ async def test_digests_speak_the_chats_language(db: SessionFactory) -> None:
         await session.commit()
     [hindi] = await digest_text(db, await chat_row(db, SPEAKER), since=None, until=now)
     assert hindi.startswith("📰 <b>24 नव॰ 2026 का डाइजेस्ट</b>")
+
+
+async def test_admin_notices_speak_each_admins_language(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory
+) -> None:
+    async with db() as session:
+        await queries.ensure_chat(session=session, chat_id=ADMIN, language_code="es")
+        await session.commit()
+    told = await admin.notify_admins(
+        bot.bot,
+        db,
+        {ADMIN},
+        lambda: rendering.feed_paused(
+            feed_id=7, name="Wire", url="https://wire.example.com/feed", failures=3, error=None
+        ),
+    )
+    [notice] = await telegram.wait_for_sent(chat_id=ADMIN)
+    assert told
+    assert (notice.plain_text or "").startswith(
+        "⏸ El feed #7 (Wire) está en pausa tras 3 descargas fallidas seguidas.\n"
+        "Último error: desconocido"
+    )
