@@ -15,10 +15,10 @@ from bot.commands import COMMANDS, Scope, commands_for
 from bot.context import BotApplication
 from bot.digest_jobs import digest_text
 from bot.settings import Settings
+from handlers import admin
 from storage import queries
 from storage.db import SessionFactory
 from storage.models import Chat
-from handlers import admin
 from tests.fakes import FakeTelegram
 from tests.test_chat_commands import say
 from tests.test_preferences import buttons, tap
