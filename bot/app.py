@@ -141,7 +141,10 @@ async def _post_init(app: BotApplication) -> None:
     services = services_of(app)
     await upgrade_schema(services.engine)
     await refresh_vocabulary(services)
-    await menus.set_command_menus(app.bot, services.settings.admin_ids)
+    admin_ids = services.settings.admin_ids
+    async with services.sessions() as session:
+        chosen = await queries.chosen_languages(session=session, chat_ids=admin_ids)
+    await menus.set_command_menus(app.bot, admin_ids, chosen)
     if app.job_queue is not None:
         app.job_queue.run_repeating(
             _refresh_vocabulary_job,

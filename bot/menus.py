@@ -5,6 +5,7 @@ menu by default and per language (`language_code`), the admins' in their private
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
@@ -40,17 +41,24 @@ def _code(language: str) -> str | None:
     return None if language == i18n.ENGLISH else language
 
 
-async def set_command_menus(bot: Bot, admin_ids: frozenset[int]) -> None:
+async def set_command_menus(
+    bot: Bot, admin_ids: frozenset[int], chosen: Mapping[int, str] | None = None
+) -> None:
     """Everyone's menu and the description in each language, and in each admin's private
-    chat the admin commands too (an admin who never wrote to the bot is skipped)."""
+    chat the admin commands too, in the language the chat chose if it did (`chosen`, by chat
+    id); an admin who never wrote to the bot is skipped."""
     for language in i18n.LANGUAGES:
         with i18n.speaking(language):
             await bot.set_my_commands(menu(admin=False), language_code=_code(language))
             await bot.set_my_description(description(), language_code=_code(language))
             await bot.set_my_short_description(short_description(), language_code=_code(language))
     for admin_id in sorted(admin_ids):
+        own = (chosen or {}).get(admin_id)
         try:
-            await _set_admin_menus(bot, admin_id)
+            if own is None:
+                await _set_admin_menus(bot, admin_id)
+            else:
+                await set_chat_menu(bot, admin_id, own, admin=True)
         except TelegramError as error:
             log.warning("no admin command menu for %s: %s", admin_id, error)
 

@@ -71,6 +71,17 @@ async def chat_languages(
     return chat.language, chat.language_code
 
 
+async def chosen_languages(*, session: AsyncSession, chat_ids: Iterable[int]) -> dict[int, str]:
+    """The languages chosen with /language by those of `chat_ids` that chose one."""
+    ids = list(chat_ids)
+    if not ids:
+        return {}
+    rows = await session.exec(
+        select(Chat.id, Chat.language).where(col(Chat.id).in_(ids), col(Chat.language).is_not(None))
+    )
+    return {chat_id: language for chat_id, language in rows.all() if language}
+
+
 async def deactivate_chat(*, session: AsyncSession, chat_id: int, reason: str) -> None:
     """Stop sending to a chat: mark it inactive and fail its pending alerts."""
     chat = await session.get(Chat, chat_id)

@@ -12,6 +12,7 @@ import pytest
 from bot import i18n, menus, rendering
 from bot.articles import ArticleIn
 from bot.commands import COMMANDS, Scope, commands_for
+from bot.app import running
 from bot.context import BotApplication
 from bot.digest_jobs import digest_text
 from bot.settings import Settings
@@ -205,3 +206,19 @@ async def test_admin_notices_speak_each_admins_language(
         "⏸ El feed #7 (Wire) está en pausa tras 3 descargas fallidas seguidas.\n"
         "Último error: desconocido"
     )
+
+
+async def test_an_admin_who_chose_a_language_keeps_its_admin_menu_after_a_restart(
+    make_bot: Callable[..., BotApplication], telegram: FakeTelegram
+) -> None:
+    everyone = [c.name for c in commands_for(Scope.EVERYONE)]
+    admin_commands = [c.name for c in commands_for(Scope.ADMIN)]
+    async with running(make_bot(), poll_timeout=1):
+        await say(telegram, "/language hi", ADMIN)
+    async with running(make_bot(), poll_timeout=1):
+        menu = telegram.menu_for(ADMIN, ADMIN, "es")
+        assert [c["command"] for c in menu] == everyone + admin_commands
+        assert descriptions(menu)["stats"] == spoken("hi", "chats, topics, articles, alerts, feeds")
+        assert descriptions(telegram.menu_for(USER, USER, "es"))["subscribe"] == (
+            "recibir alertas sobre un tema"
+        )
