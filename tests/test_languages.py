@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 import pytest
 
 from bot import i18n, menus, rendering
+from bot.app import running
 from bot.articles import ArticleIn
 from bot.commands import COMMANDS, Scope, commands_for
-from bot.app import running
 from bot.context import BotApplication
 from bot.digest_jobs import digest_text
 from bot.settings import Settings
