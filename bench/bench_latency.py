@@ -182,8 +182,8 @@ async def in_process_path(scale: Scale, report: Report) -> None:
                     )
                     returned = time.monotonic()
                     services.dispatcher.wake()
-                    if result.alerts != 1:
-                        raise RuntimeError(f"expected one alert, got {result.alerts}")
+                    if result.matched != 1:
+                        raise RuntimeError(f"expected one match, got {result.matched}")
                     sent = await telegram.wait_for_sent(1, chat_id=FIRST_CHAT + n, timeout=40)
                     others = {m.chat_id for m in telegram.sent} - {
                         FIRST_CHAT + i for i in range(n + 1)

@@ -1,5 +1,13 @@
 """What every benchmark shares: scale, figures and their report, temporary databases, the
-fake Bot API, child processes and timing helpers."""
+fake Bot API, child processes and timing helpers.
+
+Databases are SQLite files in a temporary directory; a benchmark that opens its database with
+`bench_database` gets instead, when `TEST_DATABASE_URL` names a PostgreSQL server (as
+`scripts/with-postgres` exports it), a throwaway database on that server, dropped after it:
+
+    scripts/with-postgres make bench
+    TEST_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/postgres make bench
+"""
 
 from __future__ import annotations
 
@@ -14,6 +22,7 @@ import signal
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -145,12 +154,19 @@ def _terminated(_signal: int, _frame: object) -> None:
     raise SystemExit(143)  # unwinds: temporary directories and child processes are cleaned up
 
 
-def arguments(description: str) -> argparse.Namespace:
-    """The options every benchmark takes; also makes SIGTERM (run_all's timeout) clean up."""
+def arguments(
+    description: str, more: Callable[[argparse.ArgumentParser], None] | None = None
+) -> argparse.Namespace:
+    """The options every benchmark takes (and `more` of its own); also makes SIGTERM
+    (run_all's timeout) clean up."""
     signal.signal(signal.SIGTERM, _terminated)
-    parser = argparse.ArgumentParser(description=description)
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="one tenth of every workload")
     parser.add_argument("--json-out", type=Path, help="also write the figures as JSON here")
+    if more is not None:
+        more(parser)
     return parser.parse_args()
 
 
@@ -172,6 +188,29 @@ def temp_dir(prefix: str) -> Iterator[Path]:
 
 def sqlite_url(directory: Path) -> str:
     return f"sqlite+aiosqlite:///{directory / 'tradebot.db'}"
+
+
+def backend() -> str:
+    """Which database the benchmarks run on: "postgresql" when `TEST_DATABASE_URL` is set."""
+    return "postgresql" if os.environ.get("TEST_DATABASE_URL") else "sqlite"
+
+
+@contextlib.asynccontextmanager
+async def bench_database(directory: Path) -> AsyncIterator[str]:
+    """The URL of an empty database for one benchmark: a SQLite file in `directory`, or a
+    database made on the `TEST_DATABASE_URL` server and dropped afterwards."""
+    server = os.environ.get("TEST_DATABASE_URL")
+    if not server:
+        yield sqlite_url(directory)
+        return
+    from tests.fakes import postgres
+
+    name = f"bench_{uuid.uuid4().hex[:12]}"
+    await postgres.create_database(server, name)
+    try:
+        yield postgres.database_url(server, name)
+    finally:
+        await postgres.drop_database(server, name)
 
 
 def child_env(database_url: str, **extra: str) -> dict[str, str]:
@@ -274,7 +313,7 @@ async def run_parts(scale: Scale, report: Report, parts: Sequence[BenchPart]) ->
 def main_for(title: str, bench: BenchPart, description: str | None) -> None:
     """A benchmark script's `main`: parse the options, run it, print and save its report."""
     args = arguments(description or "")
-    report = Report(title, path=args.json_out)
+    report = Report(f"{title}, {backend()}", path=args.json_out)
     started = time.monotonic()
     try:
         asyncio.run(bench(Scale(args.quick), report))

@@ -6,6 +6,10 @@ target, ok / NOT MET.
     python -m bench.run_all --only ingest,queries
 
 `make bench` runs the full set. Each benchmark also runs alone: `python -m bench.bench_ingest`.
+With TEST_DATABASE_URL naming a PostgreSQL server, the benchmarks that open their database
+with `bench.common.bench_database` (so far bench_fanout) make it on that server instead of a
+SQLite file: `scripts/with-postgres make bench`. The fan-out
+benchmark reads real wire text when given a corpus: `--corpus PATH` is passed on to it.
 """
 
 from __future__ import annotations
@@ -31,12 +35,15 @@ BENCHES = {
     "file-memory": ("bench.bench_file_memory", 900),
     "import": ("bench.bench_import", 600),
     "query": ("bench.bench_query", 1800),
+    "fanout": ("bench.bench_fanout", 3600),
 }
 
 
-def run_one(name: str, module: str, timeout: float, quick: bool, directory: Path) -> Report:
+def run_one(
+    name: str, module: str, timeout: float, quick: bool, directory: Path, extra: list[str]
+) -> Report:
     out = directory / f"{name}.json"
-    command = [sys.executable, "-m", module, "--json-out", str(out)]
+    command = [sys.executable, "-m", module, "--json-out", str(out), *extra]
     if quick:
         command.append("--quick")
     print(f"== {name}: {' '.join(command[1:3])}{' --quick' if quick else ''}", flush=True)
@@ -75,6 +82,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a tenth of every workload")
     parser.add_argument("--only", default="", help=f"comma-separated, of {', '.join(BENCHES)}")
+    parser.add_argument("--corpus", type=Path, help="Reuters-21578 JSONL.gz for the fan-out")
     args = parser.parse_args()
     chosen = [n.strip() for n in args.only.split(",") if n.strip()] or list(BENCHES)
     unknown = [n for n in chosen if n not in BENCHES]
@@ -82,7 +90,16 @@ def main() -> int:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="tradebot-bench-") as directory:
-        reports = [run_one(name, *BENCHES[name], args.quick, Path(directory)) for name in chosen]
+        reports = [
+            run_one(
+                name,
+                *BENCHES[name],
+                args.quick,
+                Path(directory),
+                ["--corpus", str(args.corpus)] if args.corpus and name == "fanout" else [],
+            )
+            for name in chosen
+        ]
     total = time.monotonic() - started
     print()
     print(

@@ -424,6 +424,147 @@ def workload_one(*, topics: int, chats_count: int, subscriptions_count: int) -> 
     )
 
 
+# ------------------------------------------------------------------ fan-out workload (issue 14)
+
+# People in the news as a deployment's users would type them (surnames of 1987 wire stories and
+# today's), then invented full names until the count is reached.
+_PEOPLE = [
+    "Baker",
+    "Volcker",
+    "Yeutter",
+    "Nakasone",
+    "Reagan",
+    "Lawson",
+    "Stoltenberg",
+    "Poehl",
+    "Sumita",
+    "Miyazawa",
+    "Gorbachev",
+    "Thatcher",
+    "Kohl",
+    "Mitterrand",
+    "Chirac",
+    "Balladur",
+    "Subroto",
+    "Lukman",
+    "Nazer",
+    "Sarney",
+    "Funaro",
+    "Greenspan",
+    "Lyng",
+    "Darman",
+    "Tamura",
+    "Delors",
+    "Andriessen",
+    "Dunkel",
+    "Camdessus",
+    "Conable",
+    "Sprinkel",
+    "Gephardt",
+    "Bentsen",
+    "Dole",
+    "Shultz",
+    "Murdoch",
+    "Icahn",
+    "Pickens",
+    "Boesky",
+    "Goldsmith",
+    "Lagarde",
+    "Powell",
+    "Yellen",
+    "Xi",
+    "Modi",
+    "Lula",
+    "Milei",
+    "Boric",
+    "Okonjo-Iweala",
+    "Georgieva",
+    "Dimon",
+    "Musk",
+]
+_GIVEN_NAMES = [
+    "Ana",
+    "James",
+    "Li",
+    "Maria",
+    "Kenji",
+    "Olu",
+    "Sara",
+    "Pedro",
+    "Ivan",
+    "Amina",
+    "Tom",
+    "Priya",
+    "Hans",
+    "Chen",
+    "Rosa",
+]
+
+
+def fanout_vocabulary(count: int = 3_500, *, seed: int = SEED) -> list[Topic]:
+    """`count` distinct topics a news audience watches, most popular first: the big commodities
+    and countries, then every lexicon commodity, country and organisation, people, and
+    country-commodity pairs (`Chile-copper`) until the count is reached. All parse."""
+    lexicon = default_lexicon()
+    rng = random.Random(seed + 10)
+    kinds = ("commodity", "country", "organisation", "bloc", "region")
+    concepts = sorted(
+        (c for c in lexicon.concepts.values() if c.kind in kinds),
+        key=lambda c: (kinds.index(c.kind), c.name),
+    )
+    headline = [
+        "copper", "gold", "oil", "China", "United States", "iron ore", "wheat", "coal",
+        "Japan", "natural gas", "OPEC", "Chile", "silver", "sugar", "coffee", "aluminium",
+        "Brazil", "India", "Russia", "soybeans", "nickel", "zinc", "Australia", "Germany",
+    ]  # fmt: skip
+    countries = [c.name for c in concepts if c.kind == "country"]
+    commodities = [c.name for c in concepts if c.kind == "commodity"]
+    topics: dict[str, Topic] = {}
+
+    def add(text: str) -> None:
+        if len(topics) < count:
+            topic = _topic(text, lexicon)
+            if topic is not None and topic.key not in topics:
+                topics[topic.key] = topic
+
+    for text in headline:
+        add(text)
+    rest = [c.name for c in concepts]
+    rng.shuffle(rest)
+    for text in rest:
+        add(text)
+    for person in _PEOPLE:
+        add(person)
+    for _ in range(150):
+        add(f"{rng.choice(_GIVEN_NAMES)} {invented_word(rng)}")
+    pairs = [f"{country}-{commodity}" for country in countries for commodity in commodities]
+    rng.shuffle(pairs)  # pairs naming a headline country or commodity first (`Chile-copper`)
+    pairs.sort(key=lambda pair: not any(part in headline for part in pair.split("-")))
+    for pair in pairs:
+        if len(topics) >= count:
+            break
+        add(pair)
+    return list(topics.values())
+
+
+def fanout_subscriptions(
+    topics: Sequence[Topic], chat_rows: Sequence[ChatRow], per_chat: int, *, seed: int = SEED
+) -> list[tuple[int, str]]:
+    """`per_chat` distinct topics for every chat, drawn with weight 1/(rank+10) (Zipf-like:
+    the first topics are watched by thousands of chats, most by a few dozen)."""
+    rng = random.Random(seed + 11)
+    cumulative = list(itertools.accumulate(1.0 / (rank + 10) for rank in range(len(topics))))
+    total = cumulative[-1]
+    keys = [topic.key for topic in topics]
+    pairs = []
+    for row in chat_rows:
+        chosen: set[int] = set()
+        while len(chosen) < min(per_chat, len(keys)):
+            chosen.add(min(bisect.bisect(cumulative, rng.random() * total), len(keys) - 1))
+        pairs.extend((row.id, keys[rank]) for rank in sorted(chosen))
+    return pairs
+
+
 if __name__ == "__main__":  # a look at the workload: python -m bench.workload
     import collections
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.channels import HIGHEST_CHANNEL_ID, LOWEST_CHANNEL_ID
 from bot.i18n import AUTOMATIC, LANGUAGES
 from bot.localtime import is_zone
 
@@ -123,6 +124,28 @@ class SetLanguage:
     language: str
 
 
+@dataclass(frozen=True, slots=True)
+class InChannel:
+    """A button under a reply about a channel, managed from a private chat: `action` acts on
+    that channel (after checking again that the presser manages it)."""
+
+    channel_id: int
+    action: ChannelAction
+
+
+# What a button may do to a channel: its watch-list and settings.
+ChannelAction = (
+    SubscribeTo | SubscribeToEach | RemoveSubscription | SetLevel | ChangeSetting | SetTimezone
+)
+CHANNEL_ACTIONS = (
+    SubscribeTo,
+    SubscribeToEach,
+    RemoveSubscription,
+    SetLevel,
+    ChangeSetting,
+    SetTimezone,
+)
+
 Callback = (
     SubscribeTo
     | RemoveSubscription
@@ -137,6 +160,7 @@ Callback = (
     | ShowHelp
     | ShowSettings
     | SetLanguage
+    | InChannel
 )
 
 MAX_TOPICS_PER_BUTTON = 5  # as many as the terms of one watch item `A-B-…`
@@ -177,6 +201,8 @@ def encode(callback: Callback) -> str:
             return "settings"
         case SetLanguage(language):
             return f"lang:{language}"
+        case InChannel(channel_id, action):
+            return f"ch:{channel_id}:{encode(action)}"
 
 
 def fits(callback: Callback) -> bool:
@@ -232,14 +258,22 @@ def decode(data: str) -> Callback | None:
         return ShowSettings()
     if kind == "lang" and (rest in LANGUAGES or rest == AUTOMATIC):
         return SetLanguage(rest)
+    if kind == "ch":
+        number, _, inner = rest.partition(":")
+        digits = _number(number.removeprefix("-"), -HIGHEST_CHANNEL_ID, -LOWEST_CHANNEL_ID)
+        action = decode(inner)
+        if number.startswith("-") and digits is not None and isinstance(action, CHANNEL_ACTIONS):
+            return InChannel(-digits, action)
     return None
 
 
 def pattern(kind: type[Callback]) -> Callable[[object], bool]:
-    """A `CallbackQueryHandler` pattern accepting well-formed data of one kind."""
+    """A `CallbackQueryHandler` pattern accepting well-formed data of one kind, also when it
+    acts on a channel (`InChannel`)."""
 
     def matches(data: object) -> bool:
-        return isinstance(data, str) and isinstance(decode(data), kind)
+        decoded = decode(data) if isinstance(data, str) else None
+        return isinstance(decoded.action if isinstance(decoded, InChannel) else decoded, kind)
 
     return matches
 

@@ -82,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(command=run_bot)
 
     ingest = commands.add_parser(
-        "ingest", help="store articles from files or URLs and queue their alerts"
+        "ingest", help="store articles from files or URLs and record what they matched"
     )
     ingest.add_argument(
         "paths",
@@ -217,7 +217,7 @@ async def _ingest_paths(settings: Settings, paths: list[str], parsers: ParseWork
     report = IngestReport()
     read_any = False
     async with migrated_database(settings.database_url) as sessions:
-        ingestor = Ingestor(sessions, default_lexicon())
+        ingestor = Ingestor(sessions, default_lexicon(), text_workers=parsers)
         await ingestor.refresh()
         gc.freeze()  # the matcher lives as long as the run: spare the collector re-reading it
         for path in paths:
@@ -267,7 +267,7 @@ def _print_report(report: IngestReport) -> None:
     print(
         f"new: {counted(report.new, 'article')} (+{counted(report.new_headlines, 'headline')}), "
         f"duplicates: {report.duplicates}, rejected: {len(report.rejected)}, "
-        f"alerts queued: {report.alerts}"
+        f"on watch-lists: {report.matched}"
     )
     for rejected in report.rejected:
         print(f"  rejected {printable(rejected.where)}: {printable(rejected.reason)}")

@@ -1,4 +1,9 @@
-"""The dispatcher: sends pending alerts from the outbox, at Telegram's pace, exactly once.
+"""The dispatcher: expands what articles matched to the chats watching it (`bot.fanout`) and
+sends the alerts from the outbox, at Telegram's pace, exactly once.
+
+- Each round expands a chunk of every fan-out that needs one, then claims a batch of due
+  alerts by fan-out position and settles each again against the chat's watch-list of the
+  moment: an item unwatched since is left out, an alert with nothing left is dropped.
 
 - Every send waits for a slot in the `SendBudget` (about 30 messages/s overall, 1/s per private
   chat, 20/min per group), so 429s are the exception, not the pacing mechanism.
@@ -20,7 +25,7 @@ import socket
 import time
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from enum import Enum
@@ -31,16 +36,23 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot import callbacks, i18n, rendering
+from bot.fanout import expand_round, settle
 from bot.matching import evidence_sentence
 from storage import queries
 from storage.db import SessionFactory
 from storage.locks import SenderLock
-from storage.models import Alert, Article, utcnow
+from storage.models import Alert, AlertStatus, Article, utcnow
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 3600.0
-BATCH_SIZE = 100
+# Alerts claimed per round: about a second of sending, so that an alert of a new article waits
+# at most that long behind a big fan-out.
+BATCH_SIZE = 30
+# Sends still on their way when the next round claims: its claim overlaps their slots, so the
+# budget's slots are not lost waiting for the database between rounds.
+PIPELINE_TAIL = 5
+BUSY_CHAT_SECONDS = 1.0  # a chat's message still on its way: its next alerts wait this long
 CLAIM_LEASE = timedelta(seconds=60)
 SENDER_RETRY_SECONDS = 2.0
 MAX_CONCURRENT_SENDS = 30
@@ -164,6 +176,7 @@ class Dispatcher:
         self._write_lock = asyncio.Lock()
         self._sends = asyncio.Semaphore(MAX_CONCURRENT_SENDS)
         self._task: asyncio.Task[None] | None = None
+        self._in_flight: dict[asyncio.Task[object], int] = {}  # sending task → its chat
 
     def start(self) -> None:
         self._stop.clear()
@@ -195,6 +208,7 @@ class Dispatcher:
                 handled = 0
             if handled == 0 and not self._stop.is_set():
                 await self._idle(await self._seconds_to_next_poll())
+        await asyncio.gather(*self._in_flight, return_exceptions=True)
 
     async def _hold_sender_lock(self) -> bool:
         """Be (or stay) the one instance that sends, saying so when that changes. A new sender
@@ -231,31 +245,104 @@ class Dispatcher:
         stop.cancel()
 
     async def dispatch_due(self) -> int:
-        """Send one batch of due alerts; the number handled (sent, failed, deferred or held
-        back for a chat that had an alert moments ago)."""
+        """Expand fan-outs and send one batch of due alerts; the number handled (fan-out steps
+        taken, alerts sent, failed, dropped, deferred or held back for a chat that had an
+        alert moments ago)."""
+        steps = await self._write(expand_round)
         async with self._write_lock, self._sessions() as session:
-            batch = await queries.claim_due_alerts(
+            claimed = await queries.claim_due_alerts(
                 session=session, worker=self._worker, limit=BATCH_SIZE, lease=CLAIM_LEASE
             )
+        batch = await self._settle(claimed)
         per_chat: dict[int, list[tuple[Alert, Article]]] = defaultdict(list)
         for alert, article in batch:
             per_chat[alert.chat_id].append((alert, article))
         now = time.monotonic()
-        sending: list[Awaitable[object]] = []
+        busy = set(self._in_flight.values())
         for chat_id, rows in per_chat.items():
             quiet_for = now - self._last_alert_at.get(chat_id, -self._burst_seconds)
-            if quiet_for < self._burst_seconds:  # a burst: collect it into one message shortly
+            wait = self._burst_seconds - quiet_for  # > 0: a burst, sent as one message shortly
+            if chat_id in busy:
+                wait = max(wait, BUSY_CHAT_SECONDS)
+            if wait > 0:
                 await self._write(
                     queries.postpone_alerts,
                     alert_ids=[alert.id for alert, _ in rows],
-                    until=utcnow() + timedelta(seconds=self._burst_seconds - quiet_for),
+                    until=utcnow() + timedelta(seconds=wait),
                 )
             elif self._burst_seconds:
-                sending.append(self._deliver(chat_id, rows))
+                self._start_sending(chat_id, self._deliver(chat_id, rows))
             else:
-                sending.append(self._deliver_each(chat_id, rows))
-        await asyncio.gather(*sending)
-        return len(batch)
+                self._start_sending(chat_id, self._deliver_each(chat_id, rows))
+        while len(self._in_flight) > PIPELINE_TAIL:
+            await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+        return steps + len(claimed)
+
+    def _start_sending(self, chat_id: int, sending: Coroutine[object, None, object]) -> None:
+        """Send in a task of its own; the next round claims while the last few are on their
+        way."""
+        task = asyncio.create_task(sending)
+        self._in_flight[task] = chat_id
+        task.add_done_callback(self._sent)
+
+    def _sent(self, task: asyncio.Task[object]) -> None:
+        del self._in_flight[task]
+        if not task.cancelled() and task.exception() is not None:
+            log.error("sending alerts failed", exc_info=task.exception())
+
+    async def _settle(self, claimed: list[tuple[Alert, Article]]) -> list[tuple[Alert, Article]]:
+        """Settle claimed alerts again by the chats' watch-lists of the moment; those still to
+        be pushed now, naming only the items still watched."""
+        if not claimed:
+            return []
+        async with self._sessions() as session:
+            matches = await queries.matches_of(
+                session=session, article_ids={article.id for _, article in claimed if article.id}
+            )
+            watching = await queries.watch_lists(
+                session=session,
+                chat_ids={alert.chat_id for alert, _ in claimed},
+                topics={m.topic for found in matches.values() for m in found},
+            )
+        changed: list[queries.Settled] = []
+        due: list[tuple[Alert, Article]] = []
+        for alert, article in claimed:
+            assert alert.id is not None and article.id is not None
+            watch = watching.get(alert.chat_id)
+            routed = (
+                settle(alert.chat_id, matches[article.id], watch.levels, watch.mode)
+                if watch
+                else None
+            )
+            if routed is None:
+                changed.append(queries.Settled(alert.id, None))
+                continue
+            current = queries.Settled(
+                alert.id,
+                routed.status,
+                routed.topics,
+                routed.mentions,
+                routed.evidence_at,
+                routed.relevance,
+            )
+            before = queries.Settled(
+                alert.id,
+                alert.status,
+                tuple(json.loads(alert.topics)),
+                tuple(json.loads(alert.mentions)),
+                alert.evidence_at,
+                alert.relevance,
+            )
+            if current != before:
+                changed.append(current)
+                alert.topics = json.dumps(list(current.topics))
+                alert.mentions = json.dumps(list(current.mentions))
+                alert.evidence_at, alert.relevance = current.evidence_at, current.relevance
+            if current.status == AlertStatus.PENDING:
+                due.append((alert, article))
+        if changed:
+            await self._write(queries.resettle_alerts, settled=changed)
+        return due
 
     async def _deliver_each(self, chat_id: int, rows: list[tuple[Alert, Article]]) -> None:
         for row in rows:
@@ -265,8 +352,8 @@ class Dispatcher:
     async def _deliver(self, chat_id: int, rows: list[tuple[Alert, Article]]) -> bool:
         """Send a chat its due alerts, one message for one alert, a list of headlines for
         several, and record the outcome of each."""
-        # In the chat's language: each chat's delivery is a task of its own (`dispatch_due`
-        # gathers them), so the language set here stays within it.
+        # In the chat's language: each chat's delivery is a task of its own
+        # (`_start_sending`), so the language set here stays within it.
         i18n.speak(await self._language(chat_id))
         messages: list[tuple[str, list[Alert], InlineKeyboardMarkup | None]]
         if len(rows) == 1:

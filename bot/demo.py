@@ -299,17 +299,17 @@ async def _script(api: OfflineBotAPI, ingestor: Ingestor, wake: Any) -> None:
         api.narrate(
             f"ingested {name}: {counted(report.new, 'new article')} "
             f"(+{counted(report.new_headlines, 'headline')}), "
-            f"{counted(report.alerts, 'alert')} queued"
+            f"{report.matched} on watch-lists"
         )
         before = api.sent
         wake()
-        await api.settle(until_sent=before + report.alerts)
+        await api.settle(until_sent=before + report.matched)
     api.narrate("Copperfield, fine china and turkey farms stayed quiet: precision is the product.")
 
     api.narrate("Re-ingesting the same file queues nothing.")
     report = await ingestor.ingest(_sample("wire.jsonl"))
     api.narrate(
-        f"new: {report.new}, duplicates: {report.duplicates}, alerts queued: {report.alerts}"
+        f"new: {report.new}, duplicates: {report.duplicates}, on watch-lists: {report.matched}"
     )
 
     api.narrate("Asha asks what is known.")

@@ -5,7 +5,6 @@ digest is sent at most once, whichever instance or restart runs the job."""
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime, timedelta
 from typing import cast
@@ -14,6 +13,7 @@ from bot import i18n, rendering
 from bot.context import BotApplication, BotContext, Services, services_of
 from bot.delivery import SendStatus
 from bot.digests import DigestArticle, group_by_topic, local_date, local_time
+from bot.fanout import expand_for_chat, settle
 from storage import queries
 from storage.db import SessionFactory
 from storage.models import Chat, utcnow
@@ -101,26 +101,42 @@ async def send_digest(services: Services, chat: Chat, now: datetime) -> bool:
 async def digest_text(
     sessions: SessionFactory, chat: Chat, *, since: datetime | None, until: datetime
 ) -> list[str]:
-    """The digest as messages: what matched since the last digest, grouped by watch item.
+    """The digest as messages: what matched since the last digest, grouped by watch item,
+    each article settled by the watch-list of now (an item no longer watched is not listed).
     Empty when nothing matched and the chat does not want a "nothing new" line."""
     since = since or until - FIRST_DIGEST_WINDOW
     async with sessions() as session:
+        await expand_for_chat(session=session, chat_id=chat.id, at=until)
+        await session.commit()
         rows = await queries.matched_between(
             session=session, chat_id=chat.id, since=since, until=until
         )
-    articles = [
-        DigestArticle(
-            title=article.title,
-            source=article.source,
-            url=article.url,
-            story=article.story_id or article.id or 0,
-            topics=tuple(json.loads(alert.topics)),
-            mentions=tuple(json.loads(alert.mentions)),
-            relevance=alert.relevance,
-            published=article.published_at,
+        matches = await queries.matches_of(
+            session=session, article_ids={alert.article_id for alert, _ in rows}
         )
-        for alert, article in rows
-    ]
+        watch = (
+            await queries.watch_lists(
+                session=session,
+                chat_ids=[chat.id],
+                topics={m.topic for found in matches.values() for m in found},
+            )
+        ).get(chat.id)
+    articles = []
+    for alert, article in rows:
+        settled = watch and settle(chat.id, matches[alert.article_id], watch.levels, watch.mode)
+        if settled:
+            articles.append(
+                DigestArticle(
+                    title=article.title,
+                    source=article.source,
+                    url=article.url,
+                    story=article.story_id or article.id or 0,
+                    topics=settled.topics,
+                    mentions=settled.mentions,
+                    relevance=settled.relevance,
+                    published=article.published_at,
+                )
+            )
     day = local_date(until, chat.timezone)
     with i18n.speaking(i18n.chat_language(chat.language, chat.language_code)):
         if not articles:

@@ -31,8 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from functools import cache, lru_cache, reduce
-from operator import or_
+from functools import cache, lru_cache
 from typing import Generic, NamedTuple, TypeVar
 
 from rapidfuzz import fuzz
@@ -608,30 +607,41 @@ def find_figures(sentence: str) -> list[Figure]:
 
 # Marks of one or two letters and signs are whole tokens; longer ones, beginnings of words.
 _WHOLE_MARKS = {mark: bit for mark, bit in _MARK_BITS.items() if len(mark) <= 2}
-_PREFIX_MARKS = tuple(
-    (mark, bit)
+_PREFIX_MARKS = {
+    mark: bit
     for mark, bit in _MARK_BITS.items()
     if len(mark) > 2 and mark not in (_NUMBER, _YEAR_NUMBER, _FOUR_DIGITS)
-)
+}
+_PREFIX_LENGTHS = sorted({len(mark) for mark in _PREFIX_MARKS})
 _TOKEN = re.compile(r"[a-z]+|\d+|[^\w\s]")  # a run of letters, a run of digits, a sign
 _YEAR_IN_NUMBER = re.compile(_YEAR)
 
 
 def _marks(sentence: str) -> int:
-    """The marks of a sentence (see "hints"), as bits."""
+    """The marks of a sentence (see "hints"), as bits: those of its distinct words."""
     if not sentence.isascii():
         # Letters a case-insensitive pattern takes for "i" or "s" that lower() does not make so.
         sentence = sentence.replace("İ", "i").replace("ı", "i").replace("ſ", "s")
-    return reduce(or_, map(_word_marks, sentence.lower().split()), 0)
+    marks = 0
+    known = _WORD_MARKS
+    for word in sentence.lower().split():
+        bits = known.get(word)
+        if bits is None:
+            if len(known) >= _WORDS_KEPT:  # news prose repeats its words, not its numbers
+                known.clear()
+            bits = 0
+            for token in _TOKEN.findall(word):
+                bits |= _token_marks(token)
+            known[word] = bits
+        marks |= bits
+    return marks
 
 
-@lru_cache(maxsize=1 << 14)
-def _word_marks(word: str) -> int:
-    """The marks of a lower-cased word (anything between spaces: "(2026)," is a word)."""
-    return reduce(or_, map(_token_marks, _TOKEN.findall(word)), 0)
+# The marks of lower-cased words (anything between spaces: "(2026)," is a word).
+_WORD_MARKS: dict[str, int] = {}
+_WORDS_KEPT = 1 << 16
 
 
-@lru_cache(maxsize=1 << 12)
 def _token_marks(token: str) -> int:
     """The marks of a token: a run of letters, a run of digits or a sign."""
     if token[0].isdecimal():
@@ -642,21 +652,34 @@ def _token_marks(token: str) -> int:
             marks |= _MARK_BITS[_FOUR_DIGITS]
         return marks
     marks = _WHOLE_MARKS.get(token, 0)
-    for prefix, bit in _PREFIX_MARKS:
-        if token.startswith(prefix):
-            marks |= bit
+    for length in _PREFIX_LENGTHS:
+        marks |= _PREFIX_MARKS.get(token[:length], 0)
     return marks
 
 
-@lru_cache(maxsize=4096)
-def _runnable(marks: int) -> tuple[tuple[int, _Pattern, re.Pattern[str]], ...]:
+_Runnable = tuple[tuple[int, "_Pattern", re.Pattern[str]], ...]
+
+
+@lru_cache(maxsize=1 << 15)  # a tuple of shared entries each: wire text has many mark sets
+def _runnable(marks: int) -> _Runnable:
     """The patterns that can match in a sentence with these marks, with their priorities."""
     spelled = bool(marks & _SPELLED)
     qualified = any(words & marks == words for words in _QUALIFIER_HINTS)
+    entries = _entries(spelled=spelled, qualified=qualified)
+    return tuple(
+        entries[priority]
+        for priority, pattern in enumerate(_PATTERNS)
+        if all(hint & marks for hint in pattern.hints)
+    )
+
+
+@cache
+def _entries(*, spelled: bool, qualified: bool) -> _Runnable:
+    """Every pattern with its priority, compiled for sentences with or without numbers in
+    words and qualifiers."""
     return tuple(
         (priority, pattern, _compiled(pattern.source, spelled=spelled, qualified=qualified))
         for priority, pattern in enumerate(_PATTERNS)
-        if all(hint & marks for hint in pattern.hints)
     )
 
 

@@ -593,7 +593,7 @@ class FeedPoller:
                     new_entries=added,
                     name=shorten(parsed.title, MAX_SOURCE_LENGTH) if parsed.title else None,
                 )
-        if outcome.report.alerts and self._on_alerts is not None:
+        if outcome.report.matched and self._on_alerts is not None:
             self._on_alerts()
 
     def _to_ingest(

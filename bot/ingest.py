@@ -1,6 +1,8 @@
-"""Ingest: store an article, match it against every active watch item and queue its alerts,
-all in one transaction (a transactional outbox), so an article is never stored without its
-alerts and a re-ingested article queues nothing."""
+"""Ingest: store an article, match it against every active watch item and record what it
+matched, all in one transaction, so an article is never stored without its matches and a
+re-ingested article records nothing. The dispatcher expands the matches to the chats watching
+those items when it sends (`bot.fanout`), so ingest costs follow the articles and the distinct
+watch items, not the number of chats."""
 
 from __future__ import annotations
 
@@ -21,13 +23,14 @@ from bot.articles import MAX_SOURCE_LENGTH, ArticleIn, Rejected, checked
 from bot.facts import extract_facts, figures_to_json
 from bot.lexicon import Lexicon
 from bot.matching import Match, Matcher
+from bot.parsing import ParseAborted, ParseWorkers
 from bot.stories import StoryText, pick_cluster, story_signature
 from bot.suggest import names_in
 from bot.text import content_hash, search_words
 from bot.topics import TopicError, WatchItem, parse_watch_item
 from storage import queries
 from storage.db import SessionFactory, storage_failure
-from storage.models import AlertStatus, DeliveryMode, Level, utcnow
+from storage.models import AlertStatus, Level, utcnow
 from storage.search import StoryCandidate, story_candidates
 
 log = logging.getLogger(__name__)
@@ -35,9 +38,10 @@ log = logging.getLogger(__name__)
 STORY_DAYS = 3  # reports further apart are different stories
 STORY_SEARCH_WORDS = 8
 STORY_CANDIDATES = 20
-# Articles stored per transaction. Each adds rows all over the alerts' per-chat index, so
-# a commit writes most of that index's pages whatever the batch: bigger batches share them.
+# Articles stored per transaction: a commit costs about the same whatever the batch.
 BATCH_SIZE = 200
+# Characters of articles a text worker reads per call: about 0.1 s of work on wire copy.
+WORKER_CHARACTERS = 100_000
 
 
 @dataclass(slots=True)
@@ -45,14 +49,14 @@ class IngestReport:
     new: int = 0
     new_headlines: int = 0
     duplicates: int = 0
-    alerts: int = 0
+    matched: int = 0  # stored articles (and headlines) that matched a watch item
     rejected: list[Rejected] = field(default_factory=list)
 
     def merge(self, other: IngestReport) -> None:
         self.new += other.new
         self.new_headlines += other.new_headlines
         self.duplicates += other.duplicates
-        self.alerts += other.alerts
+        self.matched += other.matched
         self.rejected.extend(other.rejected)
 
 
@@ -117,45 +121,45 @@ def decide(
 
 
 class Router:
-    """Which chats hear about an article: matches its watch items, fans out to subscribers,
-    and lets `decide` settle each chat's alert from the levels of its items."""
+    """Which watch items an article matched: one matcher over the distinct watch items of
+    active chats, whatever the number of chats watching each."""
 
-    def __init__(
-        self, subscriptions: Iterable[queries.ActiveSubscription], lexicon: Lexicon
-    ) -> None:
-        chats_by_topic: dict[str, list[tuple[int, str]]] = defaultdict(list)
-        self._digest_only: set[int] = set()
-        for chat_id, topic, mode, level in subscriptions:
-            chats_by_topic[topic].append((chat_id, level))
-            if mode == DeliveryMode.DIGEST:
-                self._digest_only.add(chat_id)
+    def __init__(self, topics: Iterable[str], lexicon: Lexicon) -> None:
         items: dict[str, WatchItem] = {}
-        self._subscribers: dict[str, list[tuple[int, str]]] = defaultdict(list)
-        for topic, chats in chats_by_topic.items():
+        self._topics: dict[str, list[str]] = defaultdict(list)  # item key → stored topics
+        for topic in topics:
             try:
                 item = parse_watch_item(topic, lexicon)
             except TopicError as error:
                 log.warning("skipping stored topic %r: %s", topic, error)
                 continue
             items[item.key] = item
-            self._subscribers[item.key].extend(chats)
+            self._topics[item.key].append(topic)
         self._matcher = Matcher(items.values(), lexicon)
 
-    def route(self, title: str, body: str) -> list[RoutedAlert]:
-        """One alert per chat that hears about the article, by chat id."""
-        per_chat: dict[int, list[tuple[Match, str]]] = {}
-        for match in self._matcher.match(title, body):
-            for chat_id, level in self._subscribers.get(match.key, ()):
-                if chat_id in per_chat:
-                    per_chat[chat_id].append((match, level))
-                else:
-                    per_chat[chat_id] = [(match, level)]
-        digest_only = self._digest_only
-        routed = [
-            decide(chat_id, matched, chat_id in digest_only)
-            for chat_id, matched in sorted(per_chat.items())
+    def route(self, title: str, body: str) -> list[Match]:
+        """The article's matches, one per stored watch item (`Match.key`: the topic as
+        subscriptions store it, which the fan-out looks chats up by)."""
+        return [
+            match._replace(key=topic)
+            for match in self._matcher.match(title, body)
+            for topic in self._topics[match.key]
         ]
-        return [alert for alert in routed if alert is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """What ingest derives from an article's text alone (no watch item involved), so that it
+    can be worked out in another process."""
+
+    article: ArticleIn
+    content_hash: str
+    search_text: str
+    signature: str
+    story_words: tuple[str, ...]  # what the search for earlier reports of its story looks for
+    facts: list[tuple[int, str, str, str]]  # position, sentence, figures JSON, key
+    names: Counter[str]
+    headlines: tuple[_Read, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,9 +170,9 @@ class _Prepared:
     content_hash: str
     search_text: str
     signature: str
-    story_words: tuple[str, ...]  # what the search for earlier reports of its story looks for
-    facts: list[tuple[int, str, str, str]]  # position, sentence, figures JSON, key
-    alerts: list[RoutedAlert]
+    story_words: tuple[str, ...]
+    facts: list[tuple[int, str, str, str]]
+    matches: list[Match]
     names: Counter[str]
     headlines: tuple[_Prepared, ...]
 
@@ -176,7 +180,7 @@ class _Prepared:
 _PreparedBatch = tuple[list[_Prepared], list[Rejected]]
 
 
-def _prepare(router: Router, article: ArticleIn) -> _Prepared:
+def _read(article: ArticleIn) -> _Read:
     """Everything ingest derives from an article's text (ValueError: the article is out of
     limits). Every article passes `checked` here, whatever it came from, so no control
     character reaches the database or a message. An article without a source is credited to
@@ -184,7 +188,7 @@ def _prepare(router: Router, article: ArticleIn) -> _Prepared:
     article = checked(article)
     if article.source is None and article.url:
         article = replace(article, source=source_from_url(article.url))
-    return _Prepared(
+    return _Read(
         article=article,
         content_hash=content_hash(article.title, article.body),
         search_text=search_words(article.title, article.body),
@@ -194,17 +198,63 @@ def _prepare(router: Router, article: ArticleIn) -> _Prepared:
             (fact.position, fact.sentence, figures_to_json(fact.figures), fact.key)
             for fact in extract_facts(article.title, article.body)
         ],
-        alerts=router.route(article.title, article.body),
         names=names_in(article.title, article.body),
         headlines=tuple(
-            _prepare(router, ArticleIn(title=headline, source=article.source))
+            _read(ArticleIn(title=headline, source=article.source))
             for headline in article.headlines
         ),
     )
 
 
+def read_texts(articles: Sequence[ArticleIn]) -> list[_Read | Rejected]:
+    """`_read` of each article, or why it could not be read: one article never stops the
+    others. Runs in a text worker (picklable in and out) or in the ingesting process."""
+    read: list[_Read | Rejected] = []
+    for article in articles:
+        try:
+            read.append(_read(article))
+        except ValueError as error:
+            read.append(Rejected(article.title[:60], str(error)))
+        except Exception as error:
+            log.exception("could not read %r", article.title[:80])
+            read.append(Rejected(article.title[:60], f"internal error: {error}"))
+    return read
+
+
+def _prepare(router: Router, read: _Read) -> _Prepared:
+    """An article read, with what it matched."""
+    article = read.article
+    return _Prepared(
+        article=article,
+        content_hash=read.content_hash,
+        search_text=read.search_text,
+        signature=read.signature,
+        story_words=read.story_words,
+        facts=read.facts,
+        matches=router.route(article.title, article.body),
+        names=read.names,
+        headlines=tuple(_prepare(router, headline) for headline in read.headlines),
+    )
+
+
+def _chunks(articles: list[ArticleIn]) -> Iterator[list[ArticleIn]]:
+    """The articles in runs of at most `WORKER_CHARACTERS` characters (or one article), each
+    read well within a worker's deadline."""
+    chunk: list[ArticleIn] = []
+    size = 0
+    for article in articles:
+        length = len(article.title) + len(article.body)
+        if chunk and size + length > WORKER_CHARACTERS:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(article)
+        size += length
+    if chunk:
+        yield chunk
+
+
 class Ingestor:
-    """Stores articles and queues their alerts.
+    """Stores articles and what they matched.
 
     The text work (facts, search words, matching) is done before a transaction opens, and
     `BATCH_SIZE` articles share one transaction: the write lock is held only while rows are
@@ -213,21 +263,24 @@ class Ingestor:
     (another process stored one of its articles meanwhile, or one article is bad) is stored
     again one article at a time, so an article only ever costs itself."""
 
-    def __init__(self, sessions: SessionFactory, lexicon: Lexicon) -> None:
+    def __init__(
+        self, sessions: SessionFactory, lexicon: Lexicon, text_workers: ParseWorkers | None = None
+    ) -> None:
         self._sessions = sessions
         self._lexicon = lexicon
+        self._workers = text_workers
         self._router = Router((), lexicon)
         self._fingerprint: tuple[int, ...] | None = None
 
     async def refresh(self) -> None:
-        """Reload the watch items of every active chat when they changed. The matcher is
+        """Reload the distinct watch items of active chats when they changed. The matcher is
         rebuilt in a worker thread, off the event loop that answers chats."""
         async with self._sessions() as session:
             fingerprint = await queries.subscriptions_fingerprint(session=session)
             if fingerprint == self._fingerprint:
                 return
-            subscriptions = await queries.active_subscriptions(session=session)
-        self._router = await asyncio.to_thread(Router, subscriptions, self._lexicon)
+            topics = await queries.active_topics(session=session)
+        self._router = await asyncio.to_thread(Router, topics, self._lexicon)
         self._fingerprint = fingerprint
 
     async def ingest(
@@ -267,19 +320,38 @@ class Ingestor:
         return None if batch is None else asyncio.ensure_future(self._prepare_batch(batch))
 
     async def _prepare_batch(self, articles: list[ArticleIn]) -> _PreparedBatch:
-        """The articles prepared one by one, letting other work run between them (the previous
-        batch being stored, and in the bot, replies to chats)."""
+        """The articles read (by the text workers, if any) and matched one by one, letting
+        other work run between them (the previous batch being stored, and in the bot, replies
+        to chats)."""
         prepared, rejected = [], []
-        for article in articles:
+        for read in await self._read_texts(articles):
+            if isinstance(read, Rejected):
+                rejected.append(read)
+                continue
             try:
-                prepared.append(_prepare(self._router, article))
-            except ValueError as error:
-                rejected.append(Rejected(article.title[:60], str(error)))
+                prepared.append(_prepare(self._router, read))
             except Exception as error:  # one bad article never stops the others
-                log.exception("could not read %r", article.title[:80])
-                rejected.append(Rejected(article.title[:60], f"internal error: {error}"))
+                log.exception("could not match %r", read.article.title[:80])
+                rejected.append(Rejected(read.article.title[:60], f"internal error: {error}"))
             await asyncio.sleep(0)
         return prepared, rejected
+
+    async def _read_texts(self, articles: list[ArticleIn]) -> list[_Read | Rejected]:
+        """`read_texts` in the text workers, a chunk each at a time; a chunk they fail on (a
+        worker could not start, died, or overran its deadline or memory) is read here."""
+        workers = self._workers
+        if workers is None:
+            return read_texts(articles)
+
+        async def chunk_read(chunk: list[ArticleIn]) -> list[_Read | Rejected]:
+            try:
+                return await workers.run(read_texts, chunk)
+            except (ParseAborted, OSError) as error:
+                log.warning("text worker failed (%s): reading %d articles here", error, len(chunk))
+                return read_texts(chunk)
+
+        chunks = await asyncio.gather(*(chunk_read(chunk) for chunk in _chunks(articles)))
+        return [read for chunk in chunks for read in chunk]
 
     async def _store_batch(self, batch: list[_Prepared]) -> IngestReport:
         """Store a batch together, or one by one when that fails because of an article."""
@@ -353,14 +425,23 @@ class Ingestor:
                 signature_of=story_signature,
             )
             holding: dict[str, list[int]] = defaultdict(list)  # word → earlier rows with it
+            searched = {word for row in rows for word in row.prepared.story_words}
             for index, (row, stored) in enumerate(zip(rows, stored_reports, strict=True)):
                 sharing = {i for word in row.prepared.story_words for i in holding.get(word, ())}
-                in_batch = [rows[i] for i in sorted(sharing, reverse=True)]
+                newest = sorted(sharing, reverse=True)[:STORY_CANDIDATES]
+                in_batch = [rows[i] for i in newest]
                 row.story = _earlier_report(row, in_batch, stored) or row
-                for word in set(row.prepared.search_text.split()):
+                for word in searched.intersection(row.prepared.search_text.split()):
                     holding[word].append(index)
             await self._insert(session, rows)
-            report.alerts += await self._queue_alerts(session, rows)
+            report.matched += await queries.add_matches(
+                session=session,
+                matches=[
+                    queries.NewMatch(row.id, m.key, m.about, m.relevance, m.evidence_at)
+                    for row in rows
+                    for m in row.prepared.matches
+                ],
+            )
             await queries.add_facts(
                 session=session,
                 facts=[(row.id, *fact) for row in rows for fact in row.prepared.facts],
@@ -385,25 +466,6 @@ class Ingestor:
             session=session,
             stories=[(row.id, row.story_id) for row in rows if isinstance(row.story, _Row)],
         )
-
-    async def _queue_alerts(self, session: AsyncSession, rows: list[_Row]) -> int:
-        """Queue the rows' alerts. A chat already told about a story keeps a later report of it
-        for its digest."""
-        told = await queries.chats_alerted_for_stories(
-            session=session, story_ids={row.story for row in rows if isinstance(row.story, int)}
-        )
-        told_in_batch: dict[_Row | int, set[int]] = defaultdict(set)
-        alerts = []
-        for row in rows:
-            story_told = told_in_batch[row.known_story]
-            if isinstance(row.story, int):
-                story_told |= told.pop(row.story, set())
-            for routed in row.prepared.alerts:
-                if routed.chat_id in story_told:
-                    routed = routed._replace(status=AlertStatus.HELD)
-                alerts.append(queries.NewAlert(row.id, *routed))
-            story_told.update(routed.chat_id for routed in row.prepared.alerts)
-        return await queries.add_alerts(session=session, alerts=alerts)
 
 
 def source_from_url(url: str) -> str | None:

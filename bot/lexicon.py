@@ -126,6 +126,9 @@ class Lexicon:
     # the last words of company names ("Corp", "Ltd"): "Husky Oil Ltd" is a company, not oil
     company_suffixes: frozenset[str] = frozenset()
     company_words: frozenset[str] = frozenset()  # … also, when written capitalised ("Mining")
+    # the last words of the name of a body that deals in a commodity ("International Coffee
+    # Organization"): a capitalised commodity word in it is the commodity, not a company's
+    body_words: frozenset[str] = frozenset()
     # words that, right after a name that is also an everyday word, show it is the name even at
     # the start of a sentence ("Turkey said", "TURKEY TO RAISE")
     name_verbs: frozenset[str] = frozenset()
@@ -189,6 +192,7 @@ def parse_lexicon(data: dict[str, object]) -> Lexicon:
                 member_id, kind, member, (Surface.of(member, proper=proper),)
             )
             names.setdefault(norm_phrase(member), member_id)
+        member_ids.extend(raw.get("includes", []))  # other concepts that count as this one
         concepts[raw["id"]] = Concept(raw["id"], kind, raw["name"], surfaces, tuple(member_ids))
         for surface in surfaces:
             names[surface.words] = raw["id"]
@@ -199,10 +203,11 @@ def parse_lexicon(data: dict[str, object]) -> Lexicon:
     assert isinstance(company, dict)
     suffixes = frozenset(word.lower() for word in company.get("suffixes", []))
     name_words = frozenset(word.lower() for word in company.get("name_words", []))
+    body_words = frozenset(word.lower() for word in company.get("body_words", []))
     name_table = data.get("names", {})
     assert isinstance(name_table, dict)
     verbs = frozenset(normalize_word(word) for word in name_table.get("verbs_after", []))
-    return Lexicon(concepts, context_words, names, suffixes, name_words, verbs)
+    return Lexicon(concepts, context_words, names, suffixes, name_words, body_words, verbs)
 
 
 @cache

@@ -19,10 +19,12 @@ items of several terms, are found around the positions that need them, never by 
 whole article.
 
 Word sense is settled per hit from lexicon data: words beside an everyday-sense word that give
-it its everyday sense ("could lead to", "lead manager"), names that hold a commodity ("Tin
-Council"), company names ("Husky Oil Ltd", "STANDARD OIL <SRD>"), and a verb after a name that is
-also a word ("TURKEY TO RAISE"). Every match carries a relevance (`bot.relevance`): the article's
-shape and each term's features are read once, from the hits of the same scan.
+it its everyday sense ("could lead to", "lead manager", "trade sources"), names that hold a
+commodity ("Tin Council") or another sense of its word ("heating oil", "gold and currency
+reserves"), company names ("Husky Oil Ltd", "STANDARD OIL <SRD>", "Dome Petroleum" in running
+text and then in the headline's capitals), and a verb after a name that is also a word ("TURKEY
+TO RAISE"). Every match carries a relevance (`bot.relevance`): once the scan is done, every term
+found is scored in one pass, the article's shape read once, from the hits of the same scan.
 
 The lexicon's automaton is built once and shared by small Matchers, which add one for the plain
 terms their watch items typed; a Matcher with many typed terms (the one ingest routes with)
@@ -36,7 +38,7 @@ import itertools
 import math
 import operator
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -82,6 +84,7 @@ class Explained(NamedTuple):
 
 
 _by_key = operator.attrgetter("key")
+_new_tuple = tuple.__new__  # builds a NamedTuple from its values without a Python-level call
 _by_match_key = operator.attrgetter("match.key")
 
 
@@ -299,7 +302,7 @@ def _at_sentence_start(text: str, start: int) -> bool:
     return not before or text[before - 1] in ".!?\n:"
 
 
-_NAME_WORDS = re.compile(r"(?:[\s&]+(?:and\s+)?([A-Z][\w.]*|<[A-Z][A-Z0-9.]{0,9}>))")
+_NAME_WORDS = re.compile(r"(?:[ \t&]+(?:and[ \t]+)?([A-Z][\w.]*|<[A-Z][A-Z0-9.]{0,9}>))")
 NAME_REACH = 4  # words after a commodity word that may still be a company's name
 
 
@@ -331,18 +334,62 @@ def _in_company_name(text: str, start: int, words: int, lexicon: Lexicon) -> boo
     return False
 
 
+_NAME_BEFORE = re.compile(r"([A-Z][a-z][\w&'.-]*) $")
+# Capitalised words that start a sentence or a name without being a company's first word
+_NOT_HEADS = frozenset({"the", "a", "an", "and", "of", "in", "for", "its", "their", "his", "her"})
+
+
+def _is_head(word: str, lexicon: Lexicon) -> bool:
+    """Whether a capitalised word may be the first of a company's name: not a function word and
+    not a place or other lexicon name ("Saudi Oil Minister" is the commodity)."""
+    lowered = word.lower()
+    return lowered not in _NOT_HEADS and (normalize_word(word),) not in lexicon.names
+
+
+def _name_before(text: str, start: int, surface_text: str, lexicon: Lexicon) -> str | None:
+    """The first word of the name a capitalised commodity word is part of, when a capitalised
+    word (not the headline's capitals) stands right before it: "Dome Petroleum", "Standard
+    Oil", "Williams Natural Gas". In running text such words are capitalised only in names."""
+    if not text[start + 1 : start + 2].islower():
+        return None
+    before = _NAME_BEFORE.search(text, max(0, start - 30), start)
+    if (
+        before is None
+        or _at_sentence_start(text, before.start(1))  # "Winter Wheat - fair to good"
+        or not _is_head(before.group(1), lexicon)
+    ):
+        return None
+    after = _WORD.search(text, start + len(surface_text), start + len(surface_text) + 40)
+    if after and after.group().lower() in lexicon.body_words:  # "International Coffee Organization"
+        return None
+    return before.group(1).lower()
+
+
+def _company_head(text: str, start: int, lexicon: Lexicon) -> str | None:
+    """The word before a commodity word inside a company's name, when it may be the name's
+    first word ("Houston" of "Houston Oil Trust <HO>")."""
+    before = _LAST_WORD.search(text, max(0, start - 40), start)
+    if before is None or not before.group(1)[0].isupper():
+        return None
+    if text.find("\n", before.end(1), start) >= 0 or not _is_head(before.group(1), lexicon):
+        return None
+    return before.group(1).lower()
+
+
 class _Shape(NamedTuple):
     """An article's parts and its commodities, for the relevance of every item it matches."""
 
     body_start: int
     body_length: int
     lead_end: int
-    commodities: int  # distinct commodities named
-    log_commodities: float
+    lists_possible: bool  # enough distinct commodities named to make a list
+    log_commodities: float  # log(1 + distinct commodities named)
     most_named: int  # mentions of the most named commodity
     log_length: float  # log(1 + thousands of characters in the body)
-    title_hits: tuple[tuple[int, str], ...]  # the commodities the headline names: where, which
+    title_positions: frozenset[int]  # where the headline names commodities
     log_title_commodities: float
+    text_length: int
+    title_only: bool  # a headline without a body
 
 
 _DIGITS = str.maketrans("", "", "0123456789")
@@ -367,6 +414,18 @@ def _commodity_ids(lexicon: Lexicon) -> frozenset[str]:
     return frozenset(c.id for c in lexicon.concepts.values() if c.kind == "commodity")
 
 
+def _is_figure_line(text: str, start: int) -> bool:
+    """Whether the line from `start` is mostly figures: a line of a table of prices."""
+    end = text.find("\n", start)
+    end = end if end >= 0 else len(text)
+    if end - start > TABLE_LINE_LENGTH:  # a longer line is prose
+        return False
+    line = text[start:end]
+    digits = len(line) - len(line.translate(_DIGITS))
+    letters = len(line.translate(_FIGURE_MARKS).replace(" ", ""))
+    return digits >= FIGURE_SHARE * (digits + letters)
+
+
 def _in_list(position: int, hits: list[tuple[int, str]]) -> bool:
     """Whether other commodities are named right beside a position ("lead, zinc and silver")."""
     beside = {owner for at, owner in hits if abs(at - position) <= LIST_REACH}
@@ -377,21 +436,42 @@ def _in_list(position: int, hits: list[tuple[int, str]]) -> bool:
 _LAST_WORD = re.compile(r"([^\W_]+)[\W_]*$")
 
 
-def _followed_by(text: str, start: int, words: frozenset[str]) -> bool:
+def _word_after(scanned: str, start: int) -> str:
+    """The word after the one at text index `start`, read from the scannable text (lower case,
+    non-word characters as spaces, one leading pad) within 40 characters; "" if none."""
+    end = scanned.find(" ", start + 1)
+    after = end + 1
+    limit = min(len(scanned), end + 41)
+    while after < limit and scanned[after] == " ":
+        after += 1
+    if end < 0 or after >= limit:
+        return ""
+    return scanned[after : scanned.find(" ", after)]
+
+
+def _word_before(scanned: str, start: int) -> str:
+    """The word before text index `start`, from the scannable text, within 40 characters."""
+    end = start + 1  # scanned has one leading pad: text[start] is scanned[start + 1]
+    limit = max(0, end - 40)
+    while end > limit and scanned[end - 1] == " ":
+        end -= 1
+    if end <= limit:
+        return ""
+    return scanned[scanned.rfind(" ", 0, end) + 1 : end]
+
+
+def _followed_by(scanned: str, start: int, words: frozenset[str]) -> bool:
     """Whether the word after the one at `start` is one of `words` (in normal form)."""
-    word = _WORD.match(text, start)
-    if word is None:
-        return False
-    after = _WORD.search(text, word.end(), word.end() + 40)
-    return bool(after and normalize_word(after.group()) in words)
+    after = _word_after(scanned, start)
+    return bool(after) and normalize_word(after) in words
 
 
-def _in_other_sense(text: str, start: int, other_sense: OtherSense) -> bool:
+def _in_other_sense(scanned: str, start: int, other_sense: OtherSense) -> bool:
     """Whether the word at `start` is used in its everyday sense, by the words beside it."""
-    if _followed_by(text, start, other_sense.after):
+    if _followed_by(scanned, start, other_sense.after):
         return True
-    before = _LAST_WORD.search(text, max(0, start - 40), start)
-    return bool(before and normalize_word(before.group(1)) in other_sense.before)
+    before = _word_before(scanned, start)
+    return bool(before) and normalize_word(before) in other_sense.before
 
 
 class Matcher:
@@ -479,13 +559,16 @@ class Matcher:
         """The watch items this article matches, each with where its evidence is and how much
         the article is about it."""
         article = self._scanned(title, body)
+        model = self._model
+        terms = article.terms(model)
         matched: list[Match] = []
-        for key, needs in self._matched_items(article):
-            if article.passing_in_results(needs):
-                continue
-            relevance = article.relevance(needs, self._model)
-            about = article.is_about(needs, relevance, self._model)
-            matched.append(Match(key, article.evidence(needs), relevance, about))
+        add = matched.append
+        for keys, needs in self._matched_items(article):
+            # most items have one term: what was scored for it alone
+            scored = terms[needs[0]].alone if len(needs) == 1 else article.scored(needs, model)
+            if scored is not None:  # items with the same terms share what was scored
+                for key in keys:
+                    add(_new_tuple(Match, (key, *scored)))
         matched.sort(key=_by_key)
         return matched
 
@@ -495,17 +578,13 @@ class Matcher:
         article = self._scanned(title, body)
         explained = [
             Explained(
-                Match(
-                    key,
-                    article.evidence(needs),
-                    relevance,
-                    article.is_about(needs, relevance, self._model),
-                ),
+                Match(key, *scored),
                 tuple(article.features(need) for need in dict.fromkeys(needs)),
             )
-            for key, needs in self._matched_items(article)
-            if not article.passing_in_results(needs)
-            for relevance in (article.relevance(needs, self._model),)
+            for keys, needs in self._matched_items(article)
+            for scored in (article.scored(needs, self._model),)
+            if scored is not None
+            for key in keys
         ]
         explained.sort(key=_by_match_key)
         return explained
@@ -513,58 +592,87 @@ class Matcher:
     def _scanned(self, title: str, body: str) -> _Article:
         """The article with where each need was found and where its commodities are named."""
         text = matched_text(title, body)
-        article = _Article(text, len(title), self._lexicon)
-        found = article.found
+        article = _Article(text, _scannable(text), len(title), self._lexicon)
         commodities = self._commodities
-        for entry, start, fit in self._scan(text, found):
-            surface = entry.surface
-            if entry.owner in commodities:
-                if text[start].isupper() and _in_company_name(
-                    text, start, len(surface.words), self._lexicon
-                ):
-                    continue
-                article.commodity_hits.append((start, entry.owner))
-            if fit is _STRICT and not (
-                surface.common_word
-                and _at_sentence_start(text, start)
-                and not _followed_by(text, start, self._lexicon.name_verbs)
-            ):
-                needs = self._strict.get(entry.owner)
-            else:  # a name whose case was relaxed, or a common word that may start a sentence
-                needs = self._relaxed.get(entry.owner)
-            if (
-                needs
-                and not (surface.other_sense and _in_other_sense(text, start, surface.other_sense))
-                # a headline's first word is its subject ("GOLD RALLIES AS DOLLAR SLIPS")
-                and not (surface.needs_context and start and not article.has_context(start))
-            ):
-                for need in needs:
-                    found[need].append(start)
+        lexicon = self._lexicon
+        companies: set[tuple[str, str]] = set()  # (first word, commodity) of companies named
+        named: list[_Name] = []  # commodity names that are not (yet known to be) a company's
+        for hit in self._scan(text, article.scanned, article.found):
+            entry, start, _ = hit
+            if entry.owner not in commodities:
+                self._credit(article, hit)
+            elif not text[start].isupper():
+                named.append(hit)
+            elif _in_company_name(text, start, len(entry.surface.words), lexicon):
+                head = _company_head(text, start, lexicon)
+                if head:
+                    companies.add((head, entry.owner))
+            elif (head := _name_before(text, start, entry.surface.text, lexicon)) is not None:
+                companies.add((head, entry.owner))  # "Dome Petroleum", "Bethlehem Steel"
+            else:
+                named.append(hit)
+        for hit in named:
+            entry, start, _ = hit
+            # A company named in full once is the same company in the headline's capitals
+            # ("DOME PETROLEUM REAFFIRMS …") and on second mention ("Ashland Oil said").
+            if companies and (_word_before(article.scanned, start), entry.owner) in companies:
+                continue
+            article.commodity_hits.append((start, entry.owner))
+            self._credit(article, hit)
         if self._pattern_hits is not None:
             for need, positions in self._pattern_hits.found(text):
-                found[need].extend(positions)
+                article.found[need].extend(positions)
         return article
 
-    def _matched_items(self, article: _Article) -> Iterator[tuple[str, tuple[int, ...]]]:
-        """The key and the needs of every watch item the article matches."""
+    def _credit(self, article: _Article, hit: _Name) -> None:
+        """Note a lexicon name found in the needs it satisfies, unless its sense is not the
+        name's (an everyday sense, a common word starting a sentence, no market context)."""
+        entry, start, fit = hit
+        text = article.text
+        surface = entry.surface
+        if fit is _STRICT and not (
+            surface.common_word
+            and _at_sentence_start(text, start)
+            and not _followed_by(article.scanned, start, self._lexicon.name_verbs)
+        ):
+            needs = self._strict.get(entry.owner)
+        else:  # a name whose case was relaxed, or a common word that may start a sentence
+            needs = self._relaxed.get(entry.owner)
+        if (
+            needs
+            and not (
+                surface.other_sense and _in_other_sense(article.scanned, start, surface.other_sense)
+            )
+            # a headline's first word is its subject ("GOLD RALLIES AS DOLLAR SLIPS")
+            and not (surface.needs_context and start and not article.has_context(start))
+        ):
+            found = article.found
+            for need in needs:
+                found[need].append(start)
+
+    def _matched_items(self, article: _Article) -> Iterator[tuple[list[str], tuple[int, ...]]]:
+        """The keys and the needs of the watch items the article matches, those of one term
+        together."""
         seen = article.found.keys()
         for need in seen:
             filed = self._filed.get(need)
             if filed is None:
                 continue
-            for key in filed.keys:
-                yield key, (need,)
-            if filed.pairs:
-                for other in seen:
-                    for item in filed.pairs.get(other, ()):
-                        yield item.key, item.needs
+            if filed.keys:
+                yield filed.keys, (need,)
+            pairs = filed.pairs
+            if pairs:  # of the other terms, look up the fewer
+                for other in pairs.keys() if len(pairs) < len(seen) else seen:
+                    if other in seen and other in pairs:
+                        for item in pairs[other]:
+                            yield [item.key], item.needs
             for item in filed.items:
                 if seen >= item.required and seen.isdisjoint(item.exclusions):
-                    yield item.key, item.needs
+                    yield [item.key], item.needs
         if self._queries:
             yield from self._matched_queries(article)
 
-    def _matched_queries(self, article: _Article) -> Iterator[tuple[str, tuple[int, ...]]]:
+    def _matched_queries(self, article: _Article) -> Iterator[tuple[list[str], tuple[int, ...]]]:
         """The key of every query the article matches, with the needs that make it match."""
         candidates: dict[str, Plan | Leaf] = {}
         for need in article.found.keys() & self._queries.keys():
@@ -574,16 +682,15 @@ class Matcher:
         for key, steps in candidates.items():
             witness = evaluate(steps, hits)
             if witness:
-                yield key, tuple(sorted(witness))
+                yield [key], tuple(sorted(witness))
 
-    def _scan(self, text: str, found: dict[int, list[int]]) -> Iterator[_Name]:
+    def _scan(self, text: str, scanned: str, found: dict[int, list[int]]) -> Iterator[_Name]:
         """One pass of the automata. A plain term that meets its case rules strictly is noted
         in `found` at once; the lexicon names whose case rules the text meets are yielded,
         except those inside a longer lexicon name, and of names on the same words the exactly
         spelled ones."""
         holders: list[tuple[int, int]] = []  # where names are that may hold a shorter one
         later: list[tuple[int, list[_Name]]] = []  # names to yield if no holder comes after
-        scanned = _scannable(text)
         for automaton in self._automata:
             for end, (length, lexicon, plain, rules) in automaton.iter(scanned):
                 start = end - length + 1  # index in text: scanned has one leading pad
@@ -622,35 +729,103 @@ class Matcher:
                 yield from names
 
 
+class _Term(NamedTuple):
+    """How one term of the watch items is named in an article."""
+
+    first: int  # where it is first named
+    relevance: float
+    # A `Match` of an item of just this term, after its key (evidence, relevance, about);
+    # None when it does not count
+    alone: tuple[int, float, bool] | None
+
+
 class _Article:
     """What matching learns about one text: where each need was found, and facts about its
     sentences (known by their spans), computed only when asked."""
 
-    def __init__(self, text: str, title_length: int, lexicon: Lexicon) -> None:
+    def __init__(self, text: str, scanned: str, title_length: int, lexicon: Lexicon) -> None:
         self.found: dict[int, list[int]] = defaultdict(list)  # need → where it was found
-        self._text = text
+        self.text = text
+        self.scanned = scanned  # `_scannable(text)`
         self._title_length = title_length
         self._lexicon = lexicon
         self._spans: list[tuple[int, int]] = []  # the sentences looked up so far
         self._sentence_at: dict[int, tuple[int, int]] = {}
         self._context: dict[tuple[int, int], bool] = {}
-        self._evidence: dict[tuple[int, ...], int] = {}  # an item's needs → its evidence
         self.commodity_hits: list[tuple[int, str]] = []  # every commodity name: where, which
-        self._features: dict[int, tuple[float, ...]] = {}  # need → `Features` values
         self._figure_lines: dict[int, bool] = {}  # a line's start → whether it is of figures
         self._shape: _Shape | None = None
-        self._relevance: dict[int, float] = {}  # need → its relevance
+        self._terms: dict[int, _Term] | None = None  # need → how it is named
         self._results: bool | None = None  # whether the article is a report of results
 
-    def passing_in_results(self, needs: tuple[int, ...]) -> bool:
-        """Whether an item is only a line of business in a report of a company's results: the
-        body opens with a table of results and the headline names none of the item's terms."""
+    def terms(self, model: RelevanceModel) -> dict[int, _Term]:
+        """How every term found is named, in one pass once the scan is done: where it is first
+        named, its evidence, its relevance, and what a `Match` of an item of just that term
+        says after its key."""
+        terms = self._terms
+        if terms is not None:
+            return terms
+        terms = self._terms = {}
+        text = self.text
         title_end = self._title_length
+        results = self._is_results()
+        summary = len(text) - title_end <= SUMMARY_CHARACTERS
+        about_from = model.about_from
+        score = model.score
+        features_of = self._features_of
+        scored: dict[tuple[int, ...], float] = {}  # terms found in the same places score alike
+        for need, positions in self.found.items():
+            first = min(positions)
+            evidence = first  # the first mention in the body, else in the headline
+            in_title = first < title_end
+            if in_title:
+                evidence = min((p for p in positions if p > title_end), default=first)
+            where = tuple(positions)
+            relevance = scored.get(where)
+            if relevance is None:
+                relevance = scored[where] = score(features_of(positions))
+            alone = None
+            if in_title or not results:
+                about = relevance >= about_from or (in_title and summary)
+                alone = (evidence, relevance, about)
+            terms[need] = _new_tuple(_Term, (first, relevance, alone))
+        return terms
+
+    def scored(
+        self, needs: tuple[int, ...], model: RelevanceModel
+    ) -> tuple[int, float, bool] | None:
+        """What a `Match` of an item with these terms says after its key: where its evidence
+        is, its relevance and whether it is a main story; None when the item is only a line
+        of business in a report of a company's results (the body opens with a table of
+        results and the headline names none of the item's terms)."""
+        terms = self.terms(model)
+        if len(needs) == 1:
+            return terms[needs[0]].alone
+        title_end = self._title_length
+        named = [terms[need] for need in needs]
+        if all(term.first >= title_end for term in named) and self._is_results():
+            return None
+        # the mean: a country rarely leads a story about its coffee, so the least of the
+        # terms' relevance would miss most such stories
+        relevance = sum(term.relevance for term in named) / len(named)
+        # A main story: the relevance says so, or the article is a headline with a summary
+        # (a feed's item) and the headline names every term. The model was fitted on wire
+        # stories with a body to weigh; a summary leaves it only the headline, which names
+        # the story's subject.
+        about = relevance >= model.about_from or (
+            all(term.first < title_end for term in named)
+            and len(self.text) - title_end <= SUMMARY_CHARACTERS
+        )
+        return self._evidence_of(needs), relevance, about
+
+    def _is_results(self) -> bool:
+        """Whether the article is a report of results, found from the headline's newline."""
         results = self._results
-        if results is None:  # from the newline that ends the headline
+        if results is None:
+            title_end = self._title_length
             reach = title_end + 1 + RESULTS_REACH
-            results = self._results = _RESULTS_LINE.search(self._text, title_end, reach) is not None
-        return results and all(min(self.found[need]) >= title_end for need in needs)
+            results = self._results = _RESULTS_LINE.search(self.text, title_end, reach) is not None
+        return results
 
     def _sentence(self, position: int) -> tuple[int, int]:
         sentence = self._sentence_at.get(position)
@@ -660,7 +835,7 @@ class _Article:
                     sentence = span
                     break
             else:  # a hit starts on a word character, never on whitespace
-                sentence = sentence_span_at(self._text, position)
+                sentence = sentence_span_at(self.text, position)
                 self._spans.append(sentence)
             self._sentence_at[position] = sentence
         return sentence
@@ -670,7 +845,7 @@ class _Article:
         sentence = self._sentence(position)
         context = self._context.get(sentence)
         if context is None:
-            words = [normalize_word(w) for w in words_of(self._text[sentence[0] : sentence[1]])]
+            words = [normalize_word(w) for w in words_of(self.text[sentence[0] : sentence[1]])]
             known = self._lexicon.context_words
             joined = f" {' '.join(words)} "
             context = self._context[sentence] = any(word in known for word in words) or any(
@@ -678,71 +853,52 @@ class _Article:
             )
         return context
 
-    def is_about(self, needs: tuple[int, ...], relevance: float, model: RelevanceModel) -> bool:
-        """A main story: the relevance says so, or the article is a headline with a summary
-        (a feed's item) and the headline names every term. The model was fitted on wire
-        stories with a body to weigh; a summary leaves it only the headline, which names the
-        story's subject."""
-        if relevance >= model.about_from:
-            return True
-        is_summary = len(self._text) - self._title_length <= SUMMARY_CHARACTERS
-        return is_summary and all(min(self.found[need]) < self._title_length for need in needs)
-
-    def relevance(self, needs: tuple[int, ...], model: RelevanceModel) -> float:
-        """An item of several terms: the mean of its terms' relevance (a country rarely leads
-        a story about its coffee, so the least of them would miss most such stories)."""
-        if len(needs) == 1:
-            return self._relevance_of(needs[0], model)
-        return sum(self._relevance_of(need, model) for need in needs) / len(needs)
-
-    def _relevance_of(self, need: int, model: RelevanceModel) -> float:
-        relevance = self._relevance.get(need)
-        if relevance is None:
-            features = self._features[need] = self._features_of(self.found[need])
-            relevance = self._relevance[need] = model.score(features)
-        return relevance
-
     def features(self, need: int) -> Features:
         """Where and how a term appears in the article, for its relevance."""
-        features = self._features.get(need)
-        if features is None:
-            features = self._features[need] = self._features_of(self.found[need])
-        return Features(*map(float, features))
+        return Features(*map(float, self._features_of(self.found[need])))
 
     def _features_of(self, positions: list[int]) -> tuple[float, ...]:
         """The values of `Features`, in order (bools as 0/1): built as a plain tuple, scored
-        as it is, made a `Features` only when explained."""
+        as it is, made a `Features` only when explained. One pass over the term's mentions."""
         shape = self._shape or self._shape_of()
         body_start = shape.body_start
-        title_end = self._title_length
         hits = self.commodity_hits
-        lists_possible = shape.commodities > LIST_FROM
-        first = min(positions)
-        in_body = [p for p in positions if p >= body_start]
-        first_in_body = min(in_body) if in_body else -1
-        tables = lists = 0
+        lists_possible = shape.lists_possible
+        text = self.text
+        figure_lines = self._figure_lines
+        first = first_in_body = -1
+        in_body = tables = lists = 0
         passing = True  # every mention on a line of figures or in a list of commodities
         for position in positions:
-            on_table = self._on_figure_line(position)
+            if first < 0 or position < first:
+                first = position
+            if position >= body_start:
+                in_body += 1
+                if first_in_body < 0 or position < first_in_body:
+                    first_in_body = position
+            line_start = text.rfind("\n", 0, position) + 1
+            on_table = figure_lines.get(line_start)
+            if on_table is None:
+                on_table = figure_lines[line_start] = _is_figure_line(text, line_start)
             in_list = lists_possible and _in_list(position, hits)
             tables += on_table
             lists += in_list
             passing = passing and (on_table or in_list)
         mentioned = len(positions)
-        in_title = first < title_end
-        other_in_title = False
-        if shape.title_hits:  # a commodity in the headline where this term is not
-            mine = [p for p in positions if p < title_end]
-            other_in_title = any(at not in mine for at, _ in shape.title_hits)
+        in_title = first < self._title_length
+        # a commodity in the headline where this term is not
+        other_in_title = bool(shape.title_positions) and not shape.title_positions.issubset(
+            positions
+        )
         share = min(1.0, mentioned / len(hits)) if hits else 1.0
         first_at = (first_in_body - body_start) / shape.body_length if in_body else 1.0
         log_length = shape.log_length
         return (
             in_title,
             first == 0,
-            len(self._text) == title_end,
+            shape.title_only,
             0 <= first_in_body < shape.lead_end,
-            math.log1p(len(in_body)),
+            math.log1p(in_body),
             share,
             first_at,
             shape.log_commodities,
@@ -750,7 +906,7 @@ class _Article:
             lists / mentioned,
             passing and not in_title,
             mentioned >= shape.most_named,
-            1000 * mentioned / len(self._text),
+            1000 * mentioned / shape.text_length,
             log_length,
             other_in_title,
             shape.log_title_commodities,
@@ -760,63 +916,40 @@ class _Article:
 
     def _shape_of(self) -> _Shape:
         """What relevance needs to know of the whole article, once the scan is done."""
-        text = self._text
+        text = self.text
         body_start = self._title_length + 1
         lead_end = text.find("\n\n", body_start)
-        named = Counter(owner for _, owner in self.commodity_hits)
+        named: dict[str, int] = {}  # commodity → mentions
+        for _, owner in self.commodity_hits:
+            named[owner] = named.get(owner, 0) + 1
         body_length = max(len(text) - body_start, 1)
         title_end = self._title_length
-        title_hits = tuple(hit for hit in self.commodity_hits if hit[0] < title_end)
+        title_hits = [hit for hit in self.commodity_hits if hit[0] < title_end]
         self._shape = _Shape(
             body_start,
             body_length,
             min(lead_end if lead_end >= 0 else len(text), body_start + LEAD_CHARACTERS),
-            len(named),
+            len(named) > LIST_FROM,
             math.log1p(len(named)),
             max(named.values(), default=0),
             math.log1p(body_length / 1000),
-            title_hits,
+            frozenset(at for at, _ in title_hits),
             math.log1p(len({owner for _, owner in title_hits})),
+            len(text),
+            len(text) == title_end,
         )
         return self._shape
 
-    def _on_figure_line(self, position: int) -> bool:
-        """Whether the line holding a position is mostly figures: a table of prices."""
-        text = self._text
-        start = text.rfind("\n", 0, position) + 1
-        figures = self._figure_lines.get(start)
-        if figures is None:
-            end = text.find("\n", position)
-            end = end if end >= 0 else len(text)
-            figures = False
-            if end - start <= TABLE_LINE_LENGTH:  # a longer line is prose
-                line = text[start:end]
-                digits = len(line) - len(line.translate(_DIGITS))
-                letters = len(line.translate(_FIGURE_MARKS).replace(" ", ""))
-                figures = digits >= FIGURE_SHARE * (digits + letters)
-            self._figure_lines[start] = figures
-        return figures
-
-    def evidence(self, needs: tuple[int, ...]) -> int:
+    def _evidence_of(self, needs: tuple[int, ...]) -> int:
         """Where the sentence naming most of an item's terms is: the body's first such
         sentence, else the title."""
-        evidence = self._evidence.get(needs)
-        if evidence is None:
-            title_end = self._title_length
-            if len(needs) == 1:  # most items: the first mention in the body, else in the title
-                positions = self.found[needs[0]]
-                evidence = min(positions)
-                if evidence <= title_end:
-                    evidence = min((p for p in positions if p > title_end), default=evidence)
-            else:
-                counts: dict[tuple[int, int], int] = defaultdict(int)
-                for need in needs:
-                    for named in {self._sentence(p) for p in self.found[need]}:
-                        counts[named] += 1
-                best = max(counts, key=lambda s: (counts[s], s[0] > title_end, -s[0]))
-                evidence = best[0]
-            self._evidence[needs] = evidence
-        return evidence
+        title_end = self._title_length
+        counts: dict[tuple[int, int], int] = defaultdict(int)
+        for need in needs:
+            for named in {self._sentence(p) for p in self.found[need]}:
+                counts[named] += 1
+        best = max(counts, key=lambda s: (counts[s], s[0] > title_end, -s[0]))
+        return best[0]
 
 
 def matched_text(title: str, body: str) -> str:

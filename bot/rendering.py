@@ -35,6 +35,7 @@ from bot.callbacks import (
     encode,
     fits,
 )
+from bot.channels import Refusal
 from bot.commands import Command, Scope, commands_for
 from bot.digests import DigestArticle
 from bot.facts import RankedFact
@@ -127,6 +128,15 @@ def help_text(*, admin: bool = False) -> str:
             "(rare earths = neodymium, dysprosium, …). Capitalised names match only names: "
             "<code>China</code> is not fine china."
         ),
+        "",
+        _("<b>Channels</b>"),
+        _(
+            "A channel's owner or administrators manage it from their private chat with me: "
+            "<code>/subscribe @channel copper</code>, <code>/list @channel</code>, "
+            "<code>/settings @channel</code> (or the channel's id, -100…). "
+            "Add me to the channel as an administrator who may post messages; alerts and "
+            "digests are posted there."
+        ),
     ]
     if admin:
         lines += [
@@ -162,11 +172,30 @@ def welcome(*, group: bool = False) -> Reply:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ChannelName:
+    """A channel managed from a private chat, as replies name it."""
+
+    title: str
+    ref: str  # what to type after a command to name it: @username, or its id
+
+    def html(self) -> str:
+        return f"📢 <b>{escape(shorten(self.title, CHANNEL_TITLE_LENGTH))}</b>"
+
+    def command(self, name: str, args: str = "") -> str:
+        """A command acting on the channel, to copy: <code>/list @metals_desk</code>."""
+        return f"<code>/{name} {escape(self.ref)}{' ' + args if args else ''}</code>"
+
+
+CHANNEL_TITLE_LENGTH = 64
+
+
 def subscribe_usage() -> str:
     return _(
         "Usage: <code>/subscribe TOPIC</code>\n"
         "For example <code>/subscribe copper</code> or <code>/subscribe India-Chile</code>; "
-        "several at once: <code>/subscribe copper, gold</code>."
+        "several at once: <code>/subscribe copper, gold</code>; for a channel you run: "
+        "<code>/subscribe @channel copper</code>."
     )
 
 
@@ -174,7 +203,12 @@ def unsubscribe_usage() -> str:
     return _("Usage: <code>/unsubscribe TOPIC</code> — or use the buttons under /list.")
 
 
-def subscribed(topic: str, *, group: bool = False) -> str:
+def subscribed(topic: str, *, group: bool = False, channel: ChannelName | None = None) -> str:
+    if channel is not None:
+        return _(
+            "✅ Subscribed to <b>{topic}</b>: it is on the watch-list of {channel}, and alerts "
+            "are posted there."
+        ).format(topic=escape(topic), channel=channel.html())
     if group:
         return _(
             "✅ Subscribed to <b>{topic}</b>: it is on this group's watch-list, and alerts come "
@@ -185,7 +219,13 @@ def subscribed(topic: str, *, group: bool = False) -> str:
     ).format(topic=escape(topic))
 
 
-def already_subscribed(topic: str, *, group: bool = False) -> str:
+def already_subscribed(
+    topic: str, *, group: bool = False, channel: ChannelName | None = None
+) -> str:
+    if channel is not None:
+        return _("<b>{topic}</b> is already on the watch-list of {channel}.").format(
+            topic=escape(topic), channel=channel.html()
+        )
     if group:
         return _("<b>{topic}</b> is already on this group's watch-list.").format(
             topic=escape(topic)
@@ -193,7 +233,11 @@ def already_subscribed(topic: str, *, group: bool = False) -> str:
     return _("You are already subscribed to <b>{topic}</b>.").format(topic=escape(topic))
 
 
-def unsubscribed(topic: str, *, group: bool = False) -> str:
+def unsubscribed(topic: str, *, group: bool = False, channel: ChannelName | None = None) -> str:
+    if channel is not None:
+        return _("Unsubscribed from <b>{topic}</b>: it is off the watch-list of {channel}.").format(
+            topic=escape(topic), channel=channel.html()
+        )
     if group:
         return _("Unsubscribed from <b>{topic}</b>: it is off this group's watch-list.").format(
             topic=escape(topic)
@@ -201,7 +245,11 @@ def unsubscribed(topic: str, *, group: bool = False) -> str:
     return _("Unsubscribed from <b>{topic}</b>.").format(topic=escape(topic))
 
 
-def not_subscribed(topic: str, *, group: bool = False) -> str:
+def not_subscribed(topic: str, *, group: bool = False, channel: ChannelName | None = None) -> str:
+    if channel is not None:
+        return _("<b>{topic}</b> is not on the watch-list of {channel}. See {command}.").format(
+            topic=escape(topic), channel=channel.html(), command=channel.command("list")
+        )
     if group:
         return _("<b>{topic}</b> is not on this group's watch-list. See /list.").format(
             topic=escape(topic)
@@ -209,7 +257,17 @@ def not_subscribed(topic: str, *, group: bool = False) -> str:
     return _("You are not subscribed to <b>{topic}</b>. See /list.").format(topic=escape(topic))
 
 
-def too_many_subscriptions(limit: int, *, group: bool = False) -> str:
+def too_many_subscriptions(
+    limit: int, *, group: bool = False, channel: ChannelName | None = None
+) -> str:
+    if channel is not None:
+        return ngettext(
+            "The watch-list of {channel} holds at most {count} topic. Remove one first "
+            "(see {command}).",
+            "The watch-list of {channel} holds at most {count} topics. Remove one first "
+            "(see {command}).",
+            limit,
+        ).format(channel=channel.html(), count=limit, command=channel.command("list"))
     if group:
         return ngettext(
             "This group's watch-list holds at most {count} topic. Remove one first (see /list).",
@@ -272,22 +330,28 @@ def next_level(level: str) -> LevelName:
     return LEVELS[0]
 
 
-def subscription_list(topics: Sequence[ListedTopic], *, group: bool = False) -> Reply:
+def subscription_list(
+    topics: Sequence[ListedTopic], *, group: bool = False, channel: ChannelName | None = None
+) -> Reply:
     """The chat's watch-list, each item with a remove button and a button switching its level."""
-    if not topics:
-        if group:
-            return Reply(
-                _(
-                    "This group's watch-list is empty. Add a topic with "
-                    "<code>/subscribe TOPIC</code>."
-                )
-            )
-        return Reply(_("Your watch-list is empty. Add a topic with <code>/subscribe TOPIC</code>."))
-    if group:
+    if channel is not None:
+        heading = _("The watch-list of {channel} ({count}):")
+        empty = _("The watch-list of {channel} is empty. Add a topic with {command}.")
+    elif group:
         heading = _("<b>This group's watch-list</b> ({count}):")
+        empty = _(
+            "This group's watch-list is empty. Add a topic with <code>/subscribe TOPIC</code>."
+        )
     else:
         heading = _("<b>Your watch-list</b> ({count}):")
-    lines = [heading.format(count=len(topics))]
+        empty = _("Your watch-list is empty. Add a topic with <code>/subscribe TOPIC</code>.")
+    named = {
+        "channel": channel.html() if channel else "",
+        "command": channel.command("subscribe", "TOPIC") if channel else "",
+    }
+    if not topics:
+        return Reply(empty.format(**named))
+    lines = [heading.format(count=len(topics), **named)]
     lines += [f"• {escape(shorten(row.topic, LISTED_TOPIC_LENGTH))}" for row in topics]
     lines.append(
         _(
@@ -419,26 +483,45 @@ def day_label(day: date | datetime) -> str:
 
 
 def settings_view(
-    *, timezone: str, digest_time: str | None, mode: str, empty_digest_line: bool
+    *,
+    timezone: str,
+    digest_time: str | None,
+    mode: str,
+    empty_digest_line: bool,
+    channel: ChannelName | None = None,
 ) -> Reply:
     """The chat's settings, with buttons to change the delivery mode and empty digests. The
     mode says whether there is a digest, the digest time when: with instant alerts only (or a
     time turned off by an older version) the digest shows as off."""
+
+    def command(name: str, args: str) -> str:
+        if channel is not None:
+            return channel.command(name, args)
+        return f"<code>/{name} {args}</code>"
+
     shown_mode = mode if digest_time is not None else "instant"
     if shown_mode == "instant":
-        digest = _(
-            "Daily digest: off — turn it on with <code>/digesttime 08:00</code> or "
-            "<code>/mode both</code>"
+        digest = _("Daily digest: off — turn it on with {digesttime} or {mode}").format(
+            digesttime=command("digesttime", "08:00"), mode=command("mode", "both")
         )
     else:
-        digest = _(
-            "Daily digest: at {time} your time — change with <code>/digesttime 7:30am</code>, "
-            "stop with <code>/digesttime off</code>"
-        ).format(time=digest_time)
+        if channel is not None:
+            digest = _("Daily digest: at {time} its time — change with {change}, stop with {stop}")
+        else:
+            digest = _("Daily digest: at {time} your time — change with {change}, stop with {stop}")
+        digest = digest.format(
+            time=digest_time,
+            change=command("digesttime", "7:30am"),
+            stop=command("digesttime", "off"),
+        )
     lines = [
-        _("<b>Your settings</b>"),
-        _("Time zone: {zone} ({offset}) — change with <code>/timezone CITY</code>").format(
-            zone=escape(timezone), offset=utc_offset(timezone)
+        (
+            _("<b>Settings of</b> {channel}").format(channel=channel.html())
+            if channel
+            else _("<b>Your settings</b>")
+        ),
+        _("Time zone: {zone} ({offset}) — change with {command}").format(
+            zone=escape(timezone), offset=utc_offset(timezone), command=command("timezone", "CITY")
         ),
         _("Delivery: {mode}").format(mode=_mode_label(shown_mode)),
         digest,
@@ -850,6 +933,15 @@ def burst_evidence(items: Sequence[Evidence]) -> list[str]:
     return split_message(lines)
 
 
+def evidence_notice(items: Sequence[Evidence]) -> str:
+    """The evidence behind a burst's headlines as a button notice (plain text, 200 UTF-16
+    units at most), for a channel, where a message would be posted to every reader."""
+    if not items:
+        return _("The alerts of that message are no longer stored.")
+    text = "; ".join(f"{item.title}: {reasons(item.topics, item.mentions)}" for item in items)
+    return shorten(text, CALLBACK_NOTICE_LENGTH)
+
+
 def item_label(key: str) -> str:
     """A watch item named short, without its exclusions ("copper -Copperfield" → "copper")."""
     return key.split(" -", 1)[0]
@@ -1152,7 +1244,7 @@ def feed_first_fetch(
     entries: int,
     new_articles: int,
     skipped_old: int,
-    alerts: int,
+    matched: int,
     error: str | None,
 ) -> str:
     """What the first fetch of a newly added feed found."""
@@ -1172,9 +1264,7 @@ def feed_first_fetch(
         parts[-1] += " " + ngettext(
             "({count} older one skipped)", "({count} older ones skipped)", skipped_old
         ).format(count=skipped_old)
-    parts.append(
-        ngettext("{count} alert queued", "{count} alerts queued", alerts).format(count=alerts)
-    )
+    parts.append(_("{count} on watch-lists").format(count=matched))
     return ", ".join(parts) + "."
 
 
@@ -1227,7 +1317,7 @@ def ingest_result(
     new: int,
     new_headlines: int,
     duplicates: int,
-    alerts: int,
+    matched: int,
     titles: Sequence[str],
     rejected: Sequence[str],
 ) -> str:
@@ -1242,7 +1332,7 @@ def ingest_result(
     parts = [
         stored,
         ngettext("{count} duplicate", "{count} duplicates", duplicates).format(count=duplicates),
-        ngettext("{count} alert queued", "{count} alerts queued", alerts).format(count=alerts),
+        _("{count} on watch-lists").format(count=matched),
     ]
     lines = [", ".join(parts) + "."]
     lines += [f"• {escape(shorten(title, 150))}" for title in titles[:10]]
@@ -1298,6 +1388,24 @@ def slow_down() -> str:
 def group_admins_only() -> str:
     """Also a button notice: plain text, under 200 characters."""
     return _("Only this group's administrators can change its watch-list and settings.")
+
+
+def channel_refused(refusal: Refusal, name: str) -> str:
+    """Why a user may not manage the channel `name` (its title, or what was typed), in one
+    line of plain text (also a button notice: escape it for a message)."""
+    name = shorten(name, CHANNEL_TITLE_LENGTH)
+    match refusal:
+        case Refusal.NO_SUCH_CHANNEL:
+            text = _("I can't find a channel {name}: check its @name or its id (-100…).")
+        case Refusal.NOT_PRIVATE:
+            text = _("Manage a channel from your private chat with me: /subscribe @channel TOPIC.")
+        case Refusal.BOT_NOT_IN:
+            text = _("I am not in {name}: add me to it as an administrator who may post messages.")
+        case Refusal.BOT_CANNOT_POST:
+            text = _("I cannot post in {name}: let me post messages in its administrator rights.")
+        case Refusal.NOT_ADMIN:
+            text = _("Only the owner and administrators of {name} can manage its alerts.")
+    return text.format(name=name)
 
 
 def several_topics_question(typed: Ambiguous) -> Reply:
@@ -1377,8 +1485,11 @@ def text_not_understood() -> str:
     )
 
 
-def paused() -> str:
-    return _("⏸ Alerts and digests are paused. Send /start to turn them on again.")
+def paused(channel: ChannelName | None = None) -> str:
+    again = channel.command("start") if channel is not None else "/start"
+    return _("⏸ Alerts and digests are paused. Send {command} to turn them on again.").format(
+        command=again
+    )
 
 
 def resumed() -> str:

@@ -6,12 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from bot.fanout import expand_for_chat
 from bot.lexicon import Lexicon
 from bot.query import check_pattern_room, pattern_sources
 from bot.text import collapse_whitespace
 from bot.topics import TopicError, WatchItem, parse_watch_item
 from storage import queries
 from storage.db import SessionFactory
+from storage.models import utcnow
 
 MAX_SUBSCRIPTIONS = 50
 MAX_TOPICS_AT_ONCE = 10  # topics separated by commas in one command
@@ -76,6 +78,7 @@ async def pause(sessions: SessionFactory, chat_id: int) -> None:
     kept for the first digest after that."""
     async with sessions() as session:
         await queries.update_chat(session=session, chat_id=chat_id, paused=True)
+        await expand_for_chat(session=session, chat_id=chat_id, at=utcnow())
         await queries.hold_pending_alerts(session=session, chat_id=chat_id)
         await session.commit()
 

@@ -96,7 +96,7 @@ async def add(update: Update, context: BotContext) -> None:
                 entries=outcome.entries,
                 new_articles=outcome.report.new,
                 skipped_old=outcome.skipped_old,
-                alerts=outcome.report.alerts,
+                matched=outcome.report.matched,
                 error=outcome.error,
             ),
         )
@@ -161,7 +161,7 @@ async def ingest(update: Update, context: BotContext) -> None:
     await ingestor.refresh()
     report = await ingestor.ingest(parsed.articles)
     report.rejected[:0] = parsed.rejected
-    if report.alerts:
+    if report.matched:
         services.dispatcher.wake()
     await answer(
         update,
@@ -169,7 +169,7 @@ async def ingest(update: Update, context: BotContext) -> None:
             new=report.new,
             new_headlines=report.new_headlines,
             duplicates=report.duplicates,
-            alerts=report.alerts,
+            matched=report.matched,
             titles=[a.title for a in parsed.articles] if report.new else [],
             rejected=[f"{r.where}: {r.reason}" for r in report.rejected],
         ),

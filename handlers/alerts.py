@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from telegram import Update
+from telegram.constants import ChatType
 
 from bot import rendering
 from bot.callbacks import ShowEvidence
@@ -24,7 +25,6 @@ async def on_evidence_button(update: Update, context: BotContext) -> None:
         rows = await queries.alerts_in_message(
             session=session, chat_id=chat.id, message_id=query.message.message_id
         )
-    await query.answer()
     evidence = [
         rendering.Evidence(
             title=article.title,
@@ -34,6 +34,10 @@ async def on_evidence_button(update: Update, context: BotContext) -> None:
         )
         for alert, article in rows
     ]
+    if chat.type == ChatType.CHANNEL:  # any reader may press: answer them alone
+        await query.answer(rendering.evidence_notice(evidence), show_alert=True)
+        return
+    await query.answer()
     for text in rendering.burst_evidence(evidence):
         await answer(update, text)
 

@@ -22,17 +22,23 @@ from handlers.common import (
     command,
     is_admin,
     may_change_chat,
-    remember_chat,
 )
+from handlers.targets import command_target
 
 log = logging.getLogger(__name__)
 
 
 async def start(update: Update, context: BotContext) -> None:
     """Greet a chat briefly, with buttons to every command and to the settings; after /stop,
-    turn alerts on again."""
-    chat_id = await remember_chat(update, context)
-    if chat_id is None:
+    turn alerts on again (/start @CHANNEL: the channel's)."""
+    target = await command_target(update, context)
+    if target is None:
+        return
+    chat_id = target.chat_id
+    if target.channel is not None:
+        await subscriptions.resume(context.services.sessions, chat_id)
+        await sync_digest_jobs(cast(BotApplication, context.application))
+        await answer(update, target.about(rendering.resumed()))
         return
     was_paused = await may_change_chat(update, context) and await subscriptions.resume(
         context.services.sessions, chat_id
@@ -47,13 +53,13 @@ async def start(update: Update, context: BotContext) -> None:
 
 
 async def stop(update: Update, context: BotContext) -> None:
-    """Pause all alerts and digests until /start."""
-    chat_id = await remember_chat(update, context)
-    if chat_id is None or not await allowed_to_change(update, context):
+    """Pause all alerts and digests until /start (/stop @CHANNEL: the channel's)."""
+    target = await command_target(update, context)
+    if target is None or not await allowed_to_change(update, context):
         return
-    await subscriptions.pause(context.services.sessions, chat_id)
+    await subscriptions.pause(context.services.sessions, target.chat_id)
     await sync_digest_jobs(cast(BotApplication, context.application))
-    await answer(update, rendering.paused())
+    await answer(update, target.about(rendering.paused(target.channel)))
 
 
 async def help_command(update: Update, context: BotContext) -> None:

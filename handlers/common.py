@@ -39,9 +39,12 @@ def button(
 
 
 def button_pressed(update: Update, kind: type[Pressed]) -> Pressed | None:
-    """What the pressed button asks for, when it is of `kind` (None for anything else)."""
+    """What the pressed button asks for, when it is of `kind` (None for anything else); for a
+    button that acts on a channel, what it asks of the channel (see handlers.targets)."""
     query = update.callback_query
     decoded = callbacks.decode(query.data or "") if query is not None else None
+    if isinstance(decoded, callbacks.InChannel):
+        return decoded.action if isinstance(decoded.action, kind) else None
     return decoded if isinstance(decoded, kind) else None
 
 
@@ -141,26 +144,47 @@ def is_admin(update: Update, services: Services) -> bool:
 
 
 async def remember_chat(update: Update, context: BotContext) -> int | None:
-    """Record the chat of an update (and reactivate it); its id. A new chat starts in the
-    default time zone, and its digest slot gets a job."""
+    """Record the chat of an update (and reactivate it); its id."""
     chat = update.effective_chat
     if chat is None:
         return None
+    user = update.effective_user
+    await record_chat(
+        context,
+        chat.id,
+        kind=chat.type,
+        title=chat.title or chat.username,
+        language_code=user.language_code if user is not None else None,
+    )
+    return chat.id
+
+
+async def record_chat(
+    context: BotContext,
+    chat_id: int,
+    *,
+    kind: str,
+    title: str | None,
+    language_code: str | None = None,
+) -> None:
+    """Record a chat the bot talks to, active again, with its current title. A new chat starts
+    in the default time zone and the language of whoever made it known (`language_code`), and
+    its digest slot gets a job."""
     services = context.services
     async with services.sessions() as session:
         row = await queries.ensure_chat(
             session=session,
-            chat_id=chat.id,
-            kind=chat.type,
-            title=chat.title or chat.username,
+            chat_id=chat_id,
+            kind=kind,
+            title=title,
             timezone=services.settings.default_timezone,
-            language_code=update.effective_user.language_code if update.effective_user else None,
+            language_code=language_code,
         )
         created = row in session.new
+        row.title = title
         await session.commit()
     if created:
         await sync_digest_jobs(cast(BotApplication, context.application))
-    return chat.id
 
 
 async def topic_argument(update: Update, context: BotContext, usage: str) -> WatchItem | None:

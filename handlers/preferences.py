@@ -28,74 +28,79 @@ from handlers.common import (
     button_pressed,
     command,
     command_argument,
+    in_group,
     keyboard,
     remember_chat,
 )
+from handlers.targets import Target, button_target, command_target
 from storage import queries
 from storage.models import Chat, DeliveryMode
 
 
 async def settings(update: Update, context: BotContext) -> None:
-    """Show the chat's time zone, digest time and delivery mode."""
-    chat_id = await remember_chat(update, context)
-    if chat_id is not None:
-        await answer(update, await settings_view(context, chat_id))
+    """Show the chat's (or a channel's) time zone, digest time and delivery mode:
+    /settings [@CHANNEL]."""
+    target = await command_target(update, context)
+    if target is not None:
+        await answer(update, await settings_view(context, target))
 
 
 async def on_settings_shortcut(update: Update, context: BotContext) -> None:
     """The Settings button under the welcome: the settings, as a new message."""
-    if update.callback_query is not None:
+    chat_id = await remember_chat(update, context)
+    if update.callback_query is not None and chat_id is not None:
         await update.callback_query.answer()
-        await settings(update, context)
+        await answer(update, await settings_view(context, Target(chat_id, group=in_group(update))))
 
 
 async def timezone(update: Update, context: BotContext) -> None:
-    """Show or set the chat's time zone: /timezone Mumbai, IST, UTC+5:30 or Asia/Kolkata."""
-    chat_id = await remember_chat(update, context)
-    typed = command_argument(update.effective_message).strip()
-    if chat_id is None:
+    """Show or set the chat's (or a channel's) time zone: /timezone [@CHANNEL] Mumbai, IST,
+    UTC+5:30 or Asia/Kolkata."""
+    target = await command_target(update, context)
+    if target is None:
         return
+    typed = target.argument.strip()
     if not typed:
-        zone = (await current(context, chat_id)).timezone
-        await answer(update, rendering.timezone_current(zone, datetime.now(ZoneInfo(zone))))
+        zone = (await current(context, target.chat_id)).timezone
+        shown = rendering.timezone_current(zone, datetime.now(ZoneInfo(zone)))
+        await answer(update, target.about(shown))
         return
     found = await asyncio.to_thread(resolve_timezone, typed)  # the first call reads GeoNames
     if isinstance(found, ZoneFound):
         if not await allowed_to_change(update, context):
             return
-        await change(context, chat_id, timezone=found.zone)
-        await answer(update, rendering.timezone_set(found.zone, datetime.now(ZoneInfo(found.zone))))
+        await change(context, target.chat_id, timezone=found.zone)
+        shown = rendering.timezone_set(found.zone, datetime.now(ZoneInfo(found.zone)))
+        await answer(update, target.about(shown))
     elif isinstance(found, ZoneQuestion):
-        await answer(update, rendering.timezone_question(found.typed, found.choices))
+        await answer(update, target.reply(rendering.timezone_question(found.typed, found.choices)))
     else:
-        await answer(
-            update, rendering.timezone_unknown(found.typed, found.suggestions, found.reason)
-        )
+        unknown = rendering.timezone_unknown(found.typed, found.suggestions, found.reason)
+        await answer(update, target.reply(unknown))
 
 
 async def on_timezone_button(update: Update, context: BotContext) -> None:
     """A zone offered by /timezone: set it and say so in place of the question."""
     query = update.callback_query
-    chat = update.effective_chat
     pressed = button_pressed(update, SetTimezone)
-    if query is None or chat is None or pressed is None:
+    if query is None or pressed is None:
         return
-    if not await allowed_to_change(update, context):
+    target = await button_target(update, context)
+    if target is None:
         return
-    await change(context, chat.id, timezone=pressed.zone)
+    await change(context, target.chat_id, timezone=pressed.zone)
     await query.answer(rendering.saved())
-    await query.edit_message_text(
-        rendering.timezone_set(pressed.zone, datetime.now(ZoneInfo(pressed.zone))),
-        parse_mode=ParseMode.HTML,
-    )
+    shown = rendering.timezone_set(pressed.zone, datetime.now(ZoneInfo(pressed.zone)))
+    await query.edit_message_text(target.about(shown), parse_mode=ParseMode.HTML)
 
 
 async def digest_time(update: Update, context: BotContext) -> None:
-    """Set when the daily digest arrives: /digesttime 07:30 or 7:30am; /digesttime off."""
-    chat_id = await remember_chat(update, context)
-    typed = command_argument(update.effective_message).strip()
-    if chat_id is None:
+    """Set when the daily digest arrives: /digesttime [@CHANNEL] 07:30 or 7:30am;
+    /digesttime off."""
+    target = await command_target(update, context)
+    if target is None:
         return
+    chat_id, typed = target.chat_id, target.argument.strip()
     if not typed:
         await answer(update, rendering.digesttime_usage())
         return
@@ -108,7 +113,7 @@ async def digest_time(update: Update, context: BotContext) -> None:
         return
     if at is None:
         await change(context, chat_id, mode=DeliveryMode.INSTANT)
-        await answer(update, rendering.digest_time_set(None, ""))
+        await answer(update, target.about(rendering.digest_time_set(None, "")))
         return
     before = await current(context, chat_id)
     turned_on = before.mode == DeliveryMode.INSTANT
@@ -117,15 +122,15 @@ async def digest_time(update: Update, context: BotContext) -> None:
         values["mode"] = DeliveryMode.BOTH
     chat = await change(context, chat_id, **values)
     zone = chat.timezone if chat else before.timezone
-    await answer(update, rendering.digest_time_set(at, zone, turned_on=turned_on))
+    await answer(update, target.about(rendering.digest_time_set(at, zone, turned_on=turned_on)))
 
 
 async def mode(update: Update, context: BotContext) -> None:
-    """Choose instant alerts, a daily digest, or both: /mode digest."""
-    chat_id = await remember_chat(update, context)
-    typed = command_argument(update.effective_message).strip().lower()
-    if chat_id is None:
+    """Choose instant alerts, a daily digest, or both: /mode [@CHANNEL] digest."""
+    target = await command_target(update, context)
+    if target is None:
         return
+    chat_id, typed = target.chat_id, target.argument.strip().lower()
     if typed not in tuple(DeliveryMode):
         await answer(update, rendering.mode_usage())
         return
@@ -133,7 +138,7 @@ async def mode(update: Update, context: BotContext) -> None:
         return
     chat = await set_mode(context, chat_id, DeliveryMode(typed))
     shown_time = chat.digest_time if chat and typed != DeliveryMode.INSTANT else None
-    await answer(update, rendering.mode_set(typed, shown_time))
+    await answer(update, target.about(rendering.mode_set(typed, shown_time)))
 
 
 async def set_mode(context: BotContext, chat_id: int, chosen: DeliveryMode) -> Chat | None:
@@ -148,18 +153,18 @@ async def set_mode(context: BotContext, chat_id: int, chosen: DeliveryMode) -> C
 async def on_settings_button(update: Update, context: BotContext) -> None:
     """A button under /settings: change the mode or what an empty digest does."""
     query = update.callback_query
-    chat = update.effective_chat
     pressed = button_pressed(update, ChangeSetting)
-    if query is None or chat is None or pressed is None:
+    if query is None or pressed is None:
         return
-    if not await allowed_to_change(update, context):
+    target = await button_target(update, context)
+    if target is None:
         return
     if pressed.name == "mode":
-        await set_mode(context, chat.id, DeliveryMode(pressed.value))
+        await set_mode(context, target.chat_id, DeliveryMode(pressed.value))
     else:
-        await change(context, chat.id, empty_digest_line=pressed.value == "line")
+        await change(context, target.chat_id, empty_digest_line=pressed.value == "line")
     await query.answer(rendering.saved())
-    refreshed = await settings_view(context, chat.id)
+    refreshed = await settings_view(context, target)
     await query.edit_message_text(
         refreshed.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(refreshed)
     )
@@ -217,13 +222,16 @@ async def current(context: BotContext, chat_id: int) -> Chat:
         return await queries.ensure_chat(session=session, chat_id=chat_id)
 
 
-async def settings_view(context: BotContext, chat_id: int) -> Reply:
-    chat = await current(context, chat_id)
-    return rendering.settings_view(
-        timezone=chat.timezone,
-        digest_time=chat.digest_time,
-        mode=chat.mode,
-        empty_digest_line=chat.empty_digest_line,
+async def settings_view(context: BotContext, target: Target) -> Reply:
+    chat = await current(context, target.chat_id)
+    return target.reply(
+        rendering.settings_view(
+            timezone=chat.timezone,
+            digest_time=chat.digest_time,
+            mode=chat.mode,
+            empty_digest_line=chat.empty_digest_line,
+            channel=target.channel,
+        )
     )
 
 

@@ -11,35 +11,27 @@ from bot.context import BotApplication, BotContext, Services
 from bot.rendering import Reply
 from bot.subscriptions import MAX_SUBSCRIPTIONS, MAX_TOPICS_AT_ONCE, Added
 from bot.topics import TopicError, ambiguity, parse_watch_item, split_topics
-from handlers.common import (
-    allowed_to_change,
-    answer,
-    button,
-    button_pressed,
-    command,
-    command_argument,
-    in_group,
-    keyboard,
-    remember_chat,
-)
+from handlers.common import allowed_to_change, answer, button, button_pressed, command, keyboard
+from handlers.targets import Target, button_target, command_target
 from storage import queries
 from storage.models import Level
 
 
 async def subscribe(update: Update, context: BotContext) -> None:
-    """Add topics to the chat's watch-list (several separated by commas), or ask what was
-    meant: /subscribe TOPIC[, TOPIC…]."""
-    chat_id = await remember_chat(update, context)
-    typed = await typed_topics(update, rendering.subscribe_usage())
-    if chat_id is None or not typed or not await allowed_to_change(update, context):
+    """Add topics to the chat's (or a channel's) watch-list, several separated by commas, or
+    ask what was meant: /subscribe [@CHANNEL] TOPIC[, TOPIC…]."""
+    target = await command_target(update, context)
+    if target is None:
         return
-    group = in_group(update)
+    typed = await typed_topics(update, target.argument, rendering.subscribe_usage())
+    if not typed or not await allowed_to_change(update, context):
+        return
     confirmations: list[str] = []
     questions: list[Reply] = []
     for topic in typed:
-        outcome = await subscribe_to(context.services, chat_id, topic, group=group)
+        outcome = await subscribe_to(context.services, target, topic)
         if isinstance(outcome, Reply):
-            questions.append(outcome)
+            questions.append(target.reply(outcome))
         else:
             confirmations.append(outcome if len(typed) == 1 else f"• {outcome}")
     if confirmations:
@@ -48,10 +40,9 @@ async def subscribe(update: Update, context: BotContext) -> None:
         await answer(update, question)
 
 
-async def typed_topics(update: Update, usage: str) -> list[str]:
-    """The topics typed after a command, separated by commas; none after telling the user
-    what is wrong (`usage` when nothing was typed)."""
-    typed = command_argument(update.effective_message)
+async def typed_topics(update: Update, typed: str, usage: str) -> list[str]:
+    """The topics in `typed`, separated by commas; none after telling the user what is wrong
+    (`usage` when nothing was typed)."""
     if not typed.strip():
         await answer(update, usage)
         return []
@@ -62,7 +53,7 @@ async def typed_topics(update: Update, usage: str) -> list[str]:
     return topics
 
 
-async def subscribe_to(services: Services, chat_id: int, typed: str, *, group: bool) -> str | Reply:
+async def subscribe_to(services: Services, target: Target, typed: str) -> str | Reply:
     """Subscribe to one typed topic; the confirmation, or a question with buttons (several
     topics typed as one, or a likely typo)."""
     several = ambiguity(typed, services.lexicon)
@@ -75,32 +66,35 @@ async def subscribe_to(services: Services, chat_id: int, typed: str, *, group: b
     candidates = services.suggester.suggest(item)
     if candidates:
         return rendering.suggestion(item.key, candidates)
-    return await add_topic(services, chat_id, item.key, group=group)
+    return await add_topic(services, target, item.key)
 
 
-async def add_topic(services: Services, chat_id: int, topic: str, *, group: bool) -> str:
+async def add_topic(services: Services, target: Target, topic: str) -> str:
     """Store a subscription within the per-chat limits; the confirmation to show."""
+    group, channel = target.group, target.channel
     try:
-        added = await subscriptions.add(services.sessions, chat_id, topic)
+        added = await subscriptions.add(services.sessions, target.chat_id, topic)
     except TopicError as error:
         return rendering.topic_error_in(topic, str(error))
     match added:
         case Added.ADDED:
-            return rendering.subscribed(topic, group=group)
+            return rendering.subscribed(topic, group=group, channel=channel)
         case Added.ALREADY:
-            return rendering.already_subscribed(topic, group=group)
+            return rendering.already_subscribed(topic, group=group, channel=channel)
         case Added.FULL:
-            return rendering.too_many_subscriptions(MAX_SUBSCRIPTIONS, group=group)
+            return rendering.too_many_subscriptions(MAX_SUBSCRIPTIONS, group=group, channel=channel)
 
 
 async def unsubscribe(update: Update, context: BotContext) -> None:
-    """Remove topics from the chat's watch-list, typed in any spelling /subscribe reads as the
-    same item: /unsubscribe TOPIC[, TOPIC…]."""
-    chat_id = await remember_chat(update, context)
-    typed = await typed_topics(update, rendering.unsubscribe_usage())
-    if chat_id is None or not typed or not await allowed_to_change(update, context):
+    """Remove topics from the chat's (or a channel's) watch-list, typed in any spelling
+    /subscribe reads as the same item: /unsubscribe [@CHANNEL] TOPIC[, TOPIC…]."""
+    target = await command_target(update, context)
+    if target is None:
         return
-    services, group = context.services, in_group(update)
+    typed = await typed_topics(update, target.argument, rendering.unsubscribe_usage())
+    if not typed or not await allowed_to_change(update, context):
+        return
+    services, group, channel = context.services, target.group, target.channel
     lines: list[str] = []
     for topic in typed:
         try:
@@ -108,40 +102,45 @@ async def unsubscribe(update: Update, context: BotContext) -> None:
         except TopicError as error:
             lines.append(rendering.topic_error_in(topic, str(error)))
             continue
-        removal = await subscriptions.remove(services.sessions, services.lexicon, chat_id, item)
+        removal = await subscriptions.remove(
+            services.sessions, services.lexicon, target.chat_id, item
+        )
         if removal.removed is not None:
-            lines.append(rendering.unsubscribed(removal.removed, group=group))
+            lines.append(rendering.unsubscribed(removal.removed, group=group, channel=channel))
         elif removal.alike:
             lines.append(rendering.ambiguous_removal(item.key, removal.alike))
         else:
-            lines.append(rendering.not_subscribed(item.key, group=group))
+            lines.append(rendering.not_subscribed(item.key, group=group, channel=channel))
     await answer(update, "\n".join(lines))
 
 
 async def list_topics(update: Update, context: BotContext) -> None:
-    """Show the chat's watch-list with a remove button per topic."""
-    chat_id = await remember_chat(update, context)
-    if chat_id is not None:
-        await answer(update, await watch_list(context.services, chat_id, group=in_group(update)))
+    """Show the chat's (or a channel's) watch-list with a remove button per topic:
+    /list [@CHANNEL]."""
+    target = await command_target(update, context)
+    if target is not None:
+        await answer(update, await watch_list(context.services, target))
 
 
-async def watch_list(services: Services, chat_id: int, *, group: bool) -> Reply:
+async def watch_list(services: Services, target: Target) -> Reply:
     async with services.sessions() as session:
-        rows = await queries.list_subscriptions(session=session, chat_id=chat_id)
-    return rendering.subscription_list(
-        [rendering.ListedTopic(row.id, row.topic, row.level) for row in rows if row.id is not None],
-        group=group,
+        rows = await queries.list_subscriptions(session=session, chat_id=target.chat_id)
+    listed = [
+        rendering.ListedTopic(row.id, row.topic, row.level) for row in rows if row.id is not None
+    ]
+    return target.reply(
+        rendering.subscription_list(listed, group=target.group, channel=target.channel)
     )
 
 
 async def on_subscribe_button(update: Update, context: BotContext) -> None:
     """A "Did you mean …?" button: subscribe to the chosen spelling."""
     query = update.callback_query
-    chat = update.effective_chat
     pressed = button_pressed(update, SubscribeTo)
-    if query is None or chat is None or pressed is None:
+    if query is None or pressed is None:
         return
-    if not await allowed_to_change(update, context):
+    target = await button_target(update, context)
+    if target is None:
         return
     services = context.services
     try:
@@ -149,8 +148,7 @@ async def on_subscribe_button(update: Update, context: BotContext) -> None:
     except TopicError as error:
         await query.answer(str(error))
         return
-    await remember_chat(update, context)
-    confirmation = await add_topic(services, chat.id, topic, group=in_group(update))
+    confirmation = await add_topic(services, target, topic)
     await query.answer()
     await query.edit_message_text(confirmation, parse_mode=ParseMode.HTML)
 
@@ -158,11 +156,11 @@ async def on_subscribe_button(update: Update, context: BotContext) -> None:
 async def on_subscribe_each_button(update: Update, context: BotContext) -> None:
     """An "Either" button: subscribe to each topic as a watch item of its own."""
     query = update.callback_query
-    chat = update.effective_chat
     pressed = button_pressed(update, SubscribeToEach)
-    if query is None or chat is None or pressed is None:
+    if query is None or pressed is None:
         return
-    if not await allowed_to_change(update, context):
+    target = await button_target(update, context)
+    if target is None:
         return
     services = context.services
     try:
@@ -170,9 +168,7 @@ async def on_subscribe_each_button(update: Update, context: BotContext) -> None:
     except TopicError as error:
         await query.answer(str(error))
         return
-    await remember_chat(update, context)
-    group = in_group(update)
-    confirmations = [await add_topic(services, chat.id, topic, group=group) for topic in topics]
+    confirmations = [await add_topic(services, target, topic) for topic in topics]
     await query.answer()
     await query.edit_message_text(
         "\n".join(f"• {line}" for line in confirmations), parse_mode=ParseMode.HTML
@@ -182,19 +178,21 @@ async def on_subscribe_each_button(update: Update, context: BotContext) -> None:
 async def on_remove_button(update: Update, context: BotContext) -> None:
     """A remove button under /list: drop that topic and refresh the list."""
     query = update.callback_query
-    chat = update.effective_chat
     pressed = button_pressed(update, RemoveSubscription)
-    if query is None or chat is None or pressed is None:
+    if query is None or pressed is None:
         return
-    if not await allowed_to_change(update, context):
+    target = await button_target(update, context)
+    if target is None:
         return
     services = context.services
-    topic = await subscriptions.remove_by_id(services.sessions, chat.id, pressed.subscription_id)
+    topic = await subscriptions.remove_by_id(
+        services.sessions, target.chat_id, pressed.subscription_id
+    )
     if topic is None:
         await query.answer(rendering.already_removed())
         return
     await query.answer(rendering.removed_notice(topic))
-    refreshed = await watch_list(services, chat.id, group=in_group(update))
+    refreshed = await watch_list(services, target)
     await query.edit_message_text(
         refreshed.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(refreshed)
     )
@@ -203,17 +201,17 @@ async def on_remove_button(update: Update, context: BotContext) -> None:
 async def on_level_button(update: Update, context: BotContext) -> None:
     """A level button under /list: switch what that topic sends at once, refresh the list."""
     query = update.callback_query
-    chat = update.effective_chat
     pressed = button_pressed(update, SetLevel)
-    if query is None or chat is None or pressed is None:
+    if query is None or pressed is None:
         return
-    if not await allowed_to_change(update, context):
+    target = await button_target(update, context)
+    if target is None:
         return
     services = context.services
     async with services.sessions() as session:
         topic = await queries.set_level(
             session=session,
-            chat_id=chat.id,
+            chat_id=target.chat_id,
             subscription_id=pressed.subscription_id,
             level=Level(pressed.level),
         )
@@ -222,7 +220,7 @@ async def on_level_button(update: Update, context: BotContext) -> None:
         await query.answer(rendering.not_on_watch_list())
         return
     await query.answer(rendering.level_set_notice(topic, pressed.level))
-    refreshed = await watch_list(services, chat.id, group=in_group(update))
+    refreshed = await watch_list(services, target)
     await query.edit_message_text(
         refreshed.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(refreshed)
     )

@@ -45,7 +45,7 @@ class AlertStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
-    HELD = "held"  # the chat takes digests only: kept for its digest, never pushed
+    HELD = "held"  # kept for the digest, never pushed (see bot.ingest.decide)
 
 
 class DeliveryMode(StrEnum):
@@ -86,7 +86,11 @@ class Subscription(SQLModel, table=True):
     """One watch item of one chat."""
 
     __tablename__ = "subscriptions"
-    __table_args__ = (UniqueConstraint("chat_id", "topic", name="uq_subscription_chat_topic"),)
+    __table_args__ = (
+        UniqueConstraint("chat_id", "topic", name="uq_subscription_chat_topic"),
+        # the fan-out walks a watch item's chats in id order
+        Index("ix_subscription_topic_chat", "topic", "chat_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     chat_id: int = Field(
@@ -121,13 +125,51 @@ class Article(SQLModel, table=True):
     story_signature: str = Field(default="", sa_column=Column(Text, nullable=False))
 
 
+class ArticleMatch(SQLModel, table=True):
+    """A watch item an article matched, stored with the article at ingest. The dispatcher
+    expands it to the chats that watch the item (`subscriptions.topic`) when it sends."""
+
+    __tablename__ = "article_matches"
+
+    article_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    )
+    topic: str = Field(sa_column=Column(String(200), primary_key=True))  # a stored watch item
+    about: bool  # a main story about the item (bot.matching.Match.about)
+    relevance: float
+    evidence_at: int  # where the sentence showing the match is
+
+
+class Fanout(SQLModel, table=True):
+    """An article whose matches the dispatcher has not expanded to every chat yet: a cursor
+    over chat ids, deleted when the expansion is done."""
+
+    __tablename__ = "fanouts"
+
+    article_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("articles.id", ondelete="CASCADE"),
+            primary_key=True,
+            autoincrement=False,
+        )
+    )
+    # chats up to this id are expanded (None: none yet)
+    after_chat: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    expanded: int = 0  # alerts written so far: the next one's position
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
 class Alert(SQLModel, table=True):
-    """An alert for one chat about one article: the outbox the dispatcher sends from."""
+    """What one chat is told about one article: the outbox the dispatcher sends from, written
+    when the dispatcher expands the article's matches to the chat (unique per chat and
+    article, so nothing is told twice). The destination is `chat_id`."""
 
     __tablename__ = "alerts"
     __table_args__ = (
         UniqueConstraint("chat_id", "article_id", name="uq_alert_chat_article"),
         Index("ix_alert_status_due", "status", "next_attempt_at"),
+        Index("ix_alert_claim_order", "status", "position", "id"),  # claims: by position
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -140,6 +182,9 @@ class Alert(SQLModel, table=True):
     # JSON list of the watch-item keys (of `topics`) the article only mentions in passing
     mentions: str = Field(default="[]", sa_column=Column(Text, nullable=False))
     relevance: float = 0.0  # the best of its watch items' (bot.matching.Match.relevance)
+    # its place in its article's fan-out: claims go by position, so an article's first chats
+    # are not queued behind the 2,000th chat of a bigger one
+    position: int = 0
     status: str = Field(default=AlertStatus.PENDING, sa_column=Column(String(10), nullable=False))
     attempts: int = 0
     next_attempt_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))

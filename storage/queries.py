@@ -9,7 +9,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import NamedTuple, TypeVar
 
-from sqlalchemy import bindparam, case, func, insert, or_, update
+from sqlalchemy import bindparam, case, delete, func, insert, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -22,10 +22,12 @@ from storage.models import (
     AlertSender,
     AlertStatus,
     Article,
+    ArticleMatch,
     Chat,
     DeliveryMode,
     Digest,
     Fact,
+    Fanout,
     Level,
     Subscription,
     VocabularyTerm,
@@ -147,25 +149,19 @@ async def list_subscriptions(*, session: AsyncSession, chat_id: int) -> Sequence
     return result.all()
 
 
-class ActiveSubscription(NamedTuple):
-    chat_id: int
-    topic: str
-    mode: str  # the chat's DeliveryMode
-    level: str  # the subscription's Level
-
-
-async def active_subscriptions(*, session: AsyncSession) -> list[ActiveSubscription]:
-    """The subscriptions of every active chat not paused, for building the matcher."""
+async def active_topics(*, session: AsyncSession) -> list[str]:
+    """The distinct watch items of active chats not paused, for building the matcher."""
     result = await session.exec(
-        select(Subscription.chat_id, Subscription.topic, Chat.mode, Subscription.level)
+        select(Subscription.topic)
         .join(Chat, col(Chat.id) == Subscription.chat_id)
         .where(col(Chat.active).is_(True), col(Chat.paused).is_(False))
+        .distinct()
     )
-    return [ActiveSubscription(*row) for row in result.all()]
+    return list(result.all())
 
 
 async def subscriptions_fingerprint(*, session: AsyncSession) -> tuple[int, ...]:
-    """Changes whenever what `active_subscriptions` returns may have changed."""
+    """Changes whenever what `active_topics` returns may have changed."""
     subscriptions = await session.exec(
         select(
             func.count(),
@@ -276,70 +272,252 @@ async def add_facts(
         await session.exec(insert(Fact.__table__), params=rows)  # type: ignore[attr-defined]
 
 
-class NewAlert(NamedTuple):
+class NewMatch(NamedTuple):
     article_id: int
+    topic: str  # a stored watch item (`subscriptions.topic`)
+    about: bool
+    relevance: float
+    evidence_at: int
+
+
+async def add_matches(*, session: AsyncSession, matches: Sequence[NewMatch]) -> int:
+    """Record what articles matched and open their fan-outs; how many articles matched."""
+    if not matches:
+        return 0
+    table = ArticleMatch.__table__  # type: ignore[attr-defined]
+    columns = ("article_id", "topic", "about", "relevance", "evidence_at")
+    await insert_many(session=session, table=table, columns=columns, rows=list(matches))
+    created = await driver_value(
+        session=session,
+        column=Fanout.__table__.c.created_at,  # type: ignore[attr-defined]
+        value=utcnow(),
+    )
+    articles = sorted({match.article_id for match in matches})
+    await insert_many(
+        session=session,
+        table=Fanout.__table__,  # type: ignore[attr-defined]
+        columns=("article_id", "after_chat", "expanded", "created_at"),
+        rows=[(article_id, None, 0, created) for article_id in articles],
+    )
+    return len(articles)
+
+
+class StoredMatch(NamedTuple):
+    topic: str
+    about: bool
+    relevance: float
+    evidence_at: int
+
+
+async def matches_of(
+    *, session: AsyncSession, article_ids: Collection[int]
+) -> dict[int, list[StoredMatch]]:
+    """What some articles matched, each article's watch items in topic order."""
+    matches: dict[int, list[StoredMatch]] = {article_id: [] for article_id in article_ids}
+    for ids in _chunks(sorted(article_ids)):
+        result = await session.exec(
+            select(ArticleMatch)
+            .where(col(ArticleMatch.article_id).in_(ids))
+            .order_by(col(ArticleMatch.article_id), col(ArticleMatch.topic))
+        )
+        for m in result.all():
+            matches[m.article_id].append(StoredMatch(m.topic, m.about, m.relevance, m.evidence_at))
+    return matches
+
+
+class OpenFanout(NamedTuple):
+    article_id: int
+    story_id: int  # the article's story (its own id when it is the first report)
+    started: bool
+    waiting: int  # its alerts written and not sent yet, not deferred
+
+
+async def open_fanouts(*, session: AsyncSession, limit: int) -> list[OpenFanout]:
+    """Articles still being expanded, those not started first, then the oldest, with how many
+    of their alerts wait to be sent."""
+    started = case((col(Fanout.after_chat).is_(None), 0), else_=1)
+    result = await session.exec(
+        select(Fanout.article_id, Article.story_id, started)
+        .join(Article, col(Article.id) == Fanout.article_id)
+        .order_by(started, col(Fanout.article_id))
+        .limit(limit)
+    )
+    rows = result.all()
+    if not rows:
+        return []
+    now = utcnow()
+    waiting = await session.exec(
+        select(Alert.article_id, func.count())
+        .where(
+            col(Alert.article_id).in_([article_id for article_id, _, _ in rows]),
+            col(Alert.status) == AlertStatus.PENDING,
+            or_(col(Alert.next_attempt_at).is_(None), col(Alert.next_attempt_at) <= now),
+        )
+        .group_by(col(Alert.article_id))
+    )
+    counts = dict(waiting.all())
+    return [
+        OpenFanout(article_id, story_id or article_id, bool(started), counts.get(article_id, 0))
+        for article_id, story_id, started in rows
+    ]
+
+
+class Cursor(NamedTuple):
+    after_chat: int | None  # chats up to this id are expanded
+    expanded: int  # the position of the next alert
+
+
+async def lock_fanout(*, session: AsyncSession, article_id: int) -> Cursor | None:
+    """Lock an open fan-out for this transaction; its cursor, or None when it is done or
+    another dispatcher holds it (PostgreSQL skips a locked row)."""
+    result = await session.exec(
+        select(Fanout.after_chat, Fanout.expanded)
+        .where(col(Fanout.article_id) == article_id)
+        .with_for_update(skip_locked=True)
+    )
+    row = result.first()
+    return None if row is None else Cursor(*row)
+
+
+async def fanouts_behind(*, session: AsyncSession, chat_id: int) -> list[OpenFanout]:
+    """Open fan-outs that have not reached a chat yet and matched an item it watches."""
+    result = await session.exec(
+        select(Fanout.article_id, Article.story_id, Fanout.after_chat)
+        .join(Article, col(Article.id) == Fanout.article_id)
+        .join(ArticleMatch, col(ArticleMatch.article_id) == Fanout.article_id)
+        .join(Subscription, col(Subscription.topic) == ArticleMatch.topic)
+        .where(
+            col(Subscription.chat_id) == chat_id,
+            or_(col(Fanout.after_chat).is_(None), col(Fanout.after_chat) < chat_id),
+        )
+        .distinct()
+        .order_by(col(Fanout.article_id))
+    )
+    return [
+        OpenFanout(article_id, story_id or article_id, after_chat is not None, 0)
+        for article_id, story_id, after_chat in result.all()
+    ]
+
+
+class Watcher(NamedTuple):
     chat_id: int
-    topics: tuple[str, ...]  # watch-item keys
+    topic: str
+    level: str
+    mode: str  # the chat's DeliveryMode
+
+
+async def next_watchers(
+    *, session: AsyncSession, topic: str, after_chat: int | None, limit: int
+) -> list[Watcher]:
+    """The next chats (by id, after `after_chat`) watching a topic, active and not paused."""
+    query = (
+        select(Subscription.chat_id, Subscription.topic, Subscription.level, Chat.mode)
+        .join(Chat, col(Chat.id) == Subscription.chat_id)
+        .where(
+            col(Subscription.topic) == topic,
+            col(Chat.active).is_(True),
+            col(Chat.paused).is_(False),
+        )
+        .order_by(col(Subscription.chat_id))
+        .limit(limit)
+    )
+    if after_chat is not None:
+        query = query.where(col(Subscription.chat_id) > after_chat)
+    return [Watcher(*row) for row in (await session.exec(query)).all()]
+
+
+async def advance_fanout(*, session: AsyncSession, article_id: int, cursor: Cursor | None) -> None:
+    """Move a fan-out's cursor on; None: it is done."""
+    if cursor is None:
+        await session.exec(delete(Fanout).where(col(Fanout.article_id) == article_id))
+    else:
+        await session.exec(
+            update(Fanout)
+            .where(col(Fanout.article_id) == article_id)
+            .values(after_chat=cursor.after_chat, expanded=cursor.expanded)
+        )
+
+
+async def chats_told_of_story(
+    *, session: AsyncSession, story_id: int, article_id: int, chat_ids: Collection[int]
+) -> set[int]:
+    """Those of some chats that already have an alert about another report of a story."""
+    result = await session.exec(
+        select(Alert.chat_id)
+        .join(Article, col(Article.id) == Alert.article_id)
+        .where(
+            col(Article.story_id) == story_id,
+            col(Alert.article_id) != article_id,
+            col(Alert.chat_id).in_(chat_ids),
+        )
+        .distinct()
+    )
+    return set(result.all())
+
+
+class NewAlert(NamedTuple):
+    chat_id: int
+    topics: tuple[str, ...]  # watch items
     mentions: tuple[str, ...]  # those of `topics` the article only mentions in passing
     evidence_at: int
     relevance: float
     status: str
 
 
-async def add_alerts(*, session: AsyncSession, alerts: Iterable[NewAlert]) -> int:
-    """Queue alerts in one statement (an article can concern thousands of chats)."""
+async def add_alerts(
+    *,
+    session: AsyncSession,
+    article_id: int,
+    first_position: int,
+    alerts: Sequence[NewAlert],
+    at: datetime,
+) -> int:
+    """Write an article's alerts for some chats, in fan-out order from `first_position`,
+    created `at`; a chat that already has one for the article keeps it. How many were
+    written."""
+    if not alerts:
+        return 0
+    rows = [
+        {
+            "chat_id": alert.chat_id,
+            "article_id": article_id,
+            "topics": json.dumps(list(alert.topics)),
+            "evidence_at": alert.evidence_at,
+            "mentions": json.dumps(list(alert.mentions)),
+            "relevance": alert.relevance,
+            "position": first_position + index,
+            "status": alert.status,
+            "attempts": 0,
+            "created_at": at,
+        }
+        for index, alert in enumerate(alerts)
+    ]
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     table = Alert.__table__  # type: ignore[attr-defined]
-    created = await driver_value(session=session, column=table.c.created_at, value=utcnow())
-    encoded: dict[tuple[str, ...], str] = {}  # most chats share a handful of key lists
-    rows: list[tuple[object, ...]] = []
-    for article_id, chat_id, topics, mentions, evidence_at, relevance, status in alerts:
-        topics_json = encoded.get(topics)
-        if topics_json is None:
-            topics_json = encoded[topics] = json.dumps(list(topics))
-        mentions_json = encoded.get(mentions)
-        if mentions_json is None:
-            mentions_json = encoded[mentions] = json.dumps(list(mentions))
-        rows.append(
-            (
-                chat_id,
-                article_id,
-                topics_json,
-                evidence_at,
-                mentions_json,
-                relevance,
-                status,
-                0,
-                created,
-            )
-        )
-    columns = (
-        "chat_id",
-        "article_id",
-        "topics",
-        "evidence_at",
-        "mentions",
-        "relevance",
-        "status",
-        "attempts",
-        "created_at",
+    result = await session.exec(
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["chat_id", "article_id"])
+        .returning(table.c.id),
+        params=rows,
     )
-    await insert_many(session=session, table=table, columns=columns, rows=rows)
-    return len(rows)
+    return len(result.all())
 
 
 async def claim_due_alerts(
     *, session: AsyncSession, worker: str, limit: int, lease: timedelta
 ) -> list[tuple[Alert, Article]]:
-    """Lease up to `limit` due alerts (pending, of active chats that are not paused, not leased
-    to anyone) to `worker`, oldest first, with their articles, and commit.
+    """Lease due alerts (pending, of active chats that are not paused, not leased to anyone)
+    to `worker`, with their articles, and commit: up to `limit` by fan-out position (so a new
+    article's first chats come before the far end of a big fan-out), then the other due
+    alerts of the same chats, so that a chat's alerts go out together.
 
     On PostgreSQL rows another dispatcher is claiming are skipped (FOR UPDATE SKIP LOCKED);
     everywhere the conditional UPDATE only takes rows nobody holds, so two dispatchers never
     lease the same alert.
     """
     now = utcnow()
-    candidates = await session.exec(
-        select(Alert.id)
+    due = (
+        select(Alert.id, Alert.chat_id)
         .join(Chat, col(Chat.id) == Alert.chat_id)
         .where(
             col(Alert.status) == AlertStatus.PENDING,
@@ -348,14 +526,19 @@ async def claim_due_alerts(
             or_(col(Alert.next_attempt_at).is_(None), col(Alert.next_attempt_at) <= now),
             or_(col(Alert.claimed_until).is_(None), col(Alert.claimed_until) <= now),
         )
-        .order_by(col(Alert.id))
-        .limit(limit)
         .with_for_update(skip_locked=True, of=Alert)
     )
-    ids = list(candidates.all())
-    if not ids:
+    first = (
+        await session.exec(due.order_by(col(Alert.position), col(Alert.id)).limit(limit))
+    ).all()
+    if not first:
         await session.commit()
         return []
+    chats = sorted({chat_id for _, chat_id in first})
+    more = await session.exec(
+        due.where(col(Alert.chat_id).in_(chats)).order_by(col(Alert.id)).limit(limit * 5)
+    )
+    ids = sorted({alert_id for alert_id, _ in [*first, *more.all()] if alert_id is not None})
     await session.exec(
         update(Alert)
         .where(
@@ -373,6 +556,74 @@ async def claim_due_alerts(
         .order_by(col(Alert.id))
     )
     return list(result.all())
+
+
+class WatchList(NamedTuple):
+    mode: str  # the chat's DeliveryMode
+    levels: dict[str, str]  # watch item → level, of the items asked about
+
+
+async def watch_lists(
+    *, session: AsyncSession, chat_ids: Collection[int], topics: Collection[str]
+) -> dict[int, WatchList]:
+    """Which of some topics some chats watch now, at what level; chats watching none of them
+    are left out."""
+    lists: dict[int, WatchList] = {}
+    if not chat_ids or not topics:
+        return lists
+    result = await session.exec(
+        select(Subscription.chat_id, Subscription.topic, Subscription.level, Chat.mode)
+        .join(Chat, col(Chat.id) == Subscription.chat_id)
+        .where(col(Subscription.chat_id).in_(chat_ids), col(Subscription.topic).in_(topics))
+    )
+    for chat_id, topic, level, mode in result.all():
+        lists.setdefault(chat_id, WatchList(mode, {})).levels[topic] = level
+    return lists
+
+
+class Settled(NamedTuple):
+    """A claimed alert settled again at sending: None for `status` when nothing is left to
+    tell (the chat no longer watches what it matched)."""
+
+    alert_id: int
+    status: str | None
+    topics: tuple[str, ...] = ()
+    mentions: tuple[str, ...] = ()
+    evidence_at: int = 0
+    relevance: float = 0.0
+
+
+async def resettle_alerts(*, session: AsyncSession, settled: Sequence[Settled]) -> None:
+    """Write what changed when claimed alerts were settled again: dropped ones deleted, held
+    ones given back for the digest, the others naming only the items still watched."""
+    dropped = [row.alert_id for row in settled if row.status is None]
+    if dropped:
+        await session.exec(delete(Alert).where(col(Alert.id).in_(dropped)))
+    kept = [row for row in settled if row.status is not None]
+    if kept:
+        table = Alert.__table__  # type: ignore[attr-defined]
+        await session.exec(
+            update(table)
+            .where(table.c.id == bindparam("alert"))
+            .values(
+                status=bindparam("new_status"),
+                topics=bindparam("new_topics"),
+                mentions=bindparam("new_mentions"),
+                evidence_at=bindparam("new_evidence_at"),
+                relevance=bindparam("new_relevance"),
+            ),
+            params=[
+                {
+                    "alert": row.alert_id,
+                    "new_status": row.status,
+                    "new_topics": json.dumps(list(row.topics)),
+                    "new_mentions": json.dumps(list(row.mentions)),
+                    "new_evidence_at": row.evidence_at,
+                    "new_relevance": row.relevance,
+                }
+                for row in kept
+            ],
+        )
 
 
 async def release_claims(*, session: AsyncSession, worker: str) -> None:
@@ -588,25 +839,6 @@ async def children_of(*, session: AsyncSession, parent_ids: Sequence[int]) -> li
         return []
     result = await session.exec(select(Article).where(col(Article.parent_id).in_(parent_ids)))
     return list(result.all())
-
-
-async def chats_alerted_for_stories(
-    *, session: AsyncSession, story_ids: Collection[int]
-) -> dict[int, set[int]]:
-    """For each story, the chats that already have an alert about some report of it."""
-    if not story_ids:
-        return {}
-    result = await session.exec(
-        select(Article.story_id, Alert.chat_id)
-        .join(Article, col(Article.id) == Alert.article_id)
-        .where(col(Article.story_id).in_(story_ids))
-        .distinct()
-    )
-    told: dict[int, set[int]] = {story_id: set() for story_id in story_ids}
-    for story_id, chat_id in result.all():
-        if story_id is not None:
-            told[story_id].add(chat_id)
-    return told
 
 
 IMPORT_CHUNK = 1000  # ids per IN (…): within every driver's limit on bound parameters

@@ -98,7 +98,7 @@ async def test_addfeed_fetches_at_once_and_feeds_lists_it(
     )
     assert added.plain_text == "✅ Added feed #1 (Metals <desk>)."
     assert first_fetch.plain_text == (
-        "First fetch: 2 entries, 1 new article stored (1 older one skipped), 1 alert queued."
+        "First fetch: 2 entries, 1 new article stored (1 older one skipped), 1 on watch-lists."
     )
     [alert] = await telegram.wait_for_sent(chat_id=ANALYST)
     assert "Metals <desk>" in (alert.plain_text or "")
@@ -153,14 +153,14 @@ async def test_ingest_a_page_or_a_feed_by_url(
     await subscribe(db, ANALYST, "copper")
     web.serve("/story.html", PAGE, content_type=HTML_TYPE)
     reply = await reply_to(telegram, f"/ingest {web.url('/story.html')}")
-    assert reply.startswith("Stored 1 new article, 0 duplicates, 1 alert queued.")
+    assert reply.startswith("Stored 1 new article, 0 duplicates, 1 on watch-lists.")
     assert "• Copper jumps as Chile output falls" in reply
     [alert] = await telegram.wait_for_sent(chat_id=ANALYST)
     assert "Copper jumps as Chile output falls" in (alert.plain_text or "")
     assert "Metals Daily" in (alert.plain_text or "")
 
     again = await reply_to(telegram, f"/ingest {web.url('/story.html')}")
-    assert again.startswith("Stored 0 new articles, 1 duplicate, 0 alerts queued.")
+    assert again.startswith("Stored 0 new articles, 1 duplicate, 0 on watch-lists.")
 
     web.serve("/wire.xml", rss20([story(1, hours_ago=24 * 30), story(2)]))
     from_feed = await reply_to(telegram, f"/ingest {web.url('/wire.xml')}")

@@ -20,8 +20,13 @@ import bot.ingest
 from bot.app import running
 from bot.articles import ArticleIn, ParsedFile, read_articles
 from bot.context import BotApplication
+from bot.facts import extract_facts
+from bot.fanout import expand_round
 from bot.ingest import Ingestor
 from bot.lexicon import default_lexicon
+from bot.parsing import ParseWorkers
+from bot.stories import story_signature
+from bot.text import search_words
 from storage import queries
 from storage.db import SessionFactory
 from storage.models import Alert, AlertStatus, Article, Chat, Fact
@@ -37,6 +42,13 @@ async def subscribe(db: SessionFactory, chat_id: int, *topics: str) -> None:
         for topic in topics:
             await queries.add_subscription(session=session, chat_id=chat_id, topic=topic)
         await session.commit()
+
+
+async def expand(db: SessionFactory) -> None:
+    """Expand every open fan-out to its chats, as the running dispatcher does."""
+    async with db() as session:
+        while await expand_round(session=session):
+            pass
 
 
 async def alerts(db: SessionFactory) -> list[Alert]:
@@ -289,6 +301,7 @@ async def test_a_long_lived_ingestor_follows_watch_list_and_mode_changes(
             ArticleIn(title="Lithium brine output rises", url="https://x.example/li"),
         ]
     )
+    await expand(db)
     assert {(a.chat_id, a.status) for a in await alerts(db)} == {
         (ANALYST, AlertStatus.HELD),
         (TRADER, AlertStatus.PENDING),
@@ -312,6 +325,7 @@ CODELCO_REWRITE = ArticleIn(
 
 
 async def statuses_by_article(db: SessionFactory) -> list[tuple[str, int, str]]:
+    await expand(db)
     async with db() as session:
         rows = await session.exec(
             select(Article.source, Alert.chat_id, Alert.status)
@@ -395,6 +409,30 @@ async def test_an_article_the_database_refuses_costs_only_itself(db: SessionFact
     assert (report.new, len(report.rejected)) == (2, 1)
     assert report.rejected[0].where == "Refused"
     assert [source for source, *_ in await statuses_by_article(db)] == ["Test Wire"] * 2
+
+
+@pytest.mark.parametrize("seconds", [10.0, 1e-6], ids=["in workers", "worker overruns"])
+async def test_text_workers_read_articles_as_ingest_does_and_a_bad_one_alone_is_rejected(
+    db: SessionFactory, seconds: float
+) -> None:
+    workers = ParseWorkers(seconds=seconds, memory_bytes=512 * 1024 * 1024)
+    try:
+        ingestor = Ingestor(db, default_lexicon(), text_workers=workers)
+        await ingestor.refresh()
+        report = await ingestor.ingest(
+            [copper_story(1), copper_story(2, title="x" * 301), copper_story(3)]
+        )
+    finally:
+        workers.close()
+    assert (report.new, [r.where for r in report.rejected]) == (2, ["x" * 60])
+    async with db() as session:
+        stored = (await session.exec(select(Article).order_by(col(Article.id)))).all()
+        facts = (await session.exec(select(Fact))).all()
+    assert [(a.search_text, a.story_signature) for a in stored] == [
+        (search_words(a.title, a.body), story_signature(a.title, a.body))
+        for a in (copper_story(1), copper_story(3))
+    ]
+    assert len(facts) == sum(len(extract_facts(a.title, a.body)) for a in stored)
 
 
 async def test_a_record_without_source_or_date_is_credited_to_its_host_and_not_dated_today(

@@ -214,7 +214,7 @@ def test_bad_records_beside_good_ones_are_rejected_alone(tmp_path: Path, databas
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout.splitlines() == [
-        "new: 3 articles (+0 headlines), duplicates: 0, rejected: 2, alerts queued: 0",
+        "new: 3 articles (+0 headlines), duplicates: 0, rejected: 2, on watch-lists: 0",
         "  rejected mixed.jsonl:2: published is before 1900: '0001-01-01T00:00:00+05:00'",
         "  rejected mixed.jsonl:3: invalid JSON: nested too deeply",
     ]

@@ -22,7 +22,7 @@ async def test_the_demo_subscribes_alerts_and_answers(caplog: pytest.LogCaptureF
     # the article, one headline and two wire stories, and the group's two copper stories
     assert text.count("🔔") == 6
     assert text.count("🤖 bot says in Metals desk:\n   🔔") == 2
-    assert "duplicates: 5, alerts queued: 0" in text
+    assert "duplicates: 5, on watch-lists: 0" in text
     assert "I don't know that command" in text
 
     assert not [r for r in caplog.records if r.levelno < logging.WARNING]  # no log lines

@@ -18,6 +18,7 @@ from storage import queries
 from storage.db import SessionFactory
 from storage.models import Alert, AlertStatus
 from tests.fakes import FakeTelegram, parse_telegram_html, utf16_len
+from tests.test_alerts import expand
 from tests.test_chat_commands import say
 
 CHAT = 601
@@ -79,6 +80,7 @@ async def test_the_digest_lists_a_story_under_every_watch_item_it_matched_once_e
         story(2, "Lithium mine opens in Chile"),
         story(3, "Copper smelter output falls"),
     )
+    await expand(db)
     async with db() as session:
         statuses = {row.status for row in (await session.exec(select(Alert))).all()}
     assert statuses == {AlertStatus.HELD}

@@ -35,6 +35,7 @@ from storage.models import Alert, AlertSender, AlertStatus, Article, utcnow
 from tests.conftest import FAST_BUDGET
 from tests.fakes import FakeTelegram
 from tests.fakes.web import FakeWeb, Item, rss20
+from tests.test_alerts import expand
 
 SECRET = "s3cret-token_1"
 
@@ -344,6 +345,7 @@ async def test_a_new_sender_gives_back_only_the_leases_of_the_one_before_it(
 ) -> None:
     await subscribe_many(db, range(1, 4), "copper")
     await ingest(ArticleIn(title="Copper dips 1%", url="https://x.example/d", body="Copper fell."))
+    await expand(db)
     leased_until = utcnow() + timedelta(hours=1)
     async with db() as session:
         await queries.take_over_sending(session=session, worker="dead-sender")
@@ -400,6 +402,7 @@ async def test_two_ingest_processes_store_each_article_once(
         assert "locked" not in stderr.decode()
     new = sum(int(out.decode().split("new: ")[1].split()[0]) for out, _ in outputs)
     assert new == 150
+    await expand(db)
     async with db() as session:
         articles = await session.exec(select(func.count()).select_from(Article))
         alerts = await session.exec(select(func.count()).select_from(Alert))

@@ -94,9 +94,8 @@ async def test_language_hi_switches_the_chat_its_help_and_its_menu_and_auto_swit
     assert switched.plain_text == "यह चैट अब हिन्दी में है।"
     assert (await chat_row(db, USER)).language == "hi"
     help_text = (await say(telegram, "/help", USER)).plain_text or ""
-    assert "कमांड" in help_text and "/subscribe TOPIC — किसी विषय पर अलर्ट पाएँ" in help_text
-    hindi_menu = descriptions(telegram.menu_for(USER, USER, "en"))
-    assert hindi_menu["subscribe"] == "किसी विषय पर अलर्ट पाएँ"
+    assert "कमांड" in help_text and "/help — यह सहायता" in help_text
+    assert descriptions(telegram.menu_for(USER, USER, "en"))["help"] == "यह सहायता"
 
     shown = await say(telegram, "/language", USER)
     assert (shown.plain_text or "").startswith("यह चैट हिन्दी में है, जैसा /language से चुना गया।")
@@ -111,7 +110,7 @@ async def test_language_hi_switches_the_chat_its_help_and_its_menu_and_auto_swit
         "This chat now follows the language of the Telegram app of whoever writes (now English)."
     )
     assert (await chat_row(db, USER)).language is None
-    assert descriptions(telegram.menu_for(USER, USER, "en"))["subscribe"] == "get alerts on a topic"
+    assert descriptions(telegram.menu_for(USER, USER, "en"))["help"] == "this help"
     assert (await say(telegram, "/language klingon", USER)).plain_text == (
         "I speak English, Español and हिन्दी: send /language en, /language es, /language hi "
         "or /language auto."
@@ -135,9 +134,7 @@ async def test_the_menus_and_the_description_are_set_in_every_language(
         with i18n.speaking(language):
             assert telegram.description_for(code) == menus.description()
             assert telegram.description_for(code, short=True) == menus.short_description()
-    assert descriptions(telegram.menu_for(USER, USER, "es"))["subscribe"] == (
-        "recibir alertas sobre un tema"
-    )
+    assert descriptions(telegram.menu_for(USER, USER, "es"))["help"] == "esta ayuda"
     assert telegram.description_for("de").startswith("tradebot sends you trade news")
 
 
@@ -219,6 +216,4 @@ async def test_an_admin_who_chose_a_language_keeps_its_admin_menu_after_a_restar
         menu = telegram.menu_for(ADMIN, ADMIN, "es")
         assert [c["command"] for c in menu] == everyone + admin_commands
         assert descriptions(menu)["stats"] == spoken("hi", "chats, topics, articles, alerts, feeds")
-        assert descriptions(telegram.menu_for(USER, USER, "es"))["subscribe"] == (
-            "recibir alertas sobre un tema"
-        )
+        assert descriptions(telegram.menu_for(USER, USER, "es"))["help"] == "esta ayuda"

@@ -19,6 +19,7 @@ from storage import queries
 from storage.db import SessionFactory
 from storage.models import Alert, AlertStatus, Level, Subscription
 from tests.fakes import FakeTelegram, SentMessage
+from tests.test_alerts import expand
 from tests.test_chat_commands import say
 
 CHAT = 701
@@ -205,13 +206,17 @@ def test_a_chat_is_told_by_the_levels_of_the_items_an_article_matched() -> None:
     assert dropped == (1, ("copper",), (), 20, 0.9, AlertStatus.PENDING)
 
 
-async def test_a_long_lived_ingestor_follows_level_changes(db: SessionFactory) -> None:
+async def test_a_level_changed_after_ingest_decides_what_the_fan_out_writes(
+    db: SessionFactory,
+) -> None:
     async with db() as session:
         await queries.ensure_chat(session=session, chat_id=CHAT)
         await queries.add_subscription(session=session, chat_id=CHAT, topic="copper")
         await session.commit()
     ingestor = Ingestor(db, default_lexicon())
     await ingestor.refresh()
+    report = await ingestor.ingest([MENTIONS[0], MAIN_STORIES[0]])
+    assert (report.new, report.matched) == (2, 2)  # what matched; levels apply at fan-out
     async with db() as session:
         [subscription] = await queries.list_subscriptions(session=session, chat_id=CHAT)
         assert subscription.id is not None
@@ -219,9 +224,10 @@ async def test_a_long_lived_ingestor_follows_level_changes(db: SessionFactory) -
             session=session, chat_id=CHAT, subscription_id=subscription.id, level=Level.MAIN
         )
         await session.commit()
-    await ingestor.refresh()
-    report = await ingestor.ingest([MENTIONS[0], MAIN_STORIES[0]])
-    assert (report.new, report.alerts) == (2, 1)
+    await expand(db)
+    async with db() as session:
+        [alert] = (await session.exec(select(Alert))).all()
+    assert (alert.mentions, alert.status) == ("[]", AlertStatus.PENDING)
 
 
 async def test_a_level_button_of_another_chat_changes_nothing(

@@ -306,3 +306,111 @@ def test_a_line_of_business_in_a_report_of_results_is_not_news_about_the_commodi
     assert not matches("crude oil", "GULF RESOURCES <GRE> 4TH QTR NET", body)
     assert matches("crude oil", "HIGHER OIL OUTPUT LIFTS 4TH QTR NET", body)  # named in headline
     assert matches("crude oil", "Oil company sees higher output", body[len(RESULTS) :])
+
+
+@pytest.mark.parametrize(
+    ("topic", "title", "body", "expected"),
+    [
+        ("crude oil", "Refiner raises heating oil price", "Barge prices for fuel oil rose.", False),
+        ("crude oil", "Gas oil futures firm", "Diesel and gas oil stocks fell.", False),
+        ("crude oil", "Heating oil rallies", "Crude oil rose 50 cts a barrel as well.", True),
+        ("natural gas", "Gas oil futures firm", "Diesel and gas oil stocks fell.", False),
+        ("oil products", "Refiner raises heating oil price", "", True),
+        ("natural gas", "Police fire tear gas at farmers", "Farmers blocked the road.", False),
+        ("sugar", "CUBA CRUDE SUGAR HARVEST LAGS", "", True),
+        ("crude oil", "CUBA CRUDE SUGAR HARVEST LAGS", "", False),
+    ],
+)
+def test_oil_products_are_not_crude_oil(topic: str, title: str, body: str, expected: bool) -> None:
+    assert matches(topic, title, body) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Japan's trade surplus with the United States widened.", True),
+        ("Japan and the EU signed a trade deal on cars.", True),
+        ("Japan joined the free trade agreement talks.", True),
+        ("Japan bought 5,000 tonnes of rapeseed, trade sources said.", False),
+        ("The yen rose against the dollar on a trade-weighted basis, Japan said.", False),
+        ("Japan's Fair Trade Commission approved the merger.", False),
+        ("A Japanese bank joined the Chicago Board of Trade.", False),
+        ("Japanese trade unions called a strike.", False),
+        ("Japanese shares trades at a discount, brokers said.", False),
+    ],
+)
+def test_trade_between_countries_is_not_the_trade_as_an_industry(text: str, expected: bool) -> None:
+    assert matches("Japan-trade", "Markets", text) is expected
+
+
+@pytest.mark.parametrize(
+    ("topic", "title", "body", "expected"),
+    [
+        ("gold", "Reserves rise", "The bank's gold and currency reserves rose 1.2 billion.", False),
+        ("gold", "Reserves rise", "Gold reserves were unchanged at 218 billion francs.", False),
+        ("gold", "Reserves rise", "The gold and foreign exchange reserves rose.", False),
+        ("gold", "Mine sale", "The mine produces 50,000 ounces of gold a year.", True),
+        ("gold", "GOLD RALLIES AS DOLLAR SLIPS", "", True),
+        ("official reserves", "Reserves rise", "Gold and currency reserves rose.", True),
+    ],
+)
+def test_gold_in_a_central_banks_reserves_is_money(
+    topic: str, title: str, body: str, expected: bool
+) -> None:
+    assert matches(topic, title, body) is expected
+
+
+@pytest.mark.parametrize(
+    ("topic", "title", "body", "expected"),
+    [
+        ("crude oil", "Rating cut", "Moody's may cut the debt of Dome Petroleum, it said.", False),
+        (
+            "steel",
+            "Liquidity adequate",
+            "The banks lent money to Bethlehem Steel last year.",
+            False,
+        ),
+        (
+            "crude oil",
+            "DOME PETROLEUM REAFFIRMS STAKE SALE",
+            "Dome Petroleum Ltd said its stake is for sale.",
+            False,
+        ),
+        (
+            "crude oil",
+            "ASHLAND OIL SEES LOSS",
+            "Ashland Oil Inc said losses widened. Ashland Oil said crude oil prices fell.",
+            True,
+        ),
+        ("coffee", "Talks resume", "Members of the International Coffee Organization met.", True),
+        ("cotton", "Farm groups", "The National Cotton Council opposed the plan.", True),
+        ("crude oil", "Minister speaks", "The Saudi Oil Minister spoke on Monday.", True),
+        ("wheat", "Crop report", "Condition of crops.\nWinter Wheat - fair to good.", True),
+        (
+            "aluminium",
+            "NORANDA RAISES PRIMARY ALUMINUM PRICES",
+            "Noranda Aluminum Inc. said so.",
+            True,
+        ),
+    ],
+)
+def test_a_capitalised_commodity_word_after_a_name_is_a_companys_name(
+    topic: str, title: str, body: str, expected: bool
+) -> None:
+    assert matches(topic, title, body) is expected
+
+
+@pytest.mark.parametrize(
+    ("topic", "title", "body", "expected"),
+    [
+        ("aluminium", "SURALCO BAUXITE REFINERY REOPENED", "", True),
+        ("aluminium", "Greek alumina deal", "The plant will ship alumina to Moscow.", True),
+        ("steel", "India to discuss iron ore prices", "", True),
+        ("steel", "Talks", "Negotiators sought to iron out differences over prices.", False),
+        ("crude oil", "OPEC DEFENDING 18 DLR PRICE", "", True),
+    ],
+)
+def test_a_concept_counts_what_it_includes(
+    topic: str, title: str, body: str, expected: bool
+) -> None:
+    assert matches(topic, title, body) is expected

@@ -5,6 +5,7 @@ in the translations), and what it says is read back."""
 from __future__ import annotations
 
 import dataclasses
+import enum
 import inspect
 import itertools
 import re
@@ -69,6 +70,8 @@ def sample(kind: Any, name: str, count: int, typevars: dict[Any, Any]) -> Any:
         return "https://news.example.com/copper" if "url" in name else "copper"
     if kind is datetime:
         return MOMENT
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return next(iter(kind))
     if kind is date:
         return MOMENT.date() - timedelta(days=next(DAYS))
     if origin in (list, Sequence, Collection) or (origin is tuple and args[-1:] == (Ellipsis,)):

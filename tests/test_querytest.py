@@ -19,7 +19,7 @@ from bot.refs import DayCount, QueryTestReport
 from storage.db import SessionFactory
 from storage.models import Article
 from tests.fakes import FakeTelegram
-from tests.test_alerts import alerts
+from tests.test_alerts import alerts, expand
 from tests.test_chat_commands import CHAT, say, topics_of
 from tests.test_groups import ADMIN, ADMINS_ONLY, GROUP, MEMBER, press_in_group, say_in_group
 
@@ -90,9 +90,11 @@ async def test_test_counts_stored_alerts_per_day_and_shows_the_newest_with_evide
     assert await topics_of(db) == [QUERY]
 
     await ingest(ArticleIn(title="Nickel miners strike in Canada", body="Nickel output fell."))
+    await expand(db)
     [alert] = await alerts(db)
     assert alert.chat_id == CHAT and QUERY in alert.topics
     await ingest(ArticleIn(title="Copperfield's nickel trick", body="Nickel coins vanished."))
+    await expand(db)
     assert len(await alerts(db)) == 1
 
 

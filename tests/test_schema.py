@@ -14,7 +14,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel, select
 
+from bot.articles import ArticleIn
 from bot.cli import main
+from bot.ingest import Ingestor
+from bot.lexicon import default_lexicon
 from bot.matching import evidence_sentence
 from storage import queries
 from storage.db import create_engine, session_factory
@@ -207,5 +210,104 @@ async def test_chat_languages_come_and_go_with_their_migration_and_keep_the_chat
             assert [
                 s.topic for s in await queries.list_subscriptions(session=session, chat_id=7)
             ] == ["copper"]
+    finally:
+        await engine.dispose()
+
+
+async def test_queued_alerts_move_to_the_fan_out_at_delivery_and_back(database_url: str) -> None:
+    engine = create_engine(database_url)
+    sessions = session_factory(engine)
+
+    async def alert_rows() -> list[tuple[int, int, str, str]]:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                text("SELECT chat_id, article_id, status, topics FROM alerts ORDER BY id")
+            )
+            return [tuple(row) for row in rows.all()]  # type: ignore[misc]
+
+    try:
+        await migrate(engine, command.upgrade, "0008")
+        await migrate(engine, command.downgrade, "0008")  # a cloned PostgreSQL one is at head
+        async with engine.begin() as connection:
+            for chat_id, mode in ((7, "both"), (8, "digest")):
+                await connection.execute(
+                    text(
+                        "INSERT INTO chats (id, kind, active, paused, timezone, digest_time, "
+                        "mode, empty_digest_line, created_at) VALUES (:id, 'private', true, "
+                        "false, 'UTC', '08:00', :mode, false, CURRENT_TIMESTAMP)"
+                    ),
+                    {"id": chat_id, "mode": mode},
+                )
+            for chat_id, topic in ((7, "copper"), (7, "zinc"), (8, "copper")):
+                await connection.execute(
+                    text(
+                        "INSERT INTO subscriptions (chat_id, topic, level, created_at) "
+                        "VALUES (:chat, :topic, 'split', CURRENT_TIMESTAMP)"
+                    ),
+                    {"chat": chat_id, "topic": topic},
+                )
+            await connection.execute(
+                text(
+                    "INSERT INTO articles (content_hash, title, body, ingested_at, "
+                    "search_text, story_signature) VALUES ('h1', "
+                    "'Copper rises', 'Copper rose; zinc too.', CURRENT_TIMESTAMP, '', '')"
+                )
+            )
+            first = (await connection.execute(text("SELECT id FROM articles"))).scalar_one()
+            for chat_id, topics, mentions, status in (
+                (7, '["copper", "zinc"]', '["zinc"]', "pending"),
+                (8, '["copper"]', "[]", "held"),
+            ):
+                await connection.execute(
+                    text(
+                        "INSERT INTO alerts (chat_id, article_id, topics, evidence_at, "
+                        "mentions, relevance, status, attempts, created_at) VALUES (:chat, "
+                        ":article, :topics, 12, :mentions, 0.8, :status, 0, CURRENT_TIMESTAMP)"
+                    ),
+                    {
+                        "chat": chat_id,
+                        "article": first,
+                        "topics": topics,
+                        "mentions": mentions,
+                        "status": status,
+                    },
+                )
+        queued = [
+            (7, first, "pending", '["copper", "zinc"]'),
+            (8, first, "held", '["copper"]'),
+        ]
+
+        await migrate(engine, command.upgrade, "head")
+        assert await alert_rows() == queued
+        async with sessions() as session:
+            matches = await queries.matches_of(session=session, article_ids=[first])
+        assert matches == {
+            first: [
+                queries.StoredMatch("copper", True, 0.8, 12),
+                queries.StoredMatch("zinc", False, 0.8, 12),
+            ]
+        }
+        ingestor = Ingestor(sessions, default_lexicon())
+        await ingestor.refresh()
+        report = await ingestor.ingest(
+            [ArticleIn(title="Copper climbs again", body="Copper rose 4% in London.")]
+        )
+        assert report.matched == 1  # its fan-out is still open: no alert row yet
+        assert await alert_rows() == queued
+        async with sessions() as session:
+            [(second, _, _, _)] = await queries.open_fanouts(session=session, limit=10)
+
+        await migrate(engine, command.downgrade, "0008")
+        assert await alert_rows() == [
+            *queued,
+            (7, second, "pending", '["copper"]'),
+            (8, second, "held", '["copper"]'),
+        ]
+
+        await migrate(engine, command.upgrade, "head")
+        async with sessions() as session:
+            matches = await queries.matches_of(session=session, article_ids=[second])
+            assert [m.topic for m in matches[second]] == ["copper"]
+            assert await queries.open_fanouts(session=session, limit=10) == []
     finally:
         await engine.dispose()

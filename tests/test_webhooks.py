@@ -241,7 +241,7 @@ async def test_the_webhooks_table_comes_and_goes_with_its_migration(database_url
     try:
         await upgrade_schema(engine)
         assert "webhooks" in await tables()
-        await migrate(engine, command.downgrade, "0008")
+        await migrate(engine, command.downgrade, "0009")
         assert "webhooks" not in await tables()
         await migrate(engine, command.upgrade, "head")
         assert "webhooks" in await tables()

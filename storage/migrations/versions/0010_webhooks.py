@@ -1,7 +1,7 @@
 """outbound webhooks per chat
 
 Revision ID: 0010
-Revises: 0008 (to be rechained after the outbox migration)
+Revises: 0009
 Create Date: 2026-12-07 12:00:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

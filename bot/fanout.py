@@ -1,0 +1,155 @@
+"""The fan-out, at delivery: what an article matched (recorded per watch item at ingest) is
+expanded to the chats watching those items, a chunk of chats at a time, as the dispatcher
+sends. Each chat's alert is settled by `bot.ingest.decide` from its watch-list of the moment,
+so an unsubscribe, a level change, a pause or a block takes effect for everything not yet
+sent."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.ingest import RoutedAlert, decide
+from bot.matching import Match
+from storage import queries
+from storage.models import AlertStatus, DeliveryMode, utcnow
+
+# Chats expanded per step (one transaction): enough to keep sending at Telegram's pace, small
+# enough that memory stays flat and no step holds the write lock for long.
+CHUNK = 200
+# A started fan-out gets its next chunk once fewer than this many of its alerts wait.
+LOW_WATER = CHUNK // 2
+OPEN_FANOUTS = 50  # looked at per round, those not started first
+
+
+def settle(
+    chat_id: int,
+    matches: Sequence[queries.StoredMatch],
+    levels: Mapping[str, str],
+    mode: str,
+) -> RoutedAlert | None:
+    """What a chat hears of an article now: its matches on the items the chat still watches,
+    at their current levels, by the chat's delivery mode (None: nothing)."""
+    matched = [
+        (Match(m.topic, m.evidence_at, m.relevance, m.about), levels[m.topic])
+        for m in matches
+        if m.topic in levels
+    ]
+    if not matched:
+        return None
+    return decide(chat_id, matched, mode == DeliveryMode.DIGEST)
+
+
+async def expand_round(*, session: AsyncSession) -> int:
+    """Expand one chunk of each open fan-out that needs one (not started, or running low on
+    alerts waiting); how many fan-out steps were taken. Each step commits on its own."""
+    fanouts = await queries.open_fanouts(session=session, limit=OPEN_FANOUTS)
+    await session.commit()
+    steps = 0
+    for fanout in fanouts:
+        if fanout.started and fanout.waiting >= LOW_WATER:
+            continue
+        await expand_chunk(session=session, article_id=fanout.article_id, story_id=fanout.story_id)
+        await session.commit()
+        steps += 1
+    return steps
+
+
+async def expand_for_chat(*, session: AsyncSession, chat_id: int, at: datetime) -> int:
+    """Write a chat's alerts of the open fan-outs that have not reached it yet, created `at`,
+    in the caller's transaction (before a digest up to `at` lists them, or a pause holds
+    them); how many. The fan-outs skip the chat when they reach it."""
+    behind = await queries.fanouts_behind(session=session, chat_id=chat_id)
+    if not behind:
+        return 0
+    matches = await queries.matches_of(
+        session=session, article_ids=[fanout.article_id for fanout in behind]
+    )
+    watch = (
+        await queries.watch_lists(
+            session=session,
+            chat_ids=[chat_id],
+            topics={m.topic for found in matches.values() for m in found},
+        )
+    ).get(chat_id)
+    written = 0
+    for fanout in behind:
+        routed = watch and settle(chat_id, matches[fanout.article_id], watch.levels, watch.mode)
+        if not routed:
+            continue
+        if await queries.chats_told_of_story(
+            session=session,
+            story_id=fanout.story_id,
+            article_id=fanout.article_id,
+            chat_ids=[chat_id],
+        ):
+            routed = routed._replace(status=AlertStatus.HELD)
+        written += await queries.add_alerts(
+            session=session,
+            article_id=fanout.article_id,
+            first_position=0,
+            alerts=[queries.NewAlert(*routed)],
+            at=at,
+        )
+    return written
+
+
+async def expand_chunk(*, session: AsyncSession, article_id: int, story_id: int) -> int:
+    """Write the alerts of the next `CHUNK` chats of an article's fan-out and move its cursor
+    on, in the caller's transaction; how many alerts were written. A chat already told about
+    another report of the story keeps this one for its digest."""
+    cursor = await queries.lock_fanout(session=session, article_id=article_id)
+    if cursor is None:
+        return 0
+    matches = (await queries.matches_of(session=session, article_ids=[article_id]))[article_id]
+    watchers: dict[int, list[queries.Watcher]] = defaultdict(list)
+    complete_up_to: int | None = None  # the chats after this one are not all read yet
+    for match in matches:
+        rows = await queries.next_watchers(
+            session=session, topic=match.topic, after_chat=cursor.after_chat, limit=CHUNK
+        )
+        for row in rows:
+            watchers[row.chat_id].append(row)
+        if len(rows) == CHUNK:
+            last = rows[-1].chat_id
+            complete_up_to = last if complete_up_to is None else min(complete_up_to, last)
+    chats = sorted(c for c in watchers if complete_up_to is None or c <= complete_up_to)
+    if len(chats) > CHUNK:
+        chats = chats[:CHUNK]
+        complete_up_to = chats[-1]
+    told = await queries.chats_told_of_story(
+        session=session, story_id=story_id, article_id=article_id, chat_ids=chats
+    )
+    by_topic = {match.topic: match for match in matches}
+    alerts = []
+    for chat_id in chats:
+        rows = watchers[chat_id]
+        routed = settle(
+            chat_id,
+            [by_topic[row.topic] for row in sorted(rows, key=lambda row: row.topic)],
+            {row.topic: row.level for row in rows},
+            rows[0].mode,
+        )
+        if routed is None:
+            continue
+        if chat_id in told:
+            routed = routed._replace(status=AlertStatus.HELD)
+        alerts.append(queries.NewAlert(*routed))
+    written = await queries.add_alerts(
+        session=session,
+        article_id=article_id,
+        first_position=cursor.expanded,
+        alerts=alerts,
+        at=utcnow(),
+    )
+    await queries.advance_fanout(
+        session=session,
+        article_id=article_id,
+        cursor=None
+        if complete_up_to is None
+        else queries.Cursor(complete_up_to, cursor.expanded + len(alerts)),
+    )
+    return written
