@@ -7,6 +7,8 @@ sends the alerts from the outbox, at Telegram's pace, exactly once.
 
 - Every send waits for a slot in the `SendBudget` (about 30 messages/s overall, 1/s per private
   chat, 20/min per group), so 429s are the exception, not the pacing mechanism.
+- Quiet hours: a chat's claimed alerts are postponed to the end of its quiet hours, when they
+  fall due together and go out as one list of headlines.
 - 429: all sending pauses for `retry_after`, then the same message is sent again.
 - 403 or "chat not found": the chat is marked inactive and nothing more is sent to it.
 - 5xx and network errors: the alert is retried later with exponential backoff.
@@ -38,6 +40,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from bot import callbacks, i18n, rendering
 from bot.fanout import expand_round, settle
 from bot.matching import evidence_sentence
+from bot.quiet import quiet_until
 from storage import queries
 from storage.db import SessionFactory
 from storage.locks import SenderLock
@@ -257,6 +260,7 @@ class Dispatcher:
         per_chat: dict[int, list[tuple[Alert, Article]]] = defaultdict(list)
         for alert, article in batch:
             per_chat[alert.chat_id].append((alert, article))
+        await self._defer_quiet_hours(per_chat)
         now = time.monotonic()
         busy = set(self._in_flight.values())
         for chat_id, rows in per_chat.items():
@@ -277,6 +281,20 @@ class Dispatcher:
         while len(self._in_flight) > PIPELINE_TAIL:
             await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
         return steps + len(claimed)
+
+    async def _defer_quiet_hours(self, per_chat: dict[int, list[tuple[Alert, Article]]]) -> None:
+        """Hold back (and drop from `per_chat`) the alerts of chats in their quiet hours until
+        those end, when they go out together as one list of headlines."""
+        async with self._sessions() as session:
+            quiet = await queries.quiet_hours_of(session=session, chat_ids=per_chat)
+        now = utcnow()
+        for chat_id, setting in quiet.items():
+            until = quiet_until(setting.hours, setting.timezone, now)
+            if until is not None:
+                rows = per_chat.pop(chat_id)
+                await self._write(
+                    queries.postpone_alerts, alert_ids=[alert.id for alert, _ in rows], until=until
+                )
 
     def _start_sending(self, chat_id: int, sending: Coroutine[object, None, object]) -> None:
         """Send in a task of its own; the next round claims while the last few are on their
@@ -368,6 +386,8 @@ class Dispatcher:
                 url=article.url or (listed_with.url if listed_with else None),
                 published=article.published_at,
                 listed_with=listed_with.title if listed_with else None,
+                language=article.language,
+                chat_language=i18n.current_language(),
             )
             messages = [(text, [alert], None)]
         else:

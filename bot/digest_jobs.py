@@ -1,7 +1,8 @@
-"""Daily digests as JobQueue jobs: one daily job per (time zone, local time) in use, derived
-from the database at start-up and after every settings change. APScheduler fires each job at
-that local time, across daylight-saving changes; a row per chat and local day makes sure a
-digest is sent at most once, whichever instance or restart runs the job."""
+"""Digests as JobQueue jobs: one daily job per (time zone, local time) in use and one weekly
+job per (time zone, weekday and time) in use, derived from the database at start-up and after
+every settings change. APScheduler fires each job at that local time, across daylight-saving
+changes; a row per chat, local day and slot makes sure each digest is sent at most once,
+whichever instance or restart runs the job."""
 
 from __future__ import annotations
 
@@ -14,72 +15,111 @@ from bot.context import BotApplication, BotContext, Services, services_of
 from bot.delivery import SendStatus
 from bot.digests import DigestArticle, group_by_topic, local_date, local_time
 from bot.fanout import expand_for_chat, settle
+from bot.localtime import WEEKDAYS
 from storage import queries
 from storage.db import SessionFactory
-from storage.models import Chat, utcnow
+from storage.models import WEEKLY_SLOT, Chat, utcnow
+from storage.queries import DigestSlot
 
 log = logging.getLogger(__name__)
 
 JOB_PREFIX = "digest "
 FIRST_DIGEST_WINDOW = timedelta(hours=24)
+WEEK = timedelta(days=7)
 
 
-def slot_job_name(timezone: str, digest_time: str) -> str:
-    return f"{JOB_PREFIX}{timezone} {digest_time}"
+def slot_job_name(timezone: str, at: str) -> str:
+    """The job of a daily time ("08:00") or of a weekly day and time ("mon 08:00")."""
+    return f"{JOB_PREFIX}{timezone} {at}"
 
 
 async def sync_digest_jobs(app: BotApplication) -> None:
-    """Make the JobQueue hold exactly one daily job per digest slot in use."""
+    """Make the JobQueue hold exactly one job per digest slot in use."""
     if app.job_queue is None:
         return
     services = services_of(app)
     async with services.digest_sync:
         async with services.sessions() as session:
             slots = await queries.digest_slots(session=session)
-        wanted = {slot_job_name(zone, at): (zone, at) for zone, at in slots}
+        wanted = {slot_job_name(slot.timezone, slot.at): slot for slot in slots}
         for job in app.job_queue.jobs():
             if job.name and job.name.startswith(JOB_PREFIX) and job.name not in wanted:
                 job.schedule_removal()
         scheduled = {job.name for job in app.job_queue.jobs()}
-        for name, (zone, at) in wanted.items():
-            if name not in scheduled:
-                app.job_queue.run_daily(
-                    send_slot_digests,
-                    time=local_time(at, zone),
-                    name=name,
-                    data=(zone, at),
-                    job_kwargs={"id": name, "replace_existing": True},
-                )
+        for name, slot in wanted.items():
+            if name in scheduled:
+                continue
+            day, _, at = slot.at.rpartition(" ")
+            # PTB counts days from Sunday (0)
+            days = ((WEEKDAYS.index(day) + 1) % 7,) if slot.weekly else tuple(range(7))
+            app.job_queue.run_daily(
+                send_slot_digests,
+                time=local_time(at, slot.timezone),
+                days=days,
+                name=name,
+                data=slot,
+                job_kwargs={"id": name, "replace_existing": True},
+            )
 
 
 async def send_slot_digests(context: BotContext) -> None:
-    """The job: send today's digest to every chat of one (zone, time) slot."""
+    """The job: send the slot's digest to every chat of one slot."""
     assert context.job is not None
-    zone, at = cast(tuple[str, str], context.job.data)
+    slot = cast(DigestSlot, context.job.data)
     services = context.services
     if not services.dispatcher.is_sender:
         return  # another instance sends for the bot
     async with services.sessions() as session:
-        chats = await queries.chats_in_slot(session=session, timezone=zone, digest_time=at)
+        chats = await queries.chats_in_slot(session=session, slot=slot)
     now = utcnow()
     for chat in chats:
         try:
-            await send_digest(services, chat, now)
+            if slot.weekly:
+                await send_weekly_digest(services, chat, now)
+            else:
+                await send_digest(services, chat, now, slot=slot.at)
         except Exception:  # one chat's failure never stops the others
             log.exception("digest for chat %s failed", chat.id)
 
 
-async def send_digest(services: Services, chat: Chat, now: datetime) -> bool:
-    """Send the chat's digest for its local day unless it was sent already; True if sent."""
+async def send_digest(services: Services, chat: Chat, now: datetime, *, slot: str) -> bool:
+    """Send the chat's digest of a daily slot ("07:30") for its local day, covering what came
+    since its previous daily digest, unless it was sent already; True if sent."""
     day = local_date(now, chat.timezone)
     async with services.sessions() as session:
         since = await queries.last_digest_end(session=session, chat_id=chat.id)
         digest_id = await queries.record_digest(
-            session=session, chat_id=chat.id, local_date=day, covers_until=now
+            session=session, chat_id=chat.id, local_date=day, slot=slot, covers_until=now
         )
     if digest_id is None:
         return False
     messages = await digest_text(services.sessions, chat, since=since, until=now)
+    return await _send_recorded(services, chat, digest_id, messages)
+
+
+async def send_weekly_digest(services: Services, chat: Chat, now: datetime) -> bool:
+    """Send the chat's weekly digest (the week's main stories per item) unless this week's
+    was sent already; True if sent."""
+    day = local_date(now, chat.timezone)
+    async with services.sessions() as session:
+        since = await queries.last_digest_end(session=session, chat_id=chat.id, weekly=True)
+        if since is not None and since > now - WEEK + timedelta(hours=1):
+            return False  # this week's, sent on the same weekday (a restart, a DST shift)
+        digest_id = await queries.record_digest(
+            session=session, chat_id=chat.id, local_date=day, slot=WEEKLY_SLOT, covers_until=now
+        )
+    if digest_id is None:
+        return False
+    messages = await digest_text(
+        services.sessions, chat, since=since or now - WEEK, until=now, weekly=True
+    )
+    return await _send_recorded(services, chat, digest_id, messages)
+
+
+async def _send_recorded(
+    services: Services, chat: Chat, digest_id: int, messages: list[str]
+) -> bool:
+    """Send a recorded digest's messages and note its first message; True if all were sent."""
     if not messages:
         return False
     first_id = None
@@ -99,11 +139,17 @@ async def send_digest(services: Services, chat: Chat, now: datetime) -> bool:
 
 
 async def digest_text(
-    sessions: SessionFactory, chat: Chat, *, since: datetime | None, until: datetime
+    sessions: SessionFactory,
+    chat: Chat,
+    *,
+    since: datetime | None,
+    until: datetime,
+    weekly: bool = False,
 ) -> list[str]:
     """The digest as messages: what matched since the last digest, grouped by watch item,
-    each article settled by the watch-list of now (an item no longer watched is not listed).
-    Empty when nothing matched and the chat does not want a "nothing new" line."""
+    each article settled by the watch-list of now (an item no longer watched is not listed);
+    the weekly one lists main stories only. Empty when nothing matched and the chat does not
+    want a "nothing new" line."""
     since = since or until - FIRST_DIGEST_WINDOW
     async with sessions() as session:
         await expand_for_chat(session=session, chat_id=chat.id, at=until)
@@ -124,6 +170,9 @@ async def digest_text(
     articles = []
     for alert, article in rows:
         settled = watch and settle(chat.id, matches[alert.article_id], watch.levels, watch.mode)
+        if settled and weekly:
+            about = tuple(topic for topic in settled.topics if topic not in settled.mentions)
+            settled = settled._replace(topics=about, mentions=()) if about else None
         if settled:
             articles.append(
                 DigestArticle(
@@ -140,5 +189,5 @@ async def digest_text(
     day = local_date(until, chat.timezone)
     with i18n.speaking(i18n.chat_language(chat.language, chat.language_code)):
         if not articles:
-            return [rendering.empty_digest(day)] if chat.empty_digest_line else []
-        return rendering.digest(day, group_by_topic(articles))
+            return [rendering.empty_digest(day, weekly=weekly)] if chat.empty_digest_line else []
+        return rendering.digest(day, group_by_topic(articles), weekly=weekly)

@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.articles import MAX_SOURCE_LENGTH, ArticleIn, Rejected, checked
 from bot.facts import extract_facts, figures_to_json
+from bot.language import detect_language, preload
 from bot.lexicon import Lexicon
 from bot.matching import Match, Matcher
 from bot.parsing import ParseAborted, ParseWorkers
@@ -158,6 +159,7 @@ class _Read:
     signature: str
     story_words: tuple[str, ...]  # what the search for earlier reports of its story looks for
     facts: list[tuple[int, str, str, str]]  # position, sentence, figures JSON, key
+    language: str | None  # ISO 639-1, when `detect_language` could tell
     names: Counter[str]
     headlines: tuple[_Read, ...]
 
@@ -172,6 +174,7 @@ class _Prepared:
     signature: str
     story_words: tuple[str, ...]
     facts: list[tuple[int, str, str, str]]
+    language: str | None
     matches: list[Match]
     names: Counter[str]
     headlines: tuple[_Prepared, ...]
@@ -198,6 +201,7 @@ def _read(article: ArticleIn) -> _Read:
             (fact.position, fact.sentence, figures_to_json(fact.figures), fact.key)
             for fact in extract_facts(article.title, article.body)
         ],
+        language=detect_language(article.title, article.body),
         names=names_in(article.title, article.body),
         headlines=tuple(
             _read(ArticleIn(title=headline, source=article.source))
@@ -231,6 +235,7 @@ def _prepare(router: Router, read: _Read) -> _Prepared:
         signature=read.signature,
         story_words=read.story_words,
         facts=read.facts,
+        language=read.language,
         matches=router.route(article.title, article.body),
         names=read.names,
         headlines=tuple(_prepare(router, headline) for headline in read.headlines),
@@ -269,6 +274,7 @@ class Ingestor:
         self._sessions = sessions
         self._lexicon = lexicon
         self._workers = text_workers
+        preload()  # the language model, while the first articles are read
         self._router = Router((), lexicon)
         self._fingerprint: tuple[int, ...] | None = None
 
@@ -566,5 +572,6 @@ class _Row:
             "parent_id": self.parent.id if self.parent else None,
             "story_id": self.story if isinstance(self.story, int) else None,
             "search_text": self.prepared.search_text,
+            "language": self.prepared.language,
             "story_signature": self.prepared.signature,
         }

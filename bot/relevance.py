@@ -2,9 +2,9 @@
 
 The matcher describes where and how a term appears (`Features`: the headline, the lead
 paragraph, how often, its share of the article's commodity mentions, tables of prices, lists of
-commodities, the start of sentences); a logistic regression whose weights are data
+commodities, and a few products of these); a logistic regression whose weights are data
 (`data/relevance.json`) turns that into a probability that a professional indexer would file the
-story under the term. `scripts/train_relevance.py` fits the weights on the Reuters-21578
+story under the term. `bench/train_relevance.py` fits the weights on the Reuters-21578
 training split and writes the file; `bench/bench_relevance.py` reports how the two alert levels
 score on stories the fit never saw.
 """
@@ -42,6 +42,14 @@ class Features(NamedTuple):
     title_commodities: float  # log(1 + distinct commodities the headline names)
     share_by_length: float  # share times length (a share of a long story is not one of a short)
     first_at_by_length: float  # first_at times length (named late in a long story: in passing)
+    # Interactions, chosen by cross-validation on the fitted fold (bench/train_relevance.py):
+    # a headline, a lead or a share weighs differently beside the others
+    title_by_share: float  # in_title times share
+    title_by_lead: float  # in_title times in_lead
+    lead_by_share: float  # in_lead times share
+    title_by_mentions: float  # in_title times mentions
+    title_by_other_in_title: float  # in_title times other_in_title (a headline of several)
+    lists_by_mentions: float  # in_lists times mentions (named often, but always in lists)
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,7 @@ from bot.commands import Command, Scope, commands_for
 from bot.digests import DigestArticle
 from bot.facts import RankedFact
 from bot.i18n import AUTOMATIC, LANGUAGES, N_, _, current_language, ngettext
+from bot.language import language_name
 from bot.localtime import ZoneChoice, offset_label, utc_offset
 from bot.refs import ArticleRef, QueryTestReport, Story
 from bot.text import shorten, utf16_length
@@ -488,6 +489,8 @@ def settings_view(
     digest_time: str | None,
     mode: str,
     empty_digest_line: bool,
+    quiet_hours: str | None = None,
+    weekly_digest: str | None = None,
     channel: ChannelName | None = None,
 ) -> Reply:
     """The chat's settings, with buttons to change the delivery mode and empty digests. The
@@ -510,7 +513,7 @@ def settings_view(
         else:
             digest = _("Daily digest: at {time} your time — change with {change}, stop with {stop}")
         digest = digest.format(
-            time=digest_time,
+            time=digest_times(digest_time or ""),
             change=command("digesttime", "7:30am"),
             stop=command("digesttime", "off"),
         )
@@ -525,6 +528,16 @@ def settings_view(
         ),
         _("Delivery: {mode}").format(mode=_mode_label(shown_mode)),
         digest,
+        _("Weekly digest: {weekly} — change with {change} or {stop}").format(
+            weekly=escape(weekly_digest) if weekly_digest else _("off"),
+            change=command("weekly", "mon 08:00"),
+            stop=command("weekly", "off"),
+        ),
+        _("Quiet hours: {hours} — change with {change} or {stop}").format(
+            hours=escape(quiet_hours) if quiet_hours else _("off"),
+            change=command("quiet", "22:00-07:00"),
+            stop=command("quiet", "off"),
+        ),
     ]
     if shown_mode != "instant":
         if empty_digest_line:
@@ -559,9 +572,48 @@ def timezone_current(timezone: str, local_now: datetime) -> str:
 
 def digesttime_usage() -> str:
     return _(
-        "Usage: <code>/digesttime 07:30</code>, <code>/digesttime 7:30am</code> (your time) "
-        "or <code>/digesttime off</code>."
+        "Usage: <code>/digesttime 07:30</code>, <code>/digesttime 7:30am</code>, several "
+        "like <code>/digesttime 07:30 13:00</code> (your time) or <code>/digesttime off</code>."
     )
+
+
+def digest_times(stored: str) -> str:
+    """ "07:30 13:00" as stored → "07:30 and 13:00"."""
+    times = stored.split()
+    if len(times) < 2:
+        return stored.strip()
+    return _("{times} and {last}").format(times=", ".join(times[:-1]), last=times[-1])
+
+
+def quiet_usage() -> str:
+    return _(
+        "Usage: <code>/quiet 22:00-07:00</code> (your time): alerts are kept and arrive "
+        "together when quiet hours end; <code>/quiet off</code> to stop."
+    )
+
+
+def quiet_set(hours: str | None, timezone: str) -> str:
+    if hours is None:
+        return _("Quiet hours off: alerts arrive as they come.")
+    return _(
+        "Quiet hours set to <b>{hours}</b> ({zone}): alerts that come then arrive together "
+        "when they end."
+    ).format(hours=escape(hours), zone=escape(timezone))
+
+
+def weekly_usage() -> str:
+    return _(
+        "Usage: <code>/weekly mon 08:00</code> (your time) for a weekly digest of the week's "
+        "main stories, or <code>/weekly off</code>."
+    )
+
+
+def weekly_set(weekly: str | None, timezone: str) -> str:
+    if weekly is None:
+        return _("Weekly digest turned off.")
+    return _(
+        "Your weekly digest of the week's main stories will arrive on <b>{weekly}</b> ({zone})."
+    ).format(weekly=escape(weekly), zone=escape(timezone))
 
 
 def mode_usage() -> str:
@@ -617,7 +669,7 @@ def digest_time_set(digest_time: str | None, timezone: str, *, turned_on: bool =
             "<code>/digesttime 08:00</code> or <code>/mode both</code>."
         )
     text = _("Your daily digest will arrive at <b>{time}</b> ({zone}).").format(
-        time=digest_time, zone=escape(timezone)
+        time=digest_times(digest_time), zone=escape(timezone)
     )
     if turned_on:
         text += " " + _("Delivery: <b>{mode}</b>.").format(mode=_mode_label("both"))
@@ -627,7 +679,7 @@ def digest_time_set(digest_time: str | None, timezone: str, *, turned_on: bool =
 def mode_set(mode: str, digest_time: str | None = None) -> str:
     if digest_time:
         return _("Delivery: <b>{mode}</b>, the digest at {time} your time.").format(
-            mode=_mode_label(mode), time=digest_time
+            mode=_mode_label(mode), time=digest_times(digest_time)
         )
     return _("Delivery: <b>{mode}</b>.").format(mode=_mode_label(mode))
 
@@ -636,22 +688,34 @@ def nothing_new() -> str:
     return _("Nothing new on your watch-list since your last digest.")
 
 
-def empty_digest(day: date) -> str:
-    return _("📰 <b>Digest for {day}</b>\nNothing new on your watch-list.").format(
-        day=day_label(day)
-    )
+def empty_digest(day: date, *, weekly: bool = False) -> str:
+    if weekly:
+        text = _("📰 <b>Weekly digest, week to {day}</b>\nNothing new on your watch-list.")
+    else:
+        text = _("📰 <b>Digest for {day}</b>\nNothing new on your watch-list.")
+    return text.format(day=day_label(day))
 
 
-def digest(day: date, groups: Sequence[tuple[str, Sequence[DigestArticle]]]) -> list[str]:
-    """The digest, grouped by watch item (passing mentions marked), split into messages that
-    fit Telegram's limit; a section's heading stays with its first story."""
+def digest(
+    day: date, groups: Sequence[tuple[str, Sequence[DigestArticle]]], *, weekly: bool = False
+) -> list[str]:
+    """The digest (daily, or the weekly one of main stories), grouped by watch item (passing
+    mentions marked), split into messages that fit Telegram's limit; a section's heading
+    stays with its first story."""
     count = len({article.story for _, articles in groups for article in articles})
-    header = ngettext(
-        "📰 <b>Digest for {day}</b> — {count} article",
-        "📰 <b>Digest for {day}</b> — {count} articles",
-        count,
-    ).format(day=day_label(day), count=count)
-    lines = [header]
+    if weekly:
+        header = ngettext(
+            "📰 <b>Weekly digest, week to {day}</b> — {count} article",
+            "📰 <b>Weekly digest, week to {day}</b> — {count} articles",
+            count,
+        )
+    else:
+        header = ngettext(
+            "📰 <b>Digest for {day}</b> — {count} article",
+            "📰 <b>Digest for {day}</b> — {count} articles",
+            count,
+        )
+    lines = [header.format(day=day_label(day), count=count)]
     for topic, articles in groups:
         heading = f"\n<b>{escape(topic)}</b>"
         for index, article in enumerate(articles):
@@ -978,9 +1042,12 @@ def alert(
     published: datetime | None,
     mentions: Collection[str] = (),
     listed_with: str | None = None,
+    language: str | None = None,
+    chat_language: str = "en",
 ) -> str:
     """One alert: headline, the watch items it matched and why, the sentence that matched (for
-    a related headline, the article it was listed with), source, date, link."""
+    a related headline, the article it was listed with), the article's language when it is not
+    the chat's, source, date, link."""
     lines = [
         f"🔔 <b>{escape(shorten(title, ALERT_TITLE_LENGTH))}</b>",
         _("Matched: <i>{reasons}</i>").format(
@@ -992,6 +1059,8 @@ def alert(
     if listed_with:
         shown = escape(shorten(listed_with, ALERT_TITLE_LENGTH))
         lines.append(_("A related headline listed with “{title}”").format(title=shown))
+    if language and language != chat_language:
+        lines.append(f"🌐 {escape(_(language_name(language)))}")
     lines.append(origin(source, published, url))
     return "\n".join(lines)
 

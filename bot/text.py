@@ -3,14 +3,38 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-# A word is a run of letters/digits; an apostrophe inside a word keeps it whole ("India's").
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+
+def _mark_ranges(first: int, last: int) -> str:
+    """The combining marks from `first` to `last` as ranges of a regex character class."""
+    marks = [
+        c for c in range(first, last + 1) if unicodedata.category(chr(c)) in {"Mn", "Mc", "Me"}
+    ]
+    ranges = []
+    for _, run in itertools.groupby(enumerate(marks), lambda pair: pair[1] - pair[0]):
+        codes = [code for _, code in run]
+        ranges.append(f"{chr(codes[0])}-{chr(codes[-1])}")
+    return "".join(ranges)
+
+
+# Combining marks are part of the word they are on: Devanagari writes most vowels as marks
+# ("तांबा"), and an accent may come as a mark of its own. Python's \w does not count them, so
+# they are added to the letters, with the zero-width (non-)joiners Indic scripts use in words.
+MARKS = _mark_ranges(0x0300, 0x1FFF) + "\u200c\u200d"
+# A word's letters: runs of letters/digits, each maybe followed by marks.
+LETTERS = rf"[^\W_]+(?:[{MARKS}]+[^\W_]*)*"
+NON_LETTER = re.compile(rf"[^\w{MARKS}]|_")
+# A word is a run of letters; an apostrophe inside a word keeps it whole ("India's").
+_WORD = re.compile(rf"{LETTERS}(?:['’]{LETTERS})*")
+# Accents folded: the marks of Latin, Greek and Cyrillic letters, not those of Indic scripts
+# ("कच्चा" without its virama would be another word).
+_FOLDED_MARKS = re.compile(r"[\u0300-\u036f]")
 _POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s+")
 # C0 and C1 controls but tab and newline, and the marks that reorder text (bidi overrides).
@@ -65,8 +89,9 @@ _ABBREVIATIONS = frozenset(
 _LINE = re.compile(r"[^\n]*\S[^\n]*")
 # "[.!?][.!?]*" rather than "[.!?]+": a pattern starting with a plain character class lets the
 # regex engine skip ahead to candidates fast.
-_SENTENCE_END = re.compile(r"[.!?][.!?]*[\"'”’)\]]*\s+")
-_CLOSING = ".!?\"'”’)]"  # what may follow the last word of a sentence
+# "।" and "॥" (danda, double danda) end Hindi sentences.
+_SENTENCE_END = re.compile(r"[.!?।॥][.!?।॥]*[\"'”’)\]]*\s+")
+_CLOSING = ".!?।॥\"'”’)]"  # what may follow the last word of a sentence
 _INITIALS = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]?")
 
 
@@ -114,8 +139,7 @@ def singular(word: str) -> str:
 @lru_cache(maxsize=1 << 16)  # news prose repeats its words: most calls are hits
 def normalize_word(word: str) -> str:
     """The form words are compared in: accents folded, lower case, no possessive, singular."""
-    folded = unicodedata.normalize("NFKD", word)
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    folded = _FOLDED_MARKS.sub("", unicodedata.normalize("NFKD", word))
     return singular(_POSSESSIVE.sub("", folded).lower().replace("’", "'"))
 
 
@@ -181,14 +205,17 @@ def sentence_span_at(text: str, position: int) -> tuple[int, int]:
 
 
 def _sentence_ends(text: str, line_start: int, line_end: int) -> Iterator[int]:
-    """Where sentences of one line end: after . ! or ? (and closing quotes), before a capital,
-    a digit or an opening quote, unless the word before is an abbreviation ("U.S.", "Mr.")."""
+    """Where sentences of one line end: after . ! ? or a danda (and closing quotes), before a
+    capital, a letter without case, a digit or an opening quote, unless the word before is an
+    abbreviation ("U.S.", "Mr.")."""
     start = line_start
     for end_match in _SENTENCE_END.finditer(text, line_start, line_end):
         end = end_match.end()
         if end < line_end:
             following = text[end]
-            if not (following.isupper() or following.isdigit() or following in "\"“'‘("):
+            # a capital, or a letter of a script without case (Devanagari)
+            capital = following.isalpha() and not following.islower()
+            if not (capital or following.isdigit() or following in "\"“'‘(¿¡"):
                 continue
         if _ends_in_abbreviation(text, start, end_match.start() + 1):
             continue

@@ -240,7 +240,7 @@ def term_of(text: str, lexicon: Lexicon) -> Term:
     concept = lexicon.lookup(text)
     if concept is None:
         return Term(text, None, Surface.of(text, proper=True))
-    typed_lower = text == text.lower()
+    typed_lower = text == text.lower() != text.upper()  # a name in Devanagari has no case
     if concept.proper and typed_lower:
         return Term(concept.name.lower(), concept, None, relaxed=True)
     return Term(concept.name, concept, None)

@@ -1,4 +1,4 @@
-"""/settings, /timezone, /digesttime, /mode and the settings buttons.
+"""/settings, /timezone, /digesttime, /weekly, /quiet, /mode and the settings buttons.
 
 The mode says whether there is a daily digest, the digest time when: `/digesttime off` is
 `/mode instant`, a digest time given while the digest was off turns it on (both), and the
@@ -19,7 +19,14 @@ from bot.callbacks import ChangeSetting, SetLanguage, SetTimezone, ShowSettings
 from bot.context import BotApplication, BotContext
 from bot.digest_jobs import sync_digest_jobs
 from bot.digests import DEFAULT_DIGEST_TIME
-from bot.localtime import ZoneFound, ZoneQuestion, parse_digest_time, resolve_timezone
+from bot.localtime import (
+    ZoneFound,
+    ZoneQuestion,
+    parse_digest_times,
+    parse_quiet_hours,
+    parse_weekly,
+    resolve_timezone,
+)
 from bot.rendering import Reply
 from handlers.common import (
     allowed_to_change,
@@ -95,7 +102,7 @@ async def on_timezone_button(update: Update, context: BotContext) -> None:
 
 
 async def digest_time(update: Update, context: BotContext) -> None:
-    """Set when the daily digest arrives: /digesttime [@CHANNEL] 07:30 or 7:30am;
+    """Set when the daily digests arrive: /digesttime [@CHANNEL] 07:30 13:00 or 7:30am;
     /digesttime off."""
     target = await command_target(update, context)
     if target is None:
@@ -105,24 +112,73 @@ async def digest_time(update: Update, context: BotContext) -> None:
         await answer(update, rendering.digesttime_usage())
         return
     try:
-        at = parse_digest_time(typed)
+        times = parse_digest_times(typed)
     except ValueError as error:
         await answer(update, rendering.topic_error(str(error)))
         return
     if not await allowed_to_change(update, context):
         return
-    if at is None:
+    if times is None:
         await change(context, chat_id, mode=DeliveryMode.INSTANT)
         await answer(update, target.about(rendering.digest_time_set(None, "")))
         return
     before = await current(context, chat_id)
     turned_on = before.mode == DeliveryMode.INSTANT
+    at = " ".join(times)
     values: dict[str, object] = {"digest_time": at}
     if turned_on:
         values["mode"] = DeliveryMode.BOTH
     chat = await change(context, chat_id, **values)
     zone = chat.timezone if chat else before.timezone
     await answer(update, target.about(rendering.digest_time_set(at, zone, turned_on=turned_on)))
+
+
+async def quiet(update: Update, context: BotContext) -> None:
+    """Set quiet hours, when alerts wait and then arrive together: /quiet [@CHANNEL]
+    22:00-07:00; /quiet off."""
+    target = await command_target(update, context)
+    if target is None:
+        return
+    typed = target.argument.strip()
+    if not typed:
+        await answer(update, rendering.quiet_usage())
+        return
+    try:
+        hours = parse_quiet_hours(typed)
+    except ValueError as error:
+        await answer(update, rendering.topic_error(str(error)))
+        return
+    if not await allowed_to_change(update, context):
+        return
+    chat = await change(context, target.chat_id, quiet_hours=hours)
+    async with context.services.sessions() as session:  # the new hours apply to them too
+        await queries.release_postponed(session=session, chat_id=target.chat_id)
+        await session.commit()
+    context.services.dispatcher.wake()
+    zone = chat.timezone if chat else "UTC"
+    await answer(update, target.about(rendering.quiet_set(hours, zone)))
+
+
+async def weekly(update: Update, context: BotContext) -> None:
+    """Set the weekly digest of the week's main stories: /weekly [@CHANNEL] mon 08:00;
+    /weekly off."""
+    target = await command_target(update, context)
+    if target is None:
+        return
+    typed = target.argument.strip()
+    if not typed:
+        await answer(update, rendering.weekly_usage())
+        return
+    try:
+        at = parse_weekly(typed)
+    except ValueError as error:
+        await answer(update, rendering.topic_error(str(error)))
+        return
+    if not await allowed_to_change(update, context):
+        return
+    chat = await change(context, target.chat_id, weekly_digest=at)
+    zone = chat.timezone if chat else "UTC"
+    await answer(update, target.about(rendering.weekly_set(at, zone)))
 
 
 async def mode(update: Update, context: BotContext) -> None:
@@ -230,6 +286,8 @@ async def settings_view(context: BotContext, target: Target) -> Reply:
             digest_time=chat.digest_time,
             mode=chat.mode,
             empty_digest_line=chat.empty_digest_line,
+            quiet_hours=chat.quiet_hours,
+            weekly_digest=chat.weekly_digest,
             channel=target.channel,
         )
     )
@@ -248,6 +306,8 @@ def register(app: BotApplication) -> None:
     app.add_handler(command("settings", settings))
     app.add_handler(command("timezone", timezone))
     app.add_handler(command("digesttime", digest_time))
+    app.add_handler(command("quiet", quiet))
+    app.add_handler(command("weekly", weekly))
     app.add_handler(command("mode", mode))
     app.add_handler(button(ChangeSetting, on_settings_button))
     app.add_handler(button(SetTimezone, on_timezone_button))

@@ -73,7 +73,11 @@ class Chat(SQLModel, table=True):
     active: bool = True
     inactive_reason: str | None = Field(default=None, max_length=255)
     timezone: str = Field(default="UTC", max_length=64)
-    digest_time: str | None = Field(default="08:00", max_length=5)  # local HH:MM; None = off
+    # local "HH:MM", several separated by spaces ("07:30 13:00"), in order; None = off
+    digest_time: str | None = Field(default="08:00", max_length=30)
+    # local "HH:MM-HH:MM" (may span midnight): alerts due inside wait until it ends; None = off
+    quiet_hours: str | None = Field(default=None, max_length=11)
+    weekly_digest: str | None = Field(default=None, max_length=9)  # "mon 08:00" local; None = off
     mode: str = Field(default=DeliveryMode.BOTH, max_length=10)
     empty_digest_line: bool = False  # send "nothing new" instead of no digest at all
     paused: bool = False  # /stop: no alerts and no digests until /start
@@ -123,6 +127,7 @@ class Article(SQLModel, table=True):
     search_text: str = Field(default="", sa_column=Column(Text, nullable=False))
     # normalized title and lead, compared with recent articles to find the same story
     story_signature: str = Field(default="", sa_column=Column(Text, nullable=False))
+    language: str | None = Field(default=None, max_length=8)  # ISO 639-1 (bot.language)
 
 
 class ArticleMatch(SQLModel, table=True):
@@ -223,17 +228,24 @@ class Fact(SQLModel, table=True):
     fact_key: str = Field(max_length=64, index=True)  # equal for near-identical sentences
 
 
+WEEKLY_SLOT = "weekly"
+
+
 class Digest(SQLModel, table=True):
-    """A daily digest sent to a chat: at most one per chat and local day."""
+    """A digest sent to a chat: at most one per chat, local day and slot (a daily digest's
+    local "HH:MM", or `WEEKLY_SLOT` on the weekly digest's day)."""
 
     __tablename__ = "digests"
-    __table_args__ = (UniqueConstraint("chat_id", "local_date", name="uq_digest_chat_day"),)
+    __table_args__ = (
+        UniqueConstraint("chat_id", "local_date", "slot", name="uq_digest_chat_day_slot"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     chat_id: int = Field(
         sa_column=Column(BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False)
     )
     local_date: date
+    slot: str = Field(max_length=10)
     covers_until: datetime = Field(sa_column=_timestamp())
     message_id: int | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())

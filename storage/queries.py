@@ -9,7 +9,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import NamedTuple, TypeVar
 
-from sqlalchemy import bindparam, case, delete, func, insert, or_, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import driver_value, insert_many
 from storage.models import (
+    WEEKLY_SLOT,
     Alert,
     AlertSender,
     AlertStatus,
@@ -748,46 +749,71 @@ async def update_chat(*, session: AsyncSession, chat_id: int, **values: object) 
     return chat
 
 
-async def digest_slots(*, session: AsyncSession) -> list[tuple[str, str]]:
-    """Distinct (time zone, local digest time) of active, unpaused chats that take digests."""
+class DigestSlot(NamedTuple):
+    """A scheduled digest: a daily time, or the weekly digest's day and time ("mon 08:00")."""
+
+    timezone: str
+    at: str  # local "HH:MM" of a daily digest, or "mon 08:00" of the weekly one
+    weekly: bool = False
+
+
+async def digest_slots(*, session: AsyncSession) -> list[DigestSlot]:
+    """Distinct digest slots (each daily time, with its zone, of chats that take daily
+    digests; each weekly day and time) of active, unpaused chats."""
     result = await session.exec(
-        select(Chat.timezone, Chat.digest_time)
+        select(Chat.timezone, Chat.digest_time, Chat.mode, Chat.weekly_digest)
         .where(
             col(Chat.active).is_(True),
             col(Chat.paused).is_(False),
-            col(Chat.digest_time).is_not(None),
-            col(Chat.mode) != DeliveryMode.INSTANT,
+            or_(col(Chat.digest_time).is_not(None), col(Chat.weekly_digest).is_not(None)),
         )
         .distinct()
     )
-    return [(zone, at) for zone, at in result.all() if at is not None]
+    slots: set[DigestSlot] = set()
+    for zone, times, mode, weekly in result.all():
+        if mode != DeliveryMode.INSTANT:
+            slots.update(DigestSlot(zone, at) for at in (times or "").split())
+        if weekly:
+            slots.add(DigestSlot(zone, weekly, weekly=True))
+    return sorted(slots)
 
 
-async def chats_in_slot(*, session: AsyncSession, timezone: str, digest_time: str) -> list[Chat]:
+async def chats_in_slot(*, session: AsyncSession, slot: DigestSlot) -> list[Chat]:
+    """The active, unpaused chats of a slot: whose weekly digest it is, or (taking daily
+    digests) whose digest times include it."""
     result = await session.exec(
         select(Chat).where(
             col(Chat.active).is_(True),
             col(Chat.paused).is_(False),
-            col(Chat.timezone) == timezone,
-            col(Chat.digest_time) == digest_time,
-            col(Chat.mode) != DeliveryMode.INSTANT,
+            col(Chat.timezone) == slot.timezone,
+            col(Chat.weekly_digest) == slot.at
+            if slot.weekly
+            else and_(
+                col(Chat.mode) != DeliveryMode.INSTANT, col(Chat.digest_time).contains(slot.at)
+            ),
         )
     )
-    return list(result.all())
+    chats = list(result.all())
+    return chats if slot.weekly else [c for c in chats if slot.at in (c.digest_time or "").split()]
 
 
-async def last_digest_end(*, session: AsyncSession, chat_id: int) -> datetime | None:
+async def last_digest_end(
+    *, session: AsyncSession, chat_id: int, weekly: bool = False
+) -> datetime | None:
+    """Up to when the chat's last daily digest (or weekly one) covered."""
+    kind = col(Digest.slot) == WEEKLY_SLOT if weekly else col(Digest.slot) != WEEKLY_SLOT
     result = await session.exec(
-        select(func.max(Digest.covers_until)).where(col(Digest.chat_id) == chat_id)
+        select(func.max(Digest.covers_until)).where(col(Digest.chat_id) == chat_id, kind)
     )
     return result.one()
 
 
 async def record_digest(
-    *, session: AsyncSession, chat_id: int, local_date: date, covers_until: datetime
+    *, session: AsyncSession, chat_id: int, local_date: date, slot: str, covers_until: datetime
 ) -> int | None:
-    """Claim the chat's digest for a local day (committed); None when it was already sent."""
-    digest = Digest(chat_id=chat_id, local_date=local_date, covers_until=covers_until)
+    """Claim the chat's digest for a local day and slot (committed); None when it was already
+    sent."""
+    digest = Digest(chat_id=chat_id, local_date=local_date, slot=slot, covers_until=covers_until)
     session.add(digest)
     try:
         await session.commit()
@@ -795,6 +821,38 @@ async def record_digest(
         await session.rollback()
         return None
     return digest.id
+
+
+class Quiet(NamedTuple):
+    hours: str  # "HH:MM-HH:MM", local
+    timezone: str
+
+
+async def quiet_hours_of(*, session: AsyncSession, chat_ids: Iterable[int]) -> dict[int, Quiet]:
+    """The quiet hours of those chats that have them."""
+    result = await session.exec(
+        select(Chat.id, Chat.quiet_hours, Chat.timezone).where(
+            col(Chat.id).in_(list(chat_ids)), col(Chat.quiet_hours).is_not(None)
+        )
+    )
+    return {chat_id: Quiet(hours, zone) for chat_id, hours, zone in result.all() if hours}
+
+
+async def release_postponed(*, session: AsyncSession, chat_id: int) -> int:
+    """Make a chat's postponed alerts (held back for quiet hours or a burst, not retries after
+    a failure) due now, so changed quiet hours apply to them; how many."""
+    now = utcnow()
+    result = await session.exec(
+        update(Alert)
+        .where(
+            col(Alert.chat_id) == chat_id,
+            col(Alert.status) == AlertStatus.PENDING,
+            col(Alert.attempts) == 0,
+            col(Alert.next_attempt_at) > now,
+        )
+        .values(next_attempt_at=now)
+    )
+    return result.rowcount
 
 
 async def set_digest_message(*, session: AsyncSession, digest_id: int, message_id: int) -> None:

@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
+from bot.text import LETTERS
 from storage.models import Article, UTCDateTime
 
 # Objects the migrations create by hand; schema comparisons leave them out. On SQLite the FTS5
@@ -28,7 +29,7 @@ PG_INDEX = "ix_articles_search_text_fts"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # `since` for a search over all time
 MAX_SEARCHES_PER_STATEMENT = 100  # SQLite allows 500 terms in a compound SELECT
 
-_WORD = re.compile(r"[^\W_]+")
+_WORD = re.compile(LETTERS)  # a Devanagari word with its vowel marks is one word
 
 Phrase = Sequence[str]  # normalized words in order
 AnyOf = Sequence[Phrase]  # at least one of these phrases

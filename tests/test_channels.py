@@ -353,3 +353,29 @@ def test_channel_titles_are_escaped_in_replies() -> None:
         timezone="UTC", digest_time="08:00", mode="both", empty_digest_line=False, channel=name
     )
     assert "&lt;b&gt;Desk" in settings.text.splitlines()[0]
+
+
+async def test_a_channels_quiet_hours_and_digests_are_set_from_a_private_chat(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory, channel: int
+) -> None:
+    quiet = (await say(telegram, OWNER, "/quiet @metals_desk 22:00-07:00")).plain_text
+    assert quiet == (
+        f"📢 {TITLE}: Quiet hours set to 22:00-07:00 (UTC): alerts that come then arrive "
+        "together when they end."
+    )
+    digests = (await say(telegram, EDITOR, "/digesttime @metals_desk 07:30 13:00")).plain_text
+    assert "07:30 and 13:00" in (digests or "")
+    weekly = (await say(telegram, OWNER, "/weekly @metals_desk fri 17:00")).plain_text
+    assert "on fri 17:00" in (weekly or "")
+    assert (await say(telegram, READER, "/quiet @metals_desk off")).plain_text == NOT_ADMIN
+    assert (await say(telegram, READER, "/weekly @metals_desk off")).plain_text == NOT_ADMIN
+    shown = (await say(telegram, OWNER, "/settings @metals_desk")).plain_text or ""
+    assert "Quiet hours: 22:00-07:00" in shown and "Weekly digest: fri 17:00" in shown
+    stored = await stored_chat(db, channel)
+    assert (stored.quiet_hours, stored.digest_time, stored.weekly_digest) == (
+        "22:00-07:00",
+        "07:30 13:00",
+        "fri 17:00",
+    )
+    assert (await stored_chat(db, OWNER)).quiet_hours is None
+    assert digest_job(bot, at="07:30") and digest_job(bot, at="fri 17:00")

@@ -16,7 +16,7 @@ from bot.digest_jobs import slot_job_name
 from bot.digests import DigestArticle, group_by_topic
 from storage import queries
 from storage.db import SessionFactory
-from storage.models import Alert, AlertStatus
+from storage.models import Alert, AlertStatus, Digest
 from tests.fakes import FakeTelegram, parse_telegram_html, utf16_len
 from tests.test_alerts import expand
 from tests.test_chat_commands import say
@@ -192,3 +192,111 @@ def test_a_digest_split_over_messages_never_ends_one_with_a_section_heading() ->
         for message in messages:
             assert not message.rstrip().endswith("</b>"), (width, message[-80:])
             assert utf16_len(parse_telegram_html(message)) <= rendering.MESSAGE_LIMIT
+
+
+async def test_several_digests_a_day_each_cover_what_came_since_the_previous_once_per_slot(
+    make_bot: Callable[..., BotApplication],
+    telegram: FakeTelegram,
+    db: SessionFactory,
+    ingest: Callable[..., Any],
+) -> None:
+    async with running(make_bot(), poll_timeout=1) as app:
+        await say(telegram, "/subscribe copper", CHAT)
+        await say(telegram, "/mode digest", CHAT)
+        refused = (await say(telegram, "/digesttime 6am 7am 8am 9am 10am", CHAT)).plain_text
+        assert "At most 4 digests a day." in refused
+        set_to = (await say(telegram, "/digesttime 13:00 7:30am", CHAT)).plain_text or ""
+        assert "at 07:30 and 13:00 (UTC)" in set_to
+        assert "at 07:30 and 13:00 your time" in (await say(telegram, "/settings", CHAT)).plain_text
+        before = len(telegram.sent_to(CHAT))
+
+        await ingest(story(1, "Copper smelter output falls"))
+        await expand(db)
+        await digest_job(app, at="07:30").run(app)
+        [morning] = (await telegram.wait_for_sent(before + 1, chat_id=CHAT))[before:]
+        assert "Copper smelter output falls" in (morning.plain_text or "")
+
+        await ingest(story(2, "Copper mine reopens in Peru"))
+        await expand(db)
+        await digest_job(app, at="13:00").run(app)
+        [noon] = (await telegram.wait_for_sent(before + 2, chat_id=CHAT))[before + 1 :]
+        assert "Copper mine reopens in Peru" in (noon.plain_text or "")
+        assert "Copper smelter" not in (noon.plain_text or "")  # the morning's already told
+
+        await digest_job(app, at="07:30").run(app)
+        await digest_job(app, at="13:00").run(app)
+    async with running(make_bot(), poll_timeout=1) as app:  # a restart: each slot still once
+        await digest_job(app, at="07:30").run(app)
+        await digest_job(app, at="13:00").run(app)
+        telegram.add_message(CHAT, "/help")
+        await telegram.wait_for_sent(before + 3, chat_id=CHAT)
+    assert len(telegram.sent_to(CHAT)) == before + 3
+    async with db() as session:
+        slots = sorted((await session.exec(select(Digest.slot))).all())
+    assert slots == ["07:30", "13:00"]
+
+
+async def test_each_digest_time_and_the_weekly_one_follow_daylight_saving_time(
+    bot: BotApplication, telegram: FakeTelegram
+) -> None:
+    await say(telegram, "/timezone Europe/London", CHAT)
+    await say(telegram, "/digesttime 07:30 18:00", CHAT)
+    trigger = digest_job(bot, "Europe/London", "18:00").job.trigger
+    spring = trigger.get_next_fire_time(None, datetime(2026, 3, 29, 12, 0, tzinfo=UTC))
+    assert spring.astimezone(UTC) == datetime(2026, 3, 29, 17, 0, tzinfo=UTC)  # BST
+    autumn = trigger.get_next_fire_time(None, datetime(2026, 10, 25, 12, 0, tzinfo=UTC))
+    assert autumn.astimezone(UTC) == datetime(2026, 10, 25, 18, 0, tzinfo=UTC)  # GMT
+    await say(telegram, "/weekly mon 08:00", CHAT)
+    weekly = digest_job(bot, "Europe/London", "mon 08:00").job.trigger
+    spring = weekly.get_next_fire_time(None, datetime(2026, 3, 25, 12, 0, tzinfo=UTC))
+    assert spring.astimezone(UTC) == datetime(2026, 3, 30, 7, 0, tzinfo=UTC)  # Monday, BST
+    autumn = weekly.get_next_fire_time(None, datetime(2026, 10, 21, 12, 0, tzinfo=UTC))
+    assert autumn.astimezone(UTC) == datetime(2026, 10, 26, 8, 0, tzinfo=UTC)  # Monday, GMT
+
+
+WHEAT_MENTIONING_COPPER = ArticleIn(
+    title="Argentina's wheat harvest beats forecasts",
+    body="Farmers in Argentina brought in 21 million tonnes of wheat, well above forecasts. "
+    "Exporters expect record shipments to Brazil and Indonesia. Rain in the Pampas helped "
+    "yields in the south. Elsewhere on commodity markets, copper prices edged up on the LME.",
+    url="https://farm.example/wheat",
+    source="Farm Desk",
+)
+
+
+async def test_the_weekly_digest_lists_the_weeks_main_stories_once_a_week(
+    make_bot: Callable[..., BotApplication],
+    telegram: FakeTelegram,
+    db: SessionFactory,
+    ingest: Callable[..., Any],
+) -> None:
+    async with running(make_bot(), poll_timeout=1) as app:
+        await say(telegram, "/subscribe copper", CHAT)
+        await say(telegram, "/mode instant", CHAT)  # no daily digest: the weekly one still comes
+        assert "Usage: /weekly mon 08:00" in (await say(telegram, "/weekly", CHAT)).plain_text
+        assert "Use a day and a time" in (await say(telegram, "/weekly someday", CHAT)).plain_text
+        set_to = (await say(telegram, "/weekly Monday 8am", CHAT)).plain_text or ""
+        assert "on mon 08:00 (UTC)" in set_to
+        assert "Weekly digest: mon 08:00" in (await say(telegram, "/settings", CHAT)).plain_text
+        trigger = digest_job(app, at="mon 08:00").job.trigger
+        wednesday = datetime(2026, 12, 9, 12, 0, tzinfo=UTC)
+        assert trigger.get_next_fire_time(None, wednesday) == datetime(
+            2026, 12, 14, 8, 0, tzinfo=UTC
+        )
+        before = len(telegram.sent_to(CHAT))
+        await ingest(story(1, "Copper smelter output falls"), WHEAT_MENTIONING_COPPER)
+        await telegram.wait_for_sent(before + 1, chat_id=CHAT)  # the instant alert
+        before += 1
+        await digest_job(app, at="mon 08:00").run(app)
+        [weekly] = (await telegram.wait_for_sent(before + 1, chat_id=CHAT))[before:]
+        text = weekly.plain_text or ""
+        assert text.startswith("📰 Weekly digest, week to")
+        assert "Copper smelter output falls" in text
+        assert "wheat" not in text  # a passing mention is not a main story
+        await digest_job(app, at="mon 08:00").run(app)
+    async with running(make_bot(), poll_timeout=1) as app:  # a restart: still once this week
+        await digest_job(app, at="mon 08:00").run(app)
+        assert "Weekly digest turned off" in (await say(telegram, "/weekly off", CHAT)).plain_text
+        assert app.job_queue is not None
+        assert all(not (j.name or "").endswith("mon 08:00") for j in app.job_queue.jobs())
+    assert len(telegram.sent_to(CHAT)) == before + 2  # the weekly digest, then /weekly off

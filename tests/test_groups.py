@@ -98,6 +98,8 @@ async def test_only_administrators_change_the_groups_settings_or_pause_it(
     assert (await say_in_group(telegram, "/mode digest")).plain_text == ADMINS_ONLY
     assert (await say_in_group(telegram, "/timezone Asia/Kolkata")).plain_text == ADMINS_ONLY
     assert (await say_in_group(telegram, "/digesttime 07:00")).plain_text == ADMINS_ONLY
+    assert (await say_in_group(telegram, "/quiet 22:00-07:00")).plain_text == ADMINS_ONLY
+    assert (await say_in_group(telegram, "/weekly mon 08:00")).plain_text == ADMINS_ONLY
     assert (await say_in_group(telegram, "/stop")).plain_text == ADMINS_ONLY
     shown = await say_in_group(telegram, "/settings")
     assert await press_in_group(telegram, "set:mode:digest", shown.message_id, MEMBER) == (
@@ -105,21 +107,25 @@ async def test_only_administrators_change_the_groups_settings_or_pause_it(
     )
     async with db() as session:
         chat = (await session.exec(select(Chat).where(Chat.id == GROUP))).one()
-    assert (chat.mode, chat.timezone, chat.digest_time, chat.paused) == (
+    assert (chat.mode, chat.timezone, chat.digest_time, chat.paused, chat.quiet_hours) == (
         "both",
         "UTC",
         "08:00",
         False,
+        None,
     )
 
     assert "digest" in (await say_in_group(telegram, "/mode digest", ADMIN)).plain_text
     before = len(telegram.sent_to(GROUP))
     assert await press_in_group(telegram, "set:mode:instant", shown.message_id, ADMIN) == "Saved."
     await telegram.wait_for_sent(before + 1, chat_id=GROUP)  # the settings, edited
+    assert (
+        "Quiet hours set" in (await say_in_group(telegram, "/quiet 22:00-07:00", ADMIN)).plain_text
+    )
     assert "paused" in (await say_in_group(telegram, "/stop", ADMIN)).plain_text
     async with db() as session:
         chat = (await session.exec(select(Chat).where(Chat.id == GROUP))).one()
-    assert (chat.mode, chat.paused) == ("instant", True)
+    assert (chat.mode, chat.paused, chat.quiet_hours) == ("instant", True, "22:00-07:00")
 
 
 async def test_commands_addressed_to_another_bot_are_ignored(

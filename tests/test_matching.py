@@ -326,6 +326,24 @@ def test_oil_products_are_not_crude_oil(topic: str, title: str, body: str, expec
 
 
 @pytest.mark.parametrize(
+    ("topic", "body", "expected"),
+    [
+        ("natural gas", "The group sold its stake in an oil and gas producer for cash.", False),
+        ("natural gas", "Tax breaks would help the oil and natural gas industry, he said.", False),
+        ("crude oil", "Profits at its oil and gas operations were lower, the company said.", False),
+        ("natural gas", "The company sold its oil and gas properties in Texas.", True),
+        ("natural gas", "Oil and gas prices fell sharply in the quarter.", True),
+        ("natural gas", "Gas producers cut output as prices fell.", True),
+        ("oil and gas industry", "Banks lent less to oil and gas companies this year.", True),
+    ],
+)
+def test_oil_and_gas_as_a_line_of_business_is_neither(
+    topic: str, body: str, expected: bool
+) -> None:
+    assert matches(topic, "Company news", body) is expected
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("Japan's trade surplus with the United States widened.", True),
@@ -385,6 +403,9 @@ def test_gold_in_a_central_banks_reserves_is_money(
         ("coffee", "Talks resume", "Members of the International Coffee Organization met.", True),
         ("cotton", "Farm groups", "The National Cotton Council opposed the plan.", True),
         ("crude oil", "Minister speaks", "The Saudi Oil Minister spoke on Monday.", True),
+        ("sugar", "Unit float", "Shares in European Sugar, the group's unit, will be sold.", False),
+        ("coffee", "Quotas", "The Brazilian Coffee Institute set export quotas.", True),
+        ("crude oil", "Growers", "Malaysian oil palm growers rejected the charges.", False),
         ("wheat", "Crop report", "Condition of crops.\nWinter Wheat - fair to good.", True),
         (
             "aluminium",
@@ -398,6 +419,11 @@ def test_a_capitalised_commodity_word_after_a_name_is_a_companys_name(
     topic: str, title: str, body: str, expected: bool
 ) -> None:
     assert matches(topic, title, body) is expected
+
+
+def test_the_cocoa_organisation_by_its_abbreviation_is_cocoa_news() -> None:
+    assert matches("cocoa", "ICCO delegates meet", "Delegates debated the buffer stock rules.")
+    assert not matches("cocoa", "Icco delegates meet", "Delegates debated the rules.")
 
 
 @pytest.mark.parametrize(

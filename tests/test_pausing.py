@@ -68,7 +68,7 @@ async def test_alerts_not_yet_sent_when_a_chat_pauses_wait_for_its_digest(
     assert await subscriptions.resume(db, CHAT) is True
     assert await subscriptions.resume(db, CHAT) is False
     async with db() as session:
-        assert await queries.digest_slots(session=session) == [("UTC", "08:00")]
+        assert await queries.digest_slots(session=session) == [queries.DigestSlot("UTC", "08:00")]
 
 
 async def test_an_alert_queued_by_an_ingest_that_missed_the_pause_is_not_sent(

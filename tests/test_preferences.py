@@ -5,8 +5,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from bot.context import BotApplication
-from bot.localtime import ZoneFound, ZoneQuestion, ZoneUnknown, parse_digest_time, resolve_timezone
+from bot.localtime import (
+    ZoneFound,
+    ZoneQuestion,
+    ZoneUnknown,
+    parse_digest_time,
+    parse_digest_times,
+    parse_weekly,
+    resolve_timezone,
+)
 from tests.fakes import FakeTelegram, SentMessage
 from tests.test_chat_commands import say
 
@@ -142,3 +152,23 @@ def test_zones_from_what_people_type() -> None:
     assert "at most 64" in getattr(resolve_timezone("Kolkata" * 600, WINTER), "reason", "")
     nothing = resolve_timezone("qqqqqq", WINTER)
     assert isinstance(nothing, ZoneUnknown) and not nothing.suggestions
+
+
+def test_several_digest_times_are_read_sorted_once_each_and_at_most_four() -> None:
+    assert parse_digest_times("13:00 7:30am, 07:30") == ("07:30", "13:00")
+    assert parse_digest_times("7 am 1 pm") == ("07:00", "13:00")
+    assert parse_digest_times("off") is None
+    with pytest.raises(ValueError, match="At most 4"):
+        parse_digest_times("06:00 07:00 08:00 09:00 10:00")
+    for typed in ("07:30 noonish", "07:30 off"):
+        with pytest.raises(ValueError, match="Use a time like"):
+            parse_digest_times(typed)
+
+
+def test_a_weekly_digest_is_a_day_and_a_time() -> None:
+    assert parse_weekly("Monday 8am") == "mon 08:00"
+    assert parse_weekly("fri 17:30") == "fri 17:30"
+    assert parse_weekly("off") is None
+    for typed in ("08:00", "someday 08:00", "mon", "mon 25:00"):
+        with pytest.raises(ValueError, match="mon 08:00"):
+            parse_weekly(typed)

@@ -90,3 +90,14 @@ def test_a_feed_summary_is_about_what_its_headline_names() -> None:
     assert summary.match.about
     [mentioned] = explain("copper", "Wheat harvest record", "Farmers also grow some copper.")
     assert not mentioned.match.about
+
+
+def test_the_interactions_are_the_products_of_their_features() -> None:
+    for story in (MAIN_STORY, EARNINGS_LIST, PRICE_TABLE):
+        [[f]] = [e.features for e in explain("copper", *story)]
+        assert f.title_by_share == f.in_title * f.share
+        assert f.title_by_lead == f.in_title * f.in_lead
+        assert f.lead_by_share == f.in_lead * f.share
+        assert f.title_by_mentions == f.in_title * f.mentions
+        assert f.title_by_other_in_title == f.in_title * f.other_in_title
+        assert f.lists_by_mentions == f.in_lists * f.mentions

@@ -201,7 +201,7 @@ async def test_chat_languages_come_and_go_with_their_migration_and_keep_the_chat
             chat.language, chat.language_code = "hi", "es-MX"
             await queries.add_subscription(session=session, chat_id=7, topic="copper")
             await session.commit()
-        await migrate(engine, command.downgrade, "0010")
+        await migrate(engine, command.downgrade, "0014")
         assert not {"language", "language_code"} & set(await chat_columns())
         await migrate(engine, command.upgrade, "head")
         async with sessions() as session:
@@ -309,5 +309,118 @@ async def test_queued_alerts_move_to_the_fan_out_at_delivery_and_back(database_u
             matches = await queries.matches_of(session=session, article_ids=[second])
             assert [m.topic for m in matches[second]] == ["copper"]
             assert await queries.open_fanouts(session=session, limit=10) == []
+    finally:
+        await engine.dispose()
+
+
+async def test_the_article_language_column_comes_and_goes_with_its_migration(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url)
+
+    async def article_columns() -> list[str]:
+        async with engine.connect() as connection:
+            return await connection.run_sync(
+                lambda sync: [c["name"] for c in inspect(sync).get_columns("articles")]
+            )
+
+    try:
+        await migrate(engine, command.upgrade, "head")
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO articles (content_hash, title, body, ingested_at, search_text, "
+                    "story_signature, language) "
+                    "VALUES ('h', 'El cobre', '', CURRENT_TIMESTAMP, 'el cobre', '', 'es')"
+                )
+            )
+        await migrate(engine, command.downgrade, "0010")
+        assert "language" not in await article_columns()
+        await migrate(engine, command.upgrade, "head")
+        assert "language" in await article_columns()
+        async with engine.connect() as connection:
+            rows = (await connection.execute(text("SELECT title, language FROM articles"))).all()
+        assert [tuple(row) for row in rows] == [("El cobre", None)]  # kept, language unknown
+    finally:
+        await engine.dispose()
+
+
+async def test_digests_move_to_slots_and_back_and_chats_keep_everything(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url)
+
+    async def rows(sql: str) -> list[tuple[object, ...]]:
+        async with engine.connect() as connection:
+            return [tuple(row) for row in (await connection.execute(text(sql))).all()]
+
+    async def run(sql: str) -> None:
+        async with engine.begin() as connection:
+            await connection.execute(text(sql))
+
+    digests = "SELECT chat_id, local_date, covers_until FROM digests ORDER BY chat_id, local_date"
+    try:
+        await upgrade_schema(engine)
+        await migrate(engine, command.downgrade, "0010")  # a cloned PostgreSQL one is at head
+        for chat_id, at in ((7, "'07:30'"), (8, "NULL")):
+            await run(
+                "INSERT INTO chats (id, kind, active, paused, timezone, digest_time, mode, "
+                f"empty_digest_line, created_at) VALUES ({chat_id}, 'private', true, false, "
+                f"'UTC', {at}, 'both', false, CURRENT_TIMESTAMP)"
+            )
+            await run(
+                "INSERT INTO subscriptions (chat_id, topic, level, created_at) "
+                f"VALUES ({chat_id}, 'copper', 'split', CURRENT_TIMESTAMP)"
+            )
+        for chat_id, day, until in (
+            (7, "2026-12-05", "2026-12-05 07:30:00"),
+            (7, "2026-12-06", "2026-12-06 07:30:00"),
+            (8, "2026-12-06", "2026-12-06 08:00:00"),
+        ):
+            await run(
+                "INSERT INTO digests (chat_id, local_date, covers_until, created_at) VALUES "
+                f"({chat_id}, '{day}', '{until}', CURRENT_TIMESTAMP)"
+            )
+        before = await rows(digests)
+
+        await migrate(engine, command.upgrade, "head")
+        assert await rows(digests) == before
+        assert await rows("SELECT chat_id, slot FROM digests ORDER BY chat_id, local_date") == [
+            (7, "07:30"),
+            (7, "07:30"),
+            (8, "08:00"),
+        ]
+        assert await rows("SELECT id, digest_time, quiet_hours FROM chats ORDER BY id") == [
+            (7, "07:30", None),
+            (8, None, None),
+        ]
+        await run(
+            "UPDATE chats SET digest_time = '07:30 13:00', quiet_hours = '22:00-07:00', "
+            "weekly_digest = 'mon 08:00' WHERE id = 7"
+        )
+        for day, slot, until in (
+            ("2026-12-06", "13:00", "2026-12-06 13:00:00"),
+            ("2026-12-07", "weekly", "2026-12-07 08:00:00"),
+        ):
+            await run(
+                "INSERT INTO digests (chat_id, local_date, slot, covers_until, created_at) "
+                f"VALUES (7, '{day}', '{slot}', '{until}', CURRENT_TIMESTAMP)"
+            )
+
+        await migrate(engine, command.downgrade, "0010")
+        days = [(chat, str(day), str(until)[:16]) for chat, day, until in await rows(digests)]
+        assert days == [  # one a day, the day's last kept; the weekly one gone
+            (7, "2026-12-05", "2026-12-05 07:30"),
+            (7, "2026-12-06", "2026-12-06 13:00"),
+            (8, "2026-12-06", "2026-12-06 08:00"),
+        ]
+        assert await rows("SELECT id, digest_time FROM chats ORDER BY id") == [
+            (7, "07:30"),
+            (8, None),
+        ]
+        assert len(await rows("SELECT id FROM subscriptions")) == 2  # no cascade
+
+        await migrate(engine, command.upgrade, "head")
+        assert len(await rows(digests)) == 3
     finally:
         await engine.dispose()
