@@ -22,12 +22,14 @@ from bot.lexicon import Lexicon, default_lexicon
 from bot.settings import Settings
 from bot.suggest import Suggester
 from bot.updates import PerChatUpdateProcessor
+from bot.webhooks import WebhookSender
 from handlers import (
     admin,
     alerts,
     basics,
     common,
     export,
+    feedback,
     inline,
     preferences,
     querytest,
@@ -73,6 +75,13 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     app: BotApplication = builder.build()
+    webhooks = WebhookSender(
+        sessions,
+        admin.webhook_policy(settings),
+        on_disabled=lambda disabled: admin.report_disabled_webhook(
+            app.bot, sessions, settings.admin_ids, disabled
+        ),
+    )
     app.bot_data["services"] = Services(
         settings=settings,
         engine=engine,
@@ -86,7 +95,9 @@ def build_application(
             sender_lock=SenderLock(engine),
             burst_seconds=settings.alert_burst_seconds,
             budget=budget,
+            webhooks=webhooks,
         ),
+        webhooks=webhooks,
         poller=FeedPoller(
             sessions,
             Ingestor(sessions, lexicon),
@@ -101,6 +112,7 @@ def build_application(
     app.add_handler(TypeHandler(Update, common.choose_language), group=-1)
     basics.register(app)
     subscriptions.register(app)
+    feedback.register(app)
     export.register(app)
     inline.register(app)
     querytest.register(app)
@@ -178,12 +190,14 @@ async def _post_init(app: BotApplication) -> None:
 async def _post_stop(app: BotApplication) -> None:
     await services_of(app).poller.stop()
     await services_of(app).dispatcher.stop()
+    await services_of(app).webhooks.stop()
 
 
 async def _post_shutdown(app: BotApplication) -> None:
     services = services_of(app)
     await services.poller.stop()
     await services.dispatcher.stop()
+    await services.webhooks.stop()
     await services.engine.dispose()
 
 

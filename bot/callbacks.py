@@ -39,10 +39,70 @@ LEVELS: tuple[LevelName, ...] = ("main", "split", "all")
 
 @dataclass(frozen=True, slots=True)
 class SetLevel:
-    """A level button under /list: what one watch item pushes at once."""
+    """A level button of an item's options: what the item pushes at once."""
 
     subscription_id: int
     level: LevelName
+
+
+@dataclass(frozen=True, slots=True)
+class ShowItemOptions:
+    """The options button of a /list row: that item's delivery options (or, `back`, the
+    list again)."""
+
+    subscription_id: int
+    back: bool = False
+
+
+OptionName = Literal["silent", "preview", "mute"]  # the level: `SetLevel`
+OPTION_VALUES: dict[OptionName, tuple[str, ...]] = {
+    "silent": ("on", "off"),
+    "preview": ("off", "small", "large"),  # storage.models.Preview
+    "mute": ("1d", "7d", "ever", "off"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SetItemOption:
+    """A button of an item's options: set one of its delivery options."""
+
+    subscription_id: int
+    name: OptionName
+    value: str
+
+
+LessChoiceName = Literal["main", "mute", "source"]
+LESS_CHOICES: tuple[LessChoiceName, ...] = ("main", "mute", "source")
+
+
+@dataclass(frozen=True, slots=True)
+class LessLikeThis:
+    """The "less like this" button under an alert: its choices (or, `back`, the button
+    again)."""
+
+    alert_id: int
+    back: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LessChoice:
+    """A choice under an alert: only main stories for an item, mute an item for 7 days (both
+    by subscription id), or mute the alert's source (`subscription_id` 0)."""
+
+    alert_id: int
+    choice: LessChoiceName
+    subscription_id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class UndoLess:
+    """Undo a choice: `previous` is what it changed (a level; for a mute the end of the mute
+    before, in epoch seconds, or 0)."""
+
+    alert_id: int
+    choice: LessChoiceName
+    subscription_id: int
+    previous: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,13 +195,22 @@ class InChannel:
 
 # What a button may do to a channel: its watch-list and settings.
 ChannelAction = (
-    SubscribeTo | SubscribeToEach | RemoveSubscription | SetLevel | ChangeSetting | SetTimezone
+    SubscribeTo
+    | SubscribeToEach
+    | RemoveSubscription
+    | SetLevel
+    | ShowItemOptions
+    | SetItemOption
+    | ChangeSetting
+    | SetTimezone
 )
 CHANNEL_ACTIONS = (
     SubscribeTo,
     SubscribeToEach,
     RemoveSubscription,
     SetLevel,
+    ShowItemOptions,
+    SetItemOption,
     ChangeSetting,
     SetTimezone,
 )
@@ -150,6 +219,11 @@ Callback = (
     SubscribeTo
     | RemoveSubscription
     | SetLevel
+    | ShowItemOptions
+    | SetItemOption
+    | LessLikeThis
+    | LessChoice
+    | UndoLess
     | ShowEvidence
     | MoreFacts
     | ChangeSetting
@@ -181,6 +255,16 @@ def encode(callback: Callback) -> str:
             return f"unsub:{subscription_id}"
         case SetLevel(subscription_id, level):
             return f"lvl:{subscription_id}:{level}"
+        case ShowItemOptions(subscription_id, back):
+            return f"opts:{subscription_id}" + (":back" if back else "")
+        case SetItemOption(subscription_id, name, value):
+            return f"opt:{subscription_id}:{name}:{value}"
+        case LessLikeThis(alert_id, back):
+            return f"less:{alert_id}" + (":back" if back else "")
+        case LessChoice(alert_id, choice, subscription_id):
+            return f"lessdo:{alert_id}:{choice}:{subscription_id}"
+        case UndoLess(alert_id, choice, subscription_id, previous):
+            return f"undo:{alert_id}:{choice}:{subscription_id}:{previous}"
         case ShowEvidence():
             return "why"
         case MoreFacts(offset):
@@ -225,6 +309,20 @@ def decode(data: str) -> Callback | None:
             if level == known and subscription_id is not None:
                 return SetLevel(subscription_id, known)
         return None
+    if kind in ("opts", "less"):
+        number, _, back = rest.partition(":")
+        row_id = _number(number, 1, MAX_ROW_ID)
+        if row_id is None or back not in ("", "back"):
+            return None
+        return (
+            ShowItemOptions(row_id, bool(back))
+            if kind == "opts"
+            else LessLikeThis(row_id, bool(back))
+        )
+    if kind == "opt":
+        return _item_option(rest)
+    if kind in ("lessdo", "undo"):
+        return _less(kind, rest)
     if data == "why":
         return ShowEvidence()
     if kind == "facts":
@@ -276,6 +374,42 @@ def pattern(kind: type[Callback]) -> Callable[[object], bool]:
         return isinstance(decoded.action if isinstance(decoded, InChannel) else decoded, kind)
 
     return matches
+
+
+def _item_option(rest: str) -> SetItemOption | None:
+    number, _, option = rest.partition(":")
+    name, _, value = option.partition(":")
+    subscription_id = _number(number, 1, MAX_ROW_ID)
+    for known, values in OPTION_VALUES.items():
+        if name == known and value in values and subscription_id is not None:
+            return SetItemOption(subscription_id, known, value)
+    return None
+
+
+MAX_EPOCH = 10**12  # the end of a mute, in seconds (MUTED_FOREVER is about 2.5e11)
+
+
+def _less(kind: str, rest: str) -> LessChoice | UndoLess | None:
+    parts = rest.split(":")
+    if len(parts) != (3 if kind == "lessdo" else 4):
+        return None
+    alert_id, subscription_id = _number(parts[0], 1, MAX_ROW_ID), _number(parts[2], 0, MAX_ROW_ID)
+    choice = next((c for c in LESS_CHOICES if c == parts[1]), None)
+    if alert_id is None or subscription_id is None or choice is None:
+        return None
+    if (choice == "source") != (subscription_id == 0):
+        return None
+    if kind == "lessdo":
+        return LessChoice(alert_id, choice, subscription_id)
+    previous = parts[3]
+    valid = (
+        previous in LEVELS
+        if choice == "main"
+        else _number(previous, 0, MAX_EPOCH) is not None
+        if choice == "mute"
+        else previous == "0"
+    )
+    return UndoLess(alert_id, choice, subscription_id, previous) if valid else None
 
 
 def _number(text: str, low: int, high: int) -> int | None:

@@ -14,6 +14,7 @@ from bot.feeds import FeedPoller
 from bot.lexicon import Lexicon
 from bot.settings import Settings
 from bot.suggest import Suggester
+from bot.webhooks import WebhookSender
 from storage.db import SessionFactory
 
 
@@ -26,6 +27,7 @@ class Services:
     suggester: Suggester
     dispatcher: Dispatcher
     poller: FeedPoller
+    webhooks: WebhookSender  # posts sent alerts to chats' webhooks; stopped on shutdown
     # chats' updates are handled concurrently: one digest-job sync at a time
     digest_sync: asyncio.Lock = field(default_factory=asyncio.Lock)
 

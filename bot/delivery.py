@@ -31,20 +31,22 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from enum import Enum
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot import callbacks, i18n, rendering
-from bot.fanout import expand_round, settle
+from bot.fanout import alert_style, expand_round, settle
 from bot.matching import evidence_sentence
 from bot.quiet import quiet_until
+from bot.webhooks import WebhookArticle, WebhookItem, WebhookSender, alert_payload
 from storage import queries
+from storage import webhooks as webhook_store
 from storage.db import SessionFactory
 from storage.locks import SenderLock
-from storage.models import Alert, AlertStatus, Article, utcnow
+from storage.models import Alert, AlertStatus, Article, Preview, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -67,13 +69,16 @@ NOT_THE_SENDER = (
 T = TypeVar("T")
 
 
+def one_button(button: rendering.Button) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(button.label, callback_data=callbacks.encode(button.action))]]
+    )
+
+
 def evidence_markup() -> InlineKeyboardMarkup:
     """Under a list of headlines: the evidence of the alerts it carries (they record its
     message id), in the language spoken."""
-    shown = rendering.evidence_button()
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(shown.label, callback_data=callbacks.encode(shown.action))]]
-    )
+    return one_button(rendering.evidence_button())
 
 
 class SendBudget:
@@ -129,6 +134,26 @@ class SendBudget:
         return self._clock() < self.paused_until
 
 
+class AlertStyle(NamedTuple):
+    """How an alert is sent, settled with it from the chat's items of the moment."""
+
+    silent: bool  # every item it names is silent
+    preview: str  # storage.models.Preview: the largest any item it names asks for
+    feedback: bool  # it carries "less like this" (not in a channel, whose readers press)
+    webhook: bool  # the chat has an enabled webhook: the alert is posted there too
+
+
+def link_preview(preview: str, url: str | None) -> LinkPreviewOptions:
+    """Telegram's `link_preview_options` for an alert linking to `url`."""
+    if url is None or preview == Preview.OFF:
+        return LinkPreviewOptions(is_disabled=True)
+    return LinkPreviewOptions(
+        url=url,
+        prefer_small_media=preview == Preview.SMALL,
+        prefer_large_media=preview == Preview.LARGE,
+    )
+
+
 class SendStatus(Enum):
     SENT = "sent"
     STOPPED = "stopped"  # the dispatcher is stopping: not sent
@@ -161,10 +186,12 @@ class Dispatcher:
         sender_lock: SenderLock,
         burst_seconds: float = 20.0,
         budget: SendBudget | None = None,
+        webhooks: WebhookSender | None = None,
     ) -> None:
         """`burst_seconds`: a chat that just got an alert gets the next ones after this pause,
         combined into one list of headlines, so a burst of matching articles is a few messages,
-        not one ping per article (0: every alert its own message, at once)."""
+        not one ping per article (0: every alert its own message, at once). `webhooks`: each
+        alert Telegram accepted is also posted to its chat's webhook, in the background."""
         self._bot = bot
         self._sessions = sessions
         self._poll_seconds = poll_seconds
@@ -173,6 +200,7 @@ class Dispatcher:
         self._worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._budget = budget or SendBudget()
         self._burst_seconds = burst_seconds
+        self._webhooks = webhooks
         self._last_alert_at: dict[int, float] = {}
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
@@ -256,7 +284,7 @@ class Dispatcher:
             claimed = await queries.claim_due_alerts(
                 session=session, worker=self._worker, limit=BATCH_SIZE, lease=CLAIM_LEASE
             )
-        batch = await self._settle(claimed)
+        batch, styles = await self._settle(claimed)
         per_chat: dict[int, list[tuple[Alert, Article]]] = defaultdict(list)
         for alert, article in batch:
             per_chat[alert.chat_id].append((alert, article))
@@ -275,9 +303,9 @@ class Dispatcher:
                     until=utcnow() + timedelta(seconds=wait),
                 )
             elif self._burst_seconds:
-                self._start_sending(chat_id, self._deliver(chat_id, rows))
+                self._start_sending(chat_id, self._deliver(chat_id, rows, styles))
             else:
-                self._start_sending(chat_id, self._deliver_each(chat_id, rows))
+                self._start_sending(chat_id, self._deliver_each(chat_id, rows, styles))
         while len(self._in_flight) > PIPELINE_TAIL:
             await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
         return steps + len(claimed)
@@ -308,27 +336,44 @@ class Dispatcher:
         if not task.cancelled() and task.exception() is not None:
             log.error("sending alerts failed", exc_info=task.exception())
 
-    async def _settle(self, claimed: list[tuple[Alert, Article]]) -> list[tuple[Alert, Article]]:
-        """Settle claimed alerts again by the chats' watch-lists of the moment; those still to
-        be pushed now, naming only the items still watched."""
+    async def _settle(
+        self, claimed: list[tuple[Alert, Article]]
+    ) -> tuple[list[tuple[Alert, Article]], dict[int, AlertStyle]]:
+        """Settle claimed alerts again by the chats' watch-lists of the moment (muted items and
+        sources left out); those still to be pushed now, naming only the items still watched,
+        and how each is sent (by alert id)."""
         if not claimed:
-            return []
+            return [], {}
+        chat_ids = {alert.chat_id for alert, _ in claimed}
         async with self._sessions() as session:
             matches = await queries.matches_of(
                 session=session, article_ids={article.id for _, article in claimed if article.id}
             )
             watching = await queries.watch_lists(
                 session=session,
-                chat_ids={alert.chat_id for alert, _ in claimed},
+                chat_ids=chat_ids,
                 topics={m.topic for found in matches.values() for m in found},
+                sources={article.source for _, article in claimed if article.source},
+            )
+            hooked = (
+                await webhook_store.chats_with_webhooks(session=session, chat_ids=chat_ids)
+                if self._webhooks
+                else set()
             )
         changed: list[queries.Settled] = []
         due: list[tuple[Alert, Article]] = []
+        styles: dict[int, AlertStyle] = {}
         for alert, article in claimed:
             assert alert.id is not None and article.id is not None
             watch = watching.get(alert.chat_id)
             routed = (
-                settle(alert.chat_id, matches[article.id], watch.levels, watch.mode)
+                settle(
+                    alert.chat_id,
+                    matches[article.id],
+                    watch.levels,
+                    watch.mode,
+                    source_muted=article.source in watch.muted_sources,
+                )
                 if watch
                 else None
             )
@@ -356,24 +401,39 @@ class Dispatcher:
                 alert.topics = json.dumps(list(current.topics))
                 alert.mentions = json.dumps(list(current.mentions))
                 alert.evidence_at, alert.relevance = current.evidence_at, current.relevance
-            if current.status == AlertStatus.PENDING:
+            if current.status == AlertStatus.PENDING and watch:
                 due.append((alert, article))
+                style = alert_style(current.topics, watch.styles)
+                styles[alert.id] = AlertStyle(
+                    style.silent,
+                    style.preview,
+                    feedback=watch.kind != "channel",
+                    webhook=alert.chat_id in hooked,
+                )
         if changed:
             await self._write(queries.resettle_alerts, settled=changed)
-        return due
+        return due, styles
 
-    async def _deliver_each(self, chat_id: int, rows: list[tuple[Alert, Article]]) -> None:
+    async def _deliver_each(
+        self, chat_id: int, rows: list[tuple[Alert, Article]], styles: dict[int, AlertStyle]
+    ) -> None:
         for row in rows:
-            if not await self._deliver(chat_id, [row]):
+            if not await self._deliver(chat_id, [row], styles):
                 return
 
-    async def _deliver(self, chat_id: int, rows: list[tuple[Alert, Article]]) -> bool:
+    async def _deliver(
+        self, chat_id: int, rows: list[tuple[Alert, Article]], styles: dict[int, AlertStyle]
+    ) -> bool:
         """Send a chat its due alerts, one message for one alert, a list of headlines for
-        several, and record the outcome of each."""
+        several, and record the outcome of each; each alert Telegram accepted also goes to the
+        chat's webhook. A message is silent when every alert in it is; a single alert's link
+        preview follows its items, a list of headlines has none."""
         # In the chat's language: each chat's delivery is a task of its own
         # (`_start_sending`), so the language set here stays within it.
         i18n.speak(await self._language(chat_id))
         messages: list[tuple[str, list[Alert], InlineKeyboardMarkup | None]]
+        quiet = AlertStyle(silent=False, preview=Preview.OFF, feedback=False, webhook=False)
+        preview = link_preview(Preview.OFF, None)
         if len(rows) == 1:
             alert, article = rows[0]
             listed_with = await self._listed_with(article)
@@ -389,7 +449,14 @@ class Dispatcher:
                 language=article.language,
                 chat_language=i18n.current_language(),
             )
-            messages = [(text, [alert], None)]
+            style = styles.get(alert.id or 0, quiet)
+            preview = link_preview(style.preview, article.url)
+            markup = (
+                one_button(rendering.less_like_this_button(alert.id or 0))
+                if style.feedback
+                else None
+            )
+            messages = [(text, [alert], markup)]
         else:
             alerts = {alert.id: alert for alert, _ in rows}
             items = [
@@ -408,16 +475,23 @@ class Dispatcher:
                 (burst.text, [alerts[i] for i in burst.alert_ids], evidence_markup())
                 for burst in rendering.alert_burst(items)
             ]
+        articles = {alert.id: article for alert, article in rows}
         for text, alerts_in_message, markup in messages:
             if self._stop.is_set():
                 return False
             ids = [alert.id for alert in alerts_in_message if alert.id is not None]
-            result = await self.send(chat_id, text, reply_markup=markup)
+            silent = all(styles.get(alert_id, quiet).silent for alert_id in ids)
+            result = await self.send(
+                chat_id, text, reply_markup=markup, silent=silent, preview=preview
+            )
             if result.status is SendStatus.SENT:
                 self._last_alert_at[chat_id] = time.monotonic()
                 await self._write(
                     queries.mark_alerts_sent, alert_ids=ids, message_id=result.message_id
                 )
+                for alert in alerts_in_message:
+                    if styles.get(alert.id or 0, quiet).webhook:
+                        await self._post_to_webhook(alert, articles[alert.id])
                 continue
             if result.status is SendStatus.REJECTED:
                 log.error("alerts %s rejected by Telegram: %s", ids, result.error)
@@ -450,6 +524,37 @@ class Dispatcher:
             chosen, code = await queries.chat_languages(session=session, chat_id=chat_id)
         return i18n.chat_language(chosen, code)
 
+    async def _post_to_webhook(self, alert: Alert, article: Article) -> None:
+        """Hand a sent alert to the chat's webhook; the POST runs in the background, and no
+        failure here stops the chat's Telegram alerts."""
+        if self._webhooks is None or article.id is None:
+            return
+        sources = [article.source] if article.source else []
+        if article.story_id is not None:
+            try:
+                async with self._sessions() as session:
+                    sources = await queries.story_sources(
+                        session=session, story_id=article.story_id
+                    )
+            except Exception:
+                log.exception("the story sources of alert %s for its webhook", alert.id)
+        mentions = set(json.loads(alert.mentions))
+        self._webhooks.submit(
+            alert_payload(
+                alert.chat_id,
+                WebhookArticle(
+                    article.id, article.title, article.url, article.source, article.published_at
+                ),
+                tuple(
+                    WebhookItem(topic, main_story=topic not in mentions)
+                    for topic in json.loads(alert.topics)
+                ),
+                relevance=alert.relevance,
+                evidence=evidence_sentence(article.title, article.body, alert.evidence_at),
+                sources=tuple(sources),
+            )
+        )
+
     async def _listed_with(self, article: Article) -> Article | None:
         """The article a related headline was listed with, if it is one."""
         if article.parent_id is None:
@@ -459,9 +564,16 @@ class Dispatcher:
         return found.get(article.parent_id)
 
     async def send(
-        self, chat_id: int, text: str, *, reply_markup: InlineKeyboardMarkup | None = None
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        reply_markup: InlineKeyboardMarkup | None = None,
+        silent: bool = False,
+        preview: LinkPreviewOptions | None = None,
     ) -> SendResult:
-        """Send one HTML message at the budget's pace. A 429 pauses all sending and resends;
+        """Send one HTML message at the budget's pace (`silent`: without a notification;
+        `preview`: the link preview, none by default). A 429 pauses all sending and resends;
         a blocked or vanished chat is marked inactive."""
         while True:
             if not await self._wait_for_slot(chat_id):
@@ -473,7 +585,8 @@ class Dispatcher:
                         text,
                         parse_mode=ParseMode.HTML,
                         reply_markup=reply_markup,
-                        link_preview_options=LinkPreviewOptions(is_disabled=True),
+                        disable_notification=silent,
+                        link_preview_options=preview or LinkPreviewOptions(is_disabled=True),
                     )
             except RetryAfter as error:
                 seconds = retry_after_seconds(error)

@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.ingest import RoutedAlert, decide
 from bot.matching import Match
 from storage import queries
-from storage.models import AlertStatus, DeliveryMode, utcnow
+from storage.models import AlertStatus, DeliveryMode, Preview, utcnow
 
 # Chats expanded per step (one transaction): enough to keep sending at Telegram's pace, small
 # enough that memory stays flat and no step holds the write lock for long.
@@ -30,9 +30,14 @@ def settle(
     matches: Sequence[queries.StoredMatch],
     levels: Mapping[str, str],
     mode: str,
+    *,
+    source_muted: bool = False,
 ) -> RoutedAlert | None:
-    """What a chat hears of an article now: its matches on the items the chat still watches,
-    at their current levels, by the chat's delivery mode (None: nothing)."""
+    """What a chat hears of an article now: its matches on the items the chat still watches
+    (muted items are not watched), at their current levels, by the chat's delivery mode
+    (None: nothing, also when the chat muted the article's source)."""
+    if source_muted:
+        return None
     matched = [
         (Match(m.topic, m.evidence_at, m.relevance, m.about), levels[m.topic])
         for m in matches
@@ -41,6 +46,27 @@ def settle(
     if not matched:
         return None
     return decide(chat_id, matched, mode == DeliveryMode.DIGEST)
+
+
+_PREVIEWS = (Preview.OFF, Preview.SMALL, Preview.LARGE)
+
+
+def alert_style(
+    topics: Sequence[str], styles: Mapping[str, queries.ItemStyle]
+) -> queries.ItemStyle:
+    """How an alert naming these items is sent: silent when every one of them is silent; the
+    largest link preview any of them asks for."""
+    named = [styles[topic] for topic in topics if topic in styles]
+    if not named:
+        return queries.ItemStyle(silent=False, preview=Preview.OFF)
+    return queries.ItemStyle(
+        silent=all(style.silent for style in named),
+        preview=max((style.preview for style in named), key=_preview_rank),
+    )
+
+
+def _preview_rank(preview: str) -> int:
+    return next((i for i, known in enumerate(_PREVIEWS) if known == preview), 0)
 
 
 async def expand_round(*, session: AsyncSession) -> int:
@@ -68,16 +94,26 @@ async def expand_for_chat(*, session: AsyncSession, chat_id: int, at: datetime) 
     matches = await queries.matches_of(
         session=session, article_ids=[fanout.article_id for fanout in behind]
     )
+    sources = await queries.article_sources(
+        session=session, article_ids=[fanout.article_id for fanout in behind]
+    )
     watch = (
         await queries.watch_lists(
             session=session,
             chat_ids=[chat_id],
             topics={m.topic for found in matches.values() for m in found},
+            sources=set(sources.values()),
         )
     ).get(chat_id)
     written = 0
     for fanout in behind:
-        routed = watch and settle(chat_id, matches[fanout.article_id], watch.levels, watch.mode)
+        routed = watch and settle(
+            chat_id,
+            matches[fanout.article_id],
+            watch.levels,
+            watch.mode,
+            source_muted=sources.get(fanout.article_id) in watch.muted_sources,
+        )
         if not routed:
             continue
         if await queries.chats_told_of_story(
@@ -123,6 +159,12 @@ async def expand_chunk(*, session: AsyncSession, article_id: int, story_id: int)
     told = await queries.chats_told_of_story(
         session=session, story_id=story_id, article_id=article_id, chat_ids=chats
     )
+    source = (await queries.article_sources(session=session, article_ids=[article_id])).get(
+        article_id
+    )
+    muted = await queries.muted_sources(
+        session=session, chat_ids=chats, sources=[source] if source else []
+    )
     by_topic = {match.topic: match for match in matches}
     alerts = []
     for chat_id in chats:
@@ -132,6 +174,7 @@ async def expand_chunk(*, session: AsyncSession, article_id: int, story_id: int)
             [by_topic[row.topic] for row in sorted(rows, key=lambda row: row.topic)],
             {row.topic: row.level for row in rows},
             rows[0].mode,
+            source_muted=chat_id in muted,
         )
         if routed is None:
             continue

@@ -18,19 +18,26 @@ from bot.callbacks import (
     Ask,
     Callback,
     ChangeSetting,
+    LessChoice,
+    LessChoiceName,
+    LessLikeThis,
     LevelName,
     MoreFacts,
+    OptionName,
     Question,
     RemoveSubscription,
+    SetItemOption,
     SetLanguage,
     SetLevel,
     SetTimezone,
     ShowEvidence,
     ShowHelp,
+    ShowItemOptions,
     ShowSettings,
     SubscribeTested,
     SubscribeTo,
     SubscribeToEach,
+    UndoLess,
     decode,
     encode,
     fits,
@@ -56,6 +63,7 @@ ALERT_TITLE_LENGTH = 300
 ALERT_EVIDENCE_LENGTH = 700
 ALERT_TOPICS_LENGTH = 800
 LISTED_TOPIC_LENGTH = 75  # 50 topics of 75 characters fit one message
+LISTED_LENGTH = 3800  # the rows of /list, leaving room for its heading and last line
 
 _TAG = re.compile(r"<[^>]*>")
 
@@ -308,11 +316,14 @@ def suggestion(typed: str, candidates: Sequence[str]) -> Reply:
 
 @dataclass(frozen=True, slots=True)
 class ListedTopic:
-    """A row of /list."""
+    """A row of /list, with the item's delivery options."""
 
     subscription_id: int
     topic: str
     level: str  # storage.models.Level
+    silent: bool = False
+    preview: str = "off"  # storage.models.Preview
+    muted_until: datetime | None = None  # muted now until then (None: not muted)
 
 
 # What a level pushes at once, as its button says it (the button switches to the next level).
@@ -321,14 +332,6 @@ LEVEL_LABELS = {
     "split": N_("main now, mentions in digest"),
     "all": N_("every mention now"),
 }
-
-
-def next_level(level: str) -> LevelName:
-    """The level a /list row's level button switches to: main → split → all → main."""
-    for index, known in enumerate(LEVELS):
-        if known == level:
-            return LEVELS[(index + 1) % len(LEVELS)]
-    return LEVELS[0]
 
 
 def subscription_list(
@@ -353,19 +356,23 @@ def subscription_list(
     if not topics:
         return Reply(empty.format(**named))
     lines = [heading.format(count=len(topics), **named)]
-    lines += [f"• {escape(shorten(row.topic, LISTED_TOPIC_LENGTH))}" for row in topics]
+    lines += [
+        f"• {escape(shorten(row.topic, LISTED_TOPIC_LENGTH))}{_option_marks(row)}" for row in topics
+    ]
+    if visible_length("\n".join(lines)) > LISTED_LENGTH:  # options shown under ⚙ only
+        lines = lines[:1] + [f"• {escape(shorten(r.topic, LISTED_TOPIC_LENGTH))}" for r in topics]
     lines.append(
         _(
-            "✖ removes a topic. The other button shows what it sends at once; tap it to switch: "
-            "main stories only → main now, passing mentions in your digest → every mention now."
+            "✖ removes a topic. ⚙ shows what it sends at once and opens its options: level, "
+            "silent, link preview, mute."
         )
     )
     buttons = tuple(
         (
             Button(f"✖ {shorten(row.topic, 30)}", RemoveSubscription(row.subscription_id)),
             Button(
-                f"{_level_label(row.level)} ↻",
-                SetLevel(row.subscription_id, next_level(row.level)),
+                f"⚙ {_level_label(row.level)}",
+                ShowItemOptions(row.subscription_id),
             ),
         )
         for row in topics
@@ -375,6 +382,176 @@ def subscription_list(
 
 def _level_label(level: str) -> str:
     return _(LEVEL_LABELS[level]) if level in LEVEL_LABELS else level
+
+
+PREVIEW_LABELS = {"off": "no link preview", "small": "small preview", "large": "large preview"}
+
+
+def _muted_label(until: datetime) -> str:
+    if until.year >= 9999:  # storage.models.MUTED_FOREVER
+        return "muted until unmuted"
+    return f"muted until {until.astimezone(UTC):%d %b %H:%M} UTC"
+
+
+def _option_marks(row: ListedTopic) -> str:
+    """What a /list row says of an item's options other than the defaults."""
+    marks = []
+    if row.muted_until is not None:
+        marks.append(f"🔇 {_muted_label(row.muted_until)}")
+    if row.silent:
+        marks.append("🔕 silent")
+    if row.preview != "off":
+        marks.append(PREVIEW_LABELS.get(row.preview, row.preview))
+    return f" — <i>{escape(', '.join(marks))}</i>" if marks else ""
+
+
+def item_options(row: ListedTopic, *, channel: ChannelName | None = None) -> Reply:
+    """One watch item's delivery options, each a row of buttons (the current one marked ✓),
+    and a button back to the list."""
+    sub = row.subscription_id
+    heading = f"⚙ <b>{escape(shorten(row.topic, LISTED_TOPIC_LENGTH))}</b>"
+    if channel is not None:
+        heading = f"{channel.html()}: {heading}"
+    muted = _muted_label(row.muted_until) if row.muted_until is not None else "not muted"
+    lines = [
+        heading,
+        f"Sends at once: {LEVEL_LABELS.get(row.level, row.level)}",
+        f"Notification: {'silent' if row.silent else 'with sound'}",
+        f"Link preview: {PREVIEW_LABELS.get(row.preview, row.preview)}",
+        f"Mute: {muted}",
+        "A muted topic is as if not watched until the mute ends; an article it shares with "
+        "another topic still comes for that one.",
+    ]
+
+    def choice(label: str, name: OptionName, value: str, current: bool) -> Button:
+        return Button(f"✓ {label}" if current else label, SetItemOption(sub, name, value))
+
+    buttons = (
+        tuple(
+            Button(
+                f"✓ {LEVEL_SHORT[level]}" if row.level == level else LEVEL_SHORT[level],
+                SetLevel(sub, level),
+            )
+            for level in LEVELS
+        ),
+        (
+            choice("🔔 sound", "silent", "off", not row.silent),
+            choice("🔕 silent", "silent", "on", row.silent),
+        ),
+        tuple(
+            choice(label, "preview", value, row.preview == value)
+            for value, label in (("off", "no preview"), ("small", "small"), ("large", "large"))
+        ),
+        (
+            Button("🔇 1 day", SetItemOption(sub, "mute", "1d")),
+            Button("🔇 7 days", SetItemOption(sub, "mute", "7d")),
+            Button("🔇 until unmuted", SetItemOption(sub, "mute", "ever")),
+        )
+        + ((Button("🔊 unmute", SetItemOption(sub, "mute", "off")),) if row.muted_until else ()),
+        (Button("« back to the list", ShowItemOptions(sub, back=True)),),
+    )
+    return Reply("\n".join(lines), buttons)
+
+
+LEVEL_SHORT = {"main": "main only", "split": "mentions in digest", "all": "every mention"}
+
+
+def option_set_notice(topic: str, name: OptionName, value: str) -> str:
+    """The short notice an option button shows (plain text, at most 200 UTF-16 units)."""
+    said = {
+        "silent": "silent" if value == "on" else "with sound",
+        "preview": PREVIEW_LABELS.get(value, value),
+        "mute": {
+            "1d": "muted for 1 day",
+            "7d": "muted for 7 days",
+            "ever": "muted until unmuted",
+            "off": "unmuted",
+        }.get(value, value),
+    }[name]
+    return shorten(f"{item_label(topic)}: {said}", CALLBACK_NOTICE_LENGTH)
+
+
+# --------------------------------------------------------------------------------------------
+# "Less like this" under an alert
+# --------------------------------------------------------------------------------------------
+
+LESS_ITEMS = 3  # watch items of one alert offered choices for
+LESS_LABEL_LENGTH = 28
+
+
+def less_like_this_button(alert_id: int) -> Button:
+    return Button("👎 less like this", LessLikeThis(alert_id))
+
+
+@dataclass(frozen=True, slots=True)
+class LessItem:
+    """A watch item an alert named, still on the chat's watch-list."""
+
+    subscription_id: int
+    topic: str
+
+
+def less_choices(alert_id: int, items: Sequence[LessItem], source: str | None) -> Reply:
+    """The choices under an alert once "less like this" is pressed (buttons only)."""
+    rows: list[tuple[Button, ...]] = []
+    for item in items[:LESS_ITEMS]:
+        name = shorten(item_label(item.topic), LESS_LABEL_LENGTH)
+        rows.append(
+            (
+                Button(
+                    f"Only main stories for {name}",
+                    LessChoice(alert_id, "main", item.subscription_id),
+                ),
+            )
+        )
+        rows.append(
+            (Button(f"Mute {name} for 7 days", LessChoice(alert_id, "mute", item.subscription_id)),)
+        )
+    if source:
+        rows.append(
+            (
+                Button(
+                    f"Mute source {shorten(source, LESS_LABEL_LENGTH)}",
+                    LessChoice(alert_id, "source"),
+                ),
+            )
+        )
+    rows.append((Button("« back", LessLikeThis(alert_id, back=True)),))
+    return Reply("", tuple(rows))
+
+
+def less_done(undo: UndoLess) -> Reply:
+    """The button left under an alert once a choice is applied: undo it."""
+    return Reply("", ((Button("↩ undo", undo),),))
+
+
+def less_applied_notice(choice: LessChoiceName, name: str) -> str:
+    """The notice of an applied choice (plain text, at most 200 UTF-16 units)."""
+    text = {
+        "main": f"{item_label(name)}: main stories only from now on.",
+        "mute": f"{item_label(name)}: muted for 7 days.",
+        "source": f"Nothing more from {name} in this chat.",
+    }[choice]
+    return shorten(text, CALLBACK_NOTICE_LENGTH)
+
+
+def less_undone_notice(choice: LessChoiceName, name: str) -> str:
+    text = {
+        "main": f"{item_label(name)}: level restored.",
+        "mute": f"{item_label(name)}: mute undone.",
+        "source": f"{name} is no longer muted here.",
+    }[choice]
+    return shorten(text, CALLBACK_NOTICE_LENGTH)
+
+
+def less_in_channel() -> str:
+    """The notice of a "less like this" press in a channel, which is managed from a private
+    chat."""
+    return "A channel's topics are changed from a private chat with the bot: /list @channel."
+
+
+def alert_gone() -> str:
+    return "That alert is no longer stored."
 
 
 def level_set_notice(topic: str, level: LevelName) -> str:

@@ -4,8 +4,10 @@ spelling that reads as the stored item, /stop and /start. Nothing here talks to 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import Enum
 
+from bot.callbacks import OptionName
 from bot.fanout import expand_for_chat
 from bot.lexicon import Lexicon
 from bot.query import check_pattern_room, pattern_sources
@@ -13,7 +15,7 @@ from bot.text import collapse_whitespace
 from bot.topics import TopicError, WatchItem, parse_watch_item
 from storage import queries
 from storage.db import SessionFactory
-from storage.models import utcnow
+from storage.models import MUTED_FOREVER, Preview, Subscription, utcnow
 
 MAX_SUBSCRIPTIONS = 50
 MAX_TOPICS_AT_ONCE = 10  # topics separated by commas in one command
@@ -71,6 +73,56 @@ async def remove_by_id(sessions: SessionFactory, chat_id: int, subscription_id: 
         )
         await session.commit()
     return topic
+
+
+MUTES = {"1d": timedelta(days=1), "7d": timedelta(days=7)}
+
+
+def muted_until(subscription: Subscription, now: datetime | None = None) -> datetime | None:
+    """When the item's mute ends, if it is muted now."""
+    until = subscription.muted_until
+    return until if until is not None and until > (now or utcnow()) else None
+
+
+async def item_options(
+    sessions: SessionFactory, chat_id: int, subscription_id: int
+) -> Subscription | None:
+    """One of the chat's watch items with its options (None when it is gone or another
+    chat's)."""
+    async with sessions() as session:
+        return await queries.chat_subscription(
+            session=session, chat_id=chat_id, subscription_id=subscription_id
+        )
+
+
+async def set_item_option(
+    sessions: SessionFactory, chat_id: int, subscription_id: int, name: OptionName, value: str
+) -> Subscription | None:
+    """Set one delivery option of one of the chat's watch items (values as the codec reads
+    them); the item as it is now, or None when it is gone or another chat's. The dispatcher
+    settles every alert not yet sent by it."""
+    async with sessions() as session:
+        row = await queries.chat_subscription(
+            session=session, chat_id=chat_id, subscription_id=subscription_id
+        )
+        if row is None:
+            return None
+        match name:
+            case "silent":
+                row.silent = value == "on"
+            case "preview":
+                row.preview = Preview(value)
+            case "mute":
+                row.muted_until = (
+                    None
+                    if value == "off"
+                    else MUTED_FOREVER
+                    if value == "ever"
+                    else utcnow() + MUTES[value]
+                )
+        await session.commit()
+        await session.refresh(row)
+        return row
 
 
 async def pause(sessions: SessionFactory, chat_id: int) -> None:

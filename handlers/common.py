@@ -5,8 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar, cast
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import callbacks, i18n, rendering
@@ -103,6 +111,22 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
             for row in reply.buttons
         ]
     )
+
+
+async def edit_pressed(query: CallbackQuery, reply: Reply, *, buttons_only: bool = False) -> None:
+    """Edit the message whose button was pressed into `reply` (only its buttons, keeping the
+    text, with `buttons_only`). A press that changes nothing (the current choice pressed
+    again) leaves it as it is: Telegram refuses an edit to the same message."""
+    try:
+        if buttons_only:
+            await query.edit_message_reply_markup(reply_markup=keyboard(reply))
+        else:
+            await query.edit_message_text(
+                reply.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(reply)
+            )
+    except BadRequest as error:
+        if "message is not modified" not in error.message.lower():
+            raise
 
 
 async def answer(update: Update, reply: Reply | str) -> None:

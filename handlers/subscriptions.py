@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.constants import ParseMode
 
 from bot import rendering, subscriptions
-from bot.callbacks import RemoveSubscription, SetLevel, SubscribeTo, SubscribeToEach
+from bot.callbacks import (
+    RemoveSubscription,
+    SetItemOption,
+    SetLevel,
+    ShowItemOptions,
+    SubscribeTo,
+    SubscribeToEach,
+)
 from bot.context import BotApplication, BotContext, Services
 from bot.rendering import Reply
 from bot.subscriptions import MAX_SUBSCRIPTIONS, MAX_TOPICS_AT_ONCE, Added
 from bot.topics import TopicError, ambiguity, parse_watch_item, split_topics
-from handlers.common import allowed_to_change, answer, button, button_pressed, command, keyboard
+from handlers.common import (
+    allowed_to_change,
+    answer,
+    button,
+    button_pressed,
+    command,
+    edit_pressed,
+    keyboard,
+)
 from handlers.targets import Target, button_target, command_target
 from storage import queries
-from storage.models import Level
+from storage.models import Level, Subscription
 
 
 async def subscribe(update: Update, context: BotContext) -> None:
@@ -125,11 +140,75 @@ async def list_topics(update: Update, context: BotContext) -> None:
 async def watch_list(services: Services, target: Target) -> Reply:
     async with services.sessions() as session:
         rows = await queries.list_subscriptions(session=session, chat_id=target.chat_id)
-    listed = [
-        rendering.ListedTopic(row.id, row.topic, row.level) for row in rows if row.id is not None
-    ]
+    listed = [listed_topic(row) for row in rows if row.id is not None]
     return target.reply(
         rendering.subscription_list(listed, group=target.group, channel=target.channel)
+    )
+
+
+def listed_topic(row: Subscription) -> rendering.ListedTopic:
+    assert row.id is not None
+    return rendering.ListedTopic(
+        row.id,
+        row.topic,
+        row.level,
+        silent=row.silent,
+        preview=row.preview,
+        muted_until=subscriptions.muted_until(row),
+    )
+
+
+async def on_options_button(update: Update, context: BotContext) -> None:
+    """The ⚙ button of a /list row: that item's delivery options (or back to the list)."""
+    query = update.callback_query
+    pressed = button_pressed(update, ShowItemOptions)
+    if query is None or pressed is None:
+        return
+    target = await button_target(update, context)
+    if target is None:
+        return
+    services = context.services
+    if pressed.back:
+        await query.answer()
+        await edit_pressed(query, await watch_list(services, target))
+        return
+    row = await subscriptions.item_options(
+        services.sessions, target.chat_id, pressed.subscription_id
+    )
+    if row is None:
+        await query.answer(rendering.not_on_watch_list())
+        return
+    await query.answer()
+    await show_options(query, target, row)
+
+
+async def on_option_button(update: Update, context: BotContext) -> None:
+    """A button of an item's options: set that option, refresh the options."""
+    query = update.callback_query
+    pressed = button_pressed(update, SetItemOption)
+    if query is None or pressed is None:
+        return
+    target = await button_target(update, context)
+    if target is None:
+        return
+    row = await subscriptions.set_item_option(
+        context.services.sessions,
+        target.chat_id,
+        pressed.subscription_id,
+        pressed.name,
+        pressed.value,
+    )
+    if row is None:
+        await query.answer(rendering.not_on_watch_list())
+        return
+    await query.answer(rendering.option_set_notice(row.topic, pressed.name, pressed.value))
+    await show_options(query, target, row)
+
+
+async def show_options(query: CallbackQuery, target: Target, row: Subscription) -> None:
+    """Edit the pressed message into an item's options."""
+    await edit_pressed(
+        query, target.reply(rendering.item_options(listed_topic(row), channel=target.channel))
     )
 
 
@@ -199,7 +278,8 @@ async def on_remove_button(update: Update, context: BotContext) -> None:
 
 
 async def on_level_button(update: Update, context: BotContext) -> None:
-    """A level button under /list: switch what that topic sends at once, refresh the list."""
+    """A level button of an item's options: switch what it sends at once, refresh the
+    options."""
     query = update.callback_query
     pressed = button_pressed(update, SetLevel)
     if query is None or pressed is None:
@@ -216,14 +296,14 @@ async def on_level_button(update: Update, context: BotContext) -> None:
             level=Level(pressed.level),
         )
         await session.commit()
-    if topic is None:
+    row = await subscriptions.item_options(
+        services.sessions, target.chat_id, pressed.subscription_id
+    )
+    if topic is None or row is None:
         await query.answer(rendering.not_on_watch_list())
         return
     await query.answer(rendering.level_set_notice(topic, pressed.level))
-    refreshed = await watch_list(services, target)
-    await query.edit_message_text(
-        refreshed.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(refreshed)
-    )
+    await show_options(query, target, row)
 
 
 def register(app: BotApplication) -> None:
@@ -234,3 +314,5 @@ def register(app: BotApplication) -> None:
     app.add_handler(button(RemoveSubscription, on_remove_button))
     app.add_handler(button(SubscribeToEach, on_subscribe_each_button))
     app.add_handler(button(SetLevel, on_level_button))
+    app.add_handler(button(ShowItemOptions, on_options_button))
+    app.add_handler(button(SetItemOption, on_option_button))

@@ -62,6 +62,18 @@ class Level(StrEnum):
     ALL = "all"  # every mention pushed
 
 
+class Preview(StrEnum):
+    """The link preview of a watch item's alerts (`link_preview_options`)."""
+
+    OFF = "off"
+    SMALL = "small"
+    LARGE = "large"
+
+
+# `Subscription.muted_until` of an item muted until it is unmuted
+MUTED_FOREVER = datetime(9999, 1, 1, tzinfo=UTC)
+
+
 class Chat(SQLModel, table=True):
     """A Telegram chat that has talked to the bot."""
 
@@ -104,6 +116,22 @@ class Subscription(SQLModel, table=True):
     )
     topic: str = Field(max_length=200)
     level: str = Field(default=Level.SPLIT, sa_column=Column(String(10), nullable=False))
+    silent: bool = False  # its alerts arrive without a notification
+    preview: str = Field(default=Preview.OFF, sa_column=Column(String(10), nullable=False))
+    # muted: treated as not watched until then (MUTED_FOREVER: until unmuted)
+    muted_until: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class MutedSource(SQLModel, table=True):
+    """A source a chat hears nothing from ("less like this"), whatever its watch items."""
+
+    __tablename__ = "muted_sources"
+
+    chat_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True)
+    )
+    source: str = Field(sa_column=Column(String(100), primary_key=True))  # Article.source
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
 
 

@@ -9,7 +9,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import NamedTuple, TypeVar
 
-from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, delete, func, insert, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +30,7 @@ from storage.models import (
     Fact,
     Fanout,
     Level,
+    MutedSource,
     Subscription,
     VocabularyTerm,
     utcnow,
@@ -407,10 +408,16 @@ class Watcher(NamedTuple):
     mode: str  # the chat's DeliveryMode
 
 
+def _unmuted() -> ColumnElement[bool]:
+    """A subscription not muted now: a muted item counts as not watched until its mute ends."""
+    return or_(col(Subscription.muted_until).is_(None), col(Subscription.muted_until) <= utcnow())
+
+
 async def next_watchers(
     *, session: AsyncSession, topic: str, after_chat: int | None, limit: int
 ) -> list[Watcher]:
-    """The next chats (by id, after `after_chat`) watching a topic, active and not paused."""
+    """The next chats (by id, after `after_chat`) watching a topic (not muted), active and not
+    paused."""
     query = (
         select(Subscription.chat_id, Subscription.topic, Subscription.level, Chat.mode)
         .join(Chat, col(Chat.id) == Subscription.chat_id)
@@ -418,6 +425,7 @@ async def next_watchers(
             col(Subscription.topic) == topic,
             col(Chat.active).is_(True),
             col(Chat.paused).is_(False),
+            _unmuted(),
         )
         .order_by(col(Subscription.chat_id))
         .limit(limit)
@@ -559,27 +567,80 @@ async def claim_due_alerts(
     return list(result.all())
 
 
+class ItemStyle(NamedTuple):
+    """How a watch item's alerts are sent."""
+
+    silent: bool
+    preview: str  # storage.models.Preview
+
+
 class WatchList(NamedTuple):
     mode: str  # the chat's DeliveryMode
-    levels: dict[str, str]  # watch item → level, of the items asked about
+    levels: dict[str, str]  # watch item → level, of the items asked about (not muted)
+    styles: dict[str, ItemStyle]  # watch item → how its alerts are sent
+    kind: str  # the chat's kind (a channel's readers press no buttons)
+    muted_sources: frozenset[str]  # of the sources asked about
 
 
 async def watch_lists(
-    *, session: AsyncSession, chat_ids: Collection[int], topics: Collection[str]
+    *,
+    session: AsyncSession,
+    chat_ids: Collection[int],
+    topics: Collection[str],
+    sources: Collection[str] = (),
 ) -> dict[int, WatchList]:
-    """Which of some topics some chats watch now, at what level; chats watching none of them
+    """Which of some topics some chats watch now (muted items are not watched), at what level
+    and how sent, and which of some sources they muted; chats watching none of the topics
     are left out."""
     lists: dict[int, WatchList] = {}
     if not chat_ids or not topics:
         return lists
     result = await session.exec(
-        select(Subscription.chat_id, Subscription.topic, Subscription.level, Chat.mode)
+        select(Subscription, Chat.mode, Chat.kind)
         .join(Chat, col(Chat.id) == Subscription.chat_id)
-        .where(col(Subscription.chat_id).in_(chat_ids), col(Subscription.topic).in_(topics))
+        .where(
+            col(Subscription.chat_id).in_(chat_ids),
+            col(Subscription.topic).in_(topics),
+            _unmuted(),
+        )
     )
-    for chat_id, topic, level, mode in result.all():
-        lists.setdefault(chat_id, WatchList(mode, {})).levels[topic] = level
+    muted = await muted_sources(session=session, chat_ids=chat_ids, sources=sources)
+    for row, mode, kind in result.all():
+        watch = lists.setdefault(
+            row.chat_id, WatchList(mode, {}, {}, kind, frozenset(muted.get(row.chat_id, ())))
+        )
+        watch.levels[row.topic] = row.level
+        watch.styles[row.topic] = ItemStyle(row.silent, row.preview)
     return lists
+
+
+async def muted_sources(
+    *, session: AsyncSession, chat_ids: Collection[int], sources: Collection[str]
+) -> dict[int, set[str]]:
+    """Which of some sources some chats muted."""
+    muted: dict[int, set[str]] = {}
+    if not chat_ids or not sources:
+        return muted
+    result = await session.exec(
+        select(MutedSource.chat_id, MutedSource.source).where(
+            col(MutedSource.chat_id).in_(chat_ids), col(MutedSource.source).in_(sources)
+        )
+    )
+    for chat_id, source in result.all():
+        muted.setdefault(chat_id, set()).add(source)
+    return muted
+
+
+async def set_source_muted(
+    *, session: AsyncSession, chat_id: int, source: str, muted: bool
+) -> None:
+    """Mute a source for a chat, or unmute it."""
+    row = await session.get(MutedSource, (chat_id, source))
+    if muted and row is None:
+        session.add(MutedSource(chat_id=chat_id, source=source))
+        await session.flush()
+    elif not muted and row is not None:
+        await session.delete(row)
 
 
 class Settled(NamedTuple):
@@ -988,11 +1049,36 @@ async def set_level(
 ) -> str | None:
     """Set the level of one of the chat's subscriptions; its topic, or None if it is not the
     chat's."""
-    subscription = await session.get(Subscription, subscription_id)
-    if subscription is None or subscription.chat_id != chat_id:
+    subscription = await chat_subscription(
+        session=session, chat_id=chat_id, subscription_id=subscription_id
+    )
+    if subscription is None:
         return None
     subscription.level = level
     return subscription.topic
+
+
+async def chat_subscription(
+    *, session: AsyncSession, chat_id: int, subscription_id: int
+) -> Subscription | None:
+    """One of the chat's subscriptions by id (None when it is gone or another chat's)."""
+    subscription = await session.get(Subscription, subscription_id)
+    if subscription is None or subscription.chat_id != chat_id:
+        return None
+    return subscription
+
+
+async def chat_alert(
+    *, session: AsyncSession, chat_id: int, alert_id: int
+) -> tuple[Alert, Article] | None:
+    """One of the chat's alerts with its article (None when it is gone or another chat's)."""
+    result = await session.exec(
+        select(Alert, Article)
+        .join(Article, col(Article.id) == Alert.article_id)
+        .where(col(Alert.id) == alert_id, col(Alert.chat_id) == chat_id)
+    )
+    found = result.first()
+    return None if found is None else (found[0], found[1])
 
 
 async def alerts_in_message(
@@ -1006,6 +1092,28 @@ async def alerts_in_message(
         .order_by(col(Alert.id))
     )
     return list(result.all())
+
+
+async def article_sources(*, session: AsyncSession, article_ids: Collection[int]) -> dict[int, str]:
+    """The sources of some articles (those that have one)."""
+    if not article_ids:
+        return {}
+    result = await session.exec(
+        select(Article.id, Article.source).where(
+            col(Article.id).in_(article_ids), col(Article.source).is_not(None)
+        )
+    )
+    return {article_id: source for article_id, source in result.all() if article_id and source}
+
+
+async def story_sources(*, session: AsyncSession, story_id: int) -> list[str]:
+    """The sources that reported a story, first report first."""
+    result = await session.exec(
+        select(Article.source)
+        .where(col(Article.story_id) == story_id, col(Article.source).is_not(None))
+        .order_by(col(Article.ingested_at), col(Article.id))
+    )
+    return list(dict.fromkeys(source for source in result.all() if source))
 
 
 async def articles_by_id(

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -43,6 +43,18 @@ async def remove_webhook(*, session: AsyncSession, chat_id: int) -> Webhook | No
     if webhook is not None:
         await session.delete(webhook)
     return webhook
+
+
+async def chats_with_webhooks(*, session: AsyncSession, chat_ids: Collection[int]) -> set[int]:
+    """Those of some chats that have an enabled webhook."""
+    if not chat_ids:
+        return set()
+    result = await session.exec(
+        select(Webhook.chat_id).where(
+            col(Webhook.chat_id).in_(chat_ids), col(Webhook.disabled).is_(False)
+        )
+    )
+    return set(result.all())
 
 
 async def list_webhooks(*, session: AsyncSession) -> Sequence[Webhook]:

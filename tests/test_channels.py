@@ -115,10 +115,14 @@ async def test_a_channel_named_by_its_id_is_listed_and_changed_through_its_butto
     assert await topics_of(db, channel) == ["gold"]
     edited = (await telegram.wait_for_sent(len(telegram.sent_to(EDITOR)) + 1, chat_id=EDITOR))[-1]
     assert "(1):" in (edited.plain_text or "")
-    [level_gold] = [data for data in buttons(edited) if ":lvl:" in data]
+    [options_gold] = [data for data in buttons(edited) if ":opts:" in data]
     shown_so_far = len(telegram.sent_to(EDITOR))
+    await press(telegram, EDITOR, options_gold, edited.message_id)
+    options = (await telegram.wait_for_sent(shown_so_far + 1, chat_id=EDITOR))[-1]
+    level_gold = next(data for data in buttons(options) if ":lvl:" in data)
     assert (await press(telegram, EDITOR, level_gold, edited.message_id)).startswith("gold: ")
-    await telegram.wait_for_sent(shown_so_far + 1, chat_id=EDITOR)  # the list, edited again
+    shown_so_far += 1
+    await telegram.wait_for_sent(shown_so_far + 1, chat_id=EDITOR)  # the options, edited
 
     shown = await say(telegram, EDITOR, "/settings @metals_desk")
     assert (shown.plain_text or "").startswith(f"Settings of 📢 {TITLE}")

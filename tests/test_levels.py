@@ -81,11 +81,20 @@ MENTIONS = [
 
 
 def level_button(listing: SentMessage, topic: str) -> dict[str, Any]:
-    """The level button on the /list row of a topic."""
+    """The button on the /list row of a topic showing its level (it opens its options)."""
     for row in listing.reply_markup["inline_keyboard"]:
         if row[0]["text"] == f"✖ {topic}":
             return dict(row[1])
     raise AssertionError(f"no row for {topic}")
+
+
+def option(options: SentMessage, label: str) -> dict[str, Any]:
+    """The button of an item's options labelled `label` (✓: the current choice)."""
+    for row in options.reply_markup["inline_keyboard"]:
+        for button in row:
+            if button["text"] == label:
+                return dict(button)
+    raise AssertionError(f"no option {label!r}")
 
 
 async def press(
@@ -112,7 +121,7 @@ async def test_levels_switched_from_the_list_decide_what_is_pushed_and_what_wait
     await say(telegram, "/subscribe copper", CHAT)
     await say(telegram, "/subscribe lithium", CHAT)
     listing = await say(telegram, "/list", CHAT)
-    assert level_button(listing, "copper")["text"] == "main now, mentions in digest ↻"
+    assert level_button(listing, "copper")["text"] == "⚙ main now, mentions in digest"
     assert await levels(db) == {"copper": "split", "lithium": "split"}
 
     # The default: the story about copper is pushed, the passing mention waits for the digest.
@@ -124,11 +133,13 @@ async def test_levels_switched_from_the_list_decide_what_is_pushed_and_what_wait
     assert "◦ Argentina's wheat harvest beats forecasts" in digest
     assert "mentioned in passing" in digest.split("Argentina")[1]
 
-    # One tap on copper's row: every mention now. Lithium's level is untouched.
-    edited = await press(telegram, level_button(listing, "copper"), listing)
-    assert edited.method == "editMessageText"
+    # Copper's options, then every mention now. Lithium's level is untouched.
+    options = await press(telegram, level_button(listing, "copper"), listing)
+    assert options.method == "editMessageText"
+    assert option(options, "✓ mentions in digest")
+    edited = await press(telegram, option(options, "every mention"), options)
     assert telegram.callback_answers[-1]["text"] == "copper: every mention now"
-    assert level_button(edited, "copper")["text"] == "every mention now ↻"
+    assert option(edited, "✓ every mention")
     assert await levels(db) == {"copper": "all", "lithium": "split"}
     await ingest(MAIN_STORIES[1], MENTIONS[1])
     pushed = await wait_for_alerts(telegram, 3)
@@ -137,8 +148,8 @@ async def test_levels_switched_from_the_list_decide_what_is_pushed_and_what_wait
     assert "Matched: copper — mentioned" in mention
     assert "“Miners meanwhile watched copper, which traded flat on the LME.”" in mention
 
-    # Another tap: main stories only. The mention is neither pushed nor kept.
-    edited = await press(telegram, level_button(edited, "copper"), edited)
+    # Main stories only. The mention is neither pushed nor kept.
+    edited = await press(telegram, option(edited, "main only"), edited)
     assert await levels(db) == {"copper": "main", "lithium": "split"}
     await ingest(MAIN_STORIES[2], MENTIONS[2])
     pushed = await wait_for_alerts(telegram, 4)
@@ -237,7 +248,8 @@ async def test_a_level_button_of_another_chat_changes_nothing(
     listing = await say(telegram, "/list", CHAT)
     other = CHAT + 1
     await say(telegram, "/start", other)
-    telegram.add_callback(other, level_button(listing, "copper")["callback_data"], message_id=1)
-    await telegram.wait_for_call("answerCallbackQuery", 1)
+    options = await press(telegram, level_button(listing, "copper"), listing)
+    telegram.add_callback(other, option(options, "every mention")["callback_data"], message_id=1)
+    await telegram.wait_for_call("answerCallbackQuery", 2)
     assert telegram.callback_answers[-1]["text"] == "That topic is no longer on your watch-list."
     assert await levels(db) == {"copper": "split"}

@@ -607,6 +607,7 @@ _CHAT_ACTIONS = frozenset(
 _SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # getFile: bots download files of up to 20 MB
 MAX_INLINE_RESULTS = 50
+MAX_INLINE_BUTTONS = 100  # buttons of one inline keyboard
 MAX_INLINE_QUERY_LENGTH = 256
 _INLINE_CHAT_TYPES = frozenset({"sender", "private", "group", "supergroup", "channel"})
 _START_PARAMETER_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -759,6 +760,8 @@ def parse_reply_markup(raw: str | None) -> JSONDict | None:
         rows = markup[key]
         if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
             raise _bad_request(f'field "{key}" must be an Array of Arrays')
+        if key == "inline_keyboard" and sum(len(row) for row in rows) > MAX_INLINE_BUTTONS:
+            raise _bad_request("reply markup is too long")
         for row in rows:
             for button in row:
                 if key == "inline_keyboard":

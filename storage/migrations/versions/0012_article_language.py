@@ -1,7 +1,7 @@
 """the language of each article
 
 Revision ID: 0012
-Revises: 0010 (main's head when written; to be rechained after the pending 0009 and 0011)
+Revises: 0010
 Create Date: 2026-12-07 13:15:00.000000
 """
 
