@@ -4,11 +4,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-postgres lint typecheck check clean bench
+.PHONY: install demo test test-postgres lint typecheck check clean bench catalogs
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py $(wildcard bot/locales/*/LC_MESSAGES/*.po)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
@@ -40,3 +40,10 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+
+# After changing messages: extract them (bot/locales/tradebot.pot) and merge them into each
+# language's catalog; translate what is new, then `make install` compiles the catalogs.
+catalogs: install
+	$(BIN)/pybabel extract --no-location --sort-output -k _ -k N_ -k ngettext:1,2 \
+		-o bot/locales/tradebot.pot bot handlers
+	$(BIN)/pybabel update --no-fuzzy-matching -D tradebot -i bot/locales/tradebot.pot -d bot/locales

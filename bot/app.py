@@ -8,12 +8,11 @@ from contextlib import asynccontextmanager
 from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram import Bot, BotCommand, BotCommandScopeChat
-from telegram.error import TelegramError
-from telegram.ext import ApplicationBuilder, ContextTypes
+from telegram import Update
+from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
-from bot import commands
+from bot import menus
 from bot.context import BotApplication, BotContext, Services, services_of
 from bot.delivery import Dispatcher, SendBudget
 from bot.digest_jobs import sync_digest_jobs
@@ -28,6 +27,7 @@ from handlers import (
     admin,
     alerts,
     basics,
+    common,
     export,
     feedback,
     inline,
@@ -79,7 +79,7 @@ def build_application(
         sessions,
         admin.webhook_policy(settings),
         on_disabled=lambda disabled: admin.report_disabled_webhook(
-            app.bot, settings.admin_ids, disabled
+            app.bot, sessions, settings.admin_ids, disabled
         ),
     )
     app.bot_data["services"] = Services(
@@ -102,11 +102,14 @@ def build_application(
             sessions,
             Ingestor(sessions, lexicon),
             settings,
-            notify=lambda text: admin.notify_admins(app.bot, settings.admin_ids, text),
+            notify=lambda notice: admin.notify_admins(
+                app.bot, sessions, settings.admin_ids, notice
+            ),
             on_alerts=lambda: services_of(app).dispatcher.wake(),
         ),
     )
 
+    app.add_handler(TypeHandler(Update, common.choose_language), group=-1)
     basics.register(app)
     subscriptions.register(app)
     feedback.register(app)
@@ -150,7 +153,10 @@ async def _post_init(app: BotApplication) -> None:
     services = services_of(app)
     await upgrade_schema(services.engine)
     await refresh_vocabulary(services)
-    await set_command_menus(app.bot, services.settings.admin_ids)
+    admin_ids = services.settings.admin_ids
+    async with services.sessions() as session:
+        chosen = await queries.chosen_languages(session=session, chat_ids=admin_ids)
+    await menus.set_command_menus(app.bot, admin_ids, chosen)
     if app.job_queue is not None:
         app.job_queue.run_repeating(
             _refresh_vocabulary_job,
@@ -193,21 +199,6 @@ async def _post_shutdown(app: BotApplication) -> None:
     await services.dispatcher.stop()
     await services.webhooks.stop()
     await services.engine.dispose()
-
-
-async def set_command_menus(bot: Bot, admin_ids: frozenset[int]) -> None:
-    """The command menu from the commands table: everyone's by default, and in each admin's
-    private chat the admin commands too (an admin who never wrote to the bot is skipped)."""
-    await bot.set_my_commands(_menu(admin=False))
-    for admin_id in sorted(admin_ids):
-        try:
-            await bot.set_my_commands(_menu(admin=True), scope=BotCommandScopeChat(admin_id))
-        except TelegramError as error:
-            log.warning("no admin command menu for %s: %s", admin_id, error)
-
-
-def _menu(*, admin: bool) -> list[BotCommand]:
-    return [BotCommand(c.name, c.description) for c in commands.menu(admin=admin)]
 
 
 async def refresh_vocabulary(services: Services) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.channels import HIGHEST_CHANNEL_ID, LOWEST_CHANNEL_ID
+from bot.i18n import AUTOMATIC, LANGUAGES
 from bot.localtime import is_zone
 
 MAX_BYTES = 64  # Telegram's limit on callback data
@@ -177,6 +178,13 @@ class ShowSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SetLanguage:
+    """A button under /language: an interface language, or `AUTOMATIC` (Telegram's)."""
+
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
 class InChannel:
     """A button under a reply about a channel, managed from a private chat: `action` acts on
     that channel (after checking again that the presser manages it)."""
@@ -225,6 +233,7 @@ Callback = (
     | SubscribeTested
     | ShowHelp
     | ShowSettings
+    | SetLanguage
     | InChannel
 )
 
@@ -274,6 +283,8 @@ def encode(callback: Callback) -> str:
             return "help"
         case ShowSettings():
             return "settings"
+        case SetLanguage(language):
+            return f"lang:{language}"
         case InChannel(channel_id, action):
             return f"ch:{channel_id}:{encode(action)}"
 
@@ -343,6 +354,8 @@ def decode(data: str) -> Callback | None:
         return ShowHelp()
     if data == "settings":
         return ShowSettings()
+    if kind == "lang" and (rest in LANGUAGES or rest == AUTOMATIC):
+        return SetLanguage(rest)
     if kind == "ch":
         number, _, inner = rest.partition(":")
         digits = _number(number.removeprefix("-"), -HIGHEST_CHANNEL_ID, -LOWEST_CHANNEL_ID)

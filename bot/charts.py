@@ -12,7 +12,9 @@ import io
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from bot.text import counted
+from babel.dates import format_date
+
+from bot.i18n import _, current_language, ngettext
 
 CHART_SIZE_PX = (800, 400)
 MAX_DATE_LABELS = 8
@@ -94,29 +96,39 @@ def trend_chart(counts: DailyCounts, *, title: str) -> bytes:
 
 def trend_caption(topic_display: str, counts: DailyCounts) -> str:
     """One line of plain text to go with the chart (the caller escapes it), or, when nothing
-    matched, the sentence to send instead of a chart.
+    matched, the sentence to send instead of a chart; in the language spoken.
 
     "copper: 12 articles in the last 30 days, 5 in the last 7; busiest day 24 Nov 2026 (4)."
     """
     series = daily_series(counts) if counts else []
-    period = _period(len(series))
+    days = len(series)
+    period = (
+        ngettext("in the last {count} day", "in the last {count} days", days).format(count=days)
+        if days
+        else ""
+    )
     if not has_activity(series):
-        return f"No stored articles matched {topic_display}{period}."
+        if not days:
+            return _("No stored articles matched {topic}.").format(topic=topic_display)
+        return _("No stored articles matched {topic} {period}.").format(
+            topic=topic_display, period=period
+        )
     total = sum(count for _, count in series)
     recent = sum(count for _, count in series[-7:])
     busiest_day, busiest = max(series, key=lambda pair: (pair[1], pair[0]))
-    line = f"{topic_display}: {counted(total, 'article')}{period}"
-    if len(series) > 7:
-        line += f", {recent} in the last 7"
-    when = f"{_day_label(busiest_day)} {busiest_day.year}"
-    return f"{line}; busiest day {when} ({busiest})."
+    parts = [
+        ngettext("{topic}: {count} article", "{topic}: {count} articles", total).format(
+            topic=topic_display, count=total
+        )
+        + f" {period}"
+    ]
+    if days > 7:
+        parts.append(_("{count} in the last 7").format(count=recent))
+    busiest_text = _("busiest day {day} ({count})").format(
+        day=format_date(busiest_day, "d MMM y", locale=current_language()), count=busiest
+    )
+    return ", ".join(parts) + f"; {busiest_text}."
 
 
 def _day_label(day: date) -> str:
     return f"{day.day} {day:%b}"
-
-
-def _period(days: int) -> str:
-    if days == 0:
-        return ""
-    return " in the last day" if days == 1 else f" in the last {days} days"

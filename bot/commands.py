@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.i18n import N_
+
 
 class Scope(StrEnum):
     EVERYONE = "everyone"  # private chats and groups: the default menu, /help
@@ -18,138 +20,151 @@ class Scope(StrEnum):
 class Command:
     name: str
     args: str  # what follows the command, as /help shows it ("" for nothing)
-    description: str  # the menu's line and /help's (Telegram allows 3-256 characters)
+    description: str  # the menu's line and /help's, in English (Telegram allows 3-256 characters)
     handler: str  # the module whose `register` adds its handler
     scope: Scope
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command("start", "", "welcome and how to use the bot", "handlers.basics", Scope.EVERYONE),
-    Command("help", "", "this help", "handlers.basics", Scope.EVERYONE),
+    Command("start", "", N_("welcome and how to use the bot"), "handlers.basics", Scope.EVERYONE),
+    Command("help", "", N_("this help"), "handlers.basics", Scope.EVERYONE),
     Command(
         "stop",
         "[@CHANNEL]",
-        "pause all alerts and digests (/start resumes them)",
+        N_("pause all alerts and digests (/start resumes them)"),
         "handlers.basics",
         Scope.EVERYONE,
     ),
     Command(
         "subscribe",
         "[@CHANNEL] TOPIC",
-        "get alerts on a topic (@CHANNEL: in a channel you run)",
+        N_("get alerts on a topic (@CHANNEL: in a channel you run)"),
         "handlers.subscriptions",
         Scope.EVERYONE,
     ),
     Command(
         "unsubscribe",
         "[@CHANNEL] TOPIC",
-        "stop alerts on a topic",
+        N_("stop alerts on a topic"),
         "handlers.subscriptions",
         Scope.EVERYONE,
     ),
     Command(
         "list",
         "[@CHANNEL]",
-        "your topics (or a channel's), with buttons to remove one or change its level",
+        N_("your topics (or a channel's), with buttons to remove one or change its level"),
         "handlers.subscriptions",
         Scope.EVERYONE,
     ),
     Command(
         "export",
         "",
-        "your watch-list as a CSV file (topics, levels, dates)",
+        N_("your watch-list as a CSV file (topics, levels, dates)"),
         "handlers.export",
         Scope.EVERYONE,
     ),
     Command(
         "facts",
         "[TOPIC]",
-        "key figures about a topic, or alone: on your watch-list",
+        N_("key figures about a topic, or alone: on your watch-list"),
         "handlers.questions",
         Scope.EVERYONE,
     ),
-    Command("related", "TOPIC", "related headlines", "handlers.questions", Scope.EVERYONE),
+    Command("related", "TOPIC", N_("related headlines"), "handlers.questions", Scope.EVERYONE),
     Command(
         "latest",
         "TOPIC",
-        "the newest articles on a topic",
+        N_("the newest articles on a topic"),
         "handlers.questions",
         Scope.EVERYONE,
     ),
-    Command("trend", "TOPIC", "a chart of articles per day", "handlers.questions", Scope.EVERYONE),
+    Command(
+        "trend", "TOPIC", N_("a chart of articles per day"), "handlers.questions", Scope.EVERYONE
+    ),
     Command(
         "test",
         "QUERY",
-        "what a topic or query would have alerted on in the last 30 days",
+        N_("what a topic or query would have alerted on in the last 30 days"),
         "handlers.querytest",
         Scope.EVERYONE,
     ),
     Command(
         "digest",
         "",
-        "your digest now: what matched since the last one",
+        N_("your digest now: what matched since the last one"),
         "handlers.questions",
         Scope.EVERYONE,
     ),
-    Command("sources", "", "where the news comes from", "handlers.admin", Scope.EVERYONE),
+    Command("sources", "", N_("where the news comes from"), "handlers.admin", Scope.EVERYONE),
     Command(
         "settings",
         "[@CHANNEL]",
-        "time zone, digest time, delivery mode (yours or a channel's)",
+        N_("time zone, digest time, delivery mode (yours or a channel's)"),
         "handlers.preferences",
         Scope.EVERYONE,
     ),
     Command(
         "timezone",
         "[@CHANNEL] CITY",
-        "your time zone: a city, IST, UTC+5:30 or Asia/Kolkata",
+        N_("your time zone: a city, IST, UTC+5:30 or Asia/Kolkata"),
         "handlers.preferences",
         Scope.EVERYONE,
     ),
     Command(
         "digesttime",
         "[@CHANNEL] TIME…|off",
-        "when your daily digests arrive: 07:30, or up to 4 like 07:30 13:00",
+        N_("when your daily digests arrive: 07:30, or up to 4 like 07:30 13:00"),
         "handlers.preferences",
         Scope.EVERYONE,
     ),
     Command(
         "weekly",
         "[@CHANNEL] DAY TIME|off",
-        "a weekly digest of the week's main stories: mon 08:00",
+        N_("a weekly digest of the week's main stories: mon 08:00"),
         "handlers.preferences",
         Scope.EVERYONE,
     ),
     Command(
         "quiet",
         "[@CHANNEL] FROM-TO|off",
-        "quiet hours: alerts wait and arrive together, e.g. 22:00-07:00",
+        N_("quiet hours: alerts wait and arrive together, e.g. 22:00-07:00"),
         "handlers.preferences",
         Scope.EVERYONE,
     ),
     Command(
         "mode",
         "[@CHANNEL] instant|digest|both",
-        "alerts one by one, a daily digest, or both",
+        N_("alerts one by one, a daily digest, or both"),
         "handlers.preferences",
         Scope.EVERYONE,
     ),
-    Command("feeds", "", "the feeds, their status and last errors", "handlers.admin", Scope.ADMIN),
-    Command("addfeed", "URL [NAME]", "poll an RSS or Atom feed", "handlers.admin", Scope.ADMIN),
-    Command("removefeed", "ID", "stop polling a feed", "handlers.admin", Scope.ADMIN),
-    Command("resumefeed", "ID", "poll a paused feed again", "handlers.admin", Scope.ADMIN),
+    Command(
+        "language",
+        "[en|es|hi|auto]",
+        N_("the bot's language: English, Español, हिन्दी, or your app's"),
+        "handlers.preferences",
+        Scope.EVERYONE,
+    ),
+    Command(
+        "feeds", "", N_("the feeds, their status and last errors"), "handlers.admin", Scope.ADMIN
+    ),
+    Command("addfeed", "URL [NAME]", N_("poll an RSS or Atom feed"), "handlers.admin", Scope.ADMIN),
+    Command("removefeed", "ID", N_("stop polling a feed"), "handlers.admin", Scope.ADMIN),
+    Command("resumefeed", "ID", N_("poll a paused feed again"), "handlers.admin", Scope.ADMIN),
     Command(
         "ingest",
         "URL",
-        "store an article (or a feed's entries) from the web",
+        N_("store an article (or a feed's entries) from the web"),
         "handlers.admin",
         Scope.ADMIN,
     ),
-    Command("stats", "", "chats, topics, articles, alerts, feeds", "handlers.admin", Scope.ADMIN),
+    Command(
+        "stats", "", N_("chats, topics, articles, alerts, feeds"), "handlers.admin", Scope.ADMIN
+    ),
     Command(
         "webhook",
         "add|remove|test [CHAT_ID] [URL]",
-        "also POST a chat's alerts as signed JSON to a URL",
+        N_("also POST a chat's alerts as signed JSON to a URL"),
         "handlers.admin",
         Scope.ADMIN,
     ),

@@ -37,7 +37,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPrevie
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from bot import callbacks, rendering
+from bot import callbacks, i18n, rendering
 from bot.fanout import alert_style, expand_round, settle
 from bot.matching import evidence_sentence
 from bot.quiet import quiet_until
@@ -75,8 +75,10 @@ def one_button(button: rendering.Button) -> InlineKeyboardMarkup:
     )
 
 
-# Under a list of headlines: the evidence of the alerts it carries (they record its message id).
-EVIDENCE_MARKUP = one_button(rendering.EVIDENCE_BUTTON)
+def evidence_markup() -> InlineKeyboardMarkup:
+    """Under a list of headlines: the evidence of the alerts it carries (they record its
+    message id), in the language spoken."""
+    return one_button(rendering.evidence_button())
 
 
 class SendBudget:
@@ -426,6 +428,9 @@ class Dispatcher:
         several, and record the outcome of each; each alert Telegram accepted also goes to the
         chat's webhook. A message is silent when every alert in it is; a single alert's link
         preview follows its items, a list of headlines has none."""
+        # In the chat's language: each chat's delivery is a task of its own
+        # (`_start_sending`), so the language set here stays within it.
+        i18n.speak(await self._language(chat_id))
         messages: list[tuple[str, list[Alert], InlineKeyboardMarkup | None]]
         quiet = AlertStyle(silent=False, preview=Preview.OFF, feedback=False, webhook=False)
         preview = link_preview(Preview.OFF, None)
@@ -442,6 +447,7 @@ class Dispatcher:
                 published=article.published_at,
                 listed_with=listed_with.title if listed_with else None,
                 language=article.language,
+                chat_language=i18n.current_language(),
             )
             style = styles.get(alert.id or 0, quiet)
             preview = link_preview(style.preview, article.url)
@@ -466,7 +472,7 @@ class Dispatcher:
                 for alert, article in rows
             ]
             messages = [
-                (burst.text, [alerts[i] for i in burst.alert_ids], EVIDENCE_MARKUP)
+                (burst.text, [alerts[i] for i in burst.alert_ids], evidence_markup())
                 for burst in rendering.alert_burst(items)
             ]
         articles = {alert.id: article for alert, article in rows}
@@ -511,6 +517,12 @@ class Dispatcher:
                     )
             return False  # blocked, refused or erroring: the chat's other alerts wait
         return True
+
+    async def _language(self, chat_id: int) -> str:
+        """The chat's language: chosen with /language, else that of who last wrote there."""
+        async with self._sessions() as session:
+            chosen, code = await queries.chat_languages(session=session, chat_id=chat_id)
+        return i18n.chat_language(chosen, code)
 
     async def _post_to_webhook(self, alert: Alert, article: Article) -> None:
         """Hand a sent alert to the chat's webhook; the POST runs in the background, and no

@@ -10,7 +10,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import cast
 
-from bot import rendering
+from bot import i18n, rendering
 from bot.context import BotApplication, BotContext, Services, services_of
 from bot.delivery import SendStatus
 from bot.digests import DigestArticle, group_by_topic, local_date, local_time
@@ -187,6 +187,7 @@ async def digest_text(
                 )
             )
     day = local_date(until, chat.timezone)
-    if not articles:
-        return [rendering.empty_digest(day, weekly=weekly)] if chat.empty_digest_line else []
-    return rendering.digest(day, group_by_topic(articles), weekly=weekly)
+    with i18n.speaking(i18n.chat_language(chat.language, chat.language_code)):
+        if not articles:
+            return [rendering.empty_digest(day, weekly=weekly)] if chat.empty_digest_line else []
+        return rendering.digest(day, group_by_topic(articles), weekly=weekly)

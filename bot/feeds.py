@@ -26,6 +26,7 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from html.parser import HTMLParser
 from time import struct_time
 from typing import Any
@@ -406,7 +407,7 @@ def parse_workers_from(settings: Settings) -> ParseWorkers:
     return ParseWorkers(seconds=settings.feed_parse_seconds, memory_bytes=memory)
 
 
-Notify = Callable[[str], Awaitable[bool]]
+Notify = Callable[[Callable[[], str]], Awaitable[bool]]  # a notice, rendered per admin
 
 
 class FeedPoller:
@@ -654,14 +655,15 @@ class FeedPoller:
                 paused = await feed_store.paused_unnotified(session=session)
             for feed in paused:
                 assert feed.id is not None
-                text = rendering.feed_paused(
+                notice = partial(
+                    rendering.feed_paused,
                     feed_id=feed.id,
                     name=feed.name,
                     url=feed.url,
                     failures=feed.consecutive_failures,
                     error=feed.last_error,
                 )
-                if not await self._notify(text):
+                if not await self._notify(notice):
                     continue  # not delivered: try again next round
                 async with self._write_lock, self._sessions() as session:
                     await feed_store.mark_paused_notified(session=session, feed_id=feed.id)

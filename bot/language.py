@@ -13,6 +13,8 @@ from array import array
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from bot.i18n import N_
+
 if TYPE_CHECKING:
     from py3langid.langid import LanguageIdentifier
 
@@ -20,17 +22,17 @@ log = logging.getLogger(__name__)
 
 # ISO 639-1 code → the name an alert gives it
 LANGUAGES = {
-    "en": "English",
-    "es": "Spanish",
-    "hi": "Hindi",
-    "pt": "Portuguese",
-    "fr": "French",
-    "de": "German",
-    "it": "Italian",
-    "ru": "Russian",
-    "zh": "Chinese",
-    "ja": "Japanese",
-    "ar": "Arabic",
+    "en": N_("English"),
+    "es": N_("Spanish"),
+    "hi": N_("Hindi"),
+    "pt": N_("Portuguese"),
+    "fr": N_("French"),
+    "de": N_("German"),
+    "it": N_("Italian"),
+    "ru": N_("Russian"),
+    "zh": N_("Chinese"),
+    "ja": N_("Japanese"),
+    "ar": N_("Arabic"),
 }
 SAMPLE_CHARACTERS = 500  # of the body, after the headline: enough to tell, and cheap
 MIN_CONFIDENCE = 0.8  # below it the language is left unknown (a short or mixed headline)
@@ -121,5 +123,6 @@ def detect_language(title: str, body: str) -> str | None:
 
 
 def language_name(code: str) -> str:
-    """The English name of a language code of `LANGUAGES` (the code itself for another)."""
+    """The English name of a language code of `LANGUAGES` (the code itself for another),
+    marked for translation where it is shown."""
     return LANGUAGES.get(code, code)

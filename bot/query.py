@@ -34,6 +34,7 @@ from typing import Any, NamedTuple
 
 import re2
 
+from bot.i18n import _, ngettext
 from bot.lexicon import Lexicon, Surface
 from bot.text import tokenize
 from bot.topics import (
@@ -258,7 +259,9 @@ def _tokens(text: str) -> list[_Token]:
         elif ch == '"':
             end = text.find('"', i + 1)
             if end < 0:
-                raise TopicError(f"This quote is never closed: {_shown(text[i:])}.")
+                raise TopicError(
+                    _("This quote is never closed: {quote}.").format(quote=_shown(text[i:]))
+                )
             tokens.append(_Token("quoted", text[i + 1 : end]))
             i = end + 1
         elif ch == "/":
@@ -297,7 +300,11 @@ def _regex_end(text: str, start: int) -> int:
         if text[i] == "/" and (i + 1 == len(text) or text[i + 1] in " )"):
             return i
         i += 1
-    raise TopicError(f"This regular expression is never closed with a /: {_shown(text[start:])}.")
+    raise TopicError(
+        _("This regular expression is never closed with a /: {pattern}.").format(
+            pattern=_shown(text[start:])
+        )
+    )
 
 
 def _shown(text: str, limit: int = 30) -> str:
@@ -326,17 +333,19 @@ class _Parser:
         """Where the parser is, for an error: after the last token read (or `read` tokens)."""
         read = self.at if read is None else read
         if read == 0:
-            return "at the start"
+            return _("at the start")
         previous = self.tokens[read - 1]
         shown = {"quoted": f'"{previous.text}"', "regex": f"/{previous.text}/"}
-        return f"after {_shown(shown.get(previous.kind, previous.text))}"
+        return _("after {token}").format(token=_shown(shown.get(previous.kind, previous.text)))
 
     def query(self) -> Node:
         node = self.group()
         token = self.peek()
         if token is not None:
             assert token.kind == ")"
-            raise TopicError(f"Unbalanced parenthesis {self.after()}: nothing opened it.")
+            raise TopicError(
+                _("Unbalanced parenthesis {where}: nothing opened it.").format(where=self.after())
+            )
         return node
 
     def group(self) -> Node:
@@ -345,9 +354,11 @@ class _Parser:
         if base is None:
             if exclusions:
                 raise TopicError(
-                    "A topic needs at least one word to look for, not only exclusions."
+                    _("A topic needs at least one word to look for, not only exclusions.")
                 )
-            raise TopicError(f"Expected a word, phrase or (…) {self.after()}.")
+            raise TopicError(
+                _("Expected a word, phrase or (…) {where}.").format(where=self.after())
+            )
         if not exclusions:
             return base
         return Without(base, tuple(sorted(exclusions, key=lambda t: t.display.casefold())))
@@ -358,7 +369,11 @@ class _Parser:
             self.take()
             excluded = self.peek()
             if excluded is None or excluded.kind not in ("word", "quoted"):
-                raise TopicError(f"Expected a word or quoted phrase to leave out {self.after()}.")
+                raise TopicError(
+                    _("Expected a word or quoted phrase to leave out {where}.").format(
+                        where=self.after()
+                    )
+                )
             self.take()
             if tokenize(excluded.text):
                 exclusions.append(term_of(excluded.text, self.lexicon))
@@ -372,7 +387,9 @@ class _Parser:
         while (token := self.peek()) is not None and token.kind == operator:
             self.take()
             if not self.starts_unit(exclusions):
-                raise TopicError(f"Expected a word, phrase or (…) {self.after()}.")
+                raise TopicError(
+                    _("Expected a word, phrase or (…) {where}.").format(where=self.after())
+                )
             operands.append(operand(exclusions))
         return operands
 
@@ -391,8 +408,9 @@ class _Parser:
         for operand in operands:
             if not _in_one_sentence(operand):
                 raise TopicError(
-                    f"NEAR joins words, phrases, /patterns/ and (… OR …) of them, "
-                    f"not {_shown(to_text(operand))}."
+                    _(
+                        "NEAR joins words, phrases, /patterns/ and (… OR …) of them, not {operand}."
+                    ).format(operand=_shown(to_text(operand)))
                 )
         return Near(tuple(operands))
 
@@ -410,8 +428,10 @@ class _Parser:
             if node is not None or (words and token.kind != "word"):
                 following = {"quoted": f'"{token.text}"', "regex": f"/{token.text}/"}
                 raise TopicError(
-                    f"Put OR, AND or NEAR between {_shown(self.written(node, words))} "
-                    f"and {_shown(following.get(token.kind, token.text))}."
+                    _("Put OR, AND or NEAR between {first} and {second}.").format(
+                        first=_shown(self.written(node, words)),
+                        second=_shown(following.get(token.kind, token.text)),
+                    )
                 )
             if token.kind == "word":
                 words.append(self.take().text)
@@ -428,17 +448,21 @@ class _Parser:
     def words(self, words: list[str]) -> Words:
         text = " ".join(words)
         if not tokenize(text):
-            raise TopicError(f"{_shown(text)} needs a letter or digit.")
+            raise TopicError(_("{text} needs a letter or digit.").format(text=_shown(text)))
         parts = split_cooccurrence(text, self.lexicon)
         if len(parts) > MAX_TERMS:
-            raise TopicError(f"A topic can combine at most {MAX_TERMS} terms.")
+            raise TopicError(
+                _("A topic can combine at most {limit} terms.").format(limit=MAX_TERMS)
+            )
         return Words(tuple(term_of(part, self.lexicon) for part in parts))
 
     def primary(self) -> Node:
         token = self.take()
         if token.kind == "quoted":
             if not tokenize(token.text):
-                raise TopicError(f'The phrase "{token.text}" needs a letter or digit.')
+                raise TopicError(
+                    _('The phrase "{phrase}" needs a letter or digit.').format(phrase=token.text)
+                )
             return Exact(
                 Term(token.text, None, Surface.of(token.text, proper=True, singular_only=True))
             )
@@ -448,7 +472,7 @@ class _Parser:
         if token.kind == "title":
             following = self.peek()
             if following is None or following.kind not in ("word", "quoted", "regex", "("):
-                raise TopicError("Expected a word, phrase or (…) after 'title:'.")
+                raise TopicError(_("Expected a word, phrase or (…) after 'title:'."))
             if following.kind != "word":
                 return Title(self.primary())
             words = []
@@ -458,13 +482,17 @@ class _Parser:
         assert token.kind == "("
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise TopicError(f"A query can nest at most {MAX_DEPTH} parentheses.")
+            raise TopicError(
+                _("A query can nest at most {limit} parentheses.").format(limit=MAX_DEPTH)
+            )
         opened = self.after(self.at - 1)
         inner = self.group()
         closing = self.peek()
         if closing is None or closing.kind != ")":
             raise TopicError(
-                f"Unbalanced parenthesis {self.after()}: the one opened {opened} is never closed."
+                _(
+                    "Unbalanced parenthesis {where}: the one opened {opened} is never closed."
+                ).format(where=self.after(), opened=opened)
             )
         self.take()
         self.depth -= 1
@@ -489,9 +517,15 @@ def parse(text: str, lexicon: Lexicon) -> Node:
     """The query a typed text says, or TopicError with a message that points at the problem."""
     node = _Parser(validate_topic_text(text), lexicon).query()
     if sum(1 for _ in leaves(node)) > MAX_LEAVES:
-        raise TopicError(f"A query can look for at most {MAX_LEAVES} words, phrases and patterns.")
+        raise TopicError(
+            _("A query can look for at most {limit} words, phrases and patterns.").format(
+                limit=MAX_LEAVES
+            )
+        )
     if sum(1 for _ in all_exclusions(node)) > MAX_EXCLUSIONS:
-        raise TopicError(f"A topic can have at most {MAX_EXCLUSIONS} exclusions.")
+        raise TopicError(
+            _("A topic can have at most {limit} exclusions.").format(limit=MAX_EXCLUSIONS)
+        )
     return node
 
 
@@ -514,19 +548,25 @@ def check_pattern(source: str) -> None:
     """TopicError unless RE2 compiles the pattern within its memory cap and it cannot match an
     empty text (it would match every article)."""
     if not source:
-        raise TopicError("A regular expression between the slashes can't be empty.")
+        raise TopicError(_("A regular expression between the slashes can't be empty."))
     try:
         compiled = re2.compile(source, _options())
     except re2.error as error:
         reason = error.args[0] if error.args else b""
         reason = reason.decode(errors="replace") if isinstance(reason, bytes) else str(reason)
         raise TopicError(
-            f"The regular expression /{source}/ can't be used: {reason or 'RE2 cannot read it'}."
+            _("The regular expression /{pattern}/ can't be used: {reason}.").format(
+                pattern=source, reason=reason or _("RE2 cannot read it")
+            )
         ) from None
     if any(
         (found := compiled.search(probe)) is not None and not found.group() for probe in _PROBES
     ):
-        raise TopicError(f"The regular expression /{source}/ matches an empty text: every article.")
+        raise TopicError(
+            _("The regular expression /{pattern}/ matches an empty text: every article.").format(
+                pattern=source
+            )
+        )
 
 
 def pattern_sources(key: str) -> list[str]:
@@ -547,15 +587,23 @@ def check_pattern_room(stored: list[str], key: str) -> None:
     with_patterns = [pattern_sources(topic) for topic in stored]
     if sum(1 for found in with_patterns if found) >= MAX_REGEX_ITEMS_PER_CHAT:
         raise TopicError(
-            f"A watch-list can hold at most {MAX_REGEX_ITEMS_PER_CHAT} topics with regular "
-            "expressions. Remove one first (see /list)."
+            _(
+                "A watch-list can hold at most {limit} topics with regular expressions. "
+                "Remove one first (see /list)."
+            ).format(limit=MAX_REGEX_ITEMS_PER_CHAT)
         )
     unfiltered = [s for found in [*with_patterns, sources] for s in found if not has_literal(s)]
     if len(unfiltered) > MAX_UNFILTERED_PER_CHAT:
         raise TopicError(
-            f"A watch-list can hold {MAX_UNFILTERED_PER_CHAT} regular expression without a "
-            "word of plain letters in it, as it is tried on every article: write a literal "
-            "part, e.g. /cop+er/ rather than /[a-z]+er/."
+            ngettext(
+                "A watch-list can hold {limit} regular expression without a word of plain "
+                "letters in it, as it is tried on every article: write a literal part, e.g. "
+                "/cop+er/ rather than /[a-z]+er/.",
+                "A watch-list can hold {limit} regular expressions without a word of plain "
+                "letters in them, as they are tried on every article: write a literal part, "
+                "e.g. /cop+er/ rather than /[a-z]+er/.",
+                MAX_UNFILTERED_PER_CHAT,
+            ).format(limit=MAX_UNFILTERED_PER_CHAT)
         )
 
 

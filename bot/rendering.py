@@ -11,6 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from babel.dates import format_date, format_datetime
+
 from bot.callbacks import (
     LEVELS,
     Ask,
@@ -25,6 +27,7 @@ from bot.callbacks import (
     Question,
     RemoveSubscription,
     SetItemOption,
+    SetLanguage,
     SetLevel,
     SetTimezone,
     ShowEvidence,
@@ -43,10 +46,11 @@ from bot.channels import Refusal
 from bot.commands import Command, Scope, commands_for
 from bot.digests import DigestArticle
 from bot.facts import RankedFact
+from bot.i18n import AUTOMATIC, LANGUAGES, N_, _, current_language, ngettext
 from bot.language import language_name
 from bot.localtime import ZoneChoice, offset_label, utc_offset
 from bot.refs import ArticleRef, QueryTestReport, Story
-from bot.text import counted, shorten, utf16_length
+from bot.text import shorten, utf16_length
 from bot.topics import Ambiguous
 
 if TYPE_CHECKING:  # types only: rendering stays free of the database at run time
@@ -106,40 +110,47 @@ def split_message(lines: Sequence[str], limit: int = MESSAGE_LIMIT) -> list[str]
 def _command_usage(command: Command) -> str:
     """A line of /help: the command, what to type after it, what it does."""
     args = f" {escape(command.args)}" if command.args else ""
-    return f"/{command.name}{args} — {escape(command.description)}"
+    return f"/{command.name}{args} — {escape(_(command.description))}"
 
 
 def help_text(*, admin: bool = False) -> str:
     """The help; admins also see the admin commands (which are not advertised to others)."""
     lines = [
-        "<b>tradebot</b> sends you trade news the moment it matches your watch-list.",
+        _("<b>tradebot</b> sends you trade news the moment it matches your watch-list."),
         "",
-        "<b>Commands</b>",
+        _("<b>Commands</b>"),
         *(_command_usage(command) for command in commands_for(Scope.EVERYONE)),
         "",
-        "<b>Topics</b>",
-        "• a word or phrase: <code>copper</code>, <code>rare earths</code>",
-        "• both in one article: <code>India-Chile</code>",
-        "• several at once: <code>copper, gold</code>",
-        '• leave some out: <code>copper -Copperfield -"copper wire"</code>',
-        "• a query: <code>(copper OR nickel) -Copperfield</code>, <code>India NEAR Chile</code> "
-        '(one sentence), <code>title:copper</code>, <code>"copper wire"</code> (exact), '
-        "<code>/nick(el|le)/</code> — try one first with /test",
-        "Names know their aliases (US = U.S. = United States) and groups their members "
-        "(rare earths = neodymium, dysprosium, …). Capitalised names match only names: "
-        "<code>China</code> is not fine china.",
+        _("<b>Topics</b>"),
+        _("• a word or phrase: <code>copper</code>, <code>rare earths</code>"),
+        _("• both in one article: <code>India-Chile</code>"),
+        _("• several at once: <code>copper, gold</code>"),
+        _('• leave some out: <code>copper -Copperfield -"copper wire"</code>'),
+        _(
+            "• a query: <code>(copper OR nickel) -Copperfield</code>, "
+            "<code>India NEAR Chile</code> (one sentence), <code>title:copper</code>, "
+            '<code>"copper wire"</code> (exact), '
+            "<code>/nick(el|le)/</code> — try one first with /test"
+        ),
+        _(
+            "Names know their aliases (US = U.S. = United States) and groups their members "
+            "(rare earths = neodymium, dysprosium, …). Capitalised names match only names: "
+            "<code>China</code> is not fine china."
+        ),
         "",
-        "<b>Channels</b>",
-        "A channel's owner or administrators manage it from their private chat with me: "
-        "<code>/subscribe @channel copper</code>, <code>/list @channel</code>, "
-        "<code>/settings @channel</code> (or the channel's id, -100…). "
-        "Add me to the channel as an administrator who may post messages; alerts and digests "
-        "are posted there.",
+        _("<b>Channels</b>"),
+        _(
+            "A channel's owner or administrators manage it from their private chat with me: "
+            "<code>/subscribe @channel copper</code>, <code>/list @channel</code>, "
+            "<code>/settings @channel</code> (or the channel's id, -100…). "
+            "Add me to the channel as an administrator who may post messages; alerts and "
+            "digests are posted there."
+        ),
     ]
     if admin:
         lines += [
             "",
-            "<b>Admin</b>",
+            _("<b>Admin</b>"),
             *(_command_usage(command) for command in commands_for(Scope.ADMIN)),
         ]
     return "\n".join(lines)
@@ -147,18 +158,26 @@ def help_text(*, admin: bool = False) -> str:
 
 def welcome(*, group: bool = False) -> Reply:
     """/start: what the bot does, how to begin, and buttons to the rest."""
-    who = "this group" if group else "you"
+    if group:
+        intro = _(
+            "👋 <b>tradebot</b> sends this group trade news the moment it matches a watch-list."
+        )
+    else:
+        intro = _("👋 <b>tradebot</b> sends you trade news the moment it matches a watch-list.")
     text = "\n".join(
         [
-            f"👋 <b>tradebot</b> sends {who} trade news the moment it matches a watch-list.",
+            intro,
             "",
-            "Start with a topic: <code>/subscribe copper</code>, "
-            "<code>/subscribe rare earths</code> or <code>/subscribe India-Chile</code>.",
-            "Alerts arrive as the news does, and a digest once a day (see Settings).",
+            _(
+                "Start with a topic: <code>/subscribe copper</code>, "
+                "<code>/subscribe rare earths</code> or <code>/subscribe India-Chile</code>."
+            ),
+            _("Alerts arrive as the news does, and a digest once a day (see Settings)."),
         ]
     )
     return Reply(
-        text, ((Button("📖 All commands", ShowHelp()), Button("⚙️ Settings", ShowSettings())),)
+        text,
+        ((Button(_("📖 All commands"), ShowHelp()), Button(_("⚙️ Settings"), ShowSettings())),),
     )
 
 
@@ -181,7 +200,7 @@ CHANNEL_TITLE_LENGTH = 64
 
 
 def subscribe_usage() -> str:
-    return (
+    return _(
         "Usage: <code>/subscribe TOPIC</code>\n"
         "For example <code>/subscribe copper</code> or <code>/subscribe India-Chile</code>; "
         "several at once: <code>/subscribe copper, gold</code>; for a channel you run: "
@@ -190,84 +209,108 @@ def subscribe_usage() -> str:
 
 
 def unsubscribe_usage() -> str:
-    return "Usage: <code>/unsubscribe TOPIC</code> — or use the buttons under /list."
+    return _("Usage: <code>/unsubscribe TOPIC</code> — or use the buttons under /list.")
 
 
 def subscribed(topic: str, *, group: bool = False, channel: ChannelName | None = None) -> str:
     if channel is not None:
-        return (
-            f"✅ Subscribed to <b>{escape(topic)}</b>: it is on the watch-list of "
-            f"{channel.html()}, and alerts are posted there."
-        )
+        return _(
+            "✅ Subscribed to <b>{topic}</b>: it is on the watch-list of {channel}, and alerts "
+            "are posted there."
+        ).format(topic=escape(topic), channel=channel.html())
     if group:
-        return (
-            f"✅ Subscribed to <b>{escape(topic)}</b>: it is on this group's watch-list, and "
-            "alerts come here."
-        )
-    return f"✅ Subscribed to <b>{escape(topic)}</b>. You will get an alert when it is in the news."
+        return _(
+            "✅ Subscribed to <b>{topic}</b>: it is on this group's watch-list, and alerts come "
+            "here."
+        ).format(topic=escape(topic))
+    return _(
+        "✅ Subscribed to <b>{topic}</b>. You will get an alert when it is in the news."
+    ).format(topic=escape(topic))
 
 
 def already_subscribed(
     topic: str, *, group: bool = False, channel: ChannelName | None = None
 ) -> str:
     if channel is not None:
-        return f"<b>{escape(topic)}</b> is already on the watch-list of {channel.html()}."
+        return _("<b>{topic}</b> is already on the watch-list of {channel}.").format(
+            topic=escape(topic), channel=channel.html()
+        )
     if group:
-        return f"<b>{escape(topic)}</b> is already on this group's watch-list."
-    return f"You are already subscribed to <b>{escape(topic)}</b>."
+        return _("<b>{topic}</b> is already on this group's watch-list.").format(
+            topic=escape(topic)
+        )
+    return _("You are already subscribed to <b>{topic}</b>.").format(topic=escape(topic))
 
 
 def unsubscribed(topic: str, *, group: bool = False, channel: ChannelName | None = None) -> str:
     if channel is not None:
-        return (
-            f"Unsubscribed from <b>{escape(topic)}</b>: it is off the watch-list of "
-            f"{channel.html()}."
+        return _("Unsubscribed from <b>{topic}</b>: it is off the watch-list of {channel}.").format(
+            topic=escape(topic), channel=channel.html()
         )
     if group:
-        return f"Unsubscribed from <b>{escape(topic)}</b>: it is off this group's watch-list."
-    return f"Unsubscribed from <b>{escape(topic)}</b>."
+        return _("Unsubscribed from <b>{topic}</b>: it is off this group's watch-list.").format(
+            topic=escape(topic)
+        )
+    return _("Unsubscribed from <b>{topic}</b>.").format(topic=escape(topic))
 
 
 def not_subscribed(topic: str, *, group: bool = False, channel: ChannelName | None = None) -> str:
     if channel is not None:
-        return (
-            f"<b>{escape(topic)}</b> is not on the watch-list of {channel.html()}. "
-            f"See {channel.command('list')}."
+        return _("<b>{topic}</b> is not on the watch-list of {channel}. See {command}.").format(
+            topic=escape(topic), channel=channel.html(), command=channel.command("list")
         )
     if group:
-        return f"<b>{escape(topic)}</b> is not on this group's watch-list. See /list."
-    return f"You are not subscribed to <b>{escape(topic)}</b>. See /list."
+        return _("<b>{topic}</b> is not on this group's watch-list. See /list.").format(
+            topic=escape(topic)
+        )
+    return _("You are not subscribed to <b>{topic}</b>. See /list.").format(topic=escape(topic))
 
 
 def too_many_subscriptions(
     limit: int, *, group: bool = False, channel: ChannelName | None = None
 ) -> str:
     if channel is not None:
-        return (
-            f"The watch-list of {channel.html()} holds at most {counted(limit, 'topic')}. "
-            f"Remove one first (see {channel.command('list')})."
-        )
+        return ngettext(
+            "The watch-list of {channel} holds at most {count} topic. Remove one first "
+            "(see {command}).",
+            "The watch-list of {channel} holds at most {count} topics. Remove one first "
+            "(see {command}).",
+            limit,
+        ).format(channel=channel.html(), count=limit, command=channel.command("list"))
     if group:
-        return (
-            f"This group's watch-list holds at most {counted(limit, 'topic')}. "
-            "Remove one first (see /list)."
-        )
-    return f"You can watch at most {counted(limit, 'topic')}. Remove one first (see /list)."
+        return ngettext(
+            "This group's watch-list holds at most {count} topic. Remove one first (see /list).",
+            "This group's watch-list holds at most {count} topics. Remove one first (see /list).",
+            limit,
+        ).format(count=limit)
+    return ngettext(
+        "You can watch at most {count} topic. Remove one first (see /list).",
+        "You can watch at most {count} topics. Remove one first (see /list).",
+        limit,
+    ).format(count=limit)
 
 
 def topic_error(reason: str) -> str:
     return f"⚠️ {escape(reason)}"
 
 
+def _either(names: Sequence[str]) -> str:
+    """Names as alternatives: "<b>a</b> or <b>b</b>" (each escaped)."""
+    return _(" or ").join(f"<b>{escape(name)}</b>" for name in names)
+
+
 def suggestion(typed: str, candidates: Sequence[str]) -> Reply:
     """ "Did you mean …?" with a button per candidate and one to keep what was typed."""
-    names = " or ".join(f"<b>{escape(c)}</b>" for c in candidates)
-    text = f"I don't know <b>{escape(typed)}</b>. Did you mean {names}?"
+    text = _("I don't know <b>{typed}</b>. Did you mean {names}?").format(
+        typed=escape(typed), names=_either(candidates)
+    )
     rows = [(Button(c, SubscribeTo(c)),) for c in candidates if fits(SubscribeTo(c))]
     if fits(SubscribeTo(typed)):
-        rows.append((Button(f"Keep “{typed}”", SubscribeTo(typed)),))
+        rows.append((Button(_("Keep “{typed}”").format(typed=typed), SubscribeTo(typed)),))
     else:
-        text += f"\nTo keep it as typed, send <code>/subscribe {escape(typed)}</code> again."
+        text += "\n" + _("To keep it as typed, send <code>/subscribe {typed}</code> again.").format(
+            typed=escape(typed)
+        )
     return Reply(text, tuple(rows))
 
 
@@ -285,9 +328,9 @@ class ListedTopic:
 
 # What a level pushes at once, as its button says it (the button switches to the next level).
 LEVEL_LABELS = {
-    "main": "main stories only",
-    "split": "main now, mentions in digest",
-    "all": "every mention now",
+    "main": N_("main stories only"),
+    "split": N_("main now, mentions in digest"),
+    "all": N_("every mention now"),
 }
 
 
@@ -296,34 +339,49 @@ def subscription_list(
 ) -> Reply:
     """The chat's watch-list, each item with a remove button and a button switching its level."""
     if channel is not None:
-        owner = heading = f"The watch-list of {channel.html()}"
-        add = channel.command("subscribe", "TOPIC")
+        heading = _("The watch-list of {channel} ({count}):")
+        empty = _("The watch-list of {channel} is empty. Add a topic with {command}.")
+    elif group:
+        heading = _("<b>This group's watch-list</b> ({count}):")
+        empty = _(
+            "This group's watch-list is empty. Add a topic with <code>/subscribe TOPIC</code>."
+        )
     else:
-        owner = "This group's watch-list" if group else "Your watch-list"
-        heading, add = f"<b>{owner}</b>", "<code>/subscribe TOPIC</code>"
+        heading = _("<b>Your watch-list</b> ({count}):")
+        empty = _("Your watch-list is empty. Add a topic with <code>/subscribe TOPIC</code>.")
+    named = {
+        "channel": channel.html() if channel else "",
+        "command": channel.command("subscribe", "TOPIC") if channel else "",
+    }
     if not topics:
-        return Reply(f"{owner} is empty. Add a topic with {add}.")
-    lines = [f"{heading} ({len(topics)}):"]
+        return Reply(empty.format(**named))
+    lines = [heading.format(count=len(topics), **named)]
     lines += [
         f"• {escape(shorten(row.topic, LISTED_TOPIC_LENGTH))}{_option_marks(row)}" for row in topics
     ]
     if visible_length("\n".join(lines)) > LISTED_LENGTH:  # options shown under ⚙ only
         lines = lines[:1] + [f"• {escape(shorten(r.topic, LISTED_TOPIC_LENGTH))}" for r in topics]
     lines.append(
-        "✖ removes a topic. ⚙ shows what it sends at once and opens its options: level, "
-        "silent, link preview, mute."
+        _(
+            "✖ removes a topic. ⚙ shows what it sends at once and opens its options: level, "
+            "silent, link preview, mute."
+        )
     )
     buttons = tuple(
         (
             Button(f"✖ {shorten(row.topic, 30)}", RemoveSubscription(row.subscription_id)),
             Button(
-                f"⚙ {LEVEL_LABELS.get(row.level, row.level)}",
+                f"⚙ {_level_label(row.level)}",
                 ShowItemOptions(row.subscription_id),
             ),
         )
         for row in topics
     )
     return Reply("\n".join(lines), buttons)
+
+
+def _level_label(level: str) -> str:
+    return _(LEVEL_LABELS[level]) if level in LEVEL_LABELS else level
 
 
 PREVIEW_LABELS = {"off": "no link preview", "small": "small preview", "large": "large preview"}
@@ -498,29 +556,87 @@ def alert_gone() -> str:
 
 def level_set_notice(topic: str, level: LevelName) -> str:
     """The short notice a level button shows (plain text, at most 200 UTF-16 units)."""
-    return shorten(f"{item_label(topic)}: {LEVEL_LABELS[level]}", CALLBACK_NOTICE_LENGTH)
+    return shorten(f"{item_label(topic)}: {_level_label(level)}", CALLBACK_NOTICE_LENGTH)
 
 
 def not_on_watch_list() -> str:
     """The notice of a level button whose topic is gone (or is another chat's)."""
-    return "That topic is no longer on your watch-list."
+    return _("That topic is no longer on your watch-list.")
 
 
 def removed_notice(topic: str) -> str:
     """The short notice a remove button shows (plain text, at most 200 UTF-16 units)."""
-    return shorten(f"Removed {topic}", CALLBACK_NOTICE_LENGTH)
+    return shorten(_("Removed {topic}").format(topic=topic), CALLBACK_NOTICE_LENGTH)
+
+
+def already_removed() -> str:
+    return _("Already removed.")
+
+
+def saved() -> str:
+    """The notice of a settings button."""
+    return _("Saved.")
 
 
 def stale_button() -> str:
-    return "That button is no longer valid."
+    return _("That button is no longer valid.")
 
 
 def unknown_command() -> str:
-    return "I don't know that command. Send /help to see what I can do."
+    return _("I don't know that command. Send /help to see what I can do.")
 
 
 def apology() -> str:
-    return "Sorry, something went wrong on my side. Please try again in a moment."
+    return _("Sorry, something went wrong on my side. Please try again in a moment.")
+
+
+# --------------------------------------------------------------------------------------------
+# Interface languages
+# --------------------------------------------------------------------------------------------
+
+
+def language_menu(current: str, *, chosen: bool) -> Reply:
+    """/language alone: the language spoken here and why, with a button per language."""
+    name = LANGUAGES.get(current, current)
+    if chosen:
+        text = _("This chat speaks <b>{language}</b>, as chosen with /language.")
+    else:
+        text = _("This chat speaks <b>{language}</b>, the language of your Telegram app.")
+    text = (
+        text.format(language=name)
+        + "\n"
+        + _(
+            "Choose another, or send <code>/language es</code> (en, es, hi; auto follows Telegram)."
+        )
+    )
+    buttons = tuple(
+        Button(("✓ " if code == current and chosen else "") + label, SetLanguage(code))
+        for code, label in LANGUAGES.items()
+    )
+    automatic = Button(
+        ("✓ " if not chosen else "") + _("Automatic (Telegram's language)"),
+        SetLanguage(AUTOMATIC),
+    )
+    return Reply(text, (buttons, (automatic,)))
+
+
+def language_set(language: str, *, automatic: bool) -> str:
+    """Said in the language just chosen."""
+    if automatic:
+        return _(
+            "This chat now follows the language of the Telegram app of whoever writes "
+            "(now <b>{language}</b>)."
+        ).format(language=LANGUAGES.get(language, language))
+    return _("This chat now speaks <b>{language}</b>.").format(
+        language=LANGUAGES.get(language, language)
+    )
+
+
+def language_usage() -> str:
+    return _(
+        "I speak English, Español and हिन्दी: send <code>/language en</code>, "
+        "<code>/language es</code>, <code>/language hi</code> or <code>/language auto</code>."
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -528,11 +644,20 @@ def apology() -> str:
 # --------------------------------------------------------------------------------------------
 
 MODE_LABELS = {
-    "instant": "instant alerts only",
-    "digest": "daily digest only",
-    "both": "instant alerts and a daily digest",
+    "instant": N_("instant alerts only"),
+    "digest": N_("daily digest only"),
+    "both": N_("instant alerts and a daily digest"),
 }
 DIGEST_TITLE_LENGTH = 150
+
+
+def _mode_label(mode: str) -> str:
+    return _(MODE_LABELS[mode]) if mode in MODE_LABELS else escape(mode)
+
+
+def day_label(day: date | datetime) -> str:
+    """A date as the reader's language writes it short: "24 Nov 2026", "24 nov 2026"."""
+    return format_date(day, "dd MMM y", locale=current_language())
 
 
 def settings_view(
@@ -556,35 +681,52 @@ def settings_view(
 
     shown_mode = mode if digest_time is not None else "instant"
     if shown_mode == "instant":
-        digest = (
-            f"off — turn it on with {command('digesttime', '08:00')} or {command('mode', 'both')}"
+        digest = _("Daily digest: off — turn it on with {digesttime} or {mode}").format(
+            digesttime=command("digesttime", "08:00"), mode=command("mode", "both")
         )
     else:
-        whose = "its" if channel else "your"
-        digest = (
-            f"at {digest_times(digest_time or '')} {whose} time — change with "
-            f"{command('digesttime', '7:30am')}, stop with {command('digesttime', 'off')}"
+        if channel is not None:
+            digest = _("Daily digest: at {time} its time — change with {change}, stop with {stop}")
+        else:
+            digest = _("Daily digest: at {time} your time — change with {change}, stop with {stop}")
+        digest = digest.format(
+            time=digest_times(digest_time or ""),
+            change=command("digesttime", "7:30am"),
+            stop=command("digesttime", "off"),
         )
     lines = [
-        f"<b>Settings of</b> {channel.html()}" if channel else "<b>Your settings</b>",
-        f"Time zone: {escape(timezone)} ({utc_offset(timezone)}) — change with "
-        f"{command('timezone', 'CITY')}",
-        f"Delivery: {MODE_LABELS.get(shown_mode, escape(shown_mode))}",
-        f"Daily digest: {digest}",
-        f"Weekly digest: {weekly_digest or 'off'} — change with "
-        f"{command('weekly', 'mon 08:00')} or {command('weekly', 'off')}",
-        f"Quiet hours: {quiet_hours or 'off'} — change with "
-        f"{command('quiet', '22:00-07:00')} or {command('quiet', 'off')}",
+        (
+            _("<b>Settings of</b> {channel}").format(channel=channel.html())
+            if channel
+            else _("<b>Your settings</b>")
+        ),
+        _("Time zone: {zone} ({offset}) — change with {command}").format(
+            zone=escape(timezone), offset=utc_offset(timezone), command=command("timezone", "CITY")
+        ),
+        _("Delivery: {mode}").format(mode=_mode_label(shown_mode)),
+        digest,
+        _("Weekly digest: {weekly} — change with {change} or {stop}").format(
+            weekly=escape(weekly_digest) if weekly_digest else _("off"),
+            change=command("weekly", "mon 08:00"),
+            stop=command("weekly", "off"),
+        ),
+        _("Quiet hours: {hours} — change with {change} or {stop}").format(
+            hours=escape(quiet_hours) if quiet_hours else _("off"),
+            change=command("quiet", "22:00-07:00"),
+            stop=command("quiet", "off"),
+        ),
     ]
     if shown_mode != "instant":
-        empty = "a short “nothing new” line" if empty_digest_line else "not sent"
-        lines.append(f"An empty digest is {empty}.")
+        if empty_digest_line:
+            lines.append(_("An empty digest is a short “nothing new” line."))
+        else:
+            lines.append(_("An empty digest is not sent."))
     modes = tuple(
         Button(("✓ " if value == shown_mode else "") + value, ChangeSetting("mode", value))
         for value in MODE_LABELS
     )
     toggle = Button(
-        "Empty digest: skip it" if empty_digest_line else "Empty digest: send a line",
+        _("Empty digest: skip it") if empty_digest_line else _("Empty digest: send a line"),
         ChangeSetting("empty", "skip" if empty_digest_line else "line"),
     )
     return Reply("\n".join(lines), (modes, (toggle,)) if shown_mode != "instant" else (modes,))
@@ -592,21 +734,21 @@ def settings_view(
 
 TIMEZONE_EXAMPLES = (
     "<code>/timezone Mumbai</code>, <code>/timezone IST</code>, "
-    "<code>/timezone UTC+5:30</code> or <code>/timezone Asia/Kolkata</code>"
+    "<code>/timezone UTC+5:30</code>, <code>/timezone Asia/Kolkata</code>"
 )
 TYPED_ZONE_LENGTH = 64
 
 
 def timezone_current(timezone: str, local_now: datetime) -> str:
     """/timezone alone: the chat's zone and how to change it."""
-    return (
-        f"Your time zone is <b>{escape(timezone)}</b> ({_offset_and_clock(local_now)}).\n"
-        f"Change it with a city, a country, an abbreviation or an offset: {TIMEZONE_EXAMPLES}."
-    )
+    return _(
+        "Your time zone is <b>{zone}</b> ({offset}; it is {clock} there now).\n"
+        "Change it with a city, a country, an abbreviation or an offset: {examples}."
+    ).format(zone=escape(timezone), examples=TIMEZONE_EXAMPLES, **_offset_and_clock(local_now))
 
 
 def digesttime_usage() -> str:
-    return (
+    return _(
         "Usage: <code>/digesttime 07:30</code>, <code>/digesttime 7:30am</code>, several "
         "like <code>/digesttime 07:30 13:00</code> (your time) or <code>/digesttime off</code>."
     )
@@ -615,11 +757,13 @@ def digesttime_usage() -> str:
 def digest_times(stored: str) -> str:
     """ "07:30 13:00" as stored → "07:30 and 13:00"."""
     times = stored.split()
-    return " and ".join(filter(None, (", ".join(times[:-1]), times[-1] if times else "")))
+    if len(times) < 2:
+        return stored.strip()
+    return _("{times} and {last}").format(times=", ".join(times[:-1]), last=times[-1])
 
 
 def quiet_usage() -> str:
-    return (
+    return _(
         "Usage: <code>/quiet 22:00-07:00</code> (your time): alerts are kept and arrive "
         "together when quiet hours end; <code>/quiet off</code> to stop."
     )
@@ -627,15 +771,15 @@ def quiet_usage() -> str:
 
 def quiet_set(hours: str | None, timezone: str) -> str:
     if hours is None:
-        return "Quiet hours off: alerts arrive as they come."
-    return (
-        f"Quiet hours set to <b>{escape(hours)}</b> ({escape(timezone)}): alerts that come "
-        "then arrive together when they end."
-    )
+        return _("Quiet hours off: alerts arrive as they come.")
+    return _(
+        "Quiet hours set to <b>{hours}</b> ({zone}): alerts that come then arrive together "
+        "when they end."
+    ).format(hours=escape(hours), zone=escape(timezone))
 
 
 def weekly_usage() -> str:
-    return (
+    return _(
         "Usage: <code>/weekly mon 08:00</code> (your time) for a weekly digest of the week's "
         "main stories, or <code>/weekly off</code>."
     )
@@ -643,33 +787,36 @@ def weekly_usage() -> str:
 
 def weekly_set(weekly: str | None, timezone: str) -> str:
     if weekly is None:
-        return "Weekly digest turned off."
-    return (
-        f"Your weekly digest of the week's main stories will arrive on <b>{escape(weekly)}</b> "
-        f"({escape(timezone)})."
-    )
+        return _("Weekly digest turned off.")
+    return _(
+        "Your weekly digest of the week's main stories will arrive on <b>{weekly}</b> ({zone})."
+    ).format(weekly=escape(weekly), zone=escape(timezone))
 
 
 def mode_usage() -> str:
-    return (
+    return _(
         "Usage: <code>/mode instant</code>, <code>/mode digest</code> or <code>/mode both</code>."
     )
 
 
 def timezone_set(timezone: str, local_now: datetime) -> str:
-    return f"Time zone set to <b>{escape(timezone)}</b> ({_offset_and_clock(local_now)})."
+    return _("Time zone set to <b>{zone}</b> ({offset}; it is {clock} there now).").format(
+        zone=escape(timezone), **_offset_and_clock(local_now)
+    )
 
 
-def _offset_and_clock(local_now: datetime) -> str:
-    offset = offset_label(local_now.utcoffset() or timedelta())
-    return f"{offset}; it is {local_now.strftime('%H:%M')} there now"
+def _offset_and_clock(local_now: datetime) -> dict[str, str]:
+    return {
+        "offset": offset_label(local_now.utcoffset() or timedelta()),
+        "clock": local_now.strftime("%H:%M"),
+    }
 
 
 def timezone_question(typed: str, choices: Sequence[ZoneChoice]) -> Reply:
     """An ambiguous /timezone: which of these zones?"""
     shown = escape(shorten(typed, TYPED_ZONE_LENGTH))
     return Reply(
-        f"<b>{shown}</b> can mean more than one time zone. Which is yours?",
+        _("<b>{typed}</b> can mean more than one time zone. Which is yours?").format(typed=shown),
         tuple((Button(choice.label, SetTimezone(choice.zone)),) for choice in choices),
     )
 
@@ -679,45 +826,51 @@ def timezone_unknown(typed: str, suggestions: Sequence[ZoneChoice], reason: str 
     shown = escape(shorten(typed, TYPED_ZONE_LENGTH))
     if suggestions:
         return Reply(
-            f"I don't know the time zone <b>{shown}</b>. Did you mean one of these?",
+            _("I don't know the time zone <b>{typed}</b>. Did you mean one of these?").format(
+                typed=shown
+            ),
             tuple((Button(choice.label, SetTimezone(choice.zone)),) for choice in suggestions),
         )
-    why = escape(reason) if reason else f"I don't know the time zone <b>{shown}</b>."
-    return Reply(f"⚠️ {why}\nTry {TIMEZONE_EXAMPLES}.")
+    why = (
+        escape(reason)
+        if reason
+        else _("I don't know the time zone <b>{typed}</b>.").format(typed=shown)
+    )
+    return Reply(f"⚠️ {why}\n" + _("Try {examples}.").format(examples=TIMEZONE_EXAMPLES))
 
 
 def digest_time_set(digest_time: str | None, timezone: str, *, turned_on: bool = False) -> str:
     if digest_time is None:
-        return (
+        return _(
             "Daily digest turned off: you get instant alerts only. Turn it on again with "
             "<code>/digesttime 08:00</code> or <code>/mode both</code>."
         )
-    text = (
-        f"Your daily digest will arrive at <b>{digest_times(digest_time)}</b> ({escape(timezone)})."
+    text = _("Your daily digest will arrive at <b>{time}</b> ({zone}).").format(
+        time=digest_times(digest_time), zone=escape(timezone)
     )
     if turned_on:
-        text += f" Delivery: <b>{MODE_LABELS['both']}</b>."
+        text += " " + _("Delivery: <b>{mode}</b>.").format(mode=_mode_label("both"))
     return text
 
 
 def mode_set(mode: str, digest_time: str | None = None) -> str:
-    text = f"Delivery: <b>{MODE_LABELS[mode]}</b>"
-    return text + (
-        f", the digest at {digest_times(digest_time)} your time." if digest_time else "."
-    )
+    if digest_time:
+        return _("Delivery: <b>{mode}</b>, the digest at {time} your time.").format(
+            mode=_mode_label(mode), time=digest_times(digest_time)
+        )
+    return _("Delivery: <b>{mode}</b>.").format(mode=_mode_label(mode))
 
 
 def nothing_new() -> str:
-    return "Nothing new on your watch-list since your last digest."
-
-
-def _digest_heading(day: date, weekly: bool) -> str:
-    kind = "Weekly digest, week to" if weekly else "Digest for"
-    return f"📰 <b>{kind} {day.strftime('%d %b %Y')}</b>"
+    return _("Nothing new on your watch-list since your last digest.")
 
 
 def empty_digest(day: date, *, weekly: bool = False) -> str:
-    return f"{_digest_heading(day, weekly)}\nNothing new on your watch-list."
+    if weekly:
+        text = _("📰 <b>Weekly digest, week to {day}</b>\nNothing new on your watch-list.")
+    else:
+        text = _("📰 <b>Digest for {day}</b>\nNothing new on your watch-list.")
+    return text.format(day=day_label(day))
 
 
 def digest(
@@ -727,7 +880,19 @@ def digest(
     mentions marked), split into messages that fit Telegram's limit; a section's heading
     stays with its first story."""
     count = len({article.story for _, articles in groups for article in articles})
-    lines = [f"{_digest_heading(day, weekly)} — {counted(count, 'article')}"]
+    if weekly:
+        header = ngettext(
+            "📰 <b>Weekly digest, week to {day}</b> — {count} article",
+            "📰 <b>Weekly digest, week to {day}</b> — {count} articles",
+            count,
+        )
+    else:
+        header = ngettext(
+            "📰 <b>Digest for {day}</b> — {count} article",
+            "📰 <b>Digest for {day}</b> — {count} articles",
+            count,
+        )
+    lines = [header.format(day=day_label(day), count=count)]
     for topic, articles in groups:
         heading = f"\n<b>{escape(topic)}</b>"
         for index, article in enumerate(articles):
@@ -742,10 +907,14 @@ def _digest_line(article: DigestArticle, *, mention: bool) -> str:
     line = f"{'◦' if mention else '•'} {linked}"
     line += f" — {_source_and_date(article.source, article.published)}"
     if article.also:
-        line += f" (also reported by {escape(', '.join(article.also))})"
+        line += " " + _also_reported(article.also)
     if mention:
-        line += " · <i>mentioned in passing</i>"
+        line += " · " + _("<i>mentioned in passing</i>")
     return line
+
+
+def _also_reported(sources: Sequence[str]) -> str:
+    return _("(also reported by {sources})").format(sources=escape(", ".join(sources)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -758,7 +927,8 @@ ANSWER_TITLE_LENGTH = 160
 FACT_ORIGIN_TITLE_LENGTH = 60  # an article without a source is named by its title
 WATCH_LIST_FACTS = 3  # facts per watch item under /facts alone
 WATCH_LIST_FACTS_LENGTH = 3600  # room for the items' facts in one message, with the last line
-FACTS_HEADER = re.compile(r"^📊 Key facts: (?P<topic>.+) \(\d+–\d+ of \d+\)$")
+# The first line of a facts page in any language, e.g. "📊 Key facts: copper (1-3 of 9)".
+FACTS_HEADER = re.compile(r"^📊 [^:]+: (?P<topic>.+) \(\d+–\d+ \D+ \d+\)$")
 
 
 def plain_text(html_text: str) -> str:
@@ -790,14 +960,18 @@ def _fact_line(fact: RankedFact[ArticleRef]) -> str:
         if d.article.source and d.article.source != article.source
     ]
     if others:
-        line += f" (also {escape(', '.join(dict.fromkeys(others)))})"
+        line += " " + _("(also {sources})").format(sources=escape(", ".join(dict.fromkeys(others))))
     return line
 
 
 def facts_page(topic: str, facts: Sequence[RankedFact[ArticleRef]], offset: int = 0) -> Reply:
     """A page of key facts, under ~1500 characters, with a "more…" button when there are more."""
     if not facts:
-        return Reply(f"No key facts about <b>{escape(topic)}</b> in stored articles yet.")
+        return Reply(
+            _("No key facts about <b>{topic}</b> in stored articles yet.").format(
+                topic=escape(topic)
+            )
+        )
     lines: list[str] = []
     size = 0
     offset = min(max(offset, 0), len(facts) - 1)
@@ -809,8 +983,10 @@ def facts_page(topic: str, facts: Sequence[RankedFact[ArticleRef]], offset: int 
         lines.append(line)
         size += visible_length(line) + 1
         end += 1
-    header = f"📊 Key facts: {escape(topic)} ({offset + 1}–{end} of {len(facts)})"
-    buttons = ((Button("more…", MoreFacts(end)),),) if end < len(facts) else ()
+    header = _("📊 Key facts: {topic} ({first}–{last} of {total})").format(
+        topic=escape(topic), first=offset + 1, last=end, total=len(facts)
+    )
+    buttons = ((Button(_("more…"), MoreFacts(end)),),) if end < len(facts) else ()
     return Reply("\n".join([header, *lines]), buttons)
 
 
@@ -820,10 +996,12 @@ def watch_list_facts(found: Sequence[tuple[str, Sequence[RankedFact[ArticleRef]]
     without any (or that did not fit)."""
     if not found:
         return Reply(
-            "Your watch-list is empty. Ask about one topic with <code>/facts TOPIC</code>, "
-            "or subscribe to topics and send /facts alone for all of them."
+            _(
+                "Your watch-list is empty. Ask about one topic with <code>/facts TOPIC</code>, "
+                "or subscribe to topics and send /facts alone for all of them."
+            )
         )
-    lines = ["📊 <b>Key facts on your watch-list</b>"]
+    lines = [_("📊 <b>Key facts on your watch-list</b>")]
     size = visible_length(lines[0])
     rows: list[tuple[Button, ...]] = []
     without: list[str] = []
@@ -838,10 +1016,15 @@ def watch_list_facts(found: Sequence[tuple[str, Sequence[RankedFact[ArticleRef]]
         size += length
         more = Ask("facts", topic)
         if len(facts) > WATCH_LIST_FACTS and fits(more):
-            rows.append((Button(f"More on {shorten(topic, 40)}", more),))
+            rows.append((Button(_("More on {topic}").format(topic=shorten(topic, 40)), more),))
     if without:
         names = ", ".join(shorten(topic, LISTED_TOPIC_LENGTH) for topic in without)
-        lines.append(f"\nNot shown (no figures yet, or no room): {escape(shorten(names, 600))}")
+        lines.append(
+            "\n"
+            + _("Not shown (no figures yet, or no room): {topics}").format(
+                topics=escape(shorten(names, 600))
+            )
+        )
     return Reply("\n".join(lines), tuple(rows))
 
 
@@ -852,44 +1035,47 @@ def facts_topic(message_text: str) -> str | None:
 
 
 def latest_list(topic: str, stories: Sequence[Story]) -> str:
-    return _headlines(f"🗞 Latest on {topic}", stories, topic)
+    return _headlines(_("🗞 Latest on {topic}").format(topic=topic), stories, topic)
 
 
 def related_list(topic: str, articles: Sequence[ArticleRef]) -> str:
-    return _headlines(f"🔗 Related to {topic}", articles, topic)
+    return _headlines(_("🔗 Related to {topic}").format(topic=topic), articles, topic)
 
 
 def _headlines(heading: str, found: Sequence[Story | ArticleRef], topic: str) -> str:
     """A list of articles (/latest, /related) with source, date, link and other sources."""
     if not found:
-        return f"No stored articles on <b>{escape(topic)}</b> yet."
+        return _("No stored articles on <b>{topic}</b> yet.").format(topic=escape(topic))
     lines = [f"<b>{escape(heading)}</b>"]
     for entry in found:
         article, also = (entry.article, entry.also) if isinstance(entry, Story) else (entry, ())
         line = f"• {_linked_title(article.title, article.url)}"
         line += f" — {_source_and_date(article.source, article.published)}"
         if also:
-            line += f" (also reported by {escape(', '.join(also))})"
+            line += " " + _also_reported(also)
         lines.append(line)
     return "\n".join(lines)
 
 
 def question_usage(command: str) -> str:
-    return f"Usage: <code>/{command} TOPIC</code>, e.g. <code>/{command} copper</code>."
+    return _("Usage: <code>/{command} TOPIC</code>, e.g. <code>/{command} copper</code>.").format(
+        command=command
+    )
 
 
 def question_suggestion(question: Question, typed: str, candidates: Sequence[str]) -> Reply:
     """ "Did you mean …?" for a question: a button asking it about each candidate, and one
     asking about the topic as typed."""
-    names = " or ".join(f"<b>{escape(c)}</b>" for c in candidates)
-    text = f"I don't know <b>{escape(typed)}</b>. Did you mean {names}?"
+    text = _("I don't know <b>{typed}</b>. Did you mean {names}?").format(
+        typed=escape(typed), names=_either(candidates)
+    )
     rows = [
         (Button(f"/{question} {c}", Ask(question, c)),)
         for c in candidates
         if fits(Ask(question, c))
     ]
     if fits(Ask(question, typed)):
-        rows.append((Button(f"Ask about “{typed}”", Ask(question, typed)),))
+        rows.append((Button(_("Ask about “{typed}”").format(typed=typed), Ask(question, typed)),))
     return Reply(text, tuple(rows))
 
 
@@ -915,19 +1101,30 @@ class BurstMessage:
 
 
 BURST_TITLE_LENGTH = 200
-EVIDENCE_BUTTON = Button("Why these? Show the evidence", ShowEvidence())
+
+
+def evidence_button() -> Button:
+    """The button under a list of headlines (sent in the chat's language)."""
+    return Button(_("Why these? Show the evidence"), ShowEvidence())
 
 
 def alert_burst(items: Sequence[BurstItem]) -> list[BurstMessage]:
     """Several alerts for one chat as a list of headlines, each with its source, date and
-    watch items: messages within Telegram's limit (each sent with `EVIDENCE_BUTTON`)."""
-    header = f"🔔 <b>{counted(len(items), 'new article')}</b> on your watch-list"
+    watch items: messages within Telegram's limit (each sent with `evidence_button`)."""
+    header = ngettext(
+        "🔔 <b>{count} new article</b> on your watch-list",
+        "🔔 <b>{count} new articles</b> on your watch-list",
+        len(items),
+    ).format(count=len(items))
+    continued = _("🔔 <i>continued</i>")
     chunks: list[BurstMessage] = []
     lines, size = [header], visible_length(header)
     ids: list[int] = []
     for item in items:
         matched = ", ".join(
-            f"{item_label(topic)} (mentioned)" if topic in item.mentions else item_label(topic)
+            _("{topic} (mentioned)").format(topic=item_label(topic))
+            if topic in item.mentions
+            else item_label(topic)
             for topic in item.topics
         )
         line = f"• {_linked_title(shorten(item.title, BURST_TITLE_LENGTH), item.url)}"
@@ -936,7 +1133,7 @@ def alert_burst(items: Sequence[BurstItem]) -> list[BurstMessage]:
         length = visible_length(line) + 1
         if ids and size + length > MESSAGE_LIMIT:
             chunks.append(BurstMessage("\n".join(lines), ids))
-            lines, ids, size = ["🔔 <i>continued</i>"], [], 12
+            lines, ids, size = [continued], [], visible_length(continued)
         lines.append(line)
         ids.append(item.alert_id)
         size += length
@@ -947,8 +1144,8 @@ def alert_burst(items: Sequence[BurstItem]) -> list[BurstMessage]:
 def _source_and_date(source: str | None, published: datetime | None) -> str:
     return ", ".join(
         [
-            escape(source) if source else "source unknown",
-            published.strftime("%d %b %Y") if published else "date unknown",
+            escape(source) if source else _("source unknown"),
+            day_label(published) if published else _("date unknown"),
         ]
     )
 
@@ -966,8 +1163,8 @@ class Evidence:
 def burst_evidence(items: Sequence[Evidence]) -> list[str]:
     """The evidence behind a burst's headlines, in messages within Telegram's limit."""
     if not items:
-        return ["The alerts of that message are no longer stored."]
-    lines = ["🔎 <b>Why these came</b>"]
+        return [_("The alerts of that message are no longer stored.")]
+    lines = [_("🔎 <b>Why these came</b>")]
     for item in items:
         line = f"• <b>{escape(shorten(item.title, BURST_TITLE_LENGTH))}</b>\n"
         line += f"<i>{escape(shorten(reasons(item.topics, item.mentions), 300))}</i>"
@@ -981,7 +1178,7 @@ def evidence_notice(items: Sequence[Evidence]) -> str:
     """The evidence behind a burst's headlines as a button notice (plain text, 200 UTF-16
     units at most), for a channel, where a message would be posted to every reader."""
     if not items:
-        return "The alerts of that message are no longer stored."
+        return _("The alerts of that message are no longer stored.")
     text = "; ".join(f"{item.title}: {reasons(item.topics, item.mentions)}" for item in items)
     return shorten(text, CALLBACK_NOTICE_LENGTH)
 
@@ -995,9 +1192,9 @@ def reasons(topics: Sequence[str], mentions: Collection[str]) -> str:
     """Why an alert came: "copper — main subject", "zinc — mentioned" (plain text)."""
     main = [topic for topic in topics if topic not in mentions]
     mentioned = [topic for topic in topics if topic in mentions]
-    parts = [f"{', '.join(main)} — main subject"] if main else []
+    parts = [_("{topics} — main subject").format(topics=", ".join(main))] if main else []
     if mentioned:
-        parts.append(f"{', '.join(mentioned)} — mentioned")
+        parts.append(_("{topics} — mentioned").format(topics=", ".join(mentioned)))
     return "; ".join(parts)
 
 
@@ -1005,9 +1202,9 @@ def origin(source: str | None, published: datetime | None, url: str | None) -> s
     """Where a story comes from, saying so plainly when the source, date or link is unknown:
     "Wire · 24 Nov 2026 · Read more", "source unknown · date unknown · no link"."""
     parts = [
-        escape(source) if source else "source unknown",
-        published.strftime("%d %b %Y") if published else "date unknown",
-        f'<a href="{escape(url)}">Read more</a>' if url else "no link",
+        escape(source) if source else _("source unknown"),
+        day_label(published) if published else _("date unknown"),
+        _('<a href="{url}">Read more</a>').format(url=escape(url)) if url else _("no link"),
     ]
     return " · ".join(parts)
 
@@ -1030,15 +1227,17 @@ def alert(
     the chat's, source, date, link."""
     lines = [
         f"🔔 <b>{escape(shorten(title, ALERT_TITLE_LENGTH))}</b>",
-        f"Matched: <i>{escape(shorten(reasons(topics, mentions), ALERT_TOPICS_LENGTH))}</i>",
+        _("Matched: <i>{reasons}</i>").format(
+            reasons=escape(shorten(reasons(topics, mentions), ALERT_TOPICS_LENGTH))
+        ),
     ]
     if evidence and evidence != title:
         lines.append(f"“{escape(shorten(evidence, ALERT_EVIDENCE_LENGTH))}”")
     if listed_with:
         shown = escape(shorten(listed_with, ALERT_TITLE_LENGTH))
-        lines.append(f"A related headline listed with “{shown}”")
+        lines.append(_("A related headline listed with “{title}”").format(title=shown))
     if language and language != chat_language:
-        lines.append(f"🌐 {escape(language_name(language))}")
+        lines.append(f"🌐 {escape(_(language_name(language)))}")
     lines.append(origin(source, published, url))
     return "\n".join(lines)
 
@@ -1047,32 +1246,34 @@ def alert(
 # Admin: feeds, ingest, stats. Feed names, URLs, titles and errors come from the web: escaped.
 # --------------------------------------------------------------------------------------------
 
-FEED_STATUS_LABELS = {"ok": "✅ ok", "backoff": "⏳ backing off", "paused": "⏸ paused"}
+FEED_STATUS_LABELS = {"ok": N_("✅ ok"), "backoff": N_("⏳ backing off"), "paused": N_("⏸ paused")}
 LISTED_URL_LENGTH = 200
 LISTED_ERROR_LENGTH = 300
 
 
 def admin_only() -> str:
-    return "This command is admin-only."
+    return _("This command is admin-only.")
 
 
 def admin_in_private() -> str:
-    return "Admin commands answer only in a private chat: ask me there."
+    return _("Admin commands answer only in a private chat: ask me there.")
 
 
 def addfeed_usage() -> str:
-    return (
+    return _(
         "Usage: <code>/addfeed URL [NAME]</code>\n"
         "For example <code>/addfeed https://example.com/feed.xml Metals desk</code>."
     )
 
 
 def feed_id_usage(command: str) -> str:
-    return f"Usage: <code>/{escape(command)} ID</code> — the ids are in /feeds."
+    return _("Usage: <code>/{command} ID</code> — the ids are in /feeds.").format(
+        command=escape(command)
+    )
 
 
 def ingest_usage() -> str:
-    return "Usage: <code>/ingest URL</code> — a web page (article) or an RSS/Atom feed."
+    return _("Usage: <code>/ingest URL</code> — a web page (article) or an RSS/Atom feed.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -1087,7 +1288,7 @@ class ListedWebhook:
 
 
 def webhook_usage() -> str:
-    return (
+    return _(
         "Usage:\n"
         "<code>/webhook add [CHAT_ID] URL</code> — POST the chat's alerts to an https URL "
         "(the signing secret is shown once)\n"
@@ -1101,90 +1302,132 @@ def webhook_list(webhooks: Sequence[ListedWebhook]) -> list[str]:
     """/webhook alone: every webhook with its state, then the usage (in as few messages as
     fit)."""
     if not webhooks:
-        return ["No webhooks yet.\n\n" + webhook_usage()]
-    lines = ["<b>Webhooks</b>"]
+        return [_("No webhooks yet.") + "\n\n" + webhook_usage()]
+    lines = [_("<b>Webhooks</b>")]
     for hook in webhooks:
         url = escape(shorten(hook.url, LISTED_URL_LENGTH))
         if hook.disabled:
-            state = (
-                f"⏸ disabled after {counted(hook.failures, 'failed delivery', 'failed deliveries')}"
-            )
+            state = ngettext(
+                "⏸ disabled after {count} failed delivery",
+                "⏸ disabled after {count} failed deliveries",
+                hook.failures,
+            ).format(count=hook.failures)
         elif hook.failures:
-            state = f"⏳ {counted(hook.failures, 'failed delivery', 'failed deliveries')} in a row"
+            state = ngettext(
+                "⏳ {count} failed delivery in a row",
+                "⏳ {count} failed deliveries in a row",
+                hook.failures,
+            ).format(count=hook.failures)
         else:
-            state = "✅ ok"
+            state = _("✅ ok")
         error = (
             f" — {escape(shorten(hook.last_error, LISTED_ERROR_LENGTH))}" if hook.last_error else ""
         )
-        lines.append(f"• chat <code>{hook.chat_id}</code>: {url} {state}{error}")
+        where = _("chat <code>{chat_id}</code>").format(chat_id=hook.chat_id)
+        lines.append(f"• {where}: {url} {state}{error}")
     return split_message([*lines, "", webhook_usage()])
 
 
 def webhook_refused(reason: str) -> str:
-    return f"⚠️ Not added: {escape(shorten(reason, LISTED_ERROR_LENGTH))}"
+    return _("⚠️ Not added: {reason}").format(reason=escape(shorten(reason, LISTED_ERROR_LENGTH)))
 
 
 def webhook_unknown_chat(chat_id: int) -> str:
-    return f"I don't know chat <code>{chat_id}</code>: it has to talk to me first."
+    return _("I don't know chat <code>{chat_id}</code>: it has to talk to me first.").format(
+        chat_id=chat_id
+    )
 
 
 def webhook_added(chat_id: int, url: str, secret: str, *, replaced: bool) -> str:
-    verb = "replaced" if replaced else "added"
+    if replaced:
+        done = _("✅ Webhook replaced for chat <code>{chat_id}</code>: {url}")
+    else:
+        done = _("✅ Webhook added for chat <code>{chat_id}</code>: {url}")
     where = escape(shorten(url, LISTED_URL_LENGTH))
-    return (
-        f"✅ Webhook {verb} for chat <code>{chat_id}</code>: {where}\n"
-        f"Secret (shown only now): <code>{escape(secret)}</code>\n"
-        "Each alert is POSTed as JSON with <code>X-Tradebot-Signature: sha256=…</code>, the "
-        "HMAC-SHA256 of the body with this secret, and an <code>Idempotency-Key</code>. "
-        "Try it: <code>/webhook test</code>."
+    return "\n".join(
+        [
+            done.format(chat_id=chat_id, url=where),
+            _("Secret (shown only now): <code>{secret}</code>").format(secret=escape(secret)),
+            _(
+                "Each alert is POSTed as JSON with <code>X-Tradebot-Signature: sha256=…</code>, "
+                "the HMAC-SHA256 of the body with this secret, and an "
+                "<code>Idempotency-Key</code>. Try it: <code>/webhook test</code>."
+            ),
+        ]
     )
 
 
 def webhook_removed(chat_id: int) -> str:
-    return f"Webhook removed from chat <code>{chat_id}</code>."
+    return _("Webhook removed from chat <code>{chat_id}</code>.").format(chat_id=chat_id)
 
 
 def no_webhook(chat_id: int) -> str:
-    return f"No webhook for chat <code>{chat_id}</code>. Add one: <code>/webhook add URL</code>."
+    return _(
+        "No webhook for chat <code>{chat_id}</code>. Add one: <code>/webhook add URL</code>."
+    ).format(chat_id=chat_id)
 
 
 def webhook_test_result(
     chat_id: int, url: str, *, delivered: bool, status: int | None, attempts: int, error: str | None
 ) -> str:
-    where = f"chat <code>{chat_id}</code>'s webhook {escape(shorten(url, LISTED_URL_LENGTH))}"
-    tries = counted(attempts, "attempt")
+    where = escape(shorten(url, LISTED_URL_LENGTH))
     if delivered:
-        return f"✅ Test alert delivered to {where}: HTTP {status} after {tries}."
-    answer = f"HTTP {status}" if status is not None else "no answer"
+        return ngettext(
+            "✅ Test alert delivered to chat <code>{chat_id}</code>'s webhook {url}: "
+            "HTTP {status} after {count} attempt.",
+            "✅ Test alert delivered to chat <code>{chat_id}</code>'s webhook {url}: "
+            "HTTP {status} after {count} attempts.",
+            attempts,
+        ).format(chat_id=chat_id, url=where, status=status, count=attempts)
+    answer = f"HTTP {status}" if status is not None else _("no answer")
     reason = f": {escape(shorten(error, LISTED_ERROR_LENGTH))}" if error and error != answer else ""
-    return f"❌ Test alert not delivered to {where} ({answer} after {tries}{reason})."
+    return ngettext(
+        "❌ Test alert not delivered to chat <code>{chat_id}</code>'s webhook {url} "
+        "({answer} after {count} attempt{reason}).",
+        "❌ Test alert not delivered to chat <code>{chat_id}</code>'s webhook {url} "
+        "({answer} after {count} attempts{reason}).",
+        attempts,
+    ).format(chat_id=chat_id, url=where, answer=answer, count=attempts, reason=reason)
 
 
 def webhook_disabled(chat_id: int, url: str, failures: int, error: str | None) -> str:
     """The admins' notice when repeated failures disable a webhook."""
-    reason = f" The last error: {escape(shorten(error, LISTED_ERROR_LENGTH))}." if error else ""
-    return (
-        f"⏸ The webhook of chat <code>{chat_id}</code> ({escape(shorten(url, LISTED_URL_LENGTH))}) "
-        f"is disabled after {counted(failures, 'failed delivery', 'failed deliveries')} in a "
-        f"row.{reason} <code>/webhook add</code> sets it up again."
-    )
+    text = ngettext(
+        "⏸ The webhook of chat <code>{chat_id}</code> ({url}) is disabled after {count} "
+        "failed delivery in a row.",
+        "⏸ The webhook of chat <code>{chat_id}</code> ({url}) is disabled after {count} "
+        "failed deliveries in a row.",
+        failures,
+    ).format(chat_id=chat_id, url=escape(shorten(url, LISTED_URL_LENGTH)), count=failures)
+    if error:
+        text += " " + _("The last error: {error}.").format(
+            error=escape(shorten(error, LISTED_ERROR_LENGTH))
+        )
+    return text + " " + _("<code>/webhook add</code> sets it up again.")
+
+
+_AGO = {
+    "d": (N_("{amount} d ago"), N_("in {amount} d")),
+    "h": (N_("{amount} h ago"), N_("in {amount} h")),
+    "min": (N_("{amount} min ago"), N_("in {amount} min")),
+}
 
 
 def ago(moment: datetime | None, now: datetime | None = None) -> str:
     """'never', 'just now', '5 min ago', '3 h ago', '2 d ago' (or 'in …' for the future)."""
     if moment is None:
-        return "never"
+        return _("never")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     seconds = ((now or datetime.now(UTC)) - moment).total_seconds()
     future, seconds = seconds < 0, abs(seconds)
     if seconds < 60:
-        return "in under a minute" if future else "just now"
+        return _("in under a minute") if future else _("just now")
     for unit, size in (("d", 86_400), ("h", 3_600), ("min", 60)):
         if seconds >= size:
-            amount = f"{int(seconds // size)} {unit}"
-            return f"in {amount}" if future else f"{amount} ago"
-    return "now"  # unreachable
+            past_form, future_form = _AGO[unit]
+            return _(future_form if future else past_form).format(amount=int(seconds // size))
+    return _("just now")  # unreachable
 
 
 def feed_title(feed: Feed) -> str:
@@ -1193,38 +1436,52 @@ def feed_title(feed: Feed) -> str:
 
 def feed_block(feed: Feed, now: datetime | None = None) -> str:
     """One feed in /feeds: id, status, name, URL, last fetch, items, last error."""
-    status = FEED_STATUS_LABELS.get(feed.status, escape(feed.status))
+    status = (
+        _(FEED_STATUS_LABELS[feed.status])
+        if feed.status in FEED_STATUS_LABELS
+        else escape(feed.status)
+    )
     lines = [
         f"<b>#{feed.id}</b> {status} · {escape(shorten(feed_title(feed), 100))}",
         f"<code>{escape(shorten(feed.url, LISTED_URL_LENGTH))}</code>",
     ]
-    details = [f"last fetch {ago(feed.last_fetch_at, now)}", counted(feed.items_seen, "item")]
+    details = [
+        _("last fetch {when}").format(when=ago(feed.last_fetch_at, now)),
+        ngettext("{count} item", "{count} items", feed.items_seen).format(count=feed.items_seen),
+    ]
     if feed.status != "paused" and feed.next_poll_at is not None:
-        details.append(f"next {ago(feed.next_poll_at, now)}")
+        details.append(_("next {when}").format(when=ago(feed.next_poll_at, now)))
     lines.append(" · ".join(details))
     if feed.last_error:
         failures = feed.consecutive_failures
-        lines.append(
-            f"⚠️ {escape(shorten(feed.last_error, LISTED_ERROR_LENGTH))}"
-            + (f" ({failures} failures in a row)" if failures > 1 else "")
-        )
+        line = f"⚠️ {escape(shorten(feed.last_error, LISTED_ERROR_LENGTH))}"
+        if failures > 1:
+            line += " " + ngettext(
+                "({count} failure in a row)", "({count} failures in a row)", failures
+            ).format(count=failures)
+        lines.append(line)
     return "\n".join(lines)
 
 
 def feed_list(feeds: Sequence[Feed], now: datetime | None = None) -> list[str]:
     """/feeds: one block per feed, split into messages that fit Telegram's limit."""
     if not feeds:
-        return ["No feeds yet. Add one with <code>/addfeed URL</code>."]
-    blocks = [f"<b>Feeds</b> ({len(feeds)})"]
+        return [_("No feeds yet. Add one with <code>/addfeed URL</code>.")]
+    blocks = [_("<b>Feeds</b> ({count})").format(count=len(feeds))]
     blocks += [f"\n{feed_block(feed, now)}" for feed in feeds]
     return split_message(blocks)
 
 
+def _feed_named(feed: Feed) -> dict[str, object]:
+    return {"id": feed.id, "name": escape(shorten(feed_title(feed), 100))}
+
+
 def feed_added(feed: Feed, *, created: bool) -> str:
-    name = escape(shorten(feed_title(feed), 100))
     if not created:
-        return f"Feed <b>#{feed.id}</b> ({name}) is already there. See /feeds."
-    return f"✅ Added feed <b>#{feed.id}</b> ({name})."
+        return _("Feed <b>#{id}</b> ({name}) is already there. See /feeds.").format(
+            **_feed_named(feed)
+        )
+    return _("✅ Added feed <b>#{id}</b> ({name}).").format(**_feed_named(feed))
 
 
 def feed_first_fetch(
@@ -1238,32 +1495,35 @@ def feed_first_fetch(
 ) -> str:
     """What the first fetch of a newly added feed found."""
     if not ok:
-        return (
-            f"⚠️ The first fetch failed: {escape(shorten(error or 'unknown error', 300))}\n"
-            "It will be retried with backoff; see /feeds."
-        )
-    text = (
-        f"First fetch: {counted(entries, 'entry', 'entries')}, "
-        f"{counted(new_articles, 'new article')} stored"
-    )
+        return _(
+            "⚠️ The first fetch failed: {error}\nIt will be retried with backoff; see /feeds."
+        ).format(error=escape(shorten(error or _("unknown error"), 300)))
+    parts = [
+        ngettext("First fetch: {count} entry", "First fetch: {count} entries", entries).format(
+            count=entries
+        ),
+        ngettext("{count} new article stored", "{count} new articles stored", new_articles).format(
+            count=new_articles
+        ),
+    ]
     if skipped_old:
-        text += f" ({counted(skipped_old, 'older one')} skipped)"
-    return text + f", {matched} on watch-lists."
+        parts[-1] += " " + ngettext(
+            "({count} older one skipped)", "({count} older ones skipped)", skipped_old
+        ).format(count=skipped_old)
+    parts.append(_("{count} on watch-lists").format(count=matched))
+    return ", ".join(parts) + "."
 
 
 def feed_removed(feed: Feed) -> str:
-    return f"Removed feed <b>#{feed.id}</b> ({escape(shorten(feed_title(feed), 100))})."
+    return _("Removed feed <b>#{id}</b> ({name}).").format(**_feed_named(feed))
 
 
 def feed_resumed(feed: Feed) -> str:
-    return (
-        f"▶️ Feed <b>#{feed.id}</b> ({escape(shorten(feed_title(feed), 100))}) "
-        "will be polled again now."
-    )
+    return _("▶️ Feed <b>#{id}</b> ({name}) will be polled again now.").format(**_feed_named(feed))
 
 
 def no_such_feed(feed_id: str) -> str:
-    return f"There is no feed <b>#{escape(shorten(feed_id, 20))}</b>. See /feeds."
+    return _("There is no feed <b>#{id}</b>. See /feeds.").format(id=escape(shorten(feed_id, 20)))
 
 
 def invalid_feed_url(reason: str) -> str:
@@ -1274,19 +1534,27 @@ def feed_paused(
     *, feed_id: int, name: str | None, url: str, failures: int, error: str | None
 ) -> str:
     """The one message admins get when a feed is paused."""
-    return (
-        f"⏸ Feed <b>#{feed_id}</b> ({escape(shorten(name or url, 100))}) is paused after "
-        f"{counted(failures, 'failed fetch', 'failed fetches')} in a row.\n"
-        f"Last error: {escape(shorten(error or 'unknown', LISTED_ERROR_LENGTH))}\n"
-        f"<code>{escape(shorten(url, LISTED_URL_LENGTH))}</code>\n"
-        f"Resume it with <code>/resumefeed {feed_id}</code> once it works again."
+    return "\n".join(
+        [
+            ngettext(
+                "⏸ Feed <b>#{id}</b> ({name}) is paused after {count} failed fetch in a row.",
+                "⏸ Feed <b>#{id}</b> ({name}) is paused after {count} failed fetches in a row.",
+                failures,
+            ).format(id=feed_id, name=escape(shorten(name or url, 100)), count=failures),
+            _("Last error: {error}").format(
+                error=escape(shorten(error or _("unknown"), LISTED_ERROR_LENGTH))
+            ),
+            f"<code>{escape(shorten(url, LISTED_URL_LENGTH))}</code>",
+            _("Resume it with <code>/resumefeed {id}</code> once it works again.").format(
+                id=feed_id
+            ),
+        ]
     )
 
 
 def ingest_failed(url: str, reason: str) -> str:
-    return (
-        f"⚠️ Could not ingest <code>{escape(shorten(url, LISTED_URL_LENGTH))}</code>: "
-        f"{escape(shorten(reason, 300))}"
+    return _("⚠️ Could not ingest <code>{url}</code>: {reason}").format(
+        url=escape(shorten(url, LISTED_URL_LENGTH)), reason=escape(shorten(reason, 300))
     )
 
 
@@ -1300,38 +1568,59 @@ def ingest_result(
     rejected: Sequence[str],
 ) -> str:
     """/ingest: what was stored, what was a duplicate, what was rejected and why."""
-    lines = [
-        f"Stored {counted(new, 'new article')}"
-        + (f" (+{counted(new_headlines, 'headline')})" if new_headlines else "")
-        + f", {counted(duplicates, 'duplicate')}, {matched} on watch-lists."
+    stored = ngettext("Stored {count} new article", "Stored {count} new articles", new).format(
+        count=new
+    )
+    if new_headlines:
+        stored += " " + ngettext(
+            "(+{count} headline)", "(+{count} headlines)", new_headlines
+        ).format(count=new_headlines)
+    parts = [
+        stored,
+        ngettext("{count} duplicate", "{count} duplicates", duplicates).format(count=duplicates),
+        _("{count} on watch-lists").format(count=matched),
     ]
+    lines = [", ".join(parts) + "."]
     lines += [f"• {escape(shorten(title, 150))}" for title in titles[:10]]
     if len(titles) > 10:
-        lines.append(f"… and {len(titles) - 10} more")
-    lines += [f"rejected: {escape(shorten(reason, 200))}" for reason in rejected[:5]]
+        lines.append(_("… and {count} more").format(count=len(titles) - 10))
+    lines += [
+        _("rejected: {reason}").format(reason=escape(shorten(reason, 200)))
+        for reason in rejected[:5]
+    ]
     return "\n".join(lines)
 
 
 def stats_lines(stats: Stats, now: datetime | None = None) -> list[str]:
     """The counts, as plain text lines (numbers only, nothing to escape)."""
     return [
-        f"Chats: {stats.chats_active} active, {stats.chats_blocked} blocked",
-        f"Watch items: {stats.watch_items} ({counted(stats.distinct_topics, 'distinct topic')})",
-        f"Articles: {stats.articles} · last ingest {ago(stats.last_ingest_at, now)}",
-        f"Alerts: {stats.alerts_pending} pending, {stats.alerts_sent} sent, "
-        f"{stats.alerts_failed} failed",
-        f"Feeds: {stats.feeds_ok} ok, {stats.feeds_backoff} backing off, "
-        f"{stats.feeds_paused} paused",
+        _("Chats: {active} active, {blocked} blocked").format(
+            active=stats.chats_active, blocked=stats.chats_blocked
+        ),
+        ngettext(
+            "Watch items: {items} ({count} distinct topic)",
+            "Watch items: {items} ({count} distinct topics)",
+            stats.distinct_topics,
+        ).format(items=stats.watch_items, count=stats.distinct_topics),
+        _("Articles: {articles} · last ingest {when}").format(
+            articles=stats.articles, when=ago(stats.last_ingest_at, now)
+        ),
+        _("Alerts: {pending} pending, {sent} sent, {failed} failed").format(
+            pending=stats.alerts_pending, sent=stats.alerts_sent, failed=stats.alerts_failed
+        ),
+        _("Feeds: {ok} ok, {backoff} backing off, {paused} paused").format(
+            ok=stats.feeds_ok, backoff=stats.feeds_backoff, paused=stats.feeds_paused
+        ),
     ]
 
 
 def stats_text(stats: Stats, now: datetime | None = None) -> str:
-    return "\n".join(["<b>tradebot stats</b>", *map(escape, stats_lines(stats, now))])
+    return "\n".join([_("<b>tradebot stats</b>"), *map(escape, stats_lines(stats, now))])
 
 
 def slow_down() -> str:
     """The one warning a chat gets when it sends faster than the bot answers anyone."""
-    return (
+    return _(
         "⏳ You are sending messages faster than I can answer, so I am skipping some. "
         "Please wait a few seconds before the next command."
     )
@@ -1344,7 +1633,7 @@ def slow_down() -> str:
 
 def group_admins_only() -> str:
     """Also a button notice: plain text, under 200 characters."""
-    return "Only this group's administrators can change its watch-list and settings."
+    return _("Only this group's administrators can change its watch-list and settings.")
 
 
 def channel_refused(refusal: Refusal, name: str) -> str:
@@ -1353,41 +1642,51 @@ def channel_refused(refusal: Refusal, name: str) -> str:
     name = shorten(name, CHANNEL_TITLE_LENGTH)
     match refusal:
         case Refusal.NO_SUCH_CHANNEL:
-            return f"I can't find a channel {name}: check its @name or its id (-100…)."
+            text = _("I can't find a channel {name}: check its @name or its id (-100…).")
         case Refusal.NOT_PRIVATE:
-            return "Manage a channel from your private chat with me: /subscribe @channel TOPIC."
+            text = _("Manage a channel from your private chat with me: /subscribe @channel TOPIC.")
         case Refusal.BOT_NOT_IN:
-            return f"I am not in {name}: add me to it as an administrator who may post messages."
+            text = _("I am not in {name}: add me to it as an administrator who may post messages.")
         case Refusal.BOT_CANNOT_POST:
-            return f"I cannot post in {name}: let me post messages in its administrator rights."
+            text = _("I cannot post in {name}: let me post messages in its administrator rights.")
         case Refusal.NOT_ADMIN:
-            return f"Only the owner and administrators of {name} can manage its alerts."
+            text = _("Only the owner and administrators of {name} can manage its alerts.")
+    return text.format(name=name)
 
 
 def several_topics_question(typed: Ambiguous) -> Reply:
     """ "Both in one article, or either?" for several topics typed as one, with a button each."""
     together, each = typed.together, typed.each
-    text = (
-        f"Did you mean <b>{escape(typed.typed)}</b> as one topic — both in the same article, "
-        f"<b>{escape(together)}</b> — or either, as {counted(len(each), 'topic')} "
-        f"({', '.join(f'<b>{escape(t)}</b>' for t in each)})?"
+    text = ngettext(
+        "Did you mean <b>{typed}</b> as one topic — both in the same article, "
+        "<b>{together}</b> — or either, as {count} topic ({each})?",
+        "Did you mean <b>{typed}</b> as one topic — both in the same article, "
+        "<b>{together}</b> — or either, as {count} topics ({each})?",
+        len(each),
+    ).format(
+        typed=escape(typed.typed),
+        together=escape(together),
+        count=len(each),
+        each=", ".join(f"<b>{escape(t)}</b>" for t in each),
     )
     choices: list[tuple[str, Callback]] = [
-        (f"Both in one article: {together}", SubscribeTo(together)),
-        (f"Either: {', '.join(each)}", SubscribeToEach(each)),
+        (_("Both in one article: {topic}").format(topic=together), SubscribeTo(together)),
+        (_("Either: {topics}").format(topics=", ".join(each)), SubscribeToEach(each)),
     ]
     if typed.phrase:
-        choices.append((f"The phrase “{typed.typed}”", SubscribeTo(typed.typed)))
+        choices.append(
+            (_("The phrase “{typed}”").format(typed=typed.typed), SubscribeTo(typed.typed))
+        )
     rows = tuple(
         (Button(shorten(label, 60), action),)
         for label, action in choices
         if fits(action) and decode(encode(action)) == action  # a topic may hold a separator
     )
     if len(rows) < len(choices):
-        text += (
-            f"\nSend <code>/subscribe {escape(together)}</code> for both, or "
-            f"<code>/subscribe {escape(', '.join(each))}</code> for either."
-        )
+        text += "\n" + _(
+            "Send <code>/subscribe {together}</code> for both, or "
+            "<code>/subscribe {each}</code> for either."
+        ).format(together=escape(together), each=escape(", ".join(each)))
     return Reply(text, rows)
 
 
@@ -1397,31 +1696,36 @@ def topic_error_in(typed: str, reason: str) -> str:
 
 
 def too_many_topics_at_once(limit: int) -> str:
-    return f"At most {counted(limit, 'topic')} at once, separated by commas."
+    return ngettext(
+        "At most {count} topic at once, separated by commas.",
+        "At most {count} topics at once, separated by commas.",
+        limit,
+    ).format(count=limit)
 
 
 def ambiguous_removal(typed: str, alike: Sequence[str]) -> str:
     names = ", ".join(f"<b>{escape(topic)}</b>" for topic in alike)
-    return (
-        f"Several topics read as <b>{escape(typed)}</b>: {names}. "
-        "Remove the one you mean under /list."
-    )
+    return _(
+        "Several topics read as <b>{typed}</b>: {names}. Remove the one you mean under /list."
+    ).format(typed=escape(typed), names=names)
 
 
 def text_offer(topic: str) -> Reply:
     """What the bot can do with a plain message about `topic`, as buttons."""
-    text = f"What shall I do with <b>{escape(topic)}</b>? (Send /help to see every command.)"
+    text = _("What shall I do with <b>{topic}</b>? (Send /help to see every command.)").format(
+        topic=escape(topic)
+    )
     choices: list[tuple[str, Callback]] = [
-        (f"🔔 Subscribe to {topic}", SubscribeTo(topic)),
-        (f"📊 Key facts on {topic}", Ask("facts", topic)),
-        (f"📰 Latest on {topic}", Ask("latest", topic)),
+        (_("🔔 Subscribe to {topic}").format(topic=topic), SubscribeTo(topic)),
+        (_("📊 Key facts on {topic}").format(topic=topic), Ask("facts", topic)),
+        (_("📰 Latest on {topic}").format(topic=topic), Ask("latest", topic)),
     ]
     rows = tuple((Button(shorten(label, 60), action),) for label, action in choices if fits(action))
     return Reply(text, rows)
 
 
 def text_not_understood() -> str:
-    return (
+    return _(
         "I read topics and commands: send a name like <code>copper</code> or "
         "<code>/subscribe copper</code>. Send /help to see what I can do."
     )
@@ -1429,11 +1733,13 @@ def text_not_understood() -> str:
 
 def paused(channel: ChannelName | None = None) -> str:
     again = channel.command("start") if channel is not None else "/start"
-    return f"⏸ Alerts and digests are paused. Send {again} to turn them on again."
+    return _("⏸ Alerts and digests are paused. Send {command} to turn them on again.").format(
+        command=again
+    )
 
 
 def resumed() -> str:
-    return "▶️ Alerts and digests are on again."
+    return _("▶️ Alerts and digests are on again.")
 
 
 # Sources, for everyone: feed names and sites, never their URLs, status or errors
@@ -1449,28 +1755,36 @@ def site_of(url: str) -> str:
     return host.removeprefix("www.")
 
 
+def _articles(count: int) -> str:
+    return ngettext("{count} article", "{count} articles", count).format(count=count)
+
+
 def sources_list(feeds: Sequence[Feed], recent: Mapping[str, int]) -> list[str]:
     """/sources: each feed by name and site with its articles of the last `SOURCE_DAYS` days
     (`recent`, by source name), then the other sources (files, pages) of that period."""
     counts = dict(recent)
-    lines = [f"📡 <b>Where the news comes from</b> (articles in the last {SOURCE_DAYS} days)"]
+    lines = [
+        ngettext(
+            "📡 <b>Where the news comes from</b> (articles in the last {count} day)",
+            "📡 <b>Where the news comes from</b> (articles in the last {count} days)",
+            SOURCE_DAYS,
+        ).format(count=SOURCE_DAYS)
+    ]
     if feeds:
-        lines.append("<b>Feeds</b>")
+        lines.append(_("<b>Feeds</b>"))
     for feed in feeds:
         site = site_of(feed.url)
         name = feed.name or site
         line = f"• {escape(shorten(name, SOURCE_NAME_LENGTH))}"
         if site and site != name:
             line += f" — {escape(site)}"
-        lines.append(line + f" · {counted(counts.pop(name, 0), 'article')}")
+        lines.append(line + f" · {_articles(counts.pop(name, 0))}")
     if counts:
-        lines.append("<b>Other sources</b>" if feeds else "<b>Sources</b>")
+        lines.append(_("<b>Other sources</b>") if feeds else _("<b>Sources</b>"))
         for source, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-            lines.append(
-                f"• {escape(shorten(source, SOURCE_NAME_LENGTH))} · {counted(count, 'article')}"
-            )
+            lines.append(f"• {escape(shorten(source, SOURCE_NAME_LENGTH))} · {_articles(count)}")
     if len(lines) == 1:
-        return ["No sources yet: the bot has no feeds and no recent articles."]
+        return [_("No sources yet: the bot has no feeds and no recent articles.")]
     return split_message(lines)
 
 
@@ -1483,30 +1797,37 @@ OPML_NOTE_LENGTH = 200
 
 
 def opml_admins_only() -> str:
-    return "Only the bot's admins can import feeds from an OPML file."
+    return _("Only the bot's admins can import feeds from an OPML file.")
 
 
 def opml_in_private() -> str:
-    return "Send OPML files to me in a private chat: feed lists are not for the group."
+    return _("Send OPML files to me in a private chat: feed lists are not for the group.")
 
 
 def opml_too_large(limit_bytes: int) -> str:
-    return f"That file is too large: OPML files of up to {limit_bytes // 1024} KB are imported."
+    return _("That file is too large: OPML files of up to {size} KB are imported.").format(
+        size=limit_bytes // 1024
+    )
 
 
 def opml_unreadable(file_name: str, reason: str) -> str:
-    return f"Cannot import <b>{escape(shorten(file_name, 100))}</b>: {escape(reason)}."
+    return _("Cannot import <b>{file}</b>: {reason}.").format(
+        file=escape(shorten(file_name, 100)), reason=escape(reason)
+    )
 
 
 def opml_imported(added: int, present: Sequence[str], skipped: Sequence[str]) -> list[str]:
     """After an OPML import: how many feeds were added, then each outline that was already
     there or skipped, with why (the first few; the rest counted)."""
-    lines = [
-        f"📥 Imported {counted(added, 'feed')} ({len(present)} already there, "
-        f"{len(skipped)} skipped)."
-        + (" The new ones are fetched within a minute; see /feeds." if added else "")
-    ]
-    for heading, notes in (("Already there", present), ("Skipped", skipped)):
+    summary = ngettext(
+        "📥 Imported {count} feed ({present} already there, {skipped} skipped).",
+        "📥 Imported {count} feeds ({present} already there, {skipped} skipped).",
+        added,
+    ).format(count=added, present=len(present), skipped=len(skipped))
+    if added:
+        summary += " " + _("The new ones are fetched within a minute; see /feeds.")
+    lines = [summary]
+    for heading, notes in ((_("Already there"), present), (_("Skipped"), skipped)):
         if not notes:
             continue
         lines.append(f"<b>{heading}</b>")
@@ -1514,20 +1835,39 @@ def opml_imported(added: int, present: Sequence[str], skipped: Sequence[str]) ->
             f"• {escape(shorten(note, OPML_NOTE_LENGTH))}" for note in notes[:OPML_LISTED_NOTES]
         ]
         if len(notes) > OPML_LISTED_NOTES:
-            lines.append(f"… and {len(notes) - OPML_LISTED_NOTES} more")
+            lines.append(_("… and {count} more").format(count=len(notes) - OPML_LISTED_NOTES))
     return split_message(lines)
 
 
 def export_empty(*, group: bool) -> str:
-    owner = "This group's watch-list" if group else "Your watch-list"
-    return f"{owner} is empty: nothing to export. Add a topic with <code>/subscribe TOPIC</code>."
+    if group:
+        return _(
+            "This group's watch-list is empty: nothing to export. Add a topic with "
+            "<code>/subscribe TOPIC</code>."
+        )
+    return _(
+        "Your watch-list is empty: nothing to export. Add a topic with "
+        "<code>/subscribe TOPIC</code>."
+    )
 
 
 def export_caption(count: int, *, group: bool) -> str:
-    owner = "This group's watch-list" if group else "Your watch-list"
+    if group:
+        text = ngettext(
+            "This group's watch-list: {count} topic with level and date added.",
+            "This group's watch-list: {count} topics with level and date added.",
+            count,
+        )
+    else:
+        text = ngettext(
+            "Your watch-list: {count} topic with level and date added.",
+            "Your watch-list: {count} topics with level and date added.",
+            count,
+        )
     return (
-        f"{owner}: {counted(count, 'topic')} with level and date added. The same columns "
-        "as <code>tradebot subscriptions import</code> reads."
+        text.format(count=count)
+        + " "
+        + _("The same columns as <code>tradebot subscriptions import</code> reads.")
     )
 
 
@@ -1558,7 +1898,7 @@ def shared_story(article: ArticleRef) -> SharedText:
 
 
 def inline_help() -> str:
-    return "Type a topic after my name, e.g. copper"
+    return _("Type a topic after my name, e.g. copper")
 
 
 def inline_topic_error(reason: str) -> str:
@@ -1566,7 +1906,7 @@ def inline_topic_error(reason: str) -> str:
 
 
 def inline_nothing(topic: str) -> str:
-    return shorten(f"No main stories on {topic} yet", INLINE_BUTTON_LENGTH)
+    return shorten(_("No main stories on {topic} yet").format(topic=topic), INLINE_BUTTON_LENGTH)
 
 
 # /test: what a query would have alerted on. Article titles and sentences are escaped.
@@ -1576,10 +1916,14 @@ TEST_EVIDENCE_LENGTH = 300
 
 
 def test_usage() -> str:
-    return (
+    return _(
         "Send <code>/test QUERY</code> to see what it would have alerted on in the last 30 "
         "days, e.g. <code>/test (copper OR nickel) -Copperfield</code>."
     )
+
+
+def _moment(since: datetime) -> str:
+    return format_datetime(since, "dd MMM HH:mm", locale=current_language())
 
 
 def test_report(report: QueryTestReport, token: str | None = None) -> Reply:
@@ -1590,42 +1934,69 @@ def test_report(report: QueryTestReport, token: str | None = None) -> Reply:
     main = sum(day.main for day in report.days)
     mentions = sum(day.mentions for day in report.days)
     lines = [
-        f"🧪 <b>{key}</b> over the last {counted(days, 'day')}:",
-        f"main stories: {main} ({main / days:.1f} a day) · every mention: {mentions} "
-        f"({mentions / days:.1f} a day)",
+        ngettext(
+            "🧪 <b>{query}</b> over the last {count} day:",
+            "🧪 <b>{query}</b> over the last {count} days:",
+            days,
+        ).format(query=key, count=days),
+        _(
+            "main stories: {main} ({main_rate:.1f} a day) · every mention: {mentions} "
+            "({mentions_rate:.1f} a day)"
+        ).format(
+            main=main, main_rate=main / days, mentions=mentions, mentions_rate=mentions / days
+        ),
     ]
     since = report.counted_since
     if not report.searched:
-        lines.append(
-            f"<i>The query names no word the search index knows: tried on the newest "
-            f"{counted(report.read, 'article')}"
-            + (f", since {since:%d %b %H:%M} UTC.</i>" if since else ".</i>")
-        )
+        if since:
+            tried = ngettext(
+                "The query names no word the search index knows: tried on the newest "
+                "{count} article, since {since} UTC.",
+                "The query names no word the search index knows: tried on the newest "
+                "{count} articles, since {since} UTC.",
+                report.read,
+            )
+        else:
+            tried = ngettext(
+                "The query names no word the search index knows: tried on the newest "
+                "{count} article.",
+                "The query names no word the search index knows: tried on the newest "
+                "{count} articles.",
+                report.read,
+            )
+        text = tried.format(count=report.read, since=_moment(since) if since else "")
+        lines.append(f"<i>{text}</i>")
     elif since is not None:
-        lines.append(
-            f"<i>Counted on the newest {counted(report.read, 'article')} that could match, "
-            f"since {since:%d %b %H:%M} UTC.</i>"
-        )
+        text = ngettext(
+            "Counted on the newest {count} article that could match, since {since} UTC.",
+            "Counted on the newest {count} articles that could match, since {since} UTC.",
+            report.read,
+        ).format(count=report.read, since=_moment(since))
+        lines.append(f"<i>{text}</i>")
     busy = [day for day in report.days if day.mentions]
     if busy:
-        lines += ["", "<b>Per day</b> (main · every mention)"]
-        lines += [f"{day.day:%d %b}: {day.main} · {day.mentions}" for day in busy]
+        lines += ["", _("<b>Per day</b> (main · every mention)")]
+        lines += [
+            f"{format_date(day.day, 'dd MMM', locale=current_language())}: "
+            f"{day.main} · {day.mentions}"
+            for day in busy
+        ]
     if report.newest:
-        lines += ["", "<b>Newest</b>"]
+        lines += ["", _("<b>Newest</b>")]
     for example in report.newest:
         article = example.article
         line = f"• {_linked_title(article.title, article.url)}"
-        line += " — main story" if example.about else " — mentioned"
+        line += " — " + (_("main story") if example.about else _("mentioned"))
         if example.evidence and example.evidence != article.title:
             line += f"\n“{escape(shorten(example.evidence, TEST_EVIDENCE_LENGTH))}”"
         line += f"\n{_source_and_date(article.source, article.published)}"
         lines.append(line)
     if not mentions:
-        lines += ["", "Nothing stored would have matched."]
-    label = f"Subscribe to {shorten(report.key, 40)}"
+        lines += ["", _("Nothing stored would have matched.")]
+    label = _("Subscribe to {query}").format(query=shorten(report.key, 40))
     buttons = ((Button(label, SubscribeTested(token)),),) if token else ()
     return Reply("\n".join(lines), buttons)
 
 
 def test_expired() -> str:
-    return "This test is no longer kept: send /test again."
+    return _("This test is no longer kept: send /test again.")

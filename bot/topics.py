@@ -22,6 +22,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.i18n import _
 from bot.lexicon import Concept, Lexicon, Surface
 from bot.text import collapse_whitespace, tokenize
 
@@ -165,14 +166,16 @@ def _known_names(words: list[str], lexicon: Lexicon) -> list[str]:
 def validate_topic_text(text: str) -> str:
     """Return the topic with whitespace collapsed, or raise TopicError with a short reason."""
     if any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\t\n" for ch in text):
-        raise TopicError("A topic can't contain control characters.")
+        raise TopicError(_("A topic can't contain control characters."))
     text = collapse_whitespace(text)
     if not text:
-        raise TopicError("Please name a topic.")
+        raise TopicError(_("Please name a topic."))
     if len(text) > MAX_TOPIC_LENGTH:
-        raise TopicError(f"A topic can be at most {MAX_TOPIC_LENGTH} characters long.")
+        raise TopicError(
+            _("A topic can be at most {limit} characters long.").format(limit=MAX_TOPIC_LENGTH)
+        )
     if not tokenize(text):
-        raise TopicError("A topic needs at least one letter or digit.")
+        raise TopicError(_("A topic needs at least one letter or digit."))
     return text
 
 
@@ -185,15 +188,17 @@ def parse_watch_item(text: str, lexicon: Lexicon) -> WatchItem:
         return item
     if len(item.key) > MAX_TOPIC_LENGTH:
         raise TopicError(
-            f"Written out in full this topic is {len(item.key)} characters long, and a topic "
-            f"can be at most {MAX_TOPIC_LENGTH}. Try fewer exclusions or shorter names."
+            _(
+                "Written out in full this topic is {length} characters long, and a topic "
+                "can be at most {limit}. Try fewer exclusions or shorter names."
+            ).format(length=len(item.key), limit=MAX_TOPIC_LENGTH)
         )
     try:
         stored = _parse(item.key, lexicon)
     except TopicError:
         stored = None
     if stored is None or stored.key != item.key:
-        raise TopicError("I can't store this topic so that it matches again. Try rephrasing it.")
+        raise TopicError(_("I can't store this topic so that it matches again. Try rephrasing it."))
     return item
 
 

@@ -17,7 +17,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import BaseUpdateProcessor
 
-from bot import rendering
+from bot import i18n, rendering
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,9 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             _discard(coroutine)
             if not state.warned:
                 state.warned = True
-                await _warn(chat)
+                user = update.effective_user if isinstance(update, Update) else None
+                with i18n.speaking(i18n.language_for(user.language_code if user else None)):
+                    await _warn(chat)
             return
         state.holders += 1
         try:
@@ -124,8 +126,10 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             self._seen(chat.id, state, self._clock())
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Run the handlers: the turn and the slot are already taken."""
-        await coroutine
+        """Run the handlers (the turn and the slot are already taken), in the language the
+        first of them chooses for this update."""
+        with i18n.speaking(i18n.ENGLISH):
+            await coroutine
 
     def _chat(self, chat_id: int, now: float) -> _Chat:
         """The chat's state (new chats start with a full bucket); idle chats are forgotten."""

@@ -15,7 +15,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import MessageHandler, filters
 
-from bot import rendering
+from bot import i18n, rendering
 from bot.context import BotApplication, BotContext
 from bot.feeds import add_feed, policy_from
 from bot.fetch import FetchError
@@ -35,6 +35,7 @@ from handlers.common import answer, command, command_argument, is_admin, remembe
 from storage import feeds as feed_store
 from storage import queries
 from storage import webhooks as webhook_store
+from storage.db import SessionFactory
 from storage.models import Feed, utcnow
 from storage.stats import collect_stats
 
@@ -318,26 +319,34 @@ async def _test_webhook(update: Update, context: BotContext, chat_id: int) -> No
 
 
 async def report_disabled_webhook(
-    bot: Bot, admin_ids: Iterable[int], disabled: DisabledWebhook
+    bot: Bot, sessions: SessionFactory, admin_ids: Iterable[int], disabled: DisabledWebhook
 ) -> None:
     """Tell the admins that repeated failures disabled a webhook (`WebhookSender.on_disabled`)."""
     await notify_admins(
         bot,
+        sessions,
         admin_ids,
-        rendering.webhook_disabled(
+        lambda: rendering.webhook_disabled(
             disabled.chat_id, disabled.url, disabled.failures, disabled.error
         ),
     )
 
 
-async def notify_admins(bot: Bot, admin_ids: Iterable[int], text: str) -> bool:
-    """Send a notice to every admin's private chat; False when a send should be retried
-    (a network or server error), True once every admin was told or cannot be reached."""
+async def notify_admins(
+    bot: Bot, sessions: SessionFactory, admin_ids: Iterable[int], notice: Callable[[], str]
+) -> bool:
+    """Send a notice (rendered in each admin's chat language) to every admin's private chat;
+    False when a send should be retried (a network or server error), True once every admin
+    was told or cannot be reached."""
     admins = sorted(admin_ids)
     if not admins:
-        log.warning("no ADMIN_IDS to tell: %s", text.replace("\n", " ")[:300])
+        log.warning("no ADMIN_IDS to tell: %s", notice().replace("\n", " ")[:300])
     told = True
     for admin_id in admins:
+        async with sessions() as session:
+            chosen, code = await queries.chat_languages(session=session, chat_id=admin_id)
+        with i18n.speaking(i18n.chat_language(chosen, code)):
+            text = notice()
         try:
             await bot.send_message(admin_id, text, parse_mode=ParseMode.HTML)
         except (Forbidden, BadRequest) as error:  # never started the bot, or blocked it

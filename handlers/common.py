@@ -17,7 +17,7 @@ from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot import callbacks, rendering
+from bot import callbacks, i18n, rendering
 from bot.context import BotApplication, BotContext, Services
 from bot.digest_jobs import sync_digest_jobs
 from bot.rendering import Reply
@@ -143,6 +143,24 @@ async def answer(update: Update, reply: Reply | str) -> None:
     )
 
 
+async def choose_language(update: object, context: BotContext) -> None:
+    """Speak the chat's language for the rest of the update: the one chosen with /language,
+    else that of the user who writes (whose language code the chat records, so alerts and
+    digests follow it too)."""
+    if not isinstance(update, Update):
+        return
+    chat, user = update.effective_chat, update.effective_user
+    seen = user.language_code if user is not None and not user.is_bot else None
+    chosen = None
+    if chat is not None:
+        async with context.services.sessions() as session:
+            chosen, stored = await queries.chat_languages(
+                session=session, chat_id=chat.id, seen_code=seen
+            )
+        seen = seen or stored
+    i18n.speak(i18n.chat_language(chosen, seen))
+
+
 def is_admin(update: Update, services: Services) -> bool:
     """Whether the update's user is one of ADMIN_IDS."""
     user = update.effective_user
@@ -154,13 +172,28 @@ async def remember_chat(update: Update, context: BotContext) -> int | None:
     chat = update.effective_chat
     if chat is None:
         return None
-    await record_chat(context, chat.id, kind=chat.type, title=chat.title or chat.username)
+    user = update.effective_user
+    await record_chat(
+        context,
+        chat.id,
+        kind=chat.type,
+        title=chat.title or chat.username,
+        language_code=user.language_code if user is not None else None,
+    )
     return chat.id
 
 
-async def record_chat(context: BotContext, chat_id: int, *, kind: str, title: str | None) -> None:
+async def record_chat(
+    context: BotContext,
+    chat_id: int,
+    *,
+    kind: str,
+    title: str | None,
+    language_code: str | None = None,
+) -> None:
     """Record a chat the bot talks to, active again, with its current title. A new chat starts
-    in the default time zone, and its digest slot gets a job."""
+    in the default time zone and the language of whoever made it known (`language_code`), and
+    its digest slot gets a job."""
     services = context.services
     async with services.sessions() as session:
         row = await queries.ensure_chat(
@@ -169,6 +202,7 @@ async def record_chat(context: BotContext, chat_id: int, *, kind: str, title: st
             kind=kind,
             title=title,
             timezone=services.settings.default_timezone,
+            language_code=language_code,
         )
         created = row in session.new
         row.title = title

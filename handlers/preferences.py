@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.constants import ParseMode
 
-from bot import rendering
-from bot.callbacks import ChangeSetting, SetTimezone, ShowSettings
+from bot import i18n, menus, rendering
+from bot.callbacks import ChangeSetting, SetLanguage, SetTimezone, ShowSettings
 from bot.context import BotApplication, BotContext
 from bot.digest_jobs import sync_digest_jobs
 from bot.digests import DEFAULT_DIGEST_TIME
@@ -34,6 +34,7 @@ from handlers.common import (
     button,
     button_pressed,
     command,
+    command_argument,
     in_group,
     keyboard,
     remember_chat,
@@ -95,7 +96,7 @@ async def on_timezone_button(update: Update, context: BotContext) -> None:
     if target is None:
         return
     await change(context, target.chat_id, timezone=pressed.zone)
-    await query.answer("Saved.")
+    await query.answer(rendering.saved())
     shown = rendering.timezone_set(pressed.zone, datetime.now(ZoneInfo(pressed.zone)))
     await query.edit_message_text(target.about(shown), parse_mode=ParseMode.HTML)
 
@@ -218,11 +219,57 @@ async def on_settings_button(update: Update, context: BotContext) -> None:
         await set_mode(context, target.chat_id, DeliveryMode(pressed.value))
     else:
         await change(context, target.chat_id, empty_digest_line=pressed.value == "line")
-    await query.answer("Saved.")
+    await query.answer(rendering.saved())
     refreshed = await settings_view(context, target)
     await query.edit_message_text(
         refreshed.text, parse_mode=ParseMode.HTML, reply_markup=keyboard(refreshed)
     )
+
+
+async def language(update: Update, context: BotContext) -> None:
+    """Show or choose the chat's interface language: /language es (auto: the app's)."""
+    chat_id = await remember_chat(update, context)
+    if chat_id is None:
+        return
+    typed = command_argument(update.effective_message)
+    if not typed.strip():
+        chosen = (await current(context, chat_id)).language in i18n.LANGUAGES
+        await answer(update, rendering.language_menu(i18n.current_language(), chosen=chosen))
+        return
+    named = i18n.language_named(typed)
+    if named is None:
+        await answer(update, rendering.language_usage())
+        return
+    if await allowed_to_change(update, context):
+        await answer(update, await choose_language(update, context, chat_id, named))
+
+
+async def on_language_button(update: Update, context: BotContext) -> None:
+    """A language button under /language: choose it and say so in place of the question."""
+    query = update.callback_query
+    chat = update.effective_chat
+    pressed = button_pressed(update, SetLanguage)
+    if query is None or chat is None or pressed is None:
+        return
+    if not await allowed_to_change(update, context):
+        return
+    said = await choose_language(update, context, chat.id, pressed.language)
+    await query.answer()
+    await query.edit_message_text(said, parse_mode=ParseMode.HTML)
+
+
+async def choose_language(update: Update, context: BotContext, chat_id: int, named: str) -> str:
+    """Store the chat's language (none for automatic), speak it from now on and give the
+    chat its menu in it; what to say."""
+    chosen = None if named == i18n.AUTOMATIC else named
+    async with context.services.sessions() as session:
+        await queries.update_chat(session=session, chat_id=chat_id, language=chosen)
+        await session.commit()
+    user = update.effective_user
+    i18n.speak(i18n.chat_language(chosen, user.language_code if user else None))
+    admin = chat_id in context.services.settings.admin_ids  # an admin's private chat
+    await menus.set_chat_menu(context.bot, chat_id, chosen, admin=admin)
+    return rendering.language_set(i18n.current_language(), automatic=chosen is None)
 
 
 async def current(context: BotContext, chat_id: int) -> Chat:
@@ -265,3 +312,5 @@ def register(app: BotApplication) -> None:
     app.add_handler(button(ChangeSetting, on_settings_button))
     app.add_handler(button(SetTimezone, on_timezone_button))
     app.add_handler(button(ShowSettings, on_settings_shortcut))
+    app.add_handler(command("language", language))
+    app.add_handler(button(SetLanguage, on_language_button))

@@ -268,7 +268,7 @@ async def on_remove_button(update: Update, context: BotContext) -> None:
         services.sessions, target.chat_id, pressed.subscription_id
     )
     if topic is None:
-        await query.answer("Already removed.")
+        await query.answer(rendering.already_removed())
         return
     await query.answer(rendering.removed_notice(topic))
     refreshed = await watch_list(services, target)

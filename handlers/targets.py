@@ -14,10 +14,11 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden
 
-from bot import callbacks, rendering
+from bot import callbacks, i18n, rendering
 from bot.callbacks import CHANNEL_ACTIONS, InChannel
 from bot.channels import Refusal, bot_refusal, named_channel, user_refusal
 from bot.context import BotContext
+from bot.i18n import _
 from bot.rendering import ChannelName, Reply
 from handlers.common import (
     allowed_to_change,
@@ -81,7 +82,7 @@ async def command_target(update: Update, context: BotContext) -> Target | None:
     named = named_channel(command_argument(update.effective_message))
     found: ChannelFound | Refused
     if named.malformed:
-        found = Refused(Refusal.NO_SUCH_CHANNEL, "with that name")
+        found = Refused(Refusal.NO_SUCH_CHANNEL, _("with that name"))
     elif named.channel is None:
         return Target(chat_id, named.rest, group=in_group(update))
     elif chat.type != ChatType.PRIVATE or user is None:
@@ -142,6 +143,8 @@ async def channel_access(
             refusal = Refusal.NOT_ADMIN
     if refusal is not None:
         return Refused(refusal, title)
-    await record_chat(context, info.id, kind=ChatType.CHANNEL, title=title)
+    # A new channel speaks the language of the manager who makes it known.
+    language = i18n.current_language()
+    await record_chat(context, info.id, kind=ChatType.CHANNEL, title=title, language_code=language)
     ref = f"@{info.username}" if info.username else str(info.id)
     return ChannelFound(info.id, ChannelName(title, ref))

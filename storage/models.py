@@ -93,6 +93,8 @@ class Chat(SQLModel, table=True):
     mode: str = Field(default=DeliveryMode.BOTH, max_length=10)
     empty_digest_line: bool = False  # send "nothing new" instead of no digest at all
     paused: bool = False  # /stop: no alerts and no digests until /start
+    language: str | None = Field(default=None, max_length=8)  # chosen with /language
+    language_code: str | None = Field(default=None, max_length=16)  # last seen from Telegram
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
 
 

@@ -46,16 +46,44 @@ async def ensure_chat(
     kind: str = "private",
     title: str | None = None,
     timezone: str = "UTC",
+    language_code: str | None = None,
 ) -> Chat:
-    """The chat's row, created on first contact (in `timezone`); a chat that writes again is
-    active again."""
+    """The chat's row, created on first contact (in `timezone`, with the Telegram
+    `language_code` of who wrote); a chat that writes again is active again."""
     chat = await session.get(Chat, chat_id)
     if chat is None:
-        chat = Chat(id=chat_id, kind=kind, title=title, timezone=timezone)
+        chat = Chat(
+            id=chat_id, kind=kind, title=title, timezone=timezone, language_code=language_code
+        )
         session.add(chat)
     elif not chat.active:
         chat.active, chat.inactive_reason = True, None
     return chat
+
+
+async def chat_languages(
+    *, session: AsyncSession, chat_id: int, seen_code: str | None = None
+) -> tuple[str | None, str | None]:
+    """A chat's chosen language and Telegram language code (both None for an unknown chat);
+    `seen_code`, the language code of who writes now, is recorded when it changed."""
+    chat = await session.get(Chat, chat_id)
+    if chat is None:
+        return None, None
+    if seen_code and chat.language_code != seen_code[:16]:
+        chat.language_code = seen_code[:16]
+        await session.commit()
+    return chat.language, chat.language_code
+
+
+async def chosen_languages(*, session: AsyncSession, chat_ids: Iterable[int]) -> dict[int, str]:
+    """The languages chosen with /language by those of `chat_ids` that chose one."""
+    ids = list(chat_ids)
+    if not ids:
+        return {}
+    rows = await session.exec(
+        select(Chat.id, Chat.language).where(col(Chat.id).in_(ids), col(Chat.language).is_not(None))
+    )
+    return {chat_id: language for chat_id, language in rows.all() if language}
 
 
 async def deactivate_chat(*, session: AsyncSession, chat_id: int, reason: str) -> None:
@@ -773,7 +801,8 @@ async def vocabulary(*, session: AsyncSession, limit: int = 20_000) -> list[str]
 
 
 async def update_chat(*, session: AsyncSession, chat_id: int, **values: object) -> Chat | None:
-    """Change a chat's settings (timezone, digest_time, mode, empty_digest_line, paused)."""
+    """Change a chat's settings (timezone, digest_time, mode, empty_digest_line, paused,
+    language)."""
     chat = await session.get(Chat, chat_id)
     if chat is not None:
         for name, value in values.items():

@@ -1,5 +1,6 @@
-"""Every count the bot prints agrees with its number: each rendering function is called with
-every count (numbers and list lengths) at 1 and at 2, and what it says is read back."""
+"""Every count the bot prints agrees with its number, in every interface language: each
+rendering function is called with every count (numbers and list lengths) at 1 and at 2 (and 5
+in the translations), and what it says is read back."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from bot import charts, rendering
+from bot import charts, i18n, rendering
 from bot.text import counted
 from storage.models import Feed
 from storage.stats import Stats
@@ -31,6 +32,21 @@ MANY_WITH_SINGULAR = re.compile(
     r"(?<![\d.,:–-])\b2 (?:new |older |distinct |failed )?"
     r"(?:article|entry|alert|duplicate|headline|topic|item|one|fetch)\b(?! \w+s\b)"
 )
+
+# The same in Spanish: "1 artículos", "1 temas nuevos"; "2 artículo", "5 alerta"
+ONE_WITH_PLURAL_ES = re.compile(
+    r"(?<![\d.,:–-])\b1 (?!tras\b)(?:[a-záéíóúñ]+ )?[a-záéíóúñ]+(?:os|as|es)\b"
+)
+MANY_WITH_SINGULAR_ES = re.compile(
+    r"(?<![\d.,:–-])\b[25] (?:artículo|tema|alerta|entrada|duplicado|elemento|intento|titular"
+    r"|entrega|descarga|día|fallo|feed)\b(?!s)"
+)
+# In Hindi nouns take the oblique plural after a number above one: "1 लेखों" is wrong
+ONE_WITH_PLURAL_HI = re.compile(r"(?<![\d.,:–-])\b1 \S*ों(?=[\s,.)।]|$)")
+AGREEMENT = {
+    "es": (ONE_WITH_PLURAL_ES, MANY_WITH_SINGULAR_ES),
+    "hi": (ONE_WITH_PLURAL_HI, None),
+}
 
 
 def sample(kind: Any, name: str, count: int, typevars: dict[Any, Any]) -> Any:
@@ -130,3 +146,16 @@ def test_a_count_takes_the_plural_it_is_given() -> None:
     assert counted(1, "entry", "entries") == "1 entry"
     assert counted(0, "entry", "entries") == "0 entries"
     assert counted(2, "new article") == "2 new articles"
+
+
+@pytest.mark.parametrize("language", sorted(AGREEMENT))
+@pytest.mark.parametrize("function", rendering_functions(), ids=lambda f: f.__name__)
+def test_counts_agree_with_their_number_in_each_language(
+    function: Callable[..., Any], language: str
+) -> None:
+    one_wrong, many_wrong = AGREEMENT[language]
+    with i18n.speaking(language):
+        one, two, five = (call(function, count) for count in (1, 2, 5))
+    assert not one_wrong.findall(one), one
+    if many_wrong is not None:
+        assert not many_wrong.findall(two + five), two + five

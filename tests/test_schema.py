@@ -183,6 +183,38 @@ async def test_subscriptions_and_alerts_from_before_levels_get_the_defaults(
         await engine.dispose()
 
 
+async def test_chat_languages_come_and_go_with_their_migration_and_keep_the_chats(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url)
+    sessions = session_factory(engine)
+
+    async def chat_columns() -> list[str]:
+        async with engine.connect() as connection:
+            return await connection.run_sync(
+                lambda sync: [column["name"] for column in inspect(sync).get_columns("chats")]
+            )
+
+    try:
+        await upgrade_schema(engine)
+        async with sessions() as session:
+            chat = await queries.ensure_chat(session=session, chat_id=7)
+            chat.language, chat.language_code = "hi", "es-MX"
+            await queries.add_subscription(session=session, chat_id=7, topic="copper")
+            await session.commit()
+        await migrate(engine, command.downgrade, "0014")
+        assert not {"language", "language_code"} & set(await chat_columns())
+        await migrate(engine, command.upgrade, "head")
+        async with sessions() as session:
+            chat = await session.get(Chat, 7)
+            assert chat is not None and (chat.language, chat.language_code) == (None, None)
+            assert [
+                s.topic for s in await queries.list_subscriptions(session=session, chat_id=7)
+            ] == ["copper"]
+    finally:
+        await engine.dispose()
+
+
 async def test_queued_alerts_move_to_the_fan_out_at_delivery_and_back(database_url: str) -> None:
     engine = create_engine(database_url)
     sessions = session_factory(engine)

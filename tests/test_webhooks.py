@@ -183,7 +183,7 @@ async def test_repeated_failures_disable_the_webhook_and_the_admins_are_told_onc
 
     async def on_disabled(disabled: DisabledWebhook) -> None:
         told.append(disabled)
-        await admin.report_disabled_webhook(bot.bot, {ADMIN}, disabled)
+        await admin.report_disabled_webhook(bot.bot, db, {ADMIN}, disabled)
 
     sender = WebhookSender(db, WebhookPolicy(allow_private=True, attempts=1), on_disabled)
     receiver.fail_next(500, times=1)

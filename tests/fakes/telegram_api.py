@@ -874,6 +874,9 @@ class FakeTelegram:
         self._member_rights: dict[tuple[int, int], dict[str, bool]] = {}
         # (scope as JSON with sorted keys, language code) → the commands set for it
         self._command_menus: dict[tuple[str, str], list[JSONDict]] = {}
+        # setMyDescription / setMyShortDescription: (kind, language_code) → text
+        self._descriptions: dict[tuple[str, str], str] = {}
+        self._user_languages: dict[int, str] = {}
         self._handlers: dict[str, tuple[str, _Handler]] = {}
         for name, handler in {
             "getMe": self._get_me,
@@ -897,6 +900,10 @@ class FakeTelegram:
             "setMyCommands": self._set_my_commands,
             "getMyCommands": self._get_my_commands,
             "deleteMyCommands": self._delete_my_commands,
+            "setMyDescription": self._set_my_description,
+            "getMyDescription": self._get_my_description,
+            "setMyShortDescription": self._set_my_short_description,
+            "getMyShortDescription": self._get_my_short_description,
             "getChatMember": self._get_chat_member,
             "getChat": self._get_chat,
             "createForumTopic": self._create_forum_topic,
@@ -1303,6 +1310,23 @@ class FakeTelegram:
                     return commands
         return []
 
+    def description_for(self, language_code: str = "", *, short: bool = False) -> str:
+        """The bot's description (or short description) a user of `language_code` sees: the
+        one set for that language, else the one set without a language."""
+        kind = "short_description" if short else "description"
+        for language in dict.fromkeys((language_code, "")):
+            text = self._descriptions.get((kind, language), "")
+            if text:
+                return text
+        return ""
+
+    def set_user_language(self, user_id: int, language_code: str) -> None:
+        """The language of `user_id`'s Telegram app: the ``language_code`` of their updates
+        from now on (the fake's users speak "en" otherwise)."""
+        self._user_languages[user_id] = language_code
+        if user_id in self._users:
+            self._users[user_id]["language_code"] = language_code
+
     def stub_method(self, method: str, result: Any) -> None:
         """Answer `method` (one the fake does not implement) with ``{"ok": true, result}``."""
         self._stubs[method.lower()] = result
@@ -1508,7 +1532,12 @@ class FakeTelegram:
         return chat_id if chat_id > 0 else DEFAULT_GROUP_USER_ID
 
     def _remember_user(self, user_id: int, first_name: str) -> JSONDict:
-        user = {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "en"}
+        user = {
+            "id": user_id,
+            "is_bot": False,
+            "first_name": first_name,
+            "language_code": self._user_languages.get(user_id, "en"),
+        }
         self._users[user_id] = user
         return user
 
@@ -2228,11 +2257,35 @@ class FakeTelegram:
             self.commands = []
         return True
 
+    async def _set_my_description(self, params: _Params, files: _Files) -> bool:
+        return self._set_description(params, "description", MAX_DESCRIPTION_LENGTH)
+
+    async def _get_my_description(self, params: _Params, files: _Files) -> JSONDict:
+        language = _language_param(params)
+        return {"description": self._descriptions.get(("description", language), "")}
+
+    async def _set_my_short_description(self, params: _Params, files: _Files) -> bool:
+        return self._set_description(params, "short_description", MAX_SHORT_DESCRIPTION_LENGTH)
+
+    async def _get_my_short_description(self, params: _Params, files: _Files) -> JSONDict:
+        language = _language_param(params)
+        return {"short_description": self._descriptions.get(("short_description", language), "")}
+
+    def _set_description(self, params: _Params, kind: str, limit: int) -> bool:
+        """setMyDescription / setMyShortDescription: an empty text removes the language's."""
+        language = _language_param(params)
+        text = params.get(kind, "")
+        if len(text) > limit:
+            raise _bad_request(f"{kind} is too long")
+        if text:
+            self._descriptions[(kind, language)] = text
+        else:
+            self._descriptions.pop((kind, language), None)
+        return True
+
     def _menu_key(self, params: _Params) -> tuple[str, str]:
         """The (scope, language) a set/get/deleteMyCommands call is about, checked."""
-        language = params.get("language_code", "").strip()
-        if language and not re.fullmatch(r"[a-z]{2}", language):
-            raise _bad_request("invalid language code specified")
+        language = _language_param(params)
         try:
             scope = json.loads(params.get("scope") or '{"type": "default"}')
         except ValueError:
@@ -2289,3 +2342,15 @@ class FakeTelegram:
         icon_color = _int_param(params, "icon_color", DEFAULT_TOPIC_ICON_COLOR)
         thread_id = self._open_topic(chat_id, name, icon_color, from_bot=True)
         return {"message_thread_id": thread_id, "name": name, "icon_color": icon_color}
+
+
+MAX_DESCRIPTION_LENGTH = 512
+MAX_SHORT_DESCRIPTION_LENGTH = 120
+
+
+def _language_param(params: _Params) -> str:
+    """A call's ``language_code``: empty, or a two-letter ISO 639-1 code."""
+    language = params.get("language_code", "").strip()
+    if language and not re.fullmatch(r"[a-z]{2}", language):
+        raise _bad_request("invalid language code specified")
+    return language
