@@ -202,7 +202,7 @@ async def test_chat_languages_come_and_go_with_their_migration_and_keep_the_chat
             chat.language, chat.language_code = "hi", "es-MX"
             await queries.add_subscription(session=session, chat_id=7, topic="copper")
             await session.commit()
-        await migrate(engine, command.downgrade, "0014")
+        await migrate(engine, command.downgrade, "0015")
         assert not {"language", "language_code"} & set(await chat_columns())
         await migrate(engine, command.upgrade, "head")
         async with sessions() as session:
