@@ -384,13 +384,17 @@ def _level_label(level: str) -> str:
     return _(LEVEL_LABELS[level]) if level in LEVEL_LABELS else level
 
 
-PREVIEW_LABELS = {"off": "no link preview", "small": "small preview", "large": "large preview"}
+PREVIEW_LABELS = {
+    "off": N_("no link preview"),
+    "small": N_("small preview"),
+    "large": N_("large preview"),
+}
 
 
 def _muted_label(until: datetime) -> str:
     if until.year >= 9999:  # storage.models.MUTED_FOREVER
-        return "muted until unmuted"
-    return f"muted until {until.astimezone(UTC):%d %b %H:%M} UTC"
+        return _("muted until unmuted")
+    return _("muted until {moment} UTC").format(moment=f"{until.astimezone(UTC):%d %b %H:%M}")
 
 
 def _option_marks(row: ListedTopic) -> str:
@@ -399,9 +403,9 @@ def _option_marks(row: ListedTopic) -> str:
     if row.muted_until is not None:
         marks.append(f"🔇 {_muted_label(row.muted_until)}")
     if row.silent:
-        marks.append("🔕 silent")
+        marks.append(_("🔕 silent"))
     if row.preview != "off":
-        marks.append(PREVIEW_LABELS.get(row.preview, row.preview))
+        marks.append(_preview_label(row.preview))
     return f" — <i>{escape(', '.join(marks))}</i>" if marks else ""
 
 
@@ -412,15 +416,17 @@ def item_options(row: ListedTopic, *, channel: ChannelName | None = None) -> Rep
     heading = f"⚙ <b>{escape(shorten(row.topic, LISTED_TOPIC_LENGTH))}</b>"
     if channel is not None:
         heading = f"{channel.html()}: {heading}"
-    muted = _muted_label(row.muted_until) if row.muted_until is not None else "not muted"
+    muted = _muted_label(row.muted_until) if row.muted_until is not None else _("not muted")
     lines = [
         heading,
-        f"Sends at once: {LEVEL_LABELS.get(row.level, row.level)}",
-        f"Notification: {'silent' if row.silent else 'with sound'}",
-        f"Link preview: {PREVIEW_LABELS.get(row.preview, row.preview)}",
-        f"Mute: {muted}",
-        "A muted topic is as if not watched until the mute ends; an article it shares with "
-        "another topic still comes for that one.",
+        _("Sends at once: {level}").format(level=_level_label(row.level)),
+        _("Notification: silent") if row.silent else _("Notification: with sound"),
+        _("Link preview: {preview}").format(preview=_preview_label(row.preview)),
+        _("Mute: {mute}").format(mute=muted),
+        _(
+            "A muted topic is as if not watched until the mute ends; an article it shares with "
+            "another topic still comes for that one."
+        ),
     ]
 
     def choice(label: str, name: OptionName, value: str, current: bool) -> Button:
@@ -429,43 +435,55 @@ def item_options(row: ListedTopic, *, channel: ChannelName | None = None) -> Rep
     buttons = (
         tuple(
             Button(
-                f"✓ {LEVEL_SHORT[level]}" if row.level == level else LEVEL_SHORT[level],
+                f"✓ {_(LEVEL_SHORT[level])}" if row.level == level else _(LEVEL_SHORT[level]),
                 SetLevel(sub, level),
             )
             for level in LEVELS
         ),
         (
-            choice("🔔 sound", "silent", "off", not row.silent),
-            choice("🔕 silent", "silent", "on", row.silent),
+            choice(_("🔔 sound"), "silent", "off", not row.silent),
+            choice(_("🔕 silent"), "silent", "on", row.silent),
         ),
         tuple(
             choice(label, "preview", value, row.preview == value)
-            for value, label in (("off", "no preview"), ("small", "small"), ("large", "large"))
+            for value, label in (
+                ("off", _("no preview")),
+                ("small", _("small")),
+                ("large", _("large")),
+            )
         ),
         (
-            Button("🔇 1 day", SetItemOption(sub, "mute", "1d")),
-            Button("🔇 7 days", SetItemOption(sub, "mute", "7d")),
-            Button("🔇 until unmuted", SetItemOption(sub, "mute", "ever")),
+            Button(_("🔇 1 day"), SetItemOption(sub, "mute", "1d")),
+            Button(_("🔇 7 days"), SetItemOption(sub, "mute", "7d")),
+            Button(_("🔇 until unmuted"), SetItemOption(sub, "mute", "ever")),
         )
-        + ((Button("🔊 unmute", SetItemOption(sub, "mute", "off")),) if row.muted_until else ()),
-        (Button("« back to the list", ShowItemOptions(sub, back=True)),),
+        + ((Button(_("🔊 unmute"), SetItemOption(sub, "mute", "off")),) if row.muted_until else ()),
+        (Button(_("« back to the list"), ShowItemOptions(sub, back=True)),),
     )
     return Reply("\n".join(lines), buttons)
 
 
-LEVEL_SHORT = {"main": "main only", "split": "mentions in digest", "all": "every mention"}
+LEVEL_SHORT = {
+    "main": N_("main only"),
+    "split": N_("mentions in digest"),
+    "all": N_("every mention"),
+}
+
+
+def _preview_label(preview: str) -> str:
+    return _(PREVIEW_LABELS[preview]) if preview in PREVIEW_LABELS else preview
 
 
 def option_set_notice(topic: str, name: OptionName, value: str) -> str:
     """The short notice an option button shows (plain text, at most 200 UTF-16 units)."""
     said = {
-        "silent": "silent" if value == "on" else "with sound",
-        "preview": PREVIEW_LABELS.get(value, value),
+        "silent": _("silent") if value == "on" else _("with sound"),
+        "preview": _preview_label(value),
         "mute": {
-            "1d": "muted for 1 day",
-            "7d": "muted for 7 days",
-            "ever": "muted until unmuted",
-            "off": "unmuted",
+            "1d": _("muted for 1 day"),
+            "7d": _("muted for 7 days"),
+            "ever": _("muted until unmuted"),
+            "off": _("unmuted"),
         }.get(value, value),
     }[name]
     return shorten(f"{item_label(topic)}: {said}", CALLBACK_NOTICE_LENGTH)
@@ -480,7 +498,7 @@ LESS_LABEL_LENGTH = 28
 
 
 def less_like_this_button(alert_id: int) -> Button:
-    return Button("👎 less like this", LessLikeThis(alert_id))
+    return Button(_("👎 less like this"), LessLikeThis(alert_id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -499,47 +517,52 @@ def less_choices(alert_id: int, items: Sequence[LessItem], source: str | None) -
         rows.append(
             (
                 Button(
-                    f"Only main stories for {name}",
+                    _("Only main stories for {topic}").format(topic=name),
                     LessChoice(alert_id, "main", item.subscription_id),
                 ),
             )
         )
         rows.append(
-            (Button(f"Mute {name} for 7 days", LessChoice(alert_id, "mute", item.subscription_id)),)
+            (
+                Button(
+                    _("Mute {topic} for 7 days").format(topic=name),
+                    LessChoice(alert_id, "mute", item.subscription_id),
+                ),
+            )
         )
     if source:
         rows.append(
             (
                 Button(
-                    f"Mute source {shorten(source, LESS_LABEL_LENGTH)}",
+                    _("Mute source {source}").format(source=shorten(source, LESS_LABEL_LENGTH)),
                     LessChoice(alert_id, "source"),
                 ),
             )
         )
-    rows.append((Button("« back", LessLikeThis(alert_id, back=True)),))
+    rows.append((Button(_("« back"), LessLikeThis(alert_id, back=True)),))
     return Reply("", tuple(rows))
 
 
 def less_done(undo: UndoLess) -> Reply:
     """The button left under an alert once a choice is applied: undo it."""
-    return Reply("", ((Button("↩ undo", undo),),))
+    return Reply("", ((Button(_("↩ undo"), undo),),))
 
 
 def less_applied_notice(choice: LessChoiceName, name: str) -> str:
     """The notice of an applied choice (plain text, at most 200 UTF-16 units)."""
     text = {
-        "main": f"{item_label(name)}: main stories only from now on.",
-        "mute": f"{item_label(name)}: muted for 7 days.",
-        "source": f"Nothing more from {name} in this chat.",
+        "main": _("{topic}: main stories only from now on.").format(topic=item_label(name)),
+        "mute": _("{topic}: muted for 7 days.").format(topic=item_label(name)),
+        "source": _("Nothing more from {source} in this chat.").format(source=name),
     }[choice]
     return shorten(text, CALLBACK_NOTICE_LENGTH)
 
 
 def less_undone_notice(choice: LessChoiceName, name: str) -> str:
     text = {
-        "main": f"{item_label(name)}: level restored.",
-        "mute": f"{item_label(name)}: mute undone.",
-        "source": f"{name} is no longer muted here.",
+        "main": _("{topic}: level restored.").format(topic=item_label(name)),
+        "mute": _("{topic}: mute undone.").format(topic=item_label(name)),
+        "source": _("{source} is no longer muted here.").format(source=name),
     }[choice]
     return shorten(text, CALLBACK_NOTICE_LENGTH)
 
@@ -547,11 +570,11 @@ def less_undone_notice(choice: LessChoiceName, name: str) -> str:
 def less_in_channel() -> str:
     """The notice of a "less like this" press in a channel, which is managed from a private
     chat."""
-    return "A channel's topics are changed from a private chat with the bot: /list @channel."
+    return _("A channel's topics are changed from a private chat with the bot: /list @channel.")
 
 
 def alert_gone() -> str:
-    return "That alert is no longer stored."
+    return _("That alert is no longer stored.")
 
 
 def level_set_notice(topic: str, level: LevelName) -> str:
