@@ -19,7 +19,7 @@ class Scope(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Command:
     name: str
-    args: str  # what follows the command, as /help shows it ("" for nothing)
+    args: str  # what follows the command, as /help shows it ("" for nothing), in English
     description: str  # the menu's line and /help's, in English (Telegram allows 3-256 characters)
     handler: str  # the module whose `register` adds its handler
     scope: Scope
@@ -30,28 +30,28 @@ COMMANDS: tuple[Command, ...] = (
     Command("help", "", N_("this help"), "handlers.basics", Scope.EVERYONE),
     Command(
         "stop",
-        "[@CHANNEL]",
+        N_("[@CHANNEL]"),
         N_("pause all alerts and digests (/start resumes them)"),
         "handlers.basics",
         Scope.EVERYONE,
     ),
     Command(
         "subscribe",
-        "[@CHANNEL] TOPIC",
+        N_("[@CHANNEL] TOPIC"),
         N_("get alerts on a topic (@CHANNEL: in a channel you run)"),
         "handlers.subscriptions",
         Scope.EVERYONE,
     ),
     Command(
         "unsubscribe",
-        "[@CHANNEL] TOPIC",
+        N_("[@CHANNEL] TOPIC"),
         N_("stop alerts on a topic"),
         "handlers.subscriptions",
         Scope.EVERYONE,
     ),
     Command(
         "list",
-        "[@CHANNEL]",
+        N_("[@CHANNEL]"),
         N_("your topics (or a channel's), with buttons to remove one or change its level"),
         "handlers.subscriptions",
         Scope.EVERYONE,
@@ -65,25 +65,29 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "facts",
-        "[TOPIC]",
+        N_("[TOPIC]"),
         N_("key figures about a topic, or alone: on your watch-list"),
         "handlers.questions",
         Scope.EVERYONE,
     ),
-    Command("related", "TOPIC", N_("related headlines"), "handlers.questions", Scope.EVERYONE),
+    Command("related", N_("TOPIC"), N_("related headlines"), "handlers.questions", Scope.EVERYONE),
     Command(
         "latest",
-        "TOPIC",
+        N_("TOPIC"),
         N_("the newest articles on a topic"),
         "handlers.questions",
         Scope.EVERYONE,
     ),
     Command(
-        "trend", "TOPIC", N_("a chart of articles per day"), "handlers.questions", Scope.EVERYONE
+        "trend",
+        N_("TOPIC"),
+        N_("a chart of articles per day"),
+        "handlers.questions",
+        Scope.EVERYONE,
     ),
     Command(
         "test",
-        "QUERY",
+        N_("QUERY"),
         N_("what a topic or query would have alerted on in the last 30 days"),
         "handlers.querytest",
         Scope.EVERYONE,
@@ -98,49 +102,49 @@ COMMANDS: tuple[Command, ...] = (
     Command("sources", "", N_("where the news comes from"), "handlers.admin", Scope.EVERYONE),
     Command(
         "settings",
-        "[@CHANNEL]",
+        N_("[@CHANNEL]"),
         N_("time zone, digest time, delivery mode (yours or a channel's)"),
         "handlers.preferences",
         Scope.EVERYONE,
     ),
     Command(
         "timezone",
-        "[@CHANNEL] CITY",
+        N_("[@CHANNEL] CITY"),
         N_("your time zone: a city, IST, UTC+5:30 or Asia/Kolkata"),
         "handlers.preferences",
         Scope.EVERYONE,
     ),
     Command(
         "digesttime",
-        "[@CHANNEL] TIME…|off",
+        N_("[@CHANNEL] TIME…|off"),
         N_("when your daily digests arrive: 07:30, or up to 4 like 07:30 13:00"),
         "handlers.preferences",
         Scope.EVERYONE,
     ),
     Command(
         "weekly",
-        "[@CHANNEL] DAY TIME|off",
+        N_("[@CHANNEL] DAY TIME|off"),
         N_("a weekly digest of the week's main stories: mon 08:00"),
         "handlers.preferences",
         Scope.EVERYONE,
     ),
     Command(
         "quiet",
-        "[@CHANNEL] FROM-TO|off",
+        N_("[@CHANNEL] FROM-TO|off"),
         N_("quiet hours: alerts wait and arrive together, e.g. 22:00-07:00"),
         "handlers.preferences",
         Scope.EVERYONE,
     ),
     Command(
         "mode",
-        "[@CHANNEL] instant|digest|both",
+        N_("[@CHANNEL] instant|digest|both"),
         N_("alerts one by one, a daily digest, or both"),
         "handlers.preferences",
         Scope.EVERYONE,
     ),
     Command(
         "language",
-        "[en|es|hi|auto]",
+        N_("[en|es|hi|auto]"),
         N_("the bot's language: English, Español, हिन्दी, or your app's"),
         "handlers.preferences",
         Scope.EVERYONE,
@@ -148,12 +152,14 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "feeds", "", N_("the feeds, their status and last errors"), "handlers.admin", Scope.ADMIN
     ),
-    Command("addfeed", "URL [NAME]", N_("poll an RSS or Atom feed"), "handlers.admin", Scope.ADMIN),
-    Command("removefeed", "ID", N_("stop polling a feed"), "handlers.admin", Scope.ADMIN),
-    Command("resumefeed", "ID", N_("poll a paused feed again"), "handlers.admin", Scope.ADMIN),
+    Command(
+        "addfeed", N_("URL [NAME]"), N_("poll an RSS or Atom feed"), "handlers.admin", Scope.ADMIN
+    ),
+    Command("removefeed", N_("ID"), N_("stop polling a feed"), "handlers.admin", Scope.ADMIN),
+    Command("resumefeed", N_("ID"), N_("poll a paused feed again"), "handlers.admin", Scope.ADMIN),
     Command(
         "ingest",
-        "URL",
+        N_("URL"),
         N_("store an article (or a feed's entries) from the web"),
         "handlers.admin",
         Scope.ADMIN,
@@ -163,7 +169,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "webhook",
-        "add|remove|test [CHAT_ID] [URL]",
+        N_("add|remove|test [CHAT_ID] [URL]"),
         N_("also POST a chat's alerts as signed JSON to a URL"),
         "handlers.admin",
         Scope.ADMIN,

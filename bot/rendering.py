@@ -109,7 +109,7 @@ def split_message(lines: Sequence[str], limit: int = MESSAGE_LIMIT) -> list[str]
 
 def _command_usage(command: Command) -> str:
     """A line of /help: the command, what to type after it, what it does."""
-    args = f" {escape(command.args)}" if command.args else ""
+    args = f" {escape(_(command.args))}" if command.args else ""
     return f"/{command.name}{args} — {escape(_(command.description))}"
 
 
