@@ -16,6 +16,9 @@ from babel.dates import format_date
 
 from bot.i18n import _, current_language, ngettext
 
+# Languages whose text the chart image draws; the others get figures and English there.
+LATIN_SCRIPT_LANGUAGES = frozenset({"en", "es"})
+
 CHART_SIZE_PX = (800, 400)
 MAX_DATE_LABELS = 8
 _DPI = 100
@@ -73,13 +76,13 @@ def trend_chart(counts: DailyCounts, *, title: str) -> bytes:
     axes = figure.add_subplot()
     axes.bar(positions, values, width=0.8, color=_BAR_COLOUR)
     axes.set_title(title, fontsize=13, loc="left", parse_math=False)
-    axes.set_ylabel("articles per day")
+    axes.set_ylabel(_chart_text(_("articles per day"), "articles per day"))
 
     # Day positions rather than matplotlib dates: labels fall on the latest day and every
     # `step` days before it, at most MAX_DATE_LABELS of them.
     step = -(-len(series) // MAX_DATE_LABELS)
     ticks = list(range(len(series) - 1, -1, -step))[::-1]
-    axes.set_xticks(ticks, [_day_label(series[i][0]) for i in ticks])
+    axes.set_xticks(ticks, [day_label(series[i][0]) for i in ticks])
     axes.set_xticks(positions, minor=True)  # a mark for every day, so zero days show
     axes.set_xlim(-0.6, len(series) - 0.4)
 
@@ -130,5 +133,18 @@ def trend_caption(topic_display: str, counts: DailyCounts) -> str:
     return ", ".join(parts) + f"; {busiest_text}."
 
 
-def _day_label(day: date) -> str:
-    return f"{day.day} {day:%b}"
+def day_label(day: date) -> str:
+    if current_language() in LATIN_SCRIPT_LANGUAGES:
+        return format_date(day, "d MMM", locale=current_language())
+    return f"{day.day}/{day.month}"
+
+
+def trend_title(topic: str) -> str:
+    """The title drawn above a topic's trend chart."""
+    return f"{topic}: {_chart_text(_('articles per day'), 'articles per day')}"
+
+
+def _chart_text(translated: str, english: str) -> str:
+    """Text drawn in the chart image: in the reader's language where the chart's font and
+    matplotlib (which does not shape Devanagari's conjuncts) draw it, else in English."""
+    return translated if current_language() in LATIN_SCRIPT_LANGUAGES else english

@@ -7,7 +7,7 @@ from telegram.constants import ParseMode
 
 from bot import knowledge, rendering
 from bot.callbacks import Ask, MoreFacts, Question
-from bot.charts import has_activity, trend_caption, trend_chart
+from bot.charts import has_activity, trend_caption, trend_chart, trend_title
 from bot.context import BotApplication, BotContext, Services
 from bot.digest_jobs import digest_text
 from bot.rendering import Reply
@@ -155,7 +155,7 @@ async def send_trend(update: Update, context: BotContext, item: WatchItem) -> No
     if not has_activity(counts):
         await answer(update, caption)
         return
-    chart = trend_chart(counts, title=f"{item.key}: articles per day")
+    chart = trend_chart(counts, title=trend_title(item.key))
     await chat.send_photo(chart, caption=caption, parse_mode=ParseMode.HTML)
 
 

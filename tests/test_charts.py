@@ -7,7 +7,15 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot.charts import daily_series, has_activity, trend_caption, trend_chart
+from bot.charts import (
+    daily_series,
+    day_label,
+    has_activity,
+    trend_caption,
+    trend_chart,
+    trend_title,
+)
+from bot.i18n import speaking
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 LAST_DAY = date(2026, 11, 24)
@@ -99,3 +107,14 @@ def test_without_activity_the_caption_is_the_sentence_to_send() -> None:
         "No stored articles matched copper in the last 30 days."
     )
     assert trend_caption("copper", []) == "No stored articles matched copper."
+
+
+def test_a_spanish_readers_chart_is_labelled_in_spanish_and_a_hindi_readers_in_figures() -> None:
+    day = date(2026, 11, 24)
+    with speaking("es"):
+        assert trend_title("cobre") == "cobre: artículos por día"
+        assert day_label(day) == "24 nov"
+    with speaking("hi"):  # matplotlib draws no Devanagari: figures and English
+        assert trend_title("copper") == "copper: articles per day"
+        assert day_label(day) == "24/11"
+    assert day_label(day) == "24 Nov"
