@@ -39,7 +39,7 @@ from handlers.common import (
     keyboard,
     remember_chat,
 )
-from handlers.targets import Target, button_target, command_target
+from handlers.targets import Target, command_target, press_on_target
 from storage import queries
 from storage.models import Chat, DeliveryMode
 
@@ -88,13 +88,10 @@ async def timezone(update: Update, context: BotContext) -> None:
 
 async def on_timezone_button(update: Update, context: BotContext) -> None:
     """A zone offered by /timezone: set it and say so in place of the question."""
-    query = update.callback_query
-    pressed = button_pressed(update, SetTimezone)
-    if query is None or pressed is None:
+    press = await press_on_target(update, context, SetTimezone)
+    if press is None:
         return
-    target = await button_target(update, context)
-    if target is None:
-        return
+    query, pressed, target = press.query, press.pressed, press.target
     await change(context, target.chat_id, timezone=pressed.zone)
     await query.answer(rendering.saved())
     shown = rendering.timezone_set(pressed.zone, datetime.now(ZoneInfo(pressed.zone)))
@@ -208,13 +205,10 @@ async def set_mode(context: BotContext, chat_id: int, chosen: DeliveryMode) -> C
 
 async def on_settings_button(update: Update, context: BotContext) -> None:
     """A button under /settings: change the mode or what an empty digest does."""
-    query = update.callback_query
-    pressed = button_pressed(update, ChangeSetting)
-    if query is None or pressed is None:
+    press = await press_on_target(update, context, ChangeSetting)
+    if press is None:
         return
-    target = await button_target(update, context)
-    if target is None:
-        return
+    query, pressed, target = press.query, press.pressed, press.target
     if pressed.name == "mode":
         await set_mode(context, target.chat_id, DeliveryMode(pressed.value))
     else:

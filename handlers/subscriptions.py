@@ -22,12 +22,11 @@ from handlers.common import (
     allowed_to_change,
     answer,
     button,
-    button_pressed,
     command,
     edit_pressed,
     keyboard,
 )
-from handlers.targets import Target, button_target, command_target
+from handlers.targets import Target, command_target, press_on_target
 from storage import queries
 from storage.models import Level, Subscription
 
@@ -160,13 +159,10 @@ def listed_topic(row: Subscription) -> rendering.ListedTopic:
 
 async def on_options_button(update: Update, context: BotContext) -> None:
     """The ⚙ button of a /list row: that item's delivery options (or back to the list)."""
-    query = update.callback_query
-    pressed = button_pressed(update, ShowItemOptions)
-    if query is None or pressed is None:
+    press = await press_on_target(update, context, ShowItemOptions)
+    if press is None:
         return
-    target = await button_target(update, context)
-    if target is None:
-        return
+    query, pressed, target = press.query, press.pressed, press.target
     services = context.services
     if pressed.back:
         await query.answer()
@@ -184,13 +180,10 @@ async def on_options_button(update: Update, context: BotContext) -> None:
 
 async def on_option_button(update: Update, context: BotContext) -> None:
     """A button of an item's options: set that option, refresh the options."""
-    query = update.callback_query
-    pressed = button_pressed(update, SetItemOption)
-    if query is None or pressed is None:
+    press = await press_on_target(update, context, SetItemOption)
+    if press is None:
         return
-    target = await button_target(update, context)
-    if target is None:
-        return
+    query, pressed, target = press.query, press.pressed, press.target
     row = await subscriptions.set_item_option(
         context.services.sessions,
         target.chat_id,
@@ -214,13 +207,10 @@ async def show_options(query: CallbackQuery, target: Target, row: Subscription) 
 
 async def on_subscribe_button(update: Update, context: BotContext) -> None:
     """A "Did you mean …?" button: subscribe to the chosen spelling."""
-    query = update.callback_query
-    pressed = button_pressed(update, SubscribeTo)
-    if query is None or pressed is None:
+    press = await press_on_target(update, context, SubscribeTo)
+    if press is None:
         return
-    target = await button_target(update, context)
-    if target is None:
-        return
+    query, pressed, target = press.query, press.pressed, press.target
     services = context.services
     try:
         topic = parse_watch_item(pressed.topic, services.lexicon).key
@@ -234,13 +224,10 @@ async def on_subscribe_button(update: Update, context: BotContext) -> None:
 
 async def on_subscribe_each_button(update: Update, context: BotContext) -> None:
     """An "Either" button: subscribe to each topic as a watch item of its own."""
-    query = update.callback_query
-    pressed = button_pressed(update, SubscribeToEach)
-    if query is None or pressed is None:
+    press = await press_on_target(update, context, SubscribeToEach)
+    if press is None:
         return
-    target = await button_target(update, context)
-    if target is None:
-        return
+    query, pressed, target = press.query, press.pressed, press.target
     services = context.services
     try:
         topics = [parse_watch_item(topic, services.lexicon).key for topic in pressed.topics]
@@ -256,13 +243,10 @@ async def on_subscribe_each_button(update: Update, context: BotContext) -> None:
 
 async def on_remove_button(update: Update, context: BotContext) -> None:
     """A remove button under /list: drop that topic and refresh the list."""
-    query = update.callback_query
-    pressed = button_pressed(update, RemoveSubscription)
-    if query is None or pressed is None:
+    press = await press_on_target(update, context, RemoveSubscription)
+    if press is None:
         return
-    target = await button_target(update, context)
-    if target is None:
-        return
+    query, pressed, target = press.query, press.pressed, press.target
     services = context.services
     topic = await subscriptions.remove_by_id(
         services.sessions, target.chat_id, pressed.subscription_id
@@ -280,13 +264,10 @@ async def on_remove_button(update: Update, context: BotContext) -> None:
 async def on_level_button(update: Update, context: BotContext) -> None:
     """A level button of an item's options: switch what it sends at once, refresh the
     options."""
-    query = update.callback_query
-    pressed = button_pressed(update, SetLevel)
-    if query is None or pressed is None:
+    press = await press_on_target(update, context, SetLevel)
+    if press is None:
         return
-    target = await button_target(update, context)
-    if target is None:
-        return
+    query, pressed, target = press.query, press.pressed, press.target
     services = context.services
     async with services.sessions() as session:
         topic = await queries.set_level(

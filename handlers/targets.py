@@ -9,8 +9,9 @@ of that is cached, so a demoted administrator loses access at once."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Generic
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden
 
@@ -21,8 +22,10 @@ from bot.context import BotContext
 from bot.i18n import _
 from bot.rendering import ChannelName, Reply
 from handlers.common import (
+    Pressed,
     allowed_to_change,
     answer,
+    button_pressed,
     command_argument,
     in_group,
     record_chat,
@@ -94,6 +97,28 @@ async def command_target(update: Update, context: BotContext) -> Target | None:
         await answer(update, rendering.escape(refusal))
         return None
     return Target(found.chat_id, named.rest, channel=found.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Press(Generic[Pressed]):
+    """A pressed button: its query, what it asks for and the chat it acts on."""
+
+    query: CallbackQuery
+    pressed: Pressed
+    target: Target
+
+
+async def press_on_target(
+    update: Update, context: BotContext, kind: type[Pressed]
+) -> Press[Pressed] | None:
+    """The press of a button of `kind` and the chat it acts on (`button_target`); None for
+    any other button, or after answering a presser who may not act on that chat."""
+    query = update.callback_query
+    pressed = button_pressed(update, kind)
+    if query is None or pressed is None:
+        return None
+    target = await button_target(update, context)
+    return None if target is None else Press(query, pressed, target)
 
 
 async def button_target(update: Update, context: BotContext) -> Target | None:
