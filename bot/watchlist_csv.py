@@ -1,6 +1,8 @@
 """Watch-lists as CSV, one format for `/export`, `tradebot subscriptions export` and
-`tradebot subscriptions import`: ``chat_id,topic,level,created`` with a header row, the time in
-ISO 8601 UTC. Import also reads the two-column ``chat_id,topic`` files of earlier versions,
+`tradebot subscriptions import`: ``chat_id,topic,level,created,silent,preview,muted_until``
+with a header row, times in ISO 8601 UTC (``muted_until`` empty when not muted, ``forever``
+until unmuted). Import also reads the shorter files of earlier versions (from
+``chat_id,topic`` on),
 and every row is checked as `/subscribe` checks a topic; a bad row is reported, not stored."""
 
 from __future__ import annotations
@@ -14,14 +16,17 @@ from datetime import UTC, datetime
 from bot.feeds import as_utc
 from bot.lexicon import Lexicon
 from bot.topics import TopicError, parse_watch_item
-from storage.models import Level
+from storage.models import MUTED_FOREVER, Level, Preview
 from storage.queries import SubscriptionRow
 
-HEADER = ("chat_id", "topic", "level", "created")
+HEADER = ("chat_id", "topic", "level", "created", "silent", "preview", "muted_until")
+FOREVER = "forever"
 # A cell starting with one of these is a formula to a spreadsheet: such a topic is written
 # after an apostrophe (shown as text), which reading takes off again.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _LEVELS = frozenset(level.value for level in Level)
+_PREVIEWS = frozenset(preview.value for preview in Preview)
+_YES_NO = {"yes": True, "no": False}
 
 
 def write_csv(rows: Iterable[SubscriptionRow]) -> str:
@@ -30,16 +35,23 @@ def write_csv(rows: Iterable[SubscriptionRow]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
     for row in rows:
-        created = as_utc(row.created_at)
+        muted = as_utc(row.muted_until)
         writer.writerow(
             [
                 row.chat_id,
                 f"'{row.topic}" if row.topic.startswith(_FORMULA_START) else row.topic,
                 row.level or "",
-                created.strftime("%Y-%m-%dT%H:%M:%SZ") if created else "",
+                _iso(as_utc(row.created_at)),
+                "" if row.silent is None else ("yes" if row.silent else "no"),
+                row.preview or "",
+                FOREVER if muted is not None and muted >= MUTED_FOREVER else _iso(muted),
             ]
         )
     return out.getvalue()
+
+
+def _iso(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else ""
 
 
 @dataclass(slots=True)
@@ -69,8 +81,8 @@ def _row(
     row: Sequence[str], keys: dict[str, str | TopicError], lexicon: Lexicon
 ) -> SubscriptionRow:
     if not 2 <= len(row) <= len(HEADER):
-        raise ValueError("expected chat_id,topic[,level[,created]]")
-    chat_id, topic, level, created = (*row, "", "")[:4]
+        raise ValueError("expected chat_id,topic[,level[,created[,silent,preview,muted_until]]]")
+    chat_id, topic, level, created, silent, preview, muted = (*row, "", "", "", "", "")[:7]
     if topic.startswith("'") and topic[1:].startswith(_FORMULA_START):
         topic = topic[1:]
     try:
@@ -88,14 +100,29 @@ def _row(
     level = level.strip().lower()
     if level and level not in _LEVELS:
         raise ValueError(f"level {level[:20]!r} is not one of {', '.join(sorted(_LEVELS))}")
-    return SubscriptionRow(number, key, level or None, _created(created.strip()))
+    silent = silent.strip().lower()
+    if silent and silent not in _YES_NO:
+        raise ValueError(f"silent {silent[:20]!r} is not yes or no")
+    preview = preview.strip().lower()
+    if preview and preview not in _PREVIEWS:
+        raise ValueError(f"preview {preview[:20]!r} is not one of {', '.join(sorted(_PREVIEWS))}")
+    muted = muted.strip()
+    return SubscriptionRow(
+        number,
+        key,
+        level or None,
+        _time("created", created.strip()),
+        _YES_NO[silent] if silent else None,
+        preview or None,
+        MUTED_FOREVER if muted.lower() == FOREVER else _time("muted_until", muted),
+    )
 
 
-def _created(text: str) -> datetime | None:
+def _time(column: str, text: str) -> datetime | None:
     if not text:
         return None
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"created {text[:40]!r} is not an ISO 8601 time") from None
+        raise ValueError(f"{column} {text[:40]!r} is not an ISO 8601 time") from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -191,25 +191,37 @@ async def subscriptions_fingerprint(*, session: AsyncSession) -> tuple[int, ...]
 
 class SubscriptionRow(NamedTuple):
     """A subscription as exported and imported (CSV); an imported row may leave out the
-    level (the default) and the time it was created (now)."""
+    level and the delivery options (the defaults) and the time it was created (now)."""
 
     chat_id: int
     topic: str
     level: str | None = None
     created_at: datetime | None = None
+    silent: bool | None = None
+    preview: str | None = None
+    muted_until: datetime | None = None  # storage.models.MUTED_FOREVER: until unmuted
 
 
 async def all_subscriptions(
     *, session: AsyncSession, chat_id: int | None = None
 ) -> list[SubscriptionRow]:
     """Every subscription (or one chat's), by chat and topic."""
-    statement = select(
-        Subscription.chat_id, Subscription.topic, Subscription.level, Subscription.created_at
-    ).order_by(col(Subscription.chat_id), col(Subscription.topic))
+    statement = select(Subscription).order_by(col(Subscription.chat_id), col(Subscription.topic))
     if chat_id is not None:
         statement = statement.where(Subscription.chat_id == chat_id)
     result = await session.exec(statement)
-    return [SubscriptionRow(*row) for row in result.all()]
+    return [
+        SubscriptionRow(
+            row.chat_id,
+            row.topic,
+            row.level,
+            row.created_at,
+            row.silent,
+            row.preview,
+            row.muted_until,
+        )
+        for row in result.all()
+    ]
 
 
 async def stored_keys(
@@ -1005,6 +1017,9 @@ async def import_subscriptions(
                 "topic": row.topic,
                 **({"level": row.level} if row.level else {}),
                 **({"created_at": row.created_at} if row.created_at else {}),
+                **({"silent": row.silent} if row.silent is not None else {}),
+                **({"preview": row.preview} if row.preview else {}),
+                **({"muted_until": row.muted_until} if row.muted_until else {}),
             }
             for row in first.values()
         ],

@@ -65,7 +65,7 @@ async def test_export_sends_this_chats_watch_list_as_a_csv_file(
         "Your watch-list: 2 topics with level and date added. The same columns as "
         "tradebot subscriptions import reads."
     )
-    assert rows[0] == ["chat_id", "topic", "level", "created"]
+    assert rows[0] == ["chat_id", "topic", "level", "created", "silent", "preview", "muted_until"]
     assert [row[:3] for row in rows[1:]] == [
         ["11", "copper", "main"],
         ["11", "rare earths", "split"],
@@ -131,22 +131,28 @@ def test_subscriptions_export_for_one_chat_and_import_rejects_bad_options(
         "12,gold,all,2026-03-04T10:30:00+02:00\n"
         "12,tin,loud,\n"
         "12,lead,split,yesterday\n"
-        "12,silver,split,2026-01-01T00:00:00Z,extra\n",
+        "12,silver,split,2026-01-01T00:00:00Z,maybe\n"
+        "12,nickel,split,2026-03-04T08:00:00Z,yes,large,forever\n"
+        "12,platinum,,,no,huge,\n"
+        "12,silver,main,2026-01-01T00:00:00Z,no,off,2026-01-01T00:00:00Z,extra\n",
         encoding="utf-8",
     )
     assert main(["subscriptions", "import", str(rows)]) == 0
     assert capsys.readouterr().out.splitlines() == [
-        "imported: 3, already present: 0, rejected: 3",
+        "imported: 4, already present: 0, rejected: 5",
         "  rejected line 5: level 'loud' is not one of all, main, split",
         "  rejected line 6: created 'yesterday' is not an ISO 8601 time",
-        "  rejected line 7: expected chat_id,topic[,level[,created]]",
+        "  rejected line 7: silent 'maybe' is not yes or no",
+        "  rejected line 9: preview 'huge' is not one of large, off, small",
+        "  rejected line 10: expected chat_id,topic[,level[,created[,silent,preview,muted_until]]]",
     ]
     assert main(["subscriptions", "export", "--chat", "12"]) == 0
     assert capsys.readouterr().out.splitlines() == [
-        "chat_id,topic,level,created",
-        "12,gold,all,2026-03-04T08:30:00Z",
+        "chat_id,topic,level,created,silent,preview,muted_until",
+        "12,gold,all,2026-03-04T08:30:00Z,no,off,",
+        "12,nickel,split,2026-03-04T08:00:00Z,yes,large,forever",
     ]
     assert main(["subscriptions", "export"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[1] == "11,copper,main,2026-03-04T08:00:00Z"
+    assert lines[1] == "11,copper,main,2026-03-04T08:00:00Z,no,off,"
     assert lines[2].startswith("11,zinc,split,20") and lines[3].startswith("12,gold")
