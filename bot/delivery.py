@@ -468,12 +468,13 @@ class Dispatcher:
                     tuple(json.loads(alert.topics)),
                     published=article.published_at,
                     mentions=tuple(json.loads(alert.mentions)),
+                    language=article.language,
                 )
                 for alert, article in rows
             ]
             messages = [
                 (burst.text, [alerts[i] for i in burst.alert_ids], evidence_markup())
-                for burst in rendering.alert_burst(items)
+                for burst in rendering.alert_burst(items, i18n.current_language())
             ]
         articles = {alert.id: article for alert, article in rows}
         for text, alerts_in_message, markup in messages:

@@ -1113,6 +1113,7 @@ class BurstItem:
     topics: tuple[str, ...]
     published: datetime | None = None
     mentions: tuple[str, ...] = ()  # of `topics`, those only mentioned in passing
+    language: str | None = None  # the article's (ISO 639-1), when it was told
 
 
 @dataclass(frozen=True, slots=True)
@@ -1131,9 +1132,10 @@ def evidence_button() -> Button:
     return Button(_("Why these? Show the evidence"), ShowEvidence())
 
 
-def alert_burst(items: Sequence[BurstItem]) -> list[BurstMessage]:
-    """Several alerts for one chat as a list of headlines, each with its source, date and
-    watch items: messages within Telegram's limit (each sent with `evidence_button`)."""
+def alert_burst(items: Sequence[BurstItem], chat_language: str = "en") -> list[BurstMessage]:
+    """Several alerts for one chat as a list of headlines, each with its source, date, the
+    article's language when it is not the chat's, and watch items: messages within
+    Telegram's limit (each sent with `evidence_button`)."""
     header = ngettext(
         "🔔 <b>{count} new article</b> on your watch-list",
         "🔔 <b>{count} new articles</b> on your watch-list",
@@ -1152,6 +1154,8 @@ def alert_burst(items: Sequence[BurstItem]) -> list[BurstMessage]:
         )
         line = f"• {_linked_title(shorten(item.title, BURST_TITLE_LENGTH), item.url)}"
         line += f" — {_source_and_date(item.source, item.published)}"
+        if item.language and item.language != chat_language:
+            line += f" · 🌐 {escape(_(language_name(item.language)))}"
         line += f" · <i>{escape(shorten(matched, 200))}</i>"
         length = visible_length(line) + 1
         if ids and size + length > MESSAGE_LIMIT:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot import language
+from bot import language, rendering
 from bot.articles import ArticleIn
 from bot.context import BotApplication
 from bot.language import detect_language
@@ -305,3 +305,17 @@ async def test_facts_lists_figures_from_spanish_and_hindi_stories(
     await ingest(SPANISH, HINDI)
     text = (await say(telegram, "/facts copper", OTHER)).plain_text or ""
     assert "subió un 5%" in text and "5% बढ़कर 4,80,000 टन" in text
+
+
+def test_a_list_of_headlines_names_the_language_of_each_article_not_in_the_chats() -> None:
+    items = [
+        rendering.BurstItem(
+            1, "El cobre sube en Chile", None, "Diario", ("copper",), language="es"
+        ),
+        rendering.BurstItem(2, "Copper rises in Chile", None, "Wire", ("copper",), language="en"),
+    ]
+    [english] = rendering.alert_burst(items)
+    spanish_line, english_line = english.text.splitlines()[1:]
+    assert "🌐 Spanish" in spanish_line and "🌐" not in english_line
+    [spanish] = rendering.alert_burst(items, chat_language="es")
+    assert "🌐" not in spanish.text.splitlines()[1]
