@@ -29,6 +29,7 @@ from bot.lexicon import default_lexicon
 from bot.matching import Matcher, evidence_sentence
 from bot.pages import is_url, read_url
 from bot.parsing import ParseWorkers
+from bot.query import pattern_sources
 from bot.refs import QueryTestReport
 from bot.settings import Settings, SettingsError, load_settings
 from bot.text import counted
@@ -350,6 +351,14 @@ async def _import_subscriptions(settings: Settings, rows: list[list[str]]) -> in
     """Validate every row as `/subscribe` would, then store the good ones in bulk."""
     read = read_rows(rows, default_lexicon())
     async with migrated_database(settings.database_url) as sessions, sessions() as session:
+        with_patterns = {row.chat_id for row in read.accepted if pattern_sources(row.topic)}
+        stored = {
+            chat_id: [
+                s.topic for s in await queries.list_subscriptions(session=session, chat_id=chat_id)
+            ]
+            for chat_id in with_patterns
+        }
+        read = read.within_pattern_room(stored)
         added = await queries.import_subscriptions(
             session=session, rows=read.accepted, timezone=settings.default_timezone
         )

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot.feeds import as_utc
 from bot.lexicon import Lexicon
+from bot.query import check_pattern_room
 from bot.topics import TopicError, parse_watch_item
 from storage.models import MUTED_FOREVER, Level, Preview
 from storage.queries import SubscriptionRow
@@ -57,7 +58,31 @@ def _iso(moment: datetime | None) -> str:
 @dataclass(slots=True)
 class ReadRows:
     accepted: list[SubscriptionRow] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)  # the line of each accepted row
     rejected: list[str] = field(default_factory=list)  # "line N: why"
+
+    def within_pattern_room(self, stored: Mapping[int, list[str]]) -> ReadRows:
+        """These rows, those that would take a chat past its limits on regular expressions
+        (`bot.query.check_pattern_room`) rejected: `stored` holds the topics already watched
+        by every chat that some row gives a regular expression."""
+        kept = ReadRows(rejected=list(self.rejected))
+        watching = {chat_id: list(topics) for chat_id, topics in stored.items()}
+        for row, line in zip(self.accepted, self.lines, strict=True):
+            topics = watching.get(row.chat_id)
+            if topics is None:  # no regular expression for this chat in the file
+                kept.accepted.append(row)
+                kept.lines.append(line)
+                continue
+            try:
+                check_pattern_room(topics, row.topic)
+            except TopicError as error:
+                kept.rejected.append(f"line {line}: {error}")
+                continue
+            topics.append(row.topic)
+            kept.accepted.append(row)
+            kept.lines.append(line)
+        kept.rejected.sort(key=lambda reason: int(reason.split(":", 1)[0].removeprefix("line ")))
+        return kept
 
 
 def read_rows(rows: Sequence[Sequence[str]], lexicon: Lexicon) -> ReadRows:
@@ -74,6 +99,7 @@ def read_rows(rows: Sequence[Sequence[str]], lexicon: Lexicon) -> ReadRows:
             read.rejected.append(f"line {number}: {error}")
         else:
             read.accepted.append(subscription)
+            read.lines.append(number)
     return read
 
 

@@ -156,3 +156,21 @@ def test_subscriptions_export_for_one_chat_and_import_rejects_bad_options(
     lines = capsys.readouterr().out.splitlines()
     assert lines[1] == "11,copper,main,2026-03-04T08:00:00Z,no,off,"
     assert lines[2].startswith("11,zinc,split,20") and lines[3].startswith("12,gold")
+
+
+def test_import_keeps_each_chat_within_its_regular_expression_limits(
+    tmp_path: Path,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    rows = tmp_path / "subs.csv"
+    patterns = ["/cop+er/", "/nick+el/", "/zin+c/", "/goo+ld/", "/lit+hium/", "/sil+ver/"]
+    rows.write_text(
+        "".join(f"21,{pattern}\n" for pattern in patterns) + "22,/cop+er/\n", encoding="utf-8"
+    )
+    assert main(["subscriptions", "import", str(rows)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "imported: 6, already present: 0, rejected: 1"
+    assert out[1].startswith("  rejected line 6: A watch-list can hold at most 5 topics with")
