@@ -1620,7 +1620,7 @@ def ingest_result(
 
 def stats_lines(stats: Stats, now: datetime | None = None) -> list[str]:
     """The counts, as plain text lines (numbers only, nothing to escape)."""
-    return [
+    lines = [
         _("Chats: {active} active, {blocked} blocked").format(
             active=stats.chats_active, blocked=stats.chats_blocked
         ),
@@ -1635,10 +1635,19 @@ def stats_lines(stats: Stats, now: datetime | None = None) -> list[str]:
         _("Alerts: {pending} pending, {sent} sent, {failed} failed").format(
             pending=stats.alerts_pending, sent=stats.alerts_sent, failed=stats.alerts_failed
         ),
+    ]
+    if stats.articles_fanning_out:
+        lines.append(
+            _(
+                "Articles still reaching their chats: {count} (their alerts are not counted yet)"
+            ).format(count=stats.articles_fanning_out)
+        )
+    lines.append(
         _("Feeds: {ok} ok, {backoff} backing off, {paused} paused").format(
             ok=stats.feeds_ok, backoff=stats.feeds_backoff, paused=stats.feeds_paused
-        ),
-    ]
+        )
+    )
+    return lines
 
 
 def stats_text(stats: Stats, now: datetime | None = None) -> str:

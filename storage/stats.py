@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import queries
 from storage.feeds import feed_counts
-from storage.models import AlertStatus, Article, Chat, FeedStatus, Subscription
+from storage.models import AlertStatus, Article, Chat, Fanout, FeedStatus, Subscription
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +22,7 @@ class Stats:
     distinct_topics: int
     articles: int
     alerts_pending: int
+    articles_fanning_out: int  # matched articles not yet expanded to all their chats
     alerts_sent: int
     alerts_failed: int
     feeds_ok: int
@@ -44,6 +45,7 @@ async def collect_stats(*, session: AsyncSession) -> Stats:
     )
     article_count, last_ingest = articles.one()
     alerts = await queries.alert_counts(session=session)
+    fanouts = await session.exec(select(func.count()).select_from(Fanout))
     feeds = await feed_counts(session=session)
     if last_ingest is not None and last_ingest.tzinfo is None:
         last_ingest = last_ingest.replace(tzinfo=UTC)  # SQLite keeps UTC without the zone
@@ -54,6 +56,7 @@ async def collect_stats(*, session: AsyncSession) -> Stats:
         distinct_topics=distinct_topics,
         articles=article_count,
         alerts_pending=alerts.get(AlertStatus.PENDING, 0),
+        articles_fanning_out=fanouts.one(),
         alerts_sent=alerts.get(AlertStatus.SENT, 0),
         alerts_failed=alerts.get(AlertStatus.FAILED, 0),
         feeds_ok=feeds.get(FeedStatus.OK, 0),

@@ -19,6 +19,7 @@ from bot.context import BotApplication
 from bot.ingest import IngestReport
 from bot.settings import Settings
 from storage.db import SessionFactory
+from tests.conftest import DATA
 from tests.fakes import FakeTelegram, SentMessage
 from tests.fakes.web import HTML_TYPE, FakeWeb, article_page, rss20
 from tests.test_alerts import settle, subscribe
@@ -271,6 +272,22 @@ def test_stats_on_the_command_line(cli_env: str, capsys: pytest.CaptureFixture[s
         "Articles: 0 · last ingest never",
         "Alerts: 0 pending, 0 sent, 0 failed",
         "Feeds: 0 ok, 0 backing off, 0 paused",
+    ]
+
+
+def test_stats_count_articles_not_yet_expanded_to_their_chats(
+    cli_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    watchers = tmp_path / "watchers.csv"
+    watchers.write_text("chat_id,topic\n12,copper\n", encoding="utf-8")
+    assert main(["subscriptions", "import", str(watchers)]) == 0
+    assert main(["ingest", str(DATA / "india-chile-copper.txt")]) == 0
+    capsys.readouterr()
+    assert main(["stats"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[3:5] == [
+        "Alerts: 0 pending, 0 sent, 0 failed",
+        "Articles still reaching their chats: 1 (their alerts are not counted yet)",
     ]
 
 
