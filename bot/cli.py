@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from telegram import Update
 
@@ -431,7 +432,9 @@ def test_query(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _test_query(settings: Settings, item: WatchItem, days: int) -> QueryTestReport:
     async with migrated_database(settings.database_url) as sessions:
-        return await querytest.test_query(sessions, item, default_lexicon(), days=days)
+        return await querytest.test_query(
+            sessions, item, default_lexicon(), days=days, zone=ZoneInfo(settings.default_timezone)
+        )
 
 
 def _next_offset(page: rendering.Reply) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from bot.knowledge import article_ref, search_query
 from bot.lexicon import Lexicon
@@ -36,12 +36,14 @@ async def test_query(
     lexicon: Lexicon,
     *,
     days: int = TEST_DAYS,
+    zone: tzinfo = UTC,
     now: datetime | None = None,
 ) -> QueryTestReport:
-    """What `item` would have alerted on in the last `days` days of stored articles."""
-    now = now or datetime.now(UTC)
-    first_day = now.date() - timedelta(days=days - 1)
-    since = datetime.combine(first_day, time(), tzinfo=UTC)
+    """What `item` would have alerted on in the last `days` days of stored articles, counted
+    in days of `zone` (the chat's time zone)."""
+    today = (now or datetime.now(UTC)).astimezone(zone).date()
+    first_day = today - timedelta(days=days - 1)
+    since = datetime.combine(first_day, time(), tzinfo=zone)
     groups = search_query(item, lexicon)
     searched = is_searchable(groups)
     async with sessions() as session:
@@ -53,7 +55,7 @@ async def test_query(
         else:
             articles = await newest_articles(session=session, since=since, limit=MAX_SCANNED)
             limit = MAX_SCANNED
-    report = await asyncio.to_thread(_confirmed, item, lexicon, articles, first_day, now.date())
+    report = await asyncio.to_thread(_confirmed, item, lexicon, articles, zone, first_day, today)
     counted_since = _ingested(articles[-1]) if len(articles) >= limit else None
     return QueryTestReport(item.key, report[0], report[1], len(articles), searched, counted_since)
 
@@ -64,7 +66,12 @@ def _ingested(article: Article) -> datetime:
 
 
 def _confirmed(
-    item: WatchItem, lexicon: Lexicon, articles: list[Article], first_day: date, last_day: date
+    item: WatchItem,
+    lexicon: Lexicon,
+    articles: list[Article],
+    zone: tzinfo,
+    first_day: date,
+    last_day: date,
 ) -> tuple[tuple[DayCount, ...], tuple[MatchExample, ...]]:
     """The matcher's verdict on each article (newest first): counts per day and examples."""
     matcher = Matcher([item], lexicon)
@@ -76,7 +83,7 @@ def _confirmed(
         if not matches:
             continue
         match = matches[0]
-        day = _ingested(article).date()
+        day = _ingested(article).astimezone(zone).date()
         mentions[day] += 1
         main[day] += match.about
         if len(newest) < NEWEST_SHOWN:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import Update
 
@@ -21,6 +22,7 @@ from handlers.common import (
     remember_chat,
     topic_argument,
 )
+from handlers.preferences import current
 from handlers.subscriptions import add_topic
 from handlers.targets import Target
 
@@ -35,7 +37,8 @@ async def test(update: Update, context: BotContext) -> None:
     if chat_id is None or item is None:
         return
     services = context.services
-    report = await querytest.test_query(services.sessions, item, services.lexicon)
+    zone = ZoneInfo((await current(context, chat_id)).timezone)
+    report = await querytest.test_query(services.sessions, item, services.lexicon, zone=zone)
     await answer(update, rendering.test_report(report, _keep_tested(context, item.key)))
 
 

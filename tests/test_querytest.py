@@ -7,15 +7,18 @@ import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import col, select
 
-from bot import rendering
+from bot import querytest, rendering
 from bot.articles import ArticleIn
 from bot.cli import main
 from bot.context import BotApplication
+from bot.lexicon import default_lexicon
 from bot.refs import DayCount, QueryTestReport
+from bot.topics import parse_watch_item
 from storage.db import SessionFactory
 from storage.models import Article
 from tests.fakes import FakeTelegram
@@ -186,3 +189,26 @@ def test_a_report_says_from_when_it_counted_when_there_were_more_candidates() ->
     unsearched = QueryTestReport("/x+y/", report.days, (), 1000, False, day)
     text = rendering.plain_text(rendering.test_report(unsearched).text)
     assert "tried on the newest 1000 articles, since 24 Nov 00:00 UTC." in text
+
+
+async def test_test_counts_days_in_the_chat_time_zone(
+    db: SessionFactory, ingest: Callable[..., Any]
+) -> None:
+    await ingest(STORIES[1])
+    async with db() as session:
+        article = (await session.exec(select(Article))).one()
+        article.ingested_at = datetime(2026, 3, 1, 20, 0, tzinfo=UTC)  # 01:30 on 2 March in India
+        session.add(article)
+        await session.commit()
+    now = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+    item = parse_watch_item("copper", default_lexicon())
+
+    def per_day(report: QueryTestReport) -> dict[str, int]:
+        return {f"{count.day:%d %b}": count.mentions for count in report.days if count.mentions}
+
+    india = await querytest.test_query(
+        db, item, default_lexicon(), days=2, zone=ZoneInfo("Asia/Kolkata"), now=now
+    )
+    assert per_day(india) == {"02 Mar": 1}
+    utc = await querytest.test_query(db, item, default_lexicon(), days=2, now=now)
+    assert per_day(utc) == {"01 Mar": 1}
