@@ -176,7 +176,7 @@ class Dispatcher:
         self._write_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._in_flight: dict[asyncio.Task[object], Destination] = {}  # sending task → where
-        self.telegram = TelegramSender(
+        self._telegram = TelegramSender(
             bot, budget or SendBudget(), stop=self._stop, on_unreachable=self._deactivate
         )
         self._webhook = WebhookAlertSender(webhooks, sessions) if webhooks else None
@@ -542,7 +542,7 @@ class Dispatcher:
         """Send one message through Telegram at the budget's pace. To a forum topic deleted
         since, it goes to General instead, once: the items and the digest that went to the
         topic go to General from now on, which the group is told once."""
-        result = await self.telegram.send(destination, message)
+        result = await self._telegram.send(destination, message)
         if result.status is not SendStatus.THREAD_GONE:
             return result
         log.info(
@@ -554,11 +554,11 @@ class Dispatcher:
         forgotten = await self._write(
             queries.forget_thread, chat_id=destination.chat_id, thread_id=destination.thread_id
         )
-        result = await self.telegram.send(destination.general(), message)
+        result = await self._telegram.send(destination.general(), message)
         if forgotten.topics or forgotten.digest:
             with i18n.speaking(await self._language(destination.chat_id)):
                 notice = rendering.topic_deleted(forgotten.topics, digest=forgotten.digest)
-            await self.telegram.send(destination.general(), TelegramMessage(notice))
+            await self._telegram.send(destination.general(), TelegramMessage(notice))
         return result
 
     @property

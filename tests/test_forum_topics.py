@@ -24,6 +24,7 @@ from bot.fanout import by_destination, levels_at
 from bot.senders import Destination, SendStatus
 from bot.senders.telegram import TelegramMessage, TelegramSender
 from bot.settings import Settings
+from bot.webhooks import WebhookArticle, alert_payload
 from storage.db import SessionFactory, create_engine, session_factory
 from storage.models import NO_THREAD, Alert, AlertStatus, Chat, Subscription, utcnow
 from storage.schema import upgrade_schema
@@ -410,6 +411,18 @@ def test_an_alert_keeps_an_item_moved_since_unless_its_new_place_has_the_article
     assert levels_at(11, ["copper"], levels, moved, waiting_at={12}) == {}
     # the alert to 12 tells of what is routed there now
     assert levels_at(12, ["gold"], levels, moved, waiting_at={11}) == levels
+
+
+def test_an_article_alerted_to_two_topics_posts_to_the_webhook_under_a_key_per_topic() -> None:
+    article = WebhookArticle(7, "Copper and gold", None, "Wire", None)
+
+    def key(thread_id: int) -> str:
+        return alert_payload(
+            FORUM, article, (), relevance=0.9, evidence="", sources=(), thread_id=thread_id
+        ).idempotency_key
+
+    assert key(NO_THREAD) == f"tradebot:{FORUM}:7"  # as before topics
+    assert len({key(NO_THREAD), key(11), key(12)}) == 3
 
 
 # ---------------------------------------------------------------- the migration

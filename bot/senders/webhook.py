@@ -59,6 +59,7 @@ class WebhookAlertSender:
                 relevance=alert.relevance,
                 evidence=evidence_sentence(article.title, article.body, alert.evidence_at),
                 sources=tuple(sources),
+                thread_id=alert.thread_id,
             )
         )
 
