@@ -42,7 +42,7 @@ from bot import callbacks, i18n, rendering
 from bot.fanout import alert_style, expand_round, levels_at, settle
 from bot.matching import evidence_sentence
 from bot.quiet import quiet_until
-from bot.senders import Channel, Destination, SendResult, SendStatus
+from bot.senders import Channel, Destination, Sender, SendResult, SendStatus
 from bot.senders.telegram import TelegramMessage, TelegramSender, link_preview
 from bot.senders.webhook import WebhookAlertSender
 from bot.webhooks import WebhookSender
@@ -176,7 +176,7 @@ class Dispatcher:
         self._write_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._in_flight: dict[asyncio.Task[object], Destination] = {}  # sending task → where
-        self._telegram = TelegramSender(
+        self._telegram: Sender[TelegramMessage] = TelegramSender(
             bot, budget or SendBudget(), stop=self._stop, on_unreachable=self._deactivate
         )
         self._webhook = WebhookAlertSender(webhooks, sessions) if webhooks else None

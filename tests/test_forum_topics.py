@@ -156,6 +156,8 @@ async def test_items_subscribed_in_topics_send_their_alerts_there_once_per_topic
     assert "copper → the topic Copper desk" in everything
     assert "gold → the topic Gold desk" in everything
     assert "zinc → General" in everything
+    exported = await say(telegram, "/export", forum["gold"])  # a file, in the topic too
+    assert (exported.method, exported.message_thread_id) == ("sendDocument", forum["gold"])
 
 
 async def test_subscribing_again_from_another_topic_moves_the_item_and_says_so(
@@ -353,6 +355,9 @@ async def test_a_deleted_topic_falls_back_to_general_once_and_tells_the_group_on
         == 1
     )
     assert await routes(db) == {"copper": None}
+    async with db() as session:
+        chat = await session.get(Chat, FORUM)
+    assert chat is not None and chat.digest_thread_id is None
     rows = await stored_alerts(db)
     assert [a.status for a in rows] == [AlertStatus.SENT, AlertStatus.SENT]
     assert {a.message_id for a in rows} <= {m.message_id for m in sent}

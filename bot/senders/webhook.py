@@ -26,7 +26,8 @@ class AlertPosted:
 
 
 class WebhookAlertSender:
-    """Renders alerts as webhook payloads and submits them to the chat's webhook."""
+    """Renders alerts as webhook payloads and submits them to the chat's webhook: a
+    `Sender[AlertPosted]`."""
 
     def __init__(self, webhooks: WebhookSender, sessions: SessionFactory) -> None:
         self._webhooks = webhooks
