@@ -136,20 +136,19 @@ async def expand_for_chat(*, session: AsyncSession, chat_id: int, at: datetime) 
             sources=set(sources.values()),
         )
     ).get(chat_id)
+    if watch is None:
+        return 0
+    destinations = by_destination(watch.levels, watch.threads)
     written = 0
-    destinations = by_destination(watch.levels, watch.threads) if watch else {}
     for fanout in behind:
-        muted = watch is not None and sources.get(fanout.article_id) in watch.muted_sources
-        alerts = [
-            queries.NewAlert(*routed, thread_id=thread_id)
-            for thread_id, levels in destinations.items()
-            if watch
-            and (
-                routed := settle(
-                    chat_id, matches[fanout.article_id], levels, watch.mode, source_muted=muted
-                )
+        muted = sources.get(fanout.article_id) in watch.muted_sources
+        alerts = []
+        for thread_id, levels in destinations.items():
+            routed = settle(
+                chat_id, matches[fanout.article_id], levels, watch.mode, source_muted=muted
             )
-        ]
+            if routed is not None:
+                alerts.append(queries.NewAlert(*routed, thread_id=thread_id))
         if not alerts:
             continue
         if await queries.chats_told_of_story(
@@ -205,14 +204,13 @@ async def expand_chunk(*, session: AsyncSession, article_id: int, story_id: int)
     alerts = []
     for chat_id in chats:
         rows = sorted(watchers[chat_id], key=lambda row: row.topic)
-        places: dict[int, list[queries.Watcher]] = defaultdict(list)  # one alert per topic
-        for row in rows:
-            places[NO_THREAD if row.thread_id is None else row.thread_id].append(row)
-        for thread_id, routed_there in sorted(places.items()):
+        threads = {row.topic: NO_THREAD if row.thread_id is None else row.thread_id for row in rows}
+        levels = {row.topic: row.level for row in rows}
+        for thread_id, routed_there in sorted(by_destination(levels, threads).items()):
             routed = settle(
                 chat_id,
-                [by_topic[row.topic] for row in routed_there],
-                {row.topic: row.level for row in routed_there},
+                [by_topic[row.topic] for row in rows],
+                routed_there,
                 rows[0].mode,
                 source_muted=chat_id in muted,
             )
