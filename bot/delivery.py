@@ -50,7 +50,7 @@ from storage import queries
 from storage import webhooks as webhook_store
 from storage.db import SessionFactory
 from storage.locks import SenderLock
-from storage.models import Alert, AlertStatus, Article, Preview, utcnow
+from storage.models import NO_THREAD, Alert, AlertStatus, Article, Preview, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -343,9 +343,15 @@ class Dispatcher:
                 if self._webhook
                 else set()
             )
+            # where else an article waits matters only to chats with items in forum topics
+            in_topics = {chat for chat, watch in watching.items() if any(watch.threads.values())}
             waiting = await queries.pending_destinations(
                 session=session,
-                keys={queries.AlertKey(alert.chat_id, alert.article_id) for alert, _ in claimed},
+                keys={
+                    queries.AlertKey(alert.chat_id, alert.article_id)
+                    for alert, _ in claimed
+                    if alert.thread_id != NO_THREAD or alert.chat_id in in_topics
+                },
             )
         changed: list[queries.Settled] = []
         due: list[tuple[Alert, Article]] = []

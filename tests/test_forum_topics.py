@@ -191,6 +191,42 @@ async def test_subscribing_again_from_another_topic_moves_the_item_and_says_so(
     assert await routes(db) == {"copper": None}
 
 
+async def test_an_item_moved_while_its_alerts_wait_is_told_once_where_the_article_waits(
+    bot: BotApplication,
+    telegram: FakeTelegram,
+    db: SessionFactory,
+    forum: dict[str, int],
+    ingest: Callable[..., Any],
+) -> None:
+    await say(telegram, "/subscribe copper", forum["copper"])
+    await say(telegram, "/subscribe gold", forum["gold"])
+    now = datetime.now(UTC)
+    await say(
+        telegram, f"/quiet {(now - timedelta(hours=1)):%H:00}-{(now + timedelta(hours=2)):%H:00}"
+    )
+    await ingest(both_metals(), copper(1))
+
+    async def postponed() -> bool:
+        rows = await stored_alerts(db)
+        return len(rows) == 3 and all(a.next_attempt_at is not None for a in rows)
+
+    await wait_for(postponed)
+    await say(telegram, "/subscribe copper", forum["gold"])  # moved while its alerts wait
+    answered = len(telegram.sent_to(FORUM))
+    await say(telegram, "/quiet off")
+    await telegram.wait_for_sent(answered + 3, chat_id=FORUM)
+    await asyncio.sleep(0.8)  # nothing more comes
+    [to_gold] = alerts_in(telegram, forum["gold"], answered)
+    assert "Copper and gold output rises" in (to_gold.plain_text or "")
+    assert "Matched: copper, gold" in (to_gold.plain_text or "")  # told once, here
+    # the copper story had no alert waiting in its new place: it goes where it was queued
+    [to_copper] = alerts_in(telegram, forum["copper"], answered)
+    assert "Copper story number 1" in (to_copper.plain_text or "")
+    rows = await stored_alerts(db)
+    assert sorted(a.thread_id for a in rows) == [forum["copper"], forum["gold"]]
+    assert {a.status for a in rows} == {AlertStatus.SENT}
+
+
 async def test_the_digest_goes_to_the_topic_digesttime_was_typed_in_and_lists_an_article_once(
     bot: BotApplication,
     telegram: FakeTelegram,
