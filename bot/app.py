@@ -30,6 +30,7 @@ from handlers import (
     common,
     export,
     feedback,
+    forum,
     inline,
     preferences,
     querytest,
@@ -112,6 +113,7 @@ def build_application(
     app.add_handler(TypeHandler(Update, common.choose_language), group=-1)
     basics.register(app)
     subscriptions.register(app)
+    forum.register(app)
     feedback.register(app)
     export.register(app)
     inline.register(app)

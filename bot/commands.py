@@ -57,6 +57,13 @@ COMMANDS: tuple[Command, ...] = (
         Scope.EVERYONE,
     ),
     Command(
+        "topics",
+        N_("auto|off"),
+        N_("in a group with topics: a topic of its own for each new item"),
+        "handlers.forum",
+        Scope.EVERYONE,
+    ),
+    Command(
         "export",
         "",
         N_("your watch-list as a CSV file (topics, levels, dates)"),

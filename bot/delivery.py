@@ -9,8 +9,13 @@ sends the alerts from the outbox, at Telegram's pace, exactly once.
   chat, 20/min per group), so 429s are the exception, not the pacing mechanism.
 - Quiet hours: a chat's claimed alerts are postponed to the end of its quiet hours, when they
   fall due together and go out as one list of headlines.
+- Each alert has a destination (`bot.senders.Destination`): the chat, or the forum topic its
+  items are routed to; what is rendered goes to the sender of its channel (`bot.senders`:
+  Telegram, and the chat's webhook for alerts Telegram accepted).
 - 429: all sending pauses for `retry_after`, then the same message is sent again.
 - 403 or "chat not found": the chat is marked inactive and nothing more is sent to it.
+- "message thread not found": the forum topic was deleted; its items and digest go to
+  General from now on (the group is told once) and the message is sent to General instead.
 - 5xx and network errors: the alert is retried later with exponential backoff.
 - A sent alert is marked sent right after Telegram accepts it; on stop, the dispatcher finishes
   the message in flight and starts no other.
@@ -28,25 +33,24 @@ import time
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
 from datetime import UTC, timedelta
-from enum import Enum
 from typing import NamedTuple, TypeVar
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks, i18n, rendering
-from bot.fanout import alert_style, expand_round, settle
+from bot.fanout import alert_style, expand_round, levels_at, settle
 from bot.matching import evidence_sentence
 from bot.quiet import quiet_until
-from bot.webhooks import WebhookArticle, WebhookItem, WebhookSender, alert_payload
+from bot.senders import Channel, Destination, Sender, SendResult, SendStatus
+from bot.senders.telegram import TelegramMessage, TelegramSender, link_preview
+from bot.senders.webhook import WebhookAlertSender
+from bot.webhooks import WebhookSender
 from storage import queries
 from storage import webhooks as webhook_store
 from storage.db import SessionFactory
 from storage.locks import SenderLock
-from storage.models import Alert, AlertStatus, Article, Preview, utcnow
+from storage.models import NO_THREAD, Alert, AlertStatus, Article, Preview, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +64,6 @@ PIPELINE_TAIL = 5
 BUSY_CHAT_SECONDS = 1.0  # a chat's message still on its way: its next alerts wait this long
 CLAIM_LEASE = timedelta(seconds=60)
 SENDER_RETRY_SECONDS = 2.0
-MAX_CONCURRENT_SENDS = 30
 NOT_THE_SENDER = (
     "another tradebot instance sends alerts for this database; "
     "this one will not send until it stops"
@@ -143,37 +146,6 @@ class AlertStyle(NamedTuple):
     webhook: bool  # the chat has an enabled webhook: the alert is posted there too
 
 
-def link_preview(preview: str, url: str | None) -> LinkPreviewOptions:
-    """Telegram's `link_preview_options` for an alert linking to `url`."""
-    if url is None or preview == Preview.OFF:
-        return LinkPreviewOptions(is_disabled=True)
-    return LinkPreviewOptions(
-        url=url,
-        prefer_small_media=preview == Preview.SMALL,
-        prefer_large_media=preview == Preview.LARGE,
-    )
-
-
-class SendStatus(Enum):
-    SENT = "sent"
-    STOPPED = "stopped"  # the dispatcher is stopping: not sent
-    UNREACHABLE = "unreachable"  # blocked or gone: the chat is now inactive
-    REJECTED = "rejected"  # Telegram refused this message: sending it again will not help
-    TRANSIENT = "transient"  # 5xx or network: worth another try later
-
-
-@dataclass(frozen=True, slots=True)
-class SendResult:
-    status: SendStatus
-    message_id: int | None = None
-    error: str = ""
-
-
-def retry_after_seconds(error: RetryAfter) -> float:
-    value = error.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
 class Dispatcher:
     """Sends due alerts until stopped; `wake()` makes it look now rather than at the next poll."""
 
@@ -192,22 +164,22 @@ class Dispatcher:
         combined into one list of headlines, so a burst of matching articles is a few messages,
         not one ping per article (0: every alert its own message, at once). `webhooks`: each
         alert Telegram accepted is also posted to its chat's webhook, in the background."""
-        self._bot = bot
         self._sessions = sessions
         self._poll_seconds = poll_seconds
         self._sender_lock = sender_lock
         self._is_sender: bool | None = None  # None: not tried yet
         self._worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self._budget = budget or SendBudget()
         self._burst_seconds = burst_seconds
-        self._webhooks = webhooks
-        self._last_alert_at: dict[int, float] = {}
+        self._last_alert_at: dict[Destination, float] = {}
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._write_lock = asyncio.Lock()
-        self._sends = asyncio.Semaphore(MAX_CONCURRENT_SENDS)
         self._task: asyncio.Task[None] | None = None
-        self._in_flight: dict[asyncio.Task[object], int] = {}  # sending task → its chat
+        self._in_flight: dict[asyncio.Task[object], Destination] = {}  # sending task → where
+        self._telegram: Sender[TelegramMessage] = TelegramSender(
+            bot, budget or SendBudget(), stop=self._stop, on_unreachable=self._deactivate
+        )
+        self._webhook = WebhookAlertSender(webhooks, sessions) if webhooks else None
 
     def start(self) -> None:
         self._stop.clear()
@@ -285,16 +257,16 @@ class Dispatcher:
                 session=session, worker=self._worker, limit=BATCH_SIZE, lease=CLAIM_LEASE
             )
         batch, styles = await self._settle(claimed)
-        per_chat: dict[int, list[tuple[Alert, Article]]] = defaultdict(list)
+        per_destination: dict[Destination, list[tuple[Alert, Article]]] = defaultdict(list)
         for alert, article in batch:
-            per_chat[alert.chat_id].append((alert, article))
-        await self._defer_quiet_hours(per_chat)
+            per_destination[Destination(alert.chat_id, alert.thread_id)].append((alert, article))
+        await self._defer_quiet_hours(per_destination)
         now = time.monotonic()
         busy = set(self._in_flight.values())
-        for chat_id, rows in per_chat.items():
-            quiet_for = now - self._last_alert_at.get(chat_id, -self._burst_seconds)
+        for destination, rows in per_destination.items():
+            quiet_for = now - self._last_alert_at.get(destination, -self._burst_seconds)
             wait = self._burst_seconds - quiet_for  # > 0: a burst, sent as one message shortly
-            if chat_id in busy:
+            if destination in busy:
                 wait = max(wait, BUSY_CHAT_SECONDS)
             if wait > 0:
                 await self._write(
@@ -303,32 +275,42 @@ class Dispatcher:
                     until=utcnow() + timedelta(seconds=wait),
                 )
             elif self._burst_seconds:
-                self._start_sending(chat_id, self._deliver(chat_id, rows, styles))
+                self._start_sending(destination, self._deliver(destination, rows, styles))
             else:
-                self._start_sending(chat_id, self._deliver_each(chat_id, rows, styles))
+                self._start_sending(destination, self._deliver_each(destination, rows, styles))
         while len(self._in_flight) > PIPELINE_TAIL:
             await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
         return steps + len(claimed)
 
-    async def _defer_quiet_hours(self, per_chat: dict[int, list[tuple[Alert, Article]]]) -> None:
-        """Hold back (and drop from `per_chat`) the alerts of chats in their quiet hours until
-        those end, when they go out together as one list of headlines."""
+    async def _defer_quiet_hours(
+        self, per_destination: dict[Destination, list[tuple[Alert, Article]]]
+    ) -> None:
+        """Hold back (and drop from `per_destination`) the alerts of chats in their quiet
+        hours until those end, when they go out together as one list of headlines per
+        destination."""
         async with self._sessions() as session:
-            quiet = await queries.quiet_hours_of(session=session, chat_ids=per_chat)
+            quiet = await queries.quiet_hours_of(
+                session=session, chat_ids={d.chat_id for d in per_destination}
+            )
         now = utcnow()
         for chat_id, setting in quiet.items():
             until = quiet_until(setting.hours, setting.timezone, now)
             if until is not None:
-                rows = per_chat.pop(chat_id)
-                await self._write(
-                    queries.postpone_alerts, alert_ids=[alert.id for alert, _ in rows], until=until
-                )
+                for destination in [d for d in per_destination if d.chat_id == chat_id]:
+                    rows = per_destination.pop(destination)
+                    await self._write(
+                        queries.postpone_alerts,
+                        alert_ids=[alert.id for alert, _ in rows],
+                        until=until,
+                    )
 
-    def _start_sending(self, chat_id: int, sending: Coroutine[object, None, object]) -> None:
+    def _start_sending(
+        self, destination: Destination, sending: Coroutine[object, None, object]
+    ) -> None:
         """Send in a task of its own; the next round claims while the last few are on their
         way."""
         task = asyncio.create_task(sending)
-        self._in_flight[task] = chat_id
+        self._in_flight[task] = destination
         task.add_done_callback(self._sent)
 
     def _sent(self, task: asyncio.Task[object]) -> None:
@@ -340,8 +322,9 @@ class Dispatcher:
         self, claimed: list[tuple[Alert, Article]]
     ) -> tuple[list[tuple[Alert, Article]], dict[int, AlertStyle]]:
         """Settle claimed alerts again by the chats' watch-lists of the moment (muted items and
-        sources left out); those still to be pushed now, naming only the items still watched,
-        and how each is sent (by alert id)."""
+        sources left out) and where their items go now (`bot.fanout.levels_at`); those still to
+        be pushed now, naming only the items still watched, and how each is sent (by alert
+        id)."""
         if not claimed:
             return [], {}
         chat_ids = {alert.chat_id for alert, _ in claimed}
@@ -357,8 +340,18 @@ class Dispatcher:
             )
             hooked = (
                 await webhook_store.chats_with_webhooks(session=session, chat_ids=chat_ids)
-                if self._webhooks
+                if self._webhook
                 else set()
+            )
+            # where else an article waits matters only to chats with items in forum topics
+            in_topics = {chat for chat, watch in watching.items() if any(watch.threads.values())}
+            waiting = await queries.pending_destinations(
+                session=session,
+                keys={
+                    queries.AlertKey(alert.chat_id, alert.article_id)
+                    for alert, _ in claimed
+                    if alert.thread_id != NO_THREAD or alert.chat_id in in_topics
+                },
             )
         changed: list[queries.Settled] = []
         due: list[tuple[Alert, Article]] = []
@@ -370,7 +363,14 @@ class Dispatcher:
                 settle(
                     alert.chat_id,
                     matches[article.id],
-                    watch.levels,
+                    levels_at(
+                        alert.thread_id,
+                        json.loads(alert.topics),
+                        watch.levels,
+                        watch.threads,
+                        waiting.get(queries.AlertKey(alert.chat_id, article.id), set())
+                        - {alert.thread_id},
+                    ),
                     watch.mode,
                     source_muted=article.source in watch.muted_sources,
                 )
@@ -415,20 +415,27 @@ class Dispatcher:
         return due, styles
 
     async def _deliver_each(
-        self, chat_id: int, rows: list[tuple[Alert, Article]], styles: dict[int, AlertStyle]
+        self,
+        destination: Destination,
+        rows: list[tuple[Alert, Article]],
+        styles: dict[int, AlertStyle],
     ) -> None:
         for row in rows:
-            if not await self._deliver(chat_id, [row], styles):
+            if not await self._deliver(destination, [row], styles):
                 return
 
     async def _deliver(
-        self, chat_id: int, rows: list[tuple[Alert, Article]], styles: dict[int, AlertStyle]
+        self,
+        destination: Destination,
+        rows: list[tuple[Alert, Article]],
+        styles: dict[int, AlertStyle],
     ) -> bool:
-        """Send a chat its due alerts, one message for one alert, a list of headlines for
-        several, and record the outcome of each; each alert Telegram accepted also goes to the
-        chat's webhook. A message is silent when every alert in it is; a single alert's link
-        preview follows its items, a list of headlines has none."""
-        # In the chat's language: each chat's delivery is a task of its own
+        """Send a destination its due alerts, one message for one alert, a list of headlines
+        for several, and record the outcome of each; each alert Telegram accepted also goes to
+        the chat's webhook. A message is silent when every alert in it is; a single alert's
+        link preview follows its items, a list of headlines has none."""
+        chat_id = destination.chat_id
+        # In the chat's language: each destination's delivery is a task of its own
         # (`_start_sending`), so the language set here stays within it.
         i18n.speak(await self._language(chat_id))
         messages: list[tuple[str, list[Alert], InlineKeyboardMarkup | None]]
@@ -483,16 +490,20 @@ class Dispatcher:
             ids = [alert.id for alert in alerts_in_message if alert.id is not None]
             silent = all(styles.get(alert_id, quiet).silent for alert_id in ids)
             result = await self.send(
-                chat_id, text, reply_markup=markup, silent=silent, preview=preview
+                destination,
+                TelegramMessage(text, reply_markup=markup, silent=silent, preview=preview),
             )
             if result.status is SendStatus.SENT:
-                self._last_alert_at[chat_id] = time.monotonic()
+                self._last_alert_at[destination] = time.monotonic()
                 await self._write(
                     queries.mark_alerts_sent, alert_ids=ids, message_id=result.message_id
                 )
                 for alert in alerts_in_message:
-                    if styles.get(alert.id or 0, quiet).webhook:
-                        await self._post_to_webhook(alert, articles[alert.id])
+                    if self._webhook is not None and styles.get(alert.id or 0, quiet).webhook:
+                        await self._webhook.send(
+                            Destination(chat_id, channel=Channel.WEBHOOK),
+                            await self._webhook.render(alert, articles[alert.id]),
+                        )
                 continue
             if result.status is SendStatus.REJECTED:
                 log.error("alerts %s rejected by Telegram: %s", ids, result.error)
@@ -525,37 +536,6 @@ class Dispatcher:
             chosen, code = await queries.chat_languages(session=session, chat_id=chat_id)
         return i18n.chat_language(chosen, code)
 
-    async def _post_to_webhook(self, alert: Alert, article: Article) -> None:
-        """Hand a sent alert to the chat's webhook; the POST runs in the background, and no
-        failure here stops the chat's Telegram alerts."""
-        if self._webhooks is None or article.id is None:
-            return
-        sources = [article.source] if article.source else []
-        if article.story_id is not None:
-            try:
-                async with self._sessions() as session:
-                    sources = await queries.story_sources(
-                        session=session, story_id=article.story_id
-                    )
-            except Exception:
-                log.exception("the story sources of alert %s for its webhook", alert.id)
-        mentions = set(json.loads(alert.mentions))
-        self._webhooks.submit(
-            alert_payload(
-                alert.chat_id,
-                WebhookArticle(
-                    article.id, article.title, article.url, article.source, article.published_at
-                ),
-                tuple(
-                    WebhookItem(topic, main_story=topic not in mentions)
-                    for topic in json.loads(alert.topics)
-                ),
-                relevance=alert.relevance,
-                evidence=evidence_sentence(article.title, article.body, alert.evidence_at),
-                sources=tuple(sources),
-            )
-        )
-
     async def _listed_with(self, article: Article) -> Article | None:
         """The article a related headline was listed with, if it is one."""
         if article.parent_id is None:
@@ -564,73 +544,33 @@ class Dispatcher:
             found = await queries.articles_by_id(session=session, article_ids=[article.parent_id])
         return found.get(article.parent_id)
 
-    async def send(
-        self,
-        chat_id: int,
-        text: str,
-        *,
-        reply_markup: InlineKeyboardMarkup | None = None,
-        silent: bool = False,
-        preview: LinkPreviewOptions | None = None,
-    ) -> SendResult:
-        """Send one HTML message at the budget's pace (`silent`: without a notification;
-        `preview`: the link preview, none by default). A 429 pauses all sending and resends;
-        a blocked or vanished chat is marked inactive."""
-        while True:
-            if not await self._wait_for_slot(chat_id):
-                return SendResult(SendStatus.STOPPED)
-            try:
-                async with self._sends:
-                    message = await self._bot.send_message(
-                        chat_id,
-                        text,
-                        parse_mode=ParseMode.HTML,
-                        reply_markup=reply_markup,
-                        disable_notification=silent,
-                        link_preview_options=preview or LinkPreviewOptions(is_disabled=True),
-                    )
-            except RetryAfter as error:
-                seconds = retry_after_seconds(error)
-                log.warning("Telegram asked to slow down: pausing sends for %.1f s", seconds)
-                self._budget.pause(seconds)
-                continue
-            except Forbidden as error:
-                await self._deactivate(chat_id, error.message)
-                return SendResult(SendStatus.UNREACHABLE, error=error.message)
-            except BadRequest as error:
-                if "chat not found" in error.message.lower():
-                    await self._deactivate(chat_id, error.message)
-                    return SendResult(SendStatus.UNREACHABLE, error=error.message)
-                return SendResult(SendStatus.REJECTED, error=error.message)
-            except TelegramError as error:  # 5xx, timeouts, network
-                return SendResult(SendStatus.TRANSIENT, error=str(error))
-            return SendResult(SendStatus.SENT, message_id=message.message_id)
+    async def send(self, destination: Destination, message: TelegramMessage) -> SendResult:
+        """Send one message through Telegram at the budget's pace. To a forum topic deleted
+        since, it goes to General instead, once: the items and the digest that went to the
+        topic go to General from now on, which the group is told once."""
+        result = await self._telegram.send(destination, message)
+        if result.status is not SendStatus.THREAD_GONE:
+            return result
+        log.info(
+            "forum topic %s of chat %s is gone (%s)",
+            destination.thread_id,
+            destination.chat_id,
+            result.error,
+        )
+        forgotten = await self._write(
+            queries.forget_thread, chat_id=destination.chat_id, thread_id=destination.thread_id
+        )
+        result = await self._telegram.send(destination.general(), message)
+        if forgotten.topics or forgotten.digest:
+            with i18n.speaking(await self._language(destination.chat_id)):
+                notice = rendering.topic_deleted(forgotten.topics, digest=forgotten.digest)
+            await self._telegram.send(destination.general(), TelegramMessage(notice))
+        return result
 
     @property
     def is_sender(self) -> bool:
         """Whether this instance currently holds the sender lock and sends for the bot."""
         return self._is_sender is True
-
-    async def _wait_for_slot(self, chat_id: int) -> bool:
-        """Wait for a send slot; False when stopping."""
-        while True:
-            delay = self._budget.reserve(chat_id)
-            if delay > 0:
-                try:
-                    await asyncio.wait_for(self._stop.wait(), timeout=delay)
-                    return False
-                except TimeoutError:
-                    pass
-            if self._stop.is_set():
-                return False
-            if self._budget.is_paused():
-                continue
-            crowded = self._budget.crowded()
-            if crowded > 0:
-                await asyncio.sleep(crowded)
-                continue
-            self._budget.started()
-            return True
 
     async def _deactivate(self, chat_id: int, reason: str) -> None:
         log.info("chat %s is unreachable (%s); no more alerts go there", chat_id, reason)

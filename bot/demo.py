@@ -37,6 +37,8 @@ DEMO_USER = {"id": DEMO_CHAT_ID, "is_bot": False, "first_name": "Asha"}
 BOT_USER = {"id": 1, "is_bot": True, "first_name": "tradebot", "username": "tradebot_demo_bot"}
 PRIVATE_CHAT = {"id": DEMO_CHAT_ID, "type": "private", "first_name": "Asha"}
 GROUP_CHAT = {"id": -1002001, "type": "group", "title": "Metals desk"}
+FORUM_CHAT = {"id": -1002002, "type": "supergroup", "title": "Procurement", "is_forum": True}
+ZINC_TOPIC = 5001  # the forum's topic "Zinc desk", opened by a user
 # A plain-text article has no place for its source and link: the demo's sample gets them here.
 TALKS_SOURCE = "Trade Policy Wire"
 TALKS_URL = "https://news.example.com/india-chile-peru-copper-talks"
@@ -57,7 +59,8 @@ class OfflineBotAPI(BaseRequest):
         self.messages: dict[int, dict[str, Any]] = {}
         self.sent = 0  # messages sent so far
         self.answered = 0  # messages sent or edited, photos and button answers so far
-        self._chats = {PRIVATE_CHAT["id"]: PRIVATE_CHAT, GROUP_CHAT["id"]: GROUP_CHAT}
+        self._chats = {chat["id"]: chat for chat in (PRIVATE_CHAT, GROUP_CHAT, FORUM_CHAT)}
+        self._topics = {ZINC_TOPIC: "Zinc desk"}  # forum topics: thread id → name
 
     @property
     def read_timeout(self) -> float | None:
@@ -100,8 +103,14 @@ class OfflineBotAPI(BaseRequest):
             self.answered += 1
             if params.get("text"):
                 self._print(f"   (pop-up) {params['text']}")
-        if endpoint == "getChatMember":  # Asha created the demo's group
+        if endpoint == "getChatMember":  # Asha created the demo's groups, and made the bot admin
             return {"status": "creator", "user": DEMO_USER, "is_anonymous": False}
+        if endpoint == "createForumTopic":
+            thread_id = self._next_message_id
+            self._next_message_id += 1
+            self._topics[thread_id] = str(params["name"])
+            self._print(f"\n   (a new topic opens in {FORUM_CHAT['title']}: {params['name']})")
+            return {"message_thread_id": thread_id, "name": params["name"], "icon_color": 0}
         return True
 
     async def _get_updates(self, offset: int, timeout: float) -> list[dict[str, Any]]:
@@ -145,6 +154,10 @@ class OfflineBotAPI(BaseRequest):
             endpoint, "says"
         )
         where = f" in {chat['title']}" if "title" in chat else ""
+        thread = params.get("message_thread_id")
+        if thread is not None:
+            message.update(message_thread_id=int(thread), is_topic_message=True)
+            where += f" › {self._topics[int(thread)]}"
         self._print(f"\n🤖 bot {verb}{where}:")
         if endpoint == "sendPhoto":
             self._print("   [PNG: articles per day, 30 days]")
@@ -160,23 +173,38 @@ class OfflineBotAPI(BaseRequest):
         self._updates.append(update)
         self._new_update.set()
 
-    def user_says(self, text: str, chat: dict[str, Any] = PRIVATE_CHAT) -> None:
+    def user_says(
+        self, text: str, chat: dict[str, Any] = PRIVATE_CHAT, thread: int | None = None
+    ) -> None:
+        """Asha writes in a chat (in a forum, in the topic `thread`, else in General)."""
         where = f" in {chat['title']}" if "title" in chat else ""
+        if thread is not None:
+            where += f" › {self._topics[thread]}"
         self._print(f"\n🧑 Asha{where}: {text}")
         command = text.split(maxsplit=1)[0]
         entities = [{"type": "bot_command", "offset": 0, "length": len(command)}]
-        self._queue(
-            {
-                "message": {
-                    "message_id": self._next_message_id,
+        message = {
+            "message_id": self._next_message_id,
+            "date": int(time.time()),
+            "chat": chat,
+            "from": DEMO_USER,
+            "text": text,
+            "entities": entities if text.startswith("/") else [],
+        }
+        if thread is not None:  # as Telegram sends it: a reply to the topic's first message
+            opened = {"name": self._topics[thread], "icon_color": 0}
+            message.update(
+                message_thread_id=thread,
+                is_topic_message=True,
+                reply_to_message={
+                    "message_id": thread,
                     "date": int(time.time()),
                     "chat": chat,
-                    "from": DEMO_USER,
-                    "text": text,
-                    "entities": entities if text.startswith("/") else [],
-                }
-            }
-        )
+                    "message_thread_id": thread,
+                    "forum_topic_created": opened,
+                },
+            )
+        self._queue({"message": message})
         self._next_message_id += 1
 
     def user_taps(self, label_start: str) -> None:
@@ -218,15 +246,18 @@ class OfflineBotAPI(BaseRequest):
             if not self._updates and done and idle:
                 return
 
-    async def conversation(self, *turns: str, chat: dict[str, Any] = PRIVATE_CHAT) -> None:
-        """Play the user's turns one by one, each answered before the next: a message, or
-        "[label]" for tapping the newest button whose label starts with it."""
+    async def conversation(
+        self, *turns: str, chat: dict[str, Any] = PRIVATE_CHAT, thread: int | None = None
+    ) -> None:
+        """Play the user's turns one by one, each answered before the next: a message (in the
+        forum topic `thread`, if given), or "[label]" for tapping the newest button whose
+        label starts with it."""
         for turn in turns:
             before = self.answered
             if turn.startswith("[") and turn.endswith("]"):
                 self.user_taps(turn[1:-1])
             else:
-                self.user_says(turn, chat)
+                self.user_says(turn, chat, thread)
             await self.settle(until_answered=before + 1)
 
     def narrate(self, text: str) -> None:
@@ -320,4 +351,36 @@ async def _script(api: OfflineBotAPI, ingestor: Ingestor, wake: Any) -> None:
     await api.conversation("/digesttime 7:30am", "/settings")
     await api.conversation("/list", "[✖ India-Chile]", "/unsubscribe lithium")
     await api.conversation("/subscribe", "/weather")
+    await _forum_topics(api, ingestor, wake)
     api.narrate("End of the demo.")
+
+
+async def _forum_topics(api: OfflineBotAPI, ingestor: Ingestor, wake: Any) -> None:
+    """A forum group with a topic per commodity: an item subscribed in a topic sends its
+    alerts there; with /topics auto a new item gets a topic of its own."""
+    api.narrate("The procurement team's forum group has a topic per commodity.")
+    await api.conversation("/subscribe zinc", chat=FORUM_CHAT, thread=ZINC_TOPIC)
+    await api.conversation("/topics auto", "/subscribe nickel", "/list", chat=FORUM_CHAT)
+    await ingestor.refresh()
+    report = await ingestor.ingest(FORUM_NEWS)
+    api.narrate(f"ingested {counted(report.new, 'article')}: each goes to its item's topic")
+    before = api.sent
+    wake()
+    await api.settle(until_sent=before + report.matched)
+
+
+FORUM_NEWS = (
+    ArticleIn(
+        title="Zinc smelter restarts in Peru after strike",
+        body="The zinc smelter in Peru restarted on Monday after a two-week strike, and zinc "
+        "shipments resume this week.",
+        url="https://news.example.com/peru-zinc-smelter",
+        source="Andes Mining Wire",
+    ),
+    ArticleIn(
+        title="Indonesia nickel exports climb",
+        body="Indonesia's nickel exports rose 12% in November as new nickel smelters opened.",
+        url="https://news.example.com/indonesia-nickel-exports",
+        source="Metals Wire",
+    ),
+)

@@ -12,13 +12,14 @@ from typing import cast
 
 from bot import i18n, rendering
 from bot.context import BotApplication, BotContext, Services, services_of
-from bot.delivery import SendStatus
 from bot.digests import DigestArticle, group_by_topic, local_date, local_time
 from bot.fanout import expand_for_chat, settle
 from bot.localtime import WEEKDAYS
+from bot.senders import Destination, SendStatus
+from bot.senders.telegram import TelegramMessage
 from storage import queries
 from storage.db import SessionFactory
-from storage.models import WEEKLY_SLOT, Chat, utcnow
+from storage.models import NO_THREAD, WEEKLY_SLOT, Alert, Article, Chat, utcnow
 from storage.queries import DigestSlot
 
 log = logging.getLogger(__name__)
@@ -124,7 +125,9 @@ async def _send_recorded(
         return False
     first_id = None
     for text in messages:
-        result = await services.dispatcher.send(chat.id, text)
+        result = await services.dispatcher.send(
+            Destination(chat.id, chat.digest_thread_id or NO_THREAD), TelegramMessage(text)
+        )
         if result.status is not SendStatus.SENT:
             log.warning("digest for chat %s not sent: %s", chat.id, result.error)
             return False
@@ -168,7 +171,7 @@ async def digest_text(
             )
         ).get(chat.id)
     articles = []
-    for alert, article in rows:
+    for alert, article in _one_per_article(rows):
         settled = watch and settle(chat.id, matches[alert.article_id], watch.levels, watch.mode)
         if settled and weekly:
             about = tuple(topic for topic in settled.topics if topic not in settled.mentions)
@@ -191,3 +194,15 @@ async def digest_text(
         if not articles:
             return [rendering.empty_digest(day, weekly=weekly)] if chat.empty_digest_line else []
         return rendering.digest(day, group_by_topic(articles), weekly=weekly)
+
+
+def _one_per_article(rows: list[tuple[Alert, Article]]) -> list[tuple[Alert, Article]]:
+    """An article alerted to two forum topics of a chat is one entry of its digest (settled
+    by the chat's whole watch-list)."""
+    seen: set[int] = set()
+    kept = []
+    for alert, article in rows:
+        if alert.article_id not in seen:
+            seen.add(alert.article_id)
+            kept.append((alert, article))
+    return kept

@@ -7,7 +7,7 @@ sent."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.ingest import RoutedAlert, decide
 from bot.matching import Match
 from storage import queries
-from storage.models import AlertStatus, DeliveryMode, Preview, utcnow
+from storage.models import NO_THREAD, AlertStatus, DeliveryMode, Preview, utcnow
 
 # Chats expanded per step (one transaction): enough to keep sending at Telegram's pace, small
 # enough that memory stays flat and no step holds the write lock for long.
@@ -46,6 +46,37 @@ def settle(
     if not matched:
         return None
     return decide(chat_id, matched, mode == DeliveryMode.DIGEST)
+
+
+def by_destination(
+    levels: Mapping[str, str], threads: Mapping[str, int]
+) -> dict[int, dict[str, str]]:
+    """A chat's watched items (with their levels) by where their alerts go: the forum topic
+    each is routed to, or NO_THREAD for the chat itself. An article matching items of two
+    topics is an alert in each."""
+    destinations: dict[int, dict[str, str]] = defaultdict(dict)
+    for topic, level in levels.items():
+        destinations[threads.get(topic, NO_THREAD)][topic] = level
+    return destinations
+
+
+def levels_at(
+    thread_id: int,
+    named: Sequence[str],
+    levels: Mapping[str, str],
+    threads: Mapping[str, int],
+    waiting_at: Collection[int],
+) -> dict[str, str]:
+    """The watched items an alert written for a forum topic (or NO_THREAD) tells of when it
+    is sent: those routed there now, and those it named that were routed elsewhere since
+    (moved, or their topic deleted) to a place with no alert of the article waiting
+    (`waiting_at`), so that an item is neither lost nor told twice."""
+    return {
+        topic: level
+        for topic, level in levels.items()
+        if threads.get(topic, NO_THREAD) == thread_id
+        or (topic in named and threads.get(topic, NO_THREAD) not in waiting_at)
+    }
 
 
 _PREVIEWS = (Preview.OFF, Preview.SMALL, Preview.LARGE)
@@ -105,16 +136,20 @@ async def expand_for_chat(*, session: AsyncSession, chat_id: int, at: datetime) 
             sources=set(sources.values()),
         )
     ).get(chat_id)
+    if watch is None:
+        return 0
+    destinations = by_destination(watch.levels, watch.threads)
     written = 0
     for fanout in behind:
-        routed = watch and settle(
-            chat_id,
-            matches[fanout.article_id],
-            watch.levels,
-            watch.mode,
-            source_muted=sources.get(fanout.article_id) in watch.muted_sources,
-        )
-        if not routed:
+        muted = sources.get(fanout.article_id) in watch.muted_sources
+        alerts = []
+        for thread_id, levels in destinations.items():
+            routed = settle(
+                chat_id, matches[fanout.article_id], levels, watch.mode, source_muted=muted
+            )
+            if routed is not None:
+                alerts.append(queries.NewAlert(*routed, thread_id=thread_id))
+        if not alerts:
             continue
         if await queries.chats_told_of_story(
             session=session,
@@ -122,12 +157,12 @@ async def expand_for_chat(*, session: AsyncSession, chat_id: int, at: datetime) 
             article_id=fanout.article_id,
             chat_ids=[chat_id],
         ):
-            routed = routed._replace(status=AlertStatus.HELD)
+            alerts = [alert._replace(status=AlertStatus.HELD) for alert in alerts]
         written += await queries.add_alerts(
             session=session,
             article_id=fanout.article_id,
             first_position=0,
-            alerts=[queries.NewAlert(*routed)],
+            alerts=alerts,
             at=at,
         )
     return written
@@ -168,19 +203,22 @@ async def expand_chunk(*, session: AsyncSession, article_id: int, story_id: int)
     by_topic = {match.topic: match for match in matches}
     alerts = []
     for chat_id in chats:
-        rows = watchers[chat_id]
-        routed = settle(
-            chat_id,
-            [by_topic[row.topic] for row in sorted(rows, key=lambda row: row.topic)],
-            {row.topic: row.level for row in rows},
-            rows[0].mode,
-            source_muted=chat_id in muted,
-        )
-        if routed is None:
-            continue
-        if chat_id in told:
-            routed = routed._replace(status=AlertStatus.HELD)
-        alerts.append(queries.NewAlert(*routed))
+        rows = sorted(watchers[chat_id], key=lambda row: row.topic)
+        threads = {row.topic: NO_THREAD if row.thread_id is None else row.thread_id for row in rows}
+        levels = {row.topic: row.level for row in rows}
+        for thread_id, routed_there in sorted(by_destination(levels, threads).items()):
+            routed = settle(
+                chat_id,
+                [by_topic[row.topic] for row in rows],
+                routed_there,
+                rows[0].mode,
+                source_muted=chat_id in muted,
+            )
+            if routed is None:
+                continue
+            if chat_id in told:
+                routed = routed._replace(status=AlertStatus.HELD)
+            alerts.append(queries.NewAlert(*routed, thread_id=thread_id))
     written = await queries.add_alerts(
         session=session,
         article_id=article_id,

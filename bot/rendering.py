@@ -242,6 +242,78 @@ def already_subscribed(
     return _("You are already subscribed to <b>{topic}</b>.").format(topic=escape(topic))
 
 
+def forum_place(thread_id: int | None, name: str | None) -> str:
+    """Where a forum group's item goes, as HTML: General, or a topic (by its name when
+    known)."""
+    if thread_id is None:
+        return _("General")
+    if name:
+        return _("the topic <b>{name}</b>").format(name=escape(name))
+    return _("topic #{number}").format(number=thread_id)
+
+
+def subscribed_here(topic: str) -> str:
+    return _("✅ Subscribed to <b>{topic}</b>: its alerts come to this topic.").format(
+        topic=escape(topic)
+    )
+
+
+def subscribed_in_new_topic(topic: str, name: str) -> str:
+    return _(
+        "✅ Subscribed to <b>{topic}</b>: its alerts go to its new topic <b>{name}</b>."
+    ).format(topic=escape(topic), name=escape(name))
+
+
+def item_moved(topic: str, before: str) -> str:
+    """An item subscribed again from another forum topic; `before` is `forum_place` HTML."""
+    return _("↪️ <b>{topic}</b> moved: its alerts now come here instead of {before}.").format(
+        topic=escape(topic), before=before
+    )
+
+
+def topic_right_missing() -> str:
+    return _(
+        "I can't create forum topics here: an administrator must give me the right to manage "
+        "topics."
+    )
+
+
+def topics_auto_set(on: bool) -> str:
+    if on:
+        return _(
+            "✅ Each new item subscribed in General now gets a topic of its own, named after it."
+        )
+    return _("New items subscribed in General now stay in General.")
+
+
+def topics_usage(on: bool) -> str:
+    now = _("auto") if on else _("off")
+    return _(
+        "Usage: <code>/topics auto</code> (a topic of its own for each new item subscribed in "
+        "General) or <code>/topics off</code>. Now: <b>{now}</b>."
+    ).format(now=now)
+
+
+def topics_only_in_forums() -> str:
+    return _("/topics works in groups with topics (forums) only.")
+
+
+def topic_deleted(topics: Sequence[str], *, digest: bool) -> str:
+    """A forum topic alerts went to was deleted: what goes to General from now on."""
+    lines = []
+    if topics:
+        lines.append(
+            ngettext(
+                "The topic for {items} was deleted; its alerts now go to General.",
+                "The topic for {items} was deleted; their alerts now go to General.",
+                len(topics),
+            ).format(items=", ".join(f"<b>{escape(topic)}</b>" for topic in topics))
+        )
+    if digest:
+        lines.append(_("The topic of the digest was deleted; digests now go to General."))
+    return "\n".join(lines)
+
+
 def unsubscribed(topic: str, *, group: bool = False, channel: ChannelName | None = None) -> str:
     if channel is not None:
         return _("Unsubscribed from <b>{topic}</b>: it is off the watch-list of {channel}.").format(
@@ -324,6 +396,7 @@ class ListedTopic:
     silent: bool = False
     preview: str = "off"  # storage.models.Preview
     muted_until: datetime | None = None  # muted now until then (None: not muted)
+    place: str | None = None  # in a forum's General: where it goes (`forum_place` HTML)
 
 
 # What a level pushes at once, as its button says it (the button switches to the next level).
@@ -335,10 +408,18 @@ LEVEL_LABELS = {
 
 
 def subscription_list(
-    topics: Sequence[ListedTopic], *, group: bool = False, channel: ChannelName | None = None
+    topics: Sequence[ListedTopic],
+    *,
+    group: bool = False,
+    channel: ChannelName | None = None,
+    forum_topic: bool = False,
 ) -> Reply:
-    """The chat's watch-list, each item with a remove button and a button switching its level."""
-    if channel is not None:
+    """The chat's watch-list (in a forum topic: the items that go there), each item with a
+    remove button and a button switching its level."""
+    if forum_topic:
+        heading = _("<b>This topic's items</b> ({count}):")
+        empty = _("No item goes to this topic. Add one here with <code>/subscribe TOPIC</code>.")
+    elif channel is not None:
         heading = _("The watch-list of {channel} ({count}):")
         empty = _("The watch-list of {channel} is empty. Add a topic with {command}.")
     elif group:
@@ -357,7 +438,8 @@ def subscription_list(
         return Reply(empty.format(**named))
     lines = [heading.format(count=len(topics), **named)]
     lines += [
-        f"• {escape(shorten(row.topic, LISTED_TOPIC_LENGTH))}{_option_marks(row)}" for row in topics
+        f"• {escape(shorten(row.topic, LISTED_TOPIC_LENGTH))}{_option_marks(row)}{_place(row)}"
+        for row in topics
     ]
     if visible_length("\n".join(lines)) > LISTED_LENGTH:  # options shown under ⚙ only
         lines = lines[:1] + [f"• {escape(shorten(r.topic, LISTED_TOPIC_LENGTH))}" for r in topics]
@@ -378,6 +460,10 @@ def subscription_list(
         for row in topics
     )
     return Reply("\n".join(lines), buttons)
+
+
+def _place(row: ListedTopic) -> str:
+    return f" → {row.place}" if row.place else ""
 
 
 def _level_label(level: str) -> str:
@@ -874,6 +960,10 @@ def digest_time_set(digest_time: str | None, timezone: str, *, turned_on: bool =
     if turned_on:
         text += " " + _("Delivery: <b>{mode}</b>.").format(mode=_mode_label("both"))
     return text
+
+
+def digest_comes_here() -> str:
+    return _("It comes to this topic.")
 
 
 def mode_set(mode: str, digest_time: str | None = None) -> str:

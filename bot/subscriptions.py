@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot.callbacks import OptionName
 from bot.fanout import expand_for_chat
 from bot.lexicon import Lexicon
@@ -24,7 +26,26 @@ MAX_TOPICS_AT_ONCE = 10  # topics separated by commas in one command
 class Added(Enum):
     ADDED = "added"
     ALREADY = "already"  # the chat watches this item already
+    MOVED = "moved"  # the chat watched it already; its alerts now go to another forum topic
     FULL = "full"  # the chat watches MAX_SUBSCRIPTIONS items
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where a forum group's item goes: a topic (its thread id, and its name when known), or
+    General (`thread_id` None). Any other chat's items have no route."""
+
+    thread_id: int | None = None
+    name: str | None = None
+
+
+GENERAL = Route()
+
+
+@dataclass(frozen=True, slots=True)
+class Subscribed:
+    added: Added
+    before: Route = GENERAL  # where a moved item went before
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,18 +54,46 @@ class Removal:
     alike: tuple[str, ...] = ()  # several stored topics read as the typed one: none removed
 
 
-async def add(sessions: SessionFactory, chat_id: int, topic: str) -> Added:
+async def add(
+    sessions: SessionFactory, chat_id: int, topic: str, route: Route | None = None
+) -> Subscribed:
     """Put a watch item's key on the chat's watch-list, unless it is full; TopicError when
-    its regular expressions pass the chat's limits (`bot.query.check_pattern_room`)."""
+    its regular expressions pass the chat's limits (`bot.query.check_pattern_room`). In a
+    forum group (`route`) the item goes to the topic it was subscribed from: an item is
+    routed to one place per chat, so subscribing it again from another topic moves it there
+    (its alerts not yet sent too, as `bot.fanout.levels_at` settles them)."""
     async with sessions() as session:
+        existing = await queries.find_subscription(session=session, chat_id=chat_id, topic=topic)
+        if existing is not None:
+            before = Route(existing.thread_id, existing.thread_name)
+            if route is None or route.thread_id == existing.thread_id:
+                return Subscribed(Added.ALREADY)
+            existing.thread_id, existing.thread_name = route.thread_id, route.name
+            await session.commit()
+            return Subscribed(Added.MOVED, before)
         if await queries.count_subscriptions(session=session, chat_id=chat_id) >= MAX_SUBSCRIPTIONS:
-            return Added.FULL
+            return Subscribed(Added.FULL)
         if pattern_sources(topic):
             stored = await queries.list_subscriptions(session=session, chat_id=chat_id)
             check_pattern_room([row.topic for row in stored], topic)
         created = await queries.add_subscription(session=session, chat_id=chat_id, topic=topic)
+        if route is not None and route.thread_id is not None:
+            await _route(session, chat_id, topic, route)
         await session.commit()
-    return Added.ADDED if created else Added.ALREADY
+    return Subscribed(Added.ADDED if created else Added.ALREADY)
+
+
+async def route_to(sessions: SessionFactory, chat_id: int, topic: str, route: Route) -> None:
+    """Send a watched item's alerts to a forum topic (a topic made for it by /topics auto)."""
+    async with sessions() as session:
+        await _route(session, chat_id, topic, route)
+        await session.commit()
+
+
+async def _route(session: AsyncSession, chat_id: int, topic: str, route: Route) -> None:
+    row = await queries.find_subscription(session=session, chat_id=chat_id, topic=topic)
+    if row is not None:
+        row.thread_id, row.thread_name = route.thread_id, route.name
 
 
 async def remove(
@@ -155,3 +204,16 @@ def _key(topic: str, lexicon: Lexicon) -> str | None:
 def _relaxed_key(topic: str, lexicon: Lexicon) -> str:
     """The item as if typed in lower case, where every name matches in any case."""
     return (_key(topic.lower(), lexicon) or collapse_whitespace(topic)).casefold()
+
+
+async def topics_auto(sessions: SessionFactory, chat_id: int) -> bool:
+    """Whether new items subscribed in a forum group's General get a topic of their own."""
+    async with sessions() as session:
+        return (await queries.ensure_chat(session=session, chat_id=chat_id)).topics_auto
+
+
+async def set_topics_auto(sessions: SessionFactory, chat_id: int, on: bool) -> None:
+    """/topics auto (on) or /topics off."""
+    async with sessions() as session:
+        await queries.update_chat(session=session, chat_id=chat_id, topics_auto=on)
+        await session.commit()

@@ -151,12 +151,15 @@ def alert_payload(
     relevance: float,
     evidence: str,
     sources: tuple[str, ...],
+    thread_id: int = 0,
 ) -> WebhookPayload:
-    """The payload of an alert; its idempotency key is the same for each (chat, article)."""
+    """The payload of an alert; its idempotency key is the same for each (chat, article), and
+    for each forum topic (`thread_id`, 0 for none) an article was alerted to in a chat."""
+    key = f"tradebot:{chat_id}:{article.id}" + (f":{thread_id}" if thread_id else "")
     return WebhookPayload(
         event="alert",
         chat_id=chat_id,
-        idempotency_key=f"tradebot:{chat_id}:{article.id}",
+        idempotency_key=key,
         article=article,
         items=items,
         relevance=relevance,

@@ -129,8 +129,25 @@ async def edit_pressed(query: CallbackQuery, reply: Reply, *, buttons_only: bool
             raise
 
 
+def forum_thread(update: Update) -> int | None:
+    """The forum topic an update came from (None: not a forum's topic, or its General)."""
+    chat, message = update.effective_chat, update.effective_message
+    if chat is None or not chat.is_forum or message is None or not message.is_topic_message:
+        return None
+    return message.message_thread_id
+
+
+def forum_topic_name(update: Update) -> str | None:
+    """The name of the forum topic an update came from, when Telegram tells it: a message in a
+    topic replies to the message that opened it, unless it replies to another."""
+    message = update.effective_message
+    opened = message.reply_to_message if message is not None else None
+    created = opened.forum_topic_created if opened is not None else None
+    return created.name if created is not None and forum_thread(update) is not None else None
+
+
 async def answer(update: Update, reply: Reply | str) -> None:
-    """Reply in the chat the update came from, as HTML."""
+    """Reply in the chat the update came from (in its forum topic), as HTML."""
     reply = Reply(reply) if isinstance(reply, str) else reply
     chat = update.effective_chat
     if chat is None:
@@ -138,6 +155,7 @@ async def answer(update: Update, reply: Reply | str) -> None:
     await chat.send_message(
         reply.text,
         parse_mode=ParseMode.HTML,
+        message_thread_id=forum_thread(update),
         reply_markup=keyboard(reply),
         link_preview_options=LinkPreviewOptions(is_disabled=True),
     )

@@ -9,7 +9,7 @@ from telegram.constants import ParseMode
 from bot import rendering
 from bot.context import BotApplication, BotContext
 from bot.watchlist_csv import write_csv
-from handlers.common import answer, command, in_group, remember_chat
+from handlers.common import answer, command, forum_thread, in_group, remember_chat
 from storage import queries
 
 
@@ -29,6 +29,7 @@ async def export(update: Update, context: BotContext) -> None:
         InputFile(write_csv(rows).encode("utf-8"), filename=f"watch-list-{abs(chat_id)}.csv"),
         caption=rendering.export_caption(len(rows), group=group),
         parse_mode=ParseMode.HTML,
+        message_thread_id=forum_thread(update),
     )
 
 

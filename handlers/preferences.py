@@ -122,12 +122,17 @@ async def digest_time(update: Update, context: BotContext) -> None:
     before = await current(context, chat_id)
     turned_on = before.mode == DeliveryMode.INSTANT
     at = " ".join(times)
-    values: dict[str, object] = {"digest_time": at}
+    # in a forum group the digest goes to the topic this was typed in (else to General)
+    thread_id = target.route.thread_id if target.route is not None else None
+    values: dict[str, object] = {"digest_time": at, "digest_thread_id": thread_id}
     if turned_on:
         values["mode"] = DeliveryMode.BOTH
     chat = await change(context, chat_id, **values)
     zone = chat.timezone if chat else before.timezone
-    await answer(update, target.about(rendering.digest_time_set(at, zone, turned_on=turned_on)))
+    text = rendering.digest_time_set(at, zone, turned_on=turned_on)
+    if thread_id is not None:
+        text += " " + rendering.digest_comes_here()
+    await answer(update, target.about(text))
 
 
 async def quiet(update: Update, context: BotContext) -> None:

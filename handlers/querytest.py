@@ -24,7 +24,7 @@ from handlers.common import (
 )
 from handlers.preferences import current
 from handlers.subscriptions import add_topic
-from handlers.targets import Target
+from handlers.targets import Target, forum_route
 
 TESTED = "tested"  # chat_data: the queries this chat tested, by token
 KEPT_TESTS = 20
@@ -74,7 +74,8 @@ async def on_subscribe_tested_button(update: Update, context: BotContext) -> Non
         await query.answer(str(error))
         return
     await remember_chat(update, context)
-    confirmation = await add_topic(services, Target(chat.id, group=in_group(update)), topic)
+    target = Target(chat.id, group=in_group(update), route=forum_route(update))
+    confirmation = await add_topic(context, target, topic)
     await query.answer()
     await query.edit_message_reply_markup(None)
     await answer(update, confirmation)

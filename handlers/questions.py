@@ -18,6 +18,7 @@ from handlers.common import (
     button_pressed,
     command,
     command_argument,
+    forum_thread,
     keyboard,
     remember_chat,
     topic_argument,
@@ -156,7 +157,9 @@ async def send_trend(update: Update, context: BotContext, item: WatchItem) -> No
         await answer(update, caption)
         return
     chart = trend_chart(counts, title=trend_title(item.key))
-    await chat.send_photo(chart, caption=caption, parse_mode=ParseMode.HTML)
+    await chat.send_photo(
+        chart, caption=caption, parse_mode=ParseMode.HTML, message_thread_id=forum_thread(update)
+    )
 
 
 async def digest_now(update: Update, context: BotContext) -> None:

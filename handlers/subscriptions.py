@@ -26,6 +26,7 @@ from handlers.common import (
     edit_pressed,
     keyboard,
 )
+from handlers.forum import topic_for_new_item
 from handlers.targets import Target, command_target, press_on_target
 from storage import queries
 from storage.models import Level, Subscription
@@ -43,7 +44,7 @@ async def subscribe(update: Update, context: BotContext) -> None:
     confirmations: list[str] = []
     questions: list[Reply] = []
     for topic in typed:
-        outcome = await subscribe_to(context.services, target, topic)
+        outcome = await subscribe_to(context, target, topic)
         if isinstance(outcome, Reply):
             questions.append(target.reply(outcome))
         else:
@@ -67,9 +68,10 @@ async def typed_topics(update: Update, typed: str, usage: str) -> list[str]:
     return topics
 
 
-async def subscribe_to(services: Services, target: Target, typed: str) -> str | Reply:
+async def subscribe_to(context: BotContext, target: Target, typed: str) -> str | Reply:
     """Subscribe to one typed topic; the confirmation, or a question with buttons (several
     topics typed as one, or a likely typo)."""
+    services = context.services
     several = ambiguity(typed, services.lexicon)
     if several is not None:
         return rendering.several_topics_question(several)
@@ -80,19 +82,28 @@ async def subscribe_to(services: Services, target: Target, typed: str) -> str | 
     candidates = services.suggester.suggest(item)
     if candidates:
         return rendering.suggestion(item.key, candidates)
-    return await add_topic(services, target, item.key)
+    return await add_topic(context, target, item.key)
 
 
-async def add_topic(services: Services, target: Target, topic: str) -> str:
-    """Store a subscription within the per-chat limits; the confirmation to show."""
-    group, channel = target.group, target.channel
+async def add_topic(context: BotContext, target: Target, topic: str) -> str:
+    """Store a subscription within the per-chat limits, routed to the forum topic it was
+    subscribed from (or, with /topics auto, to a new one); the confirmation to show."""
+    group, channel, route = target.group, target.channel, target.route
     try:
-        added = await subscriptions.add(services.sessions, target.chat_id, topic)
+        subscribed = await subscriptions.add(
+            context.services.sessions, target.chat_id, topic, route
+        )
     except TopicError as error:
         return rendering.topic_error_in(topic, str(error))
-    match added:
+    match subscribed.added:
+        case Added.ADDED if target.forum_topic:
+            return rendering.subscribed_here(topic)
         case Added.ADDED:
-            return rendering.subscribed(topic, group=group, channel=channel)
+            made = await topic_for_new_item(context, target, topic)
+            return made or rendering.subscribed(topic, group=group, channel=channel)
+        case Added.MOVED:
+            before = subscribed.before
+            return rendering.item_moved(topic, rendering.forum_place(before.thread_id, before.name))
         case Added.ALREADY:
             return rendering.already_subscribed(topic, group=group, channel=channel)
         case Added.FULL:
@@ -137,15 +148,27 @@ async def list_topics(update: Update, context: BotContext) -> None:
 
 
 async def watch_list(services: Services, target: Target) -> Reply:
+    """The watch-list; in a forum topic the items that go there, in a forum's General all of
+    them, each with where it goes."""
     async with services.sessions() as session:
         rows = await queries.list_subscriptions(session=session, chat_id=target.chat_id)
-    listed = [listed_topic(row) for row in rows if row.id is not None]
+    route = target.route
+    if route is not None and route.thread_id is not None:
+        rows = [row for row in rows if row.thread_id == route.thread_id]
+    listed = [
+        listed_topic(row, in_forum=route is not None and route.thread_id is None)
+        for row in rows
+        if row.id is not None
+    ]
     return target.reply(
-        rendering.subscription_list(listed, group=target.group, channel=target.channel)
+        rendering.subscription_list(
+            listed, group=target.group, channel=target.channel, forum_topic=target.forum_topic
+        )
     )
 
 
-def listed_topic(row: Subscription) -> rendering.ListedTopic:
+def listed_topic(row: Subscription, *, in_forum: bool = False) -> rendering.ListedTopic:
+    """A /list row (`in_forum`: saying where the item goes)."""
     assert row.id is not None
     return rendering.ListedTopic(
         row.id,
@@ -154,6 +177,7 @@ def listed_topic(row: Subscription) -> rendering.ListedTopic:
         silent=row.silent,
         preview=row.preview,
         muted_until=subscriptions.muted_until(row),
+        place=rendering.forum_place(row.thread_id, row.thread_name) if in_forum else None,
     )
 
 
@@ -217,7 +241,7 @@ async def on_subscribe_button(update: Update, context: BotContext) -> None:
     except TopicError as error:
         await query.answer(str(error))
         return
-    confirmation = await add_topic(services, target, topic)
+    confirmation = await add_topic(context, target, topic)
     await query.answer()
     await query.edit_message_text(confirmation, parse_mode=ParseMode.HTML)
 
@@ -234,7 +258,7 @@ async def on_subscribe_each_button(update: Update, context: BotContext) -> None:
     except TopicError as error:
         await query.answer(str(error))
         return
-    confirmations = [await add_topic(services, target, topic) for topic in topics]
+    confirmations = [await add_topic(context, target, topic) for topic in topics]
     await query.answer()
     await query.edit_message_text(
         "\n".join(f"• {line}" for line in confirmations), parse_mode=ParseMode.HTML

@@ -21,12 +21,15 @@ from bot.channels import Refusal, bot_refusal, named_channel, user_refusal
 from bot.context import BotContext
 from bot.i18n import _
 from bot.rendering import ChannelName, Reply
+from bot.subscriptions import Route
 from handlers.common import (
     Pressed,
     allowed_to_change,
     answer,
     button_pressed,
     command_argument,
+    forum_thread,
+    forum_topic_name,
     in_group,
     record_chat,
     remember_chat,
@@ -41,6 +44,12 @@ class Target:
     argument: str = ""  # what follows the command, without the channel it names
     group: bool = False
     channel: ChannelName | None = None  # set when acting on a channel from a private chat
+    route: Route | None = None  # in a forum group: the topic (or General) it came from
+
+    @property
+    def forum_topic(self) -> bool:
+        """Whether it came from a forum topic (not General)."""
+        return self.route is not None and self.route.thread_id is not None
 
     def reply(self, reply: Reply) -> Reply:
         """A reply whose buttons act on this target: for a channel each button carries it
@@ -87,7 +96,7 @@ async def command_target(update: Update, context: BotContext) -> Target | None:
     if named.malformed:
         found = Refused(Refusal.NO_SUCH_CHANNEL, _("with that name"))
     elif named.channel is None:
-        return Target(chat_id, named.rest, group=in_group(update))
+        return Target(chat_id, named.rest, group=in_group(update), route=forum_route(update))
     elif chat.type != ChatType.PRIVATE or user is None:
         found = Refused(Refusal.NOT_PRIVATE, str(named.channel))
     else:
@@ -133,7 +142,7 @@ async def button_target(update: Update, context: BotContext) -> Target | None:
         if not await allowed_to_change(update, context):
             return None
         await remember_chat(update, context)
-        return Target(chat.id, group=in_group(update))
+        return Target(chat.id, group=in_group(update), route=forum_route(update))
     found: ChannelFound | Refused = Refused(Refusal.NOT_PRIVATE, str(pressed.channel_id))
     if chat.type == ChatType.PRIVATE and user is not None:
         found = await channel_access(context, pressed.channel_id, user.id)
@@ -141,6 +150,14 @@ async def button_target(update: Update, context: BotContext) -> Target | None:
         await query.answer(rendering.channel_refused(found.refusal, found.name))
         return None
     return Target(found.chat_id, channel=found.name)
+
+
+def forum_route(update: Update) -> Route | None:
+    """In a forum group, the topic (or General) an update came from; None elsewhere."""
+    chat = update.effective_chat
+    if chat is None or not chat.is_forum:
+        return None
+    return Route(forum_thread(update), forum_topic_name(update))
 
 
 async def channel_access(

@@ -95,6 +95,9 @@ class Chat(SQLModel, table=True):
     paused: bool = False  # /stop: no alerts and no digests until /start
     language: str | None = Field(default=None, max_length=8)  # chosen with /language
     language_code: str | None = Field(default=None, max_length=16)  # last seen from Telegram
+    # a forum supergroup's: each new item subscribed from General gets a topic of its own
+    topics_auto: bool = False
+    digest_thread_id: int | None = None  # the forum topic the digests go to (None: General)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
 
 
@@ -120,6 +123,10 @@ class Subscription(SQLModel, table=True):
     preview: str = Field(default=Preview.OFF, sa_column=Column(String(10), nullable=False))
     # muted: treated as not watched until then (MUTED_FOREVER: until unmuted)
     muted_until: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    # the forum topic its alerts go to (None: the chat itself, a forum's General), and the
+    # topic's name when known
+    thread_id: int | None = None
+    thread_name: str | None = Field(default=None, max_length=128)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
 
 
@@ -205,14 +212,19 @@ class Fanout(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
 
 
+# `Alert.thread_id` of an alert to the chat itself (a forum's General topic)
+NO_THREAD = 0
+
+
 class Alert(SQLModel, table=True):
-    """What one chat is told about one article: the outbox the dispatcher sends from, written
-    when the dispatcher expands the article's matches to the chat (unique per chat and
-    article, so nothing is told twice). The destination is `chat_id`."""
+    """What one destination is told about one article: the outbox the dispatcher sends from,
+    written when the dispatcher expands the article's matches to the chat (unique per
+    destination and article, so nothing is told twice). The destination is `chat_id` and
+    `thread_id`: a forum topic, or `NO_THREAD` for the chat itself."""
 
     __tablename__ = "alerts"
     __table_args__ = (
-        UniqueConstraint("chat_id", "article_id", name="uq_alert_chat_article"),
+        UniqueConstraint("chat_id", "thread_id", "article_id", name="uq_alert_destination_article"),
         Index("ix_alert_status_due", "status", "next_attempt_at"),
         Index("ix_alert_claim_order", "status", "position", "id"),  # claims: by position
     )
@@ -221,6 +233,8 @@ class Alert(SQLModel, table=True):
     chat_id: int = Field(
         sa_column=Column(BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False)
     )
+    # not NULL for the chat itself: NULLs would not collide in the unique key
+    thread_id: int = Field(default=NO_THREAD, sa_column=Column(Integer, nullable=False))
     article_id: int = Field(foreign_key="articles.id", index=True)
     topics: str = Field(sa_column=Column(Text, nullable=False))  # JSON list of watch-item keys
     evidence_at: int = 0  # where the evidence sentence is (bot.matching.evidence_sentence)

@@ -13,11 +13,13 @@ from sqlalchemy import ColumnElement, and_, bindparam, case, delete, func, inser
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import driver_value, insert_many
 from storage.models import (
+    NO_THREAD,
     WEEKLY_SLOT,
     Alert,
     AlertSender,
@@ -418,6 +420,7 @@ class Watcher(NamedTuple):
     topic: str
     level: str
     mode: str  # the chat's DeliveryMode
+    thread_id: int | None  # the forum topic its alerts go to (None: the chat itself)
 
 
 def _unmuted() -> ColumnElement[bool]:
@@ -431,7 +434,7 @@ async def next_watchers(
     """The next chats (by id, after `after_chat`) watching a topic (not muted), active and not
     paused."""
     query = (
-        select(Subscription.chat_id, Subscription.topic, Subscription.level, Chat.mode)
+        select(Subscription.chat_id, Subscription.level, Chat.mode, Subscription.thread_id)
         .join(Chat, col(Chat.id) == Subscription.chat_id)
         .where(
             col(Subscription.topic) == topic,
@@ -444,7 +447,10 @@ async def next_watchers(
     )
     if after_chat is not None:
         query = query.where(col(Subscription.chat_id) > after_chat)
-    return [Watcher(*row) for row in (await session.exec(query)).all()]
+    return [
+        Watcher(chat_id, topic, level, mode, thread_id)
+        for chat_id, level, mode, thread_id in (await session.exec(query)).all()
+    ]
 
 
 async def advance_fanout(*, session: AsyncSession, article_id: int, cursor: Cursor | None) -> None:
@@ -483,6 +489,7 @@ class NewAlert(NamedTuple):
     evidence_at: int
     relevance: float
     status: str
+    thread_id: int = NO_THREAD  # the forum topic it goes to (NO_THREAD: the chat itself)
 
 
 async def add_alerts(
@@ -493,14 +500,15 @@ async def add_alerts(
     alerts: Sequence[NewAlert],
     at: datetime,
 ) -> int:
-    """Write an article's alerts for some chats, in fan-out order from `first_position`,
-    created `at`; a chat that already has one for the article keeps it. How many were
-    written."""
+    """Write an article's alerts for some destinations (chats, forum topics), in fan-out
+    order from `first_position`, created `at`; a destination that already has one for the
+    article keeps it. How many were written."""
     if not alerts:
         return 0
     rows = [
         {
             "chat_id": alert.chat_id,
+            "thread_id": alert.thread_id,
             "article_id": article_id,
             "topics": json.dumps(list(alert.topics)),
             "evidence_at": alert.evidence_at,
@@ -517,7 +525,7 @@ async def add_alerts(
     table = Alert.__table__  # type: ignore[attr-defined]
     result = await session.exec(
         insert(table)
-        .on_conflict_do_nothing(index_elements=["chat_id", "article_id"])
+        .on_conflict_do_nothing(index_elements=["chat_id", "thread_id", "article_id"])
         .returning(table.c.id),
         params=rows,
     )
@@ -592,6 +600,7 @@ class WatchList(NamedTuple):
     styles: dict[str, ItemStyle]  # watch item → how its alerts are sent
     kind: str  # the chat's kind (a channel's readers press no buttons)
     muted_sources: frozenset[str]  # of the sources asked about
+    threads: dict[str, int]  # watch item → the forum topic its alerts go to, or NO_THREAD
 
 
 async def watch_lists(
@@ -619,10 +628,11 @@ async def watch_lists(
     muted = await muted_sources(session=session, chat_ids=chat_ids, sources=sources)
     for row, mode, kind in result.all():
         watch = lists.setdefault(
-            row.chat_id, WatchList(mode, {}, {}, kind, frozenset(muted.get(row.chat_id, ())))
+            row.chat_id, WatchList(mode, {}, {}, kind, frozenset(muted.get(row.chat_id, ())), {})
         )
         watch.levels[row.topic] = row.level
         watch.styles[row.topic] = ItemStyle(row.silent, row.preview)
+        watch.threads[row.topic] = NO_THREAD if row.thread_id is None else row.thread_id
     return lists
 
 
@@ -698,6 +708,82 @@ async def resettle_alerts(*, session: AsyncSession, settled: Sequence[Settled]) 
                 for row in kept
             ],
         )
+
+
+class AlertKey(NamedTuple):
+    chat_id: int
+    article_id: int
+
+
+async def pending_destinations(
+    *, session: AsyncSession, keys: Collection[AlertKey]
+) -> dict[AlertKey, set[int]]:
+    """The forum topics (NO_THREAD: the chat itself) that have a pending alert of an article
+    for a chat, for some (chat, article) pairs."""
+    found: dict[AlertKey, set[int]] = {}
+    if not keys:
+        return found
+    result = await session.exec(
+        select(Alert.chat_id, Alert.article_id, Alert.thread_id).where(
+            col(Alert.chat_id).in_({key.chat_id for key in keys}),
+            col(Alert.article_id).in_({key.article_id for key in keys}),
+            col(Alert.status) == AlertStatus.PENDING,
+        )
+    )
+    for chat_id, article_id, thread_id in result.all():
+        key = AlertKey(chat_id, article_id)
+        if key in keys:
+            found.setdefault(key, set()).add(thread_id)
+    return found
+
+
+class Forgotten(NamedTuple):
+    """What went to a forum topic that was deleted, and goes to General from now on."""
+
+    topics: list[str]  # watch items
+    digest: bool  # the chat's digests
+
+
+async def forget_thread(*, session: AsyncSession, chat_id: int, thread_id: int) -> Forgotten:
+    """A forum topic was deleted: the items and the digest that went there go to General
+    now, and so do its pending alerts, except those of an article General has an alert of
+    already (settled at sending: see `bot.fanout.levels_at`). What went there (nothing when
+    it was forgotten before)."""
+    topics = (
+        await session.exec(
+            select(Subscription.topic).where(
+                col(Subscription.chat_id) == chat_id, col(Subscription.thread_id) == thread_id
+            )
+        )
+    ).all()
+    await session.exec(
+        update(Subscription)
+        .where(col(Subscription.chat_id) == chat_id, col(Subscription.thread_id) == thread_id)
+        .values(thread_id=None, thread_name=None)
+    )
+    digest = await session.exec(
+        update(Chat)
+        .where(col(Chat.id) == chat_id, col(Chat.digest_thread_id) == thread_id)
+        .values(digest_thread_id=None)
+    )
+    general = aliased(Alert)
+    await session.exec(
+        update(Alert)
+        .where(
+            col(Alert.chat_id) == chat_id,
+            col(Alert.thread_id) == thread_id,
+            col(Alert.status) == AlertStatus.PENDING,
+            ~select(general.id)
+            .where(
+                general.chat_id == chat_id,
+                general.thread_id == NO_THREAD,
+                general.article_id == Alert.article_id,
+            )
+            .exists(),
+        )
+        .values(thread_id=NO_THREAD)
+    )
+    return Forgotten(sorted(topics), digest.rowcount > 0)
 
 
 async def release_claims(*, session: AsyncSession, worker: str) -> None:

@@ -19,8 +19,9 @@ async def test_the_demo_subscribes_alerts_and_answers(caplog: pytest.LogCaptureF
     assert "Did you mean lithium?" in text
     assert "Matched: India-Chile, copper — main subject; rare earths — mentioned" in text
     assert "Matched: lithium" in text
-    # the article, one headline and two wire stories, and the group's two copper stories
-    assert text.count("🔔") == 6
+    # the article, one headline and two wire stories, the group's two copper stories, and one
+    # alert in each of two forum topics
+    assert text.count("🔔") == 8
     assert text.count("🤖 bot says in Metals desk:\n   🔔") == 2
     assert "duplicates: 5, on watch-lists: 0" in text
     assert "I don't know that command" in text
@@ -30,6 +31,9 @@ async def test_the_demo_subscribes_alerts_and_answers(caplog: pytest.LogCaptureF
     assert "🤖 bot sends a chart:" in text and "copper: 2 articles in the last 30 days" in text
     assert "set to Asia/Kolkata" in text and "at 07:30" in text
     assert "Andes Mining Wire · 1 article" in text  # /sources
+    assert "🤖 bot says in Procurement › Zinc desk:\n   🔔 Zinc smelter restarts" in text
+    assert "(a new topic opens in Procurement: nickel)" in text
+    assert "🤖 bot says in Procurement › nickel:\n   🔔 Indonesia nickel exports" in text
     lines = [line for line in text.splitlines() if line.strip()]
     turns = [i for i, line in enumerate(lines) if line.startswith("🧑")]
     assert all(not lines[i + 1].startswith("🧑") for i in turns)  # each answered before the next

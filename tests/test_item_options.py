@@ -18,8 +18,8 @@ from sqlmodel import select
 from bot import callbacks, rendering
 from bot.articles import ArticleIn
 from bot.context import BotApplication
-from bot.delivery import link_preview
 from bot.fanout import alert_style
+from bot.senders.telegram import link_preview
 from bot.settings import Settings
 from storage import queries
 from storage import webhooks as webhook_store

@@ -25,7 +25,9 @@ Deliberate differences from the real server:
 * Markdown / MarkdownV2 are accepted without validation;
 * sending to a chat the fake has never seen works unless ``strict_chats=True``;
 * ``message_thread_id`` is only known in forum supergroups (`add_forum`); elsewhere, and for a
-  topic that does not exist or was deleted, it is "message thread not found";
+  topic that does not exist or was deleted, it is "message thread not found"; a message in a
+  topic that replies to no other message replies to the topic's ``forum_topic_created``
+  service message, as Telegram sends it (that is where a bot reads the topic's name);
 * the bot is a member of every group it hears from and an administrator (who may post) of
   every channel, unless `set_member_status` says otherwise for ``fake.bot_user["id"]``.
 
@@ -997,6 +999,7 @@ class FakeTelegram:
         }
         if message_thread_id is not None:
             message.update(message_thread_id=message_thread_id, is_topic_message=True)
+            message["reply_to_message"] = self._topic_opening(chat_id, message_thread_id)
         kind = "message"
         if chat_type == "channel":
             kind = "channel_post"
@@ -1589,6 +1592,10 @@ class FakeTelegram:
         self._forums[chat_id][thread_id] = name
         return thread_id
 
+    def _topic_opening(self, chat_id: int, thread_id: int) -> JSONDict:
+        """The ``forum_topic_created`` service message that opened a topic."""
+        return copy.deepcopy(self._messages[(chat_id, thread_id)].message)
+
     def _thread(self, chat_id: int, params: _Params) -> int | None:
         """The forum topic a send goes to (None: the chat itself, or a forum's General)."""
         if not params.get("message_thread_id", "").strip():
@@ -1889,6 +1896,7 @@ class FakeTelegram:
         content: JSONDict = {"text": plain}
         if thread_id is not None:
             content.update(message_thread_id=thread_id, is_topic_message=True)
+            reply_to = reply_to or self._topic_opening(chat_id, thread_id)
         if entities:
             content["entities"] = entities
         preview = _link_preview_options(params)
