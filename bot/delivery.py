@@ -37,12 +37,13 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPrevie
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from bot import callbacks, i18n, rendering
+from bot import callbacks, i18n, rendering, story_edits
 from bot.fanout import alert_style, expand_round, settle
 from bot.matching import evidence_sentence
 from bot.quiet import quiet_until
 from bot.webhooks import WebhookArticle, WebhookItem, WebhookSender, alert_payload
 from storage import queries
+from storage import story_edits as story_store
 from storage import webhooks as webhook_store
 from storage.db import SessionFactory
 from storage.locks import SenderLock
@@ -160,6 +161,8 @@ class SendStatus(Enum):
     UNREACHABLE = "unreachable"  # blocked or gone: the chat is now inactive
     REJECTED = "rejected"  # Telegram refused this message: sending it again will not help
     TRANSIENT = "transient"  # 5xx or network: worth another try later
+    UNCHANGED = "unchanged"  # an edit that changed nothing ("message is not modified")
+    GONE = "gone"  # the message to edit is no longer there (deleted in the chat)
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,9 +309,77 @@ class Dispatcher:
                 self._start_sending(chat_id, self._deliver(chat_id, rows, styles))
             else:
                 self._start_sending(chat_id, self._deliver_each(chat_id, rows, styles))
+        edits = await self._edit_stories()
         while len(self._in_flight) > PIPELINE_TAIL:
             await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
-        return steps + len(claimed)
+        return steps + len(claimed) + edits
+
+    async def _edit_stories(self) -> int:
+        """Claim due later reports of stories and edit the earlier alerts' messages for them
+        (`bot.story_edits`), each chat's in a task of its own; how many were claimed."""
+        async with self._write_lock, self._sessions() as session:
+            claimed = await story_store.claim_due_edits(
+                session=session, worker=self._worker, limit=BATCH_SIZE, lease=CLAIM_LEASE
+            )
+        per_chat: dict[int, list[tuple[Alert, Article]]] = defaultdict(list)
+        for alert, article in claimed:
+            per_chat[alert.chat_id].append((alert, article))
+        busy = set(self._in_flight.values())
+        for chat_id, rows in per_chat.items():
+            if chat_id in busy:  # its earlier alert may be on its way
+                await self._write(
+                    queries.postpone_alerts,
+                    alert_ids=[alert.id for alert, _ in rows],
+                    until=utcnow() + timedelta(seconds=BUSY_CHAT_SECONDS),
+                )
+            else:
+                self._start_sending(chat_id, self._edit_each(chat_id, rows))
+        return len(claimed)
+
+    async def _edit_each(self, chat_id: int, rows: list[tuple[Alert, Article]]) -> None:
+        """Make a chat's claimed story edits in turn, in its language, and record each."""
+        i18n.speak(await self._language(chat_id))
+        for alert, article in rows:
+            assert alert.id is not None
+            async with self._sessions() as session:
+                plan = await story_edits.plan_edit(
+                    session=session, alert=alert, article=article, now=utcnow()
+                )
+            if isinstance(plan, story_edits.Later):
+                await self._write(story_edits.record_no_edit, alert_id=alert.id, later=plan)
+                continue
+            markup = (
+                one_button(rendering.less_like_this_button(plan.button_alert))
+                if plan.button_alert is not None
+                else None
+            )
+            result = await self.edit(
+                chat_id,
+                plan.message_id,
+                plan.text,
+                reply_markup=markup,
+                preview=link_preview(plan.preview, plan.url),
+            )
+            if result.status in (SendStatus.SENT, SendStatus.UNCHANGED, SendStatus.GONE):
+                await self._write(
+                    story_store.mark_edited,
+                    alert_id=alert.id,
+                    message_id=plan.message_id,
+                    note=result.error or None,
+                )
+                continue
+            if result.status is SendStatus.REJECTED:
+                log.error("story edit %s rejected by Telegram: %s", alert.id, result.error)
+                await self._write(queries.mark_alert_failed, alert_id=alert.id, error=result.error)
+            elif result.status is SendStatus.TRANSIENT:
+                backoff = min(MAX_BACKOFF_SECONDS, 2.0 ** (alert.attempts + 1))
+                await self._write(
+                    queries.defer_alert,
+                    alert_id=alert.id,
+                    error=result.error,
+                    retry_at=utcnow() + timedelta(seconds=backoff),
+                )
+            return  # stopping, blocked, refused or erroring: the chat's other edits wait
 
     async def _defer_quiet_hours(self, per_chat: dict[int, list[tuple[Alert, Article]]]) -> None:
         """Hold back (and drop from `per_chat`) the alerts of chats in their quiet hours until
@@ -437,17 +508,11 @@ class Dispatcher:
         if len(rows) == 1:
             alert, article = rows[0]
             listed_with = await self._listed_with(article)
-            text = rendering.alert(
-                title=article.title,
-                topics=json.loads(alert.topics),
-                mentions=json.loads(alert.mentions),
+            text = rendering.stored_alert(
+                alert,
+                article,
                 evidence=evidence_sentence(article.title, article.body, alert.evidence_at),
-                source=article.source,
-                url=article.url or (listed_with.url if listed_with else None),
-                published=article.published_at,
-                listed_with=listed_with.title if listed_with else None,
-                language=article.language,
-                chat_language=i18n.current_language(),
+                listed_with=listed_with,
             )
             style = styles.get(alert.id or 0, quiet)
             preview = link_preview(style.preview, article.url)
@@ -576,19 +641,56 @@ class Dispatcher:
         """Send one HTML message at the budget's pace (`silent`: without a notification;
         `preview`: the link preview, none by default). A 429 pauses all sending and resends;
         a blocked or vanished chat is marked inactive."""
+
+        async def call() -> int:
+            message = await self._bot.send_message(
+                chat_id,
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=reply_markup,
+                disable_notification=silent,
+                link_preview_options=preview or LinkPreviewOptions(is_disabled=True),
+            )
+            return message.message_id
+
+        return await self._paced(chat_id, call)
+
+    async def edit(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        *,
+        reply_markup: InlineKeyboardMarkup | None,
+        preview: LinkPreviewOptions,
+    ) -> SendResult:
+        """Edit one of the bot's HTML messages in place, paced and retried as a send (Telegram
+        counts edits in the same limits). The message keeps only the `reply_markup` and
+        `preview` given. "Message is not modified" is UNCHANGED, "message to edit not found"
+        GONE."""
+
+        async def call() -> int:
+            await self._bot.edit_message_text(
+                text,
+                chat_id=chat_id,
+                message_id=message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=reply_markup,
+                link_preview_options=preview,
+            )
+            return message_id
+
+        return await self._paced(chat_id, call)
+
+    async def _paced(self, chat_id: int, call: Callable[[], Awaitable[int]]) -> SendResult:
+        """Make one call for a chat (a send or an edit; it returns the message id) in a slot of
+        the budget; a 429 pauses all sending and calls again."""
         while True:
             if not await self._wait_for_slot(chat_id):
                 return SendResult(SendStatus.STOPPED)
             try:
                 async with self._sends:
-                    message = await self._bot.send_message(
-                        chat_id,
-                        text,
-                        parse_mode=ParseMode.HTML,
-                        reply_markup=reply_markup,
-                        disable_notification=silent,
-                        link_preview_options=preview or LinkPreviewOptions(is_disabled=True),
-                    )
+                    message_id = await call()
             except RetryAfter as error:
                 seconds = retry_after_seconds(error)
                 log.warning("Telegram asked to slow down: pausing sends for %.1f s", seconds)
@@ -598,13 +700,18 @@ class Dispatcher:
                 await self._deactivate(chat_id, error.message)
                 return SendResult(SendStatus.UNREACHABLE, error=error.message)
             except BadRequest as error:
-                if "chat not found" in error.message.lower():
+                reason = error.message.lower()
+                if "chat not found" in reason:
                     await self._deactivate(chat_id, error.message)
                     return SendResult(SendStatus.UNREACHABLE, error=error.message)
+                if "message is not modified" in reason:
+                    return SendResult(SendStatus.UNCHANGED, error=error.message)
+                if "message to edit not found" in reason:
+                    return SendResult(SendStatus.GONE, error=error.message)
                 return SendResult(SendStatus.REJECTED, error=error.message)
             except TelegramError as error:  # 5xx, timeouts, network
                 return SendResult(SendStatus.TRANSIENT, error=str(error))
-            return SendResult(SendStatus.SENT, message_id=message.message_id)
+            return SendResult(SendStatus.SENT, message_id=message_id)
 
     @property
     def is_sender(self) -> bool:

@@ -48,6 +48,14 @@ def settle(
     return decide(chat_id, matched, mode == DeliveryMode.DIGEST)
 
 
+def later_report(routed: RoutedAlert) -> RoutedAlert:
+    """A later report of a story the chat was already told of: no new message. One that would
+    be pushed edits the earlier alert in place to name its source (`bot.story_edits`), one
+    that would not is kept for the digest."""
+    edit = routed.status == AlertStatus.PENDING
+    return routed._replace(status=AlertStatus.EDIT if edit else AlertStatus.HELD)
+
+
 _PREVIEWS = (Preview.OFF, Preview.SMALL, Preview.LARGE)
 
 
@@ -122,7 +130,7 @@ async def expand_for_chat(*, session: AsyncSession, chat_id: int, at: datetime) 
             article_id=fanout.article_id,
             chat_ids=[chat_id],
         ):
-            routed = routed._replace(status=AlertStatus.HELD)
+            routed = later_report(routed)
         written += await queries.add_alerts(
             session=session,
             article_id=fanout.article_id,
@@ -136,7 +144,7 @@ async def expand_for_chat(*, session: AsyncSession, chat_id: int, at: datetime) 
 async def expand_chunk(*, session: AsyncSession, article_id: int, story_id: int) -> int:
     """Write the alerts of the next `CHUNK` chats of an article's fan-out and move its cursor
     on, in the caller's transaction; how many alerts were written. A chat already told about
-    another report of the story keeps this one for its digest."""
+    another report of the story gets no new message for this one (`later_report`)."""
     cursor = await queries.lock_fanout(session=session, article_id=article_id)
     if cursor is None:
         return 0
@@ -179,7 +187,7 @@ async def expand_chunk(*, session: AsyncSession, article_id: int, story_id: int)
         if routed is None:
             continue
         if chat_id in told:
-            routed = routed._replace(status=AlertStatus.HELD)
+            routed = later_report(routed)
         alerts.append(queries.NewAlert(*routed))
     written = await queries.add_alerts(
         session=session,
