@@ -1029,6 +1029,11 @@ class FakeTelegram:
         kind = "edited_channel_post" if "sender_chat" in message else "edited_message"
         return self._enqueue({kind: message})
 
+    def delete_in_chat(self, chat_id: int, message_id: int) -> None:
+        """A user deletes a message for everyone (in a private chat, the bot's too): Telegram
+        sends the bot no update, and editing it is "message to edit not found"."""
+        del self._messages[(chat_id, message_id)]
+
     def add_callback(
         self,
         chat_id: int,
