@@ -20,7 +20,7 @@ async def test_the_demo_subscribes_alerts_and_answers(caplog: pytest.LogCaptureF
     assert "Matched: India-Chile, copper — main subject; rare earths — mentioned" in text
     assert "Matched: lithium" in text
     # the article, one headline and two wire stories, and the group's two copper stories
-    assert text.count("🔔") == 6
+    assert text.count("says:\n   🔔") + text.count("says in Metals desk:\n   🔔") == 6
     assert text.count("🤖 bot says in Metals desk:\n   🔔") == 2
     assert "duplicates: 5, on watch-lists: 0" in text
     assert "I don't know that command" in text
@@ -30,6 +30,10 @@ async def test_the_demo_subscribes_alerts_and_answers(caplog: pytest.LogCaptureF
     assert "🤖 bot sends a chart:" in text and "copper: 2 articles in the last 30 days" in text
     assert "set to Asia/Kolkata" in text and "at 07:30" in text
     assert "Andes Mining Wire · 1 article" in text  # /sources
+    # a second source of the Codelco story edits both its alerts in place: no new ping
+    edited = "edits its message:\n   🔔 Codelco lifts copper output forecast"
+    assert text.count(edited) == 1 and text.count(edited.replace(":", " in Metals desk:")) == 1
+    assert text.count("📰 Also reported by Mining Weekly") == 2
     lines = [line for line in text.splitlines() if line.strip()]
     turns = [i for i, line in enumerate(lines) if line.startswith("🧑")]
     assert all(not lines[i + 1].startswith("🧑") for i in turns)  # each answered before the next
