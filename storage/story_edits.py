@@ -6,7 +6,7 @@ instances (`bot.story_edits`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import timedelta
 from typing import NamedTuple
 
@@ -140,3 +140,27 @@ async def hold_edits(*, session: AsyncSession, alert_ids: Sequence[int]) -> None
         .where(col(Alert.id).in_(alert_ids), col(Alert.status) == AlertStatus.EDIT)
         .values(status=AlertStatus.HELD, claimed_by=None, claimed_until=None)
     )
+
+
+async def told_sources(
+    *, session: AsyncSession, chat_id: int, story_ids: Collection[int]
+) -> dict[int, list[str]]:
+    """The sources of the reports of some stories that a chat has alerts about, whenever they
+    came (sent, edited or held), by story, in the order they came."""
+    sources: dict[int, list[str]] = {}
+    if not story_ids:
+        return sources
+    result = await session.exec(
+        select(Article.story_id, Article.source)
+        .join(Alert, col(Alert.article_id) == Article.id)
+        .where(
+            col(Alert.chat_id) == chat_id,
+            col(Article.story_id).in_(story_ids),
+            col(Article.source).is_not(None),
+        )
+        .order_by(col(Alert.id))
+    )
+    for story_id, source in result.all():
+        if story_id is not None and source and source not in sources.setdefault(story_id, []):
+            sources[story_id].append(source)
+    return sources

@@ -113,6 +113,24 @@ async def test_the_digest_lists_the_story_once_with_all_its_sources(
     assert "(also reported by Mining Weekly, Reuters)" in plain
 
 
+async def test_a_digest_after_the_first_report_names_it_beside_the_later_one(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory, ingest: Callable[..., Any]
+) -> None:
+    await subscribe(db, ANALYST, "copper")
+    await ingest(WIRE)
+    await telegram.wait_for_sent(chat_id=ANALYST)
+    last_digest = utcnow()  # the first report went in the digest before this one
+    await ingest(WEEKLY)
+    await telegram.wait_for_sent(2, chat_id=ANALYST)
+    async with db() as session:
+        chat = await session.get(Chat, ANALYST)
+    assert chat is not None
+    [text] = await digest_text(db, chat, since=last_digest, until=utcnow())
+    plain = rendering.plain_text(text)
+    assert "— 1 article" in plain
+    assert "Mining Weekly" in plain and "(also reported by Wire)" in plain
+
+
 async def test_the_same_source_again_changes_nothing_and_is_done_quietly(
     bot: BotApplication, telegram: FakeTelegram, db: SessionFactory, ingest: Callable[..., Any]
 ) -> None:
