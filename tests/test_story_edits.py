@@ -5,6 +5,7 @@ API; the digest lists the story once with its sources."""
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
@@ -22,9 +23,19 @@ from bot.digest_jobs import digest_text
 from bot.story_edits import EDIT_WINDOW
 from storage import queries
 from storage.db import SessionFactory
-from storage.models import Alert, AlertSender, AlertStatus, Article, Chat, utcnow
+from storage.models import (
+    Alert,
+    AlertSender,
+    AlertStatus,
+    Article,
+    Chat,
+    Preview,
+    Subscription,
+    utcnow,
+)
 from tests.fakes import FakeTelegram
 from tests.test_alerts import ANALYST, CODELCO_REWRITE, CODELCO_WIRE, TRADER, expand, subscribe
+from tests.test_instances import make_dispatcher, subscribe_many
 
 WIRE = CODELCO_WIRE
 WEEKLY = replace(CODELCO_REWRITE, source="Mining Weekly")
@@ -111,6 +122,31 @@ async def test_the_digest_lists_the_story_once_with_all_its_sources(
     assert "— 1 article" in plain
     assert plain.count("Codelco") == 1
     assert "(also reported by Mining Weekly, Reuters)" in plain
+
+
+async def test_a_channels_alert_is_edited_without_buttons_and_keeps_its_large_preview(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory, ingest: Callable[..., Any]
+) -> None:
+    channel = -1_001_777_000_001
+    telegram.add_channel(channel, "metals_desk", title="Metals desk")
+    async with db() as session:
+        await queries.ensure_chat(session=session, chat_id=channel, kind="channel")
+        await queries.add_subscription(session=session, chat_id=channel, topic="copper")
+        await session.exec(update(Subscription).values(preview=Preview.LARGE))
+        await session.commit()
+    await ingest(WIRE)
+    [alert] = await telegram.wait_for_sent(chat_id=channel)
+    await ingest(WEEKLY)
+    _, edit = await telegram.wait_for_sent(2, chat_id=channel)
+
+    assert alert.reply_markup is None and edit.reply_markup is None
+    assert alert.link_preview_options == edit.link_preview_options
+    assert edit.link_preview_options is not None
+    assert (edit.link_preview_options["url"], edit.link_preview_options["prefer_large_media"]) == (
+        WIRE.url,
+        True,
+    )
+    assert (edit.plain_text or "").endswith("📰 Also reported by Mining Weekly")
 
 
 async def test_a_digest_after_the_first_report_names_it_beside_the_later_one(
@@ -238,6 +274,34 @@ async def test_a_restart_makes_no_second_edit_even_after_dying_mid_edit(
         AlertStatus.SENT,
         AlertStatus.EDITED,
     ]
+
+
+async def test_two_dispatchers_edit_each_chats_alert_once(
+    postgres_url: str, telegram: FakeTelegram, db: SessionFactory, ingest: Callable[..., Any]
+) -> None:
+    chats = range(3000, 3060)
+    await subscribe_many(db, chats, "copper")
+    first, close_first = await make_dispatcher(telegram, postgres_url, lock_key=1)
+    second, close_second = await make_dispatcher(telegram, postgres_url, lock_key=2)
+    first.start()
+    second.start()
+    try:  # two senders (never in production): only the leases keep them apart
+        async with asyncio.timeout(10):
+            while not (first.is_sender and second.is_sender):
+                await asyncio.sleep(0.05)
+        await ingest(WIRE)
+        await telegram.wait_for_sent(len(chats), timeout=30)
+        await ingest(WEEKLY)
+        await telegram.wait_for_sent(2 * len(chats), timeout=30)
+        await settle()
+    finally:
+        await close_first()
+        await close_second()
+    edits = [m for m in telegram.sent if m.method == "editMessageText"]
+    assert Counter(m.chat_id for m in edits) == Counter(chats)
+    assert len(telegram.sent) == 2 * len(chats)
+    statuses = Counter(status for _, _, status, _ in await rows(db))
+    assert statuses == {AlertStatus.SENT: len(chats), AlertStatus.EDITED: len(chats)}
 
 
 async def test_an_alert_older_than_48_hours_is_not_edited_and_the_report_waits_for_the_digest(
