@@ -1136,14 +1136,16 @@ def evidence_button() -> Button:
 def alert_burst(items: Sequence[BurstItem], chat_language: str = "en") -> list[BurstMessage]:
     """Several alerts for one chat as a list of headlines, each with its source, date, the
     article's language when it is not the chat's, and watch items: messages within
-    Telegram's limit (each sent with `evidence_button`)."""
+    Telegram's limit (each sent with `evidence_button`). No message carries a single
+    headline, so a message with one alert is always an alert of its own (`bot.story_edits`
+    edits those)."""
     header = ngettext(
         "🔔 <b>{count} new article</b> on your watch-list",
         "🔔 <b>{count} new articles</b> on your watch-list",
         len(items),
     ).format(count=len(items))
     continued = _("🔔 <i>continued</i>")
-    chunks: list[BurstMessage] = []
+    parts: list[tuple[list[str], list[int]]] = []  # each message's lines and alerts
     lines, size = [header], visible_length(header)
     ids: list[int] = []
     for item in items:
@@ -1160,13 +1162,17 @@ def alert_burst(items: Sequence[BurstItem], chat_language: str = "en") -> list[B
         line += f" · <i>{escape(shorten(matched, 200))}</i>"
         length = visible_length(line) + 1
         if ids and size + length > MESSAGE_LIMIT:
-            chunks.append(BurstMessage("\n".join(lines), ids))
+            parts.append((lines, ids))
             lines, ids, size = [continued], [], visible_length(continued)
         lines.append(line)
         ids.append(item.alert_id)
         size += length
-    chunks.append(BurstMessage("\n".join(lines), ids))
-    return chunks
+    if parts and len(ids) == 1:  # the message before gives its last headline to this one
+        before_lines, before_ids = parts[-1]
+        lines.insert(1, before_lines.pop())
+        ids.insert(0, before_ids.pop())
+    parts.append((lines, ids))
+    return [BurstMessage("\n".join(part_lines), part_ids) for part_lines, part_ids in parts]
 
 
 def _source_and_date(source: str | None, published: datetime | None) -> str:

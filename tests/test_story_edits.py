@@ -15,11 +15,12 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from bot import rendering
-from bot.app import running
+from bot.app import build_application, running
 from bot.articles import ArticleIn
 from bot.context import BotApplication
 from bot.delivery import SendBudget
 from bot.digest_jobs import digest_text
+from bot.settings import Settings
 from bot.story_edits import EDIT_WINDOW
 from storage import queries
 from storage.db import SessionFactory
@@ -33,6 +34,7 @@ from storage.models import (
     Subscription,
     utcnow,
 )
+from tests.conftest import FAST_BUDGET
 from tests.fakes import FakeTelegram
 from tests.test_alerts import ANALYST, CODELCO_REWRITE, CODELCO_WIRE, TRADER, expand, subscribe
 from tests.test_instances import make_dispatcher, subscribe_many
@@ -366,15 +368,16 @@ async def test_unsubscribing_or_muting_the_source_before_the_edit_leaves_the_ale
 
 
 async def test_a_story_first_told_in_a_list_of_headlines_keeps_its_later_report_for_the_digest(
-    make_bot: Callable[..., BotApplication],
-    settings: Any,
+    settings: Settings,
     telegram: FakeTelegram,
     db: SessionFactory,
     ingest: Callable[..., Any],
 ) -> None:
     await subscribe(db, ANALYST, "copper")
-    settings.alert_burst_seconds = 0.5
-    async with running(make_bot(), poll_timeout=1):
+    bursting = settings.model_copy(update={"alert_burst_seconds": 0.5})
+    async with running(
+        build_application(bursting, budget=SendBudget(**FAST_BUDGET)), poll_timeout=1
+    ):
         await ingest(OTHER_STORY)
         await telegram.wait_for_sent(chat_id=ANALYST)
         await ingest(WIRE, STRIKE)
