@@ -22,6 +22,7 @@ from bot.delivery import SendBudget
 from bot.digest_jobs import digest_text
 from bot.settings import Settings
 from bot.story_edits import EDIT_WINDOW
+from bot.subscriptions import pause, resume
 from storage import queries
 from storage.db import SessionFactory
 from storage.models import (
@@ -365,6 +366,26 @@ async def test_unsubscribing_or_muting_the_source_before_the_edit_leaves_the_ale
     assert methods(telegram, TRADER) == ["sendMessage"]
     assert telegram.calls_of("editMessageText") == []
     assert [source for source, *_ in await rows(db)] == ["Wire", "Wire"]  # dropped
+
+
+async def test_a_later_report_while_the_chat_is_paused_waits_for_the_digest(
+    make_bot: Callable[..., BotApplication],
+    telegram: FakeTelegram,
+    db: SessionFactory,
+    ingest: Callable[..., Any],
+) -> None:
+    await subscribe(db, ANALYST, "copper")
+    async with running(make_bot(), poll_timeout=1):
+        await ingest(WIRE)
+        await telegram.wait_for_sent(chat_id=ANALYST)
+    await ingest(WEEKLY)
+    await pause(db, ANALYST)  # /stop, then /start, before the dispatcher ran again
+    await resume(db, ANALYST)
+    async with running(make_bot(), poll_timeout=1):
+        await settle(1.5)
+
+    assert methods(telegram, ANALYST) == ["sendMessage"]
+    assert [status for _, _, status, _ in await rows(db)] == [AlertStatus.SENT, AlertStatus.HELD]
 
 
 async def test_a_story_first_told_in_a_list_of_headlines_keeps_its_later_report_for_the_digest(
