@@ -14,6 +14,8 @@ sends the alerts from the outbox, at Telegram's pace, exactly once.
 - 5xx and network errors: the alert is retried later with exponential backoff.
 - A sent alert is marked sent right after Telegram accepts it; on stop, the dispatcher finishes
   the message in flight and starts no other.
+- A later report of a story a chat was alerted to is no new message: each round also claims
+  those and edits the earlier alert in place (`bot.story_edits`), paced and retried as a send.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ answer callback queries against it. It runs in the test's own event loop::
         fake.add_message(42, "/start")
         [reply] = await fake.wait_for_sent(chat_id=42)
 
-What users do is injected with `add_message` / `add_callback`; what Telegram does wrong is
+What users do is injected with `add_message` / `add_callback` (and `delete_in_chat`, which
+tells the bot nothing, as in Telegram); what Telegram does wrong is
 injected with `fail_next`, `block_chat` and `set_rate_limits`. Everything the bot did is
 recorded in `sent`, `calls`, `callback_answers` and `commands`.
 
