@@ -319,6 +319,9 @@ class Dispatcher:
     async def _edit_stories(self) -> int:
         """Claim due later reports of stories and edit the earlier alerts' messages for them
         (`bot.story_edits`), each chat's in a task of its own; how many were claimed."""
+        async with self._sessions() as session:
+            if not await story_store.edits_waiting(session=session):
+                return 0  # the usual round: sends waiting to be recorded do not wait for this
         async with self._write_lock, self._sessions() as session:
             claimed = await story_store.claim_due_edits(
                 session=session, worker=self._worker, limit=BATCH_SIZE, lease=CLAIM_LEASE

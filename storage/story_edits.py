@@ -17,6 +17,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.models import Alert, AlertStatus, Article, Chat, utcnow
 
 
+async def edits_waiting(*, session: AsyncSession) -> bool:
+    """Whether any later report waits to edit (due or not): a read on the status index, so a
+    dispatcher round with none takes no lock for them."""
+    result = await session.exec(
+        select(Alert.id).where(col(Alert.status) == AlertStatus.EDIT).limit(1)
+    )
+    return result.first() is not None
+
+
 async def claim_due_edits(
     *, session: AsyncSession, worker: str, limit: int, lease: timedelta
 ) -> list[tuple[Alert, Article]]:
