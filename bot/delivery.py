@@ -19,6 +19,8 @@ sends the alerts from the outbox, at Telegram's pace, exactly once.
 - 5xx and network errors: the alert is retried later with exponential backoff.
 - A sent alert is marked sent right after Telegram accepts it; on stop, the dispatcher finishes
   the message in flight and starts no other.
+- A later report of a story a chat was alerted to is no new message: each round also claims
+  those and edits the earlier alert in place (`bot.story_edits`), paced and retried as a send.
 """
 
 from __future__ import annotations
@@ -38,15 +40,16 @@ from typing import NamedTuple, TypeVar
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import callbacks, i18n, rendering
+from bot import callbacks, i18n, rendering, story_edits
 from bot.fanout import alert_style, expand_round, levels_at, settle
 from bot.matching import evidence_sentence
 from bot.quiet import quiet_until
-from bot.senders import Channel, Destination, Sender, SendResult, SendStatus
+from bot.senders import Channel, Destination, SendResult, SendStatus
 from bot.senders.telegram import TelegramMessage, TelegramSender, link_preview
 from bot.senders.webhook import WebhookAlertSender
 from bot.webhooks import WebhookSender
 from storage import queries
+from storage import story_edits as story_store
 from storage import webhooks as webhook_store
 from storage.db import SessionFactory
 from storage.locks import SenderLock
@@ -176,7 +179,7 @@ class Dispatcher:
         self._write_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._in_flight: dict[asyncio.Task[object], Destination] = {}  # sending task → where
-        self._telegram: Sender[TelegramMessage] = TelegramSender(
+        self._telegram = TelegramSender(
             bot, budget or SendBudget(), stop=self._stop, on_unreachable=self._deactivate
         )
         self._webhook = WebhookAlertSender(webhooks, sessions) if webhooks else None
@@ -278,9 +281,80 @@ class Dispatcher:
                 self._start_sending(destination, self._deliver(destination, rows, styles))
             else:
                 self._start_sending(destination, self._deliver_each(destination, rows, styles))
+        edits = await self._edit_stories()
         while len(self._in_flight) > PIPELINE_TAIL:
             await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
-        return steps + len(claimed)
+        return steps + len(claimed) + edits
+
+    async def _edit_stories(self) -> int:
+        """Claim due later reports of stories and edit the earlier alerts' messages for them
+        (`bot.story_edits`), each chat's in a task of its own; how many were claimed."""
+        async with self._sessions() as session:
+            if not await story_store.edits_waiting(session=session):
+                return 0  # the usual round: sends waiting to be recorded do not wait for this
+        async with self._write_lock, self._sessions() as session:
+            claimed = await story_store.claim_due_edits(
+                session=session, worker=self._worker, limit=BATCH_SIZE, lease=CLAIM_LEASE
+            )
+        per_chat: dict[int, list[tuple[Alert, Article]]] = defaultdict(list)
+        for alert, article in claimed:
+            per_chat[alert.chat_id].append((alert, article))
+        busy = {destination.chat_id for destination in self._in_flight.values()}
+        for chat_id, rows in per_chat.items():
+            if chat_id in busy:  # its earlier alert may be on its way
+                await self._write(
+                    queries.postpone_alerts,
+                    alert_ids=[alert.id for alert, _ in rows],
+                    until=utcnow() + timedelta(seconds=BUSY_CHAT_SECONDS),
+                )
+            else:
+                self._start_sending(Destination(chat_id), self._edit_each(chat_id, rows))
+        return len(claimed)
+
+    async def _edit_each(self, chat_id: int, rows: list[tuple[Alert, Article]]) -> None:
+        """Make a chat's claimed story edits in turn, in its language, and record each."""
+        i18n.speak(await self._language(chat_id))
+        for alert, article in rows:
+            assert alert.id is not None
+            async with self._sessions() as session:
+                plan = await story_edits.plan_edit(
+                    session=session, alert=alert, article=article, now=utcnow()
+                )
+            if isinstance(plan, story_edits.Later):
+                await self._write(story_edits.record_no_edit, alert_id=alert.id, later=plan)
+                continue
+            markup = (
+                one_button(rendering.less_like_this_button(plan.button_alert))
+                if plan.button_alert is not None
+                else None
+            )
+            result = await self.edit(
+                chat_id,
+                plan.message_id,
+                TelegramMessage(
+                    plan.text, reply_markup=markup, preview=link_preview(plan.preview, plan.url)
+                ),
+            )
+            if result.status in (SendStatus.SENT, SendStatus.UNCHANGED, SendStatus.GONE):
+                await self._write(
+                    story_store.mark_edited,
+                    alert_id=alert.id,
+                    message_id=plan.message_id,
+                    note=result.error or None,
+                )
+                continue
+            if result.status is SendStatus.REJECTED:
+                log.error("story edit %s rejected by Telegram: %s", alert.id, result.error)
+                await self._write(queries.mark_alert_failed, alert_id=alert.id, error=result.error)
+            elif result.status is SendStatus.TRANSIENT:
+                backoff = min(MAX_BACKOFF_SECONDS, 2.0 ** (alert.attempts + 1))
+                await self._write(
+                    queries.defer_alert,
+                    alert_id=alert.id,
+                    error=result.error,
+                    retry_at=utcnow() + timedelta(seconds=backoff),
+                )
+            return  # stopping, blocked, refused or erroring: the chat's other edits wait
 
     async def _defer_quiet_hours(
         self, per_destination: dict[Destination, list[tuple[Alert, Article]]]
@@ -444,17 +518,11 @@ class Dispatcher:
         if len(rows) == 1:
             alert, article = rows[0]
             listed_with = await self._listed_with(article)
-            text = rendering.alert(
-                title=article.title,
-                topics=json.loads(alert.topics),
-                mentions=json.loads(alert.mentions),
+            text = rendering.stored_alert(
+                alert,
+                article,
                 evidence=evidence_sentence(article.title, article.body, alert.evidence_at),
-                source=article.source,
-                url=article.url or (listed_with.url if listed_with else None),
-                published=article.published_at,
-                listed_with=listed_with.title if listed_with else None,
-                language=article.language,
-                chat_language=i18n.current_language(),
+                listed_with=listed_with,
             )
             style = styles.get(alert.id or 0, quiet)
             preview = link_preview(style.preview, article.url)
@@ -566,6 +634,11 @@ class Dispatcher:
                 notice = rendering.topic_deleted(forgotten.topics, digest=forgotten.digest)
             await self._telegram.send(destination.general(), TelegramMessage(notice))
         return result
+
+    async def edit(self, chat_id: int, message_id: int, message: TelegramMessage) -> SendResult:
+        """Edit one of the bot's messages in place, paced as a send (Telegram counts edits in
+        the same limits)."""
+        return await self._telegram.edit(Destination(chat_id), message_id, message)
 
     @property
     def is_sender(self) -> bool:

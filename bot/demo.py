@@ -351,8 +351,31 @@ async def _script(api: OfflineBotAPI, ingestor: Ingestor, wake: Any) -> None:
     await api.conversation("/digesttime 7:30am", "/settings")
     await api.conversation("/list", "[✖ India-Chile]", "/unsubscribe lithium")
     await api.conversation("/subscribe", "/weather")
+    await _second_source(api, ingestor, wake)
     await _forum_topics(api, ingestor, wake)
     api.narrate("End of the demo.")
+
+
+SECOND_SOURCE = ArticleIn(
+    title="Chile's Codelco raises copper production forecast as mines recover",
+    body="Codelco, Chile's state-owned copper miner, raised its production forecast for next "
+    "year to 1.4 million tonnes as its mines recovered, the mining ministry said.",
+    url="https://miningweekly.example.com/codelco-forecast",
+    source="Mining Weekly",
+)
+
+
+async def _second_source(api: OfflineBotAPI, ingestor: Ingestor, wake: Any) -> None:
+    """A second outlet reports a story already alerted: each alert is edited in place."""
+    api.narrate(
+        "Mining Weekly reports the Codelco story too: no new ping, the alerts Asha and the "
+        "group got are edited in place to name the second source."
+    )
+    await ingestor.refresh()
+    await ingestor.ingest([replace(SECOND_SOURCE, published=datetime.now(UTC))])
+    before = api.answered
+    wake()
+    await api.settle(until_answered=before + 2)  # Asha's alert and the group's
 
 
 async def _forum_topics(api: OfflineBotAPI, ingestor: Ingestor, wake: Any) -> None:

@@ -18,6 +18,7 @@ from bot.localtime import WEEKDAYS
 from bot.senders import Destination, SendStatus
 from bot.senders.telegram import TelegramMessage
 from storage import queries
+from storage import story_edits as story_store
 from storage.db import SessionFactory
 from storage.models import NO_THREAD, WEEKLY_SLOT, Alert, Article, Chat, utcnow
 from storage.queries import DigestSlot
@@ -150,7 +151,8 @@ async def digest_text(
     weekly: bool = False,
 ) -> list[str]:
     """The digest as messages: what matched since the last digest, grouped by watch item,
-    each article settled by the watch-list of now (an item no longer watched is not listed);
+    each article settled by the watch-list of now (an item no longer watched is not listed),
+    each story once with the sources of all its reports the chat has;
     the weekly one lists main stories only. Empty when nothing matched and the chat does not
     want a "nothing new" line."""
     since = since or until - FIRST_DIGEST_WINDOW
@@ -170,6 +172,11 @@ async def digest_text(
                 topics={m.topic for found in matches.values() for m in found},
             )
         ).get(chat.id)
+        told = await story_store.told_sources(
+            session=session,
+            chat_id=chat.id,
+            story_ids={article.story_id for _, article in rows if article.story_id},
+        )
     articles = []
     for alert, article in _one_per_article(rows):
         settled = watch and settle(chat.id, matches[alert.article_id], watch.levels, watch.mode)
@@ -177,12 +184,15 @@ async def digest_text(
             about = tuple(topic for topic in settled.topics if topic not in settled.mentions)
             settled = settled._replace(topics=about, mentions=()) if about else None
         if settled:
+            story = article.story_id or article.id or 0
             articles.append(
                 DigestArticle(
                     title=article.title,
                     source=article.source,
                     url=article.url,
-                    story=article.story_id or article.id or 0,
+                    story=story,
+                    # its story's other sources, also those of reports before this period
+                    also=tuple(s for s in told.get(story, ()) if s != article.source),
                     topics=settled.topics,
                     mentions=settled.mentions,
                     relevance=settled.relevance,

@@ -79,6 +79,14 @@ def levels_at(
     }
 
 
+def later_report(alert: queries.NewAlert) -> queries.NewAlert:
+    """A later report of a story the chat was already told of: no new message. One that would
+    be pushed edits the earlier alert in place to name its source (`bot.story_edits`), one
+    that would not is kept for the digest."""
+    edit = alert.status == AlertStatus.PENDING
+    return alert._replace(status=AlertStatus.EDIT if edit else AlertStatus.HELD)
+
+
 _PREVIEWS = (Preview.OFF, Preview.SMALL, Preview.LARGE)
 
 
@@ -157,7 +165,7 @@ async def expand_for_chat(*, session: AsyncSession, chat_id: int, at: datetime) 
             article_id=fanout.article_id,
             chat_ids=[chat_id],
         ):
-            alerts = [alert._replace(status=AlertStatus.HELD) for alert in alerts]
+            alerts = [later_report(alert) for alert in alerts]
         written += await queries.add_alerts(
             session=session,
             article_id=fanout.article_id,
@@ -171,7 +179,7 @@ async def expand_for_chat(*, session: AsyncSession, chat_id: int, at: datetime) 
 async def expand_chunk(*, session: AsyncSession, article_id: int, story_id: int) -> int:
     """Write the alerts of the next `CHUNK` chats of an article's fan-out and move its cursor
     on, in the caller's transaction; how many alerts were written. A chat already told about
-    another report of the story keeps this one for its digest."""
+    another report of the story gets no new message for this one (`later_report`)."""
     cursor = await queries.lock_fanout(session=session, article_id=article_id)
     if cursor is None:
         return 0
@@ -216,9 +224,8 @@ async def expand_chunk(*, session: AsyncSession, article_id: int, story_id: int)
             )
             if routed is None:
                 continue
-            if chat_id in told:
-                routed = routed._replace(status=AlertStatus.HELD)
-            alerts.append(queries.NewAlert(*routed, thread_id=thread_id))
+            alert = queries.NewAlert(*routed, thread_id=thread_id)
+            alerts.append(later_report(alert) if chat_id in told else alert)
     written = await queries.add_alerts(
         session=session,
         article_id=article_id,

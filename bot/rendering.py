@@ -4,6 +4,7 @@ through `escape`; nothing here imports Telegram, so it is tested directly."""
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -54,7 +55,7 @@ from bot.text import shorten, utf16_length
 from bot.topics import Ambiguous
 
 if TYPE_CHECKING:  # types only: rendering stays free of the database at run time
-    from storage.models import Feed
+    from storage.models import Alert, Article, Feed
     from storage.stats import Stats
 
 MESSAGE_LIMIT = 4096
@@ -1225,14 +1226,16 @@ def evidence_button() -> Button:
 def alert_burst(items: Sequence[BurstItem], chat_language: str = "en") -> list[BurstMessage]:
     """Several alerts for one chat as a list of headlines, each with its source, date, the
     article's language when it is not the chat's, and watch items: messages within
-    Telegram's limit (each sent with `evidence_button`)."""
+    Telegram's limit (each sent with `evidence_button`). No message carries a single
+    headline, so a message with one alert is always an alert of its own (`bot.story_edits`
+    edits those)."""
     header = ngettext(
         "🔔 <b>{count} new article</b> on your watch-list",
         "🔔 <b>{count} new articles</b> on your watch-list",
         len(items),
     ).format(count=len(items))
     continued = _("🔔 <i>continued</i>")
-    chunks: list[BurstMessage] = []
+    parts: list[tuple[list[str], list[int]]] = []  # each message's lines and alerts
     lines, size = [header], visible_length(header)
     ids: list[int] = []
     for item in items:
@@ -1249,13 +1252,17 @@ def alert_burst(items: Sequence[BurstItem], chat_language: str = "en") -> list[B
         line += f" · <i>{escape(shorten(matched, 200))}</i>"
         length = visible_length(line) + 1
         if ids and size + length > MESSAGE_LIMIT:
-            chunks.append(BurstMessage("\n".join(lines), ids))
+            parts.append((lines, ids))
             lines, ids, size = [continued], [], visible_length(continued)
         lines.append(line)
         ids.append(item.alert_id)
         size += length
-    chunks.append(BurstMessage("\n".join(lines), ids))
-    return chunks
+    if parts and len(ids) == 1:  # the message before gives its last headline to this one
+        before_lines, before_ids = parts[-1]
+        lines.insert(1, before_lines.pop())
+        ids.insert(0, before_ids.pop())
+    parts.append((lines, ids))
+    return [BurstMessage("\n".join(part_lines), part_ids) for part_lines, part_ids in parts]
 
 
 def _source_and_date(source: str | None, published: datetime | None) -> str:
@@ -1338,10 +1345,12 @@ def alert(
     listed_with: str | None = None,
     language: str | None = None,
     chat_language: str = "en",
+    also: Sequence[str] = (),
 ) -> str:
     """One alert: headline, the watch items it matched and why, the sentence that matched (for
     a related headline, the article it was listed with), the article's language when it is not
-    the chat's, source, date, link."""
+    the chat's, source, date, link; and the other sources that reported the story since, if
+    any (`also`)."""
     lines = [
         f"🔔 <b>{escape(shorten(title, ALERT_TITLE_LENGTH))}</b>",
         _("Matched: <i>{reasons}</i>").format(
@@ -1356,7 +1365,55 @@ def alert(
     if language and language != chat_language:
         lines.append(f"🌐 {escape(_(language_name(language)))}")
     lines.append(origin(source, published, url))
+    if also:
+        lines.append(also_reported_by(also))
     return "\n".join(lines)
+
+
+def stored_alert(
+    row: Alert,
+    article: Article,
+    *,
+    evidence: str,
+    listed_with: Article | None,
+    also: Sequence[str] = (),
+) -> str:
+    """An alert row as its single message says it, in the language spoken (`alert`): the same
+    text when it is sent and when it is edited to name later sources of its story."""
+    return alert(
+        title=article.title,
+        topics=json.loads(row.topics),
+        mentions=json.loads(row.mentions),
+        evidence=evidence,
+        source=article.source,
+        url=article.url or (listed_with.url if listed_with else None),
+        published=article.published_at,
+        listed_with=listed_with.title if listed_with else None,
+        language=article.language,
+        chat_language=current_language(),
+        also=also,
+    )
+
+
+ALSO_REPORTED_SHOWN = 5  # sources named on the line; the others are counted
+ALSO_SOURCE_LENGTH = 60
+
+
+def also_reported_by(sources: Sequence[str]) -> str:
+    """The line naming the later sources of an alert's story: each once, in order, the first
+    few named and the others counted ("… and 3 more")."""
+    names = list(dict.fromkeys(sources))
+    shown = ", ".join(
+        escape(shorten(name, ALSO_SOURCE_LENGTH)) for name in names[:ALSO_REPORTED_SHOWN]
+    )
+    more = len(names) - ALSO_REPORTED_SHOWN
+    if more > 0:
+        return ngettext(
+            "📰 Also reported by {sources} and {count} more",
+            "📰 Also reported by {sources} and {count} more",
+            more,
+        ).format(sources=shown, count=more)
+    return _("📰 Also reported by {sources}").format(sources=shown)
 
 
 # --------------------------------------------------------------------------------------------

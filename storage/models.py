@@ -46,6 +46,10 @@ class AlertStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     HELD = "held"  # kept for the digest, never pushed (see bot.ingest.decide)
+    # a later report of a story the chat was alerted to: the earlier alert's message is to be
+    # edited to name its source (bot.story_edits), then `edited`, with that message's id
+    EDIT = "edit"
+    EDITED = "edited"
 
 
 class DeliveryMode(StrEnum):

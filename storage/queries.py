@@ -787,10 +787,13 @@ async def forget_thread(*, session: AsyncSession, chat_id: int, thread_id: int) 
 
 
 async def release_claims(*, session: AsyncSession, worker: str) -> None:
-    """Give a worker's leased pending alerts back."""
+    """Give a worker's leased pending alerts (and edits of earlier alerts) back."""
     await session.exec(
         update(Alert)
-        .where(col(Alert.status) == AlertStatus.PENDING, col(Alert.claimed_by) == worker)
+        .where(
+            col(Alert.status).in_([AlertStatus.PENDING, AlertStatus.EDIT]),
+            col(Alert.claimed_by) == worker,
+        )
         .values(claimed_by=None, claimed_until=None)
     )
 
@@ -1119,12 +1122,13 @@ def _chunks(items: Sequence[_Item]) -> Iterable[Sequence[_Item]]:
 
 
 async def hold_pending_alerts(*, session: AsyncSession, chat_id: int) -> None:
-    """Keep a pausing chat's unsent alerts for its next digest instead of pushing them."""
+    """Keep a pausing chat's unsent alerts (and edits of earlier ones) for its next digest
+    instead of pushing them."""
     await session.exec(
         update(Alert)
         .where(
             col(Alert.chat_id) == chat_id,
-            col(Alert.status) == AlertStatus.PENDING,
+            col(Alert.status).in_([AlertStatus.PENDING, AlertStatus.EDIT]),
             or_(col(Alert.claimed_until).is_(None), col(Alert.claimed_until) <= utcnow()),
         )
         .values(status=AlertStatus.HELD)

@@ -335,7 +335,7 @@ async def statuses_by_article(db: SessionFactory) -> list[tuple[str, int, str]]:
         return [(source or "", chat, status) for source, chat, status in rows.all()]
 
 
-async def test_a_second_report_of_a_story_is_kept_for_the_digest_in_one_batch_or_two(
+async def test_a_second_report_of_a_story_edits_the_first_alert_in_one_batch_or_two(
     db: SessionFactory,
 ) -> None:
     await subscribe(db, ANALYST, "copper")
@@ -351,8 +351,8 @@ async def test_a_second_report_of_a_story_is_kept_for_the_digest_in_one_batch_or
     await ingestor.ingest([third])  # another batch
     assert await statuses_by_article(db) == [
         ("Wire", ANALYST, AlertStatus.PENDING),
-        ("Daily", ANALYST, AlertStatus.HELD),
-        ("Third", ANALYST, AlertStatus.HELD),
+        ("Daily", ANALYST, AlertStatus.EDIT),
+        ("Third", ANALYST, AlertStatus.EDIT),
     ]
     async with db() as session:
         stories = (await session.exec(select(Article.story_id).order_by(col(Article.id)))).all()
@@ -382,7 +382,7 @@ async def test_batches_are_prepared_while_the_previous_one_is_stored_and_lose_no
         (ANALYST, AlertStatus.PENDING),
         (ANALYST, AlertStatus.PENDING),
         (ANALYST, AlertStatus.PENDING),
-        (ANALYST, AlertStatus.HELD),
+        (ANALYST, AlertStatus.EDIT),
     ]
     async with db() as session:
         facts = (await session.exec(select(Fact))).all()

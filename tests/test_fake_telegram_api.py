@@ -343,6 +343,34 @@ async def test_rate_limits(bot: Bot, fake: FakeTelegram) -> None:
     await bot.send_message(-100, "g3")
 
 
+async def test_edits_share_the_sending_limits(bot: Bot, fake: FakeTelegram) -> None:
+    fake.set_rate_limits(per_second=None, per_chat_per_second=None, group_per_minute=2)
+    message = await bot.send_message(-100, "g1")
+    await bot.edit_message_text("g1, edited", chat_id=-100, message_id=message.message_id)
+    with pytest.raises(RetryAfter):
+        await bot.edit_message_text("g1, again", chat_id=-100, message_id=message.message_id)
+    with pytest.raises(RetryAfter):
+        await bot.send_message(-100, "g2")  # the edit took the group's second slot
+    assert fake.too_many_requests == 2
+
+
+async def test_a_deleted_message_cannot_be_edited_and_an_edit_sets_its_preview(
+    bot: Bot, fake: FakeTelegram
+) -> None:
+    first = await bot.send_message(
+        CHAT, "https://example.com/a", link_preview_options=LinkPreviewOptions(is_disabled=True)
+    )
+    await bot.edit_message_text(
+        "https://example.com/a, edited", chat_id=CHAT, message_id=first.message_id
+    )
+    edited = fake.message(CHAT, first.message_id)
+    assert edited is not None and "link_preview_options" not in edited  # Telegram's default
+    fake.delete_in_chat(CHAT, first.message_id)
+    with pytest.raises(BadRequest, match=_ci("message to edit not found")):
+        await bot.edit_message_text("gone", chat_id=CHAT, message_id=first.message_id)
+    assert fake.pending_updates == []  # a deletion tells the bot nothing
+
+
 async def test_wrong_token_and_unknown_method(fake: FakeTelegram) -> None:
     wrong = Bot("999:WRONG", base_url=fake.base_url)
     try:

@@ -19,7 +19,7 @@ import pytest
 
 from bot import charts, i18n, rendering
 from bot.text import counted
-from storage.models import Feed
+from storage.models import Alert, Article, Feed
 from storage.stats import Stats
 
 MOMENT = datetime(2026, 11, 24, 8, 30, tzinfo=UTC)
@@ -92,6 +92,10 @@ def sample(kind: Any, name: str, count: int, typevars: dict[Any, Any]) -> Any:
             consecutive_failures=count,
             last_fetch_at=MOMENT,
         )
+    if kind is Alert:
+        return Alert(id=count, chat_id=count, article_id=count, topics='["copper"]')
+    if kind is Article:
+        return Article(id=count, title="Copper rises", content_hash="c", source="Wire")
     cls = origin or kind
     if dataclasses.is_dataclass(cls):
         bound = dict(zip(getattr(cls, "__parameters__", ()), args, strict=False))
@@ -126,7 +130,9 @@ def rendering_functions() -> list[Callable[..., Any]]:
 
 
 def call(function: Callable[..., Any], count: int) -> str:
-    hints = typing.get_type_hints(function, localns={"Feed": Feed, "Stats": Stats})
+    hints = typing.get_type_hints(
+        function, localns={"Alert": Alert, "Article": Article, "Feed": Feed, "Stats": Stats}
+    )
     arguments = {
         name: sample(hints[name], name, count, {})
         for name, parameter in inspect.signature(function).parameters.items()

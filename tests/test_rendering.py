@@ -111,3 +111,21 @@ def test_the_either_button_is_left_out_when_a_topic_holds_its_separator() -> Non
     question = rendering.several_topics_question(typed)
     assert [row[0].action for row in question.buttons] == [SubscribeTo("a|b-c")]
     assert "<code>/subscribe a|b, c</code>" in question.text
+
+
+def test_no_list_of_headlines_carries_a_single_headline() -> None:
+    items = [
+        rendering.BurstItem(
+            n, f"Copper headline number {n} " + "prices rise " * 15, None, "Wire", ("copper",)
+        )
+        for n in range(1, 60)
+    ]
+    split_at_one = 0
+    for count in range(2, len(items) + 1):
+        messages = rendering.alert_burst(items[:count])
+        assert [i for m in messages for i in m.alert_ids] == list(range(1, count + 1))
+        assert all(len(m.alert_ids) >= 2 for m in messages)
+        assert all(rendering.visible_length(m.text) <= rendering.MESSAGE_LIMIT for m in messages)
+        assert all(m.text.count("\n•") == len(m.alert_ids) for m in messages)
+        split_at_one += len(messages) > len(rendering.alert_burst(items[: count - 1]))
+    assert split_at_one >= 2  # the counts where one more headline starts a new message

@@ -41,6 +41,8 @@ class SendStatus(Enum):
     THREAD_GONE = "thread gone"  # the forum topic was deleted: not sent
     REJECTED = "rejected"  # refused this message: sending it again will not help
     TRANSIENT = "transient"  # 5xx or network: worth another try later
+    UNCHANGED = "unchanged"  # an edit that changed nothing ("message is not modified")
+    GONE = "gone"  # the message to edit is no longer there (deleted in the chat)
 
 
 @dataclass(frozen=True, slots=True)

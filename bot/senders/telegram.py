@@ -1,5 +1,5 @@
-"""The Telegram sender: one HTML message to a chat or a forum topic, at the budget's pace,
-with Telegram's errors mapped to what the dispatcher does next (`SendStatus`)."""
+"""The Telegram sender: one HTML message to a chat or a forum topic (or an edit of one), at
+the budget's pace, with Telegram's errors mapped to what the dispatcher does next (`SendStatus`)."""
 
 from __future__ import annotations
 
@@ -73,23 +73,54 @@ class TelegramSender:
         self._sends = asyncio.Semaphore(MAX_CONCURRENT_SENDS)
 
     async def send(self, destination: Destination, message: TelegramMessage) -> SendResult:
-        chat_id = destination.chat_id
         thread_id = None if destination.thread_id == NO_THREAD else destination.thread_id
+
+        async def call() -> int:
+            sent = await self._bot.send_message(
+                destination.chat_id,
+                message.text,
+                parse_mode=ParseMode.HTML,
+                message_thread_id=thread_id,
+                reply_markup=message.reply_markup,
+                disable_notification=message.silent,
+                link_preview_options=message.preview or LinkPreviewOptions(is_disabled=True),
+            )
+            return sent.message_id
+
+        return await self._paced(destination, call)
+
+    async def edit(
+        self, destination: Destination, message_id: int, message: TelegramMessage
+    ) -> SendResult:
+        """Edit one of the bot's messages in place: it keeps only the buttons and the link
+        preview of `message`. "Message is not modified" is UNCHANGED, "message to edit not
+        found" GONE."""
+
+        async def call() -> int:
+            await self._bot.edit_message_text(
+                message.text,
+                chat_id=destination.chat_id,
+                message_id=message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=message.reply_markup,
+                link_preview_options=message.preview or LinkPreviewOptions(is_disabled=True),
+            )
+            return message_id
+
+        return await self._paced(destination, call)
+
+    async def _paced(
+        self, destination: Destination, call: Callable[[], Awaitable[int]]
+    ) -> SendResult:
+        """Make one call (a send or an edit, returning the message id) in a slot of the
+        budget; a 429 pauses all sending and calls again."""
+        chat_id = destination.chat_id
         while True:
             if not await self._wait_for_slot(chat_id):
                 return SendResult(SendStatus.STOPPED)
             try:
                 async with self._sends:
-                    sent = await self._bot.send_message(
-                        chat_id,
-                        message.text,
-                        parse_mode=ParseMode.HTML,
-                        message_thread_id=thread_id,
-                        reply_markup=message.reply_markup,
-                        disable_notification=message.silent,
-                        link_preview_options=message.preview
-                        or LinkPreviewOptions(is_disabled=True),
-                    )
+                    message_id = await call()
             except RetryAfter as error:
                 seconds = retry_after_seconds(error)
                 log.warning("Telegram asked to slow down: pausing sends for %.1f s", seconds)
@@ -99,16 +130,23 @@ class TelegramSender:
                 await self._on_unreachable(chat_id, error.message)
                 return SendResult(SendStatus.UNREACHABLE, error=error.message)
             except BadRequest as error:
-                reason = error.message.lower()
-                if "chat not found" in reason:
-                    await self._on_unreachable(chat_id, error.message)
-                    return SendResult(SendStatus.UNREACHABLE, error=error.message)
-                if thread_id is not None and THREAD_NOT_FOUND in reason:
-                    return SendResult(SendStatus.THREAD_GONE, error=error.message)
-                return SendResult(SendStatus.REJECTED, error=error.message)
+                return await self._refused(destination, error.message)
             except TelegramError as error:  # 5xx, timeouts, network
                 return SendResult(SendStatus.TRANSIENT, error=str(error))
-            return SendResult(SendStatus.SENT, message_id=sent.message_id)
+            return SendResult(SendStatus.SENT, message_id=message_id)
+
+    async def _refused(self, destination: Destination, message: str) -> SendResult:
+        reason = message.lower()
+        if "chat not found" in reason:
+            await self._on_unreachable(destination.chat_id, message)
+            return SendResult(SendStatus.UNREACHABLE, error=message)
+        if destination.thread_id != NO_THREAD and THREAD_NOT_FOUND in reason:
+            return SendResult(SendStatus.THREAD_GONE, error=message)
+        if "message is not modified" in reason:
+            return SendResult(SendStatus.UNCHANGED, error=message)
+        if "message to edit not found" in reason:
+            return SendResult(SendStatus.GONE, error=message)
+        return SendResult(SendStatus.REJECTED, error=message)
 
     async def _wait_for_slot(self, chat_id: int) -> bool:
         """Wait for a send slot; False when stopping."""

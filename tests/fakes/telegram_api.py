@@ -11,7 +11,8 @@ answer callback queries against it. It runs in the test's own event loop::
         fake.add_message(42, "/start")
         [reply] = await fake.wait_for_sent(chat_id=42)
 
-What users do is injected with `add_message` / `add_callback`; what Telegram does wrong is
+What users do is injected with `add_message` / `add_callback` (and `delete_in_chat`, which
+tells the bot nothing, as in Telegram); what Telegram does wrong is
 injected with `fail_next`, `block_chat` and `set_rate_limits`. Everything the bot did is
 recorded in `sent`, `calls`, `callback_answers` and `commands`.
 
@@ -1032,6 +1033,11 @@ class FakeTelegram:
         kind = "edited_channel_post" if "sender_chat" in message else "edited_message"
         return self._enqueue({kind: message})
 
+    def delete_in_chat(self, chat_id: int, message_id: int) -> None:
+        """A user deletes a message for everyone (in a private chat, the bot's too): Telegram
+        sends the bot no update, and editing it is "message to edit not found"."""
+        del self._messages[(chat_id, message_id)]
+
     def add_callback(
         self,
         chat_id: int,
@@ -1202,12 +1208,14 @@ class FakeTelegram:
         group_per_minute: int | None = 20,
         retry_after: int = 1,
     ) -> None:
-        """Turn on Telegram's flood limits for sendMessage/sendPhoto/sendDocument.
+        """Turn on Telegram's flood limits for sendMessage/sendPhoto/sendDocument and the
+        edit* methods (a bot's edits share its sending limits, as TDLib's maintainers say).
 
-        A send is answered 429 "Too Many Requests: retry after `retry_after`" when, counting
-        the successful sends before it, there were already `per_second` sends in the last
-        second, `per_chat_per_second` to the same chat in the last second, or (negative chat
-        ids: groups) `group_per_minute` to that group in the last 60 s. None disables a limit.
+        A send or edit is answered 429 "Too Many Requests: retry after `retry_after`" when,
+        counting the successful sends and edits before it, there were already `per_second` in
+        the last second, `per_chat_per_second` in the same chat in the last second, or
+        (negative chat ids: groups) `group_per_minute` in that group in the last 60 s. None
+        disables a limit.
         """
         self._rate_limits = _RateLimits(
             per_second=per_second,
@@ -2119,6 +2127,7 @@ class FakeTelegram:
         markup: JSONDict | None,
     ) -> JSONDict:
         message = stored.message
+        self._check_rate_limit(chat_id)
         updated = {key: value for key, value in message.items() if key not in changes}
         updated.update({key: value for key, value in changes.items() if value is not None})
         compared = ("text", "entities", "caption", "caption_entities", "reply_markup")
@@ -2126,6 +2135,7 @@ class FakeTelegram:
             raise _bad_request(NOT_MODIFIED_DESCRIPTION.removeprefix("Bad Request: "))
         updated["edit_date"] = int(time.time())
         stored.message = updated
+        self._log_send(chat_id)
         self._record(
             method,
             chat_id,
@@ -2151,7 +2161,13 @@ class FakeTelegram:
         if "text" not in stored.message:
             raise _bad_request("there is no text in the message to edit")
         inline = markup if markup is not None and "inline_keyboard" in markup else None
-        changes = {"text": plain, "entities": entities or None, "reply_markup": inline}
+        changes = {
+            "text": plain,
+            "entities": entities or None,
+            "reply_markup": inline,
+            # the edited message has the preview the edit asks for, not the one it had
+            "link_preview_options": _link_preview_options(params),
+        }
         return self._apply_edit(
             "editMessageText",
             chat_id,
