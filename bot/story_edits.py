@@ -67,7 +67,11 @@ async def plan_edit(
     ]
     story_id = article.story_id or alert.article_id
     target = await store.edit_target(
-        session=session, chat_id=alert.chat_id, story_id=story_id, article_id=alert.article_id
+        session=session,
+        chat_id=alert.chat_id,
+        thread_id=alert.thread_id,
+        story_id=story_id,
+        article_id=alert.article_id,
     )
     earlier_topics = json.loads(target.alert.topics) if target else []
     watch = (

@@ -79,10 +79,11 @@ class EditTarget(NamedTuple):
 
 
 async def edit_target(
-    *, session: AsyncSession, chat_id: int, story_id: int, article_id: int
+    *, session: AsyncSession, chat_id: int, thread_id: int, story_id: int, article_id: int
 ) -> EditTarget | None:
     """The chat's first alert of a story about another article than `article_id` that is not
-    itself a later report (None when the chat has none left)."""
+    itself a later report, in the forum topic `thread_id` when it has one there (None when
+    the chat has none left)."""
     result = await session.exec(
         select(Alert, Article)
         .join(Article, col(Article.id) == Alert.article_id)
@@ -92,7 +93,7 @@ async def edit_target(
             col(Alert.article_id) != article_id,
             col(Alert.status).not_in([AlertStatus.EDIT, AlertStatus.EDITED]),
         )
-        .order_by(col(Alert.id))
+        .order_by(col(Alert.thread_id) != thread_id, col(Alert.id))
         .limit(1)
     )
     found = result.first()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -158,6 +159,36 @@ async def test_items_subscribed_in_topics_send_their_alerts_there_once_per_topic
     assert "zinc → General" in everything
     exported = await say(telegram, "/export", forum["gold"])  # a file, in the topic too
     assert (exported.method, exported.message_thread_id) == ("sendDocument", forum["gold"])
+
+
+async def test_a_later_report_edits_the_alert_in_each_topic_it_went_to(
+    bot: BotApplication,
+    telegram: FakeTelegram,
+    db: SessionFactory,
+    forum: dict[str, int],
+    ingest: Callable[..., Any],
+) -> None:
+    await say(telegram, "/subscribe copper", forum["copper"])
+    await say(telegram, "/subscribe gold", forum["gold"])
+    answered = len(telegram.sent_to(FORUM))
+    await ingest(both_metals())
+    await telegram.wait_for_sent(answered + 2, chat_id=FORUM)
+    [to_copper] = alerts_in(telegram, forum["copper"], answered)
+    [to_gold] = alerts_in(telegram, forum["gold"], answered)
+
+    weekly = replace(
+        both_metals(),
+        body=both_metals().body + " The mine expects more of both next year.",
+        url="https://weekly.example/both",
+        source="Mining Weekly",
+    )
+    await ingest(weekly)
+    await telegram.wait_for_sent(answered + 4, chat_id=FORUM)
+    await asyncio.sleep(0.5)  # nothing more comes
+    edits = [m for m in telegram.sent_to(FORUM)[answered + 2 :] if m.method == "editMessageText"]
+    assert sorted(m.message_id for m in edits) == sorted([to_copper.message_id, to_gold.message_id])
+    for edit in edits:
+        assert (edit.plain_text or "").endswith("📰 Also reported by Mining Weekly")
 
 
 async def test_subscribing_again_from_another_topic_moves_the_item_and_says_so(
