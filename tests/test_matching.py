@@ -440,3 +440,49 @@ def test_a_concept_counts_what_it_includes(
     topic: str, title: str, body: str, expected: bool
 ) -> None:
     assert matches(topic, title, body) is expected
+
+
+@pytest.mark.parametrize(
+    ("topic", "title", "body"),
+    [
+        # a market's session, trading companies, a bank's name and the verb are not trade
+        ("trade", "Bonds ease", "Prices slipped in early trade as dealers waited."),
+        ("trade", "Dollar sales", "The ministry asked trade houses to sell fewer dollars."),
+        ("trade", "Loan signed", "The Foreign Trade Bank signed a loan with ten lenders."),
+        ("trade", "Banks win approval", "Banks may underwrite and trade equities there."),
+        ("trade", "Output rises", "Output rose 2 pct, the Ministry of International Trade and Industry said."),
+        # machines and industrial gases are not the fuel
+        ("natural gas", "Engine deal", "It will supply gas turbine engines to the army at a fixed price."),
+        ("natural gas", "Plant expands", "The plant uses process gas systems, its market share grew."),
+        # crude before an edible oil is that oil's grade
+        ("crude oil", "Egypt tender", "Egypt bought crude sunflowerseed oil at 344 dlrs a tonne."),
+        # gold beside special drawing rights is a central bank's reserves
+        ("gold", "Reserves fall", "Reserves of gold, special drawing rights and currencies fell."),
+        # cottonseed oil is not the fibre
+        ("cotton", "Argentine shipments", "Shipments of cotton oil rose to 4,000 tonnes."),
+        # the EC's coal and steel body issuing bonds is not steel news
+        ("steel", "Eurobond issued", "The European Coal and Steel Community is issuing a bond."),
+    ],
+)
+def test_words_in_another_sense_or_inside_a_body_name_do_not_count(
+    topic: str, title: str, body: str
+) -> None:
+    assert not matches(topic, title, body)
+
+
+@pytest.mark.parametrize(
+    ("topic", "title", "body"),
+    [
+        ("trade", "Surplus widens", "The trade surplus widened in May."),
+        ("natural gas", "Gas output up", "Natural gas output rose 3 pct last year."),
+        ("crude oil", "Crude rises", "Crude oil rose to 18 dlrs a barrel."),
+        ("gold", "Bullion firm", "Gold rose to 405 dlrs an ounce."),
+        ("cotton", "Crop forecast", "The cotton crop is seen at two mln bales."),
+        ("steel", "Quotas cut", "The EC cut steel output quotas."),
+        # paddy is rice in the husk; "Opec" is how the wire often writes OPEC
+        ("rice", "Burma crop", "Burmese paddy production fell to 14 mln tonnes."),
+        ("crude oil", "Opec output", "Opec kept output under its ceiling."),
+    ],
+)
+def test_the_commodity_sense_still_counts(topic: str, title: str, body: str) -> None:
+    assert matches(topic, title, body)
