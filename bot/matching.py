@@ -172,18 +172,20 @@ def _plural(word: str) -> str:
 
 
 def _variants(surface: Surface) -> set[str]:
-    """Lower-case spellings of a surface the text may use: singular and plural words."""
-    options = []
+    """Lower-case spellings of a surface the text may use: singular and plural words. The
+    spelling as written comes first, so a long name keeps it among its first `MAX_VARIANTS`
+    (the same ones on every run: the options are ordered, not sets)."""
+    options: list[list[str]] = []
     for word, case in zip(_WORD.findall(surface.text.lower()), surface.case, strict=False):
         if case is Case.UPPER:  # an abbreviation: "REE", "REEs"
-            options.append({word, word + "s"})
+            options.append([word, word + "s"])
         elif surface.singular_only or word.upper() == word:
             # a mass noun ("leads" is the verb, "oils" edible oils), or a word of a script
             # without case (Devanagari), which has no plural in -s
-            options.append({word})
+            options.append([word])
         else:
             base = singular(word)
-            options.append({word, base, _plural(base)})
+            options.append(list(dict.fromkeys((word, base, _plural(base)))))
     spellings = set()
     for combination in itertools.islice(itertools.product(*options), MAX_VARIANTS):
         spellings.add(" ".join(combination))

@@ -450,12 +450,20 @@ def test_a_concept_counts_what_it_includes(
         ("trade", "Dollar sales", "The ministry asked trade houses to sell fewer dollars."),
         ("trade", "Loan signed", "The Foreign Trade Bank signed a loan with ten lenders."),
         ("trade", "Banks win approval", "Banks may underwrite and trade equities there."),
-        ("trade", "Output rises", "Output rose 2 pct, the Ministry of International Trade and Industry said."),
+        (
+            "trade",
+            "Output up",
+            "Output rose, the Ministry of International Trade and Industry said.",
+        ),
         # machines and industrial gases are not the fuel
-        ("natural gas", "Engine deal", "It will supply gas turbine engines to the army at a fixed price."),
-        ("natural gas", "Plant expands", "The plant uses process gas systems, its market share grew."),
+        ("natural gas", "Engine deal", "It will supply gas turbine engines at a fixed price."),
+        (
+            "natural gas",
+            "Plant expands",
+            "The plant uses process gas systems, its market share grew.",
+        ),
         # crude before an edible oil is that oil's grade
-        ("crude oil", "Egypt tender", "Egypt bought crude sunflowerseed oil at 344 dlrs a tonne."),
+        ("crude oil", "Egypt tender", "Egypt bought crude sunflowerseed oil at 344 dlrs."),
         # gold beside special drawing rights is a central bank's reserves
         ("gold", "Reserves fall", "Reserves of gold, special drawing rights and currencies fell."),
         # cottonseed oil is not the fibre
@@ -486,3 +494,19 @@ def test_words_in_another_sense_or_inside_a_body_name_do_not_count(
 )
 def test_the_commodity_sense_still_counts(topic: str, title: str, body: str) -> None:
     assert matches(topic, title, body)
+
+
+def test_a_long_name_matches_as_written_on_every_run() -> None:
+    # A name of many words has more singular/plural spellings than are kept; the one as written
+    # must be among those kept, whatever order a run would put a set of spellings in.
+    lexicon = default_lexicon()
+    long_names = [
+        (concept.name, surface.text)
+        for concept in lexicon.concepts.values()
+        for surface in concept.surfaces
+        if len(surface.words) >= 5 and "'" not in surface.text and "," not in surface.text
+    ]
+    assert len(long_names) >= 10
+    for name, text in long_names:
+        matcher = Matcher([parse_watch_item(name, lexicon)], lexicon)
+        assert matcher.match(f"{text} met", ""), text
