@@ -611,7 +611,7 @@ class Matcher:
         lexicon = self._lexicon
         companies: set[tuple[str, str]] = set()  # (first word, commodity) of companies named
         named: list[_Name] = []  # commodity names that are not (yet known to be) a company's
-        for hit in self._scan(text, article.scanned, article.found):
+        for hit in self._scan(text, article.scanned, article.found, len(title)):
             entry, start, _ = hit
             if entry.owner not in commodities:
                 self._credit(article, hit)
@@ -698,11 +698,15 @@ class Matcher:
             if witness:
                 yield [key], tuple(sorted(witness))
 
-    def _scan(self, text: str, scanned: str, found: dict[int, list[int]]) -> Iterator[_Name]:
+    def _scan(
+        self, text: str, scanned: str, found: dict[int, list[int]], title_length: int
+    ) -> Iterator[_Name]:
         """One pass of the automata. A plain term that meets its case rules strictly is noted
         in `found` at once; the lexicon names whose case rules the text meets are yielded,
-        except those inside a longer lexicon name, and of names on the same words the exactly
-        spelled ones."""
+        except those inside a longer lexicon name (but for a body's name in the headline that
+        holds its commodities there: `Lexicon.headline_bodies`), and of names on the same words
+        the exactly spelled ones."""
+        headline_bodies = self._lexicon.headline_bodies
         holders: list[tuple[int, int]] = []  # where names are that may hold a shorter one
         later: list[tuple[int, list[_Name]]] = []  # names to yield if no holder comes after
         for automaton in self._automata:
@@ -727,7 +731,11 @@ class Matcher:
                             continue
                         if rules.spelled:
                             names = _exactly_spelled(names, text[start:stop])
-                        if rules.holds:
+                        if rules.holds and not (
+                            start < title_length
+                            and headline_bodies
+                            and any(name[0].owner in headline_bodies for name in names)
+                        ):
                             holders.append((start, stop))
                         if rules.held_after:
                             later.append((stop, names))

@@ -510,3 +510,12 @@ def test_a_long_name_matches_as_written_on_every_run() -> None:
     for name, text in long_names:
         matcher = Matcher([parse_watch_item(name, lexicon)], lexicon)
         assert matcher.match(f"{text} met", ""), text
+
+
+def test_a_body_named_after_commodities_is_their_news_only_in_a_headline() -> None:
+    body = "July cocoa rose 20 dlrs a tonne on the Coffee, Sugar and Cocoa Exchange."
+    assert not matches("sugar", "Cocoa futures firm", body)
+    assert matches("cocoa", "Cocoa futures firm", body)
+    assert matches(
+        "sugar", "COFFEE, SUGAR AND COCOA EXCHANGE NAMES CHAIRMAN", "He takes over in May."
+    )
