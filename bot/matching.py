@@ -34,6 +34,7 @@ once.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import operator
@@ -982,14 +983,28 @@ class _Article:
 
     def _evidence_of(self, needs: tuple[int, ...]) -> int:
         """Where the sentence naming most of an item's terms is: the body's first such
-        sentence, else the title."""
+        sentence, else the title. Sentences are read in the order of the mentions, and the
+        reading stops at the first sentence of the body naming every term."""
         title_end = self._title_length
-        counts: dict[tuple[int, int], int] = defaultdict(int)
-        for need in needs:
-            for named in {self._sentence(p) for p in self.found[need]}:
-                counts[named] += 1
-        best = max(counts, key=lambda s: (counts[s], s[0] > title_end, -s[0]))
-        return best[0]
+        named = [sorted(self.found[need]) for need in needs]
+        every = len(named)
+        best_key = (0, False, 0)
+        best = 0
+        sentence_end = -1
+        for position in sorted(itertools.chain.from_iterable(named)):
+            if position < sentence_end:  # in the sentence just read
+                continue
+            start, sentence_end = self._sentence(position)
+            count = 0
+            for positions in named:
+                at = bisect.bisect_left(positions, start)
+                count += at < len(positions) and positions[at] < sentence_end
+            key = (count, start > title_end, -start)
+            if key > best_key:
+                best_key, best = key, start
+                if count == every and start > title_end:
+                    break
+        return best
 
 
 def matched_text(title: str, body: str) -> str:
