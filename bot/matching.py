@@ -381,13 +381,17 @@ def _name_before(text: str, start: int, surface_text: str, lexicon: Lexicon) -> 
 
 
 def _company_head(text: str, start: int, lexicon: Lexicon) -> str | None:
-    """The word before a commodity word inside a company's name, when it may be the name's
-    first word ("Houston" of "Houston Oil Trust <HO>")."""
+    """The word before a commodity word inside a company's name, when it is the name's first
+    word ("Houston" of "Houston Oil Trust <HO>"; not "Offshore" of "China National Offshore Oil
+    Corp", whose "offshore oil" is elsewhere the commodity)."""
     before = _LAST_WORD.search(text, max(0, start - 40), start)
     if before is None or not before.group(1)[0].isupper():
         return None
     if text.find("\n", before.end(1), start) >= 0 or not _is_head(before.group(1), lexicon):
         return None
+    earlier = _NAME_BEFORE.search(text, max(0, before.start(1) - 30), before.start(1))
+    if earlier is not None and not _at_sentence_start(text, earlier.start(1)):
+        return None  # a capitalised word before it: the name starts earlier
     return before.group(1).lower()
 
 
@@ -629,8 +633,13 @@ class Matcher:
         for hit in named:
             entry, start, _ = hit
             # A company named in full once is the same company in the headline's capitals
-            # ("DOME PETROLEUM REAFFIRMS …") and on second mention ("Ashland Oil said").
-            if companies and (_word_before(article.scanned, start), entry.owner) in companies:
+            # ("DOME PETROLEUM REAFFIRMS …") and on second mention ("Ashland Oil said"); in
+            # lower case the words are the commodity ("offshore oil exploration").
+            if (
+                companies
+                and text[start].isupper()
+                and (_word_before(article.scanned, start), entry.owner) in companies
+            ):
                 continue
             article.commodity_hits.append((start, entry.owner))
             self._credit(article, hit)

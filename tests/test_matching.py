@@ -519,3 +519,16 @@ def test_a_body_named_after_commodities_is_their_news_only_in_a_headline() -> No
     assert matches(
         "sugar", "COFFEE, SUGAR AND COCOA EXCHANGE NAMES CHAIRMAN", "He takes over in May."
     )
+
+
+def test_a_company_named_once_does_not_take_the_commodity_in_lower_case() -> None:
+    body = "China National Offshore Oil Corp signed eight contracts for offshore oil exploration."
+    assert matches("crude oil", "China signs contracts", body)
+
+
+def test_a_company_is_known_by_its_first_word_not_by_a_word_inside_its_name() -> None:
+    body = "China National Offshore Oil Corp said output rose in March."
+    assert matches("crude oil", "CHINA OFFSHORE OIL OUTPUT RISES", body)
+    assert not matches(
+        "crude oil", "DOME PETROLEUM SELLS ASSETS", "Dome Petroleum Ltd sold assets."
+    )
