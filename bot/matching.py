@@ -426,6 +426,26 @@ _RESULTS_LINE = re.compile(
     r"\n[ \t]*(?:Shr|Net|Revs|Qtly div|Oper shr|Oper net|Div)\b"  # a literal first: fast
 )
 RESULTS_REACH = 400  # characters of the body where a table of results opens a report
+# A line of business in a sentence that reports a company's results ("Lead, zinc and silver mining
+# and smelting operations incurred a net loss of 66.8 mln dlrs"): the commodity names what the
+# company does, not news about the commodity. The words that name a line of business come within
+# a clause after the mention; the sentence has a word of results and a figure.
+_BUSINESS_WORDS = frozenset(
+    "operation operations division divisions segment segments unit units business businesses "
+    "interests activities subsidiary subsidiaries sector".split()
+)
+_BUSINESS_AFTER = re.compile(
+    r"[\w ,&-]{0,40}?\b(?:operations?|divisions?|segments?|units?|business(?:es)?|interests"
+    r"|activities|subsidiar(?:y|ies)|sector)\b",
+    re.IGNORECASE,
+)
+_RESULT_WORDS = re.compile(
+    r"\b(?:net (?:loss|profit|earnings|income)|operating (?:profit|loss|earnings)|earnings"
+    r"|profits?|loss(?:es)?|lost|earned|revenues?|sales)\b",
+    re.IGNORECASE,
+)
+_FIGURES = re.compile(r"\b(?:mln|billion|dlrs|pct)\b", re.IGNORECASE)
+BUSINESS_REACH = 60  # characters after a mention where its line of business is named
 
 
 @cache
@@ -819,7 +839,7 @@ class _Article:
             if relevance is None:
                 relevance = scored[where] = score(features_of(positions))
             alone = None
-            if in_title or not results:
+            if in_title or not (results or self._line_of_business(positions)):
                 about = relevance >= about_from or (in_title and summary)
                 alone = (evidence, relevance, about)
             terms[need] = _new_tuple(_Term, (first, relevance, alone))
@@ -830,14 +850,15 @@ class _Article:
     ) -> tuple[int, float, bool] | None:
         """What a `Match` of an item with these terms says after its key: where its evidence
         is, its relevance and whether it is a main story; None when the item is only a line
-        of business in a report of a company's results (the body opens with a table of
-        results and the headline names none of the item's terms)."""
+        of business in a report of a company's results (the headline names none of the item's
+        terms, and the body opens with a table of results or names each term only as a line
+        of business in sentences of results)."""
         terms = self.terms(model)
         if len(needs) == 1:
             return terms[needs[0]].alone
         title_end = self._title_length
         named = [terms[need] for need in needs]
-        if all(term.first >= title_end for term in named) and self._is_results():
+        if all(term.alone is None for term in named):
             return None
         # the mean: a country rarely leads a story about its coffee, so the least of the
         # terms' relevance would miss most such stories
@@ -851,6 +872,28 @@ class _Article:
             and len(self.text) - title_end <= SUMMARY_CHARACTERS
         )
         return self._evidence_of(needs), relevance, about
+
+    def _line_of_business(self, positions: list[int]) -> bool:
+        """Whether every mention names a company's line of business in a sentence reporting its
+        results: a word such as "operations" follows within the clause, and the sentence has a
+        word of results and a figure."""
+        scanned = self.scanned
+        for position in positions:  # at once for most: no such word after it
+            words = scanned[position + 1 : position + 1 + BUSINESS_REACH].split()
+            if _BUSINESS_WORDS.isdisjoint(words[1:]):
+                return False
+        text = self.text
+        for position in positions:
+            start, end = self._sentence(position)
+            after = _WORD.match(text, position)
+            if (
+                after is None
+                or not _BUSINESS_AFTER.match(text, after.end(), end)
+                or not _RESULT_WORDS.search(text, start, end)
+                or not _FIGURES.search(text, start, end)
+            ):
+                return False
+        return True
 
     def _is_results(self) -> bool:
         """Whether the article is a report of results, found from the headline's newline."""

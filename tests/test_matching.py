@@ -532,3 +532,13 @@ def test_a_company_is_known_by_its_first_word_not_by_a_word_inside_its_name() ->
     assert not matches(
         "crude oil", "DOME PETROLEUM SELLS ASSETS", "Dome Petroleum Ltd sold assets."
     )
+
+
+def test_a_line_of_business_in_a_sentence_of_results_is_no_news_about_the_commodity() -> None:
+    title = "MINER EXPECTS HIGHER DIVIDEND"
+    line = "Its copper and zinc mining operations lost 12 mln dlrs last year, the company said."
+    assert not matches("zinc", title, line)
+    assert not matches("copper", title, line)
+    assert matches("zinc", title, "Its profit rose 20 pct on higher zinc prices, it said.")
+    assert matches("zinc", title, "Its zinc mining operations will close in May.")
+    assert matches("zinc", "ZINC MINING OPERATIONS LOSE MONEY", line)
