@@ -431,8 +431,23 @@ RESULTS_REACH = 400  # characters of the body where a table of results opens a r
 # company does, not news about the commodity. The words that name a line of business come within
 # a clause after the mention; the sentence has a word of results and a figure.
 _BUSINESS_WORDS = frozenset(
-    "operation operations division divisions segment segments unit units business businesses "
-    "interests activities subsidiary subsidiaries sector".split()
+    {
+        "operation",
+        "operations",
+        "division",
+        "divisions",
+        "segment",
+        "segments",
+        "unit",
+        "units",
+        "business",
+        "businesses",
+        "interests",
+        "activities",
+        "subsidiary",
+        "subsidiaries",
+        "sector",
+    }
 )
 _BUSINESS_AFTER = re.compile(
     r"[\w ,&-]{0,40}?\b(?:operations?|divisions?|segments?|units?|business(?:es)?|interests"
