@@ -430,24 +430,10 @@ RESULTS_REACH = 400  # characters of the body where a table of results opens a r
 # and smelting operations incurred a net loss of 66.8 mln dlrs"): the commodity names what the
 # company does, not news about the commodity. The words that name a line of business come within
 # a clause after the mention; the sentence has a word of results and a figure.
-_BUSINESS_WORDS = frozenset(
-    {
-        "operation",
-        "operations",
-        "division",
-        "divisions",
-        "segment",
-        "segments",
-        "unit",
-        "units",
-        "business",
-        "businesses",
-        "interests",
-        "activities",
-        "subsidiary",
-        "subsidiaries",
-        "sector",
-    }
+# the same words in the scannable text (lower case, spaces around words): a quick first check
+_BUSINESS_NEAR = re.compile(
+    r" (?:operations?|divisions?|segments?|units?|business(?:es)?|interests|activities"
+    r"|subsidiar(?:y|ies)|sector) "
 )
 _BUSINESS_AFTER = re.compile(
     r"[\w ,&-]{0,40}?\b(?:operations?|divisions?|segments?|units?|business(?:es)?|interests"
@@ -894,8 +880,7 @@ class _Article:
         word of results and a figure."""
         scanned = self.scanned
         for position in positions:  # at once for most: no such word after it
-            words = scanned[position + 1 : position + 1 + BUSINESS_REACH].split()
-            if _BUSINESS_WORDS.isdisjoint(words[1:]):
+            if _BUSINESS_NEAR.search(scanned, position + 2, position + 2 + BUSINESS_REACH) is None:
                 return False
         text = self.text
         for position in positions:
