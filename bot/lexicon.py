@@ -132,6 +132,9 @@ class Lexicon:
     # words that, right after a name that is also an everyday word, show it is the name even at
     # the start of a sentence ("Turkey said", "TURKEY TO RAISE")
     name_verbs: frozenset[str] = frozenset()
+    # bodies whose names hold commodities that count only in a headline, where the body's own
+    # news is theirs ("COFFEE, SUGAR AND COCOA EXCHANGE NAMES CHAIRMAN")
+    headline_bodies: frozenset[str] = frozenset()
 
     def lookup(self, text: str) -> Concept | None:
         """The concept a typed name, alias or demonym refers to, if any."""
@@ -213,7 +216,12 @@ def parse_lexicon(data: dict[str, object]) -> Lexicon:
     name_table = data.get("names", {})
     assert isinstance(name_table, dict)
     verbs = frozenset(normalize_word(word) for word in name_table.get("verbs_after", []))
-    return Lexicon(concepts, context_words, names, suffixes, name_words, body_words, verbs)
+    headline_bodies = frozenset(
+        raw["id"] for raw in raw_concepts if raw.get("holds_in_headline_only", False)
+    )
+    return Lexicon(
+        concepts, context_words, names, suffixes, name_words, body_words, verbs, headline_bodies
+    )
 
 
 def _add_translations(

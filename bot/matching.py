@@ -34,6 +34,7 @@ once.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import operator
@@ -172,18 +173,20 @@ def _plural(word: str) -> str:
 
 
 def _variants(surface: Surface) -> set[str]:
-    """Lower-case spellings of a surface the text may use: singular and plural words."""
-    options = []
+    """Lower-case spellings of a surface the text may use: singular and plural words. The
+    spelling as written comes first, so a long name keeps it among its first `MAX_VARIANTS`
+    (the same ones on every run: the options are ordered, not sets)."""
+    options: list[list[str]] = []
     for word, case in zip(_WORD.findall(surface.text.lower()), surface.case, strict=False):
         if case is Case.UPPER:  # an abbreviation: "REE", "REEs"
-            options.append({word, word + "s"})
+            options.append([word, word + "s"])
         elif surface.singular_only or word.upper() == word:
             # a mass noun ("leads" is the verb, "oils" edible oils), or a word of a script
             # without case (Devanagari), which has no plural in -s
-            options.append({word})
+            options.append([word])
         else:
             base = singular(word)
-            options.append({word, base, _plural(base)})
+            options.append(list(dict.fromkeys((word, base, _plural(base)))))
     spellings = set()
     for combination in itertools.islice(itertools.product(*options), MAX_VARIANTS):
         spellings.add(" ".join(combination))
@@ -378,13 +381,17 @@ def _name_before(text: str, start: int, surface_text: str, lexicon: Lexicon) -> 
 
 
 def _company_head(text: str, start: int, lexicon: Lexicon) -> str | None:
-    """The word before a commodity word inside a company's name, when it may be the name's
-    first word ("Houston" of "Houston Oil Trust <HO>")."""
+    """The word before a commodity word inside a company's name, when it is the name's first
+    word ("Houston" of "Houston Oil Trust <HO>"; not "Offshore" of "China National Offshore Oil
+    Corp", whose "offshore oil" is elsewhere the commodity)."""
     before = _LAST_WORD.search(text, max(0, start - 40), start)
     if before is None or not before.group(1)[0].isupper():
         return None
     if text.find("\n", before.end(1), start) >= 0 or not _is_head(before.group(1), lexicon):
         return None
+    earlier = _NAME_BEFORE.search(text, max(0, before.start(1) - 30), before.start(1))
+    if earlier is not None and not _at_sentence_start(text, earlier.start(1)):
+        return None  # a capitalised word before it: the name starts earlier
     return before.group(1).lower()
 
 
@@ -419,6 +426,27 @@ _RESULTS_LINE = re.compile(
     r"\n[ \t]*(?:Shr|Net|Revs|Qtly div|Oper shr|Oper net|Div)\b"  # a literal first: fast
 )
 RESULTS_REACH = 400  # characters of the body where a table of results opens a report
+# A line of business in a sentence that reports a company's results ("Lead, zinc and silver mining
+# and smelting operations incurred a net loss of 66.8 mln dlrs"): the commodity names what the
+# company does, not news about the commodity. The words that name a line of business come within
+# a clause after the mention; the sentence has a word of results and a figure.
+# the same words in the scannable text (lower case, spaces around words): a quick first check
+_BUSINESS_NEAR = re.compile(
+    r" (?:operations?|divisions?|segments?|units?|business(?:es)?|interests|activities"
+    r"|subsidiar(?:y|ies)|sector) "
+)
+_BUSINESS_AFTER = re.compile(
+    r"[\w ,&-]{0,40}?\b(?:operations?|divisions?|segments?|units?|business(?:es)?|interests"
+    r"|activities|subsidiar(?:y|ies)|sector)\b",
+    re.IGNORECASE,
+)
+_RESULT_WORDS = re.compile(
+    r"\b(?:net (?:loss|profit|earnings|income)|operating (?:profit|loss|earnings)|earnings"
+    r"|profits?|loss(?:es)?|lost|earned|revenues?|sales)\b",
+    re.IGNORECASE,
+)
+_FIGURES = re.compile(r"\b(?:mln|billion|dlrs|pct)\b", re.IGNORECASE)
+BUSINESS_REACH = 60  # characters after a mention where its line of business is named
 
 
 @cache
@@ -609,7 +637,7 @@ class Matcher:
         lexicon = self._lexicon
         companies: set[tuple[str, str]] = set()  # (first word, commodity) of companies named
         named: list[_Name] = []  # commodity names that are not (yet known to be) a company's
-        for hit in self._scan(text, article.scanned, article.found):
+        for hit in self._scan(text, article.scanned, article.found, len(title)):
             entry, start, _ = hit
             if entry.owner not in commodities:
                 self._credit(article, hit)
@@ -626,8 +654,13 @@ class Matcher:
         for hit in named:
             entry, start, _ = hit
             # A company named in full once is the same company in the headline's capitals
-            # ("DOME PETROLEUM REAFFIRMS …") and on second mention ("Ashland Oil said").
-            if companies and (_word_before(article.scanned, start), entry.owner) in companies:
+            # ("DOME PETROLEUM REAFFIRMS …") and on second mention ("Ashland Oil said"); in
+            # lower case the words are the commodity ("offshore oil exploration").
+            if (
+                companies
+                and text[start].isupper()
+                and (_word_before(article.scanned, start), entry.owner) in companies
+            ):
                 continue
             article.commodity_hits.append((start, entry.owner))
             self._credit(article, hit)
@@ -696,11 +729,15 @@ class Matcher:
             if witness:
                 yield [key], tuple(sorted(witness))
 
-    def _scan(self, text: str, scanned: str, found: dict[int, list[int]]) -> Iterator[_Name]:
+    def _scan(
+        self, text: str, scanned: str, found: dict[int, list[int]], title_length: int
+    ) -> Iterator[_Name]:
         """One pass of the automata. A plain term that meets its case rules strictly is noted
         in `found` at once; the lexicon names whose case rules the text meets are yielded,
-        except those inside a longer lexicon name, and of names on the same words the exactly
-        spelled ones."""
+        except those inside a longer lexicon name (but for a body's name in the headline that
+        holds its commodities there: `Lexicon.headline_bodies`), and of names on the same words
+        the exactly spelled ones."""
+        headline_bodies = self._lexicon.headline_bodies
         holders: list[tuple[int, int]] = []  # where names are that may hold a shorter one
         later: list[tuple[int, list[_Name]]] = []  # names to yield if no holder comes after
         for automaton in self._automata:
@@ -725,7 +762,11 @@ class Matcher:
                             continue
                         if rules.spelled:
                             names = _exactly_spelled(names, text[start:stop])
-                        if rules.holds:
+                        if rules.holds and not (
+                            start < title_length
+                            and headline_bodies
+                            and any(name[0].owner in headline_bodies for name in names)
+                        ):
                             holders.append((start, stop))
                         if rules.held_after:
                             later.append((stop, names))
@@ -799,7 +840,7 @@ class _Article:
             if relevance is None:
                 relevance = scored[where] = score(features_of(positions))
             alone = None
-            if in_title or not results:
+            if in_title or not (results or self._line_of_business(positions)):
                 about = relevance >= about_from or (in_title and summary)
                 alone = (evidence, relevance, about)
             terms[need] = _new_tuple(_Term, (first, relevance, alone))
@@ -810,14 +851,15 @@ class _Article:
     ) -> tuple[int, float, bool] | None:
         """What a `Match` of an item with these terms says after its key: where its evidence
         is, its relevance and whether it is a main story; None when the item is only a line
-        of business in a report of a company's results (the body opens with a table of
-        results and the headline names none of the item's terms)."""
+        of business in a report of a company's results (the headline names none of the item's
+        terms, and the body opens with a table of results or names each term only as a line
+        of business in sentences of results)."""
         terms = self.terms(model)
         if len(needs) == 1:
             return terms[needs[0]].alone
         title_end = self._title_length
         named = [terms[need] for need in needs]
-        if all(term.first >= title_end for term in named) and self._is_results():
+        if all(term.alone is None for term in named):
             return None
         # the mean: a country rarely leads a story about its coffee, so the least of the
         # terms' relevance would miss most such stories
@@ -831,6 +873,27 @@ class _Article:
             and len(self.text) - title_end <= SUMMARY_CHARACTERS
         )
         return self._evidence_of(needs), relevance, about
+
+    def _line_of_business(self, positions: list[int]) -> bool:
+        """Whether every mention names a company's line of business in a sentence reporting its
+        results: a word such as "operations" follows within the clause, and the sentence has a
+        word of results and a figure."""
+        scanned = self.scanned
+        for position in positions:  # at once for most: no such word after it
+            if _BUSINESS_NEAR.search(scanned, position + 2, position + 2 + BUSINESS_REACH) is None:
+                return False
+        text = self.text
+        for position in positions:
+            start, end = self._sentence(position)
+            after = _WORD.match(text, position)
+            if (
+                after is None
+                or not _BUSINESS_AFTER.match(text, after.end(), end)
+                or not _RESULT_WORDS.search(text, start, end)
+                or not _FIGURES.search(text, start, end)
+            ):
+                return False
+        return True
 
     def _is_results(self) -> bool:
         """Whether the article is a report of results, found from the headline's newline."""
@@ -972,14 +1035,28 @@ class _Article:
 
     def _evidence_of(self, needs: tuple[int, ...]) -> int:
         """Where the sentence naming most of an item's terms is: the body's first such
-        sentence, else the title."""
+        sentence, else the title. Sentences are read in the order of the mentions, and the
+        reading stops at the first sentence of the body naming every term."""
         title_end = self._title_length
-        counts: dict[tuple[int, int], int] = defaultdict(int)
-        for need in needs:
-            for named in {self._sentence(p) for p in self.found[need]}:
-                counts[named] += 1
-        best = max(counts, key=lambda s: (counts[s], s[0] > title_end, -s[0]))
-        return best[0]
+        named = [sorted(self.found[need]) for need in needs]
+        every = len(named)
+        best_key = (0, False, 0)
+        best = 0
+        sentence_end = -1
+        for position in sorted(itertools.chain.from_iterable(named)):
+            if position < sentence_end:  # in the sentence just read
+                continue
+            start, sentence_end = self._sentence(position)
+            count = 0
+            for positions in named:
+                at = bisect.bisect_left(positions, start)
+                count += at < len(positions) and positions[at] < sentence_end
+            key = (count, start > title_end, -start)
+            if key > best_key:
+                best_key, best = key, start
+                if count == every and start > title_end:
+                    break
+        return best
 
 
 def matched_text(title: str, body: str) -> str:
