@@ -486,8 +486,8 @@ def wire_story(n: int) -> tuple[dict[str, str], set[str]]:
     singles = COMMODITIES + COUNTRIES
     if n % 5 == 4:
         country, commodity = PAIRS[n // 5 % len(PAIRS)].split("-")
-        if n // 5 % 3 == 0:  # also a country and commodity nobody watches together
-            country = COUNTRIES[(n // 5) % len(COUNTRIES)]
+        if n // 5 % 3 == 0:  # every third of them names another country with the commodity
+            country = COUNTRIES[(n // 5 + 10) % len(COUNTRIES)]
         names = {country, commodity}
         about = f"{country} {commodity}"
     else:
