@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-postgres lint typecheck check clean bench catalogs
+.PHONY: install demo test test-postgres lint typecheck check clean bench bench-postgres catalogs
 
 install: $(STAMP)
 
@@ -37,6 +37,10 @@ check: lint typecheck test test-postgres
 bench: install
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python -m bench.run_all
+
+# The same on a throwaway PostgreSQL server (every benchmark that uses a database).
+bench-postgres: install
+	scripts/with-postgres $(MAKE) bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -36,7 +36,7 @@ from sqlalchemy import insert
 from sqlmodel import col, func, select
 from telegram import Bot
 
-from bench.common import Report, Scale, main_for, run_parts, sqlite_url, temp_dir
+from bench.common import Report, Scale, bench_database, main_for, run_parts, temp_dir
 from bench.workload import NOW, distinct_story
 from bot.articles import ArticleIn
 from bot.delivery import Dispatcher, SendBudget
@@ -102,10 +102,10 @@ async def subscribe(sessions: SessionFactory, chat_ids: Sequence[int], topic: st
 async def setup(directory: Path) -> AsyncIterator[Setup]:
     """A migrated database, the fake Bot API with Telegram's limits, an ingestor and a
     dispatcher with the default budget (not started)."""
-    engine = create_engine(sqlite_url(directory))
-    await upgrade_schema(engine)
-    sessions = session_factory(engine)
-    async with FakeTelegram() as telegram:
+    async with bench_database(directory) as url, FakeTelegram() as telegram:
+        engine = create_engine(url)
+        await upgrade_schema(engine)
+        sessions = session_factory(engine)
         telegram.set_rate_limits(per_second=CAP, per_chat_per_second=1, group_per_minute=20)
         bot = Bot(telegram.token, base_url=telegram.base_url)
         await bot.initialize()

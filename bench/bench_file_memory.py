@@ -1,6 +1,7 @@
 """Peak memory of `tradebot ingest` as the file grows: JSON Lines of 10 MB and of 50 MB of
 workload articles (5 and 10 MB with --quick: below 5 MB the database's page cache is still
-filling), each ingested by a fresh process into its own SQLite database. The smaller file is
+filling), each ingested by a fresh process into its own database (SQLite, or PostgreSQL with
+TEST_DATABASE_URL). The smaller file is
 the baseline measured in the same run: a file read as a stream keeps the peak flat in the
 file's size (before streaming, 50 MB took 310 MB).
 
@@ -16,7 +17,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from bench.common import Report, Scale, child_env, main_for, sqlite_url, temp_dir
+from bench.common import Report, Scale, bench_database, child_env, main_for, temp_dir
 from bench.workload import ArticleRecord, articles, workload_one, write_jsonl
 
 SMALL_MB, LARGE_MB = 10, 50
@@ -35,14 +36,19 @@ def records_of_size(megabytes: float, *, seed: int) -> Iterator[ArticleRecord]:
             return
 
 
-def ingest_peak(path: Path, directory: Path) -> tuple[float, float, str]:
+async def ingest_peak(path: Path, directory: Path) -> tuple[float, float, str]:
     """(peak RSS in MB, seconds, the summary line) of `tradebot ingest PATH` on a new database."""
     database = directory / path.stem
     database.mkdir()
+    async with bench_database(database) as url:
+        return run_ingest(path, database, url)
+
+
+def run_ingest(path: Path, database: Path, url: str) -> tuple[float, float, str]:
     started = time.monotonic()
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "ingest", str(path)],
-        env=child_env(sqlite_url(database)),
+        env=child_env(url),
         cwd=database,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -62,8 +68,8 @@ async def bench(scale: Scale, report: Report) -> None:
         small, large = directory / "small.jsonl", directory / "large.jsonl"
         write_jsonl(small, records_of_size(small_mb, seed=1))
         write_jsonl(large, records_of_size(large_mb, seed=2))
-        small_peak, small_seconds, small_summary = ingest_peak(small, directory)
-        large_peak, large_seconds, large_summary = ingest_peak(large, directory)
+        small_peak, small_seconds, small_summary = await ingest_peak(small, directory)
+        large_peak, large_seconds, large_summary = await ingest_peak(large, directory)
     report.add(
         f"tradebot ingest peak RSS, {small_mb:g} MB JSONL (baseline)",
         small_peak,

@@ -1,7 +1,8 @@
 """Workload 1: ingest and match.
 
-A fresh SQLite database (migrated with `upgrade_schema`) gets 20,000 chats holding 100,000
-watch items over 10,000 distinct topics (bulk insert), then the real `tradebot ingest` runs in a
+A fresh database (SQLite, or PostgreSQL with TEST_DATABASE_URL; migrated with
+`upgrade_schema`) gets 20,000 chats holding 100,000 watch items over 10,000 distinct topics
+(bulk insert), then the real `tradebot ingest` runs in a
 child process on 5,000 articles of ~2 KB: end to end (process start, parse, store, facts,
 story check, match, alert rows) → articles/s. The matching step alone: the project's `Matcher`
 over the 10,000 parsed watch items against a bare `ahocorasick.Automaton` over every surface
@@ -18,21 +19,30 @@ from __future__ import annotations
 
 import csv
 import gc
-import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from sqlalchemy import text as sql
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from bench.common import (
     Report,
     Scale,
+    bench_database,
     child_env,
     main_for,
     run_tradebot,
-    sqlite_url,
     temp_dir,
 )
-from bench.workload import ArticleRecord, Topic, articles, load_subscriptions, workload_one
+from bench.workload import (
+    ArticleRecord,
+    Topic,
+    Workload,
+    articles,
+    load_subscriptions,
+    workload_one,
+)
 from bot.lexicon import Lexicon, default_lexicon
 from bot.matching import Matcher, evidence_sentence
 from bot.topics import Term, WatchItem
@@ -149,16 +159,19 @@ def time_matching(
     )
 
 
-def match_counts(database: Path) -> tuple[int, int, int]:
-    """(articles, match rows, articles matched) straight from the SQLite file (ingest writes
-    what matched; the dispatcher expands it to chats)."""
-    with sqlite3.connect(database) as connection:
-        stored = connection.execute("SELECT count(*) FROM articles").fetchone()[0]
-        matches = connection.execute("SELECT count(*) FROM article_matches").fetchone()[0]
-        matched = connection.execute(
-            "SELECT count(DISTINCT article_id) FROM article_matches"
-        ).fetchone()[0]
-    return stored, matches, matched
+async def match_counts(engine: AsyncEngine) -> tuple[int, int, int]:
+    """(articles, match rows, articles matched): ingest writes what matched; the dispatcher
+    expands it to chats."""
+    async with engine.connect() as connection:
+        row = (
+            await connection.execute(
+                sql(
+                    "SELECT (SELECT count(*) FROM articles), count(*), "
+                    "count(DISTINCT article_id) FROM article_matches"
+                )
+            )
+        ).one()
+    return int(row[0]), int(row[1]), int(row[2])
 
 
 async def bench(scale: Scale, report: Report) -> None:
@@ -178,15 +191,28 @@ async def bench(scale: Scale, report: Report) -> None:
             f"(~{size:,.0f} chars), generated in {generate:.1f} s"
         )
 
-        url = sqlite_url(directory)
-        engine = create_engine(url)
-        try:
-            await upgrade_schema(engine)
-            started = time.perf_counter()
-            await load_subscriptions(engine, work.chats, work.subscriptions)
-            loaded = time.perf_counter() - started
-        finally:
-            await engine.dispose()
+        async with bench_database(directory) as url:
+            await ingest_into(url, work, records, feed, directory, report)
+        (directory / "import").mkdir()
+        async with bench_database(directory / "import") as url:
+            await import_rows(url, work.subscriptions, directory / "import", report)
+
+
+async def ingest_into(
+    url: str,
+    work: Workload,
+    records: list[ArticleRecord],
+    feed: Path,
+    directory: Path,
+    report: Report,
+) -> None:
+    """Load the watch-lists into the database at `url`, then time `tradebot ingest`."""
+    engine = create_engine(url)
+    try:
+        await upgrade_schema(engine)
+        started = time.perf_counter()
+        await load_subscriptions(engine, work.chats, work.subscriptions)
+        loaded = time.perf_counter() - started
         report.add(
             "bulk load (core insert)",
             len(work.subscriptions) / loaded,
@@ -211,48 +237,51 @@ async def bench(scale: Scale, report: Report) -> None:
         if code != 0:
             raise RuntimeError(f"tradebot ingest failed ({code}): {err[-800:]}")
         print(f"  tradebot ingest: {out.strip().splitlines()[0] if out.strip() else '?'}")
-        stored, matches, matched = match_counts(directory / "tradebot.db")
-        rate = len(records) / elapsed
-        report.add(
-            "tradebot ingest, end to end",
-            rate,
-            "articles/s",
-            target=f">= {TARGET_ARTICLES_PER_SECOND:.0f} articles/s",
-            ok=rate >= TARGET_ARTICLES_PER_SECOND,
-            note=f"{len(records)} articles in {elapsed:.1f} s",
-        )
-        report.add(
-            "match rows created",
-            matches,
-            "rows",
-            note=f"{matches / max(stored, 1):.1f} per article, {matched} articles matched, "
-            f"{stored} articles stored",
-        )
+        stored, matches, matched = await match_counts(engine)
+    finally:
+        await engine.dispose()
+    rate = len(records) / elapsed
+    report.add(
+        "tradebot ingest, end to end",
+        rate,
+        "articles/s",
+        target=f">= {TARGET_ARTICLES_PER_SECOND:.0f} articles/s",
+        ok=rate >= TARGET_ARTICLES_PER_SECOND,
+        note=f"{len(records)} articles in {elapsed:.1f} s",
+    )
+    report.add(
+        "match rows created",
+        matches,
+        "rows",
+        note=f"{matches / max(stored, 1):.1f} per article, {matched} articles matched, "
+        f"{stored} articles stored",
+    )
+    time_matching(work.topics, records, report)
 
-        time_matching(work.topics, records, report)
 
-        rows = work.subscriptions[: max(len(work.subscriptions) // 10, 1)]
-        other = directory / "import"
-        other.mkdir()
-        sheet = other / "subscriptions.csv"
-        with sheet.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["chat_id", "topic"])
-            writer.writerows(rows)
-        import_env = child_env(sqlite_url(other))
-        started = time.perf_counter()
-        code, out, err = await run_tradebot(
-            "subscriptions", "import", str(sheet), env=import_env, cwd=other, timeout=1800
-        )
-        elapsed = time.perf_counter() - started
-        if code != 0:
-            raise RuntimeError(f"tradebot subscriptions import failed: {err[-500:]}")
-        report.add(
-            "tradebot subscriptions import (CLI)",
-            len(rows) / elapsed,
-            "rows/s",
-            note=f"{len(rows)} rows in {elapsed:.1f} s ({out.strip()})",
-        )
+async def import_rows(
+    url: str, subscriptions: list[tuple[int, str]], directory: Path, report: Report
+) -> None:
+    """Time `tradebot subscriptions import` of a tenth of the rows into the database at `url`."""
+    rows = subscriptions[: max(len(subscriptions) // 10, 1)]
+    sheet = directory / "subscriptions.csv"
+    with sheet.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["chat_id", "topic"])
+        writer.writerows(rows)
+    started = time.perf_counter()
+    code, out, err = await run_tradebot(
+        "subscriptions", "import", str(sheet), env=child_env(url), cwd=directory, timeout=1800
+    )
+    elapsed = time.perf_counter() - started
+    if code != 0:
+        raise RuntimeError(f"tradebot subscriptions import failed: {err[-500:]}")
+    report.add(
+        "tradebot subscriptions import (CLI)",
+        len(rows) / elapsed,
+        "rows/s",
+        note=f"{len(rows)} rows in {elapsed:.1f} s ({out.strip()})",
+    )
 
 
 def main() -> None:

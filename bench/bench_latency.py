@@ -24,12 +24,12 @@ import time
 from bench.common import (
     Report,
     Scale,
+    bench_database,
     child_env,
     main_for,
     percentile,
     run_parts,
     run_tradebot,
-    sqlite_url,
     tail,
     temp_dir,
     tradebot_process,
@@ -86,9 +86,8 @@ async def cli_path(scale: Scale, report: Report) -> None:
     rng = random.Random(5)
     topics = probe_topics(rounds, 1005)
     with temp_dir("latency") as directory:
-        url = sqlite_url(directory)
-        await prepare(url, topics)
-        async with FakeTelegram() as telegram:
+        async with bench_database(directory) as url, FakeTelegram() as telegram:
+            await prepare(url, topics)
             telegram.set_rate_limits(per_second=30, per_chat_per_second=1, group_per_minute=20)
             env = child_env(
                 url,
@@ -156,9 +155,8 @@ async def in_process_path(scale: Scale, report: Report) -> None:
     rng = random.Random(6)
     topics = probe_topics(rounds, 1006)
     with temp_dir("latency-inproc") as directory:
-        url = sqlite_url(directory)
-        await prepare(url, topics)
-        async with FakeTelegram() as telegram:
+        async with bench_database(directory) as url, FakeTelegram() as telegram:
+            await prepare(url, topics)
             telegram.set_rate_limits(per_second=30, per_chat_per_second=1, group_per_minute=20)
             settings = Settings(
                 telegram_bot_token=telegram.token,

@@ -27,7 +27,15 @@ from multiprocessing import get_context
 
 from sqlalchemy import insert
 
-from bench.common import Report, Scale, main_for, percentile, sqlite_url, temp_dir
+from bench.common import (
+    Report,
+    Scale,
+    bench_database,
+    database_megabytes,
+    main_for,
+    percentile,
+    temp_dir,
+)
 from bench.workload import NOW, ArticleRecord, Topic, articles, topic_vocabulary
 from bot import knowledge
 from bot.facts import extract_facts, fact_key, figures_to_json, find_figures, is_fact
@@ -212,30 +220,43 @@ async def bench(scale: Scale, report: Report) -> None:
         if cache.derive(record.title, record.body) != reference(record.title, record.body):
             raise RuntimeError(f"sentence-wise derivation differs for {record.url}")
     with temp_dir("queries") as directory:
-        engine = create_engine(sqlite_url(directory))
-        try:
-            await upgrade_schema(engine)
-            sessions = session_factory(engine)
-            facts = await store(sessions, records)
-            loaded = time.perf_counter() - started
-            size = (directory / "tradebot.db").stat().st_size / 2**20
-            report.add(
-                "corpus set-up (generate, derive, bulk insert)",
-                loaded,
-                "s",
-                note=f"{count} articles, {facts} facts, database {size:,.0f} MB",
-            )
-            items = question_topics(vocabulary, lexicon)
-            digest = hashlib.sha256(" ".join(i.key for i in items).encode()).hexdigest()[:8]
-            print(f"  topics ({digest}): {', '.join(i.key for i in items)}")
-            for name, ask in (
-                ("/facts (key_facts)", knowledge.key_facts),
-                ("/related (related)", knowledge.related),
-                ("/latest (latest)", knowledge.latest),
-            ):
-                await time_question(name, ask, sessions, items, lexicon, report)
-        finally:
-            await engine.dispose()
+        async with bench_database(directory) as url:
+            await answer_questions(url, records, vocabulary, lexicon, started, report)
+
+
+async def answer_questions(
+    url: str,
+    records: list[ArticleRecord],
+    vocabulary: list[Topic],
+    lexicon: Lexicon,
+    started: float,
+    report: Report,
+) -> None:
+    """Store the articles in the database at `url`, then time the questions."""
+    engine = create_engine(url)
+    try:
+        await upgrade_schema(engine)
+        sessions = session_factory(engine)
+        facts = await store(sessions, records)
+        loaded = time.perf_counter() - started
+        size = await database_megabytes(engine)
+        report.add(
+            "corpus set-up (generate, derive, bulk insert)",
+            loaded,
+            "s",
+            note=f"{len(records)} articles, {facts} facts, database {size:,.0f} MB",
+        )
+        items = question_topics(vocabulary, lexicon)
+        digest = hashlib.sha256(" ".join(i.key for i in items).encode()).hexdigest()[:8]
+        print(f"  topics ({digest}): {', '.join(i.key for i in items)}")
+        for name, ask in (
+            ("/facts (key_facts)", knowledge.key_facts),
+            ("/related (related)", knowledge.related),
+            ("/latest (latest)", knowledge.latest),
+        ):
+            await time_question(name, ask, sessions, items, lexicon, report)
+    finally:
+        await engine.dispose()
 
 
 def main() -> None:

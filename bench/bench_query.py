@@ -30,7 +30,7 @@ from sqlalchemy import bindparam, update
 
 from bench.bench_ingest import surfaces_of
 from bench.bench_queries import store
-from bench.common import Report, Scale, main_for, percentile, sqlite_url, temp_dir
+from bench.common import Report, Scale, bench_database, main_for, percentile, temp_dir
 from bench.workload import NOW, Topic, articles, topic_vocabulary
 from bot import query, querytest
 from bot.lexicon import default_lexicon
@@ -122,21 +122,22 @@ async def bench_test(scale: Scale, report: Report) -> None:
     vocabulary = topic_vocabulary(10_000)
     records = list(articles(vocabulary, count, seed=99, prefix="stored"))
     with temp_dir("query") as directory:
-        engine = create_engine(sqlite_url(directory))
-        try:
-            await upgrade_schema(engine)
-            sessions = session_factory(engine)
-            started = time.perf_counter()
-            await store(sessions, records)
-            report.add(
-                "corpus set-up", time.perf_counter() - started, "s", note=f"{count} articles"
-            )
-            in_window = min(count, 30 * 24 * 12)
-            await time_tests(sessions, f"{count:,} stored, {in_window:,} in 30 days", report)
-            await move_into_window(sessions, count)
-            await time_tests(sessions, f"all {count:,} in 30 days", report)
-        finally:
-            await engine.dispose()
+        async with bench_database(directory) as url:
+            engine = create_engine(url)
+            try:
+                await upgrade_schema(engine)
+                sessions = session_factory(engine)
+                started = time.perf_counter()
+                await store(sessions, records)
+                report.add(
+                    "corpus set-up", time.perf_counter() - started, "s", note=f"{count} articles"
+                )
+                in_window = min(count, 30 * 24 * 12)
+                await time_tests(sessions, f"{count:,} stored, {in_window:,} in 30 days", report)
+                await move_into_window(sessions, count)
+                await time_tests(sessions, f"all {count:,} in 30 days", report)
+            finally:
+                await engine.dispose()
 
 
 def query_items(topics: Sequence[Topic], count: int, *, seed: int = 16) -> list[WatchItem]:

@@ -28,6 +28,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `tests.fakes` and the project's packages, from any directory
     sys.path.insert(0, str(ROOT))
@@ -211,6 +214,17 @@ async def bench_database(directory: Path) -> AsyncIterator[str]:
         yield postgres.database_url(server, name)
     finally:
         await postgres.drop_database(server, name)
+
+
+async def database_megabytes(engine: AsyncEngine) -> float:
+    """How big the database is (SQLite: its pages; PostgreSQL: `pg_database_size`)."""
+    async with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            query = "SELECT pg_database_size(current_database())"
+        else:
+            query = "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"
+        size = (await connection.execute(text(query))).scalar_one()
+    return float(size) / 2**20
 
 
 def child_env(database_url: str, **extra: str) -> dict[str, str]:

@@ -6,10 +6,10 @@ target, ok / NOT MET.
     python -m bench.run_all --only ingest,queries
 
 `make bench` runs the full set. Each benchmark also runs alone: `python -m bench.bench_ingest`.
-With TEST_DATABASE_URL naming a PostgreSQL server, the benchmarks that open their database
-with `bench.common.bench_database` (so far bench_fanout) make it on that server instead of a
-SQLite file: `scripts/with-postgres make bench`. The fan-out
-benchmark reads real wire text when given a corpus: `--corpus PATH` is passed on to it.
+With TEST_DATABASE_URL naming a PostgreSQL server, every benchmark that uses a database makes
+it on that server instead of a SQLite file (`bench.common.bench_database`):
+`scripts/with-postgres make bench`, or `make bench-postgres`. The fan-out benchmark reads real
+wire text when given a corpus: `--corpus PATH` is passed on to it.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import ROOT, Report, table
+from bench.common import ROOT, Report, backend, table
 
 BENCHES = {
     "ingest": ("bench.bench_ingest", 3600),
@@ -105,7 +105,7 @@ def main() -> int:
     print(
         f"tradebot benchmarks{' (--quick: a tenth of each workload)' if args.quick else ''}: "
         f"{platform.python_implementation()} {platform.python_version()}, "
-        f"{os.cpu_count()} CPUs, {total / 60:.1f} min"
+        f"{os.cpu_count()} CPUs, {backend()}, {total / 60:.1f} min"
     )
     print(table(reports))
     missed = sum(1 for r in reports for f in r.figures if f.ok is False) + sum(

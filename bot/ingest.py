@@ -7,10 +7,11 @@ watch items, not the number of chats."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import itertools
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -43,6 +44,10 @@ STORY_CANDIDATES = 20
 BATCH_SIZE = 200
 # Characters of articles a text worker reads per call: about 0.1 s of work on wire copy.
 WORKER_CHARACTERS = 100_000
+# A watch-list change adds a small matcher for the new items (see `Router`) until they are more
+# than this share of the items (and more than `REBUILD_AT_LEAST`): then all are built again.
+REBUILD_SHARE = 0.05
+REBUILD_AT_LEAST = 200
 
 
 @dataclass(slots=True)
@@ -123,29 +128,83 @@ def decide(
 
 class Router:
     """Which watch items an article matched: one matcher over the distinct watch items of
-    active chats, whatever the number of chats watching each."""
+    active chats, whatever the number of chats watching each.
+
+    Building the matcher costs seconds for 100,000 distinct items, so a change of the items
+    keeps it (`updated`): items no longer watched are left out of what `route` returns, and
+    new ones get a small matcher of their own, until the changes since it was built are more
+    than `REBUILD_SHARE` of the items: then one matcher over all of them is built again."""
 
     def __init__(self, topics: Iterable[str], lexicon: Lexicon) -> None:
+        self._lexicon = lexicon
+        self._key_of: dict[str, str] = {}  # stored topic → its item's key
+        items = self._parsed(topics, self._key_of)
+        self._matcher = Matcher(items.values(), lexicon)
+        self._built_keys = frozenset(items)  # the items of `_matcher`
+        self._built_size = len(self._key_of)
+        self._changes = 0  # topics added or removed since `_matcher` was built
+        self._added_items: dict[str, WatchItem] = {}  # items new since then, by key
+        self._added: Matcher | None = None  # … and their matcher
+        self._topics = _topics_by_key(self._key_of)
+
+    def _parsed(self, topics: Iterable[str], key_of: dict[str, str]) -> dict[str, WatchItem]:
+        """The watch items of stored topics by key (a topic that no longer parses is skipped);
+        fills `key_of`."""
         items: dict[str, WatchItem] = {}
-        self._topics: dict[str, list[str]] = defaultdict(list)  # item key → stored topics
         for topic in topics:
             try:
-                item = parse_watch_item(topic, lexicon)
+                item = parse_watch_item(topic, self._lexicon)
             except TopicError as error:
                 log.warning("skipping stored topic %r: %s", topic, error)
                 continue
             items[item.key] = item
-            self._topics[item.key].append(topic)
-        self._matcher = Matcher(items.values(), lexicon)
+            key_of[topic] = item.key
+        return items
+
+    def updated(self, topics: Collection[str]) -> Router:
+        """The router for another set of stored topics: this one's matcher kept, with a small
+        one for the new items, when they changed little since it was built; else a new one."""
+        current = set(topics)
+        new = [topic for topic in current if topic not in self._key_of]
+        removed = len(self._key_of) - (len(current) - len(new))
+        changes = self._changes + len(new) + removed
+        if changes > max(REBUILD_AT_LEAST, REBUILD_SHARE * self._built_size):
+            return Router(current, self._lexicon)
+        if not new and not removed:
+            return self
+        router = copy.copy(self)
+        router._changes = changes
+        key_of: dict[str, str] = {}
+        items = self._parsed(new, key_of)
+        router._key_of = {t: k for t, k in self._key_of.items() if t in current} | key_of
+        router._topics = _topics_by_key(router._key_of)
+        added = {key: item for key, item in items.items() if key not in self._built_keys}
+        if added:
+            router._added_items = self._added_items | added
+            router._added = Matcher(router._added_items.values(), self._lexicon)
+        return router
 
     def route(self, title: str, body: str) -> list[Match]:
         """The article's matches, one per stored watch item (`Match.key`: the topic as
         subscriptions store it, which the fan-out looks chats up by)."""
+        matches = self._matcher.match(title, body)
+        if self._added is not None:
+            matches = sorted((*matches, *self._added.match(title, body)), key=_match_key)
+        topics = self._topics
         return [
-            match._replace(key=topic)
-            for match in self._matcher.match(title, body)
-            for topic in self._topics[match.key]
+            match._replace(key=topic) for match in matches for topic in topics.get(match.key, ())
         ]
+
+
+def _topics_by_key(key_of: dict[str, str]) -> dict[str, list[str]]:
+    topics: dict[str, list[str]] = defaultdict(list)
+    for topic, key in key_of.items():
+        topics[key].append(topic)
+    return dict(topics)
+
+
+def _match_key(match: Match) -> str:
+    return match.key
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,7 +349,7 @@ class Ingestor:
             if fingerprint == self._fingerprint:
                 return
             topics = await queries.active_topics(session=session)
-        self._router = await asyncio.to_thread(Router, topics, self._lexicon)
+        self._router = await asyncio.to_thread(self._router.updated, topics)
         self._fingerprint = fingerprint
 
     async def ingest(

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
+import re
 import signal
 import socket
 import subprocess
@@ -31,7 +33,7 @@ from bot.settings import Settings
 from storage import queries
 from storage.db import SessionFactory, create_engine, session_factory
 from storage.locks import SenderLock, sender_lock_file
-from storage.models import Alert, AlertSender, AlertStatus, Article, utcnow
+from storage.models import Alert, AlertSender, AlertStatus, Article, Level, Subscription, utcnow
 from tests.conftest import FAST_BUDGET
 from tests.fakes import FakeTelegram
 from tests.fakes.web import FakeWeb, Item, rss20
@@ -60,7 +62,7 @@ def bot_env(telegram: FakeTelegram, database_url: str, **extra: str) -> dict[str
 
 @asynccontextmanager
 async def webhook_instance(
-    telegram: FakeTelegram, database_url: str
+    telegram: FakeTelegram, database_url: str, **extra: str
 ) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
     """`tradebot run` in webhook mode as its own process; yields it and its webhook URL."""
     port = free_port()
@@ -71,6 +73,7 @@ async def webhook_instance(
         WEBHOOK_URL=url,
         WEBHOOK_LISTEN=f"127.0.0.1:{port}",
         WEBHOOK_SECRET=SECRET,
+        **extra,
     )
     webhooks_before = len(telegram.calls_of("setWebhook"))
     process = await asyncio.create_subprocess_exec(
@@ -439,3 +442,126 @@ async def test_two_instances_share_feed_polling_without_fetching_a_feed_twice(
             await poller.stop()
         for engine in engines:
             await engine.dispose()
+
+
+# Workload 1's shape, small: chats watching five topics each with Zipf-like popularity (a few
+# topics watched by many chats), 10% groups, articles each about one or two of the topics.
+COMMODITIES = ["copper", "gold", "silver", "nickel", "zinc", "tin", "wheat", "soybeans", "sugar"]
+COMMODITIES += ["coffee", "cocoa", "cotton", "coal", "aluminium", "platinum", "rice", "barley"]
+COMMODITIES += ["lithium", "cobalt", "uranium"]
+COUNTRIES = ["Chile", "Peru", "Brazil", "India", "Japan", "Australia", "Canada", "Mexico"]
+COUNTRIES += ["Indonesia", "Argentina", "Kenya", "Ghana", "Vietnam", "Thailand", "Norway"]
+COUNTRIES += ["Poland", "Egypt", "Nigeria", "Colombia", "Zambia"]
+PAIRS = ["Chile-copper", "Brazil-coffee", "India-sugar", "Peru-gold", "Australia-coal"]
+PAIRS += ["Ghana-cocoa", "Indonesia-nickel", "Canada-wheat"]
+ACTOR_STARTS = ["Var", "Kel", "Mor", "Tas", "Bel", "Dun", "Ors", "Pel"]
+ACTOR_ENDS = ["onex", "avi", "utra", "embo", "iska", "orin", "adel", "uvo"]
+ACTOR_KINDS = ["Holdings", "Trading", "Resources", "Commodities"]
+# Alerts after the first are combined for 2 s; warnings only (nothing reads the instances' stderr).
+QUIET = {"ALERT_BURST_SECONDS": "2", "LOG_LEVEL": "WARNING"}
+
+
+def watch_lists(chat_ids: list[int], per_chat: int, seed: int) -> dict[int, list[str]]:
+    """`per_chat` distinct topics for each chat, drawn with weight 1/(rank+5)."""
+    rng = random.Random(seed)
+    topics = [*COMMODITIES[:6], *COUNTRIES[:6], *PAIRS, *COMMODITIES[6:], *COUNTRIES[6:]]
+    weights = [1 / (rank + 5) for rank in range(len(topics))]
+    lists = {}
+    for chat_id in chat_ids:
+        chosen: set[str] = set()
+        while len(chosen) < per_chat:
+            chosen.add(rng.choices(topics, weights)[0])
+        lists[chat_id] = sorted(chosen)
+    return lists
+
+
+def wire_story(n: int) -> tuple[dict[str, str], set[str]]:
+    """Article `n` (its own story: an actor and figures of its own), and the names it is about:
+    one commodity or country, or every fifth a country and a commodity together."""
+    actor = (
+        f"{ACTOR_STARTS[n % 8]}{ACTOR_ENDS[n // 8 % 8]} {ACTOR_KINDS[n // 64 % 4]}"
+        if n < 256
+        else f"Firm {n}"
+    )
+    singles = COMMODITIES + COUNTRIES
+    if n % 5 == 4:
+        country, commodity = PAIRS[n // 5 % len(PAIRS)].split("-")
+        if n // 5 % 3 == 0:  # every third of them names another country with the commodity
+            country = COUNTRIES[(n // 5 + 10) % len(COUNTRIES)]
+        names = {country, commodity}
+        about = f"{country} {commodity}"
+    else:
+        about = singles[n % len(singles)]
+        names = {about}
+    pct = 2 + n % 37
+    record = {
+        "title": f"{actor} expects {about} shipments to rise {pct}% in its {n}th quarter",
+        "body": f"{actor} said on Tuesday that {about} shipments would rise {pct} percent, "
+        "citing firm demand. The company gave no further detail.",
+        "url": f"https://wire.example/story/{n}",
+        "source": "Test Wire",
+    }
+    return record, names
+
+
+def delivered_pairs(telegram: FakeTelegram) -> Counter[tuple[int, int]]:
+    """(chat, article number) for every article linked in a sent message, once per message."""
+    found: Counter[tuple[int, int]] = Counter()
+    for message in telegram.sent:
+        numbers = {
+            int(n) for n in re.findall(r"https://wire\.example/story/(\d+)", message.text or "")
+        }
+        found.update((message.chat_id, n) for n in numbers)
+    return found
+
+
+async def test_two_instances_and_two_ingests_deliver_every_alert_exactly_once(
+    tmp_path: Path, database_url: str, telegram: FakeTelegram, db: SessionFactory
+) -> None:
+    chat_ids = [-(10**12) - n if n % 10 == 9 else 5000 + n for n in range(100)]  # 10% groups
+    lists = watch_lists(chat_ids, 5, seed=14)
+    async with db() as session:
+        for chat_id in chat_ids:
+            kind = "supergroup" if chat_id < 0 else "private"
+            await queries.ensure_chat(session=session, chat_id=chat_id, kind=kind)
+        for chat_id, topics in lists.items():
+            for topic in topics:
+                session.add(Subscription(chat_id=chat_id, topic=topic, level=Level.ALL))
+        await session.commit()
+    stories = [wire_story(n) for n in range(200)]
+    expected = {
+        (chat_id, n)
+        for n, (_, names) in enumerate(stories)
+        for chat_id, topics in lists.items()
+        if any(set(topic.split("-")) <= names for topic in topics)
+    }
+    files = []
+    for part in range(2):  # even and odd articles, and 20 both ingest
+        path = tmp_path / f"part-{part}.jsonl"
+        numbers = [n for n in range(200) if n % 2 == part or n < 20]
+        path.write_text("\n".join(json.dumps(stories[n][0]) for n in numbers), encoding="utf-8")
+        files.append(path)
+    env = {**os.environ, "DATABASE_URL": database_url}
+    ingests = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "ingest", str(path), env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        for path in files
+    ]  # fmt: skip
+    async with (  # the instances start while the ingests run
+        webhook_instance(telegram, database_url, **QUIET) as (first, _),
+        webhook_instance(telegram, database_url, **QUIET) as (second, _),
+    ):
+        outputs = [await process.communicate() for process in ingests]
+        for process, (_, stderr) in zip(ingests, outputs, strict=True):
+            assert process.returncode == 0, stderr.decode()
+        assert sum(int(out.decode().split("new: ")[1].split()[0]) for out, _ in outputs) == 200
+        async with asyncio.timeout(60):
+            while set(delivered_pairs(telegram)) != expected:
+                await asyncio.sleep(0.2)
+        await asyncio.sleep(1.0)  # a duplicate would be sent by now
+        assert first.returncode is None and second.returncode is None
+    delivered = delivered_pairs(telegram)
+    assert set(delivered) == expected
+    assert [pair for pair, times in delivered.items() if times > 1] == []
