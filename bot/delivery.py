@@ -85,7 +85,9 @@ class SendBudget:
     """Reserves send slots under Telegram's limits; `pause` stops all sending for a while.
 
     Slots are spaced evenly; on top of that no more than `per_window` sends start within any
-    second, so sends that bunch up after the event loop stalled still stay under the cap.
+    second, and no two start less than half a slot apart, so sends held up together (the event
+    loop stalled) go out spread rather than in a burst that filled the second to the brim,
+    where the least delay on the way makes it one too many for Telegram.
     """
 
     def __init__(
@@ -111,21 +113,31 @@ class SendBudget:
         now = self._clock()
         slot = max(now, self._next_slot, self._chat_next.get(chat_id, 0.0), self.paused_until)
         self._next_slot = slot + self._spacing
-        interval = self._group_interval if chat_id < 0 else self._private_interval
-        self._chat_next[chat_id] = slot + interval
+        self._chat_next[chat_id] = slot + self._interval(chat_id)
         if len(self._chat_next) > 10_000:
             self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
         return slot - now
 
     def crowded(self) -> float:
-        """Seconds until one more send fits the rolling one-second window (0: now)."""
-        if len(self._started) < self._per_window:
+        """Seconds until one more send may start (0: now)."""
+        if not self._started:
             return 0.0
-        return max(0.0, self._started[0] + 1.0 - self._clock())
+        after = self._started[-1] + self._spacing / 2
+        if len(self._started) == self._per_window:
+            after = max(after, self._started[0] + 1.0)
+        return max(0.0, after - self._clock())
 
-    def started(self) -> None:
-        """Record that a send starts now."""
-        self._started.append(self._clock())
+    def started(self, chat_id: int) -> None:
+        """Record that a send to a chat starts now (later than its slot when the last second
+        was full: the chat's next slot keeps its interval from now)."""
+        now = self._clock()
+        self._started.append(now)
+        self._chat_next[chat_id] = max(
+            self._chat_next.get(chat_id, 0.0), now + self._interval(chat_id)
+        )
+
+    def _interval(self, chat_id: int) -> float:
+        return self._group_interval if chat_id < 0 else self._private_interval
 
     def pause(self, seconds: float) -> None:
         self.paused_until = max(self.paused_until, self._clock() + seconds)
@@ -141,6 +153,7 @@ class AlertStyle(NamedTuple):
     preview: str  # storage.models.Preview: the largest any item it names asks for
     feedback: bool  # it carries "less like this" (not in a channel, whose readers press)
     webhook: bool  # the chat has an enabled webhook: the alert is posted there too
+    language: str  # the chat's: the message's
 
 
 def link_preview(preview: str, url: str | None) -> LinkPreviewOptions:
@@ -360,6 +373,12 @@ class Dispatcher:
                 if self._webhooks
                 else set()
             )
+            languages = {
+                chat_id: i18n.chat_language(chosen, code)
+                for chat_id, (chosen, code) in (
+                    await queries.languages_of(session=session, chat_ids=chat_ids)
+                ).items()
+            }
         changed: list[queries.Settled] = []
         due: list[tuple[Alert, Article]] = []
         styles: dict[int, AlertStyle] = {}
@@ -409,6 +428,7 @@ class Dispatcher:
                     style.preview,
                     feedback=watch.kind != "channel",
                     webhook=alert.chat_id in hooked,
+                    language=languages.get(alert.chat_id, i18n.chat_language(None, None)),
                 )
         if changed:
             await self._write(queries.resettle_alerts, settled=changed)
@@ -430,9 +450,15 @@ class Dispatcher:
         preview follows its items, a list of headlines has none."""
         # In the chat's language: each chat's delivery is a task of its own
         # (`_start_sending`), so the language set here stays within it.
-        i18n.speak(await self._language(chat_id))
+        i18n.speak(styles[rows[0][0].id or 0].language)
         messages: list[tuple[str, list[Alert], InlineKeyboardMarkup | None]]
-        quiet = AlertStyle(silent=False, preview=Preview.OFF, feedback=False, webhook=False)
+        quiet = AlertStyle(
+            silent=False,
+            preview=Preview.OFF,
+            feedback=False,
+            webhook=False,
+            language=i18n.current_language(),
+        )
         preview = link_preview(Preview.OFF, None)
         if len(rows) == 1:
             alert, article = rows[0]
@@ -518,12 +544,6 @@ class Dispatcher:
                     )
             return False  # blocked, refused or erroring: the chat's other alerts wait
         return True
-
-    async def _language(self, chat_id: int) -> str:
-        """The chat's language: chosen with /language, else that of who last wrote there."""
-        async with self._sessions() as session:
-            chosen, code = await queries.chat_languages(session=session, chat_id=chat_id)
-        return i18n.chat_language(chosen, code)
 
     async def _post_to_webhook(self, alert: Alert, article: Article) -> None:
         """Hand a sent alert to the chat's webhook; the POST runs in the background, and no
@@ -612,9 +632,12 @@ class Dispatcher:
         return self._is_sender is True
 
     async def _wait_for_slot(self, chat_id: int) -> bool:
-        """Wait for a send slot; False when stopping."""
+        """Wait for a send slot; False when stopping. A send that finds the last second full
+        waits for room in it and keeps its slot: reserving again would put it behind every
+        slot reserved meanwhile, and its own chat's interval would push it (and every slot
+        reserved after it) a second further."""
+        delay = self._budget.reserve(chat_id)
         while True:
-            delay = self._budget.reserve(chat_id)
             if delay > 0:
                 try:
                     await asyncio.wait_for(self._stop.wait(), timeout=delay)
@@ -624,13 +647,12 @@ class Dispatcher:
             if self._stop.is_set():
                 return False
             if self._budget.is_paused():
+                delay = self._budget.reserve(chat_id)
                 continue
-            crowded = self._budget.crowded()
-            if crowded > 0:
-                await asyncio.sleep(crowded)
-                continue
-            self._budget.started()
-            return True
+            delay = self._budget.crowded()
+            if delay == 0:
+                self._budget.started(chat_id)
+                return True
 
     async def _deactivate(self, chat_id: int, reason: str) -> None:
         log.info("chat %s is unreachable (%s); no more alerts go there", chat_id, reason)
