@@ -153,7 +153,7 @@ class AlertStyle(NamedTuple):
     preview: str  # storage.models.Preview: the largest any item it names asks for
     feedback: bool  # it carries "less like this" (not in a channel, whose readers press)
     webhook: bool  # the chat has an enabled webhook: the alert is posted there too
-    language: str  # the chat's: the message's
+    language: str  # the chat's, which its messages are written in
 
 
 def link_preview(preview: str, url: str | None) -> LinkPreviewOptions:
