@@ -91,7 +91,9 @@ class SendBudget:
     """Reserves send slots under Telegram's limits; `pause` stops all sending for a while.
 
     Slots are spaced evenly; on top of that no more than `per_window` sends start within any
-    second, so sends that bunch up after the event loop stalled still stay under the cap.
+    second, and no two start less than half a slot apart, so sends held up together (the event
+    loop stalled) go out spread rather than in a burst that filled the second to the brim,
+    where the least delay on the way makes it one too many for Telegram.
     """
 
     def __init__(
@@ -117,21 +119,31 @@ class SendBudget:
         now = self._clock()
         slot = max(now, self._next_slot, self._chat_next.get(chat_id, 0.0), self.paused_until)
         self._next_slot = slot + self._spacing
-        interval = self._group_interval if chat_id < 0 else self._private_interval
-        self._chat_next[chat_id] = slot + interval
+        self._chat_next[chat_id] = slot + self._interval(chat_id)
         if len(self._chat_next) > 10_000:
             self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
         return slot - now
 
     def crowded(self) -> float:
-        """Seconds until one more send fits the rolling one-second window (0: now)."""
-        if len(self._started) < self._per_window:
+        """Seconds until one more send may start (0: now)."""
+        if not self._started:
             return 0.0
-        return max(0.0, self._started[0] + 1.0 - self._clock())
+        after = self._started[-1] + self._spacing / 2
+        if len(self._started) == self._per_window:
+            after = max(after, self._started[0] + 1.0)
+        return max(0.0, after - self._clock())
 
-    def started(self) -> None:
-        """Record that a send starts now."""
-        self._started.append(self._clock())
+    def started(self, chat_id: int) -> None:
+        """Record that a send to a chat starts now (later than its slot when the last second
+        was full: the chat's next slot keeps its interval from now)."""
+        now = self._clock()
+        self._started.append(now)
+        self._chat_next[chat_id] = max(
+            self._chat_next.get(chat_id, 0.0), now + self._interval(chat_id)
+        )
+
+    def _interval(self, chat_id: int) -> float:
+        return self._group_interval if chat_id < 0 else self._private_interval
 
     def pause(self, seconds: float) -> None:
         self.paused_until = max(self.paused_until, self._clock() + seconds)
@@ -147,6 +159,7 @@ class AlertStyle(NamedTuple):
     preview: str  # storage.models.Preview: the largest any item it names asks for
     feedback: bool  # it carries "less like this" (not in a channel, whose readers press)
     webhook: bool  # the chat has an enabled webhook: the alert is posted there too
+    language: str  # the chat's, which its messages are written in
 
 
 class Dispatcher:
@@ -427,6 +440,12 @@ class Dispatcher:
                     if alert.thread_id != NO_THREAD or alert.chat_id in in_topics
                 },
             )
+            languages = {
+                chat_id: i18n.chat_language(chosen, code)
+                for chat_id, (chosen, code) in (
+                    await queries.languages_of(session=session, chat_ids=chat_ids)
+                ).items()
+            }
         changed: list[queries.Settled] = []
         due: list[tuple[Alert, Article]] = []
         styles: dict[int, AlertStyle] = {}
@@ -483,6 +502,7 @@ class Dispatcher:
                     style.preview,
                     feedback=watch.kind != "channel",
                     webhook=alert.chat_id in hooked,
+                    language=languages.get(alert.chat_id, i18n.chat_language(None, None)),
                 )
         if changed:
             await self._write(queries.resettle_alerts, settled=changed)
@@ -511,9 +531,15 @@ class Dispatcher:
         chat_id = destination.chat_id
         # In the chat's language: each destination's delivery is a task of its own
         # (`_start_sending`), so the language set here stays within it.
-        i18n.speak(await self._language(chat_id))
+        i18n.speak(styles[rows[0][0].id or 0].language)
         messages: list[tuple[str, list[Alert], InlineKeyboardMarkup | None]]
-        quiet = AlertStyle(silent=False, preview=Preview.OFF, feedback=False, webhook=False)
+        quiet = AlertStyle(
+            silent=False,
+            preview=Preview.OFF,
+            feedback=False,
+            webhook=False,
+            language=i18n.current_language(),
+        )
         preview = link_preview(Preview.OFF, None)
         if len(rows) == 1:
             alert, article = rows[0]

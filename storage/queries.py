@@ -77,6 +77,23 @@ async def chat_languages(
     return chat.language, chat.language_code
 
 
+class ChatLanguage(NamedTuple):
+    chosen: str | None  # with /language
+    code: str | None  # the Telegram language code of who last wrote there
+
+
+async def languages_of(
+    *, session: AsyncSession, chat_ids: Collection[int]
+) -> dict[int, ChatLanguage]:
+    """The chosen languages and Telegram language codes of some chats (those that exist)."""
+    if not chat_ids:
+        return {}
+    rows = await session.exec(
+        select(Chat.id, Chat.language, Chat.language_code).where(col(Chat.id).in_(chat_ids))
+    )
+    return {chat_id: ChatLanguage(chosen, code) for chat_id, chosen, code in rows.all()}
+
+
 async def chosen_languages(*, session: AsyncSession, chat_ids: Iterable[int]) -> dict[int, str]:
     """The languages chosen with /language by those of `chat_ids` that chose one."""
     ids = list(chat_ids)

@@ -180,6 +180,11 @@ async def story_candidates(
     having: dict[str, list[int]] = {}
     for start in range(0, len(distinct), MAX_SEARCHES_PER_STATEMENT):
         part = distinct[start : start + MAX_SEARCHES_PER_STATEMENT]
+        # Padded to a power of two with a word no article has: a statement of each size is
+        # compiled once, not once per batch (compiling 100 searches costs more than running
+        # them).
+        size = min(1 << (len(part) - 1).bit_length(), MAX_SEARCHES_PER_STATEMENT)
+        part += [""] * (size - len(part))
         result = await connection.execute(
             _newest_having(len(part)),
             {**{f"word{n}": word for n, word in enumerate(part)}, "limit": limit},

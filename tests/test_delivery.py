@@ -49,6 +49,30 @@ def test_a_pause_holds_every_chat() -> None:
     assert not budget.is_paused()
 
 
+def test_sends_held_up_together_go_out_spread_and_at_most_a_second_full() -> None:
+    clock = Clock()
+    budget = SendBudget(per_second=10, clock=clock)
+    assert [round(budget.reserve(chat), 2) for chat in range(1, 13)] == [
+        round(0.1 * n, 2) for n in range(12)
+    ]
+    clock.now += 1.5  # the event loop stalled: every slot so far has passed
+    budget.started(1)
+    assert round(budget.crowded(), 3) == 0.05  # not at once: half a slot after the last
+    for chat in range(2, 11):
+        clock.now += budget.crowded()
+        budget.started(chat)
+    assert round(budget.crowded(), 3) == 0.55  # ten started within the second: wait for room
+
+
+def test_a_send_that_starts_late_spaces_its_chat_from_when_it_started() -> None:
+    clock = Clock()
+    budget = SendBudget(per_second=10, private_interval=1.0, clock=clock)
+    assert budget.reserve(7) == 0.0
+    clock.now += 0.7  # held up: the second was full
+    budget.started(7)
+    assert round(budget.reserve(7), 2) == 1.0
+
+
 async def test_the_dispatcher_stays_under_telegrams_limits_without_429s(
     make_bot: Callable[..., BotApplication],
     telegram: FakeTelegram,

@@ -149,9 +149,12 @@ class TelegramSender:
         return SendResult(SendStatus.REJECTED, error=message)
 
     async def _wait_for_slot(self, chat_id: int) -> bool:
-        """Wait for a send slot; False when stopping."""
+        """Wait for a send slot; False when stopping. A send that finds the last second full
+        waits for room in it and keeps its slot: reserving again would put it behind every
+        slot reserved meanwhile, and its own chat's interval would push it (and every slot
+        reserved after it) a second further."""
+        delay = self._budget.reserve(chat_id)
         while True:
-            delay = self._budget.reserve(chat_id)
             if delay > 0:
                 try:
                     await asyncio.wait_for(self._stop.wait(), timeout=delay)
@@ -161,10 +164,9 @@ class TelegramSender:
             if self._stop.is_set():
                 return False
             if self._budget.is_paused():
+                delay = self._budget.reserve(chat_id)
                 continue
-            crowded = self._budget.crowded()
-            if crowded > 0:
-                await asyncio.sleep(crowded)
-                continue
-            self._budget.started()
-            return True
+            delay = self._budget.crowded()
+            if delay == 0:
+                self._budget.started(chat_id)
+                return True
