@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 SessionFactory = async_sessionmaker[AsyncSession]
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_THREAD_STOP_SECONDS = 5.0
-SQLITE_CACHE_KIB = 32 * 1024  # per connection, filled only as pages are read
+SQLITE_CACHE_KIB = 8 * 1024  # per connection, filled only as pages are read
 # PostgreSQL error classes of the server rather than of a statement's data: connection,
 # insufficient resources (disk full), operator intervention, system error, read-only.
 _SERVER_SQLSTATES = ("08", "53", "57", "58", "25006")
@@ -59,8 +59,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    # Every article adds rows all over the alerts' per-chat index: a page cache that holds the
-    # indexes spares re-reading them from the file (SQLite's default is 2 MiB).
+    # A page cache that holds the hot indexes spares re-reading them from the file (SQLite's
+    # default is 2 MiB); `tradebot run` pools several connections, each with its own cache.
     cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()
 
