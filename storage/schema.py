@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import SessionFactory, create_engine, session_factory
-from storage.search import FTS_TABLE, PG_INDEX
+from storage.search import FTS_TABLE, PG_INDEX, PG_VECTOR
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant shared by all instances: serializes concurrent upgrades on PostgreSQL.
@@ -24,7 +24,7 @@ MIGRATION_LOCK_KEY = 7_268_453_001
 
 def include_name(name: str | None, _type: str, _parents: object) -> bool:
     """Leave the hand-made full-text search objects out of schema comparisons."""
-    return not (name and (name.startswith(FTS_TABLE) or name == PG_INDEX))
+    return not (name and (name.startswith(FTS_TABLE) or name in (PG_INDEX, PG_VECTOR)))
 
 
 def alembic_config(connection: Connection) -> Config:

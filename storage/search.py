@@ -1,7 +1,7 @@
 """Full-text candidate search over articles, on each backend's own index: an FTS5 table on
-SQLite, a GIN index on `to_tsvector('simple', search_text)` on PostgreSQL. Both index
-`articles.search_text`, the article's words as the matcher normalizes them, so a search finds
-what matching will confirm; callers still confirm every candidate with the matcher.
+SQLite, a GIN index on a stored column `to_tsvector('simple', search_text)` on PostgreSQL.
+Both index `articles.search_text`, the article's words as the matcher normalizes them, so a
+search finds what matching will confirm; callers still confirm every candidate with the matcher.
 
 Story clustering has its own index, the same on both backends: `story_words`, an article's
 story words (title and lead) keyed by (word, article id), searched newest first per word."""
@@ -29,7 +29,8 @@ from storage.models import Article, StoryWord, UTCDateTime
 # table is kept in sync by triggers on `articles`: a batch migration that recreates `articles`
 # drops them, so such a migration must create them again.
 FTS_TABLE = "article_search"
-PG_INDEX = "ix_articles_search_text_fts"
+PG_VECTOR = "search_vector"  # PostgreSQL: a stored to_tsvector('simple', search_text)
+PG_INDEX = "ix_articles_search_vector"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # `since` for a search over all time
 MAX_SEARCHES_PER_STATEMENT = 100  # SQLite allows 500 terms in a compound SELECT
 MAX_IDS_PER_STATEMENT = 5_000  # well within any backend's limit on parameters
@@ -80,9 +81,7 @@ def _newest_matching(statement: _Statement, *, dialect: str, terms: str) -> _Sta
     (ids grow with ingest time, so `since` can apply after the limit). Statements are built
     with parameters, not values, so that one statement serves every search."""
     if dialect == "postgresql":
-        statement = statement.where(
-            text(f"to_tsvector('simple', articles.search_text) @@ to_tsquery('simple', :{terms})")
-        )
+        statement = statement.where(text(f"articles.{PG_VECTOR} @@ to_tsquery('simple', :{terms})"))
     else:
         matching = text(
             f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :{terms} "
