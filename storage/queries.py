@@ -9,13 +9,24 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import NamedTuple, TypeVar
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, delete, func, insert, or_, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from storage.db import driver_value, insert_many
 from storage.models import (
@@ -549,24 +560,15 @@ async def add_alerts(
     return len(result.all())
 
 
-async def claim_due_alerts(
-    *, session: AsyncSession, worker: str, limit: int, lease: timedelta
-) -> list[tuple[Alert, Article]]:
-    """Lease due alerts (pending, of active chats that are not paused, not leased to anyone)
-    to `worker`, with their articles, and commit: up to `limit` by fan-out position (so a new
-    article's first chats come before the far end of a big fan-out), then the other due
-    alerts of the same chats, so that a chat's alerts go out together.
-
-    On PostgreSQL rows another dispatcher is claiming are skipped (FOR UPDATE SKIP LOCKED);
-    everywhere the conditional UPDATE only takes rows nobody holds, so two dispatchers never
-    lease the same alert.
-    """
-    now = utcnow()
-    due = (
+def due_for_claim(status: str, now: datetime) -> Select[int | None, int]:
+    """(id, chat id) of the alerts in `status` that are due at `now`, of active chats that are
+    not paused and leased to nobody, locked for the claim (rows another dispatcher is claiming
+    are skipped on PostgreSQL: FOR UPDATE SKIP LOCKED)."""
+    return (
         select(Alert.id, Alert.chat_id)
         .join(Chat, col(Chat.id) == Alert.chat_id)
         .where(
-            col(Alert.status) == AlertStatus.PENDING,
+            col(Alert.status) == status,
             col(Chat.active).is_(True),
             col(Chat.paused).is_(False),
             or_(col(Alert.next_attempt_at).is_(None), col(Alert.next_attempt_at) <= now),
@@ -574,27 +576,33 @@ async def claim_due_alerts(
         )
         .with_for_update(skip_locked=True, of=Alert)
     )
-    first = (
-        await session.exec(due.order_by(col(Alert.position), col(Alert.id)).limit(limit))
-    ).all()
-    if not first:
-        await session.commit()
-        return []
-    chats = sorted({chat_id for _, chat_id in first})
-    more = await session.exec(
-        due.where(col(Alert.chat_id).in_(chats)).order_by(col(Alert.id)).limit(limit * 5)
-    )
-    ids = sorted({alert_id for alert_id, _ in [*first, *more.all()] if alert_id is not None})
-    await session.exec(
-        update(Alert)
-        .where(
-            col(Alert.id).in_(ids),
-            col(Alert.status) == AlertStatus.PENDING,
-            or_(col(Alert.claimed_until).is_(None), col(Alert.claimed_until) <= now),
+
+
+async def lease_alerts(
+    *,
+    session: AsyncSession,
+    ids: Sequence[int],
+    status: str,
+    worker: str,
+    lease: timedelta,
+    now: datetime,
+) -> list[tuple[Alert, Article]]:
+    """Lease those of `ids` still in `status` and held by nobody to `worker`, commit, and read
+    back what it got, with the articles, oldest first: the conditional UPDATE only takes rows
+    nobody holds, so two dispatchers never lease the same alert."""
+    if ids:
+        await session.exec(
+            update(Alert)
+            .where(
+                col(Alert.id).in_(ids),
+                col(Alert.status) == status,
+                or_(col(Alert.claimed_until).is_(None), col(Alert.claimed_until) <= now),
+            )
+            .values(claimed_by=worker, claimed_until=now + lease)
         )
-        .values(claimed_by=worker, claimed_until=now + lease)
-    )
     await session.commit()
+    if not ids:
+        return []
     result = await session.exec(
         select(Alert, Article)
         .join(Article, col(Article.id) == Alert.article_id)
@@ -602,6 +610,32 @@ async def claim_due_alerts(
         .order_by(col(Alert.id))
     )
     return list(result.all())
+
+
+async def claim_due_alerts(
+    *, session: AsyncSession, worker: str, limit: int, lease: timedelta
+) -> list[tuple[Alert, Article]]:
+    """Lease due pending alerts to `worker` (`due_for_claim`, `lease_alerts`), with their
+    articles, and commit: up to `limit` by fan-out position (so a new article's first chats
+    come before the far end of a big fan-out), then the other due alerts of the same chats, so
+    that a chat's alerts go out together."""
+    now = utcnow()
+    due = due_for_claim(AlertStatus.PENDING, now)
+    first = (
+        await session.exec(due.order_by(col(Alert.position), col(Alert.id)).limit(limit))
+    ).all()
+    if not first:
+        return await lease_alerts(
+            session=session, ids=[], status=AlertStatus.PENDING, worker=worker, lease=lease, now=now
+        )
+    chats = sorted({chat_id for _, chat_id in first})
+    more = await session.exec(
+        due.where(col(Alert.chat_id).in_(chats)).order_by(col(Alert.id)).limit(limit * 5)
+    )
+    ids = sorted({alert_id for alert_id, _ in [*first, *more.all()] if alert_id is not None})
+    return await lease_alerts(
+        session=session, ids=ids, status=AlertStatus.PENDING, worker=worker, lease=lease, now=now
+    )
 
 
 class ItemStyle(NamedTuple):

@@ -10,11 +10,12 @@ from collections.abc import Collection, Sequence
 from datetime import timedelta
 from typing import NamedTuple
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Alert, AlertStatus, Article, Chat, utcnow
+from storage import queries
+from storage.models import Alert, AlertStatus, Article, utcnow
 
 
 async def edits_waiting(*, session: AsyncSession) -> bool:
@@ -29,45 +30,16 @@ async def edits_waiting(*, session: AsyncSession) -> bool:
 async def claim_due_edits(
     *, session: AsyncSession, worker: str, limit: int, lease: timedelta
 ) -> list[tuple[Alert, Article]]:
-    """Lease due edits (of active chats that are not paused, not leased to anyone) to
-    `worker`, oldest first, with their articles, and commit; as `queries.claim_due_alerts`,
-    two dispatchers never lease the same one."""
+    """Lease due edits to `worker`, oldest first, with their articles, and commit, as
+    `queries.claim_due_alerts` leases alerts: two dispatchers never lease the same one."""
     now = utcnow()
     due = await session.exec(
-        select(Alert.id)
-        .join(Chat, col(Chat.id) == Alert.chat_id)
-        .where(
-            col(Alert.status) == AlertStatus.EDIT,
-            col(Chat.active).is_(True),
-            col(Chat.paused).is_(False),
-            or_(col(Alert.next_attempt_at).is_(None), col(Alert.next_attempt_at) <= now),
-            or_(col(Alert.claimed_until).is_(None), col(Alert.claimed_until) <= now),
-        )
-        .order_by(col(Alert.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=Alert)
+        queries.due_for_claim(AlertStatus.EDIT, now).order_by(col(Alert.id)).limit(limit)
     )
-    ids = [alert_id for alert_id in due.all() if alert_id is not None]
-    if not ids:
-        await session.commit()
-        return []
-    await session.exec(
-        update(Alert)
-        .where(
-            col(Alert.id).in_(ids),
-            col(Alert.status) == AlertStatus.EDIT,
-            or_(col(Alert.claimed_until).is_(None), col(Alert.claimed_until) <= now),
-        )
-        .values(claimed_by=worker, claimed_until=now + lease)
+    ids = [alert_id for alert_id, _ in due.all() if alert_id is not None]
+    return await queries.lease_alerts(
+        session=session, ids=ids, status=AlertStatus.EDIT, worker=worker, lease=lease, now=now
     )
-    await session.commit()
-    result = await session.exec(
-        select(Alert, Article)
-        .join(Article, col(Article.id) == Alert.article_id)
-        .where(col(Alert.id).in_(ids), col(Alert.claimed_by) == worker)
-        .order_by(col(Alert.id))
-    )
-    return list(result.all())
 
 
 class EditTarget(NamedTuple):
