@@ -159,13 +159,16 @@ async def expand_for_chat(*, session: AsyncSession, chat_id: int, at: datetime) 
                 alerts.append(queries.NewAlert(*routed, thread_id=thread_id))
         if not alerts:
             continue
-        if await queries.chats_told_of_story(
+        told = await queries.told_of_story(
             session=session,
             story_id=fanout.story_id,
             article_id=fanout.article_id,
             chat_ids=[chat_id],
-        ):
-            alerts = [later_report(alert) for alert in alerts]
+        )
+        alerts = [
+            later_report(alert) if queries.ToldAt(chat_id, alert.thread_id) in told else alert
+            for alert in alerts
+        ]
         written += await queries.add_alerts(
             session=session,
             article_id=fanout.article_id,
@@ -178,8 +181,9 @@ async def expand_for_chat(*, session: AsyncSession, chat_id: int, at: datetime) 
 
 async def expand_chunk(*, session: AsyncSession, article_id: int, story_id: int) -> int:
     """Write the alerts of the next `CHUNK` chats of an article's fan-out and move its cursor
-    on, in the caller's transaction; how many alerts were written. A chat already told about
-    another report of the story gets no new message for this one (`later_report`)."""
+    on, in the caller's transaction; how many alerts were written. A chat (or forum topic)
+    already told about another report of the story gets no new message for this one
+    (`later_report`)."""
     cursor = await queries.lock_fanout(session=session, article_id=article_id)
     if cursor is None:
         return 0
@@ -199,7 +203,7 @@ async def expand_chunk(*, session: AsyncSession, article_id: int, story_id: int)
     if len(chats) > CHUNK:
         chats = chats[:CHUNK]
         complete_up_to = chats[-1]
-    told = await queries.chats_told_of_story(
+    told = await queries.told_of_story(
         session=session, story_id=story_id, article_id=article_id, chat_ids=chats
     )
     source = (await queries.article_sources(session=session, article_ids=[article_id])).get(
@@ -225,7 +229,8 @@ async def expand_chunk(*, session: AsyncSession, article_id: int, story_id: int)
             if routed is None:
                 continue
             alert = queries.NewAlert(*routed, thread_id=thread_id)
-            alerts.append(later_report(alert) if chat_id in told else alert)
+            told_here = queries.ToldAt(chat_id, thread_id) in told
+            alerts.append(later_report(alert) if told_here else alert)
     written = await queries.add_alerts(
         session=session,
         article_id=article_id,

@@ -493,12 +493,20 @@ async def advance_fanout(*, session: AsyncSession, article_id: int, cursor: Curs
         )
 
 
-async def chats_told_of_story(
+class ToldAt(NamedTuple):
+    """Where a chat was told of something: the chat, and its forum topic (NO_THREAD: the chat
+    itself)."""
+
+    chat_id: int
+    thread_id: int
+
+
+async def told_of_story(
     *, session: AsyncSession, story_id: int, article_id: int, chat_ids: Collection[int]
-) -> set[int]:
-    """Those of some chats that already have an alert about another report of a story."""
+) -> set[ToldAt]:
+    """Where some chats already have an alert about another report of a story."""
     result = await session.exec(
-        select(Alert.chat_id)
+        select(Alert.chat_id, Alert.thread_id)
         .join(Article, col(Article.id) == Alert.article_id)
         .where(
             col(Article.story_id) == story_id,
@@ -507,7 +515,7 @@ async def chats_told_of_story(
         )
         .distinct()
     )
-    return set(result.all())
+    return {ToldAt(chat_id, thread_id) for chat_id, thread_id in result.all()}
 
 
 class NewAlert(NamedTuple):

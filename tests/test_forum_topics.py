@@ -191,6 +191,36 @@ async def test_a_later_report_edits_the_alert_in_each_topic_it_went_to(
         assert (edit.plain_text or "").endswith("📰 Also reported by Mining Weekly")
 
 
+async def test_a_later_report_is_news_in_a_topic_that_was_not_told_of_the_story(
+    bot: BotApplication,
+    telegram: FakeTelegram,
+    db: SessionFactory,
+    forum: dict[str, int],
+    ingest: Callable[..., Any],
+) -> None:
+    await say(telegram, "/subscribe copper", forum["copper"])
+    answered = len(telegram.sent_to(FORUM))
+    await ingest(both_metals())
+    to_copper = (await telegram.wait_for_sent(answered + 1, chat_id=FORUM))[answered]
+    await say(telegram, "/subscribe gold", forum["gold"])  # after the first report
+
+    answered = len(telegram.sent_to(FORUM))
+    weekly = replace(
+        both_metals(),
+        body=both_metals().body + " The mine expects more of both next year.",
+        url="https://weekly.example/both",
+        source="Mining Weekly",
+    )
+    await ingest(weekly)
+    await telegram.wait_for_sent(answered + 2, chat_id=FORUM)
+    await asyncio.sleep(0.5)  # nothing more comes
+    [edit] = [m for m in telegram.sent_to(FORUM)[answered:] if m.method == "editMessageText"]
+    assert edit.message_id == to_copper.message_id
+    [to_gold] = alerts_in(telegram, forum["gold"], answered)
+    assert to_gold.method == "sendMessage"
+    assert "Copper and gold output rises" in (to_gold.plain_text or "")
+
+
 async def test_subscribing_again_from_another_topic_moves_the_item_and_says_so(
     bot: BotApplication,
     telegram: FakeTelegram,
