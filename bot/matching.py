@@ -347,6 +347,36 @@ def _in_company_name(text: str, start: int, words: int, lexicon: Lexicon) -> boo
     return False
 
 
+# A commodity named as one of several industries ("the steel and shipbuilding industries", "the
+# chemical, petrochemical and oil industries", "banks, steel and other businesses"): branches of an
+# economy or of a company, not news about the commodity. The plural head noun follows within a few
+# words, the commodity is joined to the others by a comma, "and" or "or", and the sentence has no
+# market word ("exports from the rubber and palm oil industries" is rubber news).
+_INDUSTRIES_NEAR = re.compile(r" (?:industries|sectors|businesses) ")  # in the scannable text: fast
+_INDUSTRY_LIST = re.compile(
+    r"(?P<between>(?:[ \t,/&]+[\w'-]+){0,6}?)[ \t]+(?:industries|sectors|businesses)\b", re.IGNORECASE
+)
+_JOINED = re.compile(r",|\b(?:and|or)\b", re.IGNORECASE)
+_JOINED_BEFORE = re.compile(r"(?:,|\band|\bor)[ \t]*$", re.IGNORECASE)
+INDUSTRY_REACH = 90  # characters after a mention where the industries' noun may be
+
+
+def _among_industries(text: str, scanned: str, start: int, words: int) -> bool:
+    """Whether the commodity name of `words` words at `start` is one of a list of industries."""
+    if _INDUSTRIES_NEAR.search(scanned, start + 1, start + 1 + INDUSTRY_REACH) is None:
+        return False
+    end = start
+    for word in itertools.islice(_WORD.finditer(text, start), words):
+        end = word.end()
+    listed = _INDUSTRY_LIST.match(text, end)
+    if listed is None:
+        return False
+    return (
+        _JOINED.search(listed.group("between")) is not None
+        or _JOINED_BEFORE.search(text, max(0, start - 6), start) is not None
+    )
+
+
 _NAME_BEFORE = re.compile(r"([A-Z][a-z][\w&'.-]*) $")
 # Capitalised words that start a sentence or a name without being a company's first word
 _NOT_HEADS = frozenset({"the", "a", "an", "and", "of", "in", "for", "its", "their", "his", "her"})
@@ -661,6 +691,10 @@ class Matcher:
                 and text[start].isupper()
                 and (_word_before(article.scanned, start), entry.owner) in companies
             ):
+                continue
+            if _among_industries(
+                text, article.scanned, start, len(entry.surface.words)
+            ) and not article.has_context(start):
                 continue
             article.commodity_hits.append((start, entry.owner))
             self._credit(article, hit)
