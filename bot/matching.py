@@ -315,7 +315,9 @@ def _at_sentence_start(text: str, start: int) -> bool:
     return not before or text[before - 1] in ".!?\n:"
 
 
-_NAME_WORDS = re.compile(r"(?:[ \t&]+(?:and[ \t]+)?([A-Z][\w.]*|<[A-Z][A-Z0-9.]{0,9}>))")
+# the next word of a name: capitalised, or a ticker; "and" or "of" may join them ("Gold Fields of
+# South Africa Ltd")
+_NAME_WORDS = re.compile(r"(?:[ \t&]+(?:(?:and|of)[ \t]+)?([A-Z][\w.]*|<[A-Z][A-Z0-9.]{0,9}>))")
 NAME_REACH = 4  # words after a commodity word that may still be a company's name
 
 
@@ -359,6 +361,11 @@ _INDUSTRY_LIST = re.compile(
 _JOINED = re.compile(r",|\b(?:and|or)\b", re.IGNORECASE)
 _JOINED_BEFORE = re.compile(r"(?:,|\band|\bor)[ \t]*$", re.IGNORECASE)
 INDUSTRY_REACH = 90  # characters after a mention where the industries' noun may be
+
+
+def _negated(text: str, start: int) -> bool:
+    """Whether the word at `start` follows "non-": "non-gold holdings", "non-oil exports"."""
+    return text[start - 1 : start] == "-" and text[max(0, start - 4) : start - 1].lower() == "non"
 
 
 def _among_industries(text: str, scanned: str, start: int, words: int) -> bool:
@@ -692,7 +699,7 @@ class Matcher:
                 and (_word_before(article.scanned, start), entry.owner) in companies
             ):
                 continue
-            if _among_industries(
+            if _negated(text, start) or _among_industries(
                 text, article.scanned, start, len(entry.surface.words)
             ) and not article.has_context(start):
                 continue
