@@ -483,6 +483,11 @@ _RESULT_WORDS = re.compile(
     re.IGNORECASE,
 )
 _FIGURES = re.compile(r"\b(?:mln|billion|dlrs|pct)\b", re.IGNORECASE)
+_ASSAY_WORDS = re.compile(
+    r"\b(?:(?:per|a) (?:short )?ton|grading|grades?|assays?|ore (?:body|bodies|reserves?|zone)"
+    r"|intersections?|mineraliz\w+|mineralis\w+)\b",
+    re.IGNORECASE,
+)
 BUSINESS_REACH = 60  # characters after a mention where its line of business is named
 
 
@@ -881,7 +886,9 @@ class _Article:
             if relevance is None:
                 relevance = scored[where] = score(features_of(positions))
             alone = None
-            if in_title or not (results or self._line_of_business(positions)):
+            if in_title or not (
+                results or self._line_of_business(positions) or self._in_assays(positions)
+            ):
                 about = relevance >= about_from or (in_title and summary)
                 alone = (evidence, relevance, about)
             terms[need] = _new_tuple(_Term, (first, relevance, alone))
@@ -933,6 +940,24 @@ class _Article:
                 or not _RESULT_WORDS.search(text, start, end)
                 or not _FIGURES.search(text, start, end)
             ):
+                return False
+        return True
+
+    def _in_assays(self, positions: list[int]) -> bool:
+        """Whether every mention is in a sentence describing an ore body or a mine's metals
+        (grades, assays, drill holes, ounces a ton): a metal the headline does not name is
+        then what the ore of another holds, not news about its market."""
+        title_end = self._title_length
+        hits = self.commodity_hits
+        mentioned = set(positions)
+        these = {owner for at, owner in hits if at in mentioned}
+        in_title = {owner for at, owner in hits if at < title_end}
+        if not in_title or not in_title.isdisjoint(these):
+            return False  # the headline names no other commodity, or names this one
+        text = self.text
+        for position in positions:
+            start, end = self._sentence(position)
+            if _ASSAY_WORDS.search(text, start, end) is None:
                 return False
         return True
 
