@@ -704,9 +704,11 @@ class Matcher:
                 and (_word_before(article.scanned, start), entry.owner) in companies
             ):
                 continue
-            if _negated(text, start) or _among_industries(
-                text, article.scanned, start, len(entry.surface.words)
-            ) and not article.has_context(start):
+            words = entry.surface.words
+            if _negated(text, start) or (
+                _among_industries(text, article.scanned, start, len(words))
+                and not article.has_market_word_besides(start, words)
+            ):
                 continue
             article.commodity_hits.append((start, entry.owner))
             self._credit(article, hit)
@@ -754,11 +756,15 @@ class Matcher:
             pairs = filed.pairs
             if pairs:  # of the other terms, look up the fewer
                 for other in pairs.keys() if len(pairs) < len(seen) else seen:
-                    if other in seen and other in pairs:
+                    if other in seen and other in pairs and article.meet(pairs[other][0].needs):
                         for item in pairs[other]:
                             yield [item.key], item.needs
             for item in filed.items:
-                if seen >= item.required and seen.isdisjoint(item.exclusions):
+                if (
+                    seen >= item.required
+                    and seen.isdisjoint(item.exclusions)
+                    and (len(item.needs) == 1 or article.meet(item.needs))
+                ):
                     yield [item.key], item.needs
         if self._queries:
             yield from self._matched_queries(article)
@@ -858,6 +864,7 @@ class _Article:
         self._shape: _Shape | None = None
         self._terms: dict[int, _Term] | None = None  # need → how it is named
         self._results: bool | None = None  # whether the article is a report of results
+        self._evidence: dict[tuple[int, ...], int] = {}  # an item's terms → its evidence
 
     def terms(self, model: RelevanceModel) -> dict[int, _Term]:
         """How every term found is named, in one pass once the scan is done: where it is first
@@ -996,6 +1003,16 @@ class _Article:
             )
         return context
 
+    def has_market_word_besides(self, position: int, own: tuple[str, ...]) -> bool:
+        """Whether the sentence at a position has a market-context word other than the words of
+        the name there ("oil" is a market word for other commodities, not for itself)."""
+        start, end = self._sentence(position)
+        known = self._lexicon.context_words
+        return any(
+            word in known and word not in own
+            for word in map(normalize_word, words_of(self.text[start:end]))
+        )
+
     def features(self, need: int) -> Features:
         """Where and how a term appears in the article, for its relevance."""
         return Features(*map(float, self._features_of(self.found[need])))
@@ -1099,10 +1116,29 @@ class _Article:
         )
         return self._shape
 
+    def meet(self, needs: tuple[int, ...]) -> bool:
+        """Whether the terms of an item of several terms are named together: the headline names
+        one of them, or one sentence names them all. A co-occurrence ("Brazil-coffee") is news
+        about the two together, not a story on one that names the other in passing elsewhere
+        (a dollar story with "Japanese investors" in one paragraph and "the U.S. trade deficit"
+        in another is not about Japan's trade)."""
+        found = self.found
+        title_end = self._title_length
+        if any(min(found[need]) < title_end for need in needs):
+            return True
+        start, end = self._sentence(self._evidence_of(needs))
+        return all(any(start <= at < end for at in found[need]) for need in needs)
+
     def _evidence_of(self, needs: tuple[int, ...]) -> int:
         """Where the sentence naming most of an item's terms is: the body's first such
         sentence, else the title. Sentences are read in the order of the mentions, and the
         reading stops at the first sentence of the body naming every term."""
+        evidence = self._evidence.get(needs)
+        if evidence is None:
+            evidence = self._evidence[needs] = self._best_sentence(needs)
+        return evidence
+
+    def _best_sentence(self, needs: tuple[int, ...]) -> int:
         title_end = self._title_length
         named = [sorted(self.found[need]) for need in needs]
         every = len(named)
