@@ -102,6 +102,9 @@ class OtherSense:
 
     before: frozenset[str]
     after: frozenset[str]
+    # words that, named beside it in a list, show its other sense: cotton among sunflower and
+    # linseed is the oilseed ("cotton 4,000, sunflower 929,847" in a vegetable oils table)
+    among: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +176,8 @@ def parse_lexicon(data: dict[str, object]) -> Lexicon:
         singular_only = bool(raw.get("singular_only", False))
         before = frozenset(normalize_word(w) for w in raw.get("other_sense_before", []))
         after = frozenset(normalize_word(w) for w in raw.get("other_sense_after", []))
-        other_sense = OtherSense(before, after) if before or after else None
+        among = frozenset(normalize_word(w) for w in raw.get("other_sense_among", []))
+        other_sense = OtherSense(before, after, among) if before or after or among else None
         written = [raw["name"], *raw.get("aliases", []), *raw.get("demonyms", []), *context_free]
         sense_surfaces = set(raw.get("other_sense_of", written)) - context_free
         surfaces = tuple(

@@ -549,11 +549,17 @@ def _followed_by(scanned: str, start: int, words: frozenset[str]) -> bool:
 
 
 def _in_other_sense(scanned: str, start: int, other_sense: OtherSense) -> bool:
-    """Whether the word at `start` is used in its everyday sense, by the words beside it."""
+    """Whether the word at `start` is used in its everyday sense, by the words beside it or
+    named with it in a list."""
     if _followed_by(scanned, start, other_sense.after):
         return True
     before = _word_before(scanned, start)
-    return bool(before) and normalize_word(before) in other_sense.before
+    if before and normalize_word(before) in other_sense.before:
+        return True
+    among = other_sense.among
+    return bool(among) and any(
+        word in among for word in scanned[max(0, start - LIST_REACH) : start + LIST_REACH].split()
+    )
 
 
 class Matcher:

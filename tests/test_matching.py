@@ -614,3 +614,15 @@ def test_a_metal_named_only_in_the_ore_of_another_is_not_its_news(
     topic: str, title: str, body: str, expected: bool
 ) -> None:
     assert matches(topic, title, body) is expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("The survey covers soy, cotton, groundnut, sesame and olive oils.", False),
+        ("Shipments: cotton 4,000 tonnes, sunflower 929,847, linseed 113,827.", False),
+        ("Farmers planted more cotton, soybeans and corn this spring.", True),
+    ],
+)
+def test_cotton_in_a_list_of_oilseeds_is_the_oilseed(body: str, expected: bool) -> None:
+    assert matches("cotton", "Crop report", body) is expected
