@@ -626,3 +626,23 @@ def test_a_metal_named_only_in_the_ore_of_another_is_not_its_news(
 )
 def test_cotton_in_a_list_of_oilseeds_is_the_oilseed(body: str, expected: bool) -> None:
     assert matches("cotton", "Crop report", body) is expected
+
+
+@pytest.mark.parametrize(
+    ("topic", "body", "expected"),
+    [
+        ("silver", "Its deposits moved to the First Bank of Silver Lake, Minn., on Friday.", False),
+        ("nickel", "Drilling on its Nickel Plate Mountain property found more ore.", False),
+        ("silver", "Silver output at the mine rose 10 pct.", True),
+    ],
+)
+def test_a_capitalised_commodity_word_in_a_places_name_is_not_the_commodity(
+    topic: str, body: str, expected: bool
+) -> None:
+    assert matches(topic, "Mine news", body) is expected
+
+
+def test_gold_beside_special_drawing_rights_is_a_central_banks_reserves() -> None:
+    body = "Reserves: gold 4.71 billion dlrs, SDRs 503 mln, foreign currency 3.2 billion."
+    assert not matches("gold", "Reserves fall", body)
+    assert matches("gold", "Prices", "Gold rose 3 dlrs an ounce.")
