@@ -126,10 +126,12 @@ def test_or_matches_either_and_exclusions_apply_to_their_group() -> None:
     assert not matches(inner, "Copper output rose", "David Copperfield was unmoved.")
 
 
-def test_near_needs_one_sentence_where_a_hyphen_needs_one_article() -> None:
+def test_near_needs_one_sentence_where_and_needs_one_article() -> None:
     apart = ("Trade talks", "India met officials. Chile agreed to talk.")
     together = ("Trade talks", "India and Chile agreed to talk. Peru did not.")
-    assert matches("India-Chile", *apart) and matches("India-Chile", *together)
+    assert matches("India AND Chile", *apart) and matches("India AND Chile", *together)
+    # a hyphen: one sentence, or one of them in the headline
+    assert not matches("India-Chile", *apart) and matches("India-Chile", *together)
     assert not matches("India NEAR Chile", *apart)
     assert matches("India NEAR Chile", *together)
     lexicon = default_lexicon()
