@@ -718,6 +718,14 @@ class Matcher:
                 continue
             article.commodity_hits.append((start, entry.owner))
             self._credit(article, hit)
+        # One sense per story: a word of the headline without a market word there is in the
+        # sense the body gives it ("CITY RESOURCES TO SELL GOLD PROPERTY STAKE" above a body
+        # on its gold mine), never counting alone.
+        found = article.found
+        for needs, start in article.headline_words:
+            for need in needs:
+                if need in found:
+                    found[need].append(start)
         if self._pattern_hits is not None:
             for need, positions in self._pattern_hits.found(text):
                 article.found[need].extend(positions)
@@ -737,17 +745,18 @@ class Matcher:
             needs = self._strict.get(entry.owner)
         else:  # a name whose case was relaxed, or a common word that may start a sentence
             needs = self._relaxed.get(entry.owner)
-        if (
-            needs
-            and not (
-                surface.other_sense and _in_other_sense(article.scanned, start, surface.other_sense)
-            )
-            # a headline's first word is its subject ("GOLD RALLIES AS DOLLAR SLIPS")
-            and not (surface.needs_context and start and not article.has_context(start))
+        if not needs or (
+            surface.other_sense and _in_other_sense(article.scanned, start, surface.other_sense)
         ):
-            found = article.found
-            for need in needs:
-                found[need].append(start)
+            return
+        # a headline's first word is its subject ("GOLD RALLIES AS DOLLAR SLIPS")
+        if surface.needs_context and start and not article.has_context(start):
+            if start < article._title_length:  # decided once the body is read
+                article.headline_words.append((needs, start))
+            return
+        found = article.found
+        for need in needs:
+            found[need].append(start)
 
     def _matched_items(self, article: _Article) -> Iterator[tuple[list[str], tuple[int, ...]]]:
         """The keys and the needs of the watch items the article matches, those of one term
@@ -860,6 +869,8 @@ class _Article:
         self.scanned = scanned  # `_scannable(text)`
         self._title_length = title_length
         self._lexicon = lexicon
+        # headline words with an everyday sense and no market word there: (needs, where)
+        self.headline_words: list[tuple[list[int], int]] = []
         self._spans: list[tuple[int, int]] = []  # the sentences looked up so far
         self._sentence_at: dict[int, tuple[int, int]] = {}
         self._context: dict[tuple[int, int], bool] = {}
