@@ -488,6 +488,7 @@ _ASSAY_WORDS = re.compile(
     r"|intersections?|mineraliz\w+|mineralis\w+)\b",
     re.IGNORECASE,
 )
+_ASSAY_STEMS = (" ton ", " grad", " assay", " ore ", " intersection", " mineral")  # a first check
 BUSINESS_REACH = 60  # characters after a mention where its line of business is named
 
 
@@ -881,6 +882,7 @@ class _Article:
         self._shape: _Shape | None = None
         self._terms: dict[int, _Term] | None = None  # need → how it is named
         self._results: bool | None = None  # whether the article is a report of results
+        self._assays_possible: bool | None = None  # whether it has a word of `_ASSAY_WORDS`
         self._evidence: dict[tuple[int, ...], int] = {}  # an item's terms → its evidence
 
     def terms(self, model: RelevanceModel) -> dict[int, _Term]:
@@ -969,8 +971,15 @@ class _Article:
 
     def _in_assays(self, positions: list[int]) -> bool:
         """Whether every mention is in a sentence describing an ore body or a mine's metals
-        (grades, assays, drill holes, ounces a ton): a metal the headline does not name is
-        then what the ore of another holds, not news about its market."""
+        (grades, assays, ore reserves, ounces a ton) and the headline names another commodity,
+        not this one: a metal the headline does not name is then what the ore of another
+        holds, not news about its market."""
+        possible = self._assays_possible
+        if possible is None:  # the words' stems, found in the scannable text once: fast
+            scanned = self.scanned
+            possible = self._assays_possible = any(stem in scanned for stem in _ASSAY_STEMS)
+        if not possible:
+            return False
         title_end = self._title_length
         hits = self.commodity_hits
         mentioned = set(positions)
