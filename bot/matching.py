@@ -356,7 +356,8 @@ def _in_company_name(text: str, start: int, words: int, lexicon: Lexicon) -> boo
 # market word ("exports from the rubber and palm oil industries" is rubber news).
 _INDUSTRIES_NEAR = re.compile(r" (?:industries|sectors|businesses) ")  # in the scannable text: fast
 _INDUSTRY_LIST = re.compile(
-    r"(?P<between>(?:[ \t,/&]+[\w'-]+){0,6}?)[ \t]+(?:industries|sectors|businesses)\b", re.IGNORECASE
+    r"(?P<between>(?:[ \t,/&]+[\w'-]+){0,6}?)[ \t]+(?:industries|sectors|businesses)\b",
+    re.IGNORECASE,
 )
 _JOINED = re.compile(r",|\b(?:and|or)\b", re.IGNORECASE)
 _JOINED_BEFORE = re.compile(r"(?:,|\band|\bor)[ \t]*$", re.IGNORECASE)

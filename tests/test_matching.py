@@ -553,12 +553,37 @@ def test_a_line_of_business_in_a_sentence_of_results_is_no_news_about_the_commod
 @pytest.mark.parametrize(
     ("topic", "title", "body", "expected"),
     [
-        ("steel", "Jobless rate rises", "Layoffs hit the steel and shipbuilding industries.", False),
-        ("crude oil", "Pump maker sold", "It makes seals for the chemical, paper and oil industries.", False),
-        ("aluminium", "Unit sold", "Its powders serve the glass, aluminum or rubber sectors.", False),
+        (
+            "steel",
+            "Jobless rate rises",
+            "Layoffs hit the steel and shipbuilding industries.",
+            False,
+        ),
+        (
+            "crude oil",
+            "Pump maker sold",
+            "It makes seals for the chemical, paper and oil industries.",
+            False,
+        ),
+        (
+            "aluminium",
+            "Unit sold",
+            "Its powders serve the glass, aluminum or rubber sectors.",
+            False,
+        ),
         # a market word in the sentence: the industries' goods are the news
-        ("rubber", "Exports", "Officials want more exports from the rubber and palm oil industries.", True),
-        ("steel", "Outlook", "The steel industry expects a hard year.", True),  # one industry: steel's
+        (
+            "rubber",
+            "Exports",
+            "Officials want more exports from the rubber and palm oil industries.",
+            True,
+        ),
+        (
+            "steel",
+            "Outlook",
+            "The steel industry expects a hard year.",
+            True,
+        ),  # one industry: steel's
     ],
 )
 def test_a_commodity_named_as_one_of_several_industries_is_not_the_commodity(
@@ -601,11 +626,31 @@ def test_a_company_name_joined_by_of_or_ending_in_advisors_is_not_gold(body: str
     ("topic", "title", "body", "expected"),
     [
         # the ore of a gold find holds silver: not silver news
-        ("silver", "MINER REPORTS GOLD FIND", "Holes averaged 0.2 ounce gold and 1.8 ounces silver a ton.", False),
-        ("gold", "MINER REPORTS GOLD FIND", "Holes averaged 0.2 ounce gold and 1.8 ounces silver a ton.", True),
+        (
+            "silver",
+            "MINER REPORTS GOLD FIND",
+            "Holes averaged 0.2 ounce gold and 1.8 ounces silver a ton.",
+            False,
+        ),
+        (
+            "gold",
+            "MINER REPORTS GOLD FIND",
+            "Holes averaged 0.2 ounce gold and 1.8 ounces silver a ton.",
+            True,
+        ),
         # the headline names silver, or silver is named beyond the ore: silver news
-        ("silver", "MINER REPORTS GOLD AND SILVER FIND", "Ore grades 1.8 ounces silver a ton.", True),
-        ("silver", "MINER REPORTS GOLD FIND", "Ore grades 1.8 ounces silver a ton.\n\nSilver output will rise.", True),
+        (
+            "silver",
+            "MINER REPORTS GOLD AND SILVER FIND",
+            "Ore grades 1.8 ounces silver a ton.",
+            True,
+        ),
+        (
+            "silver",
+            "MINER REPORTS GOLD FIND",
+            "Ore grades 1.8 ounces silver a ton.\n\nSilver output will rise.",
+            True,
+        ),
         # no other commodity in the headline: the ore is the story
         ("silver", "MINER DETAILS ASSAYS", "Holes averaged 1.8 ounces of silver per ton.", True),
     ],
