@@ -883,7 +883,8 @@ class _Article:
         self._shape: _Shape | None = None
         self._terms: dict[int, _Term] | None = None  # need → how it is named
         self._results: bool | None = None  # whether the article is a report of results
-        self._assays_possible: bool | None = None  # whether it has a word of `_ASSAY_WORDS`
+        # the commodities the headline names, when the text may have words of assays
+        self._assay_headline: frozenset[str] | None = None
         self._evidence: dict[tuple[int, ...], int] = {}  # an item's terms → its evidence
 
     def terms(self, model: RelevanceModel) -> dict[int, _Term]:
@@ -975,19 +976,20 @@ class _Article:
         (grades, assays, ore reserves, ounces a ton) and the headline names another commodity,
         not this one: a metal the headline does not name is then what the ore of another
         holds, not news about its market."""
-        possible = self._assays_possible
-        if possible is None:  # the words' stems, found in the scannable text once: fast
+        in_title = self._assay_headline
+        if in_title is None:  # once an article: the words' stems first, in the scannable text
             scanned = self.scanned
-            possible = self._assays_possible = any(stem in scanned for stem in _ASSAY_STEMS)
-        if not possible:
+            title_end = self._title_length
+            in_title = self._assay_headline = (
+                frozenset(owner for at, owner in self.commodity_hits if at < title_end)
+                if any(stem in scanned for stem in _ASSAY_STEMS)
+                else frozenset()
+            )
+        if not in_title:
             return False
-        title_end = self._title_length
-        hits = self.commodity_hits
         mentioned = set(positions)
-        these = {owner for at, owner in hits if at in mentioned}
-        in_title = {owner for at, owner in hits if at < title_end}
-        if not in_title or not in_title.isdisjoint(these):
-            return False  # the headline names no other commodity, or names this one
+        if any(at in mentioned and owner in in_title for at, owner in self.commodity_hits):
+            return False  # the headline names this one
         text = self.text
         for position in positions:
             start, end = self._sentence(position)
