@@ -484,12 +484,15 @@ _RESULT_WORDS = re.compile(
     re.IGNORECASE,
 )
 _FIGURES = re.compile(r"\b(?:mln|billion|dlrs|pct)\b", re.IGNORECASE)
+# The words of a sentence describing an ore body (`_Article._in_assays`), and their stems in the
+# scannable text: a first check, once an article, with `in` (the regular expression runs only on
+# the sentences of mentions, in articles that have one of the stems)
 _ASSAY_WORDS = re.compile(
     r"\b(?:(?:per|a) (?:short )?ton|grading|grades?|assays?|ore (?:body|bodies|reserves?|zone)"
     r"|intersections?|mineraliz\w+|mineralis\w+)\b",
     re.IGNORECASE,
 )
-_ASSAY_STEMS = (" ton ", " grad", " assay", " ore ", " intersection", " mineral")  # a first check
+_ASSAY_STEMS = (" ton ", " grade", " grading", " assay", " ore ", " intersection", " mineral")
 BUSINESS_REACH = 60  # characters after a mention where its line of business is named
 
 
