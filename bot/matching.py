@@ -354,7 +354,7 @@ def _in_company_name(text: str, start: int, words: int, lexicon: Lexicon) -> boo
 # economy or of a company, not news about the commodity. The plural head noun follows within a few
 # words, the commodity is joined to the others by a comma, "and" or "or", and the sentence has no
 # market word ("exports from the rubber and palm oil industries" is rubber news).
-_INDUSTRIES_NEAR = re.compile(r" (?:industries|sectors|businesses) ")  # in the scannable text: fast
+_INDUSTRY_NOUNS = (" industries ", " sectors ", " businesses ")  # in the scannable text: fast
 _INDUSTRY_LIST = re.compile(
     r"(?P<between>(?:[ \t,/&]+[\w'-]+){0,6}?)[ \t]+(?:industries|sectors|businesses)\b",
     re.IGNORECASE,
@@ -371,7 +371,9 @@ def _negated(text: str, start: int) -> bool:
 
 def _among_industries(text: str, scanned: str, start: int, words: int) -> bool:
     """Whether the commodity name of `words` words at `start` is one of a list of industries."""
-    if _INDUSTRIES_NEAR.search(scanned, start + 1, start + 1 + INDUSTRY_REACH) is None:
+    if all(
+        scanned.find(noun, start + 1, start + 1 + INDUSTRY_REACH) < 0 for noun in _INDUSTRY_NOUNS
+    ):
         return False
     end = start
     for word in itertools.islice(_WORD.finditer(text, start), words):
@@ -690,6 +692,8 @@ class Matcher:
         lexicon = self._lexicon
         companies: set[tuple[str, str]] = set()  # (first word, commodity) of companies named
         named: list[_Name] = []  # commodity names that are not (yet known to be) a company's
+        scanned = article.scanned
+        industries = any(noun in scanned for noun in _INDUSTRY_NOUNS)
         for hit in self._scan(text, article.scanned, article.found, len(title)):
             entry, start, _ = hit
             if entry.owner not in commodities:
@@ -715,9 +719,12 @@ class Matcher:
                 and (_word_before(article.scanned, start), entry.owner) in companies
             ):
                 continue
+            if _negated(text, start):
+                continue
             words = entry.surface.words
-            if _negated(text, start) or (
-                _among_industries(text, article.scanned, start, len(words))
+            if (
+                industries
+                and _among_industries(text, scanned, start, len(words))
                 and not article.has_market_word_besides(start, words)
             ):
                 continue

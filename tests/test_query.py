@@ -139,6 +139,14 @@ def test_near_needs_one_sentence_where_and_needs_one_article() -> None:
     assert evidence_sentence(*together, found.evidence_at) == "India and Chile agreed to talk."
 
 
+def test_a_cooccurrence_in_a_query_needs_its_terms_together_as_a_plain_topic_does() -> None:
+    apart = ("Trade talks", "India met officials. Chile agreed to talk.")
+    headed = ("India trade talks", "Officials met. Chile agreed to talk.")
+    assert not matches("(India-Chile) OR nickel", *apart)
+    assert matches("(India-Chile) OR nickel", *headed)
+    assert matches("title:India-Chile", "India and Chile talk", "Officials met.")
+
+
 def test_title_looks_only_at_the_headline() -> None:
     assert matches("title:copper", "Copper rallies", "Traders bought.")
     assert not matches("title:copper", "Metals rally", "Copper rose.")
