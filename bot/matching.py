@@ -895,7 +895,8 @@ class _Article:
         self._results: bool | None = None  # whether the article is a report of results
         # the commodities the headline names, when the text may have words of assays
         self._assay_headline: frozenset[str] | None = None
-        self._evidence: dict[tuple[int, ...], int] = {}  # an item's terms → its evidence
+        # an item's terms → where its best sentence is, and whether it names every term
+        self._best: dict[tuple[int, ...], tuple[int, bool]] = {}
 
     def terms(self, model: RelevanceModel) -> dict[int, _Term]:
         """How every term found is named, in one pass once the scan is done: where it is first
@@ -1163,21 +1164,20 @@ class _Article:
         in another is not about Japan's trade)."""
         found = self.found
         title_end = self._title_length
-        if any(min(found[need]) < title_end for need in needs):
-            return True
-        start, end = self._sentence(self._evidence_of(needs))
-        return all(any(start <= at < end for at in found[need]) for need in needs)
+        return any(min(found[need]) < title_end for need in needs) or self._best_sentence(needs)[1]
 
     def _evidence_of(self, needs: tuple[int, ...]) -> int:
         """Where the sentence naming most of an item's terms is: the body's first such
-        sentence, else the title. Sentences are read in the order of the mentions, and the
-        reading stops at the first sentence of the body naming every term."""
-        evidence = self._evidence.get(needs)
-        if evidence is None:
-            evidence = self._evidence[needs] = self._best_sentence(needs)
-        return evidence
+        sentence, else the title."""
+        return self._best_sentence(needs)[0]
 
-    def _best_sentence(self, needs: tuple[int, ...]) -> int:
+    def _best_sentence(self, needs: tuple[int, ...]) -> tuple[int, bool]:
+        """Where the sentence naming most of an item's terms is, and whether it names every
+        term; once for an item's terms. Sentences are read in the order of the mentions, and
+        the reading stops at the first sentence of the body naming every term."""
+        best_sentence = self._best.get(needs)
+        if best_sentence is not None:
+            return best_sentence
         title_end = self._title_length
         named = [sorted(self.found[need]) for need in needs]
         every = len(named)
@@ -1197,7 +1197,8 @@ class _Article:
                 best_key, best = key, start
                 if count == every and start > title_end:
                     break
-        return best
+        best_sentence = self._best[needs] = (best, best_key[0] == every)
+        return best_sentence
 
 
 def matched_text(title: str, body: str) -> str:
