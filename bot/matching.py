@@ -487,14 +487,14 @@ _RESULT_WORDS = re.compile(
 )
 _FIGURES = re.compile(r"\b(?:mln|billion|dlrs|pct)\b", re.IGNORECASE)
 # The words of a sentence describing an ore body (`_Article._in_assays`), and their stems in the
-# scannable text: a first check, once an article, with `in` (the regular expression runs only on
-# the sentences of mentions, in articles that have one of the stems)
+# scannable text: a first check with `in`, once an article and then near a mention, before any
+# sentence is read
 _ASSAY_WORDS = re.compile(
-    r"\b(?:(?:per|a) (?:short )?ton|grading|grades?|assays?|ore (?:body|bodies|reserves?|zone)"
-    r"|intersections?|mineraliz\w+|mineralis\w+)\b",
+    r"\b(?:(?:per|a) (?:short )?ton|grading|grades?|assays?|ore (?:body|bodies|reserves?|zone))\b",
     re.IGNORECASE,
 )
-_ASSAY_STEMS = (" ton ", " grade", " grading", " assay", " ore ", " intersection", " mineral")
+_ASSAY_STEMS = (" ton ", " grad", " assay", " ore ")
+ASSAY_REACH = 200  # characters either side of a mention where a word of assays may be
 BUSINESS_REACH = 60  # characters after a mention where its line of business is named
 
 
@@ -693,7 +693,7 @@ class Matcher:
         companies: set[tuple[str, str]] = set()  # (first word, commodity) of companies named
         named: list[_Name] = []  # commodity names that are not (yet known to be) a company's
         scanned = article.scanned
-        industries = any(noun in scanned for noun in _INDUSTRY_NOUNS)
+        industries = any(noun in scanned for noun in _INDUSTRY_NOUNS)  # once an article
         for hit in self._scan(text, article.scanned, article.found, len(title)):
             entry, start, _ = hit
             if entry.owner not in commodities:
@@ -893,7 +893,7 @@ class _Article:
         self._shape: _Shape | None = None
         self._terms: dict[int, _Term] | None = None  # need → how it is named
         self._results: bool | None = None  # whether the article is a report of results
-        # the commodities the headline names, when the text may have words of assays
+        # the commodities the headline names, in an article that may describe an ore body
         self._assay_headline: frozenset[str] | None = None
         # an item's terms → where its best sentence is, and whether it names every term
         self._best: dict[tuple[int, ...], tuple[int, bool]] = {}
@@ -988,19 +988,23 @@ class _Article:
         not this one: a metal the headline does not name is then what the ore of another
         holds, not news about its market."""
         in_title = self._assay_headline
-        if in_title is None:  # once an article: the words' stems first, in the scannable text
-            scanned = self.scanned
+        if in_title is None:  # once an article: the headline's commodities, if it has a stem
             title_end = self._title_length
-            in_title = self._assay_headline = (
-                frozenset(owner for at, owner in self.commodity_hits if at < title_end)
-                if any(stem in scanned for stem in _ASSAY_STEMS)
-                else frozenset()
-            )
+            in_title = frozenset(owner for at, owner in self.commodity_hits if at < title_end)
+            scanned = self.scanned
+            if in_title and not any(stem in scanned for stem in _ASSAY_STEMS):
+                in_title = frozenset()
+            self._assay_headline = in_title
         if not in_title:
             return False
         mentioned = set(positions)
         if any(at in mentioned and owner in in_title for at, owner in self.commodity_hits):
             return False  # the headline names this one
+        scanned = self.scanned
+        for position in positions:  # at once for most: no stem near the mention
+            near = scanned[max(0, position - ASSAY_REACH) : position + ASSAY_REACH]
+            if not any(stem in near for stem in _ASSAY_STEMS):
+                return False
         text = self.text
         for position in positions:
             start, end = self._sentence(position)
