@@ -691,3 +691,15 @@ def test_gold_beside_special_drawing_rights_is_a_central_banks_reserves() -> Non
     body = "Reserves: gold 4.71 billion dlrs, SDRs 503 mln, foreign currency 3.2 billion."
     assert not matches("gold", "Reserves fall", body)
     assert matches("gold", "Prices", "Gold rose 3 dlrs an ounce.")
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("Banks froze 15 billion dlrs of short-term trade lines to Brazil.", False),
+        ("Creditors cut trade credit to the importer.", False),
+        ("Brazil's trade with Japan grew 12 pct last year.", True),
+    ],
+)
+def test_a_banks_trade_lines_are_lending_not_trade(body: str, expected: bool) -> None:
+    assert matches("trade", "Debt talks", body) is expected
