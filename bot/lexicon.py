@@ -102,6 +102,10 @@ class OtherSense:
 
     before: frozenset[str]
     after: frozenset[str]
+    # words that, named beside it in a list, show its other sense: cotton among sunflower and
+    # linseed is the oilseed ("cotton 4,000, sunflower 929,847" in a vegetable oils table);
+    # lower case as written, not normal forms (read as they are from the text beside it)
+    among: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +177,8 @@ def parse_lexicon(data: dict[str, object]) -> Lexicon:
         singular_only = bool(raw.get("singular_only", False))
         before = frozenset(normalize_word(w) for w in raw.get("other_sense_before", []))
         after = frozenset(normalize_word(w) for w in raw.get("other_sense_after", []))
-        other_sense = OtherSense(before, after) if before or after else None
+        among = frozenset(w.lower() for w in raw.get("other_sense_among", []))  # as written
+        other_sense = OtherSense(before, after, among) if before or after or among else None
         written = [raw["name"], *raw.get("aliases", []), *raw.get("demonyms", []), *context_free]
         sense_surfaces = set(raw.get("other_sense_of", written)) - context_free
         surfaces = tuple(

@@ -315,7 +315,9 @@ def _at_sentence_start(text: str, start: int) -> bool:
     return not before or text[before - 1] in ".!?\n:"
 
 
-_NAME_WORDS = re.compile(r"(?:[ \t&]+(?:and[ \t]+)?([A-Z][\w.]*|<[A-Z][A-Z0-9.]{0,9}>))")
+# the next word of a name: capitalised, or a ticker; "and" or "of" may join them ("Gold Fields of
+# South Africa Ltd")
+_NAME_WORDS = re.compile(r"(?:[ \t&]+(?:(?:and|of)[ \t]+)?([A-Z][\w.]*|<[A-Z][A-Z0-9.]{0,9}>))")
 NAME_REACH = 4  # words after a commodity word that may still be a company's name
 
 
@@ -345,6 +347,44 @@ def _in_company_name(text: str, start: int, words: int, lexicon: Lexicon) -> boo
             return True
         position = following.end()
     return False
+
+
+# A commodity named as one of several industries ("the steel and shipbuilding industries", "the
+# chemical, petrochemical and oil industries", "banks, steel and other businesses"): branches of an
+# economy or of a company, not news about the commodity. The plural head noun follows within a few
+# words, the commodity is joined to the others by a comma, "and" or "or", and the sentence has no
+# market word ("exports from the rubber and palm oil industries" is rubber news).
+_INDUSTRY_NOUNS = (" industries ", " sectors ", " businesses ")  # in the scannable text: fast
+_INDUSTRY_LIST = re.compile(
+    r"(?P<between>(?:[ \t,/&]+[\w'-]+){0,6}?)[ \t]+(?:industries|sectors|businesses)\b",
+    re.IGNORECASE,
+)
+_JOINED = re.compile(r",|\b(?:and|or)\b", re.IGNORECASE)
+_JOINED_BEFORE = re.compile(r"(?:,|\band|\bor)[ \t]*$", re.IGNORECASE)
+INDUSTRY_REACH = 90  # characters after a mention where the industries' noun may be
+
+
+def _negated(text: str, start: int) -> bool:
+    """Whether the word at `start` follows "non-": "non-gold holdings", "non-oil exports"."""
+    return text[start - 1 : start] == "-" and text[max(0, start - 4) : start - 1].lower() == "non"
+
+
+def _among_industries(text: str, scanned: str, start: int, words: int) -> bool:
+    """Whether the commodity name of `words` words at `start` is one of a list of industries."""
+    if all(
+        scanned.find(noun, start + 1, start + 1 + INDUSTRY_REACH) < 0 for noun in _INDUSTRY_NOUNS
+    ):
+        return False
+    end = start
+    for word in itertools.islice(_WORD.finditer(text, start), words):
+        end = word.end()
+    listed = _INDUSTRY_LIST.match(text, end)
+    if listed is None:
+        return False
+    return (
+        _JOINED.search(listed.group("between")) is not None
+        or _JOINED_BEFORE.search(text, max(0, start - 6), start) is not None
+    )
 
 
 _NAME_BEFORE = re.compile(r"([A-Z][a-z][\w&'.-]*) $")
@@ -446,6 +486,15 @@ _RESULT_WORDS = re.compile(
     re.IGNORECASE,
 )
 _FIGURES = re.compile(r"\b(?:mln|billion|dlrs|pct)\b", re.IGNORECASE)
+# The words of a sentence describing an ore body (`_Article._in_assays`), and their stems in the
+# scannable text: a first check with `in`, once an article and then near a mention, before any
+# sentence is read
+_ASSAY_WORDS = re.compile(
+    r"\b(?:(?:per|a) (?:short )?ton|grading|grades?|assays?|ore (?:body|bodies|reserves?|zone))\b",
+    re.IGNORECASE,
+)
+_ASSAY_STEMS = (" ton ", " grad", " assay", " ore ")
+ASSAY_REACH = 200  # characters either side of a mention where a word of assays may be
 BUSINESS_REACH = 60  # characters after a mention where its line of business is named
 
 
@@ -507,11 +556,17 @@ def _followed_by(scanned: str, start: int, words: frozenset[str]) -> bool:
 
 
 def _in_other_sense(scanned: str, start: int, other_sense: OtherSense) -> bool:
-    """Whether the word at `start` is used in its everyday sense, by the words beside it."""
+    """Whether the word at `start` is used in its everyday sense, by the words beside it or
+    named with it in a list."""
     if _followed_by(scanned, start, other_sense.after):
         return True
     before = _word_before(scanned, start)
-    return bool(before) and normalize_word(before) in other_sense.before
+    if before and normalize_word(before) in other_sense.before:
+        return True
+    among = other_sense.among
+    return bool(among) and any(
+        word in among for word in scanned[max(0, start - LIST_REACH) : start + LIST_REACH].split()
+    )
 
 
 class Matcher:
@@ -637,6 +692,8 @@ class Matcher:
         lexicon = self._lexicon
         companies: set[tuple[str, str]] = set()  # (first word, commodity) of companies named
         named: list[_Name] = []  # commodity names that are not (yet known to be) a company's
+        scanned = article.scanned
+        industries = any(noun in scanned for noun in _INDUSTRY_NOUNS)  # once an article
         for hit in self._scan(text, article.scanned, article.found, len(title)):
             entry, start, _ = hit
             if entry.owner not in commodities:
@@ -662,8 +719,25 @@ class Matcher:
                 and (_word_before(article.scanned, start), entry.owner) in companies
             ):
                 continue
+            if _negated(text, start):
+                continue
+            words = entry.surface.words
+            if (
+                industries
+                and _among_industries(text, scanned, start, len(words))
+                and not article.has_market_word_besides(start, words)
+            ):
+                continue
             article.commodity_hits.append((start, entry.owner))
             self._credit(article, hit)
+        # One sense per story: a word of the headline without a market word there is in the
+        # sense the body gives it ("CITY RESOURCES TO SELL GOLD PROPERTY STAKE" above a body
+        # on its gold mine), never counting alone.
+        found = article.found
+        for needs, start in article.headline_words:
+            for need in needs:
+                if need in found:
+                    found[need].append(start)
         if self._pattern_hits is not None:
             for need, positions in self._pattern_hits.found(text):
                 article.found[need].extend(positions)
@@ -683,17 +757,18 @@ class Matcher:
             needs = self._strict.get(entry.owner)
         else:  # a name whose case was relaxed, or a common word that may start a sentence
             needs = self._relaxed.get(entry.owner)
-        if (
-            needs
-            and not (
-                surface.other_sense and _in_other_sense(article.scanned, start, surface.other_sense)
-            )
-            # a headline's first word is its subject ("GOLD RALLIES AS DOLLAR SLIPS")
-            and not (surface.needs_context and start and not article.has_context(start))
+        if not needs or (
+            surface.other_sense and _in_other_sense(article.scanned, start, surface.other_sense)
         ):
-            found = article.found
-            for need in needs:
-                found[need].append(start)
+            return
+        # a headline's first word is its subject ("GOLD RALLIES AS DOLLAR SLIPS")
+        if surface.needs_context and start and not article.has_context(start):
+            if start < article._title_length:  # decided once the body is read
+                article.headline_words.append((needs, start))
+            return
+        found = article.found
+        for need in needs:
+            found[need].append(start)
 
     def _matched_items(self, article: _Article) -> Iterator[tuple[list[str], tuple[int, ...]]]:
         """The keys and the needs of the watch items the article matches, those of one term
@@ -708,11 +783,15 @@ class Matcher:
             pairs = filed.pairs
             if pairs:  # of the other terms, look up the fewer
                 for other in pairs.keys() if len(pairs) < len(seen) else seen:
-                    if other in seen and other in pairs:
+                    if other in seen and other in pairs and article.meet(pairs[other][0].needs):
                         for item in pairs[other]:
                             yield [item.key], item.needs
             for item in filed.items:
-                if seen >= item.required and seen.isdisjoint(item.exclusions):
+                if (
+                    seen >= item.required
+                    and seen.isdisjoint(item.exclusions)
+                    and (len(item.needs) == 1 or article.meet(item.needs))
+                ):
                     yield [item.key], item.needs
         if self._queries:
             yield from self._matched_queries(article)
@@ -802,6 +881,8 @@ class _Article:
         self.scanned = scanned  # `_scannable(text)`
         self._title_length = title_length
         self._lexicon = lexicon
+        # headline words with an everyday sense and no market word there: (needs, where)
+        self.headline_words: list[tuple[list[int], int]] = []
         self._spans: list[tuple[int, int]] = []  # the sentences looked up so far
         self._sentence_at: dict[int, tuple[int, int]] = {}
         self._context: dict[tuple[int, int], bool] = {}
@@ -812,6 +893,10 @@ class _Article:
         self._shape: _Shape | None = None
         self._terms: dict[int, _Term] | None = None  # need → how it is named
         self._results: bool | None = None  # whether the article is a report of results
+        # the commodities the headline names, in an article that may describe an ore body
+        self._assay_headline: frozenset[str] | None = None
+        # an item's terms → where its best sentence is, and whether it names every term
+        self._best: dict[tuple[int, ...], tuple[int, bool]] = {}
 
     def terms(self, model: RelevanceModel) -> dict[int, _Term]:
         """How every term found is named, in one pass once the scan is done: where it is first
@@ -840,7 +925,9 @@ class _Article:
             if relevance is None:
                 relevance = scored[where] = score(features_of(positions))
             alone = None
-            if in_title or not (results or self._line_of_business(positions)):
+            if in_title or not (
+                results or self._line_of_business(positions) or self._in_assays(positions)
+            ):
                 about = relevance >= about_from or (in_title and summary)
                 alone = (evidence, relevance, about)
             terms[need] = _new_tuple(_Term, (first, relevance, alone))
@@ -895,6 +982,36 @@ class _Article:
                 return False
         return True
 
+    def _in_assays(self, positions: list[int]) -> bool:
+        """Whether every mention is in a sentence describing an ore body or a mine's metals
+        (grades, assays, ore reserves, ounces a ton) and the headline names another commodity,
+        not this one: a metal the headline does not name is then what the ore of another
+        holds, not news about its market."""
+        in_title = self._assay_headline
+        if in_title is None:  # once an article: the headline's commodities, if it has a stem
+            title_end = self._title_length
+            in_title = frozenset(owner for at, owner in self.commodity_hits if at < title_end)
+            scanned = self.scanned
+            if in_title and not any(stem in scanned for stem in _ASSAY_STEMS):
+                in_title = frozenset()
+            self._assay_headline = in_title
+        if not in_title:
+            return False
+        mentioned = set(positions)
+        if any(at in mentioned and owner in in_title for at, owner in self.commodity_hits):
+            return False  # the headline names this one
+        scanned = self.scanned
+        for position in positions:  # at once for most: no stem near the mention
+            near = scanned[max(0, position - ASSAY_REACH) : position + ASSAY_REACH]
+            if not any(stem in near for stem in _ASSAY_STEMS):
+                return False
+        text = self.text
+        for position in positions:
+            start, end = self._sentence(position)
+            if _ASSAY_WORDS.search(text, start, end) is None:
+                return False
+        return True
+
     def _is_results(self) -> bool:
         """Whether the article is a report of results, found from the headline's newline."""
         results = self._results
@@ -929,6 +1046,16 @@ class _Article:
                 " " in phrase and f" {phrase} " in joined for phrase in known
             )
         return context
+
+    def has_market_word_besides(self, position: int, own: tuple[str, ...]) -> bool:
+        """Whether the sentence at a position has a market-context word other than the words of
+        the name there ("oil" is a market word for other commodities, not for itself)."""
+        start, end = self._sentence(position)
+        known = self._lexicon.context_words
+        return any(
+            word in known and word not in own
+            for word in map(normalize_word, words_of(self.text[start:end]))
+        )
 
     def features(self, need: int) -> Features:
         """Where and how a term appears in the article, for its relevance."""
@@ -1033,10 +1160,28 @@ class _Article:
         )
         return self._shape
 
+    def meet(self, needs: tuple[int, ...]) -> bool:
+        """Whether the terms of an item of several terms are named together: the headline names
+        one of them, or one sentence names them all. A co-occurrence ("Brazil-coffee") is news
+        about the two together, not a story on one that names the other in passing elsewhere
+        (a dollar story with "Japanese investors" in one paragraph and "the U.S. trade deficit"
+        in another is not about Japan's trade)."""
+        found = self.found
+        title_end = self._title_length
+        return any(min(found[need]) < title_end for need in needs) or self._best_sentence(needs)[1]
+
     def _evidence_of(self, needs: tuple[int, ...]) -> int:
         """Where the sentence naming most of an item's terms is: the body's first such
-        sentence, else the title. Sentences are read in the order of the mentions, and the
-        reading stops at the first sentence of the body naming every term."""
+        sentence, else the title."""
+        return self._best_sentence(needs)[0]
+
+    def _best_sentence(self, needs: tuple[int, ...]) -> tuple[int, bool]:
+        """Where the sentence naming most of an item's terms is, and whether it names every
+        term; once for an item's terms. Sentences are read in the order of the mentions, and
+        the reading stops at the first sentence of the body naming every term."""
+        best_sentence = self._best.get(needs)
+        if best_sentence is not None:
+            return best_sentence
         title_end = self._title_length
         named = [sorted(self.found[need]) for need in needs]
         every = len(named)
@@ -1056,7 +1201,8 @@ class _Article:
                 best_key, best = key, start
                 if count == every and start > title_end:
                     break
-        return best
+        best_sentence = self._best[needs] = (best, best_key[0] == every)
+        return best_sentence
 
 
 def matched_text(title: str, body: str) -> str:

@@ -62,7 +62,8 @@ OPERATORS = ("OR", "AND", "NEAR")
 
 @dataclass(frozen=True, slots=True)
 class Words:
-    """Today's form: a word or phrase, or several joined by `-` that must all be in the article."""
+    """Today's form: a word or phrase, or several joined by `-` that are named together: in one
+    sentence, or one of them in the headline and the others anywhere (`bot.matching`)."""
 
     terms: tuple[Term, ...]
 
@@ -738,7 +739,7 @@ def plan(
     if isinstance(node, Words):
         if len(node.terms) == 1:
             return Leaf(need_of(node.terms[0]))
-        return Plan(AllOf, tuple(Leaf(need_of(term)) for term in node.terms))
+        return Plan(Words, tuple(Leaf(need_of(term)) for term in node.terms))
     if isinstance(node, Exact):
         return Leaf(need_of(node.term))
     if isinstance(node, Pattern):
@@ -775,6 +776,11 @@ def evaluate(step: Plan | Leaf, hits: Hits, *, in_title: bool = False) -> Witnes
         if any(hits.found.get(need) for need in step.exclusions):
             return None
         return evaluate(step.operands[0], hits, in_title=in_title)
+    if kind is Words:  # a co-occurrence: one of them in the headline, or all in one sentence
+        together = evaluate(Plan(AllOf, step.operands), hits, in_title=in_title)
+        if together is None or any(p < hits.title_end for ps in together.values() for p in ps):
+            return together
+        return evaluate(Plan(Near, step.operands), hits, in_title=in_title)
     if kind is AllOf:
         witness: Witness = {}
         for operand in step.operands:

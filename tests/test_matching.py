@@ -66,8 +66,14 @@ def test_ignores_near_misses(topic: str, text: str) -> None:
 
 
 def test_cooccurrence_needs_every_term_in_the_article() -> None:
-    assert matches("India-Chile", "Trade talks", "India met officials. Chile agreed to talk.")
+    assert matches("India-Chile", "Trade talks", "India and Chile agreed to talk.")
     assert not matches("India-Chile", "Trade talks", "India met officials from Peru.")
+
+
+def test_cooccurrence_needs_its_terms_together_in_a_sentence_or_one_in_the_headline() -> None:
+    assert not matches("India-Chile", "Trade talks", "India met officials. Chile agreed to talk.")
+    assert matches("India-Chile", "India trade talks", "Officials met. Chile agreed to talk.")
+    assert matches("India-Chile", "Trade talks", "Officials met.\n\nIndia asked Chile to talk.")
 
 
 def test_exclusions_silence_an_otherwise_matching_article() -> None:
@@ -542,3 +548,158 @@ def test_a_line_of_business_in_a_sentence_of_results_is_no_news_about_the_commod
     assert matches("zinc", title, "Its profit rose 20 pct on higher zinc prices, it said.")
     assert matches("zinc", title, "Its zinc mining operations will close in May.")
     assert matches("zinc", "ZINC MINING OPERATIONS LOSE MONEY", line)
+
+
+@pytest.mark.parametrize(
+    ("topic", "title", "body", "expected"),
+    [
+        (
+            "steel",
+            "Jobless rate rises",
+            "Layoffs hit the steel and shipbuilding industries.",
+            False,
+        ),
+        (
+            "crude oil",
+            "Pump maker sold",
+            "It makes seals for the chemical, paper and oil industries.",
+            False,
+        ),
+        (
+            "aluminium",
+            "Unit sold",
+            "Its powders serve the glass, aluminum or rubber sectors.",
+            False,
+        ),
+        # a market word in the sentence: the industries' goods are the news
+        (
+            "rubber",
+            "Exports",
+            "Officials want more exports from the rubber and palm oil industries.",
+            True,
+        ),
+        (
+            "steel",
+            "Outlook",
+            "The steel industry expects a hard year.",
+            True,
+        ),  # one industry: steel's
+    ],
+)
+def test_a_commodity_named_as_one_of_several_industries_is_not_the_commodity(
+    topic: str, title: str, body: str, expected: bool
+) -> None:
+    assert matches(topic, title, body) is expected
+
+
+@pytest.mark.parametrize(
+    ("topic", "title", "body", "expected"),
+    [
+        ("crude oil", "MINISTER BACKS OIL AND FATS TAX", "", False),
+        ("crude oil", "Levy", "Brussels wants a tax on oils and fats.", False),
+        ("natural gas", "Output", "Natural gas liquids output fell 11 pct last month.", False),
+        ("natural gas", "Output", "Natural gas output fell 11 pct last month.", True),
+        ("crude oil", "Stocks", "Crude rubber stocks fell to 41,536 tonnes.", False),
+        ("crude oil", "Prices", "The index of crude materials rose 1.8 pct.", False),
+        ("coffee", "Exports", "Non-coffee exports rose 12 pct.", False),
+        ("coffee", "Exports", "Coffee exports rose 12 pct.", True),
+    ],
+)
+def test_another_product_or_a_negation_is_not_the_commodity(
+    topic: str, title: str, body: str, expected: bool
+) -> None:
+    assert matches(topic, title, body) is expected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Gold Fields of South Africa Ltd said the gold price helped its shares.",
+        "It signed with Gold Sierra Financial Advisors, which cut its price target.",
+    ],
+)
+def test_a_company_name_joined_by_of_or_ending_in_advisors_is_not_gold(body: str) -> None:
+    assert not matches("gold", "Shares rise", body.replace("the gold price", "its results"))
+
+
+@pytest.mark.parametrize(
+    ("topic", "title", "body", "expected"),
+    [
+        # the ore of a gold find holds silver: not silver news
+        (
+            "silver",
+            "MINER REPORTS GOLD FIND",
+            "Holes averaged 0.2 ounce gold and 1.8 ounces silver a ton.",
+            False,
+        ),
+        (
+            "gold",
+            "MINER REPORTS GOLD FIND",
+            "Holes averaged 0.2 ounce gold and 1.8 ounces silver a ton.",
+            True,
+        ),
+        # the headline names silver, or silver is named beyond the ore: silver news
+        (
+            "silver",
+            "MINER REPORTS GOLD AND SILVER FIND",
+            "Ore grades 1.8 ounces silver a ton.",
+            True,
+        ),
+        (
+            "silver",
+            "MINER REPORTS GOLD FIND",
+            "Ore grades 1.8 ounces silver a ton.\n\nSilver output will rise.",
+            True,
+        ),
+        # no other commodity in the headline: the ore is the story
+        ("silver", "MINER DETAILS ASSAYS", "Holes averaged 1.8 ounces of silver per ton.", True),
+    ],
+)
+def test_a_metal_named_only_in_the_ore_of_another_is_not_its_news(
+    topic: str, title: str, body: str, expected: bool
+) -> None:
+    assert matches(topic, title, body) is expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("The survey covers soy, cotton, groundnut, sesame and olive oils.", False),
+        ("Shipments: cotton 4,000 tonnes, sunflower 929,847, linseed 113,827.", False),
+        ("Farmers planted more cotton, soybeans and corn this spring.", True),
+    ],
+)
+def test_cotton_in_a_list_of_oilseeds_is_the_oilseed(body: str, expected: bool) -> None:
+    assert matches("cotton", "Crop report", body) is expected
+
+
+@pytest.mark.parametrize(
+    ("topic", "body", "expected"),
+    [
+        ("silver", "Its deposits moved to the First Bank of Silver Lake, Minn., on Friday.", False),
+        ("nickel", "Drilling on its Nickel Plate Mountain property found more ore.", False),
+        ("silver", "Silver output at the mine rose 10 pct.", True),
+    ],
+)
+def test_a_capitalised_commodity_word_in_a_places_name_is_not_the_commodity(
+    topic: str, body: str, expected: bool
+) -> None:
+    assert matches(topic, "Mine news", body) is expected
+
+
+def test_gold_beside_special_drawing_rights_is_a_central_banks_reserves() -> None:
+    body = "Reserves: gold 4.71 billion dlrs, SDRs 503 mln, foreign currency 3.2 billion."
+    assert not matches("gold", "Reserves fall", body)
+    assert matches("gold", "Prices", "Gold rose 3 dlrs an ounce.")
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("Banks froze 15 billion dlrs of short-term trade lines to Brazil.", False),
+        ("Creditors cut trade credit to the importer.", False),
+        ("Brazil's trade with Japan grew 12 pct last year.", True),
+    ],
+)
+def test_a_banks_trade_lines_are_lending_not_trade(body: str, expected: bool) -> None:
+    assert matches("trade", "Debt talks", body) is expected

@@ -126,15 +126,25 @@ def test_or_matches_either_and_exclusions_apply_to_their_group() -> None:
     assert not matches(inner, "Copper output rose", "David Copperfield was unmoved.")
 
 
-def test_near_needs_one_sentence_where_a_hyphen_needs_one_article() -> None:
+def test_near_needs_one_sentence_where_and_needs_one_article() -> None:
     apart = ("Trade talks", "India met officials. Chile agreed to talk.")
     together = ("Trade talks", "India and Chile agreed to talk. Peru did not.")
-    assert matches("India-Chile", *apart) and matches("India-Chile", *together)
+    assert matches("India AND Chile", *apart) and matches("India AND Chile", *together)
+    # a hyphen: one sentence, or one of them in the headline
+    assert not matches("India-Chile", *apart) and matches("India-Chile", *together)
     assert not matches("India NEAR Chile", *apart)
     assert matches("India NEAR Chile", *together)
     lexicon = default_lexicon()
     [found] = Matcher([parse_watch_item("India NEAR Chile", lexicon)], lexicon).match(*together)
     assert evidence_sentence(*together, found.evidence_at) == "India and Chile agreed to talk."
+
+
+def test_a_cooccurrence_in_a_query_needs_its_terms_together_as_a_plain_topic_does() -> None:
+    apart = ("Trade talks", "India met officials. Chile agreed to talk.")
+    headed = ("India trade talks", "Officials met. Chile agreed to talk.")
+    assert not matches("(India-Chile) OR nickel", *apart)
+    assert matches("(India-Chile) OR nickel", *headed)
+    assert matches("title:India-Chile", "India and Chile talk", "Officials met.")
 
 
 def test_title_looks_only_at_the_headline() -> None:

@@ -101,3 +101,12 @@ def test_the_interactions_are_the_products_of_their_features() -> None:
         assert f.title_by_mentions == f.in_title * f.mentions
         assert f.title_by_other_in_title == f.in_title * f.other_in_title
         assert f.lists_by_mentions == f.in_lists * f.mentions
+
+
+def test_a_headline_word_takes_the_sense_the_body_gives_it() -> None:
+    title = "MINER TO SELL GOLD PROPERTY STAKE"
+    body = "The miner will sell half of its stake in a mine that produced 30,000 ounces of gold."
+    [sold] = explain("gold", title, body)
+    assert sold.features[0].in_title == 1.0
+    # the body names no gold: the headline's word alone does not count
+    assert explain("gold", "TEAM WINS GOLD AT WORLD CUP", "The team won in the final.") == []
