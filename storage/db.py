@@ -108,6 +108,33 @@ async def insert_many(
     await connection.exec_driver_sql(str(compiled), rows)
 
 
+async def bulk_load(
+    *, session: AsyncSession, table: Table, columns: Sequence[str], rows: list[tuple[object, ...]]
+) -> None:
+    """Fill `table` with rows (Python values in `columns` order): PostgreSQL's COPY, which
+    spares a statement per row, else the driver's executemany (`insert_many`)."""
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        raw = await connection.get_raw_connection()
+        await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+            table.name, records=rows, columns=list(columns)
+        )
+        return
+    dialect = connection.dialect
+    processors = [
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+    ]
+    if any(processors):
+        rows = [
+            tuple(
+                process(value) if process else value
+                for process, value in zip(processors, row, strict=True)
+            )
+            for row in rows
+        ]
+    await insert_many(session=session, table=table, columns=columns, rows=rows)
+
+
 async def driver_value(*, session: AsyncSession, column: Column[Any], value: object) -> object:
     """A value as `insert_many` hands it to the driver (on SQLite a datetime is a string)."""
     dialect = (await session.connection()).dialect
