@@ -113,6 +113,8 @@ async def bulk_load(
 ) -> None:
     """Fill `table` with rows (Python values in `columns` order): PostgreSQL's COPY, which
     spares a statement per row, else the driver's executemany (`insert_many`)."""
+    if not rows:
+        return
     connection = await session.connection()
     if connection.dialect.name == "postgresql":
         raw = await connection.get_raw_connection()
@@ -121,17 +123,13 @@ async def bulk_load(
         )
         return
     dialect = connection.dialect
-    processors = [
-        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
-    ]
-    if any(processors):
-        rows = [
-            tuple(
-                process(value) if process else value
-                for process, value in zip(processors, row, strict=True)
-            )
-            for row in rows
-        ]
+    values = list(zip(*rows, strict=True))  # column by column
+    for index, name in enumerate(columns):
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:  # bulk rows repeat their values: each is processed once
+            processed = {value: process(value) for value in set(values[index])}
+            values[index] = tuple(processed[value] for value in values[index])
+    rows = list(zip(*values, strict=True))
     await insert_many(session=session, table=table, columns=columns, rows=rows)
 
 

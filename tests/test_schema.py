@@ -9,6 +9,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -23,7 +24,14 @@ from bot.stories import story_words as bot_story_words
 from storage import queries
 from storage.db import create_engine, session_factory
 from storage.models import Alert, Article, Chat
-from storage.schema import alembic_config, include_name, schema_revision, upgrade_schema
+from storage.schema import (
+    MIGRATIONS,
+    alembic_config,
+    include_name,
+    newest_revision,
+    schema_revision,
+    upgrade_schema,
+)
 
 
 async def migrate(engine: AsyncEngine, step: Callable[[Config, str], None], revision: str) -> None:
@@ -49,6 +57,10 @@ async def test_the_migrated_schema_equals_the_models(database_url: str) -> None:
         assert current == head is not None
     finally:
         await engine.dispose()
+
+
+def test_the_newest_revision_read_from_file_names_is_alembics_head() -> None:
+    assert newest_revision() == ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
 def test_db_upgrade_reports_what_it_did(
