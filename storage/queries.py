@@ -1126,9 +1126,7 @@ def _chunks(items: Sequence[_Item]) -> Iterable[Sequence[_Item]]:
         yield items[start : start + IMPORT_CHUNK]
 
 
-# The columns an imported row gives (the others take their defaults), in the order of
-# `_import_record`.
-_IMPORTED = ("chat_id", "topic", "level", "created_at", "silent", "preview", "muted_until")
+_IMPORTED = SubscriptionRow._fields  # the columns an import gives (the others: their defaults)
 
 
 async def import_subscriptions(
@@ -1147,6 +1145,7 @@ async def import_subscriptions(
         first.setdefault((row.chat_id, row.topic), row)
     subscriptions = Subscription.__table__  # type: ignore[attr-defined]
     defaults = Subscription(chat_id=0, topic="", created_at=now)
+    level, silent, preview = defaults.level, defaults.silent, defaults.preview
     staged = Table(
         "imported_subscriptions",
         MetaData(),
@@ -1161,15 +1160,17 @@ async def import_subscriptions(
         columns=_IMPORTED,
         rows=[
             (
-                row.chat_id,
-                row.topic,
-                row.level or defaults.level,
-                row.created_at or now,
-                defaults.silent if row.silent is None else row.silent,
-                row.preview or defaults.preview,
-                row.muted_until,
+                chat_id,
+                topic,
+                row_level or level,
+                created_at or now,
+                silent if row_silent is None else row_silent,
+                row_preview or preview,
+                muted_until,
             )
-            for row in first.values()
+            for chat_id, topic, row_level, created_at, row_silent, row_preview, muted_until in (
+                first.values()
+            )
         ],
     )
     chats = Chat.__table__  # type: ignore[attr-defined]
