@@ -1121,11 +1121,6 @@ IMPORT_CHUNK = 1000  # ids per IN (…): within every driver's limit on bound pa
 _Item = TypeVar("_Item")
 
 
-def _chunks(items: Sequence[_Item]) -> Iterable[Sequence[_Item]]:
-    for start in range(0, len(items), IMPORT_CHUNK):
-        yield items[start : start + IMPORT_CHUNK]
-
-
 _IMPORTED = SubscriptionRow._fields  # the columns an import gives (the others: their defaults)
 
 
@@ -1204,6 +1199,11 @@ async def import_subscriptions(
     )
     await connection.run_sync(staged.drop)
     return inserted.rowcount
+
+
+def _chunks(items: Sequence[_Item]) -> Iterable[Sequence[_Item]]:
+    for start in range(0, len(items), IMPORT_CHUNK):
+        yield items[start : start + IMPORT_CHUNK]
 
 
 async def hold_pending_alerts(*, session: AsyncSession, chat_id: int) -> None:
