@@ -123,10 +123,9 @@ class Subscription(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    # found by chat through uq_subscription_chat_topic (chat_id first): no index of its own
     chat_id: int = Field(
-        sa_column=Column(
-            BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False, index=True
-        )
+        sa_column=Column(BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False)
     )
     topic: str = Field(max_length=200)
     level: str = Field(default=Level.SPLIT, sa_column=Column(String(10), nullable=False))

@@ -478,3 +478,34 @@ async def test_articles_stored_before_the_story_word_index_are_found_by_it_and_b
         assert await story_words() == sorted(both)
     finally:
         await engine.dispose()
+
+
+async def test_the_chat_id_index_of_subscriptions_goes_and_comes_back_with_its_migration(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url)
+    sessions = session_factory(engine)
+
+    async def indexes() -> set[str]:
+        async with engine.connect() as connection:
+            found = await connection.run_sync(
+                lambda sync: inspect(sync).get_indexes("subscriptions")
+            )
+        return {str(index["name"]) for index in found}
+
+    try:
+        await upgrade_schema(engine)
+        async with sessions() as session:
+            await queries.ensure_chat(session=session, chat_id=41)
+            await queries.add_subscription(session=session, chat_id=41, topic="copper")
+            await session.commit()
+        assert "ix_subscriptions_chat_id" not in await indexes()
+        await migrate(engine, command.downgrade, "0018")
+        assert "ix_subscriptions_chat_id" in await indexes()
+        await migrate(engine, command.upgrade, "head")
+        assert "ix_subscriptions_chat_id" not in await indexes()
+        async with sessions() as session:
+            stored = await queries.list_subscriptions(session=session, chat_id=41)
+            assert [subscription.topic for subscription in stored] == ["copper"]
+    finally:
+        await engine.dispose()
