@@ -11,29 +11,17 @@ import logging
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from telegram import Update
-
-from bot import cli_feeds, knowledge, querytest, rendering
-from bot.app import build_application
+from bot import cli_feeds
 from bot.articles import ArticleFileError, ArticleIn, ParsedFile, Record, Rejected, read_articles
-from bot.callbacks import MoreFacts
-from bot.cli_feeds import printable
-from bot.demo import run_demo
-from bot.digest_jobs import digest_text
-from bot.feeds import parse_workers_from, policy_from
-from bot.fetch import FetchError
-from bot.ingest import Ingestor, IngestReport, StorageFailure
 from bot.lexicon import default_lexicon
-from bot.matching import Matcher, evidence_sentence
-from bot.pages import is_url, read_url
-from bot.parsing import ParseWorkers
 from bot.query import pattern_sources
-from bot.refs import QueryTestReport
+from bot.refs import MAX_DAYS, TEST_DAYS, QueryTestReport
 from bot.settings import Settings, SettingsError, load_settings
-from bot.text import counted
+from bot.text import counted, printable
 from bot.topics import TopicError, WatchItem, parse_watch_item
 from bot.watchlist_csv import read_rows, write_csv
 from storage import queries
@@ -46,6 +34,15 @@ from storage.schema import (
     schema_revision,
     upgrade_schema,
 )
+
+if TYPE_CHECKING:
+    from bot.ingest import IngestReport
+    from bot.parsing import ParseWorkers
+    from bot.rendering import Reply
+
+# Commands import their heavier modules (the bot's application, ingest, rendering) when they
+# run: `tradebot` loads this module for every command, and a short one (an import of
+# subscriptions, counted with its start in bench/bench_import.py) should not pay for the others.
 
 PROGRESS_EVERY = 200  # articles: one batch
 
@@ -153,7 +150,7 @@ def _parser() -> argparse.ArgumentParser:
         question.set_defaults(command=answer_question, question=name)
     test = commands.add_parser("test", help="what a topic or query would have alerted on (/test)")
     test.add_argument("query", metavar="QUERY")
-    test.add_argument("--days", type=_test_days, default=querytest.TEST_DAYS, metavar="N")
+    test.add_argument("--days", type=_test_days, default=TEST_DAYS, metavar="N")
     test.set_defaults(command=test_query)
     digest = commands.add_parser("digest", help="the digest a chat would get now (as /digest)")
     digest.add_argument("chat_id", type=int, metavar="CHAT_ID")
@@ -176,6 +173,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def run_bot(settings: Settings, _args: argparse.Namespace) -> int:
+    from telegram import Update
+
+    from bot.app import build_application
+
     if not settings.telegram_bot_token:
         print("tradebot: setting TELEGRAM_BOT_TOKEN: required to run the bot", file=sys.stderr)
         return 2
@@ -208,6 +209,8 @@ def ingest_files(settings: Settings, args: argparse.Namespace) -> int:
 async def _ingest_files(settings: Settings, paths: list[str]) -> int:
     """Store the articles of every path, a file streamed in batches; exit 1 when nothing
     could be read or the database failed."""
+    from bot.feeds import parse_workers_from
+
     parsers = parse_workers_from(settings)
     try:
         return await _ingest_paths(settings, paths, parsers)
@@ -216,6 +219,11 @@ async def _ingest_files(settings: Settings, paths: list[str]) -> int:
 
 
 async def _ingest_paths(settings: Settings, paths: list[str], parsers: ParseWorkers) -> int:
+    from bot.feeds import policy_from
+    from bot.fetch import FetchError
+    from bot.ingest import Ingestor, IngestReport, StorageFailure
+    from bot.pages import is_url, read_url
+
     report = IngestReport()
     read_any = False
     async with migrated_database(settings.database_url) as sessions:
@@ -294,6 +302,8 @@ class _Progress:
 
 
 def match_file(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.matching import Matcher, evidence_sentence
+
     lexicon = default_lexicon()
     try:
         item = parse_watch_item(args.topic, lexicon)
@@ -352,7 +362,9 @@ async def _import_subscriptions(settings: Settings, rows: list[list[str]]) -> in
     """Validate every row as `/subscribe` would, then store the good ones in bulk."""
     read = read_rows(rows, default_lexicon())
     async with migrated_database(settings.database_url) as sessions, sessions() as session:
-        with_patterns = {row.chat_id for row in read.accepted if pattern_sources(row.topic)}
+        topics = {row.topic for row in read.accepted}
+        patterned = {topic for topic in topics if pattern_sources(topic)}
+        with_patterns = {row.chat_id for row in read.accepted if row.topic in patterned}
         stored = {
             chat_id: [
                 s.topic for s in await queries.list_subscriptions(session=session, chat_id=chat_id)
@@ -385,6 +397,8 @@ async def _export_subscriptions(settings: Settings, chat_id: int | None) -> int:
 
 
 def answer_question(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import rendering
+
     try:
         item = parse_watch_item(args.topic, default_lexicon())
     except TopicError as error:
@@ -396,6 +410,8 @@ def answer_question(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _answer_question(settings: Settings, question: str, item: WatchItem) -> list[str]:
+    from bot import knowledge, rendering
+
     lexicon = default_lexicon()
     async with migrated_database(settings.database_url) as sessions:
         if question == "facts":
@@ -413,12 +429,14 @@ async def _answer_question(settings: Settings, question: str, item: WatchItem) -
 
 def _test_days(text: str) -> int:
     days = int(text) if text.isdecimal() else 0
-    if not 1 <= days <= querytest.MAX_DAYS:
-        raise argparse.ArgumentTypeError(f"a number of days from 1 to {querytest.MAX_DAYS}")
+    if not 1 <= days <= MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"a number of days from 1 to {MAX_DAYS}")
     return days
 
 
 def test_query(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import rendering
+
     lexicon = default_lexicon()
     try:
         item = parse_watch_item(args.query, lexicon)
@@ -431,19 +449,25 @@ def test_query(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _test_query(settings: Settings, item: WatchItem, days: int) -> QueryTestReport:
+    from bot import querytest
+
     async with migrated_database(settings.database_url) as sessions:
         return await querytest.test_query(
             sessions, item, default_lexicon(), days=days, zone=ZoneInfo(settings.default_timezone)
         )
 
 
-def _next_offset(page: rendering.Reply) -> int:
+def _next_offset(page: Reply) -> int:
+    from bot.callbacks import MoreFacts
+
     more = page.buttons[0][0].action
     assert isinstance(more, MoreFacts)
     return more.offset
 
 
 def show_digest(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import rendering
+
     messages = asyncio.run(_show_digest(settings, args.chat_id))
     if messages is None:
         print(f"tradebot: no chat {args.chat_id}", file=sys.stderr)
@@ -454,6 +478,8 @@ def show_digest(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _show_digest(settings: Settings, chat_id: int) -> list[str] | None:
+    from bot.digest_jobs import digest_text
+
     async with migrated_database(settings.database_url) as sessions:
         async with sessions() as session:
             chat = await session.get(Chat, chat_id)
@@ -496,5 +522,7 @@ async def _write_revision(settings: Settings, message: str, revision_id: str) ->
 
 
 def play_demo(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
     logging.getLogger("telegram").setLevel(logging.WARNING)  # the conversation is the output
     return asyncio.run(run_demo())

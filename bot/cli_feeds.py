@@ -9,12 +9,10 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from bot import rendering
-from bot.feeds import add_feed
-from bot.opml import MAX_OPML_BYTES, ImportReport, OpmlError, import_feeds, read_opml, write_opml
 from bot.settings import Settings
+from bot.text import printable
 from storage import feeds as feed_store
 from storage import queries
 from storage.db import SessionFactory
@@ -22,14 +20,12 @@ from storage.models import Feed
 from storage.schema import migrated_database
 from storage.stats import collect_stats
 
+# Commands import their heavier modules when they run: every `tradebot` command loads this
+# one, and a short command (an import of subscriptions) should not pay for the others.
+if TYPE_CHECKING:
+    from bot.opml import ImportReport
+
 T = TypeVar("T")
-
-
-def printable(text: str) -> str:
-    """Text safe to print: control characters (terminal escapes) shown as \\x.. escapes."""
-    return "".join(
-        c if c.isprintable() or c == " " else c.encode("unicode_escape").decode() for c in text
-    )
 
 
 async def _with_database(settings: Settings, work: Callable[[SessionFactory], Awaitable[T]]) -> T:
@@ -38,6 +34,8 @@ async def _with_database(settings: Settings, work: Callable[[SessionFactory], Aw
 
 
 def add(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.feeds import add_feed
+
     async def work(sessions: SessionFactory) -> tuple[Feed, bool]:
         return await add_feed(
             sessions, args.url, args.name, allow_private=settings.allow_private_feed_hosts
@@ -59,6 +57,8 @@ def add(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def import_opml(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.opml import MAX_OPML_BYTES, OpmlError, import_feeds, read_opml
+
     try:
         with args.file.open("rb") as handle:
             found = read_opml(handle.read(MAX_OPML_BYTES + 1))
@@ -90,6 +90,8 @@ def import_opml(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def export_opml(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.opml import write_opml
+
     async def work(sessions: SessionFactory) -> list[Feed]:
         async with sessions() as session:
             return list(await feed_store.list_feeds(session=session))
@@ -99,6 +101,8 @@ def export_opml(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def list_all(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot import rendering
+
     async def work(sessions: SessionFactory) -> list[Feed]:
         async with sessions() as session:
             return list(await feed_store.list_feeds(session=session))
@@ -155,6 +159,8 @@ def _change_feed(
 
 
 def show_stats(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot import rendering
+
     async def work(sessions: SessionFactory) -> list[str]:
         async with sessions() as session:
             return rendering.stats_lines(await collect_stats(session=session))
@@ -165,6 +171,8 @@ def show_stats(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def show_sources(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot import rendering
+
     async def work(sessions: SessionFactory) -> list[str]:
         async with sessions() as session:
             feeds = await feed_store.list_feeds(session=session)

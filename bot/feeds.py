@@ -367,13 +367,6 @@ def failure_plan(
     return FailurePlan(failures, False, now + timedelta(seconds=delay))
 
 
-def as_utc(moment: datetime | None) -> datetime | None:
-    """A stored timestamp as an aware UTC datetime (SQLite hands them back without a zone)."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 # --------------------------------------------------------------------------------------------
 # Polling
 # --------------------------------------------------------------------------------------------

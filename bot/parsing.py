@@ -29,9 +29,9 @@ R = TypeVar("R")
 
 PARSE_WORKERS = 2
 # Imported once by the forkserver, so a worker (and its replacement after a kill) starts warm:
-# the parsers, and bot.cli, which the `tradebot` script imports (multiprocessing runs a main
-# script again in each worker; bot.cli imports bot.feeds and bot.pages).
-PRELOADED_MODULES = ["bot.cli", "trafilatura"]
+# the modules of the functions workers run, and bot.cli, which the `tradebot` script imports
+# (multiprocessing runs a main script again in each worker).
+PRELOADED_MODULES = ["bot.cli", "bot.feeds", "bot.pages", "bot.ingest", "trafilatura"]
 CPU_SPARE = 1  # seconds: a worker's own CPU cap per parse is its deadline and this much more
 MB = 1024 * 1024
 

@@ -17,14 +17,12 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from bot.knowledge import article_ref, search_query
 from bot.lexicon import Lexicon
 from bot.matching import Matcher, evidence_sentence
-from bot.refs import DayCount, MatchExample, QueryTestReport
+from bot.refs import TEST_DAYS, DayCount, MatchExample, QueryTestReport
 from bot.topics import WatchItem
 from storage.db import SessionFactory
 from storage.models import Article
 from storage.search import is_searchable, newest_articles, search_articles
 
-TEST_DAYS = 30
-MAX_DAYS = 90
 MAX_CANDIDATES = 2000  # articles confirmed by the matcher for one test
 MAX_SCANNED = 1000  # newest articles read for a query with no searchable word
 NEWEST_SHOWN = 5

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+TEST_DAYS = 30  # the days /test looks back by default
+MAX_DAYS = 90  # and at most
+
 
 @dataclass(frozen=True, slots=True)
 class ArticleRef:

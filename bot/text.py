@@ -258,6 +258,13 @@ def strip_control_characters(text: str) -> str:
     return text.replace("\r\n", "\n").translate(_CONTROL_CHARACTERS)
 
 
+def printable(text: str) -> str:
+    """Text safe to print: control characters (terminal escapes) shown as \\x.. escapes."""
+    return "".join(
+        c if c.isprintable() or c == " " else c.encode("unicode_escape").decode() for c in text
+    )
+
+
 def utf16_length(text: str) -> int:
     """The length Telegram counts: UTF-16 code units (an emoji outside the BMP counts two)."""
     return len(text.encode("utf-16-le")) // 2

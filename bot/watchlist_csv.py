@@ -13,11 +13,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bot.feeds import as_utc
 from bot.lexicon import Lexicon
 from bot.query import check_pattern_room
 from bot.topics import TopicError, parse_watch_item
-from storage.models import MUTED_FOREVER, Level, Preview
+from storage.models import MUTED_FOREVER, Level, Preview, as_utc
 from storage.queries import SubscriptionRow
 
 HEADER = ("chat_id", "topic", "level", "created", "silent", "preview", "muted_until")
@@ -108,7 +107,7 @@ def _row(
 ) -> SubscriptionRow:
     if not 2 <= len(row) <= len(HEADER):
         raise ValueError("expected chat_id,topic[,level[,created[,silent,preview,muted_until]]]")
-    chat_id, topic, level, created, silent, preview, muted = (*row, "", "", "", "", "")[:7]
+    chat_id, topic = row[0], row[1]
     if topic.startswith("'") and topic[1:].startswith(_FORMULA_START):
         topic = topic[1:]
     try:
@@ -123,6 +122,9 @@ def _row(
             key = keys[topic] = error
     if isinstance(key, TopicError):
         raise ValueError(str(key))
+    if len(row) == 2:  # the short form (most files): no options to check
+        return SubscriptionRow(number, key)
+    level, created, silent, preview, muted = (*row[2:], "", "", "", "")[:5]
     level = level.strip().lower()
     if level and level not in _LEVELS:
         raise ValueError(f"level {level[:20]!r} is not one of {', '.join(sorted(_LEVELS))}")

@@ -25,6 +25,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A stored timestamp as an aware UTC datetime (SQLite hands them back without a zone)."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC datetime on every backend (SQLite hands back naive values)."""
 
@@ -116,10 +123,9 @@ class Subscription(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    # found by chat through uq_subscription_chat_topic (chat_id first): no index of its own
     chat_id: int = Field(
-        sa_column=Column(
-            BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False, index=True
-        )
+        sa_column=Column(BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False)
     )
     topic: str = Field(max_length=200)
     level: str = Field(default=Level.SPLIT, sa_column=Column(String(10), nullable=False))

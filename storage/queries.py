@@ -10,14 +10,19 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple, TypeVar
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
+    MetaData,
+    Table,
     and_,
     bindparam,
     case,
     delete,
     func,
     insert,
+    literal,
     or_,
+    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -28,7 +33,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
 
-from storage.db import driver_value, insert_many
+from storage.db import bulk_load, driver_value, insert_many
 from storage.models import (
     NO_THREAD,
     WEEKLY_SLOT,
@@ -1124,55 +1129,84 @@ IMPORT_CHUNK = 1000  # ids per IN (…): within every driver's limit on bound pa
 _Item = TypeVar("_Item")
 
 
+_IMPORTED = SubscriptionRow._fields  # the columns an import gives (the others: their defaults)
+
+
 async def import_subscriptions(
     *, session: AsyncSession, rows: Sequence[SubscriptionRow], timezone: str
 ) -> int:
     """Add subscriptions in bulk: chats created as needed (in `timezone`) or made active
     again, subscriptions a chat already has skipped (a topic listed twice: the first row);
-    how many were added."""
+    how many were added. The rows go to a temporary table in one load (COPY on PostgreSQL),
+    then into the tables with a statement each."""
     if not rows:
         return 0
     upsert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     now = utcnow()
-    chat_ids = sorted({row.chat_id for row in rows})
-    new_chat = Chat(id=0, timezone=timezone, created_at=now).model_dump(exclude={"id"})
-    # Through the tables, not the models: the ORM's bulk path costs more than the database.
-    await session.exec(
-        upsert(Chat.__table__).on_conflict_do_nothing(index_elements=["id"]),  # type: ignore[attr-defined]
-        params=[{**new_chat, "id": chat_id} for chat_id in chat_ids],
-    )
-    for ids in _chunks(chat_ids):
-        await session.exec(
-            update(Chat)
-            .where(col(Chat.id).in_(ids), col(Chat.active).is_(False))
-            .values(active=True, inactive_reason=None)
-        )
     first: dict[tuple[int, str], SubscriptionRow] = {}
     for row in rows:
         first.setdefault((row.chat_id, row.topic), row)
     subscriptions = Subscription.__table__  # type: ignore[attr-defined]
-    new_subscription = Subscription(chat_id=0, topic="", created_at=now).model_dump(
-        exclude={"id", "chat_id", "topic"}
+    defaults = Subscription(chat_id=0, topic="", created_at=now)
+    level, silent, preview = defaults.level, defaults.silent, defaults.preview
+    staged = Table(
+        "imported_subscriptions",
+        MetaData(),
+        *(Column(name, subscriptions.c[name].type) for name in _IMPORTED),
+        prefixes=["TEMPORARY"],
+    )
+    connection = await session.connection()
+    await connection.run_sync(staged.create)
+    await bulk_load(
+        session=session,
+        table=staged,
+        columns=_IMPORTED,
+        rows=[
+            (
+                chat_id,
+                topic,
+                row_level or level,
+                created_at or now,
+                silent if row_silent is None else row_silent,
+                row_preview or preview,
+                muted_until,
+            )
+            for chat_id, topic, row_level, created_at, row_silent, row_preview, muted_until in (
+                first.values()
+            )
+        ],
+    )
+    chats = Chat.__table__  # type: ignore[attr-defined]
+    new_chat = Chat(id=0, timezone=timezone, created_at=now).model_dump(exclude={"id"})
+    await session.exec(
+        upsert(chats)
+        .from_select(
+            ["id", *new_chat],
+            select(
+                staged.c.chat_id,
+                *(literal(value, chats.c[name].type) for name, value in new_chat.items()),
+            )
+            .distinct()
+            .where(true()),  # SQLite reads ON CONFLICT after a SELECT only behind a WHERE
+        )
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+    await session.exec(
+        update(Chat)
+        .where(col(Chat.id).in_(select(staged.c.chat_id)), col(Chat.active).is_(False))
+        .values(active=True, inactive_reason=None)
     )
     inserted = await session.exec(
         upsert(subscriptions)
+        .from_select(
+            list(_IMPORTED),
+            # in index order: PostgreSQL updates the indexes faster than in the file's order
+            select(*staged.c).where(true()).order_by(staged.c.chat_id, staged.c.topic),
+        )
         .on_conflict_do_nothing(index_elements=["chat_id", "topic"])
-        .returning(subscriptions.c.id),
-        params=[
-            {
-                **new_subscription,
-                "chat_id": row.chat_id,
-                "topic": row.topic,
-                **({"level": row.level} if row.level else {}),
-                **({"created_at": row.created_at} if row.created_at else {}),
-                **({"silent": row.silent} if row.silent is not None else {}),
-                **({"preview": row.preview} if row.preview else {}),
-                **({"muted_until": row.muted_until} if row.muted_until else {}),
-            }
-            for row in first.values()
-        ],
     )
-    return len(inserted.all())
+    await connection.run_sync(staged.drop)
+    return inserted.rowcount
 
 
 def _chunks(items: Sequence[_Item]) -> Iterable[Sequence[_Item]]:

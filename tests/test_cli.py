@@ -331,6 +331,36 @@ def test_a_settings_file_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
     ]
 
 
+async def test_an_import_keeps_the_first_row_of_a_topic_and_makes_chats_in_the_default_zone(
+    tmp_path: Path,
+    database_url: str,
+    db: SessionFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("DEFAULT_TIMEZONE", "Asia/Tokyo")
+    rows = tmp_path / "subs.csv"
+    rows.write_text(
+        "31,copper,main,2026-03-04T08:00:00Z,yes,large,forever\n"
+        "31,Copper,all,2026-05-06T08:00:00Z,no,off,\n"
+        "-1001234567890,zinc\n",
+        encoding="utf-8",
+    )
+    assert await asyncio.to_thread(main, ["subscriptions", "import", str(rows)]) == 0
+    assert "imported: 2, already present: 1, rejected: 0" in capsys.readouterr().out
+    assert await asyncio.to_thread(main, ["subscriptions", "export"]) == 0
+    exported = capsys.readouterr().out.splitlines()[1:]
+    assert exported[0] == "-1001234567890,zinc,split," + exported[0].split(",")[3] + ",no,off,"
+    assert exported[1] == "31,copper,main,2026-03-04T08:00:00Z,yes,large,forever"
+    async with db() as session:
+        chats = [await session.get(Chat, chat_id) for chat_id in (31, -1001234567890)]
+        assert [(chat.timezone, chat.active) for chat in chats if chat] == [
+            ("Asia/Tokyo", True),
+            ("Asia/Tokyo", True),
+        ]
+
+
 async def test_an_import_reactivates_a_chat_and_counts_what_it_already_had(
     tmp_path: Path,
     database_url: str,

@@ -9,6 +9,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -23,7 +24,14 @@ from bot.stories import story_words as bot_story_words
 from storage import queries
 from storage.db import create_engine, session_factory
 from storage.models import Alert, Article, Chat
-from storage.schema import alembic_config, include_name, schema_revision, upgrade_schema
+from storage.schema import (
+    MIGRATIONS,
+    alembic_config,
+    include_name,
+    newest_revision,
+    schema_revision,
+    upgrade_schema,
+)
 
 
 async def migrate(engine: AsyncEngine, step: Callable[[Config, str], None], revision: str) -> None:
@@ -49,6 +57,10 @@ async def test_the_migrated_schema_equals_the_models(database_url: str) -> None:
         assert current == head is not None
     finally:
         await engine.dispose()
+
+
+def test_the_newest_revision_read_from_file_names_is_alembics_head() -> None:
+    assert newest_revision() == ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
 def test_db_upgrade_reports_what_it_did(
@@ -464,5 +476,36 @@ async def test_articles_stored_before_the_story_word_index_are_found_by_it_and_b
         await migrate(engine, command.upgrade, "head")
         both = [*bot_story_words(title, body), *bot_story_words(rewrite.title, rewrite.body)]
         assert await story_words() == sorted(both)
+    finally:
+        await engine.dispose()
+
+
+async def test_the_chat_id_index_of_subscriptions_goes_and_comes_back_with_its_migration(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url)
+    sessions = session_factory(engine)
+
+    async def indexes() -> set[str]:
+        async with engine.connect() as connection:
+            found = await connection.run_sync(
+                lambda sync: inspect(sync).get_indexes("subscriptions")
+            )
+        return {str(index["name"]) for index in found}
+
+    try:
+        await upgrade_schema(engine)
+        async with sessions() as session:
+            await queries.ensure_chat(session=session, chat_id=41)
+            await queries.add_subscription(session=session, chat_id=41, topic="copper")
+            await session.commit()
+        assert "ix_subscriptions_chat_id" not in await indexes()
+        await migrate(engine, command.downgrade, "0018")
+        assert "ix_subscriptions_chat_id" in await indexes()
+        await migrate(engine, command.upgrade, "head")
+        assert "ix_subscriptions_chat_id" not in await indexes()
+        async with sessions() as session:
+            stored = await queries.list_subscriptions(session=session, chat_id=41)
+            assert [subscription.topic for subscription in stored] == ["copper"]
     finally:
         await engine.dispose()
