@@ -34,6 +34,10 @@ PG_INDEX = "ix_articles_search_vector"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # `since` for a search over all time
 MAX_SEARCHES_PER_STATEMENT = 100  # SQLite allows 500 terms in a compound SELECT
 MAX_IDS_PER_STATEMENT = 5_000  # well within any backend's limit on parameters
+# PostgreSQL searches the newest `limit * FIRST_WINDOW` ids first, then windows WIDER times as
+# wide until `limit` articles are found or the window holds every article.
+FIRST_WINDOW = 64
+WIDER = 8
 
 _WORD = re.compile(LETTERS)  # a Devanagari word with its vowel marks is one word
 
@@ -78,10 +82,15 @@ def _newest_matching(statement: _Statement, *, dialect: str, terms: str) -> _Sta
     """`statement` (a select from articles) narrowed to the newest `:limit` articles containing
     the search in parameter `terms` (see `_search_text`), ingested since `:since`. On SQLite the
     full-text index yields the newest hits itself, so common words cost no more than rare ones
-    (ids grow with ingest time, so `since` can apply after the limit). Statements are built
-    with parameters, not values, so that one statement serves every search."""
+    (ids grow with ingest time, so `since` can apply after the limit). On PostgreSQL the GIN
+    index yields every hit, so the search is kept to the ids above `:floor` (see
+    `search_articles`). Statements are built with parameters, not values, so that one
+    statement serves every search."""
     if dialect == "postgresql":
-        statement = statement.where(text(f"articles.{PG_VECTOR} @@ to_tsquery('simple', :{terms})"))
+        statement = statement.where(
+            text(f"articles.{PG_VECTOR} @@ to_tsquery('simple', :{terms})"),
+            col(Article.id) > bindparam("floor"),
+        )
     else:
         matching = text(
             f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :{terms} "
@@ -104,19 +113,37 @@ def _article_search(dialect: str) -> SelectOfScalar[Article]:
 async def search_articles(
     *, session: AsyncSession, query: Query, limit: int, since: datetime | None = None
 ) -> list[Article]:
-    """Articles containing every group of the query (any phrase of each), newest first."""
+    """Articles containing every group of the query (any phrase of each), newest first.
+
+    On PostgreSQL a search reads every hit its GIN index yields before taking the newest, so
+    a common word would read most of the table: it searches the newest ids first, in windows
+    growing until `limit` articles are found or the window holds every article. The newest
+    `limit` hits of a window holding `limit` of them are the newest of all (ids grow with
+    ingest time), so the answer is the same as one search over everything."""
     if not is_searchable(query):
         return []
     dialect = session.get_bind().dialect.name
-    result = await session.exec(
-        _article_search(dialect),
-        params={
-            "terms": _search_text(dialect, query),
-            "limit": limit,
-            "since": since or EPOCH,
-        },
-    )
-    return list(result.all())
+    params: dict[str, object] = {
+        "terms": _search_text(dialect, query),
+        "limit": limit,
+        "since": since or EPOCH,
+    }
+    if dialect != "postgresql":
+        return list((await session.exec(_article_search(dialect), params=params)).all())
+    # A plan made for one search's words and window is wrong for another's: a common word
+    # wants the newest ids scanned, a rare one its GIN hits; PostgreSQL's generic plan, after
+    # five runs of a prepared statement, would read every hit of a common word again.
+    await session.exec(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    newest = (await session.exec(select(func.max(Article.id)))).one() or 0
+    window = limit * FIRST_WINDOW
+    while True:
+        floor = max(newest - window, 0)
+        found = list(
+            (await session.exec(_article_search(dialect), params={**params, "floor": floor})).all()
+        )
+        if len(found) >= limit or floor == 0:
+            return found
+        window *= WIDER
 
 
 @dataclass(frozen=True, slots=True)
