@@ -34,6 +34,10 @@ PG_INDEX = "ix_articles_search_vector"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # `since` for a search over all time
 MAX_SEARCHES_PER_STATEMENT = 100  # SQLite allows 500 terms in a compound SELECT
 MAX_IDS_PER_STATEMENT = 5_000  # well within any backend's limit on parameters
+# PostgreSQL searches the newest `limit * FIRST_WINDOW` ids first, then windows WIDER times as
+# wide until `limit` articles are found or the window holds every article.
+FIRST_WINDOW = 8
+WIDER = 8
 
 _WORD = re.compile(LETTERS)  # a Devanagari word with its vowel marks is one word
 
@@ -74,49 +78,82 @@ def _search_text(dialect: str, query: Query) -> str:
     return tsquery(query) if dialect == "postgresql" else fts5_query(query)
 
 
-def _newest_matching(statement: _Statement, *, dialect: str, terms: str) -> _Statement:
+def _newest_matching(
+    statement: _Statement, *, dialect: str, terms: str, since: bool = True
+) -> _Statement:
     """`statement` (a select from articles) narrowed to the newest `:limit` articles containing
-    the search in parameter `terms` (see `_search_text`), ingested since `:since`. On SQLite the
-    full-text index yields the newest hits itself, so common words cost no more than rare ones
-    (ids grow with ingest time, so `since` can apply after the limit). Statements are built
-    with parameters, not values, so that one statement serves every search."""
+    the search in parameter `terms` (see `_search_text`), ingested since `:since` (unless
+    `since` is false). On SQLite the full-text index yields the newest hits itself, so common
+    words cost no more than rare ones (ids grow with ingest time, so `since` can apply after
+    the limit). On PostgreSQL the GIN index yields every hit, so the search is kept to the
+    ids above `:floor` (see `search_articles`). Statements are built with parameters, not
+    values, so that one statement serves every search."""
     if dialect == "postgresql":
-        statement = statement.where(text(f"articles.{PG_VECTOR} @@ to_tsquery('simple', :{terms})"))
+        statement = statement.where(
+            text(f"articles.{PG_VECTOR} @@ to_tsquery('simple', :{terms})"),
+            col(Article.id) > bindparam("floor"),
+        )
     else:
         matching = text(
             f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :{terms} "
             "ORDER BY rowid DESC LIMIT :limit"
         )
         statement = statement.where(col(Article.id).in_(matching))
-    since = bindparam("since", type_=UTCDateTime())
-    return (
-        statement.where(col(Article.ingested_at) >= since)
-        .order_by(col(Article.id).desc())
-        .limit(bindparam("limit"))
-    )
+    if since:
+        statement = statement.where(
+            col(Article.ingested_at) >= bindparam("since", type_=UTCDateTime())
+        )
+    # On PostgreSQL the order is not the primary key's: a plan walking the key backwards and
+    # reading each article's vector until enough match reads the whole window for a rare
+    # word; sorting the window's GIN hits costs what the window holds of them.
+    newest_first = (col(Article.id) + 0 if dialect == "postgresql" else col(Article.id)).desc()
+    return statement.order_by(newest_first).limit(bindparam("limit"))
 
 
 @cache
-def _article_search(dialect: str) -> SelectOfScalar[Article]:
-    return _newest_matching(select(Article), dialect=dialect, terms="terms")
+def _article_search(dialect: str, since: bool) -> SelectOfScalar[Article]:
+    return _newest_matching(select(Article), dialect=dialect, terms="terms", since=since)
 
 
 async def search_articles(
     *, session: AsyncSession, query: Query, limit: int, since: datetime | None = None
 ) -> list[Article]:
-    """Articles containing every group of the query (any phrase of each), newest first."""
+    """Articles containing every group of the query (any phrase of each), newest first.
+
+    On PostgreSQL a search reads every hit its GIN index yields before taking the newest, so
+    a common word would read most of the table: it searches the newest ids first, in windows
+    growing until `limit` articles are found or the window holds every article. The newest
+    `limit` hits of a window holding `limit` of them are the newest of all (ids grow with
+    ingest time), so the answer is the same as one search over everything."""
     if not is_searchable(query):
         return []
     dialect = session.get_bind().dialect.name
-    result = await session.exec(
-        _article_search(dialect),
-        params={
-            "terms": _search_text(dialect, query),
-            "limit": limit,
-            "since": since or EPOCH,
-        },
+    statement = _article_search(dialect, since is not None)
+    params: dict[str, object] = {"terms": _search_text(dialect, query), "limit": limit}
+    if since is not None:
+        params["since"] = since
+    if dialect != "postgresql":
+        return list((await session.exec(statement, params=params)).all())
+    connection = await session.connection()
+    # A plan made for one search's words and window is wrong for another's (the GIN hits of
+    # a rare word, the window's articles for a common one): PostgreSQL's generic plan, after
+    # five runs of a prepared statement, read all 23,000 hits of a common phrase.
+    newest = (await connection.execute(_newest_id())).scalar_one() or 0
+    window = limit * FIRST_WINDOW
+    while True:
+        floor = max(newest - window, 0)
+        found = list((await session.exec(statement, params={**params, "floor": floor})).all())
+        if len(found) >= limit or floor == 0:
+            return found
+        window *= WIDER
+
+
+@cache
+def _newest_id() -> Select[int | None, str]:
+    """The newest article's id, custom plans set for the rest of the transaction (PostgreSQL)."""
+    return sa_select(
+        func.max(Article.id), func.set_config("plan_cache_mode", "force_custom_plan", True)
     )
-    return list(result.all())
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,51 @@
+"""The full-text candidate search over stored articles, on the test's database (SQLite, or
+PostgreSQL under `make test-postgres`, where it searches the newest ids in growing windows)."""
+
+from datetime import timedelta
+
+from bot.text import content_hash, search_words
+from storage.db import SessionFactory
+from storage.models import Article, utcnow
+from storage.search import search_articles
+
+RARE = {5, 150, 290}  # the articles naming zinc, of 300
+
+
+async def store_articles(db: SessionFactory) -> None:
+    start = utcnow() - timedelta(days=300)
+    async with db() as session:
+        for number in range(1, 301):
+            title = f"Trade report {number}"
+            body = "Zinc output rose." if number in RARE else "Tariffs on steel were unchanged."
+            session.add(
+                Article(
+                    title=title,
+                    body=body,
+                    content_hash=content_hash(title, body),
+                    ingested_at=start + timedelta(days=number),
+                    search_text=search_words(title, body),
+                )
+            )
+        await session.commit()
+
+
+async def test_a_search_finds_the_newest_hits_however_far_apart_they_are(
+    db: SessionFactory,
+) -> None:
+    await store_articles(db)
+    start = utcnow() - timedelta(days=300)
+
+    async def numbers(word: str, limit: int, since_day: int | None = None) -> list[int]:
+        since = None if since_day is None else start + timedelta(days=since_day)
+        async with db() as session:
+            found = await search_articles(
+                session=session, query=[[[word]]], limit=limit, since=since
+            )
+        return [int(article.title.split()[-1]) for article in found]
+
+    assert await numbers("zinc", 2) == [290, 150]
+    assert await numbers("zinc", 10) == [290, 150, 5]
+    assert await numbers("zinc", 10, since_day=100) == [290, 150]
+    assert await numbers("trade", 3) == [300, 299, 298]
+    assert await numbers("steel", 4) == [300, 299, 298, 297]
+    assert await numbers("copper", 5) == []
