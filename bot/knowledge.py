@@ -235,8 +235,10 @@ def topic_names(item: WatchItem, matching: list[Article], lexicon: Lexicon) -> l
         in_articles.update(name for name in found if name.casefold() not in own)
     least = min(2, len(matching))
     known = {concept.name for concept in lexicon.concepts.values()}
-    # the most shared first; on a tie, lexicon names before other capitalised words
-    shared = sorted(in_articles.items(), key=lambda entry: (-entry[1], entry[0] not in known))
+    # the most shared first; on a tie, lexicon names before other capitalised words, then A-Z
+    shared = sorted(
+        in_articles.items(), key=lambda entry: (-entry[1], entry[0] not in known, entry[0])
+    )
     for name, count in shared[:TOPIC_NAMES]:
         if count < least:
             break
