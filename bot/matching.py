@@ -135,14 +135,50 @@ class _Pattern(NamedTuple):
 _Name = tuple[_Entry, int, CaseFit]  # a lexicon name found: where it starts, how it fits
 
 
-@dataclass(frozen=True, slots=True)
-class _Need:
-    """One term of a watch item, as the hits that satisfy it."""
+class _Needs:
+    """The distinct terms ("needs") of watch items, numbered as they are met: a concept with
+    its group members, strict or case-relaxed, a typed plain term, or a query's regular
+    expression. A Matcher keeps what matching reads of it; the typed terms (their `Surface`)
+    are let go once its automaton is built."""
 
-    concepts: frozenset[str]
-    relaxed: bool
-    plain: Surface | None  # a typed plain term
-    pattern: str | None = None  # a query's regular expression (`bot.query.PatternHits`)
+    def __init__(self, lexicon: Lexicon) -> None:
+        self._lexicon = lexicon
+        # (a concept with its group members, relaxed) → need
+        self._concepts: dict[tuple[frozenset[str], bool], int] = {}
+        self.plain: dict[Surface, int] = {}  # a typed plain term → its need
+        self.patterns: dict[str, int] = {}  # a query's regular expression → its need
+        self.strict: dict[str, list[int]] = defaultdict(list)  # concept → needs it satisfies
+        self.relaxed: dict[str, list[int]] = defaultdict(list)  # … when its case is relaxed
+        self._count = 0
+
+    def _next(self) -> int:
+        self._count += 1
+        return self._count - 1
+
+    def of(self, term: Term) -> int:
+        """The need of a term."""
+        if term.surface is not None:
+            number = self.plain.get(term.surface)
+            if number is None:
+                number = self.plain[term.surface] = self._next()
+            return number
+        assert term.concept is not None
+        concept = (self._lexicon.expand(term.concept.id), term.relaxed)
+        number = self._concepts.get(concept)
+        if number is None:
+            number = self._concepts[concept] = self._next()
+            for concept_id in concept[0]:
+                self.strict[concept_id].append(number)
+                if term.relaxed:
+                    self.relaxed[concept_id].append(number)
+        return number
+
+    def pattern(self, source: str) -> int:
+        """The need of a query's regular expression."""
+        number = self.patterns.get(source)
+        if number is None:
+            number = self.patterns[source] = self._next()
+        return number
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,15 +189,6 @@ class _Item:
     needs: tuple[int, ...]  # one per term, in order
     required: frozenset[int]
     exclusions: frozenset[int]
-
-
-@dataclass(frozen=True, slots=True)
-class _Filed:
-    """The watch items filed under a need: those whose first term it is."""
-
-    keys: list[str]  # of the items with just that term
-    pairs: dict[int, list[_Item]]  # items of two terms, by the other term's need
-    items: list[_Item]  # the others
 
 
 def _plural(word: str) -> str:
@@ -243,26 +270,51 @@ def _lexicon_spellings(lexicon: Lexicon) -> dict[str, tuple[_Entries, _Rules | N
     return lexicon_spellings
 
 
+# A plain spelling of one need, not a lexicon spelling (most spellings of a large Matcher), is
+# an int in its automaton, not an object: the need, shifted, with the index of its length and
+# checks in the automaton's table of shapes. Any other spelling is a negative int, ~ the index
+# of its `_Pattern`.
+_SHAPE_BITS = 16
+_SHAPE_MASK = (1 << _SHAPE_BITS) - 1
+
+
+class _Automaton(NamedTuple):
+    """An automaton over spellings, and what the ints it finds stand for."""
+
+    automaton: ahocorasick.Automaton
+    patterns: tuple[_Pattern, ...]
+    shapes: tuple[tuple[int, _Checks], ...]  # a plain spelling's length (with pads), checks
+
+
 def _automaton(
     lexicon: dict[str, tuple[_Entries, _Rules | None]], plain_terms: Iterable[tuple[int, Surface]]
-) -> ahocorasick.Automaton | None:
+) -> _Automaton | None:
     plain: dict[str, list[tuple[int, _Checks]]] = defaultdict(list)
     for need, surface in plain_terms:
         for spelling in _variants(surface):
             plain[spelling].append((need, _checks(surface, spelling)))
     if not lexicon and not plain:
         return None
-    automaton = ahocorasick.Automaton()
+    automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+    patterns: list[_Pattern] = []
+    shapes: dict[tuple[int, _Checks], int] = {}
     for spelling in lexicon.keys() | plain.keys():
-        names, rules = lexicon.get(spelling, ((), None))
-        pattern = _Pattern(len(spelling) + 2, names, tuple(plain.get(spelling, ())), rules)
-        automaton.add_word(f" {spelling} ", pattern)
+        needs = plain.get(spelling, [])
+        if len(needs) == 1 and spelling not in lexicon and len(shapes) <= _SHAPE_MASK:
+            need, checks = needs[0]
+            shape = shapes.setdefault((len(spelling) + 2, checks), len(shapes))
+            value = need << _SHAPE_BITS | shape
+        else:
+            names, rules = lexicon.get(spelling, ((), None))
+            patterns.append(_Pattern(len(spelling) + 2, names, tuple(needs), rules))
+            value = ~(len(patterns) - 1)
+        automaton.add_word(f" {spelling} ", value)
     automaton.make_automaton()
-    return automaton
+    return _Automaton(automaton, tuple(patterns), tuple(shapes))
 
 
 @cache
-def _lexicon_automaton(lexicon: Lexicon) -> ahocorasick.Automaton | None:
+def _lexicon_automaton(lexicon: Lexicon) -> _Automaton | None:
     return _automaton(_lexicon_spellings(lexicon), ())
 
 
@@ -527,70 +579,51 @@ class Matcher:
         self._lexicon = lexicon
         self._model = relevance or default_model()
         self._commodities = _commodity_ids(lexicon)
-        self._needs: dict[_Need, int] = {}  # every distinct term, numbered
-        self._strict: dict[str, list[int]] = defaultdict(list)  # concept → needs it satisfies
-        self._relaxed: dict[str, list[int]] = defaultdict(list)  # … when its case is relaxed
-        self._plain: dict[Surface, int] = {}  # a typed plain term → its need
-        self._filed: dict[int, _Filed] = {}  # need → the items whose first term it is
+        needs = _Needs(lexicon)
+        # the items filed under a need, that of their first term: the keys of items of just
+        # that term; of two terms, by the other term's need; the others
+        alone: dict[int, list[str]] = defaultdict(list)
+        pairs: dict[int, dict[int, list[str]]] = defaultdict(dict)
+        several: dict[int, list[_Item]] = defaultdict(list)
         # need → the queries that must find it or another of their triggers
         self._queries: dict[int, list[tuple[str, Plan | Leaf]]] = defaultdict(list)
-        self._patterns: dict[str, int] = {}  # a query's regular expression → its need
         latest = {item.key: item for item in items}
         for item in latest.values():
             if item.query is not None:
-                self._add_query(item.key, item.query)
+                self._add_query(item.key, item.query, needs)
                 continue
             if not item.terms:
                 continue  # an item without terms could never match
-            needs = tuple(self._need(term) for term in item.terms)
-            filed = self._filed.setdefault(needs[0], _Filed([], {}, []))
-            if len(needs) == 1 and not item.exclusions:
-                filed.keys.append(item.key)
-            elif len(needs) == 2 and needs[0] != needs[1] and not item.exclusions:
-                pair = _Item(item.key, needs, frozenset(needs), frozenset())
-                filed.pairs.setdefault(needs[1], []).append(pair)
+            numbers = tuple(needs.of(term) for term in item.terms)
+            if len(numbers) == 1 and not item.exclusions:
+                alone[numbers[0]].append(item.key)
+            elif len(numbers) == 2 and numbers[0] != numbers[1] and not item.exclusions:
+                pairs[numbers[0]].setdefault(numbers[1], []).append(item.key)
             else:
-                exclusions = frozenset(self._need(term) for term in item.exclusions)
-                filed.items.append(_Item(item.key, needs, frozenset(needs), exclusions))
+                exclusions = frozenset(needs.of(term) for term in item.exclusions)
+                several[numbers[0]].append(_Item(item.key, numbers, frozenset(numbers), exclusions))
+        self._alone = {need: tuple(keys) for need, keys in alone.items()}
+        self._pairs = {
+            need: {other: tuple(keys) for other, keys in by_other.items()}
+            for need, by_other in pairs.items()
+        }
+        self._items = dict(several)
+        self._strict, self._relaxed = needs.strict, needs.relaxed
         self._size = len(latest)
-        self._pattern_hits = PatternHits(self._patterns) if self._patterns else None
-        plain = [(need, surface) for surface, need in self._plain.items()]
+        self._pattern_hits = PatternHits(needs.patterns) if needs.patterns else None
+        plain = [(need, surface) for surface, need in needs.plain.items()]
         if len(plain) >= ONE_AUTOMATON_FROM:
             merged = _automaton(_lexicon_spellings(lexicon), plain)
-            self._automata: tuple[ahocorasick.Automaton, ...] = (merged,) if merged else ()
+            self._automata: tuple[_Automaton, ...] = (merged,) if merged else ()
         else:
             own = (_automaton({}, plain),)
             self._automata = tuple(a for a in (_lexicon_automaton(lexicon), *own) if a)
 
-    def _need(self, term: Term) -> int:
-        if term.surface is not None:
-            need = _Need(frozenset(), False, term.surface)
-        else:
-            assert term.concept is not None
-            need = _Need(self._lexicon.expand(term.concept.id), term.relaxed, None)
-        number = self._needs.get(need)
-        if number is None:
-            number = self._needs[need] = len(self._needs)
-            if need.plain is not None:
-                self._plain[need.plain] = number
-            for concept_id in need.concepts:
-                self._strict[concept_id].append(number)
-                if need.relaxed:
-                    self._relaxed[concept_id].append(number)
-        return number
-
-    def _add_query(self, key: str, query: Node) -> None:
+    def _add_query(self, key: str, query: Node, needs: _Needs) -> None:
         """File a query under the needs of which it must find one (`bot.query.triggers`)."""
-        steps = query_plan(query, self._need, self._pattern_need)
+        steps = query_plan(query, needs.of, needs.pattern)
         for need in triggers(steps):
             self._queries[need].append((key, steps))
-
-    def _pattern_need(self, source: str) -> int:
-        need = _Need(frozenset(), False, None, source)
-        number = self._needs.get(need)
-        if number is None:
-            number = self._needs[need] = self._patterns[source] = len(self._needs)
-        return number
 
     def __len__(self) -> int:
         return self._size
@@ -695,29 +728,33 @@ class Matcher:
             for need in needs:
                 found[need].append(start)
 
-    def _matched_items(self, article: _Article) -> Iterator[tuple[list[str], tuple[int, ...]]]:
-        """The keys and the needs of the watch items the article matches, those of one term
-        together."""
+    def _matched_items(
+        self, article: _Article
+    ) -> Iterator[tuple[tuple[str, ...], tuple[int, ...]]]:
+        """The keys and the needs of the watch items the article matches, those with the same
+        terms together."""
         seen = article.found.keys()
+        alone, pairs_of, items_of = self._alone, self._pairs, self._items
         for need in seen:
-            filed = self._filed.get(need)
-            if filed is None:
-                continue
-            if filed.keys:
-                yield filed.keys, (need,)
-            pairs = filed.pairs
-            if pairs:  # of the other terms, look up the fewer
+            keys = alone.get(need)
+            if keys is not None:
+                yield keys, (need,)
+            pairs = pairs_of.get(need)
+            if pairs is not None:  # of the other terms, look up the fewer
                 for other in pairs.keys() if len(pairs) < len(seen) else seen:
                     if other in seen and other in pairs:
-                        for item in pairs[other]:
-                            yield [item.key], item.needs
-            for item in filed.items:
-                if seen >= item.required and seen.isdisjoint(item.exclusions):
-                    yield [item.key], item.needs
+                        yield pairs[other], (need, other)
+            items = items_of.get(need)
+            if items is not None:
+                for item in items:
+                    if seen >= item.required and seen.isdisjoint(item.exclusions):
+                        yield (item.key,), item.needs
         if self._queries:
             yield from self._matched_queries(article)
 
-    def _matched_queries(self, article: _Article) -> Iterator[tuple[list[str], tuple[int, ...]]]:
+    def _matched_queries(
+        self, article: _Article
+    ) -> Iterator[tuple[tuple[str, ...], tuple[int, ...]]]:
         """The key of every query the article matches, with the needs that make it match."""
         candidates: dict[str, Plan | Leaf] = {}
         for need in article.found.keys() & self._queries.keys():
@@ -727,7 +764,7 @@ class Matcher:
         for key, steps in candidates.items():
             witness = evaluate(steps, hits)
             if witness:
-                yield [key], tuple(sorted(witness))
+                yield (key,), tuple(sorted(witness))
 
     def _scan(
         self, text: str, scanned: str, found: dict[int, list[int]], title_length: int
@@ -740,8 +777,15 @@ class Matcher:
         headline_bodies = self._lexicon.headline_bodies
         holders: list[tuple[int, int]] = []  # where names are that may hold a shorter one
         later: list[tuple[int, list[_Name]]] = []  # names to yield if no holder comes after
-        for automaton in self._automata:
-            for end, (length, lexicon, plain, rules) in automaton.iter(scanned):
+        for automaton, patterns, shapes in self._automata:
+            for end, value in automaton.iter(scanned):
+                if value >= 0:  # a plain spelling of one need
+                    length, checks = shapes[value & _SHAPE_MASK]
+                    start = end - length + 1
+                    if not checks or _fit(text, start, checks) is _STRICT:
+                        found[value >> _SHAPE_BITS].append(start)
+                    continue
+                length, lexicon, plain, rules = patterns[~value]
                 start = end - length + 1  # index in text: scanned has one leading pad
                 stop = end - 1
                 for need, checks in plain:
