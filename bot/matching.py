@@ -289,28 +289,37 @@ class _Automaton(NamedTuple):
 def _automaton(
     lexicon: dict[str, tuple[_Entries, _Rules | None]], plain_terms: Iterable[tuple[int, Surface]]
 ) -> _Automaton | None:
-    plain: dict[str, list[tuple[int, _Checks]]] = defaultdict(list)
-    for need, surface in plain_terms:
-        for spelling in _variants(surface):
-            plain[spelling].append((need, _checks(surface, spelling)))
-    if not lexicon and not plain:
-        return None
     automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
-    patterns: list[_Pattern] = []
     shapes: dict[tuple[int, _Checks], int] = {}
-    for spelling in lexicon.keys() | plain.keys():
-        needs = plain.get(spelling, [])
-        if len(needs) == 1 and spelling not in lexicon and len(shapes) <= _SHAPE_MASK:
-            need, checks = needs[0]
-            shape = shapes.setdefault((len(spelling) + 2, checks), len(shapes))
-            value = need << _SHAPE_BITS | shape
-        else:
-            names, rules = lexicon.get(spelling, ((), None))
-            patterns.append(_Pattern(len(spelling) + 2, names, tuple(needs), rules))
-            value = ~(len(patterns) - 1)
-        automaton.add_word(f" {spelling} ", value)
+    shaped: list[tuple[int, _Checks]] = []  # the keys of `shapes`, by index
+    several: dict[str, list[tuple[int, _Checks]]] = {}  # the needs of other plain spellings
+    for need, surface in plain_terms:  # added at once: the build holds no table of them
+        for spelling in _variants(surface):
+            checks = _checks(surface, spelling)
+            needs = several.get(spelling)
+            if needs is not None:
+                needs.append((need, checks))
+                continue
+            value = automaton.get(f" {spelling} ", None)
+            if value is not None:  # a second need
+                previous = (value >> _SHAPE_BITS, shaped[value & _SHAPE_MASK][1])
+                several[spelling] = [previous, (need, checks)]
+            elif spelling in lexicon or len(shapes) > _SHAPE_MASK:
+                several[spelling] = [(need, checks)]
+            else:
+                shape = shapes.setdefault((len(spelling) + 2, checks), len(shapes))
+                if shape == len(shaped):
+                    shaped.append((len(spelling) + 2, checks))
+                automaton.add_word(f" {spelling} ", need << _SHAPE_BITS | shape)
+    if not lexicon and not len(automaton) and not several:
+        return None
+    patterns: list[_Pattern] = []
+    for spelling in lexicon.keys() | several.keys():
+        names, rules = lexicon.get(spelling, ((), None))
+        patterns.append(_Pattern(len(spelling) + 2, names, tuple(several.get(spelling, ())), rules))
+        automaton.add_word(f" {spelling} ", ~(len(patterns) - 1))
     automaton.make_automaton()
-    return _Automaton(automaton, tuple(patterns), tuple(shapes))
+    return _Automaton(automaton, tuple(patterns), tuple(shaped))
 
 
 @cache
