@@ -92,7 +92,6 @@ class Explained(NamedTuple):
     features: tuple[Features, ...]
 
 
-_by_key = operator.attrgetter("key")
 _new_tuple = tuple.__new__  # builds a NamedTuple from its values without a Python-level call
 _by_match_key = operator.attrgetter("match.key")
 
@@ -645,13 +644,18 @@ class Matcher:
         terms = article.terms(model)
         matched: list[Match] = []
         add = matched.append
-        for keys, needs in self._matched_items(article):
-            # most items have one term: what was scored for it alone
+        alone = self._alone
+        for need, term in terms.items():  # most items have one term: what was scored for it
+            keys = alone.get(need)
+            if keys is not None and term.alone is not None:
+                for key in keys:
+                    add(_new_tuple(Match, (key, *term.alone)))
+        for keys, needs in self._matched_others(article):
             scored = terms[needs[0]].alone if len(needs) == 1 else article.scored(needs, model)
             if scored is not None:  # items with the same terms share what was scored
                 for key in keys:
                     add(_new_tuple(Match, (key, *scored)))
-        matched.sort(key=_by_key)
+        matched.sort()  # by key: an item's key is in one match at most
         return matched
 
     def explain(self, title: str, body: str = "") -> list[Explained]:
@@ -742,12 +746,20 @@ class Matcher:
     ) -> Iterator[tuple[tuple[str, ...], tuple[int, ...]]]:
         """The keys and the needs of the watch items the article matches, those with the same
         terms together."""
-        seen = article.found.keys()
-        alone, pairs_of, items_of = self._alone, self._pairs, self._items
-        for need in seen:
+        alone = self._alone
+        for need in article.found:
             keys = alone.get(need)
             if keys is not None:
                 yield keys, (need,)
+        yield from self._matched_others(article)
+
+    def _matched_others(
+        self, article: _Article
+    ) -> Iterator[tuple[tuple[str, ...], tuple[int, ...]]]:
+        """Those of `_matched_items` with more than one term, or exclusions, or a query."""
+        seen = article.found.keys()
+        pairs_of, items_of = self._pairs, self._items
+        for need in seen:
             pairs = pairs_of.get(need)
             if pairs is not None:  # of the other terms, look up the fewer
                 for other in pairs.keys() if len(pairs) < len(seen) else seen:
