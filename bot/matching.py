@@ -759,17 +759,15 @@ class Matcher:
         """Those of `_matched_items` with more than one term, or exclusions, or a query."""
         seen = article.found.keys()
         pairs_of, items_of = self._pairs, self._items
-        for need in seen:
-            pairs = pairs_of.get(need)
-            if pairs is not None:  # of the other terms, look up the fewer
-                for other in pairs.keys() if len(pairs) < len(seen) else seen:
-                    if other in seen and other in pairs:
-                        yield pairs[other], (need, other)
-            items = items_of.get(need)
-            if items is not None:
-                for item in items:
-                    if seen >= item.required and seen.isdisjoint(item.exclusions):
-                        yield (item.key,), item.needs
+        for need in seen & pairs_of.keys():
+            pairs = pairs_of[need]  # of the other terms, look up the fewer
+            for other in pairs.keys() if len(pairs) < len(seen) else seen:
+                if other in seen and other in pairs:
+                    yield pairs[other], (need, other)
+        for need in seen & items_of.keys():
+            for item in items_of[need]:
+                if seen >= item.required and seen.isdisjoint(item.exclusions):
+                    yield (item.key,), item.needs
         if self._queries:
             yield from self._matched_queries(article)
 
@@ -893,22 +891,27 @@ class _Article:
         about_from = model.about_from
         score = model.score
         features_of = self._features_of
-        scored: dict[tuple[int, ...], float] = {}  # terms found in the same places score alike
+        # terms named in the same places are named alike
+        named: dict[int | tuple[int, ...], _Term] = {}
+        where: int | tuple[int, ...]
         for need, positions in self.found.items():
+            # most terms are named once: the position stands for them
+            where = positions[0] if len(positions) == 1 else tuple(positions)
+            term = named.get(where)
+            if term is not None:
+                terms[need] = term
+                continue
             first = min(positions)
             evidence = first  # the first mention in the body, else in the headline
             in_title = first < title_end
             if in_title:
                 evidence = min((p for p in positions if p > title_end), default=first)
-            where = tuple(positions)
-            relevance = scored.get(where)
-            if relevance is None:
-                relevance = scored[where] = score(features_of(positions))
+            relevance = score(features_of(positions))
             alone = None
             if in_title or not (results or self._line_of_business(positions)):
                 about = relevance >= about_from or (in_title and summary)
                 alone = (evidence, relevance, about)
-            terms[need] = _new_tuple(_Term, (first, relevance, alone))
+            terms[need] = named[where] = _new_tuple(_Term, (first, relevance, alone))
         return terms
 
     def scored(
