@@ -272,9 +272,11 @@ def _lexicon_spellings(lexicon: Lexicon) -> dict[str, tuple[_Entries, _Rules | N
 # A plain spelling of one need, not a lexicon spelling (most spellings of a large Matcher), is
 # an int in its automaton, not an object: the need, shifted, with the index of its length and
 # checks in the automaton's table of shapes. Any other spelling is a negative int, ~ the index
-# of its `_Pattern`.
-_SHAPE_BITS = 16
+# of its `_Pattern`. pyahocorasick keeps an int value in 32 bits (signed): a need beyond
+# `_LARGEST_NEED`, or a shape beyond the table's room, makes its spelling a `_Pattern` too.
+_SHAPE_BITS = 10
 _SHAPE_MASK = (1 << _SHAPE_BITS) - 1
+_LARGEST_NEED = (1 << (31 - _SHAPE_BITS)) - 1
 
 
 class _Automaton(NamedTuple):
@@ -303,12 +305,14 @@ def _automaton(
             if value is not None:  # a second need
                 previous = (value >> _SHAPE_BITS, shaped[value & _SHAPE_MASK][1])
                 several[spelling] = [previous, (need, checks)]
-            elif spelling in lexicon or len(shapes) > _SHAPE_MASK:
+                continue
+            shape = shapes.get((len(spelling) + 2, checks))
+            if shape is None and len(shaped) <= _SHAPE_MASK:
+                shape = shapes[len(spelling) + 2, checks] = len(shaped)
+                shaped.append((len(spelling) + 2, checks))
+            if spelling in lexicon or shape is None or need > _LARGEST_NEED:
                 several[spelling] = [(need, checks)]
             else:
-                shape = shapes.setdefault((len(spelling) + 2, checks), len(shapes))
-                if shape == len(shaped):
-                    shaped.append((len(spelling) + 2, checks))
                 automaton.add_word(f" {spelling} ", need << _SHAPE_BITS | shape)
     if not lexicon and not len(automaton) and not several:
         return None
