@@ -190,16 +190,26 @@ class Router:
         matches = self._matcher.match(title, body)
         if self._added is not None:
             matches = sorted((*matches, *self._added.match(title, body)), key=_match_key)
-        topics = self._topics
         return [
-            match._replace(key=topic) for match in matches for topic in topics.get(match.key, ())
+            match._replace(key=topic) for match in matches for topic in self._topics_of(match.key)
         ]
+
+    def _topics_of(self, key: str) -> Sequence[str]:
+        """The stored topics of an item's key: most often just the key."""
+        topics = self._topics.get(key)
+        if topics is not None:
+            return topics
+        return (key,) if self._key_of.get(key) == key else ()
 
 
 def _topics_by_key(key_of: dict[str, str]) -> dict[str, list[str]]:
+    """The stored topics of the keys that are not just their one stored topic (few are: a
+    list for each of 100,000 keys would cost megabytes)."""
+    others = {key for topic, key in key_of.items() if topic != key}
     topics: dict[str, list[str]] = defaultdict(list)
     for topic, key in key_of.items():
-        topics[key].append(topic)
+        if key in others:
+            topics[key].append(topic)
     return dict(topics)
 
 

@@ -92,7 +92,6 @@ class Explained(NamedTuple):
     features: tuple[Features, ...]
 
 
-_by_key = operator.attrgetter("key")
 _new_tuple = tuple.__new__  # builds a NamedTuple from its values without a Python-level call
 _by_match_key = operator.attrgetter("match.key")
 
@@ -135,14 +134,50 @@ class _Pattern(NamedTuple):
 _Name = tuple[_Entry, int, CaseFit]  # a lexicon name found: where it starts, how it fits
 
 
-@dataclass(frozen=True, slots=True)
-class _Need:
-    """One term of a watch item, as the hits that satisfy it."""
+class _Needs:
+    """The distinct terms ("needs") of watch items, numbered as they are met: a concept with
+    its group members, strict or case-relaxed, a typed plain term, or a query's regular
+    expression. A Matcher keeps what matching reads of it; the typed terms (their `Surface`)
+    are let go once its automaton is built."""
 
-    concepts: frozenset[str]
-    relaxed: bool
-    plain: Surface | None  # a typed plain term
-    pattern: str | None = None  # a query's regular expression (`bot.query.PatternHits`)
+    def __init__(self, lexicon: Lexicon) -> None:
+        self._lexicon = lexicon
+        # (a concept with its group members, relaxed) → need
+        self._concepts: dict[tuple[frozenset[str], bool], int] = {}
+        self.plain: dict[Surface, int] = {}  # a typed plain term → its need
+        self.patterns: dict[str, int] = {}  # a query's regular expression → its need
+        self.strict: dict[str, list[int]] = defaultdict(list)  # concept → needs it satisfies
+        self.relaxed: dict[str, list[int]] = defaultdict(list)  # … when its case is relaxed
+        self._count = 0
+
+    def _next(self) -> int:
+        self._count += 1
+        return self._count - 1
+
+    def of(self, term: Term) -> int:
+        """The need of a term."""
+        if term.surface is not None:
+            number = self.plain.get(term.surface)
+            if number is None:
+                number = self.plain[term.surface] = self._next()
+            return number
+        assert term.concept is not None
+        concept = (self._lexicon.expand(term.concept.id), term.relaxed)
+        number = self._concepts.get(concept)
+        if number is None:
+            number = self._concepts[concept] = self._next()
+            for concept_id in concept[0]:
+                self.strict[concept_id].append(number)
+                if term.relaxed:
+                    self.relaxed[concept_id].append(number)
+        return number
+
+    def pattern(self, source: str) -> int:
+        """The need of a query's regular expression."""
+        number = self.patterns.get(source)
+        if number is None:
+            number = self.patterns[source] = self._next()
+        return number
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,15 +188,6 @@ class _Item:
     needs: tuple[int, ...]  # one per term, in order
     required: frozenset[int]
     exclusions: frozenset[int]
-
-
-@dataclass(frozen=True, slots=True)
-class _Filed:
-    """The watch items filed under a need: those whose first term it is."""
-
-    keys: list[str]  # of the items with just that term
-    pairs: dict[int, list[_Item]]  # items of two terms, by the other term's need
-    items: list[_Item]  # the others
 
 
 def _plural(word: str) -> str:
@@ -243,26 +269,64 @@ def _lexicon_spellings(lexicon: Lexicon) -> dict[str, tuple[_Entries, _Rules | N
     return lexicon_spellings
 
 
+# A plain spelling of one need, not a lexicon spelling (most spellings of a large Matcher), is
+# an int in its automaton, not an object: the need, shifted, with the index of its length and
+# checks in the automaton's table of shapes. Any other spelling is a negative int, ~ the index
+# of its `_Pattern`. pyahocorasick keeps an int value in 32 bits (signed): a need beyond
+# `_LARGEST_NEED`, or a shape beyond the table's room, makes its spelling a `_Pattern` too.
+_SHAPE_BITS = 10
+_SHAPE_MASK = (1 << _SHAPE_BITS) - 1
+_LARGEST_NEED = (1 << (31 - _SHAPE_BITS)) - 1
+
+
+class _Automaton(NamedTuple):
+    """An automaton over spellings, and what the ints it finds stand for."""
+
+    automaton: ahocorasick.Automaton
+    patterns: tuple[_Pattern, ...]
+    shapes: tuple[tuple[int, _Checks], ...]  # a plain spelling's length (with pads), checks
+
+
 def _automaton(
     lexicon: dict[str, tuple[_Entries, _Rules | None]], plain_terms: Iterable[tuple[int, Surface]]
-) -> ahocorasick.Automaton | None:
-    plain: dict[str, list[tuple[int, _Checks]]] = defaultdict(list)
-    for need, surface in plain_terms:
+) -> _Automaton | None:
+    automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+    shapes: dict[tuple[int, _Checks], int] = {}
+    shaped: list[tuple[int, _Checks]] = []  # the keys of `shapes`, by index
+    several: dict[str, list[tuple[int, _Checks]]] = {}  # the needs of other plain spellings
+    for need, surface in plain_terms:  # added at once: the build holds no table of them
         for spelling in _variants(surface):
-            plain[spelling].append((need, _checks(surface, spelling)))
-    if not lexicon and not plain:
+            checks = _checks(surface, spelling)
+            needs = several.get(spelling)
+            if needs is not None:
+                needs.append((need, checks))
+                continue
+            value = automaton.get(f" {spelling} ", None)
+            if value is not None:  # a second need
+                previous = (value >> _SHAPE_BITS, shaped[value & _SHAPE_MASK][1])
+                several[spelling] = [previous, (need, checks)]
+                continue
+            shape = shapes.get((len(spelling) + 2, checks))
+            if shape is None and len(shaped) <= _SHAPE_MASK:
+                shape = shapes[len(spelling) + 2, checks] = len(shaped)
+                shaped.append((len(spelling) + 2, checks))
+            if spelling in lexicon or shape is None or need > _LARGEST_NEED:
+                several[spelling] = [(need, checks)]
+            else:
+                automaton.add_word(f" {spelling} ", need << _SHAPE_BITS | shape)
+    if not lexicon and not len(automaton) and not several:
         return None
-    automaton = ahocorasick.Automaton()
-    for spelling in lexicon.keys() | plain.keys():
+    patterns: list[_Pattern] = []
+    for spelling in lexicon.keys() | several.keys():
         names, rules = lexicon.get(spelling, ((), None))
-        pattern = _Pattern(len(spelling) + 2, names, tuple(plain.get(spelling, ())), rules)
-        automaton.add_word(f" {spelling} ", pattern)
+        patterns.append(_Pattern(len(spelling) + 2, names, tuple(several.get(spelling, ())), rules))
+        automaton.add_word(f" {spelling} ", ~(len(patterns) - 1))
     automaton.make_automaton()
-    return automaton
+    return _Automaton(automaton, tuple(patterns), tuple(shaped))
 
 
 @cache
-def _lexicon_automaton(lexicon: Lexicon) -> ahocorasick.Automaton | None:
+def _lexicon_automaton(lexicon: Lexicon) -> _Automaton | None:
     return _automaton(_lexicon_spellings(lexicon), ())
 
 
@@ -582,70 +646,51 @@ class Matcher:
         self._lexicon = lexicon
         self._model = relevance or default_model()
         self._commodities = _commodity_ids(lexicon)
-        self._needs: dict[_Need, int] = {}  # every distinct term, numbered
-        self._strict: dict[str, list[int]] = defaultdict(list)  # concept → needs it satisfies
-        self._relaxed: dict[str, list[int]] = defaultdict(list)  # … when its case is relaxed
-        self._plain: dict[Surface, int] = {}  # a typed plain term → its need
-        self._filed: dict[int, _Filed] = {}  # need → the items whose first term it is
+        needs = _Needs(lexicon)
+        # the items filed under a need, that of their first term: the keys of items of just
+        # that term; of two terms, by the other term's need; the others
+        alone: dict[int, list[str]] = defaultdict(list)
+        pairs: dict[int, dict[int, list[str]]] = defaultdict(dict)
+        several: dict[int, list[_Item]] = defaultdict(list)
         # need → the queries that must find it or another of their triggers
         self._queries: dict[int, list[tuple[str, Plan | Leaf]]] = defaultdict(list)
-        self._patterns: dict[str, int] = {}  # a query's regular expression → its need
         latest = {item.key: item for item in items}
         for item in latest.values():
             if item.query is not None:
-                self._add_query(item.key, item.query)
+                self._add_query(item.key, item.query, needs)
                 continue
             if not item.terms:
                 continue  # an item without terms could never match
-            needs = tuple(self._need(term) for term in item.terms)
-            filed = self._filed.setdefault(needs[0], _Filed([], {}, []))
-            if len(needs) == 1 and not item.exclusions:
-                filed.keys.append(item.key)
-            elif len(needs) == 2 and needs[0] != needs[1] and not item.exclusions:
-                pair = _Item(item.key, needs, frozenset(needs), frozenset())
-                filed.pairs.setdefault(needs[1], []).append(pair)
+            numbers = tuple(needs.of(term) for term in item.terms)
+            if len(numbers) == 1 and not item.exclusions:
+                alone[numbers[0]].append(item.key)
+            elif len(numbers) == 2 and numbers[0] != numbers[1] and not item.exclusions:
+                pairs[numbers[0]].setdefault(numbers[1], []).append(item.key)
             else:
-                exclusions = frozenset(self._need(term) for term in item.exclusions)
-                filed.items.append(_Item(item.key, needs, frozenset(needs), exclusions))
+                exclusions = frozenset(needs.of(term) for term in item.exclusions)
+                several[numbers[0]].append(_Item(item.key, numbers, frozenset(numbers), exclusions))
+        self._alone = {need: tuple(keys) for need, keys in alone.items()}
+        self._pairs = {
+            need: {other: tuple(keys) for other, keys in by_other.items()}
+            for need, by_other in pairs.items()
+        }
+        self._items = dict(several)
+        self._strict, self._relaxed = needs.strict, needs.relaxed
         self._size = len(latest)
-        self._pattern_hits = PatternHits(self._patterns) if self._patterns else None
-        plain = [(need, surface) for surface, need in self._plain.items()]
+        self._pattern_hits = PatternHits(needs.patterns) if needs.patterns else None
+        plain = [(need, surface) for surface, need in needs.plain.items()]
         if len(plain) >= ONE_AUTOMATON_FROM:
             merged = _automaton(_lexicon_spellings(lexicon), plain)
-            self._automata: tuple[ahocorasick.Automaton, ...] = (merged,) if merged else ()
+            self._automata: tuple[_Automaton, ...] = (merged,) if merged else ()
         else:
             own = (_automaton({}, plain),)
             self._automata = tuple(a for a in (_lexicon_automaton(lexicon), *own) if a)
 
-    def _need(self, term: Term) -> int:
-        if term.surface is not None:
-            need = _Need(frozenset(), False, term.surface)
-        else:
-            assert term.concept is not None
-            need = _Need(self._lexicon.expand(term.concept.id), term.relaxed, None)
-        number = self._needs.get(need)
-        if number is None:
-            number = self._needs[need] = len(self._needs)
-            if need.plain is not None:
-                self._plain[need.plain] = number
-            for concept_id in need.concepts:
-                self._strict[concept_id].append(number)
-                if need.relaxed:
-                    self._relaxed[concept_id].append(number)
-        return number
-
-    def _add_query(self, key: str, query: Node) -> None:
+    def _add_query(self, key: str, query: Node, needs: _Needs) -> None:
         """File a query under the needs of which it must find one (`bot.query.triggers`)."""
-        steps = query_plan(query, self._need, self._pattern_need)
+        steps = query_plan(query, needs.of, needs.pattern)
         for need in triggers(steps):
             self._queries[need].append((key, steps))
-
-    def _pattern_need(self, source: str) -> int:
-        need = _Need(frozenset(), False, None, source)
-        number = self._needs.get(need)
-        if number is None:
-            number = self._needs[need] = self._patterns[source] = len(self._needs)
-        return number
 
     def __len__(self) -> int:
         return self._size
@@ -658,13 +703,18 @@ class Matcher:
         terms = article.terms(model)
         matched: list[Match] = []
         add = matched.append
-        for keys, needs in self._matched_items(article):
-            # most items have one term: what was scored for it alone
+        alone = self._alone
+        for need, term in terms.items():  # most items have one term: what was scored for it
+            keys = alone.get(need)
+            if keys is not None and term.alone is not None:
+                for key in keys:
+                    add(_new_tuple(Match, (key, *term.alone)))
+        for keys, needs in self._matched_others(article):
             scored = terms[needs[0]].alone if len(needs) == 1 else article.scored(needs, model)
             if scored is not None:  # items with the same terms share what was scored
                 for key in keys:
                     add(_new_tuple(Match, (key, *scored)))
-        matched.sort(key=_by_key)
+        matched.sort()  # by key: an item's key is in one match at most
         return matched
 
     def explain(self, title: str, body: str = "") -> list[Explained]:
@@ -770,33 +820,43 @@ class Matcher:
         for need in needs:
             found[need].append(start)
 
-    def _matched_items(self, article: _Article) -> Iterator[tuple[list[str], tuple[int, ...]]]:
-        """The keys and the needs of the watch items the article matches, those of one term
-        together."""
+    def _matched_items(
+        self, article: _Article
+    ) -> Iterator[tuple[tuple[str, ...], tuple[int, ...]]]:
+        """The keys and the needs of the watch items the article matches, those with the same
+        terms together."""
+        alone = self._alone
+        for need in article.found:
+            keys = alone.get(need)
+            if keys is not None:
+                yield keys, (need,)
+        yield from self._matched_others(article)
+
+    def _matched_others(
+        self, article: _Article
+    ) -> Iterator[tuple[tuple[str, ...], tuple[int, ...]]]:
+        """Those of `_matched_items` with more than one term, or exclusions, or a query."""
         seen = article.found.keys()
-        for need in seen:
-            filed = self._filed.get(need)
-            if filed is None:
-                continue
-            if filed.keys:
-                yield filed.keys, (need,)
-            pairs = filed.pairs
-            if pairs:  # of the other terms, look up the fewer
-                for other in pairs.keys() if len(pairs) < len(seen) else seen:
-                    if other in seen and other in pairs and article.meet(pairs[other][0].needs):
-                        for item in pairs[other]:
-                            yield [item.key], item.needs
-            for item in filed.items:
+        pairs_of, items_of = self._pairs, self._items
+        for need in seen & pairs_of.keys():
+            pairs = pairs_of[need]  # of the other terms, look up the fewer
+            for other in pairs.keys() if len(pairs) < len(seen) else seen:
+                if other in seen and other in pairs and article.meet((need, other)):
+                    yield pairs[other], (need, other)
+        for need in seen & items_of.keys():
+            for item in items_of[need]:
                 if (
                     seen >= item.required
                     and seen.isdisjoint(item.exclusions)
                     and (len(item.needs) == 1 or article.meet(item.needs))
                 ):
-                    yield [item.key], item.needs
+                    yield (item.key,), item.needs
         if self._queries:
             yield from self._matched_queries(article)
 
-    def _matched_queries(self, article: _Article) -> Iterator[tuple[list[str], tuple[int, ...]]]:
+    def _matched_queries(
+        self, article: _Article
+    ) -> Iterator[tuple[tuple[str, ...], tuple[int, ...]]]:
         """The key of every query the article matches, with the needs that make it match."""
         candidates: dict[str, Plan | Leaf] = {}
         for need in article.found.keys() & self._queries.keys():
@@ -806,7 +866,7 @@ class Matcher:
         for key, steps in candidates.items():
             witness = evaluate(steps, hits)
             if witness:
-                yield [key], tuple(sorted(witness))
+                yield (key,), tuple(sorted(witness))
 
     def _scan(
         self, text: str, scanned: str, found: dict[int, list[int]], title_length: int
@@ -819,8 +879,15 @@ class Matcher:
         headline_bodies = self._lexicon.headline_bodies
         holders: list[tuple[int, int]] = []  # where names are that may hold a shorter one
         later: list[tuple[int, list[_Name]]] = []  # names to yield if no holder comes after
-        for automaton in self._automata:
-            for end, (length, lexicon, plain, rules) in automaton.iter(scanned):
+        for automaton, patterns, shapes in self._automata:
+            for end, value in automaton.iter(scanned):
+                if value >= 0:  # a plain spelling of one need
+                    length, checks = shapes[value & _SHAPE_MASK]
+                    start = end - length + 1
+                    if not checks or _fit(text, start, checks) is _STRICT:
+                        found[value >> _SHAPE_BITS].append(start)
+                    continue
+                length, lexicon, plain, rules = patterns[~value]
                 start = end - length + 1  # index in text: scanned has one leading pad
                 stop = end - 1
                 for need, checks in plain:
@@ -913,24 +980,29 @@ class _Article:
         about_from = model.about_from
         score = model.score
         features_of = self._features_of
-        scored: dict[tuple[int, ...], float] = {}  # terms found in the same places score alike
+        # terms named in the same places are named alike
+        named: dict[int | tuple[int, ...], _Term] = {}
+        where: int | tuple[int, ...]
         for need, positions in self.found.items():
+            # most terms are named once: the position stands for them
+            where = positions[0] if len(positions) == 1 else tuple(positions)
+            term = named.get(where)
+            if term is not None:
+                terms[need] = term
+                continue
             first = min(positions)
             evidence = first  # the first mention in the body, else in the headline
             in_title = first < title_end
             if in_title:
                 evidence = min((p for p in positions if p > title_end), default=first)
-            where = tuple(positions)
-            relevance = scored.get(where)
-            if relevance is None:
-                relevance = scored[where] = score(features_of(positions))
+            relevance = score(features_of(positions))
             alone = None
             if in_title or not (
                 results or self._line_of_business(positions) or self._in_assays(positions)
             ):
                 about = relevance >= about_from or (in_title and summary)
                 alone = (evidence, relevance, about)
-            terms[need] = _new_tuple(_Term, (first, relevance, alone))
+            terms[need] = named[where] = _new_tuple(_Term, (first, relevance, alone))
         return terms
 
     def scored(

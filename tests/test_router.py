@@ -44,3 +44,9 @@ def test_many_changes_build_a_new_matcher_that_still_matches() -> None:
     rebuilt = step.updated(many)
     assert keys(rebuilt) == ["copper", "gold"]
     assert rebuilt.route(TITLE, BODY) == Router(many, lexicon).route(TITLE, BODY)
+
+
+def test_every_stored_topic_of_an_item_gets_its_match() -> None:
+    router = Router(["Copper", "gold", "COPPER", "Peruvian", "tin"], default_lexicon())
+    assert keys(router) == ["Peruvian", "Copper", "COPPER", "gold"]  # by item key: Peru, copper
+    assert keys(router.updated(["Copper", "copper", "gold"])) == ["Copper", "copper", "gold"]
