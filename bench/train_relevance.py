@@ -69,8 +69,8 @@ class Examples:
         """Every example's relevance: the mean of its terms' (`RelevanceModel.score`)."""
         z = model.intercept + self.rows[:, columns] @ np.array(model.weights)[columns]
         by_row = np.where(z > -30, 1.0 / (1.0 + np.exp(-np.maximum(z, -30))), 0.0)
-        total: np.ndarray = np.bincount(self.row_example, by_row, len(self.terms))
-        return total / self.terms
+        mean: np.ndarray = np.bincount(self.row_example, by_row, len(self.terms)) / self.terms
+        return mean
 
 
 def examples(corpus: Path, fold: str) -> tuple[list[Example], list[int]]:
