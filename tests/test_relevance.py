@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+from bench.train_relevance import Example, Examples, best_threshold
 from bot.lexicon import default_lexicon
 from bot.matching import Explained, Matcher
 from bot.relevance import Features, RelevanceModel, default_model
@@ -110,3 +112,25 @@ def test_a_headline_word_takes_the_sense_the_body_gives_it() -> None:
     assert sold.features[0].in_title == 1.0
     # the body names no gold: the headline's word alone does not count
     assert explain("gold", "TEAM WINS GOLD AT WORLD CUP", "The team won in the final.") == []
+
+
+def test_the_trainer_scores_an_example_as_the_matcher_does() -> None:
+    found = [
+        Example(e.features, True, story)
+        for story, (topic, article) in enumerate(
+            [("copper", MAIN_STORY), ("copper", EARNINGS_LIST), ("Chile-copper", MAIN_STORY)]
+        )
+        for e in explain(topic, *article)
+    ]
+    model = default_model()
+    columns = range(len(Features._fields))
+    scores = Examples(found, [0, 1, 2]).scores(model, columns)
+    expected = [sum(map(model.score, e.features)) / len(e.features) for e in found]
+    assert list(scores) == pytest.approx(expected)
+
+
+def test_the_trainer_alerts_from_the_score_with_the_best_f1() -> None:
+    scores = np.array([0.9, 0.8, 0.6, 0.3])
+    labels = np.array([True, True, False, False])
+    # three stories on topic, one of them never matched: alerting the first two gives 0.8
+    assert best_threshold(scores, labels, 3) == 0.8
