@@ -69,6 +69,16 @@ def both_metals(n: int = 1) -> ArticleIn:
     )
 
 
+def both_metals_again() -> ArticleIn:
+    """A later report of `both_metals()` by another source: the same story."""
+    return replace(
+        both_metals(),
+        body=both_metals().body + " The mine expects more of both next year.",
+        url="https://weekly.example/both",
+        source="Mining Weekly",
+    )
+
+
 def copper(n: int) -> ArticleIn:
     return ArticleIn(
         title=f"Copper story number {n} lifts prices",
@@ -176,13 +186,7 @@ async def test_a_later_report_edits_the_alert_in_each_topic_it_went_to(
     [to_copper] = alerts_in(telegram, forum["copper"], answered)
     [to_gold] = alerts_in(telegram, forum["gold"], answered)
 
-    weekly = replace(
-        both_metals(),
-        body=both_metals().body + " The mine expects more of both next year.",
-        url="https://weekly.example/both",
-        source="Mining Weekly",
-    )
-    await ingest(weekly)
+    await ingest(both_metals_again())
     await telegram.wait_for_sent(answered + 4, chat_id=FORUM)
     await asyncio.sleep(0.5)  # nothing more comes
     edits = [m for m in telegram.sent_to(FORUM)[answered + 2 :] if m.method == "editMessageText"]
@@ -205,13 +209,7 @@ async def test_a_later_report_is_news_in_a_topic_that_was_not_told_of_the_story(
     await say(telegram, "/subscribe gold", forum["gold"])  # after the first report
 
     answered = len(telegram.sent_to(FORUM))
-    weekly = replace(
-        both_metals(),
-        body=both_metals().body + " The mine expects more of both next year.",
-        url="https://weekly.example/both",
-        source="Mining Weekly",
-    )
-    await ingest(weekly)
+    await ingest(both_metals_again())
     await telegram.wait_for_sent(answered + 2, chat_id=FORUM)
     await asyncio.sleep(0.5)  # nothing more comes
     [edit] = [m for m in telegram.sent_to(FORUM)[answered:] if m.method == "editMessageText"]
