@@ -358,6 +358,15 @@ class StoredMatch(NamedTuple):
     evidence_at: int
 
 
+IDS_PER_STATEMENT = 1000  # ids per IN (…): within every driver's limit on bound parameters
+_Item = TypeVar("_Item")
+
+
+def _chunks(items: Sequence[_Item]) -> Iterable[Sequence[_Item]]:
+    for start in range(0, len(items), IDS_PER_STATEMENT):
+        yield items[start : start + IDS_PER_STATEMENT]
+
+
 async def matches_of(
     *, session: AsyncSession, article_ids: Collection[int]
 ) -> dict[int, list[StoredMatch]]:
@@ -1125,10 +1134,6 @@ async def children_of(*, session: AsyncSession, parent_ids: Sequence[int]) -> li
     return list(result.all())
 
 
-IMPORT_CHUNK = 1000  # ids per IN (…): within every driver's limit on bound parameters
-_Item = TypeVar("_Item")
-
-
 _IMPORTED = SubscriptionRow._fields  # the columns an import gives (the others: their defaults)
 
 
@@ -1207,11 +1212,6 @@ async def import_subscriptions(
     )
     await connection.run_sync(staged.drop)
     return inserted.rowcount
-
-
-def _chunks(items: Sequence[_Item]) -> Iterable[Sequence[_Item]]:
-    for start in range(0, len(items), IMPORT_CHUNK):
-        yield items[start : start + IMPORT_CHUNK]
 
 
 async def hold_pending_alerts(*, session: AsyncSession, chat_id: int) -> None:

@@ -78,9 +78,7 @@ def _search_text(dialect: str, query: Query) -> str:
     return tsquery(query) if dialect == "postgresql" else fts5_query(query)
 
 
-def _newest_matching(
-    statement: _Statement, *, dialect: str, terms: str, since: bool = True
-) -> _Statement:
+def _newest_matching(statement: _Statement, *, dialect: str, terms: str, since: bool) -> _Statement:
     """`statement` (a select from articles) narrowed to the newest `:limit` articles containing
     the search in parameter `terms` (see `_search_text`), ingested since `:since` (unless
     `since` is false). On SQLite the full-text index yields the newest hits itself, so common
