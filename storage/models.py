@@ -83,6 +83,7 @@ class Preview(StrEnum):
 
 # `Subscription.muted_until` of an item muted until it is unmuted
 MUTED_FOREVER = datetime(9999, 1, 1, tzinfo=UTC)
+MAX_THREAD_NAME = 128  # Telegram's limit on a forum topic's name
 
 
 class Chat(SQLModel, table=True):
@@ -136,7 +137,7 @@ class Subscription(SQLModel, table=True):
     # the forum topic its alerts go to (None: the chat itself, a forum's General), and the
     # topic's name when known
     thread_id: int | None = None
-    thread_name: str | None = Field(default=None, max_length=128)
+    thread_name: str | None = Field(default=None, max_length=MAX_THREAD_NAME)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
 
 
