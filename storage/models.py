@@ -263,6 +263,10 @@ class Alert(SQLModel, table=True):
     claimed_until: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     last_error: str | None = Field(default=None, max_length=500)
     message_id: int | None = None
+    # what its message shows under it since "less like this" was pressed, as the callback
+    # data (bot.callbacks) of the button that shows it again: the choices (LessLikeThis) or the
+    # undo of an applied one (UndoLess); None: the button itself. A story edit shows it again.
+    buttons: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
     sent_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
 

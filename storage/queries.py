@@ -1283,6 +1283,17 @@ async def chat_alert(
     return None if found is None else (found[0], found[1])
 
 
+async def set_alert_buttons(
+    *, session: AsyncSession, chat_id: int, alert_id: int, buttons: str | None
+) -> None:
+    """Record what one of the chat's alerts shows under its message (`Alert.buttons`)."""
+    await session.exec(
+        update(Alert)
+        .where(col(Alert.id) == alert_id, col(Alert.chat_id) == chat_id)
+        .values(buttons=buttons)
+    )
+
+
 async def alerts_in_message(
     *, session: AsyncSession, chat_id: int, message_id: int
 ) -> list[tuple[Alert, Article]]:

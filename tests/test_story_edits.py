@@ -39,6 +39,7 @@ from tests.conftest import FAST_BUDGET
 from tests.fakes import FakeTelegram
 from tests.test_alerts import ANALYST, CODELCO_REWRITE, CODELCO_WIRE, TRADER, expand, subscribe
 from tests.test_instances import make_dispatcher, subscribe_many
+from tests.test_item_options import press
 
 WIRE = CODELCO_WIRE
 WEEKLY = replace(CODELCO_REWRITE, source="Mining Weekly")
@@ -107,6 +108,50 @@ async def test_a_second_and_third_source_edit_the_alert_in_place_without_a_new_m
         ("Mining Weekly", ANALYST, AlertStatus.EDITED, alert.message_id),
         ("Reuters", ANALYST, AlertStatus.EDITED, alert.message_id),
     ]
+
+
+async def test_a_later_report_keeps_the_undo_a_choice_left_under_the_alert(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory, ingest: Callable[..., Any]
+) -> None:
+    await subscribe(db, ANALYST, "copper")
+    await ingest(WIRE)
+    [alert] = await telegram.wait_for_sent(chat_id=ANALYST)
+    choices = await press(telegram, alert, "👎 less like this", ANALYST)
+    done = await press(telegram, choices, "Mute source Wire", ANALYST)
+    assert [b["text"] for row in done.reply_markup["inline_keyboard"] for b in row] == ["↩ undo"]
+    answered = len(telegram.sent_to(ANALYST))
+
+    await ingest(WEEKLY)
+    [edit] = (await telegram.wait_for_sent(answered + 1, chat_id=ANALYST))[answered:]
+    assert edit.method == "editMessageText"
+    assert edit.plain_text == f"{alert.plain_text}\n📰 Also reported by Mining Weekly"
+    assert edit.reply_markup == done.reply_markup  # the undo, not "less like this" again
+    shown = telegram.message(ANALYST, alert.message_id)
+    assert shown is not None and shown["reply_markup"] == done.reply_markup
+
+    restored = await press(telegram, edit, "↩ undo", ANALYST)
+    assert telegram.callback_answers[-1]["text"] == "Wire is no longer muted here."
+    assert restored.reply_markup == alert.reply_markup
+
+
+async def test_a_later_report_shows_the_choices_again_while_they_are_open(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory, ingest: Callable[..., Any]
+) -> None:
+    await subscribe(db, ANALYST, "copper")
+    await ingest(WIRE)
+    [alert] = await telegram.wait_for_sent(chat_id=ANALYST)
+    choices = await press(telegram, alert, "👎 less like this", ANALYST)
+    answered = len(telegram.sent_to(ANALYST))
+
+    await ingest(WEEKLY)
+    [edit] = (await telegram.wait_for_sent(answered + 1, chat_id=ANALYST))[answered:]
+    assert edit.method == "editMessageText"
+    assert edit.reply_markup == choices.reply_markup
+    back = await press(telegram, edit, "« back", ANALYST)
+    assert back.reply_markup == alert.reply_markup
+    await ingest(REUTERS)  # the choices closed: the next edit shows "less like this"
+    [again] = (await telegram.wait_for_sent(answered + 3, chat_id=ANALYST))[answered + 2 :]
+    assert again.method == "editMessageText" and again.reply_markup == alert.reply_markup
 
 
 async def test_the_digest_lists_the_story_once_with_all_its_sources(
