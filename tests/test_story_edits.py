@@ -11,12 +11,14 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
+from alembic import command
+from sqlalchemy import inspect, update
 from sqlmodel import col, select
 
-from bot import rendering
+from bot import callbacks, rendering
 from bot.app import build_application, running
 from bot.articles import ArticleIn
+from bot.callbacks import UndoLess
 from bot.context import BotApplication
 from bot.delivery import SendBudget
 from bot.digest_jobs import digest_text
@@ -24,7 +26,7 @@ from bot.settings import Settings
 from bot.story_edits import EDIT_WINDOW
 from bot.subscriptions import pause, resume
 from storage import queries
-from storage.db import SessionFactory
+from storage.db import SessionFactory, create_engine, session_factory
 from storage.models import (
     Alert,
     AlertSender,
@@ -35,11 +37,13 @@ from storage.models import (
     Subscription,
     utcnow,
 )
+from storage.schema import upgrade_schema
 from tests.conftest import FAST_BUDGET
 from tests.fakes import FakeTelegram
 from tests.test_alerts import ANALYST, CODELCO_REWRITE, CODELCO_WIRE, TRADER, expand, subscribe
 from tests.test_instances import make_dispatcher, subscribe_many
 from tests.test_item_options import press
+from tests.test_schema import migrate
 
 WIRE = CODELCO_WIRE
 WEEKLY = replace(CODELCO_REWRITE, source="Mining Weekly")
@@ -471,3 +475,31 @@ def test_the_also_line_names_each_source_once_in_order_escaped_and_counts_the_re
     )
     long = rendering.plain_text(rendering.also_reported_by([f"{n}" + "x" * 99 for n in range(9)]))
     assert long.endswith(" and 4 more") and len(long) < 400
+
+
+async def test_what_an_alert_shows_comes_and_goes_with_its_migration(database_url: str) -> None:
+    engine = create_engine(database_url)
+    sessions = session_factory(engine)
+    try:
+        await upgrade_schema(engine)
+        async with sessions() as session:
+            await queries.ensure_chat(session=session, chat_id=ANALYST)
+            article = Article(title="Copper", body="", content_hash="h1", url=None)
+            session.add(article)
+            await session.flush()
+            assert article.id is not None
+            shown = callbacks.encode(UndoLess(1, "source", 0, "0"))
+            session.add(Alert(chat_id=ANALYST, article_id=article.id, topics="[]", buttons=shown))
+            await session.commit()
+        await migrate(engine, command.downgrade, "0019")
+        async with engine.connect() as connection:
+            columns = await connection.run_sync(
+                lambda sync: [column["name"] for column in inspect(sync).get_columns("alerts")]
+            )
+        assert "buttons" not in columns and "message_id" in columns
+        await migrate(engine, command.upgrade, "head")
+        async with sessions() as session:
+            [alert] = (await session.exec(select(Alert))).all()
+            assert (alert.chat_id, alert.buttons) == (ANALYST, None)  # "less like this"
+    finally:
+        await engine.dispose()
