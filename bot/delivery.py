@@ -38,14 +38,14 @@ from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, timedelta
 from typing import NamedTuple, TypeVar
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardMarkup
 
-from bot import callbacks, i18n, rendering, story_edits
+from bot import i18n, rendering, story_edits
 from bot.fanout import alert_style, expand_round, levels_at, settle
 from bot.matching import evidence_sentence
 from bot.quiet import quiet_until
 from bot.senders import Channel, Destination, SendResult, SendStatus
-from bot.senders.telegram import TelegramMessage, TelegramSender, link_preview
+from bot.senders.telegram import TelegramMessage, TelegramSender, keyboard, link_preview
 from bot.senders.webhook import WebhookAlertSender
 from bot.webhooks import WebhookSender
 from storage import queries
@@ -75,16 +75,10 @@ NOT_THE_SENDER = (
 T = TypeVar("T")
 
 
-def one_button(button: rendering.Button) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(button.label, callback_data=callbacks.encode(button.action))]]
-    )
-
-
-def evidence_markup() -> InlineKeyboardMarkup:
+def evidence_markup() -> InlineKeyboardMarkup | None:
     """Under a list of headlines: the evidence of the alerts it carries (they record its
     message id), in the language spoken."""
-    return one_button(rendering.evidence_button())
+    return keyboard(rendering.Reply("", ((rendering.evidence_button(),),)))
 
 
 class SendBudget:
@@ -336,16 +330,13 @@ class Dispatcher:
             if isinstance(plan, story_edits.Later):
                 await self._write(story_edits.record_no_edit, alert_id=alert.id, later=plan)
                 continue
-            markup = (
-                one_button(rendering.less_like_this_button(plan.button_alert))
-                if plan.button_alert is not None
-                else None
-            )
             result = await self.edit(
                 chat_id,
                 plan.message_id,
                 TelegramMessage(
-                    plan.text, reply_markup=markup, preview=link_preview(plan.preview, plan.url)
+                    plan.text,
+                    reply_markup=keyboard(plan.buttons),
+                    preview=link_preview(plan.preview, plan.url),
                 ),
             )
             if result.status in (SendStatus.SENT, SendStatus.UNCHANGED, SendStatus.GONE):
@@ -552,11 +543,7 @@ class Dispatcher:
             )
             style = styles.get(alert.id or 0, quiet)
             preview = link_preview(style.preview, article.url)
-            markup = (
-                one_button(rendering.less_like_this_button(alert.id or 0))
-                if style.feedback
-                else None
-            )
+            markup = keyboard(rendering.less_like_this(alert.id or 0)) if style.feedback else None
             messages = [(text, [alert], markup)]
         else:
             alerts = {alert.id: alert for alert, _ in rows}

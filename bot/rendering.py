@@ -584,8 +584,9 @@ LESS_ITEMS = 3  # watch items of one alert offered choices for
 LESS_LABEL_LENGTH = 28
 
 
-def less_like_this_button(alert_id: int) -> Button:
-    return Button(_("👎 less like this"), LessLikeThis(alert_id))
+def less_like_this(alert_id: int) -> Reply:
+    """The button under an alert as it is sent (buttons only)."""
+    return Reply("", ((Button(_("👎 less like this"), LessLikeThis(alert_id)),),))
 
 
 @dataclass(frozen=True, slots=True)

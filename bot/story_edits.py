@@ -1,8 +1,10 @@
 """A story is one message. When a later source reports a story a chat was alerted to, the
 fan-out writes that report's alert in status `edit` (`bot.fanout.later_report`) instead of a
 new ping; the dispatcher claims it like an alert and edits the earlier alert's message in place,
-the same text and button plus a line "Also reported by …" naming the later sources, under the
-same send budget as messages.
+the same text and buttons (as they are now: "less like this", its choices or an undo, as
+`bot.feedback.buttons_under` tells) plus a line "Also reported by …" naming the later sources,
+under the same send budget as messages: Telegram takes a message's buttons away on an edit
+that does not give them again.
 
 What a later report does is settled again when its edit is made, as an alert is when it is
 sent: by the chat's watch-list of the moment (an item unwatched or muted, or the source muted:
@@ -21,7 +23,7 @@ from enum import Enum
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import rendering
+from bot import feedback, rendering
 from bot.fanout import alert_style, settle
 from bot.matching import evidence_sentence
 from storage import queries
@@ -38,7 +40,7 @@ class Edit:
 
     message_id: int
     text: str
-    button_alert: int | None  # the alert whose "less like this" the message keeps (None: none)
+    buttons: rendering.Reply  # what the message shows under it, kept (none for a channel)
     preview: str  # storage.models.Preview of the earlier alert's items
     url: str | None  # the earlier alert's link
 
@@ -129,7 +131,11 @@ async def plan_edit(
     return Edit(
         message_id=earlier.message_id,
         text=text,
-        button_alert=earlier.id if watch.kind != "channel" else None,
+        buttons=(
+            await feedback.buttons_under(session, alert.chat_id, earlier, earlier_article)
+            if watch.kind != "channel"
+            else rendering.Reply("")
+        ),
         preview=alert_style(earlier_topics, watch.styles).preview,
         url=earlier_article.url,
     )

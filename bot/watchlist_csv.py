@@ -1,9 +1,11 @@
 """Watch-lists as CSV, one format for `/export`, `tradebot subscriptions export` and
-`tradebot subscriptions import`: ``chat_id,topic,level,created,silent,preview,muted_until``
-with a header row, times in ISO 8601 UTC (``muted_until`` empty when not muted, ``forever``
-until unmuted). Import also reads the shorter files of earlier versions (from
-``chat_id,topic`` on),
-and every row is checked as `/subscribe` checks a topic; a bad row is reported, not stored."""
+`tradebot subscriptions import`:
+``chat_id,topic,level,created,silent,preview,muted_until,thread_id,thread_name`` with a header
+row, times in ISO 8601 UTC (``muted_until`` empty when not muted, ``forever`` until unmuted),
+``thread_id`` the forum topic a forum group's item posts to (empty: the chat itself, a forum's
+General) and ``thread_name`` that topic's name. Import also reads the shorter files of earlier
+versions (from ``chat_id,topic`` on), and every row is checked as `/subscribe` checks a topic;
+a bad row is reported, not stored."""
 
 from __future__ import annotations
 
@@ -13,13 +15,24 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from bot.channels import HIGHEST_CHANNEL_ID, LOWEST_CHANNEL_ID
 from bot.lexicon import Lexicon
 from bot.query import check_pattern_room
 from bot.topics import TopicError, parse_watch_item
-from storage.models import MUTED_FOREVER, Level, Preview, as_utc
+from storage.models import MAX_THREAD_NAME, MUTED_FOREVER, Level, Preview, as_utc
 from storage.queries import SubscriptionRow
 
-HEADER = ("chat_id", "topic", "level", "created", "silent", "preview", "muted_until")
+HEADER = (
+    "chat_id",
+    "topic",
+    "level",
+    "created",
+    "silent",
+    "preview",
+    "muted_until",
+    "thread_id",
+    "thread_name",
+)
 FOREVER = "forever"
 # A cell starting with one of these is a formula to a spreadsheet: such a topic is written
 # after an apostrophe (shown as text), which reading takes off again.
@@ -27,6 +40,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _LEVELS = frozenset(level.value for level in Level)
 _PREVIEWS = frozenset(preview.value for preview in Preview)
 _YES_NO = {"yes": True, "no": False}
+MAX_THREAD_ID = 2**31 - 1  # message ids are 32-bit (the column is an INTEGER)
 
 
 def write_csv(rows: Iterable[SubscriptionRow]) -> str:
@@ -39,15 +53,25 @@ def write_csv(rows: Iterable[SubscriptionRow]) -> str:
         writer.writerow(
             [
                 row.chat_id,
-                f"'{row.topic}" if row.topic.startswith(_FORMULA_START) else row.topic,
+                _guarded(row.topic),
                 row.level or "",
                 _iso(as_utc(row.created_at)),
                 "" if row.silent is None else ("yes" if row.silent else "no"),
                 row.preview or "",
                 FOREVER if muted is not None and muted >= MUTED_FOREVER else _iso(muted),
+                "" if row.thread_id is None else row.thread_id,
+                _guarded(row.thread_name or ""),
             ]
         )
     return out.getvalue()
+
+
+def _guarded(cell: str) -> str:
+    return f"'{cell}" if cell.startswith(_FORMULA_START) else cell
+
+
+def _unguarded(cell: str) -> str:
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(_FORMULA_START) else cell
 
 
 def _iso(moment: datetime | None) -> str:
@@ -106,10 +130,11 @@ def _row(
     row: Sequence[str], keys: dict[str, str | TopicError], lexicon: Lexicon
 ) -> SubscriptionRow:
     if not 2 <= len(row) <= len(HEADER):
-        raise ValueError("expected chat_id,topic[,level[,created[,silent,preview,muted_until]]]")
-    chat_id, topic = row[0], row[1]
-    if topic.startswith("'") and topic[1:].startswith(_FORMULA_START):
-        topic = topic[1:]
+        raise ValueError(
+            "expected chat_id,topic[,level[,created[,silent,preview,muted_until"
+            "[,thread_id,thread_name]]]]"
+        )
+    chat_id, topic = row[0], _unguarded(row[1])
     try:
         number = int(chat_id)
     except ValueError:
@@ -124,7 +149,7 @@ def _row(
         raise ValueError(str(key))
     if len(row) == 2:  # the short form (most files): no options to check
         return SubscriptionRow(number, key)
-    level, created, silent, preview, muted = (*row[2:], "", "", "", "")[:5]
+    level, created, silent, preview, muted, thread, thread_name = (*row[2:], *[""] * 7)[:7]
     level = level.strip().lower()
     if level and level not in _LEVELS:
         raise ValueError(f"level {level[:20]!r} is not one of {', '.join(sorted(_LEVELS))}")
@@ -135,6 +160,12 @@ def _row(
     if preview and preview not in _PREVIEWS:
         raise ValueError(f"preview {preview[:20]!r} is not one of {', '.join(sorted(_PREVIEWS))}")
     muted = muted.strip()
+    thread_id = _thread_id(number, thread.strip())
+    thread_name = _unguarded(thread_name.strip())
+    if thread_name and thread_id is None:
+        raise ValueError("thread_name without a thread_id")
+    if len(thread_name) > MAX_THREAD_NAME:
+        raise ValueError(f"thread_name is longer than {MAX_THREAD_NAME} characters")
     return SubscriptionRow(
         number,
         key,
@@ -143,7 +174,26 @@ def _row(
         _YES_NO[silent] if silent else None,
         preview or None,
         MUTED_FOREVER if muted.lower() == FOREVER else _time("muted_until", muted),
+        thread_id,
+        thread_name or None,
     )
+
+
+def _thread_id(chat_id: int, text: str) -> int | None:
+    """A row's forum topic: a message id of a forum, which only a supergroup (-100…) is."""
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit()):
+        raise ValueError(f"thread_id {text[:20]!r} is not a forum topic's id (a whole number)")
+    thread_id = int(text)
+    if not 0 < thread_id <= MAX_THREAD_ID:
+        raise ValueError(f"thread_id {text[:20]} is out of range (1 to {MAX_THREAD_ID})")
+    if not LOWEST_CHANNEL_ID <= chat_id <= HIGHEST_CHANNEL_ID:
+        raise ValueError(
+            f"chat {chat_id} has no forum topics (only a supergroup, -100…, has): "
+            "leave thread_id empty"
+        )
+    return thread_id
 
 
 def _time(column: str, text: str) -> datetime | None:

@@ -7,8 +7,6 @@ from typing import Any, TypeVar, cast
 
 from telegram import (
     CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     LinkPreviewOptions,
     Message,
     Update,
@@ -21,6 +19,7 @@ from bot import callbacks, i18n, rendering
 from bot.context import BotApplication, BotContext, Services
 from bot.digest_jobs import sync_digest_jobs
 from bot.rendering import Reply
+from bot.senders.telegram import keyboard
 from bot.topics import TopicError, WatchItem, parse_watch_item
 from storage import queries
 
@@ -100,17 +99,6 @@ async def allowed_to_change(update: Update, context: BotContext) -> bool:
     else:
         await answer(update, rendering.group_admins_only())
     return False
-
-
-def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    if not reply.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(b.label, callback_data=callbacks.encode(b.action)) for b in row]
-            for row in reply.buttons
-        ]
-    )
 
 
 async def edit_pressed(query: CallbackQuery, reply: Reply, *, buttons_only: bool = False) -> None:

@@ -30,7 +30,8 @@ async def on_less_button(update: Update, context: BotContext) -> None:
     if query is None or chat is None or pressed is None or not await _may_press(update, context):
         return
     if pressed.back:
-        shown = rendering.Reply("", ((rendering.less_like_this_button(pressed.alert_id),),))
+        await feedback.close_choices(context.services.sessions, chat.id, pressed.alert_id)
+        shown = rendering.less_like_this(pressed.alert_id)
     else:
         found = await feedback.choices(context.services.sessions, chat.id, pressed.alert_id)
         if found is None:
@@ -66,7 +67,7 @@ async def on_undo(update: Update, context: BotContext) -> None:
         await query.answer(rendering.not_on_watch_list())
         return
     await query.answer(rendering.less_undone_notice(pressed.choice, name))
-    shown = rendering.Reply("", ((rendering.less_like_this_button(pressed.alert_id),),))
+    shown = rendering.less_like_this(pressed.alert_id)
     await edit_pressed(query, shown, buttons_only=True)
 
 

@@ -16,10 +16,10 @@ from bot.context import BotApplication, BotContext
 from bot.text import shorten
 from handlers.common import allowed_to_change, answer, command
 from handlers.targets import Target, command_target
+from storage.models import MAX_THREAD_NAME
 
 log = logging.getLogger(__name__)
 
-MAX_TOPIC_NAME = 128  # Telegram's limit on a forum topic's name
 NOT_ENOUGH_RIGHTS = "not enough rights"
 
 
@@ -68,7 +68,7 @@ async def topic_for_new_item(context: BotContext, target: Target, topic: str) ->
         return None
     if not await subscriptions.topics_auto(sessions, target.chat_id):
         return None
-    name = shorten(topic, MAX_TOPIC_NAME)
+    name = shorten(topic, MAX_THREAD_NAME)
     try:
         created = await context.bot.create_forum_topic(target.chat_id, name)
     except (BadRequest, Forbidden) as error:

@@ -28,6 +28,7 @@ from bot.localtime import (
     resolve_timezone,
 )
 from bot.rendering import Reply
+from bot.senders.telegram import keyboard
 from handlers.common import (
     allowed_to_change,
     answer,
@@ -36,7 +37,6 @@ from handlers.common import (
     command,
     command_argument,
     in_group,
-    keyboard,
     remember_chat,
 )
 from handlers.targets import Target, command_target, press_on_target

@@ -11,6 +11,7 @@ from bot.charts import has_activity, trend_caption, trend_chart, trend_title
 from bot.context import BotApplication, BotContext, Services
 from bot.digest_jobs import digest_text
 from bot.rendering import Reply
+from bot.senders.telegram import keyboard
 from bot.topics import TopicError, WatchItem, parse_watch_item
 from handlers.common import (
     answer,
@@ -19,7 +20,6 @@ from handlers.common import (
     command,
     command_argument,
     forum_thread,
-    keyboard,
     remember_chat,
     topic_argument,
 )

@@ -16,6 +16,7 @@ from bot.callbacks import (
 )
 from bot.context import BotApplication, BotContext, Services
 from bot.rendering import Reply
+from bot.senders.telegram import keyboard
 from bot.subscriptions import MAX_SUBSCRIPTIONS, MAX_TOPICS_AT_ONCE, Added
 from bot.topics import TopicError, ambiguity, parse_watch_item, split_topics
 from handlers.common import (
@@ -24,7 +25,6 @@ from handlers.common import (
     button,
     command,
     edit_pressed,
-    keyboard,
 )
 from handlers.forum import topic_for_new_item
 from handlers.targets import Target, command_target, press_on_target

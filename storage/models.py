@@ -83,6 +83,7 @@ class Preview(StrEnum):
 
 # `Subscription.muted_until` of an item muted until it is unmuted
 MUTED_FOREVER = datetime(9999, 1, 1, tzinfo=UTC)
+MAX_THREAD_NAME = 128  # Telegram's limit on a forum topic's name
 
 
 class Chat(SQLModel, table=True):
@@ -136,7 +137,7 @@ class Subscription(SQLModel, table=True):
     # the forum topic its alerts go to (None: the chat itself, a forum's General), and the
     # topic's name when known
     thread_id: int | None = None
-    thread_name: str | None = Field(default=None, max_length=128)
+    thread_name: str | None = Field(default=None, max_length=MAX_THREAD_NAME)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
 
 
@@ -262,6 +263,10 @@ class Alert(SQLModel, table=True):
     claimed_until: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     last_error: str | None = Field(default=None, max_length=500)
     message_id: int | None = None
+    # what its message shows under it since "less like this" was pressed, as the callback
+    # data (bot.callbacks) of the button that shows it again: the choices (LessLikeThis) or the
+    # undo of an applied one (UndoLess); None: the button itself. A story edit shows it again.
+    buttons: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
     sent_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
 

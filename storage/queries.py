@@ -235,6 +235,8 @@ class SubscriptionRow(NamedTuple):
     silent: bool | None = None
     preview: str | None = None
     muted_until: datetime | None = None  # storage.models.MUTED_FOREVER: until unmuted
+    thread_id: int | None = None  # the forum topic its alerts go to (None: the chat itself)
+    thread_name: str | None = None  # that topic's name, when known
 
 
 async def all_subscriptions(
@@ -254,6 +256,8 @@ async def all_subscriptions(
             row.silent,
             row.preview,
             row.muted_until,
+            row.thread_id,
+            row.thread_name,
         )
         for row in result.all()
     ]
@@ -1168,17 +1172,17 @@ async def import_subscriptions(
         columns=_IMPORTED,
         rows=[
             (
-                chat_id,
-                topic,
-                row_level or level,
-                created_at or now,
-                silent if row_silent is None else row_silent,
-                row_preview or preview,
-                muted_until,
+                row.chat_id,
+                row.topic,
+                row.level or level,
+                row.created_at or now,
+                silent if row.silent is None else row.silent,
+                row.preview or preview,
+                row.muted_until,
+                row.thread_id,
+                row.thread_name,
             )
-            for chat_id, topic, row_level, created_at, row_silent, row_preview, muted_until in (
-                first.values()
-            )
+            for row in first.values()
         ],
     )
     chats = Chat.__table__  # type: ignore[attr-defined]
@@ -1277,6 +1281,17 @@ async def chat_alert(
     )
     found = result.first()
     return None if found is None else (found[0], found[1])
+
+
+async def set_alert_buttons(
+    *, session: AsyncSession, chat_id: int, alert_id: int, buttons: str | None
+) -> None:
+    """Record what one of the chat's alerts shows under its message (`Alert.buttons`)."""
+    await session.exec(
+        update(Alert)
+        .where(col(Alert.id) == alert_id, col(Alert.chat_id) == chat_id)
+        .values(buttons=buttons)
+    )
 
 
 async def alerts_in_message(

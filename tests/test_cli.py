@@ -351,8 +351,8 @@ async def test_an_import_keeps_the_first_row_of_a_topic_and_makes_chats_in_the_d
     assert "imported: 2, already present: 1, rejected: 0" in capsys.readouterr().out
     assert await asyncio.to_thread(main, ["subscriptions", "export"]) == 0
     exported = capsys.readouterr().out.splitlines()[1:]
-    assert exported[0] == "-1001234567890,zinc,split," + exported[0].split(",")[3] + ",no,off,"
-    assert exported[1] == "31,copper,main,2026-03-04T08:00:00Z,yes,large,forever"
+    assert exported[0] == "-1001234567890,zinc,split," + exported[0].split(",")[3] + ",no,off,,,"
+    assert exported[1] == "31,copper,main,2026-03-04T08:00:00Z,yes,large,forever,,"
     async with db() as session:
         chats = [await session.get(Chat, chat_id) for chat_id in (31, -1001234567890)]
         assert [(chat.timezone, chat.active) for chat in chats if chat] == [

@@ -65,7 +65,17 @@ async def test_export_sends_this_chats_watch_list_as_a_csv_file(
         "Your watch-list: 2 topics with level and date added. The same columns as "
         "tradebot subscriptions import reads."
     )
-    assert rows[0] == ["chat_id", "topic", "level", "created", "silent", "preview", "muted_until"]
+    assert rows[0] == [
+        "chat_id",
+        "topic",
+        "level",
+        "created",
+        "silent",
+        "preview",
+        "muted_until",
+        "thread_id",
+        "thread_name",
+    ]
     assert [row[:3] for row in rows[1:]] == [
         ["11", "copper", "main"],
         ["11", "rare earths", "split"],
@@ -134,7 +144,7 @@ def test_subscriptions_export_for_one_chat_and_import_rejects_bad_options(
         "12,silver,split,2026-01-01T00:00:00Z,maybe\n"
         "12,nickel,split,2026-03-04T08:00:00Z,yes,large,forever\n"
         "12,platinum,,,no,huge,\n"
-        "12,silver,main,2026-01-01T00:00:00Z,no,off,2026-01-01T00:00:00Z,extra\n",
+        "12,silver,main,2026-01-01T00:00:00Z,no,off,2026-01-01T00:00:00Z,,,extra\n",
         encoding="utf-8",
     )
     assert main(["subscriptions", "import", str(rows)]) == 0
@@ -144,17 +154,18 @@ def test_subscriptions_export_for_one_chat_and_import_rejects_bad_options(
         "  rejected line 6: created 'yesterday' is not an ISO 8601 time",
         "  rejected line 7: silent 'maybe' is not yes or no",
         "  rejected line 9: preview 'huge' is not one of large, off, small",
-        "  rejected line 10: expected chat_id,topic[,level[,created[,silent,preview,muted_until]]]",
+        "  rejected line 10: expected chat_id,topic[,level[,created[,silent,preview,muted_until"
+        "[,thread_id,thread_name]]]]",
     ]
     assert main(["subscriptions", "export", "--chat", "12"]) == 0
     assert capsys.readouterr().out.splitlines() == [
-        "chat_id,topic,level,created,silent,preview,muted_until",
-        "12,gold,all,2026-03-04T08:30:00Z,no,off,",
-        "12,nickel,split,2026-03-04T08:00:00Z,yes,large,forever",
+        "chat_id,topic,level,created,silent,preview,muted_until,thread_id,thread_name",
+        "12,gold,all,2026-03-04T08:30:00Z,no,off,,,",
+        "12,nickel,split,2026-03-04T08:00:00Z,yes,large,forever,,",
     ]
     assert main(["subscriptions", "export"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[1] == "11,copper,main,2026-03-04T08:00:00Z,no,off,"
+    assert lines[1] == "11,copper,main,2026-03-04T08:00:00Z,no,off,,,"
     assert lines[2].startswith("11,zinc,split,20") and lines[3].startswith("12,gold")
 
 
@@ -174,3 +185,43 @@ def test_import_keeps_each_chat_within_its_regular_expression_limits(
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "imported: 6, already present: 0, rejected: 1"
     assert out[1].startswith("  rejected line 6: A watch-list can hold at most 5 topics with")
+
+
+def test_import_keeps_forum_topics_and_rejects_a_bad_thread_id_alone(
+    tmp_path: Path,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    forum = "-1001234567890"
+    rows = tmp_path / "subs.csv"
+    rows.write_text(
+        f"{forum},copper,main,2026-03-04T08:00:00Z,no,off,,7,Copper desk\n"
+        f"{forum},zinc,,,,,,abc,\n"
+        f"{forum},nickel,,,,,,0,\n"
+        f"{forum},lead,,,,,,2147483648,\n"
+        "11,gold,,,,,,5,Gold desk\n"
+        f"{forum},tin,,,,,,,Tin desk\n"
+        f"{forum},silver,,,,,,9,{'x' * 129}\n"
+        f"{forum},lithium,split,2026-03-04T08:00:00Z,no,off,,8,'=Lithium desk\n"
+        f"{forum},gold,split,2026-03-04T08:00:00Z\n",  # a row of an earlier version
+        encoding="utf-8",
+    )
+    assert main(["subscriptions", "import", str(rows)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "imported: 3, already present: 0, rejected: 6",
+        "  rejected line 2: thread_id 'abc' is not a forum topic's id (a whole number)",
+        "  rejected line 3: thread_id 0 is out of range (1 to 2147483647)",
+        "  rejected line 4: thread_id 2147483648 is out of range (1 to 2147483647)",
+        "  rejected line 5: chat 11 has no forum topics (only a supergroup, -100…, has): "
+        "leave thread_id empty",
+        "  rejected line 6: thread_name without a thread_id",
+        "  rejected line 7: thread_name is longer than 128 characters",
+    ]
+    assert main(["subscriptions", "export"]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == [
+        f"{forum},copper,main,2026-03-04T08:00:00Z,no,off,,7,Copper desk",
+        f"{forum},gold,split,2026-03-04T08:00:00Z,no,off,,,",
+        f"{forum},lithium,split,2026-03-04T08:00:00Z,no,off,,8,'=Lithium desk",
+    ]

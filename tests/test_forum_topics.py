@@ -5,19 +5,22 @@ destinations (a chat, a topic of it, its webhook) and hands messages to a sender
 from __future__ import annotations
 
 import asyncio
+import csv
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import inspect, text, update
-from sqlmodel import select
+from sqlalchemy import delete, inspect, text, update
+from sqlmodel import col, select
 from telegram import Bot
 
 from bot.app import build_application, running
 from bot.articles import ArticleIn
+from bot.cli import main
 from bot.context import BotApplication
 from bot.delivery import SendBudget
 from bot.digest_jobs import slot_job_name
@@ -31,6 +34,7 @@ from storage.models import NO_THREAD, Alert, AlertStatus, Chat, Subscription, ut
 from storage.schema import upgrade_schema
 from tests.conftest import FAST_BUDGET
 from tests.fakes import FakeTelegram, SentMessage
+from tests.test_export import export_in
 from tests.test_schema import migrate
 
 FORUM = -1_003_000_000_001
@@ -462,6 +466,51 @@ async def test_a_deleted_topic_falls_back_to_general_once_and_tells_the_group_on
     assert later.message_thread_id is GENERAL and "Copper story number 3" in (
         later.plain_text or ""
     )
+
+
+# ---------------------------------------------------------------- 4: the watch-list as CSV
+
+
+async def test_a_forums_exported_watch_list_imports_back_into_its_topics(
+    bot: BotApplication,
+    telegram: FakeTelegram,
+    db: SessionFactory,
+    database_url: str,
+    forum: dict[str, int],
+    ingest: Callable[..., Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await say(telegram, "/subscribe copper", forum["copper"])
+    await say(telegram, "/subscribe gold", forum["gold"])
+    await say(telegram, "/subscribe zinc")
+    before = await routes(db)
+    _, rows = await export_in(telegram, FORUM, chat_type="supergroup", user_id=MEMBER)
+    assert [(row[1], row[7], row[8]) for row in rows[1:]] == [
+        ("copper", str(forum["copper"]), "Copper desk"),
+        ("gold", str(forum["gold"]), "Gold desk"),
+        ("zinc", "", ""),
+    ]
+    exported = tmp_path / "forum.csv"
+    with exported.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    async with db() as session:  # the list is lost, then imported back
+        await session.exec(delete(Subscription).where(col(Subscription.chat_id) == FORUM))
+        await session.commit()
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    assert await asyncio.to_thread(main, ["subscriptions", "import", str(exported)]) == 0
+    assert "imported: 3, already present: 0, rejected: 0" in capsys.readouterr().out
+    assert await routes(db) == before
+    assert await asyncio.to_thread(main, ["subscriptions", "export"]) == 0
+    assert capsys.readouterr().out == exported.read_text(encoding="utf-8")
+
+    answered = len(telegram.sent_to(FORUM))
+    await ingest(both_metals())
+    await telegram.wait_for_sent(answered + 2, chat_id=FORUM)
+    assert len(alerts_in(telegram, forum["copper"], answered)) == 1
+    assert len(alerts_in(telegram, forum["gold"], answered)) == 1
 
 
 # ---------------------------------------------------------------- 8: destinations and senders

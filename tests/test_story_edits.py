@@ -11,12 +11,14 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
+from alembic import command
+from sqlalchemy import inspect, update
 from sqlmodel import col, select
 
-from bot import rendering
+from bot import callbacks, rendering
 from bot.app import build_application, running
 from bot.articles import ArticleIn
+from bot.callbacks import UndoLess
 from bot.context import BotApplication
 from bot.delivery import SendBudget
 from bot.digest_jobs import digest_text
@@ -24,7 +26,7 @@ from bot.settings import Settings
 from bot.story_edits import EDIT_WINDOW
 from bot.subscriptions import pause, resume
 from storage import queries
-from storage.db import SessionFactory
+from storage.db import SessionFactory, create_engine, session_factory
 from storage.models import (
     Alert,
     AlertSender,
@@ -35,10 +37,13 @@ from storage.models import (
     Subscription,
     utcnow,
 )
+from storage.schema import upgrade_schema
 from tests.conftest import FAST_BUDGET
 from tests.fakes import FakeTelegram
 from tests.test_alerts import ANALYST, CODELCO_REWRITE, CODELCO_WIRE, TRADER, expand, subscribe
 from tests.test_instances import make_dispatcher, subscribe_many
+from tests.test_item_options import press
+from tests.test_schema import migrate
 
 WIRE = CODELCO_WIRE
 WEEKLY = replace(CODELCO_REWRITE, source="Mining Weekly")
@@ -107,6 +112,50 @@ async def test_a_second_and_third_source_edit_the_alert_in_place_without_a_new_m
         ("Mining Weekly", ANALYST, AlertStatus.EDITED, alert.message_id),
         ("Reuters", ANALYST, AlertStatus.EDITED, alert.message_id),
     ]
+
+
+async def test_a_later_report_keeps_the_undo_a_choice_left_under_the_alert(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory, ingest: Callable[..., Any]
+) -> None:
+    await subscribe(db, ANALYST, "copper")
+    await ingest(WIRE)
+    [alert] = await telegram.wait_for_sent(chat_id=ANALYST)
+    choices = await press(telegram, alert, "👎 less like this", ANALYST)
+    done = await press(telegram, choices, "Mute source Wire", ANALYST)
+    assert [b["text"] for row in done.reply_markup["inline_keyboard"] for b in row] == ["↩ undo"]
+    answered = len(telegram.sent_to(ANALYST))
+
+    await ingest(WEEKLY)
+    [edit] = (await telegram.wait_for_sent(answered + 1, chat_id=ANALYST))[answered:]
+    assert edit.method == "editMessageText"
+    assert edit.plain_text == f"{alert.plain_text}\n📰 Also reported by Mining Weekly"
+    assert edit.reply_markup == done.reply_markup  # the undo, not "less like this" again
+    shown = telegram.message(ANALYST, alert.message_id)
+    assert shown is not None and shown["reply_markup"] == done.reply_markup
+
+    restored = await press(telegram, edit, "↩ undo", ANALYST)
+    assert telegram.callback_answers[-1]["text"] == "Wire is no longer muted here."
+    assert restored.reply_markup == alert.reply_markup
+
+
+async def test_a_later_report_shows_the_choices_again_while_they_are_open(
+    bot: BotApplication, telegram: FakeTelegram, db: SessionFactory, ingest: Callable[..., Any]
+) -> None:
+    await subscribe(db, ANALYST, "copper")
+    await ingest(WIRE)
+    [alert] = await telegram.wait_for_sent(chat_id=ANALYST)
+    choices = await press(telegram, alert, "👎 less like this", ANALYST)
+    answered = len(telegram.sent_to(ANALYST))
+
+    await ingest(WEEKLY)
+    [edit] = (await telegram.wait_for_sent(answered + 1, chat_id=ANALYST))[answered:]
+    assert edit.method == "editMessageText"
+    assert edit.reply_markup == choices.reply_markup
+    back = await press(telegram, edit, "« back", ANALYST)
+    assert back.reply_markup == alert.reply_markup
+    await ingest(REUTERS)  # the choices closed: the next edit shows "less like this"
+    [again] = (await telegram.wait_for_sent(answered + 3, chat_id=ANALYST))[answered + 2 :]
+    assert again.method == "editMessageText" and again.reply_markup == alert.reply_markup
 
 
 async def test_the_digest_lists_the_story_once_with_all_its_sources(
@@ -426,3 +475,31 @@ def test_the_also_line_names_each_source_once_in_order_escaped_and_counts_the_re
     )
     long = rendering.plain_text(rendering.also_reported_by([f"{n}" + "x" * 99 for n in range(9)]))
     assert long.endswith(" and 4 more") and len(long) < 400
+
+
+async def test_what_an_alert_shows_comes_and_goes_with_its_migration(database_url: str) -> None:
+    engine = create_engine(database_url)
+    sessions = session_factory(engine)
+    try:
+        await upgrade_schema(engine)
+        async with sessions() as session:
+            await queries.ensure_chat(session=session, chat_id=ANALYST)
+            article = Article(title="Copper", body="", content_hash="h1", url=None)
+            session.add(article)
+            await session.flush()
+            assert article.id is not None
+            shown = callbacks.encode(UndoLess(1, "source", 0, "0"))
+            session.add(Alert(chat_id=ANALYST, article_id=article.id, topics="[]", buttons=shown))
+            await session.commit()
+        await migrate(engine, command.downgrade, "0019")
+        async with engine.connect() as connection:
+            columns = await connection.run_sync(
+                lambda sync: [column["name"] for column in inspect(sync).get_columns("alerts")]
+            )
+        assert "buttons" not in columns and "message_id" in columns
+        await migrate(engine, command.upgrade, "head")
+        async with sessions() as session:
+            [alert] = (await session.exec(select(Alert))).all()
+            assert (alert.chat_id, alert.buttons) == (ANALYST, None)  # "less like this"
+    finally:
+        await engine.dispose()

@@ -10,15 +10,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
+from bot import callbacks
 from bot.senders import Destination, SendResult, SendStatus
 from storage.models import NO_THREAD, Preview
 
 if TYPE_CHECKING:
     from bot.delivery import SendBudget
+    from bot.rendering import Reply
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,18 @@ class TelegramMessage:
     reply_markup: InlineKeyboardMarkup | None = None
     silent: bool = False
     preview: LinkPreviewOptions | None = None
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    """A reply's buttons as an inline keyboard (None: it has none)."""
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.label, callback_data=callbacks.encode(b.action)) for b in row]
+            for row in reply.buttons
+        ]
+    )
 
 
 def link_preview(preview: str, url: str | None) -> LinkPreviewOptions:
