@@ -513,13 +513,14 @@ class _Shape(NamedTuple):
     log_title_commodities: float
     text_length: int
     title_only: bool  # a headline without a body
+    title_classes: frozenset[str]  # the commodities of the classes the headline names ("GRAIN")
 
 
 _DIGITS = str.maketrans("", "", "0123456789")
 _FIGURE_MARKS = str.maketrans("", "", "0123456789.,:;/%()-+\t")
 TABLE_LINE_LENGTH = 200  # characters; a line of a table of prices is short
 SUMMARY_CHARACTERS = 300  # a body this short is a feed's summary, not a story to weigh
-LEAD_CHARACTERS = 500  # at most this much of the body's first paragraph is its lead
+LEAD_CHARACTERS = 250  # at most this much of the body's first paragraph is its lead
 FIGURE_SHARE = 0.25  # of a line's letters and digits, digits: a line of a table
 LIST_REACH = 60  # characters either side where other commodities make a list
 LIST_FROM = 2  # other commodities within reach
@@ -584,6 +585,37 @@ def _in_list(position: int, hits: list[tuple[int, str]]) -> bool:
     beside = {owner for at, owner in hits if abs(at - position) <= LIST_REACH}
     named_here = {owner for at, owner in hits if at == position}
     return len(beside - named_here) >= LIST_FROM
+
+
+_HEADLINE_WORD = re.compile(r"<?[^\W_]+")  # a word, or a ticker ("<XON")
+
+
+def _classes_named(headline: str, lexicon: Lexicon) -> frozenset[str]:
+    """The commodities of the classes a headline names: "SOVIET GRAIN IMPORTS" names wheat, corn
+    and rice; not a class word in a company's name or line of business ("NORTHERN ENERGY CORP",
+    "MINING GROUP", "ENERGY <NRG>", "ENERGY UNIT")."""
+    class_words = lexicon.class_words
+    words = _HEADLINE_WORD.findall(headline.lower())
+    named = [
+        class_words[word]
+        for word, after in zip(words, [*words[1:], ""], strict=True)
+        if word in class_words
+        and not (
+            after.startswith("<")
+            or after in lexicon.company_suffixes
+            or after in lexicon.company_words
+            or after in lexicon.business_nouns
+        )
+    ]
+    return frozenset().union(*named) if named else frozenset()
+
+
+def _of_classes(positions: list[int], hits: list[tuple[int, str]], classes: frozenset[str]) -> bool:
+    """Whether the commodity named at the positions is one of `classes`."""
+    if not classes:
+        return False
+    mentioned = set(positions)
+    return any(owner in classes for at, owner in hits if at in mentioned)
 
 
 _LAST_WORD = re.compile(r"([^\W_]+)[\W_]*$")
@@ -1204,6 +1236,7 @@ class _Article:
             in_title * log_mentions,
             in_title and other_in_title,
             in_lists * log_mentions,
+            not in_title and _of_classes(positions, hits, shape.title_classes),
         )
 
     def _shape_of(self) -> _Shape:
@@ -1229,6 +1262,7 @@ class _Article:
             math.log1p(len({owner for _, owner in title_hits})),
             len(text),
             len(text) == title_end,
+            _classes_named(text[:title_end], self._lexicon),
         )
         return self._shape
 
