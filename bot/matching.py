@@ -590,23 +590,26 @@ def _in_list(position: int, hits: list[tuple[int, str]]) -> bool:
 _HEADLINE_WORD = re.compile(r"<?[^\W_]+")  # a word, or a ticker ("<XON")
 
 
-def _classes_named(headline: str, lexicon: Lexicon) -> frozenset[str]:
+def _classes_named(text: str, title_end: int, lexicon: Lexicon) -> frozenset[str]:
     """The commodities of the classes a headline names: "SOVIET GRAIN IMPORTS" names wheat, corn
     and rice; not a class word in a company's name or line of business ("NORTHERN ENERGY CORP",
-    "MINING GROUP", "ENERGY <NRG>", "ENERGY UNIT")."""
+    "ENERGY FACTORS <EFAC>", "MINING GROUP", "ENERGY UNIT")."""
     class_words = lexicon.class_words
-    words = _HEADLINE_WORD.findall(headline.lower())
-    named = [
-        class_words[word]
-        for word, after in zip(words, [*words[1:], ""], strict=True)
-        if word in class_words
-        and not (
-            after.startswith("<")
-            or after in lexicon.company_suffixes
-            or after in lexicon.company_words
-            or after in lexicon.business_nouns
-        )
-    ]
+    words = list(_HEADLINE_WORD.finditer(text, 0, title_end))
+    named = []
+    for word, after in zip(words, [*words[1:], None], strict=True):
+        members = class_words.get(word.group().lower())
+        if members is None:
+            continue
+        following = after.group().lower() if after else ""
+        if (
+            following.startswith("<")
+            or following in lexicon.company_words
+            or following in lexicon.business_nouns
+            or _in_company_name(text, word.start(), 1, lexicon)
+        ):
+            continue
+        named.append(members)
     return frozenset().union(*named) if named else frozenset()
 
 
@@ -1262,7 +1265,7 @@ class _Article:
             math.log1p(len({owner for _, owner in title_hits})),
             len(text),
             len(text) == title_end,
-            _classes_named(text[:title_end], self._lexicon),
+            _classes_named(text, title_end, self._lexicon),
         )
         return self._shape
 
