@@ -588,13 +588,16 @@ def _in_list(position: int, hits: list[tuple[int, str]]) -> bool:
 
 
 _HEADLINE_WORD = re.compile(r"<?[^\W_]+")  # a word, or a ticker ("<XON")
+_NO_CLASSES: frozenset[str] = frozenset()
 
 
-def _classes_named(text: str, title_end: int, lexicon: Lexicon) -> frozenset[str]:
+def _classes_named(text: str, scanned: str, title_end: int, lexicon: Lexicon) -> frozenset[str]:
     """The commodities of the classes a headline names: "SOVIET GRAIN IMPORTS" names wheat, corn
     and rice; not a class word in a company's name or line of business ("NORTHERN ENERGY CORP",
     "ENERGY FACTORS <EFAC>", "MINING GROUP", "ENERGY UNIT")."""
     class_words = lexicon.class_words
+    if class_words.keys().isdisjoint(scanned[1 : title_end + 1].split()):  # most headlines
+        return _NO_CLASSES
     words = list(_HEADLINE_WORD.finditer(text, 0, title_end))
     named = []
     for word, after in zip(words, [*words[1:], None], strict=True):
@@ -610,14 +613,13 @@ def _classes_named(text: str, title_end: int, lexicon: Lexicon) -> frozenset[str
         ):
             continue
         named.append(members)
-    return frozenset().union(*named) if named else frozenset()
+    return frozenset().union(*named) if named else _NO_CLASSES
 
 
-def _of_classes(positions: list[int], hits: list[tuple[int, str]], classes: frozenset[str]) -> bool:
-    """Whether the commodity named at the positions is one of `classes`."""
-    if not classes:
-        return False
+def _of_classes(positions: list[int], hits: list[tuple[int, str]], shape: _Shape) -> bool:
+    """Whether the commodity named at the positions is of a class the headline names."""
     mentioned = set(positions)
+    classes = shape.title_classes
     return any(owner in classes for at, owner in hits if at in mentioned)
 
 
@@ -1239,7 +1241,7 @@ class _Article:
             in_title * log_mentions,
             in_title and other_in_title,
             in_lists * log_mentions,
-            not in_title and _of_classes(positions, hits, shape.title_classes),
+            not in_title and bool(shape.title_classes) and _of_classes(positions, hits, shape),
         )
 
     def _shape_of(self) -> _Shape:
@@ -1265,7 +1267,7 @@ class _Article:
             math.log1p(len({owner for _, owner in title_hits})),
             len(text),
             len(text) == title_end,
-            _classes_named(text, title_end, self._lexicon),
+            _classes_named(text, self.scanned, title_end, self._lexicon),
         )
         return self._shape
 
