@@ -513,7 +513,8 @@ class _Shape(NamedTuple):
     log_title_commodities: float
     text_length: int
     title_only: bool  # a headline without a body
-    title_classes: frozenset[str]  # the commodities of the classes the headline names ("GRAIN")
+    # where commodities of the classes the headline names ("GRAIN": wheat, corn, rice) are named
+    class_positions: frozenset[int]
 
 
 _DIGITS = str.maketrans("", "", "0123456789")
@@ -589,6 +590,7 @@ def _in_list(position: int, hits: list[tuple[int, str]]) -> bool:
 
 _HEADLINE_WORD = re.compile(r"<?[^\W_]+")  # a word, or a ticker ("<XON")
 _NO_CLASSES: frozenset[str] = frozenset()
+_NO_POSITIONS: frozenset[int] = frozenset()
 
 
 def _classes_named(text: str, scanned: str, title_end: int, lexicon: Lexicon) -> frozenset[str]:
@@ -614,13 +616,6 @@ def _classes_named(text: str, scanned: str, title_end: int, lexicon: Lexicon) ->
             continue
         named.append(members)
     return frozenset().union(*named) if named else _NO_CLASSES
-
-
-def _of_classes(positions: list[int], hits: list[tuple[int, str]], shape: _Shape) -> bool:
-    """Whether the commodity named at the positions is of a class the headline names."""
-    mentioned = set(positions)
-    classes = shape.title_classes
-    return any(owner in classes for at, owner in hits if at in mentioned)
 
 
 _LAST_WORD = re.compile(r"([^\W_]+)[\W_]*$")
@@ -1241,7 +1236,7 @@ class _Article:
             in_title * log_mentions,
             in_title and other_in_title,
             in_lists * log_mentions,
-            not in_title and bool(shape.title_classes) and _of_classes(positions, hits, shape),
+            not in_title and not shape.class_positions.isdisjoint(positions),
         )
 
     def _shape_of(self) -> _Shape:
@@ -1267,9 +1262,17 @@ class _Article:
             math.log1p(len({owner for _, owner in title_hits})),
             len(text),
             len(text) == title_end,
-            _classes_named(text, self.scanned, title_end, self._lexicon),
+            self._class_positions(),
         )
         return self._shape
+
+    def _class_positions(self) -> frozenset[int]:
+        """Where the article names commodities of the classes its headline names."""
+        title_end = self._title_length
+        classes = _classes_named(self.text, self.scanned, title_end, self._lexicon)
+        if not classes:
+            return _NO_POSITIONS
+        return frozenset(at for at, owner in self.commodity_hits if owner in classes)
 
     def meet(self, needs: tuple[int, ...]) -> bool:
         """Whether the terms of an item of several terms are named together: the headline names
