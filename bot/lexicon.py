@@ -139,6 +139,10 @@ class Lexicon:
     # bodies whose names hold commodities that count only in a headline, where the body's own
     # news is theirs ("COFFEE, SUGAR AND COCOA EXCHANGE NAMES CHAIRMAN")
     headline_bodies: frozenset[str] = frozenset()
+    # a word naming a class of commodities ("grain", "metals") → the ids of the commodities in it
+    class_words: dict[str, frozenset[str]] = field(default_factory=dict)
+    # after a class word, nouns of a company's line of business ("MINING GROUP", "ENERGY UNIT")
+    business_nouns: frozenset[str] = frozenset()
 
     def lookup(self, text: str) -> Concept | None:
         """The concept a typed name, alias or demonym refers to, if any."""
@@ -217,6 +221,7 @@ def parse_lexicon(data: dict[str, object]) -> Lexicon:
     assert isinstance(company, dict)
     suffixes = frozenset(word.lower() for word in company.get("suffixes", []))
     name_words = frozenset(word.lower() for word in company.get("name_words", []))
+    business_nouns = frozenset(word.lower() for word in company.get("business_nouns", []))
     body_words = frozenset(word.lower() for word in company.get("body_words", []))
     name_table = data.get("names", {})
     assert isinstance(name_table, dict)
@@ -225,8 +230,33 @@ def parse_lexicon(data: dict[str, object]) -> Lexicon:
         raw["id"] for raw in raw_concepts if raw.get("holds_in_headline_only", False)
     )
     return Lexicon(
-        concepts, context_words, names, suffixes, name_words, body_words, verbs, headline_bodies
+        concepts,
+        context_words,
+        names,
+        suffixes,
+        name_words,
+        body_words,
+        verbs,
+        headline_bodies,
+        _class_words(data, concepts),
+        business_nouns,
     )
+
+
+def _class_words(
+    data: dict[str, object], concepts: dict[str, Concept]
+) -> dict[str, frozenset[str]]:
+    """Each word naming a class of commodities, with the ids of the commodities in its classes."""
+    classes = data.get("classes", {})
+    assert isinstance(classes, dict)
+    members: dict[str, set[str]] = {}
+    for name, raw in classes.items():
+        unknown = set(raw["members"]) - concepts.keys()
+        if unknown:
+            raise ValueError(f"class {name}: unknown concepts {sorted(unknown)}")
+        for word in raw["words"]:
+            members.setdefault(word.lower(), set()).update(raw["members"])
+    return {word: frozenset(ids) for word, ids in members.items()}
 
 
 def _add_translations(

@@ -513,13 +513,15 @@ class _Shape(NamedTuple):
     log_title_commodities: float
     text_length: int
     title_only: bool  # a headline without a body
+    # where commodities of the classes the headline names ("GRAIN": wheat, corn, rice) are named
+    class_positions: frozenset[int]
 
 
 _DIGITS = str.maketrans("", "", "0123456789")
 _FIGURE_MARKS = str.maketrans("", "", "0123456789.,:;/%()-+\t")
 TABLE_LINE_LENGTH = 200  # characters; a line of a table of prices is short
 SUMMARY_CHARACTERS = 300  # a body this short is a feed's summary, not a story to weigh
-LEAD_CHARACTERS = 500  # at most this much of the body's first paragraph is its lead
+LEAD_CHARACTERS = 250  # at most this much of the body's first paragraph is its lead
 FIGURE_SHARE = 0.25  # of a line's letters and digits, digits: a line of a table
 LIST_REACH = 60  # characters either side where other commodities make a list
 LIST_FROM = 2  # other commodities within reach
@@ -584,6 +586,36 @@ def _in_list(position: int, hits: list[tuple[int, str]]) -> bool:
     beside = {owner for at, owner in hits if abs(at - position) <= LIST_REACH}
     named_here = {owner for at, owner in hits if at == position}
     return len(beside - named_here) >= LIST_FROM
+
+
+_HEADLINE_WORD = re.compile(r"<?[^\W_]+")  # a word, or a ticker ("<XON")
+_NO_CLASSES: frozenset[str] = frozenset()
+_NO_POSITIONS: frozenset[int] = frozenset()
+
+
+def _classes_named(text: str, scanned: str, title_end: int, lexicon: Lexicon) -> frozenset[str]:
+    """The commodities of the classes a headline names: "SOVIET GRAIN IMPORTS" names wheat, corn
+    and rice; not a class word in a company's name or line of business ("NORTHERN ENERGY CORP",
+    "ENERGY FACTORS <EFAC>", "MINING GROUP", "ENERGY UNIT")."""
+    class_words = lexicon.class_words
+    if class_words.keys().isdisjoint(scanned[1 : title_end + 1].split()):  # most headlines
+        return _NO_CLASSES
+    words = list(_HEADLINE_WORD.finditer(text, 0, title_end))
+    named = []
+    for word, after in zip(words, [*words[1:], None], strict=True):
+        members = class_words.get(word.group().lower())
+        if members is None:
+            continue
+        following = after.group().lower() if after else ""
+        if (
+            following.startswith("<")
+            or following in lexicon.company_words
+            or following in lexicon.business_nouns
+            or _in_company_name(text, word.start(), 1, lexicon)
+        ):
+            continue
+        named.append(members)
+    return frozenset().union(*named) if named else _NO_CLASSES
 
 
 _LAST_WORD = re.compile(r"([^\W_]+)[\W_]*$")
@@ -1204,6 +1236,7 @@ class _Article:
             in_title * log_mentions,
             in_title and other_in_title,
             in_lists * log_mentions,
+            not in_title and not shape.class_positions.isdisjoint(positions),
         )
 
     def _shape_of(self) -> _Shape:
@@ -1229,8 +1262,17 @@ class _Article:
             math.log1p(len({owner for _, owner in title_hits})),
             len(text),
             len(text) == title_end,
+            self._class_positions(),
         )
         return self._shape
+
+    def _class_positions(self) -> frozenset[int]:
+        """Where the article names commodities of the classes its headline names."""
+        title_end = self._title_length
+        classes = _classes_named(self.text, self.scanned, title_end, self._lexicon)
+        if not classes:
+            return _NO_POSITIONS
+        return frozenset(at for at, owner in self.commodity_hits if owner in classes)
 
     def meet(self, needs: tuple[int, ...]) -> bool:
         """Whether the terms of an item of several terms are named together: the headline names

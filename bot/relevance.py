@@ -50,6 +50,8 @@ class Features(NamedTuple):
     title_by_mentions: float  # in_title times mentions
     title_by_other_in_title: float  # in_title times other_in_title (a headline of several)
     lists_by_mentions: float  # in_lists times mentions (named often, but always in lists)
+    # 1 when the headline names a class that holds it, not it ("SOVIET GRAIN IMPORTS" for wheat)
+    class_in_title: float
 
 
 @dataclass(frozen=True, slots=True)

@@ -286,6 +286,8 @@ def test_a_name_that_holds_a_company_word_still_names_its_commodity() -> None:
         ("sugar", "THAILAND EXPECTS SMALLER SUGARCANE OUTPUT", ""),
         ("natural gas", "INTERNATIONAL LPG PRICES MIXED", ""),
         ("natural gas", "Company buys properties", "It bought oil and gas properties in Texas."),
+        ("steel", "Mill raises prices", "Hot-rolled coil will cost 20 dlrs a ton more from May."),
+        ("steel", "Mill raises prices", "Its cold rolled sheet goes up by 15 dlrs a ton."),
     ],
 )
 def test_products_and_crops_of_a_commodity_name_it(topic: str, title: str, body: str) -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bench.train_relevance import Example, Examples, best_threshold
-from bot.lexicon import default_lexicon
+from bot.lexicon import default_lexicon, parse_lexicon
 from bot.matching import Explained, Matcher
 from bot.relevance import Features, RelevanceModel, default_model
 from bot.topics import parse_watch_item
@@ -134,3 +134,74 @@ def test_the_trainer_alerts_from_the_score_with_the_best_f1() -> None:
     labels = np.array([True, True, False, False])
     # three stories on topic, one of them never matched: alerting the first two gives 0.8
     assert best_threshold(scores, labels, 3) == 0.8
+
+
+GRAIN_STORY = (
+    "Traders expect the Soviet Union to buy more foreign feed this year.\n\n"
+    "Purchases of wheat from Canada and Argentina could reach nine mln tonnes, they said, with "
+    "maize from the United States making up most of the rest."
+)
+
+
+def class_in_title(topic: str, title: str, body: str = GRAIN_STORY) -> float:
+    [[features]] = [e.features for e in explain(topic, title, body)]
+    return features.class_in_title
+
+
+def test_a_headline_naming_a_commodity_class_counts_for_the_commodities_of_the_class() -> None:
+    assert class_in_title("wheat", "SOVIET GRAIN IMPORTS SEEN RISING") == 1.0
+    assert class_in_title("wheat", "Soviet cereal imports seen rising") == 1.0
+    assert class_in_title("wheat", "SOVIET CAR IMPORTS SEEN RISING") == 0.0
+    # the class of another commodity
+    assert class_in_title("wheat", "SOVIET METALS IMPORTS SEEN RISING") == 0.0
+    # a headline that names the commodity itself says more than its class
+    assert class_in_title("wheat", "SOVIET WHEAT AND OTHER GRAIN IMPORTS RISE") == 0.0
+    body = "Union leaders said the strike would stop work at the country's tin mines."
+    assert class_in_title("tin", "BOLIVIAN MINERS CALL A GENERAL STRIKE", body) == 1.0
+    body = "Gunboats hit a vessel loaded with crude oil bound for Japan, shipping sources said."
+    assert class_in_title("crude oil", "TANKER HIT IN THE GULF", body) == 1.0
+
+
+def test_a_class_headline_raises_the_relevance_of_the_same_body() -> None:
+    [grain] = explain("wheat", "SOVIET GRAIN IMPORTS SEEN RISING", GRAIN_STORY)
+    [cars] = explain("wheat", "SOVIET CAR IMPORTS SEEN RISING", GRAIN_STORY)
+    assert grain.match.relevance > cars.match.relevance
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "NORTHERN ENERGY CORP SELLS PROPERTY STAKE",  # a company suffix
+        "EASTERN ENERGY FACTORS <EEF> BUYS TWO UNITS",  # capitalised words up to a ticker
+        "ENERGY <NRG> SEES LOWER PROFIT",  # a ticker right after it
+        "SOUTHERN ENERGY UNIT TO BE SOLD",  # a company's line of business
+        "MINING GROUP EXPECTS TO PAY FINAL DIVIDEND",
+    ],
+)
+def test_a_class_word_in_a_companys_name_or_line_of_business_is_not_the_class(title: str) -> None:
+    body = "The company also said oil output at its fields rose 4 pct last year."
+    assert class_in_title("crude oil", title, body) == 0.0
+    assert class_in_title("copper", title, "Its copper output rose 4 pct.") == 0.0
+
+
+def test_a_class_of_commodities_names_known_commodities() -> None:
+    data = {
+        "concept": [{"id": "wheat", "kind": "commodity", "name": "wheat"}],
+        "classes": {"grains": {"words": ["Grain"], "members": ["wheat", "barley"]}},
+    }
+    with pytest.raises(ValueError, match="barley"):
+        parse_lexicon(data)
+    data["classes"] = {"grains": {"words": ["Grain", "grains"], "members": ["wheat"]}}
+    assert parse_lexicon(data).class_words == {
+        "grain": frozenset({"wheat"}),
+        "grains": frozenset({"wheat"}),
+    }
+
+
+def test_the_lead_of_a_body_without_paragraphs_is_its_opening() -> None:
+    opening = "Copper rose 2 pct on the LME on Tuesday as stocks fell. "
+    filler = "Dealers said the market was quiet before the holiday and volumes were thin. " * 4
+    [early] = explain("copper", "Metal markets", opening + filler)
+    [late] = explain("copper", "Metal markets", filler + opening)
+    assert early.features[0].in_lead == 1.0
+    assert late.features[0].in_lead == 0.0  # the fifth sentence of one long paragraph
