@@ -745,7 +745,6 @@ class Matcher:
         companies: set[tuple[str, str]] = set()  # (first word, commodity) of companies named
         named: list[_Name] = []  # commodity names that are not (yet known to be) a company's
         scanned = article.scanned
-        industries = any(noun in scanned for noun in _INDUSTRY_NOUNS)  # once an article
         for hit in self._scan(text, article.scanned, article.found, len(title)):
             entry, start, _ = hit
             if entry.owner not in commodities:
@@ -760,6 +759,8 @@ class Matcher:
                 companies.add((head, entry.owner))  # "Dome Petroleum", "Bethlehem Steel"
             else:
                 named.append(hit)
+        # once an article that names a commodity
+        industries = bool(named) and any(noun in scanned for noun in _INDUSTRY_NOUNS)
         for hit in named:
             entry, start, _ = hit
             # A company named in full once is the same company in the headline's capitals
@@ -841,9 +842,9 @@ class Matcher:
         seen = article.found.keys()
         pairs_of, items_of = self._pairs, self._items
         for need in seen & pairs_of.keys():
-            pairs = pairs_of[need]  # of the other terms, look up the fewer
-            for other in pairs.keys() if len(pairs) < len(seen) else seen:
-                if other in seen and other in pairs and article.meet((need, other)):
+            pairs = pairs_of[need]
+            for other in pairs.keys() & seen:  # looks up the fewer
+                if article.meet((need, other)):
                     yield pairs[other], (need, other)
         for need in seen & items_of.keys():
             for item in items_of[need]:
@@ -967,43 +968,38 @@ class _Article:
         self._best: dict[tuple[int, ...], tuple[int, bool]] = {}
 
     def terms(self, model: RelevanceModel) -> dict[int, _Term]:
-        """How every term found is named, in one pass once the scan is done: where it is first
-        named, its evidence, its relevance, and what a `Match` of an item of just that term
-        says after its key."""
+        """How every term found is named, once the scan is done: where it is first named, its
+        evidence, its relevance, and what a `Match` of an item of just that term says after
+        its key. Terms named in the same places are named alike: they share one row of
+        features, and the rows are scored together."""
         terms = self._terms
         if terms is not None:
             return terms
-        terms = self._terms = {}
+        found = self.found
+        # most terms are named once: the position stands for them
+        wheres = [p[0] if len(p) == 1 else tuple(p) for p in found.values()]
+        places = dict(zip(wheres, found.values()))
+        relevances = model.scores(self._rows(places.values()))
         text = self.text
         title_end = self._title_length
         results = self._is_results()
         summary = len(text) - title_end <= SUMMARY_CHARACTERS
         about_from = model.about_from
-        score = model.score
-        features_of = self._features_of
-        # terms named in the same places are named alike
         named: dict[int | tuple[int, ...], _Term] = {}
-        where: int | tuple[int, ...]
-        for need, positions in self.found.items():
-            # most terms are named once: the position stands for them
-            where = positions[0] if len(positions) == 1 else tuple(positions)
-            term = named.get(where)
-            if term is not None:
-                terms[need] = term
-                continue
+        for (where, positions), relevance in zip(places.items(), relevances):
             first = min(positions)
-            evidence = first  # the first mention in the body, else in the headline
-            in_title = first < title_end
-            if in_title:
-                evidence = min((p for p in positions if p > title_end), default=first)
-            relevance = score(features_of(positions))
             alone = None
+            in_title = first < title_end
             if in_title or not (
                 results or self._line_of_business(positions) or self._in_assays(positions)
             ):
+                evidence = first  # the first mention in the body, else in the headline
+                if in_title:
+                    evidence = min([p for p in positions if p > title_end], default=first)
                 about = relevance >= about_from or (in_title and summary)
                 alone = (evidence, relevance, about)
-            terms[need] = named[where] = _new_tuple(_Term, (first, relevance, alone))
+            named[where] = _new_tuple(_Term, (first, relevance, alone))
+        terms = self._terms = dict(zip(found.keys(), map(named.__getitem__, wheres)))
         return terms
 
     def scored(
@@ -1132,81 +1128,98 @@ class _Article:
 
     def features(self, need: int) -> Features:
         """Where and how a term appears in the article, for its relevance."""
-        return Features(*map(float, self._features_of(self.found[need])))
+        [row] = self._rows([self.found[need]])
+        return Features(*map(float, row))
 
-    def _features_of(self, positions: list[int]) -> tuple[float, ...]:
-        """The values of `Features`, in order (bools as 0/1): built as a plain tuple, scored
-        as it is, made a `Features` only when explained. One pass over the term's mentions."""
+    def _rows(self, named: Iterable[list[int]]) -> list[tuple[float, ...]]:
+        """The values of `Features`, in order (bools as 0/1), of terms named at these
+        positions: built as plain tuples, scored as they are, made a `Features` only when
+        explained. One pass over each term's mentions."""
         shape = self._shape or self._shape_of()
-        body_start = shape.body_start
-        text = self.text
-        figure_lines = self._figure_lines
-        hits = self.commodity_hits
-        listed = self._in_lists if shape.lists_possible else None
-        first = min(positions)
-        in_body = 0
-        first_in_body = len(text)
-        tables = lists = 0
-        passing = True  # every mention on a line of figures or in a list of commodities
-        for position in positions:
-            if position >= body_start:
-                in_body += 1
-                if position < first_in_body:
-                    first_in_body = position
-            line_start = text.rfind("\n", 0, position) + 1
-            on_table = figure_lines.get(line_start)
-            if on_table is None:
-                on_table = figure_lines[line_start] = _is_figure_line(text, line_start)
-            tables += on_table
-            if listed is not None:
-                in_list = listed.get(position)
-                if in_list is None:
-                    in_list = listed[position] = _in_list(position, hits)
-                lists += in_list
-                if passing and not (on_table or in_list):
-                    passing = False
-            elif passing and not on_table:
-                passing = False
-        if not in_body:
-            first_in_body = -1
-        mentioned = len(positions)
-        in_title = first < self._title_length
-        # a commodity in the headline where this term is not
-        other_in_title = bool(shape.title_positions) and not shape.title_positions.issubset(
-            positions
-        )
-        share = min(1.0, mentioned / len(hits)) if hits else 1.0
-        first_at = (first_in_body - body_start) / shape.body_length if in_body else 1.0
-        log_length = shape.log_length
-        in_lead = 0 <= first_in_body < shape.lead_end
-        log_mentions = math.log1p(in_body)
-        in_lists = lists / mentioned
-        return (
-            in_title,
-            first == 0,
-            shape.title_only,
-            in_lead,
-            log_mentions,
-            share,
-            first_at,
-            shape.log_commodities,
-            tables / mentioned,
-            in_lists,
-            passing and not in_title,
-            mentioned >= shape.most_named,
-            1000 * mentioned / shape.text_length,
+        (
+            body_start,
+            body_length,
+            lead_end,
+            lists_possible,
+            log_commodities,
+            most_named,
             log_length,
-            other_in_title,
-            shape.log_title_commodities,
-            share * log_length,
-            first_at * log_length,
-            in_title * share,
-            in_title and in_lead,
-            in_lead * share,
-            in_title * log_mentions,
-            in_title and other_in_title,
-            in_lists * log_mentions,
-        )
+            title_positions,
+            log_title_commodities,
+            text_length,
+            title_only,
+        ) = shape
+        text = self.text
+        title_end = self._title_length
+        hits = self.commodity_hits
+        commodity_mentions = len(hits)
+        figure_lines = self._figure_lines
+        listed = self._in_lists if lists_possible else None
+        log1p = math.log1p
+        rows = []
+        for positions in named:
+            first = min(positions)
+            in_body = 0
+            first_in_body = text_length
+            tables = lists = 0
+            passing = True  # every mention on a line of figures or in a list of commodities
+            for position in positions:
+                if position >= body_start:
+                    in_body += 1
+                    if position < first_in_body:
+                        first_in_body = position
+                line_start = text.rfind("\n", 0, position) + 1
+                on_table = figure_lines.get(line_start)
+                if on_table is None:
+                    on_table = figure_lines[line_start] = _is_figure_line(text, line_start)
+                tables += on_table
+                if listed is not None:
+                    in_list = listed.get(position)
+                    if in_list is None:
+                        in_list = listed[position] = _in_list(position, hits)
+                    lists += in_list
+                    if passing and not (on_table or in_list):
+                        passing = False
+                elif passing and not on_table:
+                    passing = False
+            mentioned = len(positions)
+            in_title = first < title_end
+            # a commodity in the headline where this term is not
+            other_in_title = bool(title_positions) and not title_positions.issubset(positions)
+            share = min(1.0, mentioned / commodity_mentions) if hits else 1.0
+            first_at = (first_in_body - body_start) / body_length if in_body else 1.0
+            in_lead = in_body > 0 and first_in_body < lead_end
+            log_mentions = log1p(in_body)
+            in_lists = lists / mentioned
+            rows.append(
+                (
+                    in_title,
+                    first == 0,
+                    title_only,
+                    in_lead,
+                    log_mentions,
+                    share,
+                    first_at,
+                    log_commodities,
+                    tables / mentioned,
+                    in_lists,
+                    passing and not in_title,
+                    mentioned >= most_named,
+                    1000 * mentioned / text_length,
+                    log_length,
+                    other_in_title,
+                    log_title_commodities,
+                    share * log_length,
+                    first_at * log_length,
+                    in_title * share,
+                    in_title and in_lead,
+                    in_lead * share,
+                    in_title * log_mentions,
+                    in_title and other_in_title,
+                    in_lists * log_mentions,
+                )
+            )
+        return rows
 
     def _shape_of(self) -> _Shape:
         """What relevance needs to know of the whole article, once the scan is done."""
