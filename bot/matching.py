@@ -366,10 +366,10 @@ def _exactly_spelled(names: list[_Name], words: str) -> list[_Name]:
 
 def _held(start: int, stop: int, holders: list[tuple[int, int]]) -> bool:
     """Whether the words at start:stop are inside one of the holders, and not all of it."""
-    return any(
-        outer_start <= start and stop <= outer_stop and (outer_start, outer_stop) != (start, stop)
-        for outer_start, outer_stop in holders
-    )
+    for outer_start, outer_stop in holders:  # a loop: most articles have none or one
+        if outer_start <= start and stop <= outer_stop and (outer_start, outer_stop) != (start, stop):
+            return True
+    return False
 
 
 def _at_sentence_start(text: str, start: int) -> bool:
@@ -564,6 +564,13 @@ BUSINESS_REACH = 60  # characters after a mention where its line of business is 
 
 
 @cache
+def _context_phrases(lexicon: Lexicon) -> tuple[str, ...]:
+    """The market-context words of several words, padded with spaces to be found in a
+    sentence's words joined by spaces."""
+    return tuple(f" {phrase} " for phrase in lexicon.context_words if " " in phrase)
+
+
+@cache
 def _commodity_ids(lexicon: Lexicon) -> frozenset[str]:
     return frozenset(c.id for c in lexicon.concepts.values() if c.kind == "commodity")
 
@@ -586,6 +593,15 @@ def _in_list(position: int, hits: list[tuple[int, str]]) -> bool:
     beside = {owner for at, owner in hits if abs(at - position) <= LIST_REACH}
     named_here = {owner for at, owner in hits if at == position}
     return len(beside - named_here) >= LIST_FROM
+
+
+def _named_in(named: list[list[int]], start: int, end: int) -> int:
+    """How many terms (each its mentions, sorted) are named within start:end."""
+    count = 0
+    for positions in named:
+        at = bisect.bisect_left(positions, start)
+        count += at < len(positions) and positions[at] < end
+    return count
 
 
 _LAST_WORD = re.compile(r"([^\W_]+)[\W_]*$")
@@ -927,7 +943,7 @@ class Matcher:
                     if fit is not _NO_FIT:
                         yield entry, start, fit
         for stop, names in later:
-            if not _held(names[0][1], stop, holders):
+            if not (holders and _held(names[0][1], stop, holders)):
                 yield from names
 
 
@@ -1014,19 +1030,25 @@ class _Article:
         if len(needs) == 1:
             return terms[needs[0]].alone
         title_end = self._title_length
-        named = [terms[need] for need in needs]
-        if all(term.alone is None for term in named):
+        total = 0.0
+        counts = False  # a term counts alone (it is not only a line of business)
+        in_title = True  # the headline names every term
+        for need in needs:
+            term = terms[need]
+            total += term.relevance
+            counts = counts or term.alone is not None
+            in_title = in_title and term.first < title_end
+        if not counts:
             return None
         # the mean: a country rarely leads a story about its coffee, so the least of the
         # terms' relevance would miss most such stories
-        relevance = sum(term.relevance for term in named) / len(named)
+        relevance = total / len(needs)
         # A main story: the relevance says so, or the article is a headline with a summary
         # (a feed's item) and the headline names every term. The model was fitted on wire
         # stories with a body to weigh; a summary leaves it only the headline, which names
         # the story's subject.
         about = relevance >= model.about_from or (
-            all(term.first < title_end for term in named)
-            and len(self.text) - title_end <= SUMMARY_CHARACTERS
+            in_title and len(self.text) - title_end <= SUMMARY_CHARACTERS
         )
         return self._evidence_of(needs), relevance, about
 
@@ -1108,12 +1130,12 @@ class _Article:
         sentence = self._sentence(position)
         context = self._context.get(sentence)
         if context is None:
-            words = [normalize_word(w) for w in words_of(self.text[sentence[0] : sentence[1]])]
-            known = self._lexicon.context_words
-            joined = f" {' '.join(words)} "
-            context = self._context[sentence] = any(word in known for word in words) or any(
-                " " in phrase and f" {phrase} " in joined for phrase in known
-            )
+            words = list(map(normalize_word, words_of(self.text[sentence[0] : sentence[1]])))
+            context = not self._lexicon.context_words.isdisjoint(words)
+            if not context:
+                joined = f" {' '.join(words)} "
+                context = any(phrase in joined for phrase in _context_phrases(self._lexicon))
+            self._context[sentence] = context
         return context
 
     def has_market_word_besides(self, position: int, own: tuple[str, ...]) -> bool:
@@ -1255,7 +1277,10 @@ class _Article:
         in another is not about Japan's trade)."""
         found = self.found
         title_end = self._title_length
-        return any(min(found[need]) < title_end for need in needs) or self._best_sentence(needs)[1]
+        for need in needs:
+            if min(found[need]) < title_end:
+                return True
+        return self._best_sentence(needs)[1]
 
     def _evidence_of(self, needs: tuple[int, ...]) -> int:
         """Where the sentence naming most of an item's terms is: the body's first such
@@ -1264,32 +1289,59 @@ class _Article:
 
     def _best_sentence(self, needs: tuple[int, ...]) -> tuple[int, bool]:
         """Where the sentence naming most of an item's terms is, and whether it names every
-        term; once for an item's terms. Sentences are read in the order of the mentions, and
-        the reading stops at the first sentence of the body naming every term."""
+        term; once for an item's terms. The body's first sentence naming every term is the
+        best: it is looked for first, only on lines naming every term (a sentence never
+        crosses a line), so other sentences are read only when there is none."""
         best_sentence = self._best.get(needs)
-        if best_sentence is not None:
-            return best_sentence
+        if best_sentence is None:
+            named = [sorted(self.found[need]) for need in needs]
+            positions = sorted(itertools.chain.from_iterable(named))
+            best_sentence = self._naming_every(named, positions) or self._naming_most(
+                named, positions
+            )
+            self._best[needs] = best_sentence
+        return best_sentence
+
+    def _naming_every(
+        self, named: list[list[int]], positions: list[int]
+    ) -> tuple[int, bool] | None:
+        """The body's first sentence naming every term (their mentions, sorted, and all of
+        them in order), if any."""
+        text = self.text
         title_end = self._title_length
-        named = [sorted(self.found[need]) for need in needs]
         every = len(named)
+        line_end = sentence_end = -1
+        for position in positions:
+            if position <= title_end or position < sentence_end:
+                continue
+            if position > line_end:
+                line_end = text.find("\n", position)
+                if line_end < 0:
+                    line_end = len(text)
+                line_start = text.rfind("\n", 0, position) + 1
+                line_names_every = _named_in(named, line_start, line_end)
+            if line_names_every < every:
+                continue
+            start, sentence_end = self._sentence(position)
+            if _named_in(named, start, sentence_end) == every:
+                return start, True
+        return None
+
+    def _naming_most(self, named: list[list[int]], positions: list[int]) -> tuple[int, bool]:
+        """The sentence naming most terms, the body's before the headline's, else the first;
+        and whether it names every term. Sentences are read in the order of the mentions."""
+        title_end = self._title_length
         best_key = (0, False, 0)
         best = 0
         sentence_end = -1
-        for position in sorted(itertools.chain.from_iterable(named)):
+        for position in positions:
             if position < sentence_end:  # in the sentence just read
                 continue
             start, sentence_end = self._sentence(position)
-            count = 0
-            for positions in named:
-                at = bisect.bisect_left(positions, start)
-                count += at < len(positions) and positions[at] < sentence_end
-            key = (count, start > title_end, -start)
+            key = (_named_in(named, start, sentence_end), start > title_end, -start)
             if key > best_key:
                 best_key, best = key, start
-                if count == every and start > title_end:
-                    break
-        best_sentence = self._best[needs] = (best, best_key[0] == every)
-        return best_sentence
+        return best, best_key[0] == len(named)
 
 
 def matched_text(title: str, body: str) -> str:
