@@ -94,6 +94,7 @@ class Explained(NamedTuple):
 
 _new_tuple = tuple.__new__  # builds a NamedTuple from its values without a Python-level call
 _by_match_key = operator.attrgetter("match.key")
+_key = operator.itemgetter(0)  # of a `Match`: sorting by it compares strings, not tuples
 
 
 # The words of a spelling that have a case rule: (offset, length, upper case or else capitalised).
@@ -732,7 +733,7 @@ class Matcher:
             if scored is not None:  # items with the same terms share what was scored
                 for key in keys:
                     add(_new_tuple(Match, (key, *scored)))
-        matched.sort()  # by key: an item's key is in one match at most
+        matched.sort(key=_key)  # an item's key is in one match at most
         return matched
 
     def explain(self, title: str, body: str = "") -> list[Explained]:
@@ -776,7 +777,7 @@ class Matcher:
             else:
                 named.append(hit)
         # once an article that names a commodity
-        industries = bool(named) and any(noun in scanned for noun in _INDUSTRY_NOUNS)
+        industries = bool(named) and any(map(scanned.__contains__, _INDUSTRY_NOUNS))
         for hit in named:
             entry, start, _ = hit
             # A company named in full once is the same company in the headline's capitals
@@ -1083,7 +1084,7 @@ class _Article:
             title_end = self._title_length
             in_title = frozenset(owner for at, owner in self.commodity_hits if at < title_end)
             scanned = self.scanned
-            if in_title and not any(stem in scanned for stem in _ASSAY_STEMS):
+            if in_title and not any(map(scanned.__contains__, _ASSAY_STEMS)):
                 in_title = frozenset()
             self._assay_headline = in_title
         if not in_title:
@@ -1248,12 +1249,13 @@ class _Article:
         text = self.text
         body_start = self._title_length + 1
         lead_end = text.find("\n\n", body_start)
+        hits = self.commodity_hits
         named: dict[str, int] = {}  # commodity → mentions
-        for _, owner in self.commodity_hits:
+        for _, owner in hits:
             named[owner] = named.get(owner, 0) + 1
         body_length = max(len(text) - body_start, 1)
         title_end = self._title_length
-        title_hits = [hit for hit in self.commodity_hits if hit[0] < title_end]
+        title_hits = [hit for hit in hits if hit[0] < title_end]
         self._shape = _Shape(
             body_start,
             body_length,
@@ -1262,7 +1264,7 @@ class _Article:
             math.log1p(len(named)),
             max(named.values(), default=0),
             math.log1p(body_length / 1000),
-            frozenset(at for at, _ in title_hits),
+            frozenset([at for at, _ in title_hits]),
             math.log1p(len({owner for _, owner in title_hits})),
             len(text),
             len(text) == title_end,
