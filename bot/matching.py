@@ -726,8 +726,9 @@ class Matcher:
         for need, term in terms.items():  # most items have one term: what was scored for it
             keys = alone.get(need)
             if keys is not None and term.alone is not None:
+                evidence, relevance, about = term.alone
                 for key in keys:
-                    add(_new_tuple(Match, (key, *term.alone)))
+                    add(_new_tuple(Match, (key, evidence, relevance, about)))
         for keys, needs in self._matched_others(article):
             scored = terms[needs[0]].alone if len(needs) == 1 else article.scored(needs, model)
             if scored is not None:  # items with the same terms share what was scored
@@ -1000,6 +1001,7 @@ class _Article:
         text = self.text
         title_end = self._title_length
         results = self._is_results()
+        assays = bool(self._assay_commodities())
         summary = len(text) - title_end <= SUMMARY_CHARACTERS
         about_from = model.about_from
         named: dict[int | tuple[int, ...], _Term] = {}
@@ -1008,7 +1010,9 @@ class _Article:
             alone = None
             in_title = first < title_end
             if in_title or not (
-                results or self._line_of_business(positions) or self._in_assays(positions)
+                results
+                or self._line_of_business(positions)
+                or (assays and self._in_assays(positions))
             ):
                 evidence = first  # the first mention in the body, else in the headline
                 if in_title:
@@ -1079,14 +1083,7 @@ class _Article:
         (grades, assays, ore reserves, ounces a ton) and the headline names another commodity,
         not this one: a metal the headline does not name is then what the ore of another
         holds, not news about its market."""
-        in_title = self._assay_headline
-        if in_title is None:  # once an article: the headline's commodities, if it has a stem
-            title_end = self._title_length
-            in_title = frozenset(owner for at, owner in self.commodity_hits if at < title_end)
-            scanned = self.scanned
-            if in_title and not any(map(scanned.__contains__, _ASSAY_STEMS)):
-                in_title = frozenset()
-            self._assay_headline = in_title
+        in_title = self._assay_commodities()
         if not in_title:
             return False
         mentioned = set(positions)
@@ -1103,6 +1100,19 @@ class _Article:
             if _ASSAY_WORDS.search(text, start, end) is None:
                 return False
         return True
+
+    def _assay_commodities(self) -> frozenset[str]:
+        """The commodities the headline names, in an article that may describe an ore body
+        (a stem of assays is somewhere in it); once an article."""
+        in_title = self._assay_headline
+        if in_title is None:
+            title_end = self._title_length
+            in_title = frozenset(owner for at, owner in self.commodity_hits if at < title_end)
+            scanned = self.scanned
+            if in_title and not any(map(scanned.__contains__, _ASSAY_STEMS)):
+                in_title = frozenset()
+            self._assay_headline = in_title
+        return in_title
 
     def _is_results(self) -> bool:
         """Whether the article is a report of results, found from the headline's newline."""
@@ -1209,7 +1219,9 @@ class _Article:
             in_title = first < title_end
             # a commodity in the headline where this term is not
             other_in_title = bool(title_positions) and not title_positions.issubset(positions)
-            share = min(1.0, mentioned / commodity_mentions) if hits else 1.0
+            share = mentioned / commodity_mentions if hits else 1.0
+            if share > 1.0:  # a term that is not a commodity, named more often than they are
+                share = 1.0
             first_at = (first_in_body - body_start) / body_length if in_body else 1.0
             in_lead = in_body > 0 and first_in_body < lead_end
             log_mentions = log1p(in_body)
