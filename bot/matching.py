@@ -368,7 +368,11 @@ def _exactly_spelled(names: list[_Name], words: str) -> list[_Name]:
 def _held(start: int, stop: int, holders: list[tuple[int, int]]) -> bool:
     """Whether the words at start:stop are inside one of the holders, and not all of it."""
     for outer_start, outer_stop in holders:  # a loop: most articles have none or one
-        if outer_start <= start and stop <= outer_stop and (outer_start, outer_stop) != (start, stop):
+        if (
+            outer_start <= start
+            and stop <= outer_stop
+            and (outer_start, outer_stop) != (start, stop)
+        ):
             return True
     return False
 
@@ -996,7 +1000,7 @@ class _Article:
         found = self.found
         # most terms are named once: the position stands for them
         wheres = [p[0] if len(p) == 1 else tuple(p) for p in found.values()]
-        places = dict(zip(wheres, found.values()))
+        places = dict(zip(wheres, found.values(), strict=True))
         relevances = model.scores(self._rows(places.values()))
         text = self.text
         title_end = self._title_length
@@ -1005,7 +1009,7 @@ class _Article:
         summary = len(text) - title_end <= SUMMARY_CHARACTERS
         about_from = model.about_from
         named: dict[int | tuple[int, ...], _Term] = {}
-        for (where, positions), relevance in zip(places.items(), relevances):
+        for (where, positions), relevance in zip(places.items(), relevances, strict=True):
             first = min(positions)
             alone = None
             in_title = first < title_end
@@ -1020,7 +1024,7 @@ class _Article:
                 about = relevance >= about_from or (in_title and summary)
                 alone = (evidence, relevance, about)
             named[where] = _new_tuple(_Term, (first, relevance, alone))
-        terms = self._terms = dict(zip(found.keys(), map(named.__getitem__, wheres)))
+        terms = self._terms = dict(zip(found.keys(), map(named.__getitem__, wheres), strict=True))
         return terms
 
     def scored(
@@ -1189,7 +1193,7 @@ class _Article:
         figure_lines = self._figure_lines
         listed = self._in_lists if lists_possible else None
         log1p = math.log1p
-        rows = []
+        rows: list[tuple[float, ...]] = []
         for positions in named:
             first = min(positions)
             in_body = 0
