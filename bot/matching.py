@@ -183,7 +183,7 @@ class _Needs:
 
 @dataclass(frozen=True, slots=True)
 class _Item:
-    """A watch item of several terms, or with exclusions, as needs."""
+    """A watch item of several terms (but a pair without exclusions), as needs."""
 
     key: str
     needs: tuple[int, ...]  # one per term, in order
@@ -671,8 +671,10 @@ class Matcher:
         self._commodities = _commodity_ids(lexicon)
         needs = _Needs(lexicon)
         # the items filed under a need, that of their first term: the keys of items of just
-        # that term; of two terms, by the other term's need; the others
+        # that term; of just that term but for exclusions, with the exclusions' needs; of two
+        # terms, by the other term's need; the others
         alone: dict[int, list[str]] = defaultdict(list)
+        excluding: dict[int, list[tuple[str, frozenset[int]]]] = defaultdict(list)
         pairs: dict[int, dict[int, list[str]]] = defaultdict(dict)
         several: dict[int, list[_Item]] = defaultdict(list)
         # need → the queries that must find it or another of their triggers
@@ -687,12 +689,16 @@ class Matcher:
             numbers = tuple(needs.of(term) for term in item.terms)
             if len(numbers) == 1 and not item.exclusions:
                 alone[numbers[0]].append(item.key)
+            elif len(numbers) == 1:
+                exclusions = frozenset(needs.of(term) for term in item.exclusions)
+                excluding[numbers[0]].append((item.key, exclusions))
             elif len(numbers) == 2 and numbers[0] != numbers[1] and not item.exclusions:
                 pairs[numbers[0]].setdefault(numbers[1], []).append(item.key)
             else:
                 exclusions = frozenset(needs.of(term) for term in item.exclusions)
                 several[numbers[0]].append(_Item(item.key, numbers, frozenset(numbers), exclusions))
         self._alone = {need: tuple(keys) for need, keys in alone.items()}
+        self._excluding = {need: tuple(items) for need, items in excluding.items()}
         self._pairs = {
             need: {other: tuple(keys) for other, keys in by_other.items()}
             for need, by_other in pairs.items()
@@ -726,12 +732,16 @@ class Matcher:
         terms = article.terms(model)
         matched: list[Match] = []
         add = matched.append
-        alone = self._alone
+        alone, excluding = self._alone, self._excluding
+        seen = terms.keys()
         for need, term in terms.items():  # most items have one term: what was scored for it
-            keys = alone.get(need)
-            if keys is not None and term.alone is not None:
-                evidence, relevance, about = term.alone
-                for key in keys:
+            if term.alone is None:
+                continue
+            evidence, relevance, about = term.alone
+            for key in alone.get(need, ()):
+                add(_new_tuple(Match, (key, evidence, relevance, about)))
+            for key, exclusions in excluding.get(need, ()):
+                if seen.isdisjoint(exclusions):
                     add(_new_tuple(Match, (key, evidence, relevance, about)))
         for keys, needs in self._matched_others(article):
             scored = terms[needs[0]].alone if len(needs) == 1 else article.scored(needs, model)
@@ -850,17 +860,21 @@ class Matcher:
     ) -> Iterator[tuple[tuple[str, ...], tuple[int, ...]]]:
         """The keys and the needs of the watch items the article matches, those with the same
         terms together."""
-        alone = self._alone
-        for need in article.found:
+        alone, excluding = self._alone, self._excluding
+        seen = article.found.keys()
+        for need in seen:
             keys = alone.get(need)
             if keys is not None:
                 yield keys, (need,)
+            for key, exclusions in excluding.get(need, ()):
+                if seen.isdisjoint(exclusions):
+                    yield (key,), (need,)
         yield from self._matched_others(article)
 
     def _matched_others(
         self, article: _Article
     ) -> Iterator[tuple[tuple[str, ...], tuple[int, ...]]]:
-        """Those of `_matched_items` with more than one term, or exclusions, or a query."""
+        """Those of `_matched_items` with more than one term, or a query."""
         seen = article.found.keys()
         pairs_of, items_of = self._pairs, self._items
         for need in seen & pairs_of.keys():
@@ -873,7 +887,7 @@ class Matcher:
                 if (
                     seen >= item.required
                     and seen.isdisjoint(item.exclusions)
-                    and (len(item.needs) == 1 or article.meet(item.needs))
+                    and article.meet(item.needs)
                 ):
                     yield (item.key,), item.needs
         if self._queries:
