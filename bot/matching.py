@@ -16,15 +16,18 @@ when both were), and items with the same terms share their evidence. A match's e
 position in the article (the first mention in the body, or the sentence naming most terms); the
 sentence itself is read only when an alert shows it. Sentences, for market context and for
 items of several terms, are found around the positions that need them, never by splitting the
-whole article.
+whole article; an item's sentence naming every term is looked for only on the lines that name
+them all.
 
 Word sense is settled per hit from lexicon data: words beside an everyday-sense word that give
 it its everyday sense ("could lead to", "lead manager", "trade sources"), names that hold a
 commodity ("Tin Council") or another sense of its word ("heating oil", "gold and currency
 reserves"), company names ("Husky Oil Ltd", "STANDARD OIL <SRD>", "Dome Petroleum" in running
 text and then in the headline's capitals), and a verb after a name that is also a word ("TURKEY
-TO RAISE"). Every match carries a relevance (`bot.relevance`): once the scan is done, every term
-found is scored in one pass, the article's shape read once, from the hits of the same scan.
+TO RAISE"). Every match carries a relevance (`bot.relevance`): once the scan is done, the
+features of every term found are built in one call (`_Article._rows`, the one place features are
+computed; terms named in the same places share a row) and scored together, the article's shape
+read once, from the hits of the same scan.
 
 The lexicon's automaton is built once and shared by small Matchers, which add one for the plain
 terms their watch items typed; a Matcher with many typed terms (the one ingest routes with)
