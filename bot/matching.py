@@ -1289,18 +1289,21 @@ class _Article:
         body_length = max(len(text) - body_start, 1)
         title_end = self._title_length
         title_hits = [hit for hit in hits if hit[0] < title_end]
-        self._shape = _Shape(
-            body_start,
-            body_length,
-            min(lead_end if lead_end >= 0 else len(text), body_start + LEAD_CHARACTERS),
-            len(named) > LIST_FROM,
-            math.log1p(len(named)),
-            max(named.values(), default=0),
-            math.log1p(body_length / 1000),
-            frozenset([at for at, _ in title_hits]),
-            math.log1p(len({owner for _, owner in title_hits})),
-            len(text),
-            len(text) == title_end,
+        self._shape = _new_tuple(
+            _Shape,
+            (
+                body_start,
+                body_length,
+                min(lead_end if lead_end >= 0 else len(text), body_start + LEAD_CHARACTERS),
+                len(named) > LIST_FROM,
+                math.log1p(len(named)),
+                max(named.values(), default=0),
+                math.log1p(body_length / 1000),
+                frozenset([at for at, _ in title_hits]),
+                math.log1p(len({owner for _, owner in title_hits})),
+                len(text),
+                len(text) == title_end,
+            ),
         )
         return self._shape
 
@@ -1381,7 +1384,8 @@ class _Article:
 
 def matched_text(title: str, body: str) -> str:
     """The text an article is matched in, which `Match.evidence_at` points into."""
-    return f"{title}\n{body}" if body.strip() else title
+    # not `body.strip()`, which copies the body: the same test, without a copy
+    return f"{title}\n{body}" if body and not body.isspace() else title
 
 
 def evidence_sentence(title: str, body: str, evidence_at: int) -> str:
