@@ -14,7 +14,7 @@ once over the folds by story id (`id // 5 % 5`), the figure that chose the featu
 as the mean over `PARTITIONS` random partitions of the stories into five folds. The partition
 alone moves the first by about ±0.004 (and one fold's F1 spreads ±0.02 about it), so compare
 changes by the mean: change a feature in `bot.relevance.Features` and
-`bot.matching._Article._features_of`, run this, and keep the change only when the mean rises
+`bot.matching._Article._rows`, run this, and keep the change only when the mean rises
 by more than its noise. `--eliminate` prints the path of a backward elimination of features by
 that mean (measured and left out: see README, *Quality*). A gradient-boosted model of depth-2
 and depth-3 trees scored lower (0.843–0.850 against 0.853), so the scorer stays a dot product.

@@ -16,15 +16,18 @@ when both were), and items with the same terms share their evidence. A match's e
 position in the article (the first mention in the body, or the sentence naming most terms); the
 sentence itself is read only when an alert shows it. Sentences, for market context and for
 items of several terms, are found around the positions that need them, never by splitting the
-whole article.
+whole article; an item's sentence naming every term is looked for only on the lines that name
+them all.
 
 Word sense is settled per hit from lexicon data: words beside an everyday-sense word that give
 it its everyday sense ("could lead to", "lead manager", "trade sources"), names that hold a
 commodity ("Tin Council") or another sense of its word ("heating oil", "gold and currency
 reserves"), company names ("Husky Oil Ltd", "STANDARD OIL <SRD>", "Dome Petroleum" in running
 text and then in the headline's capitals), and a verb after a name that is also a word ("TURKEY
-TO RAISE"). Every match carries a relevance (`bot.relevance`): once the scan is done, every term
-found is scored in one pass, the article's shape read once, from the hits of the same scan.
+TO RAISE"). Every match carries a relevance (`bot.relevance`): once the scan is done, the
+features of every term found are built in one call (`_Article._rows`, the one place features are
+computed; terms named in the same places share a row) and scored together, the article's shape
+read once, from the hits of the same scan.
 
 The lexicon's automaton is built once and shared by small Matchers, which add one for the plain
 terms their watch items typed; a Matcher with many typed terms (the one ingest routes with)
@@ -94,6 +97,7 @@ class Explained(NamedTuple):
 
 _new_tuple = tuple.__new__  # builds a NamedTuple from its values without a Python-level call
 _by_match_key = operator.attrgetter("match.key")
+_key = operator.itemgetter(0)  # of a `Match`: sorting by it compares strings, not tuples
 
 
 # The words of a spelling that have a case rule: (offset, length, upper case or else capitalised).
@@ -182,7 +186,7 @@ class _Needs:
 
 @dataclass(frozen=True, slots=True)
 class _Item:
-    """A watch item of several terms, or with exclusions, as needs."""
+    """A watch item of several terms (but a pair without exclusions), as needs."""
 
     key: str
     needs: tuple[int, ...]  # one per term, in order
@@ -366,10 +370,14 @@ def _exactly_spelled(names: list[_Name], words: str) -> list[_Name]:
 
 def _held(start: int, stop: int, holders: list[tuple[int, int]]) -> bool:
     """Whether the words at start:stop are inside one of the holders, and not all of it."""
-    return any(
-        outer_start <= start and stop <= outer_stop and (outer_start, outer_stop) != (start, stop)
-        for outer_start, outer_stop in holders
-    )
+    for outer_start, outer_stop in holders:  # a loop: most articles have none or one
+        if (
+            outer_start <= start
+            and stop <= outer_stop
+            and (outer_start, outer_stop) != (start, stop)
+        ):
+            return True
+    return False
 
 
 def _at_sentence_start(text: str, start: int) -> bool:
@@ -517,8 +525,9 @@ class _Shape(NamedTuple):
     class_positions: frozenset[int]
 
 
-_DIGITS = str.maketrans("", "", "0123456789")
-_FIGURE_MARKS = str.maketrans("", "", "0123456789.,:;/%()-+\t")
+# deleted from a line's bytes to count its digits, and its letters (its other characters)
+_DIGITS = b"0123456789"
+_FIGURE_MARKS = b"0123456789.,:;/%()-+\t "
 TABLE_LINE_LENGTH = 200  # characters; a line of a table of prices is short
 SUMMARY_CHARACTERS = 300  # a body this short is a feed's summary, not a story to weigh
 LEAD_CHARACTERS = 250  # at most this much of the body's first paragraph is its lead
@@ -565,6 +574,13 @@ BUSINESS_REACH = 60  # characters after a mention where its line of business is 
 
 
 @cache
+def _context_phrases(lexicon: Lexicon) -> tuple[str, ...]:
+    """The market-context words of several words, padded with spaces to be found in a
+    sentence's words joined by spaces."""
+    return tuple(f" {phrase} " for phrase in lexicon.context_words if " " in phrase)
+
+
+@cache
 def _commodity_ids(lexicon: Lexicon) -> frozenset[str]:
     return frozenset(c.id for c in lexicon.concepts.values() if c.kind == "commodity")
 
@@ -575,9 +591,10 @@ def _is_figure_line(text: str, start: int) -> bool:
     end = end if end >= 0 else len(text)
     if end - start > TABLE_LINE_LENGTH:  # a longer line is prose
         return False
-    line = text[start:end]
-    digits = len(line) - len(line.translate(_DIGITS))
-    letters = len(line.translate(_FIGURE_MARKS).replace(" ", ""))
+    # bytes: translating them is ten times faster than a str; any other character is one "?"
+    line = text[start:end].encode("ascii", "replace")
+    digits = len(line) - len(line.translate(None, _DIGITS))
+    letters = len(line.translate(None, _FIGURE_MARKS))
     return digits >= FIGURE_SHARE * (digits + letters)
 
 
@@ -616,6 +633,15 @@ def _classes_named(text: str, scanned: str, title_end: int, lexicon: Lexicon) ->
             continue
         named.append(members)
     return frozenset().union(*named) if named else _NO_CLASSES
+
+
+def _named_in(named: list[list[int]], start: int, end: int) -> int:
+    """How many terms (each its mentions, sorted) are named within start:end."""
+    count = 0
+    for positions in named:
+        at = bisect.bisect_left(positions, start)
+        count += at < len(positions) and positions[at] < end
+    return count
 
 
 _LAST_WORD = re.compile(r"([^\W_]+)[\W_]*$")
@@ -680,8 +706,10 @@ class Matcher:
         self._commodities = _commodity_ids(lexicon)
         needs = _Needs(lexicon)
         # the items filed under a need, that of their first term: the keys of items of just
-        # that term; of two terms, by the other term's need; the others
+        # that term; of just that term but for exclusions, with the exclusions' needs; of two
+        # terms, by the other term's need; the others
         alone: dict[int, list[str]] = defaultdict(list)
+        excluding: dict[int, list[tuple[str, frozenset[int]]]] = defaultdict(list)
         pairs: dict[int, dict[int, list[str]]] = defaultdict(dict)
         several: dict[int, list[_Item]] = defaultdict(list)
         # need → the queries that must find it or another of their triggers
@@ -696,12 +724,16 @@ class Matcher:
             numbers = tuple(needs.of(term) for term in item.terms)
             if len(numbers) == 1 and not item.exclusions:
                 alone[numbers[0]].append(item.key)
+            elif len(numbers) == 1:
+                exclusions = frozenset(needs.of(term) for term in item.exclusions)
+                excluding[numbers[0]].append((item.key, exclusions))
             elif len(numbers) == 2 and numbers[0] != numbers[1] and not item.exclusions:
                 pairs[numbers[0]].setdefault(numbers[1], []).append(item.key)
             else:
                 exclusions = frozenset(needs.of(term) for term in item.exclusions)
                 several[numbers[0]].append(_Item(item.key, numbers, frozenset(numbers), exclusions))
         self._alone = {need: tuple(keys) for need, keys in alone.items()}
+        self._excluding = {need: tuple(items) for need, items in excluding.items()}
         self._pairs = {
             need: {other: tuple(keys) for other, keys in by_other.items()}
             for need, by_other in pairs.items()
@@ -735,18 +767,23 @@ class Matcher:
         terms = article.terms(model)
         matched: list[Match] = []
         add = matched.append
-        alone = self._alone
+        alone, excluding = self._alone, self._excluding
+        seen = terms.keys()
         for need, term in terms.items():  # most items have one term: what was scored for it
-            keys = alone.get(need)
-            if keys is not None and term.alone is not None:
-                for key in keys:
-                    add(_new_tuple(Match, (key, *term.alone)))
+            if term.alone is None:
+                continue
+            evidence, relevance, about = term.alone
+            for key in alone.get(need, ()):
+                add(_new_tuple(Match, (key, evidence, relevance, about)))
+            for key, exclusions in excluding.get(need, ()):
+                if seen.isdisjoint(exclusions):
+                    add(_new_tuple(Match, (key, evidence, relevance, about)))
         for keys, needs in self._matched_others(article):
             scored = terms[needs[0]].alone if len(needs) == 1 else article.scored(needs, model)
             if scored is not None:  # items with the same terms share what was scored
                 for key in keys:
                     add(_new_tuple(Match, (key, *scored)))
-        matched.sort()  # by key: an item's key is in one match at most
+        matched.sort(key=_key)  # an item's key is in one match at most
         return matched
 
     def explain(self, title: str, body: str = "") -> list[Explained]:
@@ -775,7 +812,6 @@ class Matcher:
         companies: set[tuple[str, str]] = set()  # (first word, commodity) of companies named
         named: list[_Name] = []  # commodity names that are not (yet known to be) a company's
         scanned = article.scanned
-        industries = any(noun in scanned for noun in _INDUSTRY_NOUNS)  # once an article
         for hit in self._scan(text, article.scanned, article.found, len(title)):
             entry, start, _ = hit
             if entry.owner not in commodities:
@@ -790,6 +826,8 @@ class Matcher:
                 companies.add((head, entry.owner))  # "Dome Petroleum", "Bethlehem Steel"
             else:
                 named.append(hit)
+        # once an article that names a commodity
+        industries = bool(named) and any(map(scanned.__contains__, _INDUSTRY_NOUNS))
         for hit in named:
             entry, start, _ = hit
             # A company named in full once is the same company in the headline's capitals
@@ -857,30 +895,34 @@ class Matcher:
     ) -> Iterator[tuple[tuple[str, ...], tuple[int, ...]]]:
         """The keys and the needs of the watch items the article matches, those with the same
         terms together."""
-        alone = self._alone
-        for need in article.found:
+        alone, excluding = self._alone, self._excluding
+        seen = article.found.keys()
+        for need in seen:
             keys = alone.get(need)
             if keys is not None:
                 yield keys, (need,)
+            for key, exclusions in excluding.get(need, ()):
+                if seen.isdisjoint(exclusions):
+                    yield (key,), (need,)
         yield from self._matched_others(article)
 
     def _matched_others(
         self, article: _Article
     ) -> Iterator[tuple[tuple[str, ...], tuple[int, ...]]]:
-        """Those of `_matched_items` with more than one term, or exclusions, or a query."""
+        """Those of `_matched_items` with more than one term, or a query."""
         seen = article.found.keys()
         pairs_of, items_of = self._pairs, self._items
         for need in seen & pairs_of.keys():
-            pairs = pairs_of[need]  # of the other terms, look up the fewer
-            for other in pairs.keys() if len(pairs) < len(seen) else seen:
-                if other in seen and other in pairs and article.meet((need, other)):
+            pairs = pairs_of[need]
+            for other in pairs.keys() & seen:  # looks up the fewer
+                if article.meet((need, other)):
                     yield pairs[other], (need, other)
         for need in seen & items_of.keys():
             for item in items_of[need]:
                 if (
                     seen >= item.required
                     and seen.isdisjoint(item.exclusions)
-                    and (len(item.needs) == 1 or article.meet(item.needs))
+                    and article.meet(item.needs)
                 ):
                     yield (item.key,), item.needs
         if self._queries:
@@ -956,7 +998,7 @@ class Matcher:
                     if fit is not _NO_FIT:
                         yield entry, start, fit
         for stop, names in later:
-            if not _held(names[0][1], stop, holders):
+            if not (holders and _held(names[0][1], stop, holders)):
                 yield from names
 
 
@@ -987,8 +1029,7 @@ class _Article:
         self._context: dict[tuple[int, int], bool] = {}
         self.commodity_hits: list[tuple[int, str]] = []  # every commodity name: where, which
         self._figure_lines: dict[int, bool] = {}  # a line's start → whether it is of figures
-        # a mention → whether it is on a line of figures, and in a list of commodities
-        self._placed: dict[int, tuple[bool, bool]] = {}
+        self._in_lists: dict[int, bool] = {}  # a mention → whether in a list of commodities
         self._shape: _Shape | None = None
         self._terms: dict[int, _Term] | None = None  # need → how it is named
         self._results: bool | None = None  # whether the article is a report of results
@@ -998,43 +1039,41 @@ class _Article:
         self._best: dict[tuple[int, ...], tuple[int, bool]] = {}
 
     def terms(self, model: RelevanceModel) -> dict[int, _Term]:
-        """How every term found is named, in one pass once the scan is done: where it is first
-        named, its evidence, its relevance, and what a `Match` of an item of just that term
-        says after its key."""
+        """How every term found is named, once the scan is done: where it is first named, its
+        evidence, its relevance, and what a `Match` of an item of just that term says after
+        its key. Terms named in the same places are named alike: they share one row of
+        features, and the rows are scored together."""
         terms = self._terms
         if terms is not None:
             return terms
-        terms = self._terms = {}
+        found = self.found
+        # most terms are named once: the position stands for them
+        wheres = [p[0] if len(p) == 1 else tuple(p) for p in found.values()]
+        places = dict(zip(wheres, found.values(), strict=True))
+        relevances = model.scores(self._rows(places.values()))
         text = self.text
         title_end = self._title_length
         results = self._is_results()
+        assays = bool(self._assay_commodities())
         summary = len(text) - title_end <= SUMMARY_CHARACTERS
         about_from = model.about_from
-        score = model.score
-        features_of = self._features_of
-        # terms named in the same places are named alike
         named: dict[int | tuple[int, ...], _Term] = {}
-        where: int | tuple[int, ...]
-        for need, positions in self.found.items():
-            # most terms are named once: the position stands for them
-            where = positions[0] if len(positions) == 1 else tuple(positions)
-            term = named.get(where)
-            if term is not None:
-                terms[need] = term
-                continue
+        for (where, positions), relevance in zip(places.items(), relevances, strict=True):
             first = min(positions)
-            evidence = first  # the first mention in the body, else in the headline
-            in_title = first < title_end
-            if in_title:
-                evidence = min((p for p in positions if p > title_end), default=first)
-            relevance = score(features_of(positions))
             alone = None
+            in_title = first < title_end
             if in_title or not (
-                results or self._line_of_business(positions) or self._in_assays(positions)
+                results
+                or self._line_of_business(positions)
+                or (assays and self._in_assays(positions))
             ):
+                evidence = first  # the first mention in the body, else in the headline
+                if in_title:
+                    evidence = min([p for p in positions if p > title_end], default=first)
                 about = relevance >= about_from or (in_title and summary)
                 alone = (evidence, relevance, about)
-            terms[need] = named[where] = _new_tuple(_Term, (first, relevance, alone))
+            named[where] = _new_tuple(_Term, (first, relevance, alone))
+        terms = self._terms = dict(zip(found.keys(), map(named.__getitem__, wheres), strict=True))
         return terms
 
     def scored(
@@ -1049,19 +1088,25 @@ class _Article:
         if len(needs) == 1:
             return terms[needs[0]].alone
         title_end = self._title_length
-        named = [terms[need] for need in needs]
-        if all(term.alone is None for term in named):
+        total = 0.0
+        counts = False  # a term counts alone (it is not only a line of business)
+        in_title = True  # the headline names every term
+        for need in needs:
+            term = terms[need]
+            total += term.relevance
+            counts = counts or term.alone is not None
+            in_title = in_title and term.first < title_end
+        if not counts:
             return None
         # the mean: a country rarely leads a story about its coffee, so the least of the
         # terms' relevance would miss most such stories
-        relevance = sum(term.relevance for term in named) / len(named)
+        relevance = total / len(needs)
         # A main story: the relevance says so, or the article is a headline with a summary
         # (a feed's item) and the headline names every term. The model was fitted on wire
         # stories with a body to weigh; a summary leaves it only the headline, which names
         # the story's subject.
         about = relevance >= model.about_from or (
-            all(term.first < title_end for term in named)
-            and len(self.text) - title_end <= SUMMARY_CHARACTERS
+            in_title and len(self.text) - title_end <= SUMMARY_CHARACTERS
         )
         return self._evidence_of(needs), relevance, about
 
@@ -1091,14 +1136,7 @@ class _Article:
         (grades, assays, ore reserves, ounces a ton) and the headline names another commodity,
         not this one: a metal the headline does not name is then what the ore of another
         holds, not news about its market."""
-        in_title = self._assay_headline
-        if in_title is None:  # once an article: the headline's commodities, if it has a stem
-            title_end = self._title_length
-            in_title = frozenset(owner for at, owner in self.commodity_hits if at < title_end)
-            scanned = self.scanned
-            if in_title and not any(stem in scanned for stem in _ASSAY_STEMS):
-                in_title = frozenset()
-            self._assay_headline = in_title
+        in_title = self._assay_commodities()
         if not in_title:
             return False
         mentioned = set(positions)
@@ -1115,6 +1153,19 @@ class _Article:
             if _ASSAY_WORDS.search(text, start, end) is None:
                 return False
         return True
+
+    def _assay_commodities(self) -> frozenset[str]:
+        """The commodities the headline names, in an article that may describe an ore body
+        (a stem of assays is somewhere in it); once an article."""
+        in_title = self._assay_headline
+        if in_title is None:
+            title_end = self._title_length
+            in_title = frozenset(owner for at, owner in self.commodity_hits if at < title_end)
+            scanned = self.scanned
+            if in_title and not any(map(scanned.__contains__, _ASSAY_STEMS)):
+                in_title = frozenset()
+            self._assay_headline = in_title
+        return in_title
 
     def _is_results(self) -> bool:
         """Whether the article is a report of results, found from the headline's newline."""
@@ -1143,12 +1194,12 @@ class _Article:
         sentence = self._sentence(position)
         context = self._context.get(sentence)
         if context is None:
-            words = [normalize_word(w) for w in words_of(self.text[sentence[0] : sentence[1]])]
-            known = self._lexicon.context_words
-            joined = f" {' '.join(words)} "
-            context = self._context[sentence] = any(word in known for word in words) or any(
-                " " in phrase and f" {phrase} " in joined for phrase in known
-            )
+            words = list(map(normalize_word, words_of(self.text[sentence[0] : sentence[1]])))
+            context = not self._lexicon.context_words.isdisjoint(words)
+            if not context:
+                joined = f" {' '.join(words)} "
+                context = any(phrase in joined for phrase in _context_phrases(self._lexicon))
+            self._context[sentence] = context
         return context
 
     def has_market_word_besides(self, position: int, own: tuple[str, ...]) -> bool:
@@ -1163,106 +1214,131 @@ class _Article:
 
     def features(self, need: int) -> Features:
         """Where and how a term appears in the article, for its relevance."""
-        return Features(*map(float, self._features_of(self.found[need])))
+        [row] = self._rows([self.found[need]])
+        return Features(*map(float, row))
 
-    def _features_of(self, positions: list[int]) -> tuple[float, ...]:
-        """The values of `Features`, in order (bools as 0/1): built as a plain tuple, scored
-        as it is, made a `Features` only when explained. One pass over the term's mentions."""
+    def _rows(self, named: Iterable[list[int]]) -> list[tuple[float, ...]]:
+        """The values of `Features`, in order (bools as 0/1), of terms named at these
+        positions: built as plain tuples, scored as they are, made a `Features` only when
+        explained. One pass over each term's mentions."""
         shape = self._shape or self._shape_of()
-        body_start = shape.body_start
-        hits = self.commodity_hits
-        lists_possible = shape.lists_possible
+        (
+            body_start,
+            body_length,
+            lead_end,
+            lists_possible,
+            log_commodities,
+            most_named,
+            log_length,
+            title_positions,
+            log_title_commodities,
+            text_length,
+            title_only,
+            class_positions,
+        ) = shape
         text = self.text
-        placed = self._placed
+        title_end = self._title_length
+        hits = self.commodity_hits
+        commodity_mentions = len(hits)
         figure_lines = self._figure_lines
-        first = min(positions)
-        in_body = 0
-        first_in_body = len(text)
-        tables = lists = 0
-        passing = True  # every mention on a line of figures or in a list of commodities
-        for position in positions:
-            if position >= body_start:
-                in_body += 1
-                if position < first_in_body:
-                    first_in_body = position
-            where = placed.get(position)  # terms found in the same place share it
-            if where is None:
+        listed = self._in_lists if lists_possible else None
+        log1p = math.log1p
+        rows: list[tuple[float, ...]] = []
+        for positions in named:
+            first = min(positions)
+            in_body = 0
+            first_in_body = text_length
+            tables = lists = 0
+            passing = True  # every mention on a line of figures or in a list of commodities
+            for position in positions:
+                if position >= body_start:
+                    in_body += 1
+                    if position < first_in_body:
+                        first_in_body = position
                 line_start = text.rfind("\n", 0, position) + 1
                 on_table = figure_lines.get(line_start)
                 if on_table is None:
                     on_table = figure_lines[line_start] = _is_figure_line(text, line_start)
-                where = placed[position] = (on_table, lists_possible and _in_list(position, hits))
-            on_table, in_list = where
-            tables += on_table
-            lists += in_list
-            if passing and not (on_table or in_list):
-                passing = False
-        if not in_body:
-            first_in_body = -1
-        mentioned = len(positions)
-        in_title = first < self._title_length
-        # a commodity in the headline where this term is not
-        other_in_title = bool(shape.title_positions) and not shape.title_positions.issubset(
-            positions
-        )
-        share = min(1.0, mentioned / len(hits)) if hits else 1.0
-        first_at = (first_in_body - body_start) / shape.body_length if in_body else 1.0
-        log_length = shape.log_length
-        in_lead = 0 <= first_in_body < shape.lead_end
-        log_mentions = math.log1p(in_body)
-        in_lists = lists / mentioned
-        return (
-            in_title,
-            first == 0,
-            shape.title_only,
-            in_lead,
-            log_mentions,
-            share,
-            first_at,
-            shape.log_commodities,
-            tables / mentioned,
-            in_lists,
-            passing and not in_title,
-            mentioned >= shape.most_named,
-            1000 * mentioned / shape.text_length,
-            log_length,
-            other_in_title,
-            shape.log_title_commodities,
-            share * log_length,
-            first_at * log_length,
-            in_title * share,
-            in_title and in_lead,
-            in_lead * share,
-            in_title * log_mentions,
-            in_title and other_in_title,
-            in_lists * log_mentions,
-            not in_title and not shape.class_positions.isdisjoint(positions),
-        )
+                tables += on_table
+                if listed is not None:
+                    in_list = listed.get(position)
+                    if in_list is None:
+                        in_list = listed[position] = _in_list(position, hits)
+                    lists += in_list
+                    if passing and not (on_table or in_list):
+                        passing = False
+                elif passing and not on_table:
+                    passing = False
+            mentioned = len(positions)
+            in_title = first < title_end
+            # a commodity in the headline where this term is not
+            other_in_title = bool(title_positions) and not title_positions.issubset(positions)
+            share = mentioned / commodity_mentions if hits else 1.0
+            if share > 1.0:  # a term that is not a commodity, named more often than they are
+                share = 1.0
+            first_at = (first_in_body - body_start) / body_length if in_body else 1.0
+            in_lead = in_body > 0 and first_in_body < lead_end
+            log_mentions = log1p(in_body)
+            in_lists = lists / mentioned
+            rows.append(
+                (
+                    in_title,
+                    first == 0,
+                    title_only,
+                    in_lead,
+                    log_mentions,
+                    share,
+                    first_at,
+                    log_commodities,
+                    tables / mentioned,
+                    in_lists,
+                    passing and not in_title,
+                    mentioned >= most_named,
+                    1000 * mentioned / text_length,
+                    log_length,
+                    other_in_title,
+                    log_title_commodities,
+                    share * log_length,
+                    first_at * log_length,
+                    in_title * share,
+                    in_title and in_lead,
+                    in_lead * share,
+                    in_title * log_mentions,
+                    in_title and other_in_title,
+                    in_lists * log_mentions,
+                    not in_title and not class_positions.isdisjoint(positions),
+                )
+            )
+        return rows
 
     def _shape_of(self) -> _Shape:
         """What relevance needs to know of the whole article, once the scan is done."""
         text = self.text
         body_start = self._title_length + 1
         lead_end = text.find("\n\n", body_start)
+        hits = self.commodity_hits
         named: dict[str, int] = {}  # commodity → mentions
-        for _, owner in self.commodity_hits:
+        for _, owner in hits:
             named[owner] = named.get(owner, 0) + 1
         body_length = max(len(text) - body_start, 1)
         title_end = self._title_length
-        title_hits = [hit for hit in self.commodity_hits if hit[0] < title_end]
-        self._shape = _Shape(
-            body_start,
-            body_length,
-            min(lead_end if lead_end >= 0 else len(text), body_start + LEAD_CHARACTERS),
-            len(named) > LIST_FROM,
-            math.log1p(len(named)),
-            max(named.values(), default=0),
-            math.log1p(body_length / 1000),
-            frozenset(at for at, _ in title_hits),
-            math.log1p(len({owner for _, owner in title_hits})),
-            len(text),
-            len(text) == title_end,
-            self._class_positions(),
+        title_hits = [hit for hit in hits if hit[0] < title_end]
+        self._shape = _new_tuple(
+            _Shape,
+            (
+                body_start,
+                body_length,
+                min(lead_end if lead_end >= 0 else len(text), body_start + LEAD_CHARACTERS),
+                len(named) > LIST_FROM,
+                math.log1p(len(named)),
+                max(named.values(), default=0),
+                math.log1p(body_length / 1000),
+                frozenset([at for at, _ in title_hits]),
+                math.log1p(len({owner for _, owner in title_hits})),
+                len(text),
+                len(text) == title_end,
+                self._class_positions(),
+            ),
         )
         return self._shape
 
@@ -1282,7 +1358,10 @@ class _Article:
         in another is not about Japan's trade)."""
         found = self.found
         title_end = self._title_length
-        return any(min(found[need]) < title_end for need in needs) or self._best_sentence(needs)[1]
+        for need in needs:
+            if min(found[need]) < title_end:
+                return True
+        return self._best_sentence(needs)[1]
 
     def _evidence_of(self, needs: tuple[int, ...]) -> int:
         """Where the sentence naming most of an item's terms is: the body's first such
@@ -1291,37 +1370,65 @@ class _Article:
 
     def _best_sentence(self, needs: tuple[int, ...]) -> tuple[int, bool]:
         """Where the sentence naming most of an item's terms is, and whether it names every
-        term; once for an item's terms. Sentences are read in the order of the mentions, and
-        the reading stops at the first sentence of the body naming every term."""
+        term; once for an item's terms. The body's first sentence naming every term is the
+        best: it is looked for first, only on lines naming every term (a sentence never
+        crosses a line), so other sentences are read only when there is none."""
         best_sentence = self._best.get(needs)
-        if best_sentence is not None:
-            return best_sentence
+        if best_sentence is None:
+            named = [sorted(self.found[need]) for need in needs]
+            positions = sorted(itertools.chain.from_iterable(named))
+            best_sentence = self._naming_every(named, positions) or self._naming_most(
+                named, positions
+            )
+            self._best[needs] = best_sentence
+        return best_sentence
+
+    def _naming_every(
+        self, named: list[list[int]], positions: list[int]
+    ) -> tuple[int, bool] | None:
+        """The body's first sentence naming every term (their mentions, sorted, and all of
+        them in order), if any."""
+        text = self.text
         title_end = self._title_length
-        named = [sorted(self.found[need]) for need in needs]
         every = len(named)
+        line_end = sentence_end = -1
+        for position in positions:
+            if position <= title_end or position < sentence_end:
+                continue
+            if position > line_end:
+                line_end = text.find("\n", position)
+                if line_end < 0:
+                    line_end = len(text)
+                line_start = text.rfind("\n", 0, position) + 1
+                line_names_every = _named_in(named, line_start, line_end)
+            if line_names_every < every:
+                continue
+            start, sentence_end = self._sentence(position)
+            if _named_in(named, start, sentence_end) == every:
+                return start, True
+        return None
+
+    def _naming_most(self, named: list[list[int]], positions: list[int]) -> tuple[int, bool]:
+        """The sentence naming most terms, the body's before the headline's, else the first;
+        and whether it names every term. Sentences are read in the order of the mentions."""
+        title_end = self._title_length
         best_key = (0, False, 0)
         best = 0
         sentence_end = -1
-        for position in sorted(itertools.chain.from_iterable(named)):
+        for position in positions:
             if position < sentence_end:  # in the sentence just read
                 continue
             start, sentence_end = self._sentence(position)
-            count = 0
-            for positions in named:
-                at = bisect.bisect_left(positions, start)
-                count += at < len(positions) and positions[at] < sentence_end
-            key = (count, start > title_end, -start)
+            key = (_named_in(named, start, sentence_end), start > title_end, -start)
             if key > best_key:
                 best_key, best = key, start
-                if count == every and start > title_end:
-                    break
-        best_sentence = self._best[needs] = (best, best_key[0] == every)
-        return best_sentence
+        return best, best_key[0] == len(named)
 
 
 def matched_text(title: str, body: str) -> str:
     """The text an article is matched in, which `Match.evidence_at` points into."""
-    return f"{title}\n{body}" if body.strip() else title
+    # not `body.strip()`, which copies the body: the same test, without a copy
+    return f"{title}\n{body}" if body and not body.isspace() else title
 
 
 def evidence_sentence(title: str, body: str, evidence_at: int) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import operator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -63,8 +64,16 @@ class RelevanceModel:
     about_from: float
 
     def score(self, features: tuple[float, ...]) -> float:  # a `Features` or its values
-        z = self.intercept + sum(map(operator.mul, self.weights, features))
-        return 1.0 / (1.0 + math.exp(-z)) if z > -30 else 0.0
+        [score] = self.scores((features,))
+        return score
+
+    def scores(self, rows: Iterable[tuple[float, ...]]) -> list[float]:
+        """The score of each row of features, in one call for all the terms of an article."""
+        weights, intercept, exp, mul = self.weights, self.intercept, math.exp, operator.mul
+        return [
+            1.0 / (1.0 + exp(-z)) if z > -30 else 0.0
+            for z in [intercept + sum(map(mul, weights, row)) for row in rows]
+        ]
 
     def to_json(self) -> str:
         named = dict(zip(Features._fields, self.weights, strict=True))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -205,3 +207,26 @@ def test_the_lead_of_a_body_without_paragraphs_is_its_opening() -> None:
     [late] = explain("copper", "Metal markets", filler + opening)
     assert early.features[0].in_lead == 1.0
     assert late.features[0].in_lead == 0.0  # the fifth sentence of one long paragraph
+
+
+def test_rows_scored_together_get_each_its_own_logistic_score() -> None:
+    model = default_model()
+    rows = [
+        features
+        for story in (MAIN_STORY, EARNINGS_LIST, PRICE_TABLE)
+        for explained in explain("copper", *story)
+        for features in explained.features
+    ]
+    sums = [sum(w * f for w, f in zip(model.weights, row, strict=True)) for row in rows]
+    expected = [1 / (1 + math.exp(-(model.intercept + total))) for total in sums]
+    assert model.scores(rows) == pytest.approx(expected, abs=1e-12)
+    assert [model.score(row) for row in rows] == model.scores(rows)
+
+
+def test_a_line_of_figures_counts_a_letter_of_any_script_once() -> None:
+    # 4 digits and 11 letters (2 of them not ASCII): a line of figures at a quarter of digits;
+    # counted as UTF-8 bytes, 13 letters would make it prose
+    [[f]] = [
+        e.features for e in explain("copper", "NUNOA PRICES", "At the close:\n\nCopper Ñuñoa 1234")
+    ]
+    assert f.in_tables == 1.0
