@@ -184,29 +184,28 @@ async def _newest_ids_each(
     if not pending:
         return found
     nested = await session.begin_nested()
-    connection = await session.connection()
-    newest = (await connection.execute(_planned())).scalar_one() or 0
-    window = limit * FIRST_WINDOW
-    while pending:
-        floor = max(newest - window, 0)
-        params: dict[str, object] = {
-            **{f"terms{n}": tsquery(queries[number]) for n, number in enumerate(pending)},
-            "floor": floor,
-            "limit": limit,
-        }
-        if since is not None:
-            params["since"] = since
-        hits: dict[int, list[int]] = {}
-        result = await connection.execute(_newest_ids(len(pending), since is not None), params)
-        for n, article_id in result.all():
-            hits.setdefault(n, []).append(article_id)
-        for n, number in enumerate(pending):
-            found[number] = hits.get(n, [])
-        pending = [
-            number for n, number in enumerate(pending) if len(hits.get(n, ())) < limit and floor > 0
-        ]
-        window *= WIDER
-    await nested.rollback()  # back to the planner's settings before the search
+    try:
+        connection = await session.connection()
+        newest = (await connection.execute(_planned())).scalar_one() or 0
+        window = limit * FIRST_WINDOW
+        while pending:
+            floor = max(newest - window, 0)
+            params: dict[str, object] = {"floor": floor, "limit": limit}
+            params.update((f"terms{n}", tsquery(queries[i])) for n, i in enumerate(pending))
+            if since is not None:
+                params["since"] = since
+            statement = _newest_ids(len(pending), since is not None)
+            hits: list[list[int]] = [[] for _ in pending]
+            for n, article_id in (await connection.execute(statement, params)).all():
+                hits[n].append(article_id)
+            for number, ids in zip(pending, hits, strict=True):
+                found[number] = ids
+            pending = [
+                i for i, ids in zip(pending, hits, strict=True) if len(ids) < limit and floor > 0
+            ]
+            window *= WIDER
+    finally:
+        await nested.rollback()  # the planner's settings as they were
     return found
 
 
