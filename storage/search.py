@@ -37,7 +37,7 @@ MAX_IDS_PER_STATEMENT = 5_000  # well within any backend's limit on parameters
 # PostgreSQL searches the newest `limit * FIRST_WINDOW` ids first, then windows WIDER times as
 # wide until `limit` articles are found or the window holds every article.
 FIRST_WINDOW = 8
-WIDER = 8
+WIDER = 32
 
 _WORD = re.compile(LETTERS)  # a Devanagari word with its vowel marks is one word
 
@@ -50,19 +50,35 @@ def _words(phrase: Phrase) -> list[str]:
     return [w for word in phrase for w in _WORD.findall(word.lower())]
 
 
+def _alternatives(any_of: AnyOf) -> list[tuple[str, ...]]:
+    """A group's phrases as words, without those holding another of them: a text with *republic
+    of Chile* has *Chile*, so the search finds the same articles without reading where `of`
+    is (every article)."""
+    phrases = [p for p in dict.fromkeys(tuple(_words(p)) for p in any_of) if p]
+    return [p for p in phrases if not any(_holds(p, other) for other in phrases)]
+
+
+def _holds(phrase: tuple[str, ...], part: tuple[str, ...]) -> bool:
+    """Whether `part`, shorter, is a run of `phrase`'s words."""
+    size = len(part)
+    return size < len(phrase) and any(
+        phrase[start : start + size] == part for start in range(len(phrase) - size + 1)
+    )
+
+
 def fts5_query(query: Query) -> str:
     groups = []
     for any_of in query:
-        phrases = [" ".join(_words(p)) for p in any_of]
-        groups.append("(" + " OR ".join(f'"{p}"' for p in phrases if p) + ")")
+        phrases = [" ".join(p) for p in _alternatives(any_of)]
+        groups.append("(" + " OR ".join(f'"{p}"' for p in phrases) + ")")
     return " AND ".join(groups)
 
 
 def tsquery(query: Query) -> str:
     groups = []
     for any_of in query:
-        phrases = [" <-> ".join(_words(p)) for p in any_of]
-        groups.append("(" + " | ".join(f"({p})" for p in phrases if p) + ")")
+        phrases = [" <-> ".join(p) for p in _alternatives(any_of)]
+        groups.append("(" + " | ".join(f"({p})" for p in phrases) + ")")
     return " & ".join(groups)
 
 
@@ -79,7 +95,7 @@ def _newest_matching(statement: _Statement, *, dialect: str, terms: str, since: 
     `since` is false). On SQLite the full-text index yields the newest hits itself, so common
     words cost no more than rare ones (ids grow with ingest time, so `since` can apply after
     the limit). On PostgreSQL the GIN index yields every hit, so the search is kept to the
-    ids above `:floor` (see `search_articles`). Statements are built with parameters, not
+    ids above `:floor` (see `search_each`). Statements are built with parameters, not
     values, so that one statement serves every search."""
     if dialect == "postgresql":
         statement = statement.where(
