@@ -8,7 +8,7 @@ from sqlalchemy import text
 from bot.text import content_hash, search_words
 from storage.db import SessionFactory
 from storage.models import Article, utcnow
-from storage.search import search_articles, search_each
+from storage.search import fts5_query, search_articles, search_each, tsquery
 
 RARE = {5, 150, 290}  # the articles naming zinc, of 300
 
@@ -51,6 +51,15 @@ async def test_a_search_finds_the_newest_hits_however_far_apart_they_are(
     assert await numbers("trade", 3) == [300, 299, 298]
     assert await numbers("steel", 4) == [300, 299, 298, 297]
     assert await numbers("copper", 5) == []
+
+
+def test_a_phrase_holding_another_of_its_group_is_left_out_of_the_index_query() -> None:
+    query = [
+        [["Republic", "of", "Chile"], ["Chile"], ["chilean"]],
+        [["rare earth magnet"], ["rare", "earth"], ["earth rare"]],
+    ]
+    assert tsquery(query) == "((chile) | (chilean)) & ((rare <-> earth) | (earth <-> rare))"
+    assert fts5_query(query) == '("chile" OR "chilean") AND ("rare earth" OR "earth rare")'
 
 
 async def test_searches_together_find_for_each_what_it_finds_alone(db: SessionFactory) -> None:
