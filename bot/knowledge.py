@@ -38,7 +38,7 @@ from bot.topics import Term, TopicError, WatchItem, parse_watch_item
 from storage import queries
 from storage.db import SessionFactory
 from storage.models import Article, Fact, utcnow
-from storage.search import EPOCH, Query, search_articles
+from storage.search import EPOCH, Query, search_articles, search_each
 
 CANDIDATES = 200  # newest full-text hits confirmed per question
 FACT_ARTICLES = 60  # the newest matching articles /facts reads
@@ -180,11 +180,16 @@ async def related(
     parents = [a.id for a in matching if a.id is not None and a.parent_id is None]
     async with sessions() as session:
         headlines = await queries.children_of(session=session, parent_ids=parents)
-        others: dict[int | None, Article] = {}
         # A one-term topic's term finds the matches again: search only the names beside it.
-        for name in names[1:] if len(item.terms) == 1 else names:
-            query = search_query(name.item, lexicon)
-            for article in await search_articles(session=session, query=query, limit=NAME_HITS):
+        searched = names[1:] if len(item.terms) == 1 else names
+        found = await search_each(
+            session=session,
+            queries=[search_query(name.item, lexicon) for name in searched],
+            limit=NAME_HITS,
+        )
+        others: dict[int | None, Article] = {}
+        for articles in found:
+            for article in articles:
                 others.setdefault(article.id, article)
     return await asyncio.to_thread(
         _ranked_related, matching, headlines, list(others.values()), names, lexicon, limit
