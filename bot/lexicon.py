@@ -4,13 +4,13 @@ aliases, demonyms, group members and case rules. The facts live in `data/lexicon
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from functools import cache
 from importlib import resources
 
-from bot.text import Token, norm_phrase, normalize_word, tokenize
+from bot.text import norm_phrase, normalize_word, tokenize
 
 PROPER_KINDS = frozenset({"country", "bloc", "region", "organisation"})
 
@@ -46,16 +46,6 @@ def case_rules(text: str, *, proper: bool) -> tuple[Case, ...]:
         else:
             rules.append(Case.ANY)
     return tuple(rules)
-
-
-def case_fit(rules: tuple[Case, ...], tokens: Iterable[Token]) -> CaseFit:
-    fit = CaseFit.STRICT
-    for rule, token in zip(rules, tokens, strict=True):
-        if rule is Case.UPPER and not token.is_upper:
-            return CaseFit.NONE
-        if rule is Case.CAPITALISED and not token.is_capitalised:
-            fit = CaseFit.RELAXED
-    return fit
 
 
 @dataclass(frozen=True, slots=True)
