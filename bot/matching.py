@@ -133,6 +133,7 @@ class _Pattern(NamedTuple):
     lexicon: _Entries  # one per concept and way of fitting
     plain: tuple[tuple[int, _Checks], ...]  # the needs of typed plain terms
     rules: _Rules | None  # None for most spellings
+    business: bool  # a word naming a line of business (`_Article._line_of_business`)
 
 
 _Name = tuple[_Entry, int, CaseFit]  # a lexicon name found: where it starts, how it fits
@@ -292,7 +293,9 @@ class _Automaton(NamedTuple):
 
 
 def _automaton(
-    lexicon: dict[str, tuple[_Entries, _Rules | None]], plain_terms: Iterable[tuple[int, Surface]]
+    lexicon: dict[str, tuple[_Entries, _Rules | None]],
+    plain_terms: Iterable[tuple[int, Surface]],
+    business: frozenset[str] = frozenset(),
 ) -> _Automaton | None:
     automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
     shapes: dict[tuple[int, _Checks], int] = {}
@@ -314,16 +317,17 @@ def _automaton(
             if shape is None and len(shaped) <= _SHAPE_MASK:
                 shape = shapes[len(spelling) + 2, checks] = len(shaped)
                 shaped.append((len(spelling) + 2, checks))
-            if spelling in lexicon or shape is None or need > _LARGEST_NEED:
+            if spelling in lexicon or spelling in business or shape is None or need > _LARGEST_NEED:
                 several[spelling] = [(need, checks)]
             else:
                 automaton.add_word(f" {spelling} ", need << _SHAPE_BITS | shape)
     if not lexicon and not len(automaton) and not several:
         return None
     patterns: list[_Pattern] = []
-    for spelling in lexicon.keys() | several.keys():
+    for spelling in lexicon.keys() | several.keys() | business:
         names, rules = lexicon.get(spelling, ((), None))
-        patterns.append(_Pattern(len(spelling) + 2, names, tuple(several.get(spelling, ())), rules))
+        plain = tuple(several.get(spelling, ()))
+        patterns.append(_Pattern(len(spelling) + 2, names, plain, rules, spelling in business))
         automaton.add_word(f" {spelling} ", ~(len(patterns) - 1))
     automaton.make_automaton()
     return _Automaton(automaton, tuple(patterns), tuple(shaped))
@@ -331,7 +335,7 @@ def _automaton(
 
 @cache
 def _lexicon_automaton(lexicon: Lexicon) -> _Automaton | None:
-    return _automaton(_lexicon_spellings(lexicon), ())
+    return _automaton(_lexicon_spellings(lexicon), (), _BUSINESS_WORDS)
 
 
 def _scannable(text: str) -> str:
@@ -545,15 +549,17 @@ RESULTS_REACH = 400  # characters of the body where a table of results opens a r
 # and smelting operations incurred a net loss of 66.8 mln dlrs"): the commodity names what the
 # company does, not news about the commodity. The words that name a line of business come within
 # a clause after the mention; the sentence has a word of results and a figure.
-# the same words in the scannable text (lower case, spaces around words): a quick first check
-_BUSINESS_NEAR = re.compile(
-    r" (?:operations?|divisions?|segments?|units?|business(?:es)?|interests|activities"
-    r"|subsidiar(?:y|ies)|sector) "
+# The automaton that holds the lexicon's names finds these words too, so that an article without
+# them near a mention is known not to name a line of business without reading its sentences.
+_BUSINESS_WORDS = frozenset(
+    (
+        *("operation", "operations", "division", "divisions", "segment", "segments"),
+        *("unit", "units", "business", "businesses", "interests", "activities"),
+        *("subsidiary", "subsidiaries", "sector"),
+    )
 )
 _BUSINESS_AFTER = re.compile(
-    r"[\w ,&-]{0,40}?\b(?:operations?|divisions?|segments?|units?|business(?:es)?|interests"
-    r"|activities|subsidiar(?:y|ies)|sector)\b",
-    re.IGNORECASE,
+    rf"[\w ,&-]{{0,40}}?\b(?:{'|'.join(sorted(_BUSINESS_WORDS))})\b", re.IGNORECASE
 )
 _RESULT_WORDS = re.compile(
     r"\b(?:net (?:loss|profit|earnings|income)|operating (?:profit|loss|earnings)|earnings"
@@ -744,7 +750,7 @@ class Matcher:
         self._pattern_hits = PatternHits(needs.patterns) if needs.patterns else None
         plain = [(need, surface) for surface, need in needs.plain.items()]
         if len(plain) >= ONE_AUTOMATON_FROM:
-            merged = _automaton(_lexicon_spellings(lexicon), plain)
+            merged = _automaton(_lexicon_spellings(lexicon), plain, _BUSINESS_WORDS)
             self._automata: tuple[_Automaton, ...] = (merged,) if merged else ()
         else:
             own = (_automaton({}, plain),)
@@ -812,7 +818,7 @@ class Matcher:
         companies: set[tuple[str, str]] = set()  # (first word, commodity) of companies named
         named: list[_Name] = []  # commodity names that are not (yet known to be) a company's
         scanned = article.scanned
-        for hit in self._scan(text, article.scanned, article.found, len(title)):
+        for hit in self._scan(article):
             entry, start, _ = hit
             if entry.owner not in commodities:
                 self._credit(article, hit)
@@ -942,28 +948,31 @@ class Matcher:
             if witness:
                 yield (key,), tuple(sorted(witness))
 
-    def _scan(
-        self, text: str, scanned: str, found: dict[int, list[int]], title_length: int
-    ) -> Iterator[_Name]:
+    def _scan(self, article: _Article) -> Iterator[_Name]:
         """One pass of the automata. A plain term that meets its case rules strictly is noted
-        in `found` at once; the lexicon names whose case rules the text meets are yielded,
+        in `found` at once, and a word naming a line of business in `business`; the lexicon
+        names whose case rules the text meets are yielded,
         except those inside a longer lexicon name (but for a body's name in the headline that
         holds its commodities there: `Lexicon.headline_bodies`), and of names on the same words
         the exactly spelled ones."""
+        text, found, business = article.text, article.found, article.business
+        title_length = article._title_length
         headline_bodies = self._lexicon.headline_bodies
         holders: list[tuple[int, int]] = []  # where names are that may hold a shorter one
         later: list[tuple[int, list[_Name]]] = []  # names to yield if no holder comes after
         for automaton, patterns, shapes in self._automata:
-            for end, value in automaton.iter(scanned):
+            for end, value in automaton.iter(article.scanned):
                 if value >= 0:  # a plain spelling of one need
                     length, checks = shapes[value & _SHAPE_MASK]
                     start = end - length + 1
                     if not checks or _fit(text, start, checks) is _STRICT:
                         found[value >> _SHAPE_BITS].append(start)
                     continue
-                length, lexicon, plain, rules = patterns[~value]
+                length, lexicon, plain, rules, names_business = patterns[~value]
                 start = end - length + 1  # index in text: scanned has one leading pad
                 stop = end - 1
+                if names_business:
+                    business.append((start, stop))
                 for need, checks in plain:
                     if not checks or _fit(text, start, checks) is _STRICT:
                         found[need].append(start)
@@ -1028,6 +1037,7 @@ class _Article:
         self._sentence_at: dict[int, tuple[int, int]] = {}
         self._context: dict[tuple[int, int], bool] = {}
         self.commodity_hits: list[tuple[int, str]] = []  # every commodity name: where, which
+        self.business: list[tuple[int, int]] = []  # where words naming a line of business are
         self._figure_lines: dict[int, bool] = {}  # a line's start → whether it is of figures
         self._in_lists: dict[int, bool] = {}  # a mention → whether in a list of commodities
         self._shape: _Shape | None = None
@@ -1114,9 +1124,14 @@ class _Article:
         """Whether every mention names a company's line of business in a sentence reporting its
         results: a word such as "operations" follows within the clause, and the sentence has a
         word of results and a figure."""
-        scanned = self.scanned
+        business = self.business
+        if not business:  # most articles
+            return False
         for position in positions:  # at once for most: no such word after it
-            if _BUSINESS_NEAR.search(scanned, position + 2, position + 2 + BUSINESS_REACH) is None:
+            if not any(
+                position + 2 <= start and stop <= position + BUSINESS_REACH
+                for start, stop in business
+            ):
                 return False
         text = self.text
         for position in positions:
