@@ -133,7 +133,7 @@ class _Pattern(NamedTuple):
     lexicon: _Entries  # one per concept and way of fitting
     plain: tuple[tuple[int, _Checks], ...]  # the needs of typed plain terms
     rules: _Rules | None  # None for most spellings
-    business: bool  # a word naming a line of business (`_Article._line_of_business`)
+    marks: tuple[str, ...]  # the kinds of `_MARKS` it is a word of (most: none)
 
 
 _Name = tuple[_Entry, int, CaseFit]  # a lexicon name found: where it starts, how it fits
@@ -295,8 +295,9 @@ class _Automaton(NamedTuple):
 def _automaton(
     lexicon: dict[str, tuple[_Entries, _Rules | None]],
     plain_terms: Iterable[tuple[int, Surface]],
-    business: frozenset[str] = frozenset(),
+    marks: dict[str, tuple[str, ...]] | None = None,
 ) -> _Automaton | None:
+    marks = marks or {}
     automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
     shapes: dict[tuple[int, _Checks], int] = {}
     shaped: list[tuple[int, _Checks]] = []  # the keys of `shapes`, by index
@@ -317,25 +318,35 @@ def _automaton(
             if shape is None and len(shaped) <= _SHAPE_MASK:
                 shape = shapes[len(spelling) + 2, checks] = len(shaped)
                 shaped.append((len(spelling) + 2, checks))
-            if spelling in lexicon or spelling in business or shape is None or need > _LARGEST_NEED:
+            if (
+                spelling in lexicon
+                or f" {spelling} " in marks
+                or shape is None
+                or need > _LARGEST_NEED
+            ):
                 several[spelling] = [(need, checks)]
             else:
                 automaton.add_word(f" {spelling} ", need << _SHAPE_BITS | shape)
     if not lexicon and not len(automaton) and not several:
         return None
     patterns: list[_Pattern] = []
-    for spelling in lexicon.keys() | several.keys() | business:
+    for spelling in lexicon.keys() | several.keys():
         names, rules = lexicon.get(spelling, ((), None))
         plain = tuple(several.get(spelling, ()))
-        patterns.append(_Pattern(len(spelling) + 2, names, plain, rules, spelling in business))
-        automaton.add_word(f" {spelling} ", ~(len(patterns) - 1))
+        pattern = f" {spelling} "
+        patterns.append(_Pattern(len(pattern), names, plain, rules, marks.get(pattern, ())))
+        automaton.add_word(pattern, ~(len(patterns) - 1))
+    for pattern, kinds in marks.items():
+        if pattern not in automaton:  # not a name's spelling: a mark alone
+            patterns.append(_Pattern(len(pattern), (), (), None, kinds))
+            automaton.add_word(pattern, ~(len(patterns) - 1))
     automaton.make_automaton()
     return _Automaton(automaton, tuple(patterns), tuple(shaped))
 
 
 @cache
 def _lexicon_automaton(lexicon: Lexicon) -> _Automaton | None:
-    return _automaton(_lexicon_spellings(lexicon), (), _BUSINESS_WORDS)
+    return _automaton(_lexicon_spellings(lexicon), (), _MARKS)
 
 
 def _scannable(text: str) -> str:
@@ -549,8 +560,6 @@ RESULTS_REACH = 400  # characters of the body where a table of results opens a r
 # and smelting operations incurred a net loss of 66.8 mln dlrs"): the commodity names what the
 # company does, not news about the commodity. The words that name a line of business come within
 # a clause after the mention; the sentence has a word of results and a figure.
-# The automaton that holds the lexicon's names finds these words too, so that an article without
-# them near a mention is known not to name a line of business without reading its sentences.
 _BUSINESS_WORDS = frozenset(
     (
         *("operation", "operations", "division", "divisions", "segment", "segments"),
@@ -577,6 +586,24 @@ _ASSAY_WORDS = re.compile(
 _ASSAY_STEMS = (" ton ", " grad", " assay", " ore ")
 ASSAY_REACH = 200  # characters either side of a mention where a word of assays may be
 BUSINESS_REACH = 60  # characters after a mention where its line of business is named
+# Words and stems, as the scannable text has them, that the automaton holding the lexicon's names
+# finds too, by the kind of check they serve: where they are (`_Article.marked`) tells without
+# searching the text that an article has none (most) or none near a mention.
+_BUSINESS, _INDUSTRY, _ASSAY = "business", "industry", "assay"
+
+
+def _marks() -> dict[str, tuple[str, ...]]:
+    kinds: dict[str, list[str]] = defaultdict(list)
+    for word in sorted(_BUSINESS_WORDS):
+        kinds[f" {word} "].append(_BUSINESS)
+    for noun in _INDUSTRY_NOUNS:
+        kinds[noun].append(_INDUSTRY)
+    for stem in _ASSAY_STEMS:
+        kinds[stem].append(_ASSAY)
+    return {pattern: tuple(marks) for pattern, marks in kinds.items()}
+
+
+_MARKS = _marks()
 
 
 @cache
@@ -612,7 +639,7 @@ def _in_list(position: int, hits: list[tuple[int, str]]) -> bool:
 
 
 _HEADLINE_WORD = re.compile(r"<?[^\W_]+")  # a word, or a ticker ("<XON")
-_NO_CLASSES: frozenset[str] = frozenset()
+_NO_CLASSES: frozenset[str] = frozenset()  # nor commodities
 _NO_POSITIONS: frozenset[int] = frozenset()
 
 
@@ -750,7 +777,7 @@ class Matcher:
         self._pattern_hits = PatternHits(needs.patterns) if needs.patterns else None
         plain = [(need, surface) for surface, need in needs.plain.items()]
         if len(plain) >= ONE_AUTOMATON_FROM:
-            merged = _automaton(_lexicon_spellings(lexicon), plain, _BUSINESS_WORDS)
+            merged = _automaton(_lexicon_spellings(lexicon), plain, _MARKS)
             self._automata: tuple[_Automaton, ...] = (merged,) if merged else ()
         else:
             own = (_automaton({}, plain),)
@@ -833,7 +860,7 @@ class Matcher:
             else:
                 named.append(hit)
         # once an article that names a commodity
-        industries = bool(named) and any(map(scanned.__contains__, _INDUSTRY_NOUNS))
+        industries = bool(named) and _INDUSTRY in article.marked
         for hit in named:
             entry, start, _ = hit
             # A company named in full once is the same company in the headline's capitals
@@ -950,12 +977,11 @@ class Matcher:
 
     def _scan(self, article: _Article) -> Iterator[_Name]:
         """One pass of the automata. A plain term that meets its case rules strictly is noted
-        in `found` at once, and a word naming a line of business in `business`; the lexicon
-        names whose case rules the text meets are yielded,
-        except those inside a longer lexicon name (but for a body's name in the headline that
-        holds its commodities there: `Lexicon.headline_bodies`), and of names on the same words
-        the exactly spelled ones."""
-        text, found, business = article.text, article.found, article.business
+        in `found` at once, and a word of `_MARKS` in `marked`; the lexicon names whose case
+        rules the text meets are yielded, except those inside a longer lexicon name (but for a
+        body's name in the headline that holds its commodities there:
+        `Lexicon.headline_bodies`), and of names on the same words the exactly spelled ones."""
+        text, found, marked = article.text, article.found, article.marked
         title_length = article._title_length
         headline_bodies = self._lexicon.headline_bodies
         holders: list[tuple[int, int]] = []  # where names are that may hold a shorter one
@@ -968,11 +994,11 @@ class Matcher:
                     if not checks or _fit(text, start, checks) is _STRICT:
                         found[value >> _SHAPE_BITS].append(start)
                     continue
-                length, lexicon, plain, rules, names_business = patterns[~value]
+                length, lexicon, plain, rules, marks = patterns[~value]
                 start = end - length + 1  # index in text: scanned has one leading pad
                 stop = end - 1
-                if names_business:
-                    business.append((start, stop))
+                for mark in marks:  # in the scannable text: from start to end
+                    marked.setdefault(mark, []).append((start, end))
                 for need, checks in plain:
                     if not checks or _fit(text, start, checks) is _STRICT:
                         found[need].append(start)
@@ -1037,7 +1063,8 @@ class _Article:
         self._sentence_at: dict[int, tuple[int, int]] = {}
         self._context: dict[tuple[int, int], bool] = {}
         self.commodity_hits: list[tuple[int, str]] = []  # every commodity name: where, which
-        self.business: list[tuple[int, int]] = []  # where words naming a line of business are
+        # where the words of each kind of `_MARKS` are in the scannable text: first, last index
+        self.marked: dict[str, list[tuple[int, int]]] = {}
         self._figure_lines: dict[int, bool] = {}  # a line's start → whether it is of figures
         self._in_lists: dict[int, bool] = {}  # a mention → whether in a list of commodities
         self._shape: _Shape | None = None
@@ -1124,14 +1151,12 @@ class _Article:
         """Whether every mention names a company's line of business in a sentence reporting its
         results: a word such as "operations" follows within the clause, and the sentence has a
         word of results and a figure."""
-        business = self.business
-        if not business:  # most articles
+        business = self.marked.get(_BUSINESS)
+        if business is None:  # most articles
             return False
         for position in positions:  # at once for most: no such word after it
-            if not any(
-                position + 2 <= start and stop <= position + BUSINESS_REACH
-                for start, stop in business
-            ):
+            reach = position + 1 + BUSINESS_REACH
+            if not any(position + 2 <= first and last <= reach for first, last in business):
                 return False
         text = self.text
         for position in positions:
@@ -1157,10 +1182,10 @@ class _Article:
         mentioned = set(positions)
         if any(at in mentioned and owner in in_title for at, owner in self.commodity_hits):
             return False  # the headline names this one
-        scanned = self.scanned
+        stems = self.marked[_ASSAY]  # there are some: the headline's commodities say so
         for position in positions:  # at once for most: no stem near the mention
-            near = scanned[max(0, position - ASSAY_REACH) : position + ASSAY_REACH]
-            if not any(stem in near for stem in _ASSAY_STEMS):
+            since, until = position - ASSAY_REACH, position + ASSAY_REACH
+            if not any(since <= first and last < until for first, last in stems):
                 return False
         text = self.text
         for position in positions:
@@ -1174,11 +1199,10 @@ class _Article:
         (a stem of assays is somewhere in it); once an article."""
         in_title = self._assay_headline
         if in_title is None:
-            title_end = self._title_length
-            in_title = frozenset(owner for at, owner in self.commodity_hits if at < title_end)
-            scanned = self.scanned
-            if in_title and not any(map(scanned.__contains__, _ASSAY_STEMS)):
-                in_title = frozenset()
+            in_title = _NO_CLASSES
+            if _ASSAY in self.marked:
+                title_end = self._title_length
+                in_title = frozenset(owner for at, owner in self.commodity_hits if at < title_end)
             self._assay_headline = in_title
         return in_title
 
