@@ -1091,6 +1091,7 @@ class _Article:
         text = self.text
         title_end = self._title_length
         results = self._is_results()
+        business = _BUSINESS in self.marked  # a word of a line of business: in few articles
         assays = bool(self._assay_commodities())
         summary = len(text) - title_end <= SUMMARY_CHARACTERS
         about_from = model.about_from
@@ -1101,11 +1102,11 @@ class _Article:
             in_title = first < title_end
             if in_title or not (
                 results
-                or self._line_of_business(positions)
+                or (business and self._line_of_business(positions))
                 or (assays and self._in_assays(positions))
             ):
                 evidence = first  # the first mention in the body, else in the headline
-                if in_title:
+                if in_title and len(positions) > 1:
                     evidence = min([p for p in positions if p > title_end], default=first)
                 about = relevance >= about_from or (in_title and summary)
                 alone = (evidence, relevance, about)
@@ -1151,9 +1152,7 @@ class _Article:
         """Whether every mention names a company's line of business in a sentence reporting its
         results: a word such as "operations" follows within the clause, and the sentence has a
         word of results and a figure."""
-        business = self.marked.get(_BUSINESS)
-        if business is None:  # most articles
-            return False
+        business = self.marked[_BUSINESS]  # there are some: `terms` looks first
         for position in positions:  # at once for most: no such word after it
             reach = position + 1 + BUSINESS_REACH
             if not any(position + 2 <= first and last <= reach for first, last in business):
