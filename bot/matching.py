@@ -7,7 +7,10 @@ phrases. Python then looks only at the hits: the case rules of each surface ("Ch
 "fine china", "US" is not "us"), blocking by longer lexicon names ("South American" is a region,
 not the US demonym; "palm oil" is not oil), and market context for words such as "lead". What a
 hit needs checking for is worked out per spelling when the automaton is built: where its words
-with case rules are, and whether a longer lexicon name may hold it.
+with case rules are, and whether a longer lexicon name may hold it. The automaton holding the
+lexicon's names also finds the words a few checks look for (`_MARKS`: a line of business, a list
+of industries, an ore body), so an article without them is known not to need those checks
+without searching its text.
 
 A Matcher numbers the distinct terms ("needs") of its watch items: a concept with its group
 members, strict or case-relaxed, or a typed plain term. Each hit is credited to the needs it
