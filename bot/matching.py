@@ -1347,7 +1347,9 @@ class _Article:
                     in_title * log_mentions,
                     in_title and other_in_title,
                     in_lists * log_mentions,
-                    not in_title and not class_positions.isdisjoint(positions),
+                    not in_title
+                    and bool(class_positions)  # most headlines name no class
+                    and not class_positions.isdisjoint(positions),
                 )
             )
         return rows
@@ -1357,13 +1359,16 @@ class _Article:
         text = self.text
         body_start = self._title_length + 1
         lead_end = text.find("\n\n", body_start)
-        hits = self.commodity_hits
-        named: dict[str, int] = {}  # commodity → mentions
-        for _, owner in hits:
-            named[owner] = named.get(owner, 0) + 1
-        body_length = max(len(text) - body_start, 1)
         title_end = self._title_length
-        title_hits = [hit for hit in hits if hit[0] < title_end]
+        named: dict[str, int] = {}  # commodity → mentions
+        title_positions: list[int] = []  # where the headline names commodities
+        title_commodities: set[str] = set()
+        for at, owner in self.commodity_hits:
+            named[owner] = named.get(owner, 0) + 1
+            if at < title_end:
+                title_positions.append(at)
+                title_commodities.add(owner)
+        body_length = max(len(text) - body_start, 1)
         self._shape = _new_tuple(
             _Shape,
             (
@@ -1374,8 +1379,8 @@ class _Article:
                 math.log1p(len(named)),
                 max(named.values(), default=0),
                 math.log1p(body_length / 1000),
-                frozenset([at for at, _ in title_hits]),
-                math.log1p(len({owner for _, owner in title_hits})),
+                frozenset(title_positions),
+                math.log1p(len(title_commodities)),
                 len(text),
                 len(text) == title_end,
                 self._class_positions(),
