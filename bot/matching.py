@@ -642,7 +642,7 @@ def _in_list(position: int, hits: list[tuple[int, str]]) -> bool:
 
 
 _HEADLINE_WORD = re.compile(r"<?[^\W_]+")  # a word, or a ticker ("<XON")
-_NO_CLASSES: frozenset[str] = frozenset()  # nor commodities
+_NO_COMMODITIES: frozenset[str] = frozenset()
 _NO_POSITIONS: frozenset[int] = frozenset()
 
 
@@ -652,7 +652,7 @@ def _classes_named(text: str, scanned: str, title_end: int, lexicon: Lexicon) ->
     "ENERGY FACTORS <EFAC>", "MINING GROUP", "ENERGY UNIT")."""
     class_words = lexicon.class_words
     if class_words.keys().isdisjoint(scanned[1 : title_end + 1].split()):  # most headlines
-        return _NO_CLASSES
+        return _NO_COMMODITIES
     words = list(_HEADLINE_WORD.finditer(text, 0, title_end))
     named = []
     for word, after in zip(words, [*words[1:], None], strict=True):
@@ -668,7 +668,7 @@ def _classes_named(text: str, scanned: str, title_end: int, lexicon: Lexicon) ->
         ):
             continue
         named.append(members)
-    return frozenset().union(*named) if named else _NO_CLASSES
+    return frozenset().union(*named) if named else _NO_COMMODITIES
 
 
 def _named_in(named: list[list[int]], start: int, end: int) -> int:
@@ -1201,7 +1201,7 @@ class _Article:
         (a stem of assays is somewhere in it); once an article."""
         in_title = self._assay_headline
         if in_title is None:
-            in_title = _NO_CLASSES
+            in_title = _NO_COMMODITIES
             if _ASSAY in self.marked:
                 title_end = self._title_length
                 in_title = frozenset(owner for at, owner in self.commodity_hits if at < title_end)
