@@ -7,7 +7,10 @@ phrases. Python then looks only at the hits: the case rules of each surface ("Ch
 "fine china", "US" is not "us"), blocking by longer lexicon names ("South American" is a region,
 not the US demonym; "palm oil" is not oil), and market context for words such as "lead". What a
 hit needs checking for is worked out per spelling when the automaton is built: where its words
-with case rules are, and whether a longer lexicon name may hold it.
+with case rules are, and whether a longer lexicon name may hold it. The automaton holding the
+lexicon's names also finds the words a few checks look for (`_MARKS`: a line of business, a list
+of industries, an ore body), so an article without them is known not to need those checks
+without searching its text.
 
 A Matcher numbers the distinct terms ("needs") of its watch items: a concept with its group
 members, strict or case-relaxed, or a typed plain term. Each hit is credited to the needs it
@@ -133,6 +136,7 @@ class _Pattern(NamedTuple):
     lexicon: _Entries  # one per concept and way of fitting
     plain: tuple[tuple[int, _Checks], ...]  # the needs of typed plain terms
     rules: _Rules | None  # None for most spellings
+    marks: tuple[str, ...]  # the kinds of `_MARKS` it is a word of (most: none)
 
 
 _Name = tuple[_Entry, int, CaseFit]  # a lexicon name found: where it starts, how it fits
@@ -292,8 +296,11 @@ class _Automaton(NamedTuple):
 
 
 def _automaton(
-    lexicon: dict[str, tuple[_Entries, _Rules | None]], plain_terms: Iterable[tuple[int, Surface]]
+    lexicon: dict[str, tuple[_Entries, _Rules | None]],
+    plain_terms: Iterable[tuple[int, Surface]],
+    marks: dict[str, tuple[str, ...]] | None = None,
 ) -> _Automaton | None:
+    marks = marks or {}
     automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
     shapes: dict[tuple[int, _Checks], int] = {}
     shaped: list[tuple[int, _Checks]] = []  # the keys of `shapes`, by index
@@ -314,7 +321,12 @@ def _automaton(
             if shape is None and len(shaped) <= _SHAPE_MASK:
                 shape = shapes[len(spelling) + 2, checks] = len(shaped)
                 shaped.append((len(spelling) + 2, checks))
-            if spelling in lexicon or shape is None or need > _LARGEST_NEED:
+            if (
+                spelling in lexicon
+                or f" {spelling} " in marks
+                or shape is None
+                or need > _LARGEST_NEED
+            ):
                 several[spelling] = [(need, checks)]
             else:
                 automaton.add_word(f" {spelling} ", need << _SHAPE_BITS | shape)
@@ -323,15 +335,21 @@ def _automaton(
     patterns: list[_Pattern] = []
     for spelling in lexicon.keys() | several.keys():
         names, rules = lexicon.get(spelling, ((), None))
-        patterns.append(_Pattern(len(spelling) + 2, names, tuple(several.get(spelling, ())), rules))
-        automaton.add_word(f" {spelling} ", ~(len(patterns) - 1))
+        plain = tuple(several.get(spelling, ()))
+        pattern = f" {spelling} "
+        patterns.append(_Pattern(len(pattern), names, plain, rules, marks.get(pattern, ())))
+        automaton.add_word(pattern, ~(len(patterns) - 1))
+    for pattern, kinds in marks.items():
+        if pattern not in automaton:  # not a name's spelling: a mark alone
+            patterns.append(_Pattern(len(pattern), (), (), None, kinds))
+            automaton.add_word(pattern, ~(len(patterns) - 1))
     automaton.make_automaton()
     return _Automaton(automaton, tuple(patterns), tuple(shaped))
 
 
 @cache
 def _lexicon_automaton(lexicon: Lexicon) -> _Automaton | None:
-    return _automaton(_lexicon_spellings(lexicon), ())
+    return _automaton(_lexicon_spellings(lexicon), (), _MARKS)
 
 
 def _scannable(text: str) -> str:
@@ -545,15 +563,15 @@ RESULTS_REACH = 400  # characters of the body where a table of results opens a r
 # and smelting operations incurred a net loss of 66.8 mln dlrs"): the commodity names what the
 # company does, not news about the commodity. The words that name a line of business come within
 # a clause after the mention; the sentence has a word of results and a figure.
-# the same words in the scannable text (lower case, spaces around words): a quick first check
-_BUSINESS_NEAR = re.compile(
-    r" (?:operations?|divisions?|segments?|units?|business(?:es)?|interests|activities"
-    r"|subsidiar(?:y|ies)|sector) "
+_BUSINESS_WORDS = frozenset(
+    (
+        *("operation", "operations", "division", "divisions", "segment", "segments"),
+        *("unit", "units", "business", "businesses", "interests", "activities"),
+        *("subsidiary", "subsidiaries", "sector"),
+    )
 )
 _BUSINESS_AFTER = re.compile(
-    r"[\w ,&-]{0,40}?\b(?:operations?|divisions?|segments?|units?|business(?:es)?|interests"
-    r"|activities|subsidiar(?:y|ies)|sector)\b",
-    re.IGNORECASE,
+    rf"[\w ,&-]{{0,40}}?\b(?:{'|'.join(sorted(_BUSINESS_WORDS))})\b", re.IGNORECASE
 )
 _RESULT_WORDS = re.compile(
     r"\b(?:net (?:loss|profit|earnings|income)|operating (?:profit|loss|earnings)|earnings"
@@ -571,6 +589,24 @@ _ASSAY_WORDS = re.compile(
 _ASSAY_STEMS = (" ton ", " grad", " assay", " ore ")
 ASSAY_REACH = 200  # characters either side of a mention where a word of assays may be
 BUSINESS_REACH = 60  # characters after a mention where its line of business is named
+# Words and stems, as the scannable text has them, that the automaton holding the lexicon's names
+# finds too, by the kind of check they serve: where they are (`_Article.marked`) tells without
+# searching the text that an article has none (most) or none near a mention.
+_BUSINESS, _INDUSTRY, _ASSAY = "business", "industry", "assay"
+
+
+def _marks() -> dict[str, tuple[str, ...]]:
+    kinds: dict[str, list[str]] = defaultdict(list)
+    for word in sorted(_BUSINESS_WORDS):
+        kinds[f" {word} "].append(_BUSINESS)
+    for noun in _INDUSTRY_NOUNS:
+        kinds[noun].append(_INDUSTRY)
+    for stem in _ASSAY_STEMS:
+        kinds[stem].append(_ASSAY)
+    return {pattern: tuple(marks) for pattern, marks in kinds.items()}
+
+
+_MARKS = _marks()
 
 
 @cache
@@ -606,7 +642,7 @@ def _in_list(position: int, hits: list[tuple[int, str]]) -> bool:
 
 
 _HEADLINE_WORD = re.compile(r"<?[^\W_]+")  # a word, or a ticker ("<XON")
-_NO_CLASSES: frozenset[str] = frozenset()
+_NO_COMMODITIES: frozenset[str] = frozenset()
 _NO_POSITIONS: frozenset[int] = frozenset()
 
 
@@ -616,7 +652,7 @@ def _classes_named(text: str, scanned: str, title_end: int, lexicon: Lexicon) ->
     "ENERGY FACTORS <EFAC>", "MINING GROUP", "ENERGY UNIT")."""
     class_words = lexicon.class_words
     if class_words.keys().isdisjoint(scanned[1 : title_end + 1].split()):  # most headlines
-        return _NO_CLASSES
+        return _NO_COMMODITIES
     words = list(_HEADLINE_WORD.finditer(text, 0, title_end))
     named = []
     for word, after in zip(words, [*words[1:], None], strict=True):
@@ -632,7 +668,7 @@ def _classes_named(text: str, scanned: str, title_end: int, lexicon: Lexicon) ->
         ):
             continue
         named.append(members)
-    return frozenset().union(*named) if named else _NO_CLASSES
+    return frozenset().union(*named) if named else _NO_COMMODITIES
 
 
 def _named_in(named: list[list[int]], start: int, end: int) -> int:
@@ -744,7 +780,7 @@ class Matcher:
         self._pattern_hits = PatternHits(needs.patterns) if needs.patterns else None
         plain = [(need, surface) for surface, need in needs.plain.items()]
         if len(plain) >= ONE_AUTOMATON_FROM:
-            merged = _automaton(_lexicon_spellings(lexicon), plain)
+            merged = _automaton(_lexicon_spellings(lexicon), plain, _MARKS)
             self._automata: tuple[_Automaton, ...] = (merged,) if merged else ()
         else:
             own = (_automaton({}, plain),)
@@ -812,7 +848,7 @@ class Matcher:
         companies: set[tuple[str, str]] = set()  # (first word, commodity) of companies named
         named: list[_Name] = []  # commodity names that are not (yet known to be) a company's
         scanned = article.scanned
-        for hit in self._scan(text, article.scanned, article.found, len(title)):
+        for hit in self._scan(article):
             entry, start, _ = hit
             if entry.owner not in commodities:
                 self._credit(article, hit)
@@ -827,7 +863,7 @@ class Matcher:
             else:
                 named.append(hit)
         # once an article that names a commodity
-        industries = bool(named) and any(map(scanned.__contains__, _INDUSTRY_NOUNS))
+        industries = bool(named) and _INDUSTRY in article.marked
         for hit in named:
             entry, start, _ = hit
             # A company named in full once is the same company in the headline's capitals
@@ -942,28 +978,30 @@ class Matcher:
             if witness:
                 yield (key,), tuple(sorted(witness))
 
-    def _scan(
-        self, text: str, scanned: str, found: dict[int, list[int]], title_length: int
-    ) -> Iterator[_Name]:
+    def _scan(self, article: _Article) -> Iterator[_Name]:
         """One pass of the automata. A plain term that meets its case rules strictly is noted
-        in `found` at once; the lexicon names whose case rules the text meets are yielded,
-        except those inside a longer lexicon name (but for a body's name in the headline that
-        holds its commodities there: `Lexicon.headline_bodies`), and of names on the same words
-        the exactly spelled ones."""
+        in `found` at once, and a word of `_MARKS` in `marked`; the lexicon names whose case
+        rules the text meets are yielded, except those inside a longer lexicon name (but for a
+        body's name in the headline that holds its commodities there:
+        `Lexicon.headline_bodies`), and of names on the same words the exactly spelled ones."""
+        text, found, marked = article.text, article.found, article.marked
+        title_length = article._title_length
         headline_bodies = self._lexicon.headline_bodies
         holders: list[tuple[int, int]] = []  # where names are that may hold a shorter one
         later: list[tuple[int, list[_Name]]] = []  # names to yield if no holder comes after
         for automaton, patterns, shapes in self._automata:
-            for end, value in automaton.iter(scanned):
+            for end, value in automaton.iter(article.scanned):
                 if value >= 0:  # a plain spelling of one need
                     length, checks = shapes[value & _SHAPE_MASK]
                     start = end - length + 1
                     if not checks or _fit(text, start, checks) is _STRICT:
                         found[value >> _SHAPE_BITS].append(start)
                     continue
-                length, lexicon, plain, rules = patterns[~value]
+                length, lexicon, plain, rules, marks = patterns[~value]
                 start = end - length + 1  # index in text: scanned has one leading pad
                 stop = end - 1
+                for mark in marks:  # in the scannable text: from start to end
+                    marked.setdefault(mark, []).append((start, end))
                 for need, checks in plain:
                     if not checks or _fit(text, start, checks) is _STRICT:
                         found[need].append(start)
@@ -1028,6 +1066,8 @@ class _Article:
         self._sentence_at: dict[int, tuple[int, int]] = {}
         self._context: dict[tuple[int, int], bool] = {}
         self.commodity_hits: list[tuple[int, str]] = []  # every commodity name: where, which
+        # where the words of each kind of `_MARKS` are in the scannable text: first, last index
+        self.marked: dict[str, list[tuple[int, int]]] = {}
         self._figure_lines: dict[int, bool] = {}  # a line's start → whether it is of figures
         self._in_lists: dict[int, bool] = {}  # a mention → whether in a list of commodities
         self._shape: _Shape | None = None
@@ -1054,6 +1094,7 @@ class _Article:
         text = self.text
         title_end = self._title_length
         results = self._is_results()
+        business = _BUSINESS in self.marked  # a word of a line of business: in few articles
         assays = bool(self._assay_commodities())
         summary = len(text) - title_end <= SUMMARY_CHARACTERS
         about_from = model.about_from
@@ -1064,11 +1105,11 @@ class _Article:
             in_title = first < title_end
             if in_title or not (
                 results
-                or self._line_of_business(positions)
+                or (business and self._line_of_business(positions))
                 or (assays and self._in_assays(positions))
             ):
                 evidence = first  # the first mention in the body, else in the headline
-                if in_title:
+                if in_title and len(positions) > 1:
                     evidence = min([p for p in positions if p > title_end], default=first)
                 about = relevance >= about_from or (in_title and summary)
                 alone = (evidence, relevance, about)
@@ -1114,9 +1155,10 @@ class _Article:
         """Whether every mention names a company's line of business in a sentence reporting its
         results: a word such as "operations" follows within the clause, and the sentence has a
         word of results and a figure."""
-        scanned = self.scanned
+        business = self.marked[_BUSINESS]  # there are some: `terms` looks first
         for position in positions:  # at once for most: no such word after it
-            if _BUSINESS_NEAR.search(scanned, position + 2, position + 2 + BUSINESS_REACH) is None:
+            reach = position + 1 + BUSINESS_REACH
+            if not any(position + 2 <= first and last <= reach for first, last in business):
                 return False
         text = self.text
         for position in positions:
@@ -1142,10 +1184,10 @@ class _Article:
         mentioned = set(positions)
         if any(at in mentioned and owner in in_title for at, owner in self.commodity_hits):
             return False  # the headline names this one
-        scanned = self.scanned
+        stems = self.marked[_ASSAY]  # there are some: the headline's commodities say so
         for position in positions:  # at once for most: no stem near the mention
-            near = scanned[max(0, position - ASSAY_REACH) : position + ASSAY_REACH]
-            if not any(stem in near for stem in _ASSAY_STEMS):
+            since, until = position - ASSAY_REACH, position + ASSAY_REACH
+            if not any(since <= first and last < until for first, last in stems):
                 return False
         text = self.text
         for position in positions:
@@ -1159,11 +1201,10 @@ class _Article:
         (a stem of assays is somewhere in it); once an article."""
         in_title = self._assay_headline
         if in_title is None:
-            title_end = self._title_length
-            in_title = frozenset(owner for at, owner in self.commodity_hits if at < title_end)
-            scanned = self.scanned
-            if in_title and not any(map(scanned.__contains__, _ASSAY_STEMS)):
-                in_title = frozenset()
+            in_title = _NO_COMMODITIES
+            if _ASSAY in self.marked:
+                title_end = self._title_length
+                in_title = frozenset(owner for at, owner in self.commodity_hits if at < title_end)
             self._assay_headline = in_title
         return in_title
 
@@ -1306,7 +1347,9 @@ class _Article:
                     in_title * log_mentions,
                     in_title and other_in_title,
                     in_lists * log_mentions,
-                    not in_title and not class_positions.isdisjoint(positions),
+                    not in_title
+                    and bool(class_positions)  # most headlines name no class
+                    and not class_positions.isdisjoint(positions),
                 )
             )
         return rows
@@ -1316,13 +1359,16 @@ class _Article:
         text = self.text
         body_start = self._title_length + 1
         lead_end = text.find("\n\n", body_start)
-        hits = self.commodity_hits
-        named: dict[str, int] = {}  # commodity → mentions
-        for _, owner in hits:
-            named[owner] = named.get(owner, 0) + 1
-        body_length = max(len(text) - body_start, 1)
         title_end = self._title_length
-        title_hits = [hit for hit in hits if hit[0] < title_end]
+        named: dict[str, int] = {}  # commodity → mentions
+        title_positions: list[int] = []  # where the headline names commodities
+        title_commodities: set[str] = set()
+        for at, owner in self.commodity_hits:
+            named[owner] = named.get(owner, 0) + 1
+            if at < title_end:
+                title_positions.append(at)
+                title_commodities.add(owner)
+        body_length = max(len(text) - body_start, 1)
         self._shape = _new_tuple(
             _Shape,
             (
@@ -1333,8 +1379,8 @@ class _Article:
                 math.log1p(len(named)),
                 max(named.values(), default=0),
                 math.log1p(body_length / 1000),
-                frozenset([at for at, _ in title_hits]),
-                math.log1p(len({owner for _, owner in title_hits})),
+                frozenset(title_positions),
+                math.log1p(len(title_commodities)),
                 len(text),
                 len(text) == title_end,
                 self._class_positions(),

@@ -552,6 +552,22 @@ def test_a_line_of_business_in_a_sentence_of_results_is_no_news_about_the_commod
     assert matches("zinc", "ZINC MINING OPERATIONS LOSE MONEY", line)
 
 
+def test_words_the_checks_look_for_are_found_as_typed_terms_too() -> None:
+    lexicon = default_lexicon()
+    # words that also tell a line of business, a list of industries and an ore body
+    topics = ["operations", "industries", "ore", "zinc"]
+    topics += [f"Zorbex{n}" for n in range(ONE_AUTOMATON_FROM)]
+    items = [parse_watch_item(topic, lexicon) for topic in topics]
+    title = "MINER REPORTS"
+    body = (
+        "Its zinc mining operations lost 12 mln dlrs last year. "
+        "The ore grades 2 pct copper. Auto and steel industries grew."
+    )
+    one_by_one = [m.key for item in items for m in Matcher([item], lexicon).match(title, body)]
+    assert one_by_one == [item.key for item in items[:3]]  # zinc: only a line of business
+    assert [m.key for m in Matcher(items, lexicon).match(title, body)] == sorted(one_by_one)
+
+
 @pytest.mark.parametrize(
     ("topic", "title", "body", "expected"),
     [
