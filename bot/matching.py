@@ -113,6 +113,9 @@ class _Entry:
 
     owner: str  # the concept's id
     surface: Surface
+    # credited on its case alone, in the scan: not a commodity (whose name may be a company's),
+    # nor a word with an everyday sense, one that needs a market word, or a common word
+    by_case: bool
 
 
 # What a lexicon spelling stands for: the names it writes, each with the checks of its case rules.
@@ -248,7 +251,10 @@ def _lexicon_spellings(lexicon: Lexicon) -> dict[str, tuple[_Entries, _Rules | N
     entries: dict[str, list[_Entry]] = defaultdict(list)
     for concept in lexicon.concepts.values():
         for surface in concept.surfaces:
-            entry = _Entry(concept.id, surface)
+            by_case = concept.kind != "commodity" and not (
+                surface.needs_context or surface.common_word or surface.other_sense
+            )
+            entry = _Entry(concept.id, surface, by_case)
             for spelling in _variants(surface):
                 entries[spelling].append(entry)
     holds: set[str] = set()
@@ -981,10 +987,12 @@ class Matcher:
     def _scan(self, article: _Article) -> Iterator[_Name]:
         """One pass of the automata. A plain term that meets its case rules strictly is noted
         in `found` at once, and a word of `_MARKS` in `marked`; the lexicon names whose case
-        rules the text meets are yielded, except those inside a longer lexicon name (but for a
-        body's name in the headline that holds its commodities there:
-        `Lexicon.headline_bodies`), and of names on the same words the exactly spelled ones."""
+        rules the text meets are yielded (or noted at once if credited on their case alone,
+        `_Entry.by_case`), except those inside a longer lexicon name (but for a body's name in
+        the headline that holds its commodities there: `Lexicon.headline_bodies`), and of names
+        on the same words the exactly spelled ones."""
         text, found, marked = article.text, article.found, article.marked
+        strict, relaxed = self._strict, self._relaxed
         title_length = article._title_length
         headline_bodies = self._lexicon.headline_bodies
         holders: list[tuple[int, int]] = []  # where names are that may hold a shorter one
@@ -1033,7 +1041,12 @@ class Matcher:
                         continue
                 for entry, checks in lexicon:
                     fit = _fit(text, start, checks) if checks else _STRICT
-                    if fit is not _NO_FIT:
+                    if fit is _NO_FIT:
+                        continue
+                    if entry.by_case:  # what `Matcher._credit` would do, without the call
+                        for need in (strict if fit is _STRICT else relaxed).get(entry.owner, ()):
+                            found[need].append(start)
+                    else:
                         yield entry, start, fit
         for stop, names in later:
             if not (holders and _held(names[0][1], stop, holders)):
