@@ -1429,14 +1429,14 @@ class _Article:
         return self._best_sentence(needs)[1]
 
     def _evidence_of(self, needs: tuple[int, ...]) -> int:
-        """Where the sentence naming most of an item's terms is: the body's first such
-        sentence, else the title."""
+        """A mention inside the sentence naming most of an item's terms: the body's first such
+        sentence, else the title's."""
         return self._best_sentence(needs)[0]
 
     def _best_sentence(self, needs: tuple[int, ...]) -> tuple[int, bool]:
-        """Where the sentence naming most of an item's terms is, the body's before the
-        headline's, else the first; and whether it names every term. Once for an item's
-        terms."""
+        """A mention inside the sentence naming most of an item's terms, the body's before the
+        headline's, else the first; and whether that sentence names every term. Once for an
+        item's terms."""
         best_sentence = self._best.get(needs)
         if best_sentence is None:
             named = [sorted(self.found[need]) for need in needs]
@@ -1446,9 +1446,10 @@ class _Article:
 
     def _naming_most(self, named: list[list[int]], positions: list[int]) -> tuple[int, bool]:
         """`_best_sentence` from the terms' mentions, sorted, and all of them in order. The
-        body's sentences are read first, then the headline's, each in order, so a later one is
-        better only when it names more terms; a sentence never crosses a line, so one is read
-        only where its line names more terms than the best so far."""
+        body's sentences come first, then the headline's, each in order, so a later one is
+        better only when it names more terms. A sentence never crosses a line: one is read only
+        where its line names more terms than the best so far, and not where the line names one
+        term (so does the sentence)."""
         text = self.text
         best_count, best = 0, 0
         body_from = bisect.bisect_right(positions, self._title_length)
@@ -1463,10 +1464,13 @@ class _Article:
                     on_line = _named_in(named, text.rfind("\n", 0, position) + 1, line_end)
                 if on_line <= best_count:
                     continue
-                start, end = self._sentence(position)
-                count = _named_in(named, start, end)
+                if on_line == 1:
+                    count = 1
+                else:
+                    start, end = self._sentence(position)
+                    count = _named_in(named, start, end)
                 if count > best_count:
-                    best_count, best = count, start
+                    best_count, best = count, position
         return best, best_count == len(named)
 
 
