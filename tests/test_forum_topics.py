@@ -501,7 +501,10 @@ async def test_a_forums_exported_watch_list_imports_back_into_its_topics(
 
     monkeypatch.setenv("DATABASE_URL", database_url)
     assert await asyncio.to_thread(main, ["subscriptions", "import", str(exported)]) == 0
-    assert "imported: 3, already present: 0, rejected: 0" in capsys.readouterr().out
+    assert (
+        "imported: 3, moved to another topic: 0, already present: 0, rejected: 0"
+        in capsys.readouterr().out
+    )
     assert await routes(db) == before
     assert await asyncio.to_thread(main, ["subscriptions", "export"]) == 0
     assert capsys.readouterr().out == exported.read_text(encoding="utf-8")
