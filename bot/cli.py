@@ -130,7 +130,9 @@ def _parser() -> argparse.ArgumentParser:
     subs = commands.add_parser("subscriptions", help="import or export subscriptions as CSV")
     subs_commands = subs.add_subparsers(required=True, metavar="ACTION")
     subs_import = subs_commands.add_parser(
-        "import", help="add rows chat_id,topic[,level[,created]] from a CSV file"
+        "import",
+        help="add rows chat_id,topic[,level[,created[,...]]] from a CSV file (an item a chat "
+        "has moves to the forum topic its row names)",
     )
     subs_import.add_argument("file", type=Path, metavar="FILE.csv")
     subs_import.set_defaults(command=import_subscriptions)
@@ -372,13 +374,14 @@ async def _import_subscriptions(settings: Settings, rows: list[list[str]]) -> in
             for chat_id in with_patterns
         }
         read = read.within_pattern_room(stored)
-        added = await queries.import_subscriptions(
+        done = await queries.import_subscriptions(
             session=session, rows=read.accepted, timezone=settings.default_timezone
         )
         await session.commit()
+    present = len(read.accepted) - done.added - done.moved
     print(
-        f"imported: {added}, already present: {len(read.accepted) - added}, "
-        f"rejected: {len(read.rejected)}"
+        f"imported: {done.added}, moved to another topic: {done.moved}, "
+        f"already present: {present}, rejected: {len(read.rejected)}"
     )
     for line in read.rejected:
         print(f"  rejected {printable(line)}")

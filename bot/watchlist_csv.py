@@ -5,7 +5,9 @@ row, times in ISO 8601 UTC (``muted_until`` empty when not muted, ``forever`` un
 ``thread_id`` the forum topic a forum group's item posts to (empty: the chat itself, a forum's
 General) and ``thread_name`` that topic's name. Import also reads the shorter files of earlier
 versions (from ``chat_id,topic`` on), and every row is checked as `/subscribe` checks a topic;
-a bad row is reported, not stored."""
+a bad row is reported, not stored. A row with a ``thread_id`` column (even empty: General)
+places its item, one the chat already has included; a row without leaves such an item where
+it is."""
 
 from __future__ import annotations
 
@@ -148,7 +150,7 @@ def _row(
     if isinstance(key, TopicError):
         raise ValueError(str(key))
     if len(row) == 2:  # the short form (most files): no options to check
-        return SubscriptionRow(number, key)
+        return SubscriptionRow(number, key, placed=False)
     level, created, silent, preview, muted, thread, thread_name = (*row[2:], *[""] * 7)[:7]
     level = level.strip().lower()
     if level and level not in _LEVELS:
@@ -176,6 +178,7 @@ def _row(
         MUTED_FOREVER if muted.lower() == FOREVER else _time("muted_until", muted),
         thread_id,
         thread_name or None,
+        placed=len(row) > HEADER.index("thread_id"),
     )
 
 

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple, TypeVar
 
 from sqlalchemy import (
+    Boolean,
     Column,
     ColumnElement,
     MetaData,
@@ -237,6 +238,9 @@ class SubscriptionRow(NamedTuple):
     muted_until: datetime | None = None  # storage.models.MUTED_FOREVER: until unmuted
     thread_id: int | None = None  # the forum topic its alerts go to (None: the chat itself)
     thread_name: str | None = None  # that topic's name, when known
+    # whether the row names its forum topic (False: a row of an earlier version's file, without
+    # thread columns, which leaves an item the chat already has where it is)
+    placed: bool = True
 
 
 async def all_subscriptions(
@@ -1138,18 +1142,27 @@ async def children_of(*, session: AsyncSession, parent_ids: Sequence[int]) -> li
     return list(result.all())
 
 
-_IMPORTED = SubscriptionRow._fields  # the columns an import gives (the others: their defaults)
+# the columns of `subscriptions` an import gives (the others: their defaults)
+_IMPORTED = tuple(name for name in SubscriptionRow._fields if name != "placed")
+
+
+class Imported(NamedTuple):
+    """What an import did to the subscriptions it was given."""
+
+    added: int
+    moved: int  # subscriptions a chat had, now posting to the forum topic their row names
 
 
 async def import_subscriptions(
     *, session: AsyncSession, rows: Sequence[SubscriptionRow], timezone: str
-) -> int:
+) -> Imported:
     """Add subscriptions in bulk: chats created as needed (in `timezone`) or made active
-    again, subscriptions a chat already has skipped (a topic listed twice: the first row);
-    how many were added. The rows go to a temporary table in one load (COPY on PostgreSQL),
-    then into the tables with a statement each."""
+    again, a subscription a chat already has moved to the forum topic its row names (left
+    alone by a row that names none) and otherwise kept as it is (a topic listed twice: the
+    first row). The rows go to a temporary table in one load (COPY on PostgreSQL), then into
+    the tables with a statement each."""
     if not rows:
-        return 0
+        return Imported(0, 0)
     upsert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     now = utcnow()
     first: dict[tuple[int, str], SubscriptionRow] = {}
@@ -1162,6 +1175,7 @@ async def import_subscriptions(
         "imported_subscriptions",
         MetaData(),
         *(Column(name, subscriptions.c[name].type) for name in _IMPORTED),
+        Column("placed", Boolean),
         prefixes=["TEMPORARY"],
     )
     connection = await session.connection()
@@ -1169,7 +1183,7 @@ async def import_subscriptions(
     await bulk_load(
         session=session,
         table=staged,
-        columns=_IMPORTED,
+        columns=(*_IMPORTED, "placed"),
         rows=[
             (
                 row.chat_id,
@@ -1181,6 +1195,7 @@ async def import_subscriptions(
                 row.muted_until,
                 row.thread_id,
                 row.thread_name,
+                row.placed,
             )
             for row in first.values()
         ],
@@ -1205,17 +1220,33 @@ async def import_subscriptions(
         .where(col(Chat.id).in_(select(staged.c.chat_id)), col(Chat.active).is_(False))
         .values(active=True, inactive_reason=None)
     )
+    moved = 0
+    if any(row.placed for row in first.values()):  # files of earlier versions move nothing
+        # one UPDATE … FROM joining the staged rows to the subscriptions' (chat_id, topic) key
+        result = await session.exec(
+            update(subscriptions)
+            .where(
+                subscriptions.c.chat_id == staged.c.chat_id,
+                subscriptions.c.topic == staged.c.topic,
+                staged.c.placed.is_(True),
+                subscriptions.c.thread_id.is_distinct_from(staged.c.thread_id),
+            )
+            .values(thread_id=staged.c.thread_id, thread_name=staged.c.thread_name)
+        )
+        moved = result.rowcount
     inserted = await session.exec(
         upsert(subscriptions)
         .from_select(
             list(_IMPORTED),
             # in index order: PostgreSQL updates the indexes faster than in the file's order
-            select(*staged.c).where(true()).order_by(staged.c.chat_id, staged.c.topic),
+            select(*(staged.c[name] for name in _IMPORTED))
+            .where(true())
+            .order_by(staged.c.chat_id, staged.c.topic),
         )
         .on_conflict_do_nothing(index_elements=["chat_id", "topic"])
     )
     await connection.run_sync(staged.drop)
-    return inserted.rowcount
+    return Imported(inserted.rowcount, moved)
 
 
 async def hold_pending_alerts(*, session: AsyncSession, chat_id: int) -> None:

@@ -169,7 +169,7 @@ def test_subscriptions_import_and_export_round_trip(
     )
     assert main(["subscriptions", "import", str(rows)]) == 0
     out = capsys.readouterr().out
-    assert "imported: 3, already present: 1, rejected: 2" in out
+    assert "imported: 3, moved to another topic: 0, already present: 1, rejected: 2" in out
     assert main(["subscriptions", "export"]) == 0
     assert [",".join(line.split(",")[:3]) for line in capsys.readouterr().out.splitlines()] == [
         "chat_id,topic,level",
@@ -348,7 +348,10 @@ async def test_an_import_keeps_the_first_row_of_a_topic_and_makes_chats_in_the_d
         encoding="utf-8",
     )
     assert await asyncio.to_thread(main, ["subscriptions", "import", str(rows)]) == 0
-    assert "imported: 2, already present: 1, rejected: 0" in capsys.readouterr().out
+    assert (
+        "imported: 2, moved to another topic: 0, already present: 1, rejected: 0"
+        in capsys.readouterr().out
+    )
     assert await asyncio.to_thread(main, ["subscriptions", "export"]) == 0
     exported = capsys.readouterr().out.splitlines()[1:]
     assert exported[0] == "-1001234567890,zinc,split," + exported[0].split(",")[3] + ",no,off,,,"
@@ -377,7 +380,10 @@ async def test_an_import_reactivates_a_chat_and_counts_what_it_already_had(
     rows = tmp_path / "subs.csv"
     rows.write_text("21,Copper\n21,zinc\n22,U.S.\n22,United States\n", encoding="utf-8")
     assert await asyncio.to_thread(main, ["subscriptions", "import", str(rows)]) == 0
-    assert "imported: 2, already present: 2, rejected: 0" in capsys.readouterr().out
+    assert (
+        "imported: 2, moved to another topic: 0, already present: 2, rejected: 0"
+        in capsys.readouterr().out
+    )
     assert await asyncio.to_thread(main, ["subscriptions", "export"]) == 0
     exported = capsys.readouterr().out.splitlines()[1:]
     assert [line.split(",")[:2] for line in exported] == [

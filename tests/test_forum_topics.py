@@ -501,7 +501,10 @@ async def test_a_forums_exported_watch_list_imports_back_into_its_topics(
 
     monkeypatch.setenv("DATABASE_URL", database_url)
     assert await asyncio.to_thread(main, ["subscriptions", "import", str(exported)]) == 0
-    assert "imported: 3, already present: 0, rejected: 0" in capsys.readouterr().out
+    assert (
+        "imported: 3, moved to another topic: 0, already present: 0, rejected: 0"
+        in capsys.readouterr().out
+    )
     assert await routes(db) == before
     assert await asyncio.to_thread(main, ["subscriptions", "export"]) == 0
     assert capsys.readouterr().out == exported.read_text(encoding="utf-8")
@@ -511,6 +514,45 @@ async def test_a_forums_exported_watch_list_imports_back_into_its_topics(
     await telegram.wait_for_sent(answered + 2, chat_id=FORUM)
     assert len(alerts_in(telegram, forum["copper"], answered)) == 1
     assert len(alerts_in(telegram, forum["gold"], answered)) == 1
+
+
+async def test_a_forum_moves_its_items_to_other_topics_by_editing_and_importing_its_export(
+    bot: BotApplication,
+    telegram: FakeTelegram,
+    db: SessionFactory,
+    database_url: str,
+    forum: dict[str, int],
+    ingest: Callable[..., Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await say(telegram, "/subscribe copper", forum["copper"])
+    await say(telegram, "/subscribe zinc")  # in General
+    _, rows = await export_in(telegram, FORUM, chat_type="supergroup", user_id=MEMBER)
+    assert [row[1] for row in rows[1:]] == ["copper", "zinc"]
+    # the team reorganises its topics: copper goes to the gold desk, zinc to the copper desk
+    rows[1][7:9] = [str(forum["gold"]), "Gold desk"]
+    rows[2][7:9] = [str(forum["copper"]), "Copper desk"]
+    edited = tmp_path / "forum.csv"
+    with edited.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    assert await asyncio.to_thread(main, ["subscriptions", "import", str(edited)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "imported: 0, moved to another topic: 2, already present: 0, rejected: 0"
+    ]
+    assert await routes(db) == {"copper": forum["gold"], "zinc": forum["copper"]}
+
+    answered = len(telegram.sent_to(FORUM))
+    await ingest(copper(1), zinc())
+    await telegram.wait_for_sent(answered + 2, chat_id=FORUM)
+    [copper_alert] = alerts_in(telegram, forum["gold"], answered)
+    [zinc_alert] = alerts_in(telegram, forum["copper"], answered)
+    assert "Copper story number 1" in (copper_alert.plain_text or "")
+    assert "Zinc smelter 1" in (zinc_alert.plain_text or "")
+    assert alerts_in(telegram, GENERAL, answered) == []
 
 
 # ---------------------------------------------------------------- 8: destinations and senders
