@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import NamedTuple
@@ -61,10 +61,6 @@ class RelevanceModel:
     weights: tuple[float, ...]
     intercept: float
     about_from: float
-    _linear: Callable[[tuple[float, ...]], float] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_linear", _linear_function(self.weights, self.intercept))
 
     def score(self, features: tuple[float, ...]) -> float:  # a `Features` or its values
         [score] = self.scores((features,))
@@ -72,8 +68,15 @@ class RelevanceModel:
 
     def scores(self, rows: Iterable[tuple[float, ...]]) -> list[float]:
         """The score of each row of features, in one call for all the terms of an article."""
-        exp = math.exp
-        return [1.0 / (1.0 + exp(-z)) if z > -30 else 0.0 for z in map(self._linear, rows)]
+        weights, intercept = self.weights, self.intercept
+        found: list[float] = []
+        for row in rows:
+            total = 0.0
+            for weight, value in zip(weights, row, strict=True):
+                total += weight * value
+            z = intercept + total
+            found.append(1.0 / (1.0 + math.exp(-z)) if z > -30 else 0.0)
+        return found
 
     def to_json(self) -> str:
         named = dict(zip(Features._fields, self.weights, strict=True))
@@ -85,22 +88,6 @@ class RelevanceModel:
         data = json.loads(text)
         weights = tuple(float(data["weights"][name]) for name in Features._fields)
         return cls(weights, float(data["intercept"]), float(data["about_from"]))
-
-
-def _linear_function(
-    weights: tuple[float, ...], intercept: float
-) -> Callable[[tuple[float, ...]], float]:
-    """The function `intercept + sum(map(operator.mul, weights, row))` of a row of floats,
-    written out as one expression with the weights as constants. Python runs float arithmetic
-    written out on instructions specialised for floats, several times faster than a generic
-    call per term; the terms are added in the same order, so the result is the same to the
-    bit."""
-    values = ", ".join(f"f{number}" for number in range(len(weights)))
-    products = " + ".join(f"{weight!r} * f{number}" for number, weight in enumerate(weights))
-    source = f"def linear(row):\n    {values}, = row\n    return {intercept!r} + ({products})\n"
-    namespace: dict[str, Callable[[tuple[float, ...]], float]] = {}
-    exec(compile(source, "<relevance weights>", "exec"), namespace)
-    return namespace["linear"]
 
 
 @cache
