@@ -998,7 +998,8 @@ class Matcher:
         holders: list[tuple[int, int]] = []  # where names are that may hold a shorter one
         later: list[tuple[int, list[_Name]]] = []  # names to yield if no holder comes after
         for automaton, patterns, shapes in self._automata:
-            for end, value in automaton.iter(article.scanned):
+            found_here: Iterator[tuple[int, int]] = automaton.iter(article.scanned)
+            for end, value in found_here:
                 if value >= 0:  # a plain spelling of one need
                     length, checks = shapes[value & _SHAPE_MASK]
                     start = end - length + 1

@@ -72,8 +72,8 @@ class RelevanceModel:
         found: list[float] = []
         for row in rows:
             total = 0.0
-            for weight, value in zip(weights, row, strict=True):
-                total += weight * value
+            for number in range(len(weights)):
+                total += weights[number] * row[number]
             z = intercept + total
             found.append(1.0 / (1.0 + math.exp(-z)) if z > -30 else 0.0)
         return found
