@@ -1273,10 +1273,9 @@ class _Article:
         return Features(*row)
 
     def _rows(self, named: Iterable[list[int]]) -> list[tuple[float, ...]]:
-        """The values of `Features`, in order, of terms named at these positions: built as
-        plain tuples of floats (yes and no as 1.0 and 0.0; a bool times a float takes a slower
-        path), scored as they are, made a `Features` only when explained. One pass over each
-        term's mentions."""
+        """The values of `Features`, in order, of terms named at these positions (yes and no as
+        1.0 and 0.0): built as plain tuples, scored as they are, made a `Features` only when
+        explained. One pass over each term's mentions."""
         shape = self._shape or self._shape_of()
         (
             body_start,
