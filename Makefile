@@ -8,7 +8,9 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml setup.py $(wildcard bot/locales/*/LC_MESSAGES/*.po)
+# Also the modules mypyc compiles (setup.py's COMPILED): a change to one builds them again.
+$(STAMP): pyproject.toml setup.py $(wildcard bot/locales/*/LC_MESSAGES/*.po) \
+		bot/matching.py bot/relevance.py bot/text.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
@@ -43,7 +45,7 @@ bench-postgres: install
 	scripts/with-postgres $(MAKE) bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info build *.so bot/*.so
 
 # After changing messages: extract them (bot/locales/tradebot.pot) and merge them into each
 # language's catalog; translate what is new, then `make install` compiles the catalogs.

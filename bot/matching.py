@@ -113,6 +113,9 @@ class _Entry:
 
     owner: str  # the concept's id
     surface: Surface
+    # credited on its case alone, in the scan: not a commodity (whose name may be a company's),
+    # nor a word with an everyday sense, one that needs a market word, or a common word
+    by_case: bool
 
 
 # What a lexicon spelling stands for: the names it writes, each with the checks of its case rules.
@@ -248,7 +251,10 @@ def _lexicon_spellings(lexicon: Lexicon) -> dict[str, tuple[_Entries, _Rules | N
     entries: dict[str, list[_Entry]] = defaultdict(list)
     for concept in lexicon.concepts.values():
         for surface in concept.surfaces:
-            entry = _Entry(concept.id, surface)
+            by_case = concept.kind != "commodity" and not (
+                surface.needs_context or surface.common_word or surface.other_sense
+            )
+            entry = _Entry(concept.id, surface, by_case)
             for spelling in _variants(surface):
                 entries[spelling].append(entry)
     holds: set[str] = set()
@@ -538,7 +544,7 @@ class _Shape(NamedTuple):
     title_positions: frozenset[int]  # where the headline names commodities
     log_title_commodities: float
     text_length: int
-    title_only: bool  # a headline without a body
+    title_only: float  # 1.0 for a headline without a body
     # where commodities of the classes the headline names ("GRAIN": wheat, corn, rice) are named
     class_positions: frozenset[int]
 
@@ -981,16 +987,19 @@ class Matcher:
     def _scan(self, article: _Article) -> Iterator[_Name]:
         """One pass of the automata. A plain term that meets its case rules strictly is noted
         in `found` at once, and a word of `_MARKS` in `marked`; the lexicon names whose case
-        rules the text meets are yielded, except those inside a longer lexicon name (but for a
-        body's name in the headline that holds its commodities there:
-        `Lexicon.headline_bodies`), and of names on the same words the exactly spelled ones."""
+        rules the text meets are yielded (or noted at once if credited on their case alone,
+        `_Entry.by_case`), except those inside a longer lexicon name (but for a body's name in
+        the headline that holds its commodities there: `Lexicon.headline_bodies`), and of names
+        on the same words the exactly spelled ones."""
         text, found, marked = article.text, article.found, article.marked
+        strict, relaxed = self._strict, self._relaxed
         title_length = article._title_length
         headline_bodies = self._lexicon.headline_bodies
         holders: list[tuple[int, int]] = []  # where names are that may hold a shorter one
         later: list[tuple[int, list[_Name]]] = []  # names to yield if no holder comes after
         for automaton, patterns, shapes in self._automata:
-            for end, value in automaton.iter(article.scanned):
+            found_here: Iterator[tuple[int, int]] = automaton.iter(article.scanned)
+            for end, value in found_here:
                 if value >= 0:  # a plain spelling of one need
                     length, checks = shapes[value & _SHAPE_MASK]
                     start = end - length + 1
@@ -1033,7 +1042,12 @@ class Matcher:
                         continue
                 for entry, checks in lexicon:
                     fit = _fit(text, start, checks) if checks else _STRICT
-                    if fit is not _NO_FIT:
+                    if fit is _NO_FIT:
+                        continue
+                    if entry.by_case:  # what `Matcher._credit` would do, without the call
+                        for need in (strict if fit is _STRICT else relaxed).get(entry.owner, ()):
+                            found[need].append(start)
+                    else:
                         yield entry, start, fit
         for stop, names in later:
             if not (holders and _held(names[0][1], stop, holders)):
@@ -1256,11 +1270,11 @@ class _Article:
     def features(self, need: int) -> Features:
         """Where and how a term appears in the article, for its relevance."""
         [row] = self._rows([self.found[need]])
-        return Features(*map(float, row))
+        return Features(*row)
 
     def _rows(self, named: Iterable[list[int]]) -> list[tuple[float, ...]]:
-        """The values of `Features`, in order (bools as 0/1), of terms named at these
-        positions: built as plain tuples, scored as they are, made a `Features` only when
+        """The values of `Features`, in order, of terms named at these positions (yes and no as
+        1.0 and 0.0): built as plain tuples, scored as they are, made a `Features` only when
         explained. One pass over each term's mentions."""
         shape = self._shape or self._shape_of()
         (
@@ -1311,20 +1325,22 @@ class _Article:
                 elif passing and not on_table:
                     passing = False
             mentioned = len(positions)
-            in_title = first < title_end
+            in_title = 1.0 if first < title_end else 0.0
             # a commodity in the headline where this term is not
-            other_in_title = bool(title_positions) and not title_positions.issubset(positions)
+            other_in_title = (
+                1.0 if title_positions and not title_positions.issubset(positions) else 0.0
+            )
             share = mentioned / commodity_mentions if hits else 1.0
             if share > 1.0:  # a term that is not a commodity, named more often than they are
                 share = 1.0
             first_at = (first_in_body - body_start) / body_length if in_body else 1.0
-            in_lead = in_body > 0 and first_in_body < lead_end
+            in_lead = 1.0 if in_body and first_in_body < lead_end else 0.0
             log_mentions = log1p(in_body)
             in_lists = lists / mentioned
             rows.append(
                 (
                     in_title,
-                    first == 0,
+                    1.0 if first == 0 else 0.0,
                     title_only,
                     in_lead,
                     log_mentions,
@@ -1333,8 +1349,8 @@ class _Article:
                     log_commodities,
                     tables / mentioned,
                     in_lists,
-                    passing and not in_title,
-                    mentioned >= most_named,
+                    1.0 if passing and not in_title else 0.0,
+                    1.0 if mentioned >= most_named else 0.0,
                     1000 * mentioned / text_length,
                     log_length,
                     other_in_title,
@@ -1342,14 +1358,17 @@ class _Article:
                     share * log_length,
                     first_at * log_length,
                     in_title * share,
-                    in_title and in_lead,
+                    in_title * in_lead,
                     in_lead * share,
                     in_title * log_mentions,
-                    in_title and other_in_title,
+                    in_title * other_in_title,
                     in_lists * log_mentions,
-                    not in_title
-                    and bool(class_positions)  # most headlines name no class
-                    and not class_positions.isdisjoint(positions),
+                    # most headlines name no class
+                    1.0
+                    if not in_title
+                    and class_positions
+                    and not class_positions.isdisjoint(positions)
+                    else 0.0,
                 )
             )
         return rows
@@ -1382,7 +1401,7 @@ class _Article:
                 frozenset(title_positions),
                 math.log1p(len(title_commodities)),
                 len(text),
-                len(text) == title_end,
+                1.0 if len(text) == title_end else 0.0,
                 self._class_positions(),
             ),
         )
@@ -1410,65 +1429,49 @@ class _Article:
         return self._best_sentence(needs)[1]
 
     def _evidence_of(self, needs: tuple[int, ...]) -> int:
-        """Where the sentence naming most of an item's terms is: the body's first such
-        sentence, else the title."""
+        """A mention inside the sentence naming most of an item's terms: the body's first such
+        sentence, else the title's."""
         return self._best_sentence(needs)[0]
 
     def _best_sentence(self, needs: tuple[int, ...]) -> tuple[int, bool]:
-        """Where the sentence naming most of an item's terms is, and whether it names every
-        term; once for an item's terms. The body's first sentence naming every term is the
-        best: it is looked for first, only on lines naming every term (a sentence never
-        crosses a line), so other sentences are read only when there is none."""
+        """A mention inside the sentence naming most of an item's terms, the body's before the
+        headline's, else the first; and whether that sentence names every term. Once for an
+        item's terms."""
         best_sentence = self._best.get(needs)
         if best_sentence is None:
             named = [sorted(self.found[need]) for need in needs]
             positions = sorted(itertools.chain.from_iterable(named))
-            best_sentence = self._naming_every(named, positions) or self._naming_most(
-                named, positions
-            )
-            self._best[needs] = best_sentence
+            best_sentence = self._best[needs] = self._naming_most(named, positions)
         return best_sentence
 
-    def _naming_every(
-        self, named: list[list[int]], positions: list[int]
-    ) -> tuple[int, bool] | None:
-        """The body's first sentence naming every term (their mentions, sorted, and all of
-        them in order), if any."""
-        text = self.text
-        title_end = self._title_length
-        every = len(named)
-        line_end = sentence_end = -1
-        for position in positions:
-            if position <= title_end or position < sentence_end:
-                continue
-            if position > line_end:
-                line_end = text.find("\n", position)
-                if line_end < 0:
-                    line_end = len(text)
-                line_start = text.rfind("\n", 0, position) + 1
-                line_names_every = _named_in(named, line_start, line_end)
-            if line_names_every < every:
-                continue
-            start, sentence_end = self._sentence(position)
-            if _named_in(named, start, sentence_end) == every:
-                return start, True
-        return None
-
     def _naming_most(self, named: list[list[int]], positions: list[int]) -> tuple[int, bool]:
-        """The sentence naming most terms, the body's before the headline's, else the first;
-        and whether it names every term. Sentences are read in the order of the mentions."""
-        title_end = self._title_length
-        best_key = (0, False, 0)
-        best = 0
-        sentence_end = -1
-        for position in positions:
-            if position < sentence_end:  # in the sentence just read
-                continue
-            start, sentence_end = self._sentence(position)
-            key = (_named_in(named, start, sentence_end), start > title_end, -start)
-            if key > best_key:
-                best_key, best = key, start
-        return best, best_key[0] == len(named)
+        """`_best_sentence` from the terms' mentions, sorted, and all of them in order. The
+        body's sentences come first, then the headline's, each in order, so a later one is
+        better only when it names more terms. A sentence never crosses a line: one is read only
+        where its line names more terms than the best so far, and not where the line names one
+        term (so does the sentence)."""
+        text = self.text
+        best_count, best = 0, 0
+        body_from = bisect.bisect_right(positions, self._title_length)
+        for mentions in (positions[body_from:], positions[:body_from]):
+            line_end = -1
+            on_line = 0  # terms named on the line of the mention
+            for position in mentions:
+                if position > line_end:
+                    line_end = text.find("\n", position)
+                    if line_end < 0:
+                        line_end = len(text)
+                    on_line = _named_in(named, text.rfind("\n", 0, position) + 1, line_end)
+                if on_line <= best_count:
+                    continue
+                if on_line == 1:
+                    count = 1
+                else:
+                    start, end = self._sentence(position)
+                    count = _named_in(named, start, end)
+                if count > best_count:
+                    best_count, best = count, position
+        return best, best_count == len(named)
 
 
 def matched_text(title: str, body: str) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -69,11 +68,15 @@ class RelevanceModel:
 
     def scores(self, rows: Iterable[tuple[float, ...]]) -> list[float]:
         """The score of each row of features, in one call for all the terms of an article."""
-        weights, intercept, exp, mul = self.weights, self.intercept, math.exp, operator.mul
-        return [
-            1.0 / (1.0 + exp(-z)) if z > -30 else 0.0
-            for z in [intercept + sum(map(mul, weights, row)) for row in rows]
-        ]
+        weights, intercept = self.weights, self.intercept
+        found: list[float] = []
+        for row in rows:
+            total = 0.0
+            for number in range(len(weights)):
+                total += weights[number] * row[number]
+            z = intercept + total
+            found.append(1.0 / (1.0 + math.exp(-z)) if z > -30 else 0.0)
+        return found
 
     def to_json(self) -> str:
         named = dict(zip(Features._fields, self.weights, strict=True))

@@ -24,6 +24,16 @@ from tests.fakes.web import FakeWeb
 
 DATA = Path(__file__).parent / "data"
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Stop before any test if a module compiled by mypyc (setup.py) is older than its source:
+    the tests would run the code as it was. `make install` compiles it again."""
+    for built in (Path(__file__).parents[1] / "bot").glob("*.so"):
+        source = built.with_name(built.name.split(".", 1)[0] + ".py")
+        if built.stat().st_mtime < source.stat().st_mtime:
+            pytest.exit(f"bot/{built.name} is older than bot/{source.name}: run `make install`")
+
+
 # Fast pacing for tests that are not about pacing; `test_delivery` checks the real limits.
 FAST_BUDGET = {"per_second": 200.0, "private_interval": 0.01, "group_interval": 0.01}
 
