@@ -14,7 +14,7 @@ from setuptools import Extension, setup
 from setuptools.command.build_py import build_py
 
 LOCALES = Path(__file__).parent / "bot" / "locales"
-# What matching runs for every article: word sense, relevance, sentences (bench/bench_ingest.py)
+# What matching runs for every article: word sense, relevance, sentences
 COMPILED = ["bot/matching.py", "bot/relevance.py", "bot/text.py"]
 
 

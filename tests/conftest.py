@@ -26,11 +26,11 @@ DATA = Path(__file__).parent / "data"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Stop before any test if a module compiled by mypyc (setup.py) is older than its source:
-    the tests would run the code as it was. `make install` compiles it again."""
+    """Stop before any test if a module compiled by mypyc (setup.py) is older than its source,
+    or has none: the tests would run the code as it was. `make install` compiles it again."""
     for built in (Path(__file__).parents[1] / "bot").glob("*.so"):
         source = built.with_name(built.name.split(".", 1)[0] + ".py")
-        if built.stat().st_mtime < source.stat().st_mtime:
+        if not source.exists() or built.stat().st_mtime < source.stat().st_mtime:
             pytest.exit(f"bot/{built.name} is older than bot/{source.name}: run `make install`")
 
 
