@@ -38,6 +38,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, timedelta
 from typing import NamedTuple, TypeVar
 
+from sqlalchemy.exc import DBAPIError
 from telegram import Bot, InlineKeyboardMarkup
 
 from bot import i18n, rendering, story_edits
@@ -201,7 +202,10 @@ class Dispatcher:
         if self._task is not None:
             await self._task
             self._task = None
-            await self._write(queries.release_claims, worker=self._worker)
+            try:
+                await self._write(queries.release_claims, worker=self._worker)
+            except DBAPIError:  # a busy or lost database: the leases run out by themselves
+                log.warning("stopping: the alerts' leases were not handed back", exc_info=True)
             await self._sender_lock.release()
             self._is_sender = None
 
